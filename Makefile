@@ -1,0 +1,141 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# virtsync build. `make run` and `make check` are the two entry points; both
+# install missing Debian packages first (see `make deps`).
+
+VERSION    := 0.1.0
+OUTPUT     ?= .output
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+CC         ?= cc
+CLANG      ?= clang
+BPFTOOL    ?= bpftool
+WERROR     ?= 1
+SAN        ?= 0
+
+ARCH := $(shell uname -m | sed 's/x86_64/x86/' | sed 's/aarch64/arm64/' \
+	| sed 's/ppc64le/powerpc/' | sed 's/s390x/s390/' | sed 's/riscv64/riscv/')
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+WARNINGS := -Wall -Wextra -Wformat=2 -Wmissing-prototypes -Wstrict-prototypes \
+	-Wundef -Wshadow -Wno-unused-parameter -Wno-missing-field-initializers
+ifeq ($(WERROR),1)
+WARNINGS += -Werror
+endif
+
+CFLAGS   ?= -O2 -g
+CPPFLAGS += -D_GNU_SOURCE -DVS_VERSION='"$(VERSION)"' \
+	-DVS_DATADIR='"$(PREFIX)/share/virtsync"' -I. -Ilib -I$(OUTPUT)
+ALL_CFLAGS = $(CFLAGS) $(WARNINGS) -std=gnu11 -MMD -MP
+LDLIBS   := -ljansson -lbpf -lelf -lz -lcpupower -lnuma -lpthread -lm
+
+ifeq ($(SAN),1)
+ALL_CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+# Every lib/ and tools/ source is picked up by wildcard, so a new module needs
+# no Makefile edit; special builds (BPF, guest payload) have sections below.
+LIB_SRCS   := $(sort $(wildcard lib/*.c lib/*/*.c))
+TOOL_SRCS  := $(sort $(wildcard tools/*.c))
+UNIT_SRCS  := $(sort $(wildcard tests/unit/test-*.c))
+BENCH_SRCS := $(sort $(wildcard bench/*.c))
+LIB_OBJS   := $(patsubst %.c,$(OUTPUT)/%.o,$(LIB_SRCS))
+TOOL_OBJS  := $(patsubst %.c,$(OUTPUT)/%.o,$(TOOL_SRCS))
+UNIT_BINS  := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
+BENCH_BINS := $(patsubst bench/%.c,$(OUTPUT)/bench/%,$(BENCH_SRCS))
+LIBVS      := $(OUTPUT)/libvirtsync.a
+BIN        := $(OUTPUT)/virtsync
+
+# Extra objects linked into the binary (generated payloads) and headers that
+# must exist before any C file compiles (skeletons); sections below append.
+EXTRA_OBJS :=
+GEN_HDRS   := $(OUTPUT)/commands.h
+
+DEB_PACKAGES := libbpf-dev bpftool clang llvm libcpupower-dev libnuma-dev \
+	libjansson-dev libcmocka-dev libelf-dev zlib1g-dev pkg-config make gcc \
+	man-db groff-base linux-perf
+
+.DELETE_ON_ERROR:
+.SECONDARY:
+.PHONY: all deps run check unit-check san-check install clean bench
+
+all: $(BIN) $(UNIT_BINS) $(BENCH_BINS)
+
+deps:
+	$(Q)./tests/deps.sh $(DEB_PACKAGES)
+
+run: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(BIN) model --preset fc-example
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory SAN=1 OUTPUT=.output-san WERROR=$(WERROR) \
+		unit-bins
+	$(Q)VIRTSYNC_BIN=$(abspath $(BIN)) ./tests/run.sh \
+		--unit $(OUTPUT)/tests --unit-san .output-san/tests \
+		--integration tests/integration
+
+unit-bins: $(UNIT_BINS)
+
+bench: $(BIN) $(BENCH_BINS)
+
+$(OUTPUT) $(OUTPUT)/lib $(OUTPUT)/tools $(OUTPUT)/tests $(OUTPUT)/bench:
+	$(Q)mkdir -p $@
+
+# The subcommand table is generated from VS_COMMAND() lines in tools/*.c so
+# that adding a subcommand touches one file.
+$(OUTPUT)/commands.h: $(TOOL_SRCS) tools/gen-commands.sh | $(OUTPUT)
+	$(call msg,GEN,$@)
+	$(Q)./tools/gen-commands.sh $(TOOL_SRCS) > $@
+
+$(OUTPUT)/%.o: %.c | $(GEN_HDRS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIBVS): $(LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BIN): $(TOOL_OBJS) $(EXTRA_OBJS) $(LIBVS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $(TOOL_OBJS) $(EXTRA_OBJS) $(LIBVS) $(LDLIBS) -o $@
+
+$(OUTPUT)/tests/%: tests/unit/%.c $(LIBVS) $(EXTRA_OBJS) | $(GEN_HDRS) $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) -Itests/unit $(ALL_CFLAGS) $(LDFLAGS) $< $(EXTRA_OBJS) \
+		$(LIBVS) -lcmocka $(LDLIBS) -o $@
+
+$(OUTPUT)/bench/%: bench/%.c $(LIBVS) | $(GEN_HDRS) $(OUTPUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) $< $(LIBVS) $(LDLIBS) -o $@
+
+# --- BPF probes (bpf/<probe>.bpf.c + bpf/<probe>.h) -----------------------
+
+
+# --- reference device guest payload (lib/pcdev/guest/) ----------------------
+
+
+# --- install ---------------------------------------------------------------
+
+install: $(BIN)
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8 \
+		$(DESTDIR)$(PREFIX)/share/virtsync/profiles
+	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/virtsync
+	install -m 0644 man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	for f in profiles/*.json; do [ -e "$$f" ] || continue; \
+		install -m 0644 "$$f" $(DESTDIR)$(PREFIX)/share/virtsync/profiles/; done
+
+clean:
+	rm -rf .output .output-san
+
+-include $(shell find $(OUTPUT) -name '*.d' 2>/dev/null)

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef VS_MODEL_H
+#define VS_MODEL_H
+
+/*
+ * Closed-form producer/consumer model of the seed paper
+ * (shared/seeds/000_2ca216a43be1e5f1.txt, Sections 2, 3 and 5.1). All times
+ * are nanoseconds (the paper counts cycles; the algebra is the same).
+ */
+
+enum vs_mech {
+	VS_MECH_BUSY,	/* both parties busy wait */
+	VS_MECH_SLEEP,	/* both parties sleep for Yp / Yc */
+	VS_MECH_NOTIFY,	/* both parties block and notify (kp / kc) */
+	VS_MECH_COUNT,
+};
+
+enum vs_regime {
+	VS_REGIME_BW,
+	VS_REGIME_SFC,
+	VS_REGIME_SFP,
+	VS_REGIME_SLS,
+	VS_REGIME_NFC,
+	VS_REGIME_NFP,
+	VS_REGIME_NSCS,
+	VS_REGIME_NSPS,
+	VS_REGIME_NSS,
+	VS_REGIME_COUNT,
+};
+
+/* Paper Table 1. */
+struct vs_params {
+	unsigned int len;	/* L: queue slots */
+	double wp, wc;		/* per-item work of P and C */
+	unsigned int kp, kc;	/* notification thresholds */
+	double np, nc;		/* cost to send a notification (P->C, C->P) */
+	double sp, sc;		/* start-up cost after a notification */
+	double yp, yc;		/* sleep lengths */
+	double yz;		/* CPU cost of one sleep, also the shortest sleep */
+};
+
+/*
+ * One mechanism's prediction. Fields that the regime does not define are
+ * NaN (rendered as JSON null): for sLS only bounds on T exist, so t_ns is
+ * the midpoint and t_lo_ns/t_hi_ns the eq. 6/7 bounds.
+ */
+struct vs_prediction {
+	enum vs_mech mech;
+	enum vs_regime regime;
+	double t_ns;		/* average time between items (1/throughput) */
+	double t_lo_ns, t_hi_ns;	/* bounds where T is only bounded */
+	double e_ns;		/* CPU work per item, both parties */
+	double d_ns;		/* worst-case latency bound */
+	double batch;		/* items per notification or per sleep */
+};
+
+const char *vs_mech_name(enum vs_mech m);		/* "busy", "sleep", "notify" */
+const char *vs_regime_name(enum vs_regime r);		/* "BW", "sFC", ... */
+int vs_regime_from_name(const char *name, enum vs_regime *r);	/* -EINVAL */
+
+/* Fill Table 4's measured costs with L=256, kp=1, kc=3/4 L defaults. */
+void vs_params_default(struct vs_params *p);
+
+/*
+ * Presets: "paper-costs" (Table 4), "fc-example" (Sec. 8.1), "fp-example"
+ * (Sec. 8.2). -ENOENT for an unknown name.
+ */
+int vs_params_preset(const char *name, struct vs_params *p);
+/* NULL-terminated list of preset names, for help text and errors. */
+extern const char *const vs_preset_names[];
+
+/*
+ * -EINVAL when L is 0, kp or kc is 0 or exceeds L, or any time is negative
+ * or not finite; *why (if non-NULL) then names the offending field.
+ */
+int vs_params_validate(const struct vs_params *p, const char **why);
+
+int vs_model_predict(const struct vs_params *p, enum vs_mech m,
+		     struct vs_prediction *out);
+
+#endif

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sysfs.h"
+#include "units.h"
+
+const char *vs_root(void)
+{
+	const char *root = getenv("VIRTSYNC_ROOT");
+
+	return root ? root : "";
+}
+
+int vs_path(char *buf, size_t len, const char *fmt, ...)
+{
+	const char *root = vs_root();
+	size_t rlen = strlen(root);
+	va_list ap;
+	int n;
+
+	/* "/root/" + "/sys" would give a double slash; harmless but ugly in
+	 * messages the user reads. */
+	while (rlen && root[rlen - 1] == '/')
+		rlen--;
+	if (rlen >= len)
+		return -ENAMETOOLONG;
+	memcpy(buf, root, rlen);
+	va_start(ap, fmt);
+	n = vsnprintf(buf + rlen, len - rlen, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -EINVAL;
+	if ((size_t)n >= len - rlen)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int vs_read_str(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd, err;
+
+	if (!len)
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	err = n < 0 ? -errno : 0;
+	close(fd);
+	if (err)
+		return err;
+	buf[n] = '\0';
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	return n ? 0 : -ENODATA;
+}
+
+int vs_read_u64(const char *path, uint64_t *val)
+{
+	char buf[64];
+	int err = vs_read_str(path, buf, sizeof(buf));
+
+	if (err)
+		return err;
+	return vs_parse_u64(buf, 0, UINT64_MAX, val);
+}
+
+int vs_read_s64(const char *path, int64_t *val)
+{
+	char buf[64], *end;
+	long long v;
+	int err = vs_read_str(path, buf, sizeof(buf));
+
+	if (err)
+		return err;
+	errno = 0;
+	v = strtoll(buf, &end, 10);
+	if (errno || *end || end == buf)
+		return -EINVAL;
+	*val = v;
+	return 0;
+}
+
+int vs_write_str(const char *path, const char *val)
+{
+	size_t len = strlen(val);
+	ssize_t n;
+	int fd, err = 0;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, len);
+	if (n < 0)
+		err = -errno;
+	else if ((size_t)n != len)
+		err = -EIO;
+	if (close(fd) && !err)
+		err = -errno;
+	return err;
+}
+
+int vs_write_u64(const char *path, uint64_t val)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%" PRIu64, val);
+	return vs_write_str(path, buf);
+}

@@ -1,0 +1,42 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Sourced by tests/integration/*.sh. A test exits 0 to pass, 77 to skip
+# (after printing "SKIP: reason"), anything else to fail.
+set -u
+VS=${VIRTSYNC_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/.output/virtsync}
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TMP=$(mktemp -d /tmp/vs-test.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+
+skip() { echo "SKIP: $*"; exit 77; }
+die() { echo "FAIL: $*"; exit 1; }
+need_root() { [ "$(id -u)" = 0 ] || skip "needs root"; }
+need_kvm() { [ -r /dev/kvm ] && [ -w /dev/kvm ] || skip "needs /dev/kvm"; }
+
+# expect_exit CODE CMD...: run, require the status, keep stdout/stderr in
+# $TMP/out and $TMP/err for further checks.
+expect_exit() {
+	local want=$1 rc
+	shift
+	"$@" >"$TMP/out" 2>"$TMP/err"
+	rc=$?
+	if [ "$rc" != "$want" ]; then
+		echo "command: $*"; echo "stdout:"; cat "$TMP/out"; echo "stderr:"; cat "$TMP/err"
+		die "exit status $rc, expected $want"
+	fi
+}
+
+# expect_usage_error PATTERN CMD...: exit 2, exactly one line on stderr
+# matching PATTERN, nothing on stdout.
+expect_usage_error() {
+	local pat=$1
+	shift
+	expect_exit 2 "$@"
+	[ "$(wc -l <"$TMP/err")" -eq 1 ] || { cat "$TMP/err"; die "'$*': stderr is not one line"; }
+	grep -q -- "$pat" "$TMP/err" || { cat "$TMP/err"; die "'$*': stderr lacks '$pat'"; }
+	[ ! -s "$TMP/out" ] || { cat "$TMP/out"; die "'$*': printed on stdout"; }
+}
+
+# json_get FILE EXPR: evaluate a Python expression on the document `d`.
+json_get() {
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+}

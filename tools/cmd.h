@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef VS_TOOLS_CMD_H
+#define VS_TOOLS_CMD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+/*
+ * A subcommand registers itself with one line at file scope:
+ *   VS_COMMAND(model, 0, "closed-form predictions for given parameters");
+ * tools/gen-commands.sh turns those lines into the dispatcher's table, and
+ * the tool defines `int cmd_model(int argc, char **argv)` returning the exit
+ * status (0 ok, 1 failure or environment, 2 usage).
+ */
+#define VS_COMMAND(name, flags, summary) int cmd_##name(int argc, char **argv)
+
+enum vs_cmd_flags {
+	VS_NEEDS_ROOT = 1 << 0,	/* refused before any work when not root */
+};
+
+enum vs_exit {
+	VS_EXIT_OK = 0,
+	VS_EXIT_FAIL = 1,
+	VS_EXIT_USAGE = 2,
+};
+
+/* Options every subcommand honours; set by the dispatcher and by each tool's
+ * own --json / -v so that both `virtsync --json model` and
+ * `virtsync model --json` work. */
+struct vs_global {
+	bool json;
+	bool json_pretty;
+	int verbose;
+	const char *argv0;
+	const char *cmd;
+};
+extern struct vs_global vs_global;
+
+/*
+ * Option value parsers for tools: on bad text they print one line naming
+ * the option and the text, and return -EINVAL/-ERANGE; the caller exits 2.
+ */
+int opt_time(const char *opt, const char *text, double *ns);
+int opt_u64(const char *opt, const char *text, uint64_t min, uint64_t max,
+	    uint64_t *out);
+int opt_uint(const char *opt, const char *text, unsigned int min,
+	     unsigned int max, unsigned int *out);
+int opt_double(const char *opt, const char *text, double min, double max,
+	       double *out);
+
+/* Print an error line "virtsync <cmd>: ..." to stderr. */
+void vs_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Debug line, only with -v. */
+void vs_dbg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Dump a JSON document to stdout (compact or pretty), newline-terminated;
+ * takes the reference. Returns 0 or -EIO. */
+int vs_json_print(json_t *doc);
+
+/* JSON number, or null where the value is not defined (NaN). Plain
+ * fprintf("%f") would print "nan" and break the document. */
+json_t *vs_json_num(double v);
+
+/*
+ * argp child every subcommand includes, for -j/--json[=pretty] and -v:
+ *   static const struct argp_child children[] = {
+ *	{ &vs_common_argp, 0, "Common options:", 0 }, { 0 } };
+ */
+struct argp;
+extern const struct argp vs_common_argp;
+
+/* Add common "meta" fields (tool, version, kernel, cmdline, time). */
+void vs_json_add_meta(json_t *doc, int argc, char **argv);
+
+#endif

@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Helpers shared by the subcommands: option values, messages, JSON. */
+#include <argp.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+
+#include "cmd.h"
+#include "units.h"
+
+struct vs_global vs_global;
+
+void vs_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (vs_global.cmd)
+		fprintf(stderr, "virtsync %s: ", vs_global.cmd);
+	else
+		fprintf(stderr, "virtsync: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void vs_dbg(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!vs_global.verbose)
+		return;
+	fprintf(stderr, "debug: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int opt_time(const char *opt, const char *text, double *ns)
+{
+	int err = vs_parse_time_ns(text, ns);
+
+	if (err == -ERANGE)
+		vs_err("%s: time '%s' is too large", opt, text);
+	else if (err)
+		vs_err("%s: '%s' is not a time (use 300ns, 2us, 1.5ms, 1s or plain nanoseconds)",
+		       opt, text ? text : "");
+	return err;
+}
+
+int opt_u64(const char *opt, const char *text, uint64_t min, uint64_t max,
+	    uint64_t *out)
+{
+	int err = vs_parse_u64(text, min, max, out);
+
+	if (err == -ERANGE)
+		vs_err("%s: '%s' is out of range [%llu, %llu]", opt, text,
+		       (unsigned long long)min, (unsigned long long)max);
+	else if (err)
+		vs_err("%s: '%s' is not a non-negative integer", opt,
+		       text ? text : "");
+	return err;
+}
+
+int opt_uint(const char *opt, const char *text, unsigned int min,
+	     unsigned int max, unsigned int *out)
+{
+	uint64_t v;
+	int err = opt_u64(opt, text, min, max, &v);
+
+	if (!err)
+		*out = (unsigned int)v;
+	return err;
+}
+
+int opt_double(const char *opt, const char *text, double min, double max,
+	       double *out)
+{
+	int err = vs_parse_double(text, min, max, out);
+
+	if (err == -ERANGE)
+		vs_err("%s: '%s' is out of range [%g, %g]", opt, text, min, max);
+	else if (err)
+		vs_err("%s: '%s' is not a number", opt, text ? text : "");
+	return err;
+}
+
+int vs_json_print(json_t *doc)
+{
+	size_t flags = JSON_REAL_PRECISION(10) | JSON_PRESERVE_ORDER;
+	int err;
+
+	if (vs_global.json_pretty)
+		flags |= JSON_INDENT(2);
+	else
+		flags |= JSON_COMPACT;
+	err = json_dumpf(doc, stdout, flags);
+	json_decref(doc);
+	if (err)
+		return -EIO;
+	fputc('\n', stdout);
+	return fflush(stdout) ? -EIO : 0;
+}
+
+json_t *vs_json_num(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+void vs_json_add_meta(json_t *doc, int argc, char **argv)
+{
+	char cmdline[1024] = "", stamp[64];
+	struct utsname u;
+	size_t off = 0;
+	time_t now = time(NULL);
+	struct tm tm;
+	int i;
+
+	for (i = 0; i < argc && off < sizeof(cmdline) - 1; i++)
+		off += snprintf(cmdline + off, sizeof(cmdline) - off, "%s%s",
+				i ? " " : "", argv[i]);
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	json_object_set_new(doc, "tool", json_string("virtsync"));
+	json_object_set_new(doc, "version", json_string(VS_VERSION));
+	if (!uname(&u))
+		json_object_set_new(doc, "kernel", json_string(u.release));
+	json_object_set_new(doc, "cmdline", json_string(cmdline));
+	json_object_set_new(doc, "time", json_string(stamp));
+}
+
+static const struct argp_option common_options[] = {
+	{ "json", 'j', "pretty", OPTION_ARG_OPTIONAL,
+	  "JSON output (pretty-printed with =pretty)", 0 },
+	{ "verbose", 'v', NULL, 0, "Debug output on stderr", 0 },
+	{ 0 },
+};
+
+static error_t common_parse(int key, char *arg, struct argp_state *state)
+{
+	switch (key) {
+	case 'j':
+		if (arg && strcmp(arg, "pretty")) {
+			vs_err("--json: unknown format '%s' (only 'pretty')", arg);
+			return EINVAL;
+		}
+		vs_global.json = true;
+		vs_global.json_pretty = arg != NULL;
+		return 0;
+	case 'v':
+		vs_global.verbose++;
+		return 0;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+}
+
+const struct argp vs_common_argp = {
+	.options = common_options,
+	.parser = common_parse,
+};
