@@ -320,7 +320,8 @@ static void draw_series(FILE *out, const struct series *s, const char *color,
 int vs_chart_render(const struct vs_chart *c, FILE *out, int width, int height)
 {
 	struct axis ax = { INFINITY, -INFINITY, c->logx, 64, width - 16.0 };
-	struct axis ay = { INFINITY, -INFINITY, c->logy, height - 44.0, 28 };
+	struct axis ay = { INFINITY, -INFINITY, c->logy, height - 44.0,
+			  44.0 + 14.0 * ((c->n_series + 3) / 4 - 1) };
 	unsigned int i, j;
 	bool bars = false;
 
@@ -362,8 +363,8 @@ int vs_chart_render(const struct vs_chart *c, FILE *out, int width, int height)
 		width, height, width, height);
 	fputs("<title>", out);
 	vs_html_escape(out, c->title);
-	fputs("</title>\n<style>.grid{stroke:#ddd;stroke-width:1}.band{fill-opacity:.10}"
-	      ".rule{stroke:#b00;stroke-dasharray:6 3;stroke-width:1.5}</style>\n", out);
+	fputs("</title>\n<style>.grid{stroke:#ddd;stroke-width:1}rect.band{fill-opacity:.12}"
+	      "line.rule{stroke:#b00;stroke-dasharray:6 3;stroke-width:1.5}</style>\n", out);
 	for (i = 0; i < c->n_bands; i++) {
 		double x0 = fmax(c->bands[i].x0, ax.lo), x1 = fmin(c->bands[i].x1, ax.hi);
 		double p0, p1;
@@ -419,7 +420,7 @@ int vs_chart_render(const struct vs_chart *c, FILE *out, int width, int height)
 	vs_html_escape(out, c->ylabel);
 	fputs("</text>\n<g class=\"legend\">", out);
 	for (i = 0; i < c->n_series; i++) {
-		double x = ax.px0 + 8 + 150.0 * (i % 4), y = ay.px1 + 30 + 14.0 * (i / 4);
+		double x = ax.px0 + 150.0 * (i % 4), y = 34 + 14.0 * (i / 4);
 
 		fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"10\" height=\"10\" fill=\"%s\"/>"
 			"<text x=\"%.1f\" y=\"%.1f\">", x, y - 9, palette[i % 8], x + 14, y);
