@@ -87,7 +87,9 @@ void vs_progress_update(struct vs_progress *p, unsigned long done,
 			unsigned long total);
 void vs_progress_done(struct vs_progress *p);
 
-/* Add common "meta" fields (tool, version, kernel, cmdline, time). */
+/* Add common "meta" fields (tool, command, version, host, kernel, cmdline,
+ * time): `virtsync report` tells inputs apart by "command" and hosts by
+ * "host", so every saved JSON document should carry them. */
 void vs_json_add_meta(json_t *doc, int argc, char **argv);
 
 #endif

@@ -114,7 +114,7 @@ json_t *vs_json_num(double v)
 
 void vs_json_add_meta(json_t *doc, int argc, char **argv)
 {
-	char cmdline[1024] = "", stamp[64];
+	char cmdline[1024] = "", stamp[64], host[256] = "";
 	struct utsname u;
 	size_t off = 0;
 	time_t now = time(NULL);
@@ -127,7 +127,11 @@ void vs_json_add_meta(json_t *doc, int argc, char **argv)
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	json_object_set_new(doc, "tool", json_string("virtsync"));
+	if (vs_global.cmd)
+		json_object_set_new(doc, "command", json_string(vs_global.cmd));
 	json_object_set_new(doc, "version", json_string(VS_VERSION));
+	if (!gethostname(host, sizeof(host) - 1))
+		json_object_set_new(doc, "host", json_string(host));
 	if (!uname(&u))
 		json_object_set_new(doc, "kernel", json_string(u.release));
 	json_object_set_new(doc, "cmdline", json_string(cmdline));
