@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -900,9 +901,19 @@ VS_COMMAND(stat, 0, "live per-VM rates: exits, kicks, interrupts, halts, wake-up
 			goto cleanup;
 		}
 		/* Always filter: an empty set means "no VM yet", not "all". */
+		if (child > 0) {
+			pid_t *nv = realloc(vms, (n + 1) * sizeof(*nv));
+
+			if (!nv) {
+				vs_err("out of memory");
+				goto cleanup;
+			}
+			vms = nv;
+			vms[n++] = child;
+		}
 		opts.pids = vms;
 		opts.n_pids = n;
-		if (!n && child < 0) {
+		if (!n) {
 			static const pid_t none = 0;
 
 			opts.pids = &none;
