@@ -37,7 +37,8 @@
 
 #include "pcdev.h"
 #include "ring.h"
-#include "sysfs.h"
+#include "stats.h"
+#include "tsc.h"
 #include "guest/abi.h"
 
 /* The flat guest image, embedded by the Makefile (guest/blob.S). */
@@ -47,7 +48,6 @@ extern const unsigned char pcdev_guest_image[], pcdev_guest_image_end[];
 #define GSI_STOP	25
 #define MSI_ADDR	0xfee00000u	/* physical destination, APIC ID 0 */
 #define ITEM_SIZE	((uint32_t)sizeof(struct vs_item))
-#define MAX_LAT_SAMPLES	(1u << 22)
 #define BOOT_TIMEOUT_NS	10e9	/* emulated guest: boot takes ms, not s */
 #define STOP_TIMEOUT_NS	3e9	/* then the vCPU is kicked out by force */
 
@@ -110,27 +110,11 @@ struct kvmdev {
 	_Atomic bool guest_done;
 	uint64_t final_produced;
 	_Atomic uint64_t consumed, interrupts_sent;
-	uint64_t wakeups, spurious_kicks, sleeps_c, seq_errors;
-	uint64_t wc_cycles, nc_cycles, sc_cycles, sc_count;
-	double yc_ns_sum;
+	uint64_t wakeups, spurious_kicks, sleeps_c, blocks_c, seq_errors;
+	struct pcdev_avg wc, nc, sc, yc, yz;	/* ticks; yz in CPU ns */
+	struct pcdev_hist *hist;	/* item latencies, host TSC ticks */
 	double cpu_p_ns, cpu_c_ns;	/* thread CPU time between go and end */
-	float *lat;			/* ns */
-	size_t nlat, lat_cap;
-	uint64_t lat_stride, lat_seen;
 };
-
-static inline uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-
-	__asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
-	return ((uint64_t)hi << 32) | lo;
-}
-
-static inline void cpu_relax(void)
-{
-	__asm__ __volatile__("pause" ::: "memory");
-}
 
 static double now_ns(clockid_t id)
 {
@@ -165,19 +149,6 @@ static int kvm_ioctl(struct kvmdev *d, int fd, unsigned long req, void *arg,
 		return err;
 	}
 	return 0;
-}
-
-/* Host TSC rate against CLOCK_MONOTONIC_RAW over ~20 ms. */
-static double calibrate_tsc_per_ns(void)
-{
-	double t0 = now_ns(CLOCK_MONOTONIC_RAW), t1;
-	uint64_t c0 = rdtsc(), c1;
-
-	do {
-		t1 = now_ns(CLOCK_MONOTONIC_RAW);
-	} while (t1 - t0 < 20e6);
-	c1 = rdtsc();
-	return (double)(c1 - c0) / (t1 - t0);
 }
 
 /* ---- KVM binary statistics ---------------------------------------------- */
@@ -494,12 +465,12 @@ static int vcpu_tsc_offset(struct kvmdev *d)
 	memset(&msrs, 0, sizeof(msrs));
 	msrs.hdr.nmsrs = 1;
 	msrs.e.index = MSR_IA32_TSC;
-	h0 = rdtsc();
+	h0 = vs_rdtsc();
 	if (ioctl(d->vcpu_fd, KVM_GET_MSRS, &msrs) != 1) {
 		set_why(d, "KVM_GET_MSRS(IA32_TSC): %s", strerror(errno));
 		return -EIO;
 	}
-	h1 = rdtsc();
+	h1 = vs_rdtsc();
 	d->tsc_offset = (int64_t)(msrs.e.data - (h0 + (h1 - h0) / 2));
 	return 0;
 }
@@ -694,7 +665,7 @@ static void vm_destroy(struct kvmdev *d)
 		close(d->stop_fd);
 	if (d->mem)
 		munmap(d->mem, d->mem_size);
-	free(d->lat);
+	free(d->hist);
 }
 
 /* ---- threads ---------------------------------------------------------- */
@@ -871,62 +842,35 @@ static void *vcpu_thread_fn(void *arg)
 	return NULL;
 }
 
-static void record_latency(struct kvmdev *d, double ns)
-{
-	/* Keep every sample up to the cap, then every 2nd, 4th, ... (the
-	 * stored set stays an even thinning of the whole run). */
-	if (d->lat_seen++ % d->lat_stride)
-		return;
-	if (d->nlat == d->lat_cap) {
-		size_t i;
-
-		if (d->lat_cap >= MAX_LAT_SAMPLES) {
-			for (i = 0; i < d->nlat / 2; i++)
-				d->lat[i] = d->lat[2 * i];
-			d->nlat /= 2;
-			d->lat_stride *= 2;
-			return;
-		} else {
-			size_t cap = d->lat_cap ? d->lat_cap * 2 : 4096;
-			float *n = realloc(d->lat, cap * sizeof(*n));
-
-			if (!n)
-				return;
-			d->lat = n;
-			d->lat_cap = cap;
-		}
-	}
-	d->lat[d->nlat++] = (float)ns;
-}
-
 static void consume_one(struct kvmdev *d, struct vs_vring_cons *c,
 			uint64_t wc, uint64_t *expect_seq)
 {
 	uint16_t id = vs_vring_cons_pop(&d->vr, c);
 	struct vs_item *it = &d->items[id & (d->vr.num - 1)];
-	uint64_t t0 = rdtsc(), t1 = t0, produced;
+	uint64_t t0 = vs_rdtsc(), t1 = t0, produced;
 
 	while (t1 - t0 < wc) {
-		cpu_relax();
-		t1 = rdtsc();
+		vs_cpu_relax();
+		t1 = vs_rdtsc();
 	}
-	d->wc_cycles += t1 - t0;
+	pcdev_avg_add(&d->wc, t1 - t0);
 	if (it->seq != *expect_seq)
 		d->seq_errors++;
 	*expect_seq = it->seq + 1;
+	/* Item latency: P's stamp (guest TSC) to the end of C's work. */
 	produced = it->tsc_produced - (uint64_t)d->tsc_offset;
-	record_latency(d, (double)(int64_t)(t1 - produced) / d->tsc_per_ns);
+	pcdev_hist_add(d->hist, t1 > produced ? t1 - produced : 0);
 	vs_vring_cons_push(&d->vr, c, id, ITEM_SIZE);
 	atomic_store_explicit(&d->consumed, atomic_load_explicit(&d->consumed,
 			      memory_order_relaxed) + 1, memory_order_relaxed);
 	if (vs_vring_cons_intr_needed(&d->vr, c)) {
-		uint64_t one = 1, t2 = rdtsc();
+		uint64_t one = 1, t2 = vs_rdtsc();
 
 		d->ctl->irq_sent_tsc = t2 + (uint64_t)d->tsc_offset;
 		if (write(d->used_fd, &one, sizeof(one)) == sizeof(one))
 			atomic_fetch_add_explicit(&d->interrupts_sent, 1,
 						  memory_order_relaxed);
-		d->nc_cycles += rdtsc() - t2;
+		pcdev_avg_add(&d->nc, vs_rdtsc() - t2);
 	}
 }
 
@@ -944,15 +888,14 @@ static bool consumer_block(struct kvmdev *d, struct vs_vring_cons *c)
 	if (atomic_load(&d->guest_done))
 		return false;
 	if (read(d->kick_fd, &v, sizeof(v)) == sizeof(v)) {
-		uint64_t now = rdtsc();
+		uint64_t now = vs_rdtsc();
 		uint64_t kick = d->ctl->kick_tsc - (uint64_t)d->tsc_offset;
 
 		/* Start-up cost Sc: the guest's kick to C running. */
-		if (now > kick && now - kick < 1000 * d->tsc_per_ns * 1e6) {
-			d->sc_cycles += now - kick;
-			d->sc_count++;
-		}
+		if (now > kick && now - kick < 1000 * d->tsc_per_ns * 1e6)
+			pcdev_avg_add(&d->sc, now - kick);
 	}
+	d->blocks_c++;
 	vs_vring_cons_disable_kick(&d->vr, c);
 	if (!vs_vring_cons_pending(&d->vr, c) && !atomic_load(&d->guest_done))
 		d->spurious_kicks++;
@@ -971,7 +914,7 @@ static void *consumer_thread_fn(void *arg)
 		.tv_nsec = (long)fmod(cfg->yc_ns, 1e9),
 	};
 	uint64_t seq = 0, t0;
-	double cpu0, s0;
+	double cpu0, c0;
 	bool idle = false;	/* C waited since it last found items */
 
 	pthread_setname_np(pthread_self(), "vs-vhost");
@@ -1007,23 +950,25 @@ static void *consumer_thread_fn(void *arg)
 				idle = true;
 			break;
 		case PCDEV_SLEEP:
-			s0 = now_ns(CLOCK_MONOTONIC);
+			t0 = vs_rdtsc();
+			c0 = now_ns(CLOCK_THREAD_CPUTIME_ID);
 			clock_nanosleep(CLOCK_MONOTONIC, 0, &yc, NULL);
-			d->yc_ns_sum += now_ns(CLOCK_MONOTONIC) - s0;
+			pcdev_avg_add(&d->yz, (uint64_t)(now_ns(CLOCK_THREAD_CPUTIME_ID) - c0));
+			pcdev_avg_add(&d->yc, vs_rdtsc() - t0);
 			d->sleeps_c++;
 			idle = true;
 			break;
 		case PCDEV_POLL:
-			cpu_relax();
+			vs_cpu_relax();
 			idle = true;
 			break;
 		case PCDEV_BUSYLOOP:
 			idle = true;
-			t0 = rdtsc();
+			t0 = vs_rdtsc();
 			while (!vs_vring_cons_pending(&d->vr, &c) &&
 			       !atomic_load(&d->guest_done) &&
-			       rdtsc() - t0 < busyloop)
-				cpu_relax();
+			       vs_rdtsc() - t0 < busyloop)
+				vs_cpu_relax();
 			if (!vs_vring_cons_pending(&d->vr, &c))
 				consumer_block(d, &c);
 			break;
@@ -1035,124 +980,112 @@ static void *consumer_thread_fn(void *arg)
 
 /* ---- published counters ------------------------------------------------ */
 
-static void publish(struct kvmdev *d, bool final)
+/* Live counters for outside observers; the guest's are read racily, which
+ * is fine for progress counters (each is one aligned 64-bit load). */
+static void publish(struct kvmdev *d)
 {
-	char path[256], tmp[280];
-	FILE *f;
+	struct pcdev_counters c = {
+		.items_produced = d->ctl->produced,
+		.items_consumed = atomic_load(&d->consumed),
+		.kicks = d->ctl->kicks,
+		.interrupts = atomic_load(&d->interrupts_sent),
+		.producer_tid = d->vcpu_tid,	/* P runs on the vCPU */
+		.consumer_tid = d->cons_tid,
+		.vcpu_tid = d->vcpu_tid,
+	};
 
-	if (vs_path(path, sizeof(path), PCDEV_STATS_FMT, (int)getpid()) < 0)
-		return;
-	if (final) {
-		unlink(path);
-		return;
-	}
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (!f)
-		return;
-	fprintf(f, "backend kvm\nlen %u\nitems_produced %llu\n"
-		"items_consumed %llu\nkicks %llu\ninterrupts %llu\n"
-		"producer_tid %d\nconsumer_tid %d\nvcpu_tid %d\n",
-		d->cfg->len, (unsigned long long)d->ctl->produced,
-		(unsigned long long)atomic_load(&d->consumed),
-		(unsigned long long)d->ctl->kicks,
-		(unsigned long long)atomic_load(&d->interrupts_sent),
-		d->vcpu_tid, d->cons_tid, d->vcpu_tid);
-	if (fclose(f) == 0)
-		rename(tmp, path);
-	else
-		unlink(tmp);
+	pcdev_stats_publish(d->cfg, &c);
 }
 
 /* ---- results ----------------------------------------------------------- */
 
-static int cmp_float(const void *a, const void *b)
-{
-	float x = *(const float *)a, y = *(const float *)b;
+static void append_note(struct pcdev_results *res, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
-	return x < y ? -1 : x > y;
+static void append_note(struct pcdev_results *res, const char *fmt, ...)
+{
+	size_t used = strlen(res->note);
+	va_list ap;
+
+	if (used && used + 2 < sizeof(res->note)) {
+		strcpy(res->note + used, "; ");
+		used += 2;
+	}
+	va_start(ap, fmt);
+	vsnprintf(res->note + used, sizeof(res->note) - used, fmt, ap);
+	va_end(ap);
 }
 
-static double pct(const float *v, size_t n, double p)
+static uint64_t stat_value(const struct pcdev_results *res, const char *name)
 {
-	size_t i = (size_t)ceil(p * n);
+	unsigned int i;
 
-	return v[i ? i - 1 : 0];
+	for (i = 0; i < res->n_kvm_stats; i++)
+		if (!strcmp(res->kvm_stats[i].name, name))
+			return res->kvm_stats[i].value;
+	return 0;
 }
 
+/* Raw counts and Sec. 4.2.1 estimates; pcdev_run() derives the rest. */
 static void fill_results(struct kvmdev *d, struct pcdev_results *res)
 {
 	const struct pcdev_config *cfg = d->cfg;
 	struct pcdev_guest_ctl *g = d->ctl;
-	double gns = g->tsc_khz / 1e6;	/* guest cycles per ns */
+	struct pcdev_measured *m = &res->measured;
+	struct pcdev_latency *l = &res->latency;
+	double tpn = d->tsc_per_ns, gns = g->tsc_khz / 1e6;
 	uint64_t busy;
-	double elapsed = d->t_done_ns - d->t_go_ns;
-	size_t room;
 
 	res->items = atomic_load(&d->consumed);
-	res->elapsed_ns = elapsed;
-	res->throughput_ops = elapsed > 0 ? res->items / (elapsed / 1e9) : NAN;
-	res->t_ns = res->items ? elapsed / res->items : NAN;
-	res->cpu_producer = elapsed > 0 ? d->cpu_p_ns / elapsed : NAN;
-	res->cpu_consumer = elapsed > 0 ? d->cpu_c_ns / elapsed : NAN;
-	res->e_ns = res->items ? (d->cpu_p_ns + d->cpu_c_ns) / res->items : NAN;
-	res->batch = d->wakeups ? (double)res->items / d->wakeups : NAN;
+	res->elapsed_ns = d->t_done_ns - d->t_go_ns;
+	res->cpu_producer_ns = d->cpu_p_ns;
+	res->cpu_consumer_ns = d->cpu_c_ns;
 	res->kicks = g->kicks;
 	res->interrupts = atomic_load(&d->interrupts_sent);
-	res->spurious = g->spurious + d->spurious_kicks;
+	res->spurious_kicks = d->spurious_kicks;
+	res->spurious_interrupts = g->spurious;
 	res->sleeps_p = g->sleeps;
 	res->sleeps_c = d->sleeps_c;
+	res->blocks_p = g->blocks;
+	res->blocks_c = d->blocks_c;
+	res->c_wakeups = d->wakeups;
 
-	res->latency.p50 = res->latency.p95 = res->latency.p98 = NAN;
-	res->latency.p99 = res->latency.max = NAN;
-	if (d->nlat) {
-		qsort(d->lat, d->nlat, sizeof(*d->lat), cmp_float);
-		res->latency.p50 = pct(d->lat, d->nlat, 0.50);
-		res->latency.p95 = pct(d->lat, d->nlat, 0.95);
-		res->latency.p98 = pct(d->lat, d->nlat, 0.98);
-		res->latency.p99 = pct(d->lat, d->nlat, 0.99);
-		res->latency.max = d->lat[d->nlat - 1];
-	}
-
-	/* Wp achieved: P's time not spent waiting for room or kicking, per
-	 * item; under instruction emulation it includes the loop overhead,
-	 * which is the point. */
+	/* Wp achieved: P's time neither waiting for room nor kicking, per
+	 * item. It includes the producer loop's own instructions, which is
+	 * what Wp costs when the guest is emulated. */
 	busy = g->tsc_end - g->tsc_start - g->wait_cycles - g->kick_cycles;
-	res->measured.wp = g->produced ? busy / gns / g->produced : NAN;
-	res->measured.wc = res->items ? d->wc_cycles / d->tsc_per_ns / res->items : NAN;
-	res->measured.np = g->kicks ? g->kick_cycles / gns / g->kicks : NAN;
-	res->measured.nc = res->interrupts ?
-		d->nc_cycles / d->tsc_per_ns / res->interrupts : NAN;
-	res->measured.sp = g->wakes ? g->wake_cycles / gns / g->wakes : NAN;
-	res->measured.sc = d->sc_count ? d->sc_cycles / d->tsc_per_ns / d->sc_count : NAN;
-	/* In sleep mode P's waits are all sleeps: effective Yp. */
-	res->measured.yp = g->sleeps ? g->wait_cycles / gns / g->sleeps : NAN;
-	res->measured.yc = d->sleeps_c ? d->yc_ns_sum / d->sleeps_c : NAN;
+	m->wp = g->produced ? busy / gns / g->produced : NAN;
+	m->wc = pcdev_avg_ns(&d->wc, tpn);
+	m->np = g->kicks ? g->kick_cycles / gns / g->kicks : NAN;
+	m->nc = pcdev_avg_ns(&d->nc, tpn);
+	m->sp = g->wakes ? g->wake_cycles / gns / g->wakes : NAN;
+	m->sc = pcdev_avg_ns(&d->sc, tpn);
+	/* P's waits in sleep mode are TSC-deadline sleeps: effective Yp. */
+	m->yp = g->sleeps ? g->wait_cycles / gns / g->sleeps : NAN;
+	m->yc = pcdev_avg_ns(&d->yc, tpn);
+	m->yz = pcdev_avg_ns(&d->yz, 1.0);
+	if (d->hist->count) {
+		l->p50 = pcdev_hist_quantile(d->hist, 0.50) / tpn;
+		l->p95 = pcdev_hist_quantile(d->hist, 0.95) / tpn;
+		l->p98 = pcdev_hist_quantile(d->hist, 0.98) / tpn;
+		l->p99 = pcdev_hist_quantile(d->hist, 0.99) / tpn;
+		l->max = (double)d->hist->max / tpn;
+	} else {
+		l->p50 = l->p95 = l->p98 = l->p99 = l->max = NAN;
+	}
 
 	/* Say when the guest could not do what was asked. */
-	if (isfinite(res->measured.wp) &&
-	    fabs(res->measured.wp - cfg->wp_ns) > fmax(0.1 * cfg->wp_ns, 200)) {
-		char emu[96] = "";
-		unsigned int i;
-
-		for (i = 0; i < res->n_kvm_stats; i++)
-			if (!strcmp(res->kvm_stats[i].name, "insn_emulation") &&
-			    res->kvm_stats[i].value > res->items)
-				snprintf(emu, sizeof(emu),
-					 " (guest code runs in KVM's instruction "
-					 "emulator)");
-		room = sizeof(res->note) - strlen(res->note);
-		snprintf(res->note + strlen(res->note), room,
-			 "%sachieved Wp %.0f ns, asked %.0f ns%s",
-			 res->note[0] ? "; " : "", res->measured.wp, cfg->wp_ns,
-			 emu);
-	}
-	if (d->seq_errors) {
-		room = sizeof(res->note) - strlen(res->note);
-		snprintf(res->note + strlen(res->note), room,
-			 "%s%llu items out of order", res->note[0] ? "; " : "",
-			 (unsigned long long)d->seq_errors);
-	}
+	if (isfinite(m->wp) && fabs(m->wp - cfg->wp_ns) > fmax(0.1 * cfg->wp_ns, 200))
+		append_note(res, "achieved Wp %.0f ns, asked %.0f ns%s", m->wp,
+			    cfg->wp_ns, stat_value(res, "insn_emulation") > res->items ?
+			    " (guest code runs in KVM's instruction emulator)" : "");
+	if (d->seq_errors)
+		append_note(res, "%llu items out of order",
+			    (unsigned long long)d->seq_errors);
+	if (g->produced != res->items)
+		append_note(res, "guest produced %llu items, host consumed %llu",
+			    (unsigned long long)g->produced,
+			    (unsigned long long)res->items);
 }
 
 /* ---- entry point ------------------------------------------------------- */
@@ -1306,10 +1239,14 @@ int pcdev_kvm_run(const struct pcdev_config *cfg, struct pcdev_results *res)
 	d->kvm_fd = d->vm_fd = d->vcpu_fd = -1;
 	d->kick_fd = d->used_fd = d->stop_fd = -1;
 	d->st_vm.fd = d->st_vcpu.fd = -1;
-	d->lat_stride = 1;
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_cond_init(&d->cond, NULL);
-	d->tsc_per_ns = calibrate_tsc_per_ns();
+	d->tsc_per_ns = vs_tsc_per_ns();
+	d->hist = calloc(1, sizeof(*d->hist));
+	if (!d->hist) {
+		free(d);
+		return -ENOMEM;
+	}
 
 	err = vm_create(d);
 	if (err)
@@ -1347,7 +1284,7 @@ int pcdev_kvm_run(const struct pcdev_config *cfg, struct pcdev_results *res)
 		bool ended;
 
 		if (cfg->publish && now_ns(CLOCK_MONOTONIC) >= next_publish) {
-			publish(d, false);
+			publish(d);
 			next_publish += 100e6;
 		}
 		if (time_to_stop(d))
@@ -1372,7 +1309,7 @@ out_threads:
 		fill_results(d, res);
 	}
 	if (cfg->publish)
-		publish(d, true);
+		pcdev_stats_unpublish();
 out:
 	if (err && d->why[0])
 		snprintf(res->note, sizeof(res->note), "%s%s%s", d->why,

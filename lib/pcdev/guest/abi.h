@@ -83,7 +83,8 @@ struct pcdev_guest_ctl {
 	volatile uint64_t produced;
 	volatile uint64_t kicks;
 	volatile uint64_t interrupts;	/* PCDEV_VEC_USED taken */
-	volatile uint64_t spurious;	/* ... while P was not waiting for one */
+	volatile uint64_t spurious;	/* ... that freed no room P waited for */
+	volatile uint64_t blocks;	/* HLTs waiting for PCDEV_VEC_USED */
 	volatile uint64_t timer_irqs;
 	volatile uint64_t sleeps;	/* TSC-deadline sleeps (p_mode sleep) */
 	volatile uint64_t halts;	/* HLT instructions executed */

@@ -161,6 +161,7 @@ EXC_NOERR(20) EXC_ERR(21)
 __attribute__((interrupt)) static void irq_used(struct interrupt_frame *f)
 {
 	ctl->interrupts++;
+	/* Not waiting: a late interrupt after the double check let P go on. */
 	if (!waiting_used)
 		ctl->spurious++;
 	eoi();
@@ -269,12 +270,16 @@ static void wait_notify(struct producer *pr)
 		if (ring_free(pr) >= pr->kc || ctl->stop)
 			break;
 		ctl->halts++;
+		ctl->blocks++;
 		sti_hlt();
 		/* Start-up cost Sp: from C's irqfd write to P running again. */
 		if (ctl->interrupts != seen) {
 			ctl->wake_cycles += rdtsc() - ctl->irq_sent_tsc;
 			ctl->wakes++;
 			seen = ctl->interrupts;
+			vs_vring_prod_reclaim(&vr, &pr->p);
+			if (ring_free(pr) < pr->kc)
+				ctl->spurious++;	/* woke, still no room */
 		}
 	}
 	sti();
