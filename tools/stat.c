@@ -42,6 +42,7 @@ static struct env {
 } env;
 
 static volatile sig_atomic_t stop;
+static pid_t cmd_pid;	/* -- COMMAND's process, 0 without one */
 
 const char stat_doc[] =
 "Live per-VM rates of VM exits, kicks, injected interrupts, halts and\n"
@@ -490,6 +491,8 @@ static int print_json(const struct vs_probe_snapshot *s,
 	if (s->backend == VS_PROBE_PERF)
 		json_object_set_new(doc, "perf_running_ratio",
 				    json_real(s->perf_running_ratio));
+	if (cmd_pid > 0)
+		json_object_set_new(doc, "command_pid", json_integer(cmd_pid));
 	json_object_set_new(doc, "sources", sources_json(s));
 	for (i = 0; i < s->n_vms; i++) {
 		const struct vs_probe_vm *vm = &s->vms[i];
@@ -886,6 +889,7 @@ VS_COMMAND(stat, 0, "live per-VM rates: exits, kicks, interrupts, halts, wake-up
 			vs_err("cannot start '%s': %s", env.cmd[0], strerror(-child));
 			return VS_EXIT_FAIL;
 		}
+		cmd_pid = child;
 		/* Without --interval, one report covering the whole run. */
 		if (!env.interval_set)
 			env.interval_ns = 86400e9;
