@@ -68,6 +68,9 @@ struct {
 	__type(value, struct vs_pair_val);
 } zero_pair SEC(".maps");
 
+/* Pending wake-ups and sleeps are deleted when they complete, so a plain
+ * hash does: cheaper than an LRU one on sched_switch, which fires for every
+ * context switch of the host. A full map only loses samples. */
 struct wake_start {
 	__u64 ts;
 	__u32 waker_tgid, waker_tid;
@@ -75,7 +78,7 @@ struct wake_start {
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 10240);
 	__type(key, __u32);		/* wakee tid */
 	__type(value, struct wake_start);
@@ -87,7 +90,7 @@ struct sleep_start {
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 10240);
 	__type(key, __u32);
 	__type(value, struct sleep_start);

@@ -38,6 +38,7 @@ static struct env {
 	bool prometheus;
 	const char *prom_file;
 	enum vs_probe_attach attach;
+	unsigned int probes;	/* enum vs_probe_flags, 0 = all */
 	char **cmd;		/* after "--" */
 } env;
 
@@ -64,6 +65,7 @@ enum {
 	OPT_PROM = 0x100,
 	OPT_PROM_FILE,
 	OPT_ATTACH,
+	OPT_PROBES,
 };
 
 static const struct argp_option stat_options[] = {
@@ -77,6 +79,8 @@ static const struct argp_option stat_options[] = {
 	  "Write Prometheus text to PATH atomically each interval", 0 },
 	{ "attach", OPT_ATTACH, "HOW", 0,
 	  "auto (default), tp_btf, raw_tp or perf (no BPF: counts only)", 0 },
+	{ "probes", OPT_PROBES, "LIST", 0,
+	  "Comma list of kvm, sched (wake-up latency), sleep; default all", 0 },
 	{ 0 },
 };
 
@@ -135,6 +139,33 @@ static error_t stat_parse(int key, char *arg, struct argp_state *state)
 			return EINVAL;
 		}
 		return 0;
+	case OPT_PROBES: {
+		char buf[64], *tok, *save = NULL;
+
+		if (snprintf(buf, sizeof(buf), "%s", arg) >= (int)sizeof(buf)) {
+			vs_err("--probes: '%s' is too long", arg);
+			return EINVAL;
+		}
+		env.probes = 0;
+		for (tok = strtok_r(buf, ",", &save); tok;
+		     tok = strtok_r(NULL, ",", &save)) {
+			if (!strcmp(tok, "kvm"))
+				env.probes |= VS_PROBE_KVM;
+			else if (!strcmp(tok, "sched"))
+				env.probes |= VS_PROBE_SCHED;
+			else if (!strcmp(tok, "sleep"))
+				env.probes |= VS_PROBE_SLEEP;
+			else {
+				vs_err("--probes: '%s' is not kvm, sched or sleep", tok);
+				return EINVAL;
+			}
+		}
+		if (!env.probes) {
+			vs_err("--probes: '%s' names no probe group", arg);
+			return EINVAL;
+		}
+		return 0;
+	}
 	case ARGP_KEY_ARGS:
 		env.cmd = state->argv + state->next;
 		return 0;
@@ -925,6 +956,7 @@ VS_COMMAND(stat, 0, "live per-VM rates: exits, kicks, interrupts, halts, wake-up
 		}
 	}
 	opts.attach = env.attach;
+	opts.flags = env.probes;
 	err = vs_probe_open(&opts, &probe);
 	free(vms);
 	if (err) {
