@@ -13,7 +13,8 @@
 # a harder test of the per-kick cost). Last, the per-event cost of every
 # probe: kernel.bpf_stats_enabled=1 and run_time_ns / run_cnt of each
 # program while virtsync stat watches the device (restored afterwards).
-# Needs root, /dev/kvm and perf (Debian: linux-perf).
+# Needs root, /dev/kvm and perf (Debian: linux-perf). MODES and WORKLOADS
+# (dev_rate, kick_rate) narrow the run, e.g. MODES="alone stat".
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 VS=${VIRTSYNC_BIN:-$TOP/.output/virtsync}
@@ -73,8 +74,8 @@ stop_observer() {
 	rm -f "$TMP/perf.data"
 }
 
-modes="alone stat perf-stat perf-record"
-for workload in dev_rate kick_rate; do
+modes=${MODES:-alone stat perf-stat perf-record}
+for workload in ${WORKLOADS:-dev_rate kick_rate}; do
 	: >"$TMP/$workload"
 	for r in $(seq "$rounds"); do
 		for m in $modes; do
@@ -86,11 +87,13 @@ for workload in dev_rate kick_rate; do
 done
 
 python3 - "$TMP" "$rounds" "$secs" <<'PY'
-import statistics, sys
+import os, statistics, sys
 tmp, rounds, secs = sys.argv[1], sys.argv[2], sys.argv[3]
 names = {"dev_rate": "virtsync bench --backend kvm --mode notify --wp 0 --wc 0",
          "kick_rate": "bench/kvm-kick --ioeventfd (in-kernel kicks)"}
 for w, title in names.items():
+    if not os.path.exists(f"{tmp}/{w}"):
+        continue
     runs = {}
     for line in open(f"{tmp}/{w}"):
         m, wall, cpu = line.split()
