@@ -986,6 +986,33 @@ void vs_probe_close(struct vs_probe *p)
 	free(p);
 }
 
+int vs_probe_measure(const struct vs_probe_opts *opts, uint64_t ns,
+		     struct vs_probe_snapshot *snap)
+{
+	struct vs_probe *p;
+	struct timespec deadline;
+	int err;
+
+	err = vs_probe_open(opts, &p);
+	if (err)
+		return err;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += (time_t)(ns / 1000000000ULL);
+	deadline.tv_nsec += (long)(ns % 1000000000ULL);
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	/* Counters start at zero at open: one read covers the window. A
+	 * signal wakes the sleep; only *stop ends it early. */
+	while (!(opts->stop && *opts->stop) &&
+	       clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, NULL) == EINTR)
+		;
+	err = vs_probe_read(p, snap);
+	vs_probe_close(p);
+	return err;
+}
+
 int vs_probe_prog_stats(struct vs_probe *p, struct vs_probe_prog_stats *out,
 			unsigned int max, unsigned int *n)
 {
