@@ -145,7 +145,7 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
-$(OUTPUT)/lib/probe.o: $(OUTPUT)/vsprobe.skel.h
+$(OUTPUT)/lib/probe.o: $(BPF_SKELS)
 
 
 
