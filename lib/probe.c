@@ -405,7 +405,7 @@ static int bpf_load(struct vs_probe *p, bool use_btf)
 	skel->rodata->targ_filter = p->opts.n_pids > 0;
 	skel->rodata->targ_irqfd_inject = kallsyms_addr("irqfd_inject");
 	bpf_map__set_max_entries(skel->maps.threads,
-				 p->opts.max_threads ? p->opts.max_threads : 1024);
+				 p->opts.max_threads ? p->opts.max_threads : 4096);
 	for (i = 0; i < N_TPS; i++) {
 		const struct vs_tp *t = &vs_tps[i];
 		struct bpf_program *btf = prog_at(skel, t->btf_off);

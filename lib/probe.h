@@ -122,7 +122,7 @@ struct vs_probe_opts {
 	unsigned int n_pids;		/* 0: every process (no filter) */
 	unsigned int flags;		/* enum vs_probe_flags, 0 = all */
 	enum vs_probe_attach attach;
-	unsigned int max_threads;	/* per-thread map size, 0 = 1024 */
+	unsigned int max_threads;	/* per-thread map cap, 0 = 4096 */
 	/* vs_probe_measure(): stop early when *stop becomes non-zero */
 	volatile sig_atomic_t *stop;
 };
