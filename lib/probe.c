@@ -317,14 +317,19 @@ static void probe_debugfs(struct vs_probe *p)
 			   "readable, not used (host-wide; probes are per VM)");
 }
 
-/* libbpf finds classic tracepoints and perf finds ids under tracefs. */
+/*
+ * libbpf finds classic tracepoints and perf finds ids under tracefs, but
+ * only while attaching: an attached program or open event no longer needs
+ * it. Returns 1 when it mounted tracefs (the caller unmounts it again after
+ * attaching, leaving the host as it was), 0 when it was there, -errno.
+ */
 static int ensure_tracefs(void)
 {
 	if (!access(TRACEFS "/events", F_OK))
 		return 0;
 	if (mount("nodev", TRACEFS, "tracefs", 0, NULL))
 		return -errno;
-	return 0;
+	return 1;
 }
 
 static uint64_t kallsyms_addr(const char *sym)
@@ -731,7 +736,7 @@ static int perf_open(struct vs_probe *p)
 	int err, cpu;
 
 	err = ensure_tracefs();
-	if (err) {
+	if (err < 0) {
 		add_source(p, "tracefs", "perf", err, "not mounted; mount refused");
 		return err;
 	}
@@ -819,7 +824,7 @@ static int perf_read(struct vs_probe *p, struct vs_probe_snapshot *s)
 int vs_probe_open(const struct vs_probe_opts *opts, struct vs_probe **out)
 {
 	struct vs_probe *p;
-	int err;
+	int err, mounted = 0;
 
 	*out = NULL;
 	err = vs_probe_check_caps();
@@ -840,7 +845,7 @@ int vs_probe_open(const struct vs_probe_opts *opts, struct vs_probe **out)
 	if (err)
 		goto err_free;
 	/* libbpf needs tracefs for the classic tracepoints. */
-	ensure_tracefs();
+	mounted = ensure_tracefs();
 	probe_debugfs(p);
 
 	if (p->opts.attach != VS_ATTACH_PERF) {
@@ -858,11 +863,16 @@ int vs_probe_open(const struct vs_probe_opts *opts, struct vs_probe **out)
 		goto err_free;
 	p->backend = VS_PROBE_PERF;
 done:
+	/* Lazy: another virtsync attaching right now keeps its lookups. */
+	if (mounted == 1)
+		umount2(TRACEFS, MNT_DETACH);
 	p->t0 = now_ns();
 	*out = p;
 	return 0;
 
 err_free:
+	if (mounted == 1)
+		umount2(TRACEFS, MNT_DETACH);
 	free(p->pids);
 	free(p);
 	return err;
