@@ -221,6 +221,10 @@ int main(int argc, char **argv)
 	printf("  pcdev thread, poll    %7.2f M items/s\n", best_dev / 1e6);
 	printf("  ratio pcdev/minimal   %7.3f\n", best_dev / best_ring);
 	printf("  ratio pcdev/cached    %7.3f\n", best_dev / best_cached);
+	printf("  per-round pcdev/minimal: median %.3f (min %.3f, max %.3f)\n",
+	       rounds % 2 ? ratio[rounds / 2] :
+	       (ratio[rounds / 2 - 1] + ratio[rounds / 2]) / 2, ratio[0],
+	       ratio[rounds - 1]);
 	free(res);
 	return 0;
 }

@@ -458,8 +458,26 @@ out:
 	return d->done ? 0 : pending;
 }
 
-/* C pops up to this many ids at once and prefetches their buffers, as
- * vhost fetches descriptors in batches. */
+/* C notifies P (Nc); returns the TSC after, where C's next Wc starts. */
+static uint64_t consumer_interrupt(struct dev *d, struct side *s, uint64_t seq)
+{
+	uint64_t t, t1;
+
+	d->intr_tsc = t = vs_rdtsc();
+	efd_signal(d->intr_fd);
+	t1 = vs_rdtsc();
+	pcdev_avg_add(&s->n, t1 - t);
+	store_relaxed(&s->notifies, s->notifies + 1);
+	pcdev_trace_add(&s->trace, PCDEV_EV_INTR, t1, seq);
+	return t1;
+}
+
+/*
+ * C pops up to this many ids at once and prefetches their buffers, as
+ * vhost fetches descriptors in batches. With no emulated work (Wc = 0) it
+ * also returns them with one used->idx store per batch (vhost_add_used_n);
+ * with Wc > 0 each buffer goes back when its Wc ends, as the model has it.
+ */
 #define POP_BATCH	32
 
 static void *consumer(void *arg)
@@ -470,10 +488,11 @@ static void *consumer(void *arg)
 	struct vs_vring ring = d->vr, *vr = &ring;
 	struct vs_vring_cons cs = { 0 };
 	struct pcdev_hist *hist = d->hist;
-	uint64_t seq = 0, prev = 0, t, t1, stamp, cpu0, lat;
+	uint64_t seq = 0, prev = 0, t, stamp, cpu0, lat;
 	uint64_t w_sum = 0, w_n = 0, lat_max = 0;
-	unsigned int pending, i, n;
+	unsigned int pending, i, n, filled;
 	uint16_t ids[POP_BATCH];
+	bool stopping;
 	/* Loop invariants in locals: every ring store could alias d. */
 	const struct vs_item *items = d->items;
 	const uint64_t wc_t = d->wc_t, deadline = d->deadline;
@@ -505,6 +524,8 @@ static void *consumer(void *arg)
 							vs_rdtsc(), seq + i);
 			}
 			pending -= n;
+			filled = 0;
+			stopping = false;
 			for (i = 0; i < n; i++) {
 				stamp = items[ids[i]].tsc_produced;
 				t = wc_t ? vs_tsc_spin_until(vs_rdtsc() + wc_t) : vs_rdtsc();
@@ -519,20 +540,28 @@ static void *consumer(void *arg)
 				}
 				prev = t;
 				prev_ok = true;
-				vs_vring_cons_push(vr, &cs, ids[i], sizeof(struct vs_item));
 				seq++;
-				if (intr_on && vs_vring_cons_intr_needed(vr, &cs)) {
-					d->intr_tsc = t = vs_rdtsc();
-					efd_signal(d->intr_fd);
-					t1 = vs_rdtsc();
-					pcdev_avg_add(&s->n, t1 - t);
-					store_relaxed(&s->notifies, s->notifies + 1);
-					pcdev_trace_add(&s->trace, PCDEV_EV_INTR, t1, seq);
-					prev = t1;
+				if (!wc_t) {
+					vs_vring_cons_fill(vr, &cs, ids[i],
+							   sizeof(struct vs_item), filled++);
+				} else {
+					vs_vring_cons_push(vr, &cs, ids[i],
+							   sizeof(struct vs_item));
+					if (intr_on && vs_vring_cons_intr_needed(vr, &cs))
+						prev = consumer_interrupt(d, s, seq);
 				}
-				if (t >= deadline || d->done)
-					goto stop;
+				if (t >= deadline || d->done) {
+					stopping = true;
+					break;
+				}
 			}
+			if (filled) {
+				vs_vring_cons_flush(vr, &cs, filled);
+				if (intr_on && vs_vring_cons_intr_needed(vr, &cs))
+					prev = consumer_interrupt(d, s, seq);
+			}
+			if (stopping)
+				goto stop;
 		}
 		store_relaxed(&s->items, seq);
 		if (d->cap && seq >= d->cap) {
