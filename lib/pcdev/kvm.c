@@ -38,11 +38,19 @@
 #include "pcdev.h"
 #include "ring.h"
 #include "stats.h"
+#include "trace.h"
 #include "tsc.h"
 #include "guest/abi.h"
 
 /* The flat guest image, embedded by the Makefile (guest/blob.S). */
 extern const unsigned char pcdev_guest_image[], pcdev_guest_image_end[];
+
+/* P's trace records are written by the guest in trace.h's layout. */
+_Static_assert(sizeof(struct pcdev_guest_trace_rec) == sizeof(struct pcdev_trace_rec),
+	       "guest trace record layout");
+_Static_assert(PCDEV_G_TR_PUBLISH == PCDEV_EV_PUBLISH &&
+	       PCDEV_G_TR_KICK == PCDEV_EV_KICK &&
+	       PCDEV_G_TR_P_WAIT == PCDEV_EV_P_WAIT, "guest trace types");
 
 #define GSI_USED	24	/* past the 24 IOAPIC pins: MSI routes only */
 #define GSI_STOP	25
@@ -113,6 +121,9 @@ struct kvmdev {
 	uint64_t wakeups, spurious_kicks, sleeps_c, blocks_c, seq_errors;
 	struct pcdev_avg wc, nc, sc, yc, yz;	/* ticks; yz in CPU ns */
 	struct pcdev_hist *hist;	/* item latencies, host TSC ticks */
+	struct pcdev_trace_buf c_trace;	/* C's events (P's are in guest RAM) */
+	uint64_t trace_gpa;
+	uint64_t tsc_go;
 	double cpu_p_ns, cpu_c_ns;	/* thread CPU time between go and end */
 };
 
@@ -362,6 +373,10 @@ static void vm_build_ctl(struct kvmdev *d, double guest_tsc_per_ns)
 	c->busyloop_cycles = (uint64_t)llround(cfg->busyloop_ns * guest_tsc_per_ns);
 	c->tsc_khz = (uint64_t)llround(guest_tsc_per_ns * 1e6);
 	c->item_cap = cfg->items;
+	if (d->trace_gpa) {
+		c->trace_gpa = d->trace_gpa;
+		c->trace_mask = (1ull << PCDEV_TRACE_ORDER) - 1;
+	}
 }
 
 static int vcpu_setup_cpuid(struct kvmdev *d)
@@ -577,8 +592,13 @@ static int vm_create(struct kvmdev *d)
 			return err;
 	}
 
-	d->mem_size = vs_vring_align_up(items_gpa(cfg->len) +
-					(uint64_t)cfg->len * ITEM_SIZE, 2u << 20);
+	d->mem_size = items_gpa(cfg->len) + (uint64_t)cfg->len * ITEM_SIZE;
+	if (cfg->trace_path) {
+		d->trace_gpa = vs_vring_align_up(d->mem_size, 4096);
+		d->mem_size = d->trace_gpa + (sizeof(struct pcdev_trace_rec) <<
+					      PCDEV_TRACE_ORDER);
+	}
+	d->mem_size = vs_vring_align_up(d->mem_size, 2u << 20);
 	d->mem = mmap(NULL, d->mem_size, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (d->mem == MAP_FAILED) {
@@ -849,6 +869,8 @@ static void consume_one(struct kvmdev *d, struct vs_vring_cons *c,
 	struct vs_item *it = &d->items[id & (d->vr.num - 1)];
 	uint64_t t0 = vs_rdtsc(), t1 = t0, produced;
 
+	pcdev_trace_add(&d->c_trace, PCDEV_EV_SEE, t0, *expect_seq);
+
 	while (t1 - t0 < wc) {
 		vs_cpu_relax();
 		t1 = vs_rdtsc();
@@ -870,7 +892,9 @@ static void consume_one(struct kvmdev *d, struct vs_vring_cons *c,
 		if (write(d->used_fd, &one, sizeof(one)) == sizeof(one))
 			atomic_fetch_add_explicit(&d->interrupts_sent, 1,
 						  memory_order_relaxed);
-		pcdev_avg_add(&d->nc, vs_rdtsc() - t2);
+		t1 = vs_rdtsc();
+		pcdev_avg_add(&d->nc, t1 - t2);
+		pcdev_trace_add(&d->c_trace, PCDEV_EV_INTR, t1, *expect_seq);
 	}
 }
 
@@ -923,8 +947,14 @@ static void *consumer_thread_fn(void *arg)
 	if (cfg->timerslack_ns >= 0)
 		prctl(PR_SET_TIMERSLACK, (unsigned long)(cfg->timerslack_ns > 0 ?
 		      cfg->timerslack_ns : 1), 0, 0, 0);
-	cpu0 = now_ns(CLOCK_THREAD_CPUTIME_ID);
 	vs_vring_cons_disable_kick(&d->vr, &c);
+	/* Start with the guest: nothing to do before, and the trace and CPU
+	 * time count from go. */
+	pthread_mutex_lock(&d->lock);
+	while (!d->go && !d->abort && d->state != VCPU_FAILED)
+		pthread_cond_wait(&d->cond, &d->lock);
+	pthread_mutex_unlock(&d->lock);
+	cpu0 = now_ns(CLOCK_THREAD_CPUTIME_ID);
 
 	for (;;) {
 		unsigned int n = vs_vring_cons_pending(&d->vr, &c);
@@ -937,6 +967,8 @@ static void *consumer_thread_fn(void *arg)
 				consume_one(d, &c, wc, &seq);
 			continue;
 		}
+		if (!idle)
+			pcdev_trace_add(&d->c_trace, PCDEV_EV_C_WAIT, vs_rdtsc(), seq);
 		/* DONE comes after the guest's last publish: once it is seen,
 		 * an empty ring means everything was consumed. */
 		if (atomic_load(&d->guest_done)) {
@@ -1088,6 +1120,22 @@ static void fill_results(struct kvmdev *d, struct pcdev_results *res)
 			    (unsigned long long)res->items);
 }
 
+/* P's records live in guest RAM with guest TSC stamps: move them to the
+ * host's time base, then merge with C's. */
+static int write_trace(struct kvmdev *d, FILE *f)
+{
+	struct pcdev_trace_buf p = {
+		.rec = (struct pcdev_trace_rec *)(d->mem + d->trace_gpa),
+		.n = d->ctl->trace_n,
+		.mask = (1ull << PCDEV_TRACE_ORDER) - 1,
+	};
+	uint64_t i, kept = p.n < p.mask + 1 ? p.n : p.mask + 1;
+
+	for (i = 0; i < kept; i++)
+		p.rec[i].tsc -= (uint64_t)d->tsc_offset;
+	return pcdev_trace_write(f, &p, &d->c_trace, d->tsc_go, d->tsc_per_ns);
+}
+
 /* ---- entry point ------------------------------------------------------- */
 
 static int start_threads(struct kvmdev *d)
@@ -1226,6 +1274,7 @@ int pcdev_kvm_run(const struct pcdev_config *cfg, struct pcdev_results *res)
 {
 	struct kvmdev *d;
 	double next_publish;
+	FILE *trace = NULL;
 	int err;
 
 	if (!cfg || !res || !vs_vring_num_ok(cfg->len) || !cfg->kp ||
@@ -1243,12 +1292,17 @@ int pcdev_kvm_run(const struct pcdev_config *cfg, struct pcdev_results *res)
 	pthread_cond_init(&d->cond, NULL);
 	d->tsc_per_ns = vs_tsc_per_ns();
 	d->hist = calloc(1, sizeof(*d->hist));
-	if (!d->hist) {
-		free(d);
-		return -ENOMEM;
+	err = d->hist ? 0 : -ENOMEM;
+	if (!err && cfg->trace_path) {
+		err = pcdev_trace_alloc(&d->c_trace, PCDEV_TRACE_ORDER);
+		if (!err) {
+			trace = fopen(cfg->trace_path, "we");
+			if (!trace)
+				err = -errno;
+		}
 	}
-
-	err = vm_create(d);
+	if (!err)
+		err = vm_create(d);
 	if (err)
 		goto out;
 	err = start_threads(d);
@@ -1275,6 +1329,7 @@ int pcdev_kvm_run(const struct pcdev_config *cfg, struct pcdev_results *res)
 		goto out_threads;
 	}
 	d->t_go_ns = now_ns(CLOCK_MONOTONIC);
+	d->tsc_go = vs_rdtsc();
 	d->go = true;
 	pthread_cond_broadcast(&d->cond);
 	pthread_mutex_unlock(&d->lock);
@@ -1307,6 +1362,8 @@ out_threads:
 		stats_collect(&d->st_vcpu, "", 1, res);
 		stats_collect(&d->st_vm, "vm_", 1, res);
 		fill_results(d, res);
+		if (trace)
+			err = write_trace(d, trace);
 	}
 	if (cfg->publish)
 		pcdev_stats_unpublish();
@@ -1314,6 +1371,11 @@ out:
 	if (err && d->why[0])
 		snprintf(res->note, sizeof(res->note), "%s%s%s", d->why,
 			 d->console_len ? "; guest: " : "", d->console);
+	if (trace && fclose(trace) && !err)
+		err = -EIO;
+	if (err && trace)
+		unlink(cfg->trace_path);
+	pcdev_trace_free(&d->c_trace);
 	vm_destroy(d);
 	pthread_cond_destroy(&d->cond);
 	pthread_mutex_destroy(&d->lock);

@@ -36,6 +36,18 @@ static struct pcdev_guest_ctl *ctl;
 static struct vs_vring vr;
 static volatile uint32_t waiting_used;	/* P is blocked until an interrupt */
 static volatile uint32_t timer_fired;
+static struct pcdev_guest_trace_rec *trace_rec;	/* NULL: tracing off */
+static uint64_t trace_mask;
+
+static inline void trace_add(uint32_t type, uint64_t tsc, uint64_t seq)
+{
+	struct pcdev_guest_trace_rec *r = &trace_rec[ctl->trace_n & trace_mask];
+
+	r->tsc = tsc;
+	r->seq = (uint32_t)seq;
+	r->type = type;
+	ctl->trace_n++;
+}
 
 static inline uint64_t rdtsc(void)
 {
@@ -315,6 +327,8 @@ static uint64_t wait_room(struct producer *pr, unsigned int mode)
 	uint64_t t0, start = rdtsc(), end;
 
 	ctl->full_waits++;
+	if (trace_rec)
+		trace_add(PCDEV_G_TR_P_WAIT, start, ctl->produced);
 	switch (mode) {
 	case PCDEV_G_NOTIFY:
 		wait_notify(pr);
@@ -392,6 +406,8 @@ static void produce(struct pcdev_guest_ctl *c)
 		it->seq = n;
 		it->tsc_produced = now;
 		vs_vring_prod_publish(&vr, &pr.p, (uint16_t)(pr.p.avail_idx & mask));
+		if (trace_rec)
+			trace_add(PCDEV_G_TR_PUBLISH, now, n);
 		c->produced = ++n;
 		if (vs_vring_prod_kick_needed(&vr, &pr.p)) {
 			c->kick_tsc = now;
@@ -399,6 +415,8 @@ static void produce(struct pcdev_guest_ctl *c)
 			last = rdtsc();
 			c->kick_cycles += last - now;
 			c->kicks++;
+			if (trace_rec)
+				trace_add(PCDEV_G_TR_KICK, last, n);
 		}
 	}
 	c->tsc_end = rdtsc();
@@ -414,6 +432,8 @@ void guest_main(struct pcdev_guest_ctl *c)
 		panic(0xffffffffu, 0, c->magic);
 	lapic_init();
 	vs_vring_init(&vr, (void *)c->ring_gpa, c->len);
+	trace_rec = (struct pcdev_guest_trace_rec *)c->trace_gpa;
+	trace_mask = c->trace_mask;
 	sti();
 	/* The VMM holds this exit until every host thread is ready. */
 	signal_vmm(PCDEV_EV_READY);
