@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <stdalign.h>
@@ -159,6 +160,13 @@ static int thread_setup(struct dev *d, struct side *s, const char *name,
 		CPU_ZERO(&set);
 		CPU_SET(cpu, &set);
 		err = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+		if (err)
+			return -err;
+	}
+	if (cfg->rt_priority > 0) {
+		struct sched_param sp = { .sched_priority = cfg->rt_priority };
+
+		err = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
 		if (err)
 			return -err;
 	}
@@ -564,6 +572,17 @@ static uint64_t run_main_loop(struct dev *d, uint64_t tsc_start)
 	}
 }
 
+/* Wake-up delay minus the notifier's own cost; NaN stays NaN. */
+static double startup_ns(double wake_ns, double notify_ns)
+{
+	double v;
+
+	if (isnan(wake_ns))
+		return NAN;
+	v = wake_ns - (isnan(notify_ns) ? 0 : notify_ns);
+	return v > 0 ? v : 0;
+}
+
 static void fill_results(struct dev *d, struct pcdev_results *res,
 			 uint64_t tsc_start, uint64_t tsc_end)
 {
@@ -588,12 +607,18 @@ static void fill_results(struct dev *d, struct pcdev_results *res,
 	res->blocks_p = d->p.blocks;
 	res->blocks_c = d->c.blocks;
 	res->c_wakeups = d->c.wakeups;
+	res->p_wakeups = d->p.wakeups;
 	m->wp = pcdev_avg_ns(&d->p.w, tpn);
 	m->wc = pcdev_avg_ns(&d->c.w, tpn);
 	m->np = pcdev_avg_ns(&d->p.n, tpn);
 	m->nc = pcdev_avg_ns(&d->c.n, tpn);
-	m->sp = pcdev_avg_ns(&d->p.s, tpn);
-	m->sc = pcdev_avg_ns(&d->c.s, tpn);
+	/*
+	 * lib/model starts Sc (Sp) at the end of the notifier's Np (Nc); the
+	 * samples run from the notifier's TSC before its eventfd write to the
+	 * waiter running again, so take the notification cost back out.
+	 */
+	m->sp = startup_ns(pcdev_avg_ns(&d->p.s, tpn), m->nc);
+	m->sc = startup_ns(pcdev_avg_ns(&d->c.s, tpn), m->np);
 	m->yp = pcdev_avg_ns(&d->p.y, tpn);
 	m->yc = pcdev_avg_ns(&d->c.y, tpn);
 	m->yz = pcdev_avg_ns(&yz, 1.0);
@@ -617,8 +642,10 @@ int pcdev_thread_run(const struct pcdev_config *cfg, struct pcdev_results *res)
 	pthread_t pt, ct;
 	sigset_t block, old;
 	uint64_t tsc_start, tsc_end;
+	struct sched_param main_param;
+	int main_policy, err;
+	bool main_rt = false;
 	FILE *trace = NULL;
-	int err;
 
 	vs_tsc_per_ns();	/* calibrate before anything is timed */
 	d = aligned_alloc(64, sizeof(*d));
@@ -653,6 +680,17 @@ int pcdev_thread_run(const struct pcdev_config *cfg, struct pcdev_results *res)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err)
 		goto out_trace;
+	/*
+	 * With real-time sides the main thread must outrank them, or spinning
+	 * sides would keep it from ending the run on time.
+	 */
+	if (cfg->rt_priority > 0) {
+		struct sched_param sp = { .sched_priority = cfg->rt_priority + 1 };
+
+		main_rt = !pthread_getschedparam(pthread_self(), &main_policy,
+						 &main_param) &&
+			  !pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+	}
 	gate_open(d, 2);
 	tsc_start = vs_rdtsc();
 	err = d->p.err ? d->p.err : d->c.err;
@@ -662,6 +700,8 @@ int pcdev_thread_run(const struct pcdev_config *cfg, struct pcdev_results *res)
 	efd_signal(d->intr_fd);
 	pthread_join(pt, NULL);
 	pthread_join(ct, NULL);
+	if (main_rt)
+		pthread_setschedparam(pthread_self(), main_policy, &main_param);
 	if (cfg->publish)
 		pcdev_stats_unpublish();
 	if (err)
