@@ -7,12 +7,13 @@
  *             ioeventfd write that wakes vs-vhost. Reports kicks/s, Np (the
  *             guest's cost of one kick: the ceiling is 1/Np) and Sc.
  *   interrupt P blocks in HLT whenever one slot is missing (L 2, kc 1,
- *             notify), C polls with Wc 200 us (slower than the emulated P):
+ *             notify), C polls with Wc 120 us (slower than the emulated P):
  *             nearly every item is an irqfd interrupt that wakes the vCPU.
  *             Reports interrupts/s and Sp.
  *   notify    both sides notify, L 256, kp 1, kc 192 (virtio's usual).
  * A kick -> C -> interrupt -> P round trip is Sc + Sp (plus C's work).
- * Usage: kvm-rates [SECONDS [PIN_P,PIN_C [HALT_POLL_NS]]]   (default 2 0,1 -1)
+ * Usage: kvm-rates [SECONDS [PIN_P,PIN_C [HALT_POLL_NS [RT_PRIO]]]]
+ *        (defaults 2 0,1 -1 0; RT_PRIO > 0 runs both sides SCHED_FIFO)
  */
 #include <errno.h>
 #include <math.h>
@@ -59,6 +60,7 @@ int main(int argc, char **argv)
 	double secs = argc > 1 ? atof(argv[1]) : 2;
 	int pin_p = 0, pin_c = 1, err = 0;
 	long long halt_poll = argc > 3 ? atoll(argv[3]) : -1;
+	int rt = argc > 4 ? atoi(argv[4]) : 0;
 
 	if (argc > 2 && sscanf(argv[2], "%d,%d", &pin_p, &pin_c) != 2) {
 		fprintf(stderr, "kvm-rates: PIN must be P,C (e.g. 0,1 or -1,-1)\n");
@@ -69,7 +71,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	printf("kvm backend notification rates, %.1f s per run, pin %d,%d, "
-	       "halt_poll_ns %lld\n", secs, pin_p, pin_c, halt_poll);
+	       "halt_poll_ns %lld, rt %d\n", secs, pin_p, pin_c, halt_poll, rt);
 	printf("%-9s %9s %9s %9s %7s %7s %7s %8s %6s\n", "run", "items/s",
 	       "kicks/s", "intr/s", "Np_us", "Sc_us", "Sp_us", "lat50_us",
 	       "insn/i");
@@ -80,6 +82,7 @@ int main(int argc, char **argv)
 	cfg.pin_p = pin_p;
 	cfg.pin_c = pin_c;
 	cfg.halt_poll_ns = halt_poll;
+	cfg.rt_priority = rt;
 	cfg.publish = false;
 	cfg.wp_ns = cfg.wc_ns = 0;
 
@@ -96,7 +99,7 @@ int main(int argc, char **argv)
 	cfg.len = 2;
 	cfg.kp = 1;
 	cfg.kc = 1;
-	cfg.wc_ns = 200000;
+	cfg.wc_ns = 120000;
 	err |= run("interrupt", &cfg);
 
 	cfg.c_mode = PCDEV_NOTIFY;

@@ -101,6 +101,9 @@ struct kvmdev {
 	int kick_signal;
 	struct sigaction old_sa;
 	bool sa_installed;
+	bool main_rt;			/* caller's policy to restore */
+	int main_policy;
+	struct sched_param main_param;
 
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -690,15 +693,33 @@ static void vm_destroy(struct kvmdev *d)
 
 /* ---- threads ---------------------------------------------------------- */
 
-static void pin_self(int cpu)
+/* Affinity and real-time policy of a side, set from the creating thread. */
+static int side_setup(struct kvmdev *d, pthread_t t, int cpu, int prio,
+		      const char *what)
 {
+	struct sched_param sp = { .sched_priority = prio };
 	cpu_set_t set;
+	int err;
 
-	if (cpu < 0)
-		return;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	sched_setaffinity(0, sizeof(set), &set);
+	if (cpu >= 0) {
+		CPU_ZERO(&set);
+		CPU_SET(cpu, &set);
+		err = pthread_setaffinity_np(t, sizeof(set), &set);
+		if (err) {
+			set_why(d, "%s: cannot pin to CPU %d: %s", what, cpu,
+				strerror(err));
+			return -err;
+		}
+	}
+	if (prio > 0) {
+		err = pthread_setschedparam(t, SCHED_FIFO, &sp);
+		if (err) {
+			set_why(d, "%s: SCHED_FIFO %d: %s", what, prio,
+				strerror(err));
+			return -err;
+		}
+	}
+	return 0;
 }
 
 static void set_state(struct kvmdev *d, enum vcpu_state s)
@@ -785,7 +806,6 @@ static void *vcpu_thread_fn(void *arg)
 
 	pthread_setname_np(pthread_self(), "vs-vcpu0");
 	d->vcpu_tid = gettid();
-	pin_self(d->cfg->pin_p);
 	sigemptyset(&set);
 	sigaddset(&set, d->kick_signal);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
@@ -943,7 +963,6 @@ static void *consumer_thread_fn(void *arg)
 
 	pthread_setname_np(pthread_self(), "vs-vhost");
 	d->cons_tid = gettid();
-	pin_self(cfg->pin_c);
 	if (cfg->timerslack_ns >= 0)
 		prctl(PR_SET_TIMERSLACK, (unsigned long)(cfg->timerslack_ns > 0 ?
 		      cfg->timerslack_ns : 1), 0, 0, 0);
@@ -1165,8 +1184,25 @@ static int start_threads(struct kvmdev *d)
 			d->cons_started = true;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (err)
+	if (err) {
 		set_why(d, "pthread_create: %s", strerror(-err));
+		return err;
+	}
+	/* Both sides wait (for the guest's READY, for go) until this is done. */
+	err = side_setup(d, d->vcpu_thread, d->cfg->pin_p, d->cfg->rt_priority,
+			 "vCPU thread");
+	if (!err)
+		err = side_setup(d, d->cons_thread, d->cfg->pin_c,
+				 d->cfg->rt_priority, "vs-vhost");
+	/* The main thread outranks real-time sides so that it can always end
+	 * the run on time. */
+	if (!err && d->cfg->rt_priority > 0) {
+		struct sched_param sp = { .sched_priority = d->cfg->rt_priority + 1 };
+
+		d->main_rt = !pthread_getschedparam(pthread_self(), &d->main_policy,
+						    &d->main_param) &&
+			     !pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+	}
 	return err;
 }
 
@@ -1257,6 +1293,10 @@ static void stop_threads(struct kvmdev *d)
 	if (d->sa_installed) {
 		sigaction(d->kick_signal, &d->old_sa, NULL);
 		d->sa_installed = false;
+	}
+	if (d->main_rt) {
+		pthread_setschedparam(pthread_self(), d->main_policy, &d->main_param);
+		d->main_rt = false;
 	}
 }
 
