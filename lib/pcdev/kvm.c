@@ -118,6 +118,7 @@ struct kvmdev {
 
 	/* Consumer; written by vs-vhost, read after it joined (or racily for
 	 * the published progress counters). */
+	bool intr_on;			/* P waits for interrupts */
 	_Atomic bool guest_done;
 	uint64_t final_produced;
 	_Atomic uint64_t consumed, interrupts_sent;
@@ -376,6 +377,7 @@ static void vm_build_ctl(struct kvmdev *d, double guest_tsc_per_ns)
 	c->busyloop_cycles = (uint64_t)llround(cfg->busyloop_ns * guest_tsc_per_ns);
 	c->tsc_khz = (uint64_t)llround(guest_tsc_per_ns * 1e6);
 	c->item_cap = cfg->items;
+	c->kick_on = cfg->c_mode == PCDEV_NOTIFY || cfg->c_mode == PCDEV_BUSYLOOP;
 	if (d->trace_gpa) {
 		c->trace_gpa = d->trace_gpa;
 		c->trace_mask = (1ull << PCDEV_TRACE_ORDER) - 1;
@@ -749,11 +751,12 @@ static void kick_signal_handler(int sig)
 }
 
 /* Returns false when the run loop must end. */
-static bool vcpu_handle_io(struct kvmdev *d)
+static bool vcpu_handle_io(struct kvmdev *d, bool *started)
 {
 	struct kvm_run *run = d->run;
 	uint8_t *data = (uint8_t *)run + run->io.data_offset;
 	uint32_t ev;
+	bool go;
 
 	if (run->io.port == PCDEV_PORT_CONSOLE &&
 	    run->io.direction == KVM_EXIT_IO_OUT) {
@@ -778,10 +781,13 @@ static bool vcpu_handle_io(struct kvmdev *d)
 		pthread_cond_broadcast(&d->cond);
 		while (!d->go && !d->abort)
 			pthread_cond_wait(&d->cond, &d->lock);
-		if (!d->abort)
+		go = !d->abort;
+		if (go) {
 			d->state = VCPU_RUNNING;
+			*started = true;
+		}
 		pthread_mutex_unlock(&d->lock);
-		return !d->abort;
+		return go;
 	case PCDEV_EV_DONE:
 		return false;
 	case PCDEV_EV_PANIC:
@@ -811,7 +817,7 @@ static void *vcpu_thread_fn(void *arg)
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 
 	while (running) {
-		enum vcpu_state before = d->state;
+		bool started = false;
 
 		if (ioctl(d->vcpu_fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
@@ -828,10 +834,10 @@ static void *vcpu_thread_fn(void *arg)
 		}
 		switch (d->run->exit_reason) {
 		case KVM_EXIT_IO:
-			running = vcpu_handle_io(d);
+			running = vcpu_handle_io(d, &started);
 			/* The READY exit returns once go is set: CPU time
 			 * counts from there. */
-			if (before == VCPU_BOOTING && d->state == VCPU_RUNNING)
+			if (started)
 				cpu0 = now_ns(CLOCK_THREAD_CPUTIME_ID);
 			break;
 		case KVM_EXIT_INTR:
@@ -905,7 +911,8 @@ static void consume_one(struct kvmdev *d, struct vs_vring_cons *c,
 	vs_vring_cons_push(&d->vr, c, id, ITEM_SIZE);
 	atomic_store_explicit(&d->consumed, atomic_load_explicit(&d->consumed,
 			      memory_order_relaxed) + 1, memory_order_relaxed);
-	if (vs_vring_cons_intr_needed(&d->vr, c)) {
+	/* Only a P that blocks is interrupted (see kick_on in the guest). */
+	if (d->intr_on && vs_vring_cons_intr_needed(&d->vr, c)) {
 		uint64_t one = 1, t2 = vs_rdtsc();
 
 		d->ctl->irq_sent_tsc = t2 + (uint64_t)d->tsc_offset;
@@ -1325,6 +1332,7 @@ int pcdev_kvm_run(const struct pcdev_config *cfg, struct pcdev_results *res)
 	if (!d)
 		return -ENOMEM;
 	d->cfg = cfg;
+	d->intr_on = cfg->p_mode == PCDEV_NOTIFY || cfg->p_mode == PCDEV_BUSYLOOP;
 	d->kvm_fd = d->vm_fd = d->vcpu_fd = -1;
 	d->kick_fd = d->used_fd = d->stop_fd = -1;
 	d->st_vm.fd = d->st_vcpu.fd = -1;

@@ -23,13 +23,15 @@ check() {
 }
 
 # Notify on both sides, a small ring and an interrupt whenever one slot is
-# free: kicks, interrupts and HLTs all happen. Pinned to different CPUs so
-# wake-ups take microseconds, not the scheduler's milliseconds.
-N=3000
+# free; C (Wc 150 us) is slower than the emulated guest's P (tens of us per
+# item), so P fills the ring and halts: kicks, interrupts and HLTs all
+# happen. Pinned to different CPUs so wake-ups take microseconds, not the
+# scheduler's milliseconds.
+N=2000
 pin=0,1
 [ "$(nproc)" -ge 2 ] || pin=0,0
 bench_json "$TMP/notify.json" --items $N --duration 60s --len 4 --kp 1 --kc 1 \
-	--wp 0 --wc 20us --pin $pin
+	--wp 0 --wc 150us --pin $pin
 J=$TMP/notify.json
 check $J "d['items'] == $N" "items consumed and reported != items produced"
 check $J "'produced' not in d['note'] and 'out of order' not in d['note']" \
@@ -43,7 +45,7 @@ check $J "d['blocks_producer'] > 0 and d['blocks_consumer'] > 0" "no blocking"
 check $J "k['io_exits'] < d['kicks']" "kicks went through userspace"
 check $J "0 < d['latency_ns']['p50'] <= d['latency_ns']['p99'] <= d['latency_ns']['max'] < d['elapsed_ns']" \
 	"latency percentiles not sane"
-check $J "d['measured']['wc'] >= 20000" "Wc shorter than asked"
+check $J "d['measured']['wc'] >= 150000" "Wc shorter than asked"
 check $J "d['measured']['wp'] > 0 and d['measured']['np'] > 0" "Wp/Np not measured"
 check $J "d['throughput_ops'] > 0 and d['cpu']['producer'] > 0" "no rates"
 
@@ -69,7 +71,7 @@ check $J "d['items'] > 0 and 'produced' not in d['note']" "items lost"
 # polls; 2 ms lets it poll the short waits of the notify run.
 for hp in 0 2000000; do
 	bench_json "$TMP/hp$hp.json" --halt-poll-ns $hp --duration 1s --len 4 \
-		--kp 1 --kc 1 --wp 0 --wc 20us --pin $pin
+		--kp 1 --kc 1 --wp 0 --wc 150us --pin $pin
 done
 check "$TMP/hp0.json" "k['halt_attempted_poll'] == 0 and k['halt_exits'] > 0" \
 	"halt polling with --halt-poll-ns 0"

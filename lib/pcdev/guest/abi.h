@@ -66,6 +66,8 @@ struct pcdev_guest_ctl {
 	/* VMM -> guest, written before the vCPU first runs. */
 	uint32_t magic, version;
 	uint32_t len, kp, kc, p_mode;
+	uint32_t kick_on;		/* C waits for kicks (notify, busyloop) */
+	uint32_t pad2;
 	uint64_t ring_gpa, items_gpa;
 	uint64_t wp_cycles;		/* emulated work per item, guest TSC */
 	uint64_t yp_cycles;		/* sleep length (p_mode sleep) */

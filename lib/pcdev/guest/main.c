@@ -387,7 +387,7 @@ static void produce(struct pcdev_guest_ctl *c)
 	uint64_t wp = c->wp_cycles, n = 0, last;
 	uint64_t end = c->item_cap ? c->item_cap : ~0ull;
 	unsigned int mode = c->p_mode, num = r.num, mask = num - 1;
-	int tracing = trace_rec != 0;
+	int tracing = trace_rec != 0, kick_on = c->kick_on;
 
 	vs_vring_prod_disable_intr(&r, &p);
 	c->tsc_start = last = rdtsc();
@@ -422,7 +422,10 @@ static void produce(struct pcdev_guest_ctl *c)
 		if (tracing)
 			trace_add(PCDEV_G_TR_PUBLISH, now, n);
 		c->produced = ++n;
-		if (vs_vring_prod_kick_needed(&r, &p)) {
+		/* A C that never blocks is never kicked (as in the thread
+		 * backend): its stale avail_event would otherwise ask for a
+		 * kick every 32768 items. */
+		if (kick_on && vs_vring_prod_kick_needed(&r, &p)) {
 			c->kick_tsc = now;
 			outw(PCDEV_PORT_KICK, 0);
 			last = rdtsc();
