@@ -11,6 +11,10 @@
  * alternating them ROUNDS times and keeping each one's best round, since
  * on a shared machine preemption only ever makes a round slower.
  *
+ * Both run SCHED_FIFO (priority 10, the main thread 11) unless VS_RT=0 is
+ * in the environment, so other load on a shared machine does not decide
+ * the ratio.
+ *
  * usage: ring-ceiling [SECONDS_PER_ROUND [ROUNDS [P_CPU C_CPU [LEN]]]]
  */
 #include <errno.h>
@@ -33,15 +37,21 @@ struct spsc {
 	uint32_t *slot;
 	uint64_t consumed, checksum;
 	int cpu_p, cpu_c;
+	bool cached;	/* variant 2 */
 };
+
+static int rt_prio;	/* SCHED_FIFO priority of the ring's threads, 0 off */
 
 static void pin(int cpu)
 {
+	struct sched_param sp = { .sched_priority = rt_prio };
 	cpu_set_t set;
 
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	if (rt_prio)
+		pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
 }
 
 static void *spsc_producer(void *arg)
@@ -51,6 +61,8 @@ static void *spsc_producer(void *arg)
 
 	pin(r->cpu_p);
 	while (!r->stop) {
+		if (!r->cached)
+			tail_seen = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
 		if (head - tail_seen == size) {
 			tail_seen = r->tail;
 			if (head - tail_seen == size) {
@@ -72,6 +84,8 @@ static void *spsc_consumer(void *arg)
 
 	pin(r->cpu_c);
 	while (!r->stop) {
+		if (!r->cached)
+			head_seen = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
 		if (tail == head_seen) {
 			head_seen = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
 			if (tail == head_seen) {
@@ -95,7 +109,8 @@ static double mono_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static double spsc_run(double secs, unsigned int len, int cpu_p, int cpu_c)
+static double spsc_run(double secs, unsigned int len, int cpu_p, int cpu_c,
+		       bool cached)
 {
 	struct spsc *r = aligned_alloc(64, sizeof(*r));
 	pthread_t p, c;
@@ -108,6 +123,7 @@ static double spsc_run(double secs, unsigned int len, int cpu_p, int cpu_c)
 	memset(r->slot, 0, len * sizeof(uint32_t));
 	r->cpu_p = cpu_p;
 	r->cpu_c = cpu_c;
+	r->cached = cached;
 	t0 = mono_s();
 	pthread_create(&p, NULL, spsc_producer, r);
 	pthread_create(&c, NULL, spsc_consumer, r);
@@ -137,12 +153,20 @@ static double pcdev_poll_run(double secs, unsigned int len, int cpu_p,
 	cfg.pin_p = cpu_p;
 	cfg.pin_c = cpu_c;
 	cfg.publish = false;
+	cfg.rt_priority = rt_prio;
 	err = pcdev_run(&cfg, res);
 	if (err) {
 		fprintf(stderr, "ring-ceiling: pcdev_run: %s\n", strerror(-err));
 		exit(1);
 	}
 	return res->throughput_ops;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
 }
 
 int main(int argc, char **argv)
@@ -152,30 +176,55 @@ int main(int argc, char **argv)
 	int cpu_p = argc > 4 ? atoi(argv[3]) : 0;
 	int cpu_c = argc > 4 ? atoi(argv[4]) : 1;
 	unsigned int len = argc > 5 ? (unsigned int)atoi(argv[5]) : 256;
-	double best_ring = 0, best_dev = 0, v;
+	double best_ring = 0, best_cached = 0, best_dev = 0, v, ring_v;
+	double ratio[64];
 	struct pcdev_results *res = calloc(1, sizeof(*res));
 	int i;
 
-	if (secs <= 0 || rounds < 1 || !res || len < 2 || (len & (len - 1)) ||
+	if (secs <= 0 || rounds < 1 || rounds > 64 || !res || len < 2 || (len & (len - 1)) ||
 	    !pcdev_cpu_available(cpu_p) || !pcdev_cpu_available(cpu_c)) {
 		fprintf(stderr, "usage: ring-ceiling [SECONDS [ROUNDS [P_CPU C_CPU [LEN]]]]\n");
 		return 2;
 	}
+	rt_prio = getenv("VS_RT") && !strcmp(getenv("VS_RT"), "0") ? 0 : 10;
+	if (rt_prio) {
+		struct sched_param sp = { .sched_priority = rt_prio + 1 };
+
+		if (pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp)) {
+			fprintf(stderr, "ring-ceiling: SCHED_FIFO refused (not root?); "
+				"run with VS_RT=0\n");
+			return 1;
+		}
+	}
 	vs_tsc_per_ns();
 	for (i = 0; i < rounds; i++) {
-		v = spsc_run(secs, len, cpu_p, cpu_c);
+		ring_v = v = spsc_run(secs, len, cpu_p, cpu_c, false);
 		printf("round %d  spsc ring  %10.0f items/s\n", i + 1, v);
 		if (v > best_ring)
 			best_ring = v;
+		v = spsc_run(secs, len, cpu_p, cpu_c, true);
+		printf("round %d  spsc cached%10.0f items/s\n", i + 1, v);
+		if (v > best_cached)
+			best_cached = v;
 		v = pcdev_poll_run(secs, len, cpu_p, cpu_c, res);
 		printf("round %d  pcdev poll %10.0f items/s  (cpu P %.2f C %.2f)\n",
 		       i + 1, v, res->cpu_producer, res->cpu_consumer);
 		if (v > best_dev)
 			best_dev = v;
+		ratio[i] = v / ring_v;
 	}
-	printf("best: spsc ring %.2f M items/s, pcdev thread poll %.2f M items/s, "
-	       "ratio %.3f (L %u, CPUs %d,%d)\n", best_ring / 1e6, best_dev / 1e6,
-	       best_dev / best_ring, len, cpu_p, cpu_c);
+	qsort(ratio, (size_t)rounds, sizeof(double), cmp_double);
+	printf("best of %d x %.2fs (L %u, CPUs %d,%d, rt %d):\n", rounds, secs,
+	       len, cpu_p, cpu_c, rt_prio);
+	printf("  minimal spsc ring     %7.2f M items/s\n", best_ring / 1e6);
+	printf("  cached-index ring     %7.2f M items/s\n", best_cached / 1e6);
+	printf("  pcdev thread, poll    %7.2f M items/s\n", best_dev / 1e6);
+	printf("  ratio pcdev/minimal   %7.3f\n", best_dev / best_ring);
+	printf("  ratio pcdev/cached    %7.3f\n", best_dev / best_cached);
+	printf("  per-round pcdev/minimal: median %.3f (min %.3f, max %.3f)\n",
+	       rounds % 2 ? ratio[rounds / 2] :
+	       (ratio[rounds / 2 - 1] + ratio[rounds / 2]) / 2, ratio[0],
+	       ratio[rounds - 1]);
 	free(res);
 	return 0;
 }
