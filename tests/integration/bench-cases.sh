@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 # The Sec. 8 case studies on the thread backend, as presets scaled to this
-# machine (see virtsync-bench(8)). Each mechanism runs twice, alternating,
+# machine (see virtsync-bench(8)). Each mechanism runs three times, alternating,
 # and the faster run of each counts: noise on a shared machine only ever
 # slows a run down. P and C run SCHED_FIFO (--rt) so that other load does
 # not decide the outcome.
@@ -15,7 +15,7 @@ run() { # preset mode out
 	# A run starved of CPU by other real-time work on a shared machine
 	# moves no items; try again (at most three times) rather than judge it.
 	for try in 1 2 3; do
-		"$VS" bench --preset "$1" --mode "$2" --rt --pin 0,1 --duration 0.7s \
+		"$VS" bench --preset "$1" --mode "$2" --rt --pin 0,1 --duration 0.5s \
 			--json >"$3" || die "bench --preset $1 --mode $2 failed"
 		[ "$(json_get "$3" 'd["items"] > 1000')" = True ] && return 0
 		echo "run $1 $2: $(json_get "$3" 'd["items"]') items, again"
@@ -35,7 +35,7 @@ PY
 
 # Fast consumer (Sec. 8.1): sleeping beats notifications in throughput and
 # CPU per item, with p98 latency within the case's Dmax.
-for i in 1 2; do
+for i in 1 2 3; do
 	run fc-example notify "$TMP/fcn$i.json"
 	run fc-example sleep "$TMP/fcs$i.json"
 done
@@ -60,7 +60,7 @@ PY
 # throughput (within 10 %) at a lower CPU cost per item (by at least 1 %;
 # measured 3-6 %: P's sleeps cost Yz ~ 30us of CPU per ~80 items, the
 # interrupts ~ 45us per ~1500).
-for i in 1 2; do
+for i in 1 2 3; do
 	run fp-example notify "$TMP/fpn$i.json"
 	run fp-example sleep "$TMP/fps$i.json"
 done
