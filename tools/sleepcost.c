@@ -157,9 +157,9 @@ static void print_text(const struct vs_sleepcost_result *r)
 	if (r->orig_slack_ns <= 1)
 		printf("The thread's timer slack is already 1ns.\n");
 	else if (r->inflation > 1.2)
-		printf("WARNING: timer slack %s inflates the shortest sleep "
-		       "%.1fx\n(%s against %s with 1ns): set it to 1ns for "
-		       "threads that sleep briefly\n(prctl PR_SET_TIMERSLACK, "
+		printf("WARNING: timer slack %s makes the shortest sleep %.1fx "
+		       "longer:\n%s instead of %s with 1ns. Use 1ns for threads "
+		       "that sleep briefly\n(prctl PR_SET_TIMERSLACK or "
 		       "/proc/PID/timerslack_ns).\n",
 		       vs_format_time((double)r->orig_slack_ns, b[0], sizeof(b[0])),
 		       r->inflation,
