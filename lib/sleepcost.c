@@ -283,7 +283,7 @@ void vs_sleepcost_pass_summarize(struct vs_sleepcost_pass *p)
 	p->knee_nominal_ns = p->knee_cost_ns = NAN;
 	if (!p->npoints)
 		return;
-	p->yz_ns = p->points[0].eff.mean;
+	p->yz_ns = p->points[0].eff.p50;
 	p->yz_cost_ns = p->points[0].cost_ns;
 	for (i = 0; i < p->npoints; i++) {
 		const struct vs_sleepcost_point *pt = &p->points[i];
