@@ -249,21 +249,21 @@ static void print_text(const struct vs_idlelat_result *r)
 
 		for (j = 0; j < r->nstates; j++)
 			if (res->refused & (1u << j))
-				printf("NOTE: the kernel refused to disable %s while "
-				       "measuring %s;\nit stayed enabled.\n",
-				       r->states[j].name, name);
+				printf("NOTE: %.16s: the kernel refused to disable "
+				       "%.16s; it stayed enabled.\n", name,
+				       r->states[j].name);
 		if (res->others_entered)
-			printf("WARNING: disabled states were entered while "
-			       "measuring %s: governor %s\nignores the disable "
-			       "flags (try --governor menu).\n", name, r->governor);
+			printf("WARNING: %.16s: disabled states were entered: "
+			       "governor %.16s ignores\nthe disable flags "
+			       "(try --governor menu).\n", name, r->governor);
 		if (!res->entered)
-			printf("NOTE: %s was never entered: its row measures "
+			printf("NOTE: %.16s was never entered: its row measures "
 			       "other states.\n", name);
 		if (idle_share(r, res) < 0.5)
-			printf("NOTE: CPU %d was idle %.0f%% of the time while "
-			       "measuring %s: other tasks ran\nthere and the "
-			       "latencies include their run time.\n", r->cpu,
-			       idle_share(r, res) * 100, name);
+			printf("NOTE: %.16s: CPU %d was idle %.0f%% of the time; "
+			       "other tasks ran there\nand the latencies "
+			       "include their run time.\n", name, r->cpu,
+			       idle_share(r, res) * 100);
 	}
 }
 

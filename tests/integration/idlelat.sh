@@ -77,6 +77,12 @@ done
 all_zero || die "flags not restored after a normal run"
 [ ! -e "$restore_file" ] || die "restore file left after a normal run"
 
+# Text: fits 80 columns, one row per state.
+expect_exit 0 "$VS" idlelat --cpu "$cpu" --samples 20 --gap 200us
+awk 'length($0) > 80 { print "too wide: " $0; bad = 1 } END { exit bad }' "$TMP/out" ||
+	die "text wider than 80 columns"
+[ "$(grep -c '^[0-9][0-9]* ' "$TMP/out")" = "$nstates" ] || { cat "$TMP/out"; die "rows"; }
+
 # With a governor that honours the flags, each measured state is the one
 # entered and no disabled one is, unless the CPU was too busy to idle.
 if grep -qw menu /sys/devices/system/cpu/cpuidle/available_governors; then
