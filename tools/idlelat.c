@@ -41,7 +41,7 @@ static const char argp_doc[] =
 "/run/virtsync/idlelat-restore.json.\n"
 "\n"
 "EXAMPLES:\n"
-"    virtsync idlelat --cpu 1                  # about 1 s per state\n"
+"    virtsync idlelat --cpu 1                  # about 0.5 s per state\n"
 "    virtsync idlelat --cpu 1 --governor menu  # governor honouring disable\n"
 "    virtsync idlelat --cpu 1 --state 0 --samples 1000 --gap 200us\n"
 "    virtsync idlelat --restore                # undo a killed run\n";
