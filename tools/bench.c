@@ -215,6 +215,11 @@ static int build_config(struct pcdev_config *cfg, double *dmax)
 			      UINT32_MAX, &u);
 		cfg->halt_poll_ns = (int64_t)u;
 	}
+	if (!err && opt(OPT_HALT_POLL) && cfg->backend != PCDEV_BACKEND_KVM) {
+		vs_err("--halt-poll-ns: only with --backend kvm (the thread "
+		       "backend has no vCPU)");
+		err = -EINVAL;
+	}
 	if (!err && opt(OPT_PIN))
 		err = parse_pin(opt(OPT_PIN), cfg);
 	if (!err && opt(OPT_RT)) {
