@@ -281,6 +281,33 @@ static const char *regime_or_dash(const struct vs_prediction *m)
 	return m->regime < VS_REGIME_COUNT ? vs_regime_name(m->regime) : "-";
 }
 
+/* "prefix text" folded at word boundaries to 80 columns. */
+static void print_wrapped(const char *prefix, const char *text)
+{
+	size_t indent = strlen(prefix), col = indent, w;
+	const char *p = text;
+
+	fputs(prefix, stdout);
+	while (*p) {
+		while (*p == ' ')
+			p++;
+		w = strcspn(p, " ");
+		if (!w)
+			break;
+		if (col > indent && col + 1 + w > 80) {
+			printf("\n%*s", (int)indent, "");
+			col = indent;
+		} else if (col > indent) {
+			putchar(' ');
+			col++;
+		}
+		fwrite(p, 1, w, stdout);
+		col += w;
+		p += w;
+	}
+	putchar('\n');
+}
+
 static void print_text(const struct pcdev_config *cfg,
 		       const struct pcdev_results *r, double dmax)
 {
@@ -324,7 +351,7 @@ static void print_text(const struct pcdev_config *cfg,
 		printf("kvm_stats      %-32s %llu\n", r->kvm_stats[i].name,
 		       (unsigned long long)r->kvm_stats[i].value);
 	if (r->note[0])
-		printf("note: %s\n", r->note);
+		print_wrapped("note: ", r->note);
 }
 
 static json_t *json_u64(uint64_t v)
