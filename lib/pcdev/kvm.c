@@ -1130,9 +1130,9 @@ static void fill_results(struct kvmdev *d, struct pcdev_results *res)
 
 	/* Say when the guest could not do what was asked. */
 	if (isfinite(m->wp) && fabs(m->wp - cfg->wp_ns) > fmax(0.1 * cfg->wp_ns, 200))
-		append_note(res, "achieved Wp %.0f ns, asked %.0f ns%s", m->wp,
+		append_note(res, "Wp achieved %.0f ns, asked %.0f ns%s", m->wp,
 			    cfg->wp_ns, stat_value(res, "insn_emulation") > res->items ?
-			    " (guest code runs in KVM's instruction emulator)" : "");
+			    ": KVM emulates the guest's code" : "");
 	if (d->seq_errors)
 		append_note(res, "%llu items out of order",
 			    (unsigned long long)d->seq_errors);
