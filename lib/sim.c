@@ -726,9 +726,10 @@ int vs_sim_run(const struct vs_sim_config *cfg, struct vs_sim_result *res)
 
 		res->batch = waits ? (double)res->items / waits : NAN;
 	}
-	res->latency.p50 = hist_quantile(s->hist, s->hist_n, 0.50);
-	res->latency.p95 = hist_quantile(s->hist, s->hist_n, 0.95);
-	res->latency.p98 = hist_quantile(s->hist, s->hist_n, 0.98);
+	/* A bucket's midpoint may lie above the exact maximum. */
+	res->latency.p50 = fmin(hist_quantile(s->hist, s->hist_n, 0.50), s->lat_max);
+	res->latency.p95 = fmin(hist_quantile(s->hist, s->hist_n, 0.95), s->lat_max);
+	res->latency.p98 = fmin(hist_quantile(s->hist, s->hist_n, 0.98), s->lat_max);
 	res->latency.max = s->hist_n ? s->lat_max : NAN;
 	best = -1;
 	for (i = 0; i < VS_REGIME_COUNT; i++) {
