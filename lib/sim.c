@@ -31,6 +31,8 @@ void vs_rng_seed(struct vs_rng *r, uint64_t seed)
 
 	for (i = 0; i < 4; i++)
 		r->s[i] = splitmix64(&x);
+	r->has_spare = false;
+	r->spare = 0;
 }
 
 static inline uint64_t rotl(uint64_t x, int k)
@@ -66,16 +68,23 @@ double vs_rng_exp(struct vs_rng *r)
 
 double vs_rng_normal(struct vs_rng *r)
 {
-	/* Marsaglia's polar method; the second value is dropped so that the
-	 * generator state alone determines the sequence. */
-	double u, v, q;
+	/* Marsaglia's polar method: two values per accepted pair, the second
+	 * kept in the generator state (so a seed still fixes the sequence). */
+	double u, v, q, f;
 
+	if (r->has_spare) {
+		r->has_spare = false;
+		return r->spare;
+	}
 	do {
 		u = 2.0 * vs_rng_uniform(r) - 1.0;
 		v = 2.0 * vs_rng_uniform(r) - 1.0;
 		q = u * u + v * v;
 	} while (q >= 1.0 || q == 0.0);
-	return u * sqrt(-2.0 * log(q) / q);
+	f = sqrt(-2.0 * log(q) / q);
+	r->spare = v * f;
+	r->has_spare = true;
+	return u * f;
 }
 
 /* ---- names ---- */

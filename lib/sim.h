@@ -118,6 +118,8 @@ double *vs_sim_var_field(struct vs_params *p, enum vs_sim_var v);
  * the tests. */
 struct vs_rng {
 	uint64_t s[4];
+	double spare;		/* second value of the last normal pair */
+	bool has_spare;
 };
 void vs_rng_seed(struct vs_rng *r, uint64_t seed);
 uint64_t vs_rng_next(struct vs_rng *r);
