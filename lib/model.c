@@ -27,6 +27,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <jansson.h>
+
 #include "model.h"
 
 /* Floors of ratios that are whole numbers on paper (e.g. 104600/100) must
@@ -152,6 +154,19 @@ int vs_params_preset(const char *name, struct vs_params *p)
 		return 0;
 	}
 	return -ENOENT;
+}
+
+const char *vs_preset_summary(const char *name)
+{
+	if (!name)
+		return NULL;
+	if (!strcmp(name, "paper-costs"))
+		return "Table 4 costs, Fig. 8 queue (L 512, kc 384), Wc 2us, Wp 2.2us";
+	if (!strcmp(name, "fc-example"))
+		return "Sec. 8.1 fast consumer: Wp 300ns, Wc 200ns, Y 5us";
+	if (!strcmp(name, "fp-example"))
+		return "Sec. 8.2 fast producer: Wp 200ns, Wc 300ns, Yp 20us";
+	return NULL;
 }
 
 static int bad_time(double v)
@@ -509,4 +524,61 @@ int vs_model_predict(const struct vs_params *p, enum vs_mech m,
 	default:
 		return -EINVAL;
 	}
+}
+
+int vs_model_predict_all(const struct vs_params *p,
+			 struct vs_prediction out[VS_MECH_COUNT])
+{
+	int m, err;
+
+	for (m = 0; m < VS_MECH_COUNT; m++) {
+		err = vs_model_predict(p, (enum vs_mech)m, &out[m]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static json_t *num_or_null(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+json_t *vs_params_json(const struct vs_params *p)
+{
+	json_t *o = json_object();
+
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "len", json_integer(p->len));
+	json_object_set_new(o, "wp_ns", num_or_null(p->wp));
+	json_object_set_new(o, "wc_ns", num_or_null(p->wc));
+	json_object_set_new(o, "kp", json_integer(p->kp));
+	json_object_set_new(o, "kc", json_integer(p->kc));
+	json_object_set_new(o, "np_ns", num_or_null(p->np));
+	json_object_set_new(o, "nc_ns", num_or_null(p->nc));
+	json_object_set_new(o, "sp_ns", num_or_null(p->sp));
+	json_object_set_new(o, "sc_ns", num_or_null(p->sc));
+	json_object_set_new(o, "yp_ns", num_or_null(p->yp));
+	json_object_set_new(o, "yc_ns", num_or_null(p->yc));
+	json_object_set_new(o, "yz_ns", num_or_null(p->yz));
+	return o;
+}
+
+json_t *vs_prediction_json(const struct vs_prediction *pr)
+{
+	json_t *o = json_object();
+
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "regime",
+			    (unsigned int)pr->regime < VS_REGIME_COUNT ?
+			    json_string(vs_regime_name(pr->regime)) : json_null());
+	json_object_set_new(o, "T_ns", num_or_null(pr->t_ns));
+	json_object_set_new(o, "E_ns", num_or_null(pr->e_ns));
+	json_object_set_new(o, "D_ns", num_or_null(pr->d_ns));
+	json_object_set_new(o, "batch", num_or_null(pr->batch));
+	json_object_set_new(o, "T_lo_ns", num_or_null(pr->t_lo_ns));
+	json_object_set_new(o, "T_hi_ns", num_or_null(pr->t_hi_ns));
+	return o;
 }

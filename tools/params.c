@@ -66,7 +66,7 @@ static void build_options(void)
 	param_options[n] = (struct argp_option){ 0 };
 }
 
-static error_t params_parse(int key, char *arg, struct argp_state *state)
+static error_t params_parse_one(int key, char *arg, struct argp_state *state)
 {
 	struct vs_param_opts *o = state->input;
 	const struct vs_param_field *f;
@@ -128,6 +128,17 @@ static error_t params_parse(int key, char *arg, struct argp_state *state)
 	}
 }
 
+/* Remember that a line went out, so the parent does not add another. */
+static error_t params_parse(int key, char *arg, struct argp_state *state)
+{
+	error_t err = params_parse_one(key, arg, state);
+	struct vs_param_opts *o = state->input;
+
+	if (err && err != ARGP_ERR_UNKNOWN && o)
+		o->reported = true;
+	return err;
+}
+
 const struct argp vs_params_argp = {
 	.options = param_options,
 	.parser = params_parse,
@@ -182,22 +193,6 @@ int vs_param_opts_finish(struct vs_param_opts *o)
 		}
 	}
 	return 0;
-}
-
-json_t *vs_params_json(const struct vs_params *p)
-{
-	const struct vs_param_field *f;
-	json_t *o = json_object();
-
-	for (f = vs_param_fields; f->name; f++) {
-		double v = vs_param_get(p, f);
-
-		if (!strcmp(f->name, "y"))
-			continue;
-		json_object_set_new(o, f->name, f->kind == VS_PARAM_UINT ?
-				    json_integer((json_int_t)v) : vs_json_num(v));
-	}
-	return o;
 }
 
 void vs_params_print(FILE *out, const char *prefix, const struct vs_params *p)

@@ -4,7 +4,7 @@
 
 #include <stdbool.h>
 
-#include <jansson.h>
+#include <stdio.h>
 
 #include "model.h"
 #include "sweep.h"
@@ -21,7 +21,9 @@
  *	static const struct argp_child children[] = {
  *		{ &vs_params_argp, 0, "Model parameters:", 0 }, ... };
  *	case ARGP_KEY_INIT: state->child_inputs[0] = &env.params; break;
- * then call vs_param_opts_finish() after argp_parse().
+ * then call vs_param_opts_finish() after argp_parse(). With ARGP_NO_ERRS the
+ * parent prints one line for an unknown option on ARGP_KEY_ERROR unless
+ * `reported` says this child already printed one.
  */
 #define VS_PARAM_OPTS_MAX 64
 
@@ -35,6 +37,7 @@ struct vs_param_opts {
 	bool have_sweep;
 	struct vs_sweep sweep;
 	struct vs_params p;	/* the result, after vs_param_opts_finish() */
+	bool reported;		/* an option's error line is already out */
 };
 
 extern const struct argp vs_params_argp;
@@ -49,9 +52,6 @@ int vs_param_opts_finish(struct vs_param_opts *o);
 /* o->p with the sweep's i-th value applied. */
 void vs_param_opts_point(const struct vs_param_opts *o, unsigned int i,
 			 struct vs_params *out);
-
-/* {"len":512,"wp":2000.0,...}: every field (not the "y" alias). */
-json_t *vs_params_json(const struct vs_params *p);
 
 /* Two lines of "name=value" pairs, each under 80 columns, with prefix. */
 void vs_params_print(FILE *out, const char *prefix, const struct vs_params *p);
