@@ -161,7 +161,7 @@ const char *vs_preset_summary(const char *name)
 	if (!name)
 		return NULL;
 	if (!strcmp(name, "paper-costs"))
-		return "Table 4 costs, Fig. 8 queue (L 512, kc 384), Wc 2us, Wp 2.2us";
+		return "Table 4 costs, Fig. 8 set-up (L 512, kc 384), Wp 2.2us";
 	if (!strcmp(name, "fc-example"))
 		return "Sec. 8.1 fast consumer: Wp 300ns, Wc 200ns, Y 5us";
 	if (!strcmp(name, "fp-example"))
