@@ -328,11 +328,13 @@ static void print_text(const struct pcdev_config *cfg,
 	       num(r->throughput_ops), num(r->t_ns), num(r->e_ns), num(r->batch));
 	printf("cpu            producer %-8s consumer %s\n",
 	       num(r->cpu_producer), num(r->cpu_consumer));
-	printf("kicks %llu  interrupts %llu  spurious %llu  sleeps %llu (P %llu, C %llu)\n",
+	printf("kicks %llu  interrupts %llu  spurious %llu\n",
 	       (unsigned long long)r->kicks, (unsigned long long)r->interrupts,
-	       (unsigned long long)r->spurious,
+	       (unsigned long long)r->spurious);
+	printf("sleeps %llu (P %llu, C %llu)  blocks P %llu, C %llu\n",
 	       (unsigned long long)(r->sleeps_p + r->sleeps_c),
-	       (unsigned long long)r->sleeps_p, (unsigned long long)r->sleeps_c);
+	       (unsigned long long)r->sleeps_p, (unsigned long long)r->sleeps_c,
+	       (unsigned long long)r->blocks_p, (unsigned long long)r->blocks_c);
 	printf("latency_ns     p50 %s  p95 %s  p98 %s  p99 %s  max %s\n",
 	       num(l->p50), num(l->p95), num(l->p98), num(l->p99), num(l->max));
 	if (!isnan(dmax))
