@@ -237,6 +237,13 @@ static int build_config(struct pcdev_config *cfg, double *dmax)
 		       cfg->pin_c : cfg->pin_p);
 		err = -EINVAL;
 	}
+	if (!err && cfg->rt_priority && cfg->pin_p >= 0 && cfg->pin_p == cfg->pin_c &&
+	    (cfg->p_mode == PCDEV_POLL || cfg->c_mode == PCDEV_POLL ||
+	     cfg->p_mode == PCDEV_BUSYLOOP || cfg->c_mode == PCDEV_BUSYLOOP)) {
+		vs_err("--pin %s with --rt: a real-time side that polls never lets "
+		       "the other run on the same CPU", opt(OPT_PIN));
+		err = -EINVAL;
+	}
 	cfg->trace_path = opt(OPT_TRACE);
 	return err;
 }
