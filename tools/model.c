@@ -60,8 +60,9 @@ static const char argp_doc[] =
 "\n"
 "Times take 300ns, 2us, 1.5ms, 1s or plain nanoseconds. Without --preset\n"
 "the Table 4 costs with L=256, kp=1, kc=192, Wp=300ns, Wc=200ns, Y=5us.\n"
-"Options override the preset wherever they stand. Presets: paper-costs,\n"
-"fc-example (Sec. 8.1), fp-example (Sec. 8.2).\n"
+"Options override the preset wherever they stand; a new L moves kc to 3/4 L\n"
+"unless --kc is given. Presets: paper-costs, fc-example (Sec. 8.1),\n"
+"fp-example (Sec. 8.2).\n"
 "\n"
 "EXAMPLES:\n"
 "    virtsync model --preset fc-example        # the paper's Sec. 8.1 case\n"
@@ -226,6 +227,28 @@ static const char *fmt_rate(double t_ns, char *buf, size_t len)
 	return buf;
 }
 
+static bool option_given(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < env.nsettings; i++)
+		if (!strcmp(env.settings[i].field->name, name))
+			return true;
+	return false;
+}
+
+/* kc is virtio's 3/4 L in every preset and default: a new L (--len or a len
+ * sweep) moves it along unless --kc was given. */
+static void follow_len(struct vs_params *p)
+{
+	bool sweep_len = env.sweep_spec && !strcmp(env.sweep.field->name, "len");
+	bool sweep_kc = env.sweep_spec && !strcmp(env.sweep.field->name, "kc");
+
+	if ((option_given("len") || sweep_len) && !option_given("kc") &&
+	    !sweep_kc)
+		p->kc = p->len >= 4 ? p->len * 3 / 4 : 1;
+}
+
 /* Build the parameter set: defaults, preset, then every explicit option. */
 static int build_params(struct vs_params *p)
 {
@@ -245,6 +268,7 @@ static int build_params(struct vs_params *p)
 	}
 	for (i = 0; i < env.nsettings; i++)
 		vs_param_set(p, env.settings[i].field, env.settings[i].value);
+	follow_len(p);
 	return 0;
 }
 
@@ -570,6 +594,7 @@ static int run_sweep(const struct vs_params *base)
 		p = *base;
 		v = vs_sweep_value(&env.sweep, i);
 		vs_param_set(&p, env.sweep.field, v);
+		follow_len(&p);
 		snprintf(where, sizeof(where), "sweep point %s=%s",
 			 env.sweep.field->name,
 			 fmt_value(env.sweep.field, v, vbuf, sizeof(vbuf)));
@@ -598,6 +623,7 @@ static int run_sweep(const struct vs_params *base)
 		p = *base;
 		v = vs_sweep_value(&env.sweep, i);
 		vs_param_set(&p, env.sweep.field, v);
+		follow_len(&p);
 		if (vs_model_predict_all(&p, pr))
 			return VS_EXIT_FAIL;	/* validated above */
 		if (doc) {

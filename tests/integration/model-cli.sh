@@ -24,6 +24,12 @@ cp "$TMP/out" "$TMP/o.json"
 [ "$(json_get "$TMP/o.json" 'd["mechanisms"]["notify"]["batch"]')" = 5.0 ] || die "nFC batch"
 [ "$(json_get "$TMP/o.json" 'd["mechanisms"]["sleep"]["regime"]')" = sFC ] || die "sFC"
 
+# A new L moves kc to 3/4 L unless --kc is given.
+expect_exit 0 "$VS" model --len 64 --json
+[ "$(json_get "$TMP/out" 'd["params"]["kc"]')" = 48 ] || die "kc follows L"
+expect_exit 0 "$VS" model --kc 10 --len 64 --json
+[ "$(json_get "$TMP/out" 'd["params"]["kc"]')" = 10 ] || die "explicit kc"
+
 # JSON shape for the Sec. 8.2 preset: null where undefined, bounds for sLS.
 expect_exit 0 "$VS" model --preset fp-example --json=pretty
 cp "$TMP/out" "$TMP/fp.json"
