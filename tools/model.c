@@ -462,8 +462,9 @@ static void print_single_text(const struct vs_params *p,
 		if (!seen && (unsigned int)r < VS_REGIME_COUNT)
 			printf("%-5s %s\n", vs_regime_name(r), regime_legend[r]);
 	}
-	if (any_sls && p->yp != p->yc)
-		printf("(sLS with Yp != Yc: T is the midpoint of its bounds)\n");
+	if (pr[VS_MECH_SLEEP].regime == VS_REGIME_SLS &&
+	    isnan(pr[VS_MECH_SLEEP].batch))
+		printf("(sLS: T is the midpoint of its bounds, E a lower bound)\n");
 	if (preset_measured(env.preset))
 		printf("%s\n", preset_measured(env.preset));
 }
