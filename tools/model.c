@@ -581,12 +581,12 @@ static void sweep_text_row(double value,
 	put_trimmed(line);
 }
 
-static int run_sweep(const struct vs_params *base)
+static int run_sweep(const struct vs_params *base, int argc, char **argv)
 {
 	struct vs_prediction pr[VS_MECH_COUNT];
 	struct vs_params p;
-	json_t *doc = NULL, *points = NULL, *sweep, *pt;
-	char where[64], vbuf[32];
+	json_t *doc = NULL, *points = NULL, *sweep, *pt, *params;
+	char where[64], vbuf[32], key[16];
 	unsigned int i;
 	double v;
 
@@ -604,11 +604,21 @@ static int run_sweep(const struct vs_params *base)
 	}
 	if (vs_global.json) {
 		doc = json_object();
-		vs_json_add_meta(doc, 0, NULL);
+		vs_json_add_meta(doc, argc, argv);
 		if (env.preset)
 			json_object_set_new(doc, "preset",
 					    json_string(env.preset));
-		json_object_set_new(doc, "params", params_json(base));
+		params = params_json(base);
+		/* the swept parameter has no single value */
+		if (!strcmp(env.sweep.field->name, "y")) {
+			json_object_set_new(params, "yp_ns", json_null());
+			json_object_set_new(params, "yc_ns", json_null());
+		} else {
+			snprintf(key, sizeof(key), "%s%s", env.sweep.field->name,
+				 env.sweep.field->kind == VS_PARAM_TIME ? "_ns" : "");
+			json_object_set_new(params, key, json_null());
+		}
+		json_object_set_new(doc, "params", params);
 		sweep = json_object();
 		json_object_set_new(sweep, "param",
 				    json_string(env.sweep.field->name));
@@ -677,7 +687,7 @@ VS_COMMAND(model, 0, "closed-form predictions for given parameters")
 		return VS_EXIT_USAGE;
 	}
 	if (env.sweep_spec)
-		return run_sweep(&p);
+		return run_sweep(&p, argc, argv);
 	if (check_params(&p, NULL))
 		return VS_EXIT_USAGE;
 	err = vs_model_predict_all(&p, pr);
