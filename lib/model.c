@@ -232,6 +232,12 @@ static void prediction_init(struct vs_prediction *out, enum vs_mech m)
 	out->e_ns = out->d_ns = out->batch = NAN;
 }
 
+/* Sleep CPU per item; free sleeps (Yz = 0) cost nothing however many. */
+static double sleep_cost(double yz, double batch)
+{
+	return yz > 0 ? yz / batch : 0;
+}
+
 static double floor_eps(double x)
 {
 	return floor(x + VS_FLOOR_EPS * (fabs(x) > 1 ? fabs(x) : 1));
@@ -307,7 +313,7 @@ static int sls_equal_sleeps(const struct vs_params *p, double y,
 		 * queues, each sleeping once per L items (eq. 7 is exact) */
 		out->t_ns = out->t_hi_ns;
 		out->batch = L / 2;
-		out->e_ns = p->wp + p->wc + p->yz / out->batch;
+		out->e_ns = p->wp + p->wc + sleep_cost(p->yz, out->batch);
 		return 0;
 	}
 	if (L * d < 4 * slow)
@@ -323,7 +329,7 @@ static int sls_equal_sleeps(const struct vs_params *p, double y,
 	k = ksum / SLS_PHASES;
 	out->t_ns = fmin(fmax(slow + k * d, out->t_lo_ns), out->t_hi_ns);
 	out->batch = y / (d * (2 * k + 1));
-	out->e_ns = p->wp + p->wc + p->yz / out->batch;
+	out->e_ns = p->wp + p->wc + sleep_cost(p->yz, out->batch);
 	return 0;
 }
 
@@ -353,14 +359,14 @@ static void sleep_predict(const struct vs_params *p, struct vs_prediction *out)
 		/* eq. 3-4: C's time is all work or sleep, n Wp = n Wc + h Yc */
 		out->batch = wp > wc ? yc / (wp - wc) : INFINITY;
 		out->t_ns = wp;
-		out->e_ns = wp + wc + p->yz / out->batch;
+		out->e_ns = wp + wc + sleep_cost(p->yz, out->batch);
 		out->d_ns = fmax(d_idle, 2 * wp + yc + wc);
 		break;
 	case VS_REGIME_SFP:
 		/* the mirror of sFC; eq. 5 for D */
 		out->batch = wc > wp ? yp / (wc - wp) : INFINITY;
 		out->t_ns = wc;
-		out->e_ns = wp + wc + p->yz / out->batch;
+		out->e_ns = wp + wc + sleep_cost(p->yz, out->batch);
 		out->d_ns = fmax(d_idle, (L + 1) * wc);
 		break;
 	default: {
