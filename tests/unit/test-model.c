@@ -245,6 +245,9 @@ static void test_sleep_regimes(void **state)
 	p.yp = p.yc = 1000;
 	__T_REL("Y clamped to Yz", predict(&p, VS_MECH_SLEEP).batch,
 		p.yz / 100, 1e-12);
+	/* free, zero-length sleeps: spinning at no cost, not 0/0 */
+	p.yz = p.yp = p.yc = 0;
+	__T_REL("Yz = 0", predict(&p, VS_MECH_SLEEP).e_ns, 500, 1e-12);
 }
 
 /* Table 3 on both sides of each limit. */
