@@ -31,11 +31,12 @@ static struct env {
 	struct vs_sweep sweep;
 	bool csv;
 	bool reported;		/* an error line is already out */
+	bool helped;		/* --help or --usage printed */
 } env;
 
 enum {
 	OPT_LEN = 0x100, OPT_WP, OPT_WC, OPT_KP, OPT_KC, OPT_NP, OPT_NC,
-	OPT_SP, OPT_SC, OPT_YP, OPT_YC, OPT_YZ, OPT_CSV,
+	OPT_SP, OPT_SC, OPT_YP, OPT_YC, OPT_YZ, OPT_CSV, OPT_USAGE,
 };
 
 /* Option key -> parameter name in vs_param_fields. */
@@ -93,6 +94,9 @@ static const struct argp_option opts[] = {
 	  "PARAM=START:END:STEP, STEP may be xFACTOR; PARAM is len, wp, wc, kp, "
 	  "kc, np, nc, sp, sc, yp, yc, yz or y", 2 },
 	{ "csv", OPT_CSV, NULL, 0, "sweep as CSV (nanoseconds)", 2 },
+	/* ARGP_NO_ERRS also silences argp's own --help: provide ours. */
+	{ "help", '?', NULL, 0, "Give this help list", -1 },
+	{ "usage", OPT_USAGE, NULL, 0, "Give a short usage message", -1 },
 	{ 0 },
 };
 
@@ -132,6 +136,14 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		return 0;
 	case OPT_CSV:
 		env.csv = true;
+		return 0;
+	case '?':
+	case OPT_USAGE:
+		if (!env.helped)
+			argp_help(state->root_argp, stdout, key == '?' ?
+				  ARGP_HELP_STD_HELP : ARGP_HELP_USAGE,
+				  state->name);
+		env.helped = true;
 		return 0;
 	case ARGP_KEY_ARG:
 		vs_err("unexpected argument '%s'", arg);
@@ -674,7 +686,10 @@ VS_COMMAND(model, 0, "closed-form predictions for given parameters")
 	int err;
 
 	memset(&env, 0, sizeof(env));
-	err = argp_parse(&argp, argc, argv, ARGP_NO_ERRS, NULL, NULL);
+	err = argp_parse(&argp, argc, argv, ARGP_NO_ERRS | ARGP_NO_HELP, NULL,
+			 NULL);
+	if (env.helped && !err)
+		return VS_EXIT_OK;
 	if (err) {
 		if (!env.reported)
 			vs_err("bad command line: %s", strerror(err));

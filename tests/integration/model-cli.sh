@@ -80,6 +80,14 @@ cp "$TMP/out" "$TMP/sw.json"
 expect_exit 0 "$VS" model --sweep kc=32:256:32
 [ "$(grep -c '^[0-9][0-9]* ' "$TMP/out")" = 8 ] || die "integer sweep"
 
+# Help: the argp text with usage and examples, exit 0.
+expect_exit 0 "$VS" model --help
+for w in USAGE EXAMPLES --sweep --preset --sleep 'Common options'; do
+	grep -q -- "$w" "$TMP/out" || die "--help lacks '$w'"
+done
+expect_exit 0 "$VS" model --usage
+grep -q 'Usage: virtsync model' "$TMP/out" || die "--usage: $(cat "$TMP/out")"
+
 # Bad input: one line naming the problem, exit 2, nothing on stdout.
 expect_usage_error "--len: L must be at least 1" "$VS" model --len 0
 expect_usage_error "--kc: must be between 1 and L" "$VS" model --len 64 --kc 65
