@@ -305,10 +305,8 @@ static void print_params(const struct vs_params *p, const char *skip)
 	const struct vs_param_field *f;
 	char buf[32], line[128];
 	size_t off = 0;
-	int n = 0;
 
 	printf("parameters:");
-	off = 0;
 	line[0] = '\0';
 	for (f = vs_param_fields; f->name; f++) {
 		if (!strcmp(f->name, "y") || (skip && !strcmp(f->name, skip)))
@@ -329,7 +327,6 @@ static void print_params(const struct vs_params *p, const char *skip)
 			line[0] = '\0';
 		}
 		off += snprintf(line + off, sizeof(line) - off, " %s", buf);
-		n++;
 	}
 	printf("%s\n", line);
 }
