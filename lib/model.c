@@ -27,6 +27,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <jansson.h>
+
 #include "model.h"
 
 /* Floors of ratios that are whole numbers on paper (e.g. 104600/100) must
@@ -154,6 +156,19 @@ int vs_params_preset(const char *name, struct vs_params *p)
 	return -ENOENT;
 }
 
+const char *vs_preset_summary(const char *name)
+{
+	if (!name)
+		return NULL;
+	if (!strcmp(name, "paper-costs"))
+		return "Table 4 costs, Fig. 8 set-up (L 512, kc 384), Wp 2.2us";
+	if (!strcmp(name, "fc-example"))
+		return "Sec. 8.1 fast consumer: Wp 300ns, Wc 200ns, Y 5us";
+	if (!strcmp(name, "fp-example"))
+		return "Sec. 8.2 fast producer: Wp 200ns, Wc 300ns, Yp 20us";
+	return NULL;
+}
+
 static int bad_time(double v)
 {
 	return !isfinite(v) || v < 0;
@@ -217,6 +232,12 @@ static void prediction_init(struct vs_prediction *out, enum vs_mech m)
 	out->e_ns = out->d_ns = out->batch = NAN;
 }
 
+/* Sleep CPU per item; free sleeps (Yz = 0) cost nothing however many. */
+static double sleep_cost(double yz, double batch)
+{
+	return yz > 0 ? yz / batch : 0;
+}
+
 static double floor_eps(double x)
 {
 	return floor(x + VS_FLOOR_EPS * (fabs(x) > 1 ? fabs(x) : 1));
@@ -253,13 +274,76 @@ static double sls_extra_batch(unsigned int len, double fast, double slow)
 	return m > 0 ? m : 0;
 }
 
+/*
+ * sLS with Yp = Yc = Y (Sec. 5.1), derived from the time diagrams and
+ * checked against an event-by-event simulation of the rules above. Shown
+ * for Wc < Wp; Wp < Wc is the mirror image (slow/fast swapped, the same
+ * numbers). d = Wp - Wc.
+ * The slow party P always wakes to an empty queue and works until the queue
+ * is full; C wakes delta after P. Two kinds of P cycle:
+ *  - delta > L Wp - Wc: C wakes after P filled the queue. P makes L items,
+ *    sleeps; C drains them, sleeps once. Next delta = delta - L d.
+ *  - otherwise C wakes while P works, catches it up after
+ *    i = floor((delta - Wp)/d) + 1 items and sleeps; P fills the queue during
+ *    that sleep (L + i items), and C sleeps a second time. Next delta =
+ *    Y - L d + Wc + d f, f = frac((delta - Wp)/d).
+ * A super-cycle is one cycle of the second kind and then k - 1 of the first,
+ *   k(f) = max(0, ceil((Y - Y1 + d f) / (L d))),  Y1 = L Wp - 2 Wc
+ * (k = 0: P never fills the queue, only C sleeps). Each party's time is
+ * work plus sleeps (P: n Wp + k Y, C: n Wc + (k+1) Y), so a super-cycle moves
+ * n = Y/d items and T = Wp + d k. The phase f advances by Y/d (mod 1) per
+ * super-cycle, starting from f0 = frac((Y - Wp)/d) after a cold start, so
+ *   T = Wp + d mean(k(f_s)),  batch = Y / (d (2 mean(k) + 1)).
+ * This is the paper's staircase (Fig. 6: T grows by Wp - Wc each time Y
+ * grows by L (Wp - Wc)); within d of a step the phase sequence mixes the two
+ * levels. It needs C to finish its L items before P wakes: L d well above
+ * Wp; below 4 Wp only the bounds are known (midpoint).
+ */
+#define SLS_PHASES 2520	/* a multiple of every phase period up to 10 */
+
+static int sls_equal_sleeps(const struct vs_params *p, double y,
+			    struct vs_prediction *out)
+{
+	double slow = fmax(p->wp, p->wc), fast = fmin(p->wp, p->wc);
+	double d = slow - fast, L = p->len, y1, f, k, ksum = 0;
+	int s;
+
+	if (d <= 0) {
+		/* equal speeds: from a cold start the two alternate whole
+		 * queues, each sleeping once per L items (eq. 7 is exact) */
+		out->t_ns = out->t_hi_ns;
+		out->batch = L / 2;
+		out->e_ns = p->wp + p->wc + sleep_cost(p->yz, out->batch);
+		return 0;
+	}
+	if (L * d < 4 * slow)
+		return -ERANGE;
+	y1 = L * slow - 2 * fast;
+	for (s = 0; s < SLS_PHASES; s++) {
+		f = fmod((s + 1) * y - slow, d) / d;
+		if (f < 0)
+			f += 1;
+		k = ceil((y - y1 + d * f) / (L * d) - VS_FLOOR_EPS);
+		ksum += k > 0 ? k : 0;
+	}
+	k = ksum / SLS_PHASES;
+	out->t_ns = fmin(fmax(slow + k * d, out->t_lo_ns), out->t_hi_ns);
+	out->batch = y / (d * (2 * k + 1));
+	out->e_ns = p->wp + p->wc + sleep_cost(p->yz, out->batch);
+	return 0;
+}
+
 static void sleep_predict(const struct vs_params *p, struct vs_prediction *out)
 {
 	double yp = fmax(p->yp, p->yz), yc = fmax(p->yc, p->yz);
 	double wp = p->wp, wc = p->wc, L = p->len;
-	/* Table 2: can the queue absorb the fast party's sleep? */
-	int fc_ok = (L - 1) * wp - wc > yc;
-	int fp_ok = (L - 1) * wc - wp > yp;
+	/*
+	 * Table 2: can the queue absorb the fast party's sleep? ">=" where
+	 * the paper has ">": with the look-sees-publish rule P still finds
+	 * the slot C frees at the very instant P fills the queue.
+	 */
+	int fc_ok = (L - 1) * wp - wc >= yc;
+	int fp_ok = (L - 1) * wc - wp >= yp;
 	double d_idle = yp + wp + yc + wc;	/* eq. 2 */
 
 	if (wc < wp)
@@ -275,14 +359,14 @@ static void sleep_predict(const struct vs_params *p, struct vs_prediction *out)
 		/* eq. 3-4: C's time is all work or sleep, n Wp = n Wc + h Yc */
 		out->batch = wp > wc ? yc / (wp - wc) : INFINITY;
 		out->t_ns = wp;
-		out->e_ns = wp + wc + p->yz / out->batch;
+		out->e_ns = wp + wc + sleep_cost(p->yz, out->batch);
 		out->d_ns = fmax(d_idle, 2 * wp + yc + wc);
 		break;
 	case VS_REGIME_SFP:
 		/* the mirror of sFC; eq. 5 for D */
 		out->batch = wc > wp ? yp / (wc - wp) : INFINITY;
 		out->t_ns = wc;
-		out->e_ns = wp + wc + p->yz / out->batch;
+		out->e_ns = wp + wc + sleep_cost(p->yz, out->batch);
 		out->d_ns = fmax(d_idle, (L + 1) * wc);
 		break;
 	default: {
@@ -299,10 +383,14 @@ static void sleep_predict(const struct vs_params *p, struct vs_prediction *out)
 		out->t_hi_ns = fmax(wp + yp / L, wc + yc / L);
 		if (out->t_hi_ns < out->t_lo_ns)
 			out->t_hi_ns = out->t_lo_ns;
-		out->t_ns = (out->t_lo_ns + out->t_hi_ns) / 2;
-		/* eq. 8: energy lower bound, each party's largest batch per
-		 * sleep (fast party L + m, slow party 2L + m) */
-		out->e_ns = wp + wc + p->yz / (L + m) + p->yz / (2 * L + m);
+		if (yp != yc || sls_equal_sleeps(p, yc, out)) {
+			/* no closed form (Sec. 2.2.3): representative value */
+			out->t_ns = (out->t_lo_ns + out->t_hi_ns) / 2;
+			/* eq. 8: energy lower bound, each party's largest
+			 * batch per sleep (fast party L + m, slow 2L + m) */
+			out->e_ns = wp + wc + p->yz / (L + m) +
+				    p->yz / (2 * L + m);
+		}
 		/* eq. 10, and eq. 11 when both sleep alike */
 		if (yp == yc)
 			out->d_ns = 2 * yc + wp + wc;
@@ -318,9 +406,10 @@ static void notify_predict(const struct vs_params *p, struct vs_prediction *out)
 {
 	double wp = p->wp, wc = p->wc, L = p->len, kp = p->kp, kc = p->kc;
 	double np = p->np, nc = p->nc, sp = p->sp, sc = p->sc;
-	/* Table 3: does the queue absorb C's (A) / P's (B) start-up? */
-	int a = (L - kp) * wp - wc > sc;
-	int b = (L - kc) * wc - wp > sp;
+	/* Table 3: does the queue absorb C's (A) / P's (B) start-up?
+	 * (">=" for the same reason as in Table 2) */
+	int a = (L - kp) * wp - wc >= sc;
+	int b = (L - kc) * wc - wp >= sp;
 	/* eq. 17 (kp = 1): bound for the short-queue regimes */
 	double d_short = 2 * wp + (kc + 1) * wc + 2 * sc + nc + np + sp;
 	double m, cycle;
@@ -456,4 +545,61 @@ int vs_model_predict(const struct vs_params *p, enum vs_mech m,
 	default:
 		return -EINVAL;
 	}
+}
+
+int vs_model_predict_all(const struct vs_params *p,
+			 struct vs_prediction out[VS_MECH_COUNT])
+{
+	int m, err;
+
+	for (m = 0; m < VS_MECH_COUNT; m++) {
+		err = vs_model_predict(p, (enum vs_mech)m, &out[m]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static json_t *num_or_null(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+json_t *vs_params_json(const struct vs_params *p)
+{
+	json_t *o = json_object();
+
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "len", json_integer(p->len));
+	json_object_set_new(o, "wp_ns", num_or_null(p->wp));
+	json_object_set_new(o, "wc_ns", num_or_null(p->wc));
+	json_object_set_new(o, "kp", json_integer(p->kp));
+	json_object_set_new(o, "kc", json_integer(p->kc));
+	json_object_set_new(o, "np_ns", num_or_null(p->np));
+	json_object_set_new(o, "nc_ns", num_or_null(p->nc));
+	json_object_set_new(o, "sp_ns", num_or_null(p->sp));
+	json_object_set_new(o, "sc_ns", num_or_null(p->sc));
+	json_object_set_new(o, "yp_ns", num_or_null(p->yp));
+	json_object_set_new(o, "yc_ns", num_or_null(p->yc));
+	json_object_set_new(o, "yz_ns", num_or_null(p->yz));
+	return o;
+}
+
+json_t *vs_prediction_json(const struct vs_prediction *pr)
+{
+	json_t *o = json_object();
+
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "regime",
+			    (unsigned int)pr->regime < VS_REGIME_COUNT ?
+			    json_string(vs_regime_name(pr->regime)) : json_null());
+	json_object_set_new(o, "T_ns", num_or_null(pr->t_ns));
+	json_object_set_new(o, "E_ns", num_or_null(pr->e_ns));
+	json_object_set_new(o, "D_ns", num_or_null(pr->d_ns));
+	json_object_set_new(o, "batch", num_or_null(pr->batch));
+	json_object_set_new(o, "T_lo_ns", num_or_null(pr->t_lo_ns));
+	json_object_set_new(o, "T_hi_ns", num_or_null(pr->t_hi_ns));
+	return o;
 }

@@ -22,7 +22,7 @@ enum {
 	OPT_BACKEND = 1000, OPT_MODE, OPT_P_MODE, OPT_C_MODE, OPT_WP, OPT_WC,
 	OPT_LEN, OPT_KP, OPT_KC, OPT_SLEEP, OPT_YP, OPT_YC, OPT_BUSYLOOP,
 	OPT_SLACK, OPT_DURATION, OPT_ITEMS, OPT_PIN, OPT_HALT_POLL,
-	OPT_PRESET, OPT_TRACE, OPT_DMAX, OPT_COUNT,
+	OPT_PRESET, OPT_TRACE, OPT_DMAX, OPT_RT, OPT_COUNT,
 };
 
 static struct env {
@@ -70,11 +70,15 @@ static const struct argp_option bench_options[] = {
 	{ "preset", OPT_PRESET, "NAME", 0, "fc-example or fp-example (Sec. 8)", 0 },
 	{ "trace", OPT_TRACE, "FILE", 0, "write the Sec. 4.2.1 event trace", 0 },
 	{ "dmax", OPT_DMAX, "TIME", 0, "latency bound to check p98 against", 0 },
+	{ "rt", OPT_RT, "PRIO", OPTION_ARG_OPTIONAL,
+	  "run P and C SCHED_FIFO (priority 10, or PRIO; 0 off)", 0 },
 	{ 0 },
 };
 
 static error_t bench_parse(int key, char *arg, struct argp_state *state)
 {
+	if (key == OPT_RT && !arg)
+		arg = (char *)"10";
 	if (key >= OPT_BACKEND && key < OPT_COUNT) {
 		env.arg[key - OPT_BACKEND] = arg;
 		return 0;
@@ -211,8 +215,17 @@ static int build_config(struct pcdev_config *cfg, double *dmax)
 			      UINT32_MAX, &u);
 		cfg->halt_poll_ns = (int64_t)u;
 	}
+	if (!err && opt(OPT_HALT_POLL) && cfg->backend != PCDEV_BACKEND_KVM) {
+		vs_err("--halt-poll-ns: only with --backend kvm (the thread "
+		       "backend has no vCPU)");
+		err = -EINVAL;
+	}
 	if (!err && opt(OPT_PIN))
 		err = parse_pin(opt(OPT_PIN), cfg);
+	if (!err && opt(OPT_RT)) {
+		err = opt_u64("--rt", opt(OPT_RT), 0, 98, &u);
+		cfg->rt_priority = (int)u;
+	}
 	if (!err && !cfg->duration_ns && !cfg->items) {
 		vs_err("--duration: must be above 0 unless --items is given");
 		err = -EINVAL;
@@ -222,6 +235,13 @@ static int build_config(struct pcdev_config *cfg, double *dmax)
 		vs_err("--pin: %s: CPU %d does not exist or is not available here",
 		       opt(OPT_PIN), pcdev_cpu_available(cfg->pin_p) ?
 		       cfg->pin_c : cfg->pin_p);
+		err = -EINVAL;
+	}
+	if (!err && cfg->rt_priority && cfg->pin_p >= 0 && cfg->pin_p == cfg->pin_c &&
+	    (cfg->p_mode == PCDEV_POLL || cfg->c_mode == PCDEV_POLL ||
+	     cfg->p_mode == PCDEV_BUSYLOOP || cfg->c_mode == PCDEV_BUSYLOOP)) {
+		vs_err("--pin %s with --rt: a real-time side that polls never lets "
+		       "the other run on the same CPU", opt(OPT_PIN));
 		err = -EINVAL;
 	}
 	cfg->trace_path = opt(OPT_TRACE);
@@ -244,7 +264,8 @@ static void install_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
-/* "%.4g" or "-" for undefined, in a static buffer per call slot. */
+/* Compact number: integers from 100 up to 1e10, else 4 significant
+ * digits; "-" where undefined (NaN). A static buffer per call slot. */
 static const char *num(double v)
 {
 	static char buf[8][32];
@@ -255,9 +276,7 @@ static const char *num(double v)
 		return "-";
 	if (isinf(v))
 		return "inf";
-	if (fabs(v) >= 1e6 || (v != 0 && fabs(v) < 1e-3))
-		snprintf(b, 32, "%.3e", v);
-	else if (v == floor(v))
+	if (fabs(v) >= 100 && fabs(v) < 1e10)
 		snprintf(b, 32, "%.0f", v);
 	else
 		snprintf(b, 32, "%.4g", v);
@@ -267,6 +286,33 @@ static const char *num(double v)
 static const char *regime_or_dash(const struct vs_prediction *m)
 {
 	return m->regime < VS_REGIME_COUNT ? vs_regime_name(m->regime) : "-";
+}
+
+/* "prefix text" folded at word boundaries to 80 columns. */
+static void print_wrapped(const char *prefix, const char *text)
+{
+	size_t indent = strlen(prefix), col = indent, w;
+	const char *p = text;
+
+	fputs(prefix, stdout);
+	while (*p) {
+		while (*p == ' ')
+			p++;
+		w = strcspn(p, " ");
+		if (!w)
+			break;
+		if (col > indent && col + 1 + w > 80) {
+			printf("\n%*s", (int)indent, "");
+			col = indent;
+		} else if (col > indent) {
+			putchar(' ');
+			col++;
+		}
+		fwrite(p, 1, w, stdout);
+		col += w;
+		p += w;
+	}
+	putchar('\n');
 }
 
 static void print_text(const struct pcdev_config *cfg,
@@ -289,11 +335,13 @@ static void print_text(const struct pcdev_config *cfg,
 	       num(r->throughput_ops), num(r->t_ns), num(r->e_ns), num(r->batch));
 	printf("cpu            producer %-8s consumer %s\n",
 	       num(r->cpu_producer), num(r->cpu_consumer));
-	printf("kicks %llu  interrupts %llu  spurious %llu  sleeps %llu (P %llu, C %llu)\n",
+	printf("kicks %llu  interrupts %llu  spurious %llu\n",
 	       (unsigned long long)r->kicks, (unsigned long long)r->interrupts,
-	       (unsigned long long)r->spurious,
+	       (unsigned long long)r->spurious);
+	printf("sleeps %llu (P %llu, C %llu)  blocks P %llu, C %llu\n",
 	       (unsigned long long)(r->sleeps_p + r->sleeps_c),
-	       (unsigned long long)r->sleeps_p, (unsigned long long)r->sleeps_c);
+	       (unsigned long long)r->sleeps_p, (unsigned long long)r->sleeps_c,
+	       (unsigned long long)r->blocks_p, (unsigned long long)r->blocks_c);
 	printf("latency_ns     p50 %s  p95 %s  p98 %s  p99 %s  max %s\n",
 	       num(l->p50), num(l->p95), num(l->p98), num(l->p99), num(l->max));
 	if (!isnan(dmax))
@@ -312,7 +360,7 @@ static void print_text(const struct pcdev_config *cfg,
 		printf("kvm_stats      %-32s %llu\n", r->kvm_stats[i].name,
 		       (unsigned long long)r->kvm_stats[i].value);
 	if (r->note[0])
-		printf("note: %s\n", r->note);
+		print_wrapped("note: ", r->note);
 }
 
 static json_t *json_u64(uint64_t v)
@@ -345,6 +393,8 @@ static void print_json(const struct pcdev_config *cfg,
 	json_object_set_new(o, "timerslack_ns", vs_json_num(cfg->timerslack_ns));
 	json_object_set_new(o, "pin_p", json_integer(cfg->pin_p));
 	json_object_set_new(o, "pin_c", json_integer(cfg->pin_c));
+	json_object_set_new(o, "rt_priority", json_integer(cfg->rt_priority));
+	json_object_set_new(o, "halt_poll_ns", json_integer(cfg->halt_poll_ns));
 	json_object_set_new(o, "dmax_ns", vs_json_num(dmax));
 	json_object_set_new(doc, "config", o);
 
@@ -451,7 +501,10 @@ VS_COMMAND(bench, 0, "run the reference producer/consumer device")
 	install_signals();
 	cfg.stop = &stop_requested;
 	err = pcdev_run(&cfg, res);
-	if (err == -ENOTSUP) {
+	if (err == -EPERM && cfg.rt_priority) {
+		vs_err("--rt: cannot make the threads SCHED_FIFO: %s (needs root "
+		       "or CAP_SYS_NICE)", strerror(-err));
+	} else if (err == -ENOTSUP) {
 		vs_err("--backend %s: not available in this build (the KVM "
 		       "backend, lib/pcdev/kvm.c, is not built in)",
 		       pcdev_backend_name(cfg.backend));
