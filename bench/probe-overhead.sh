@@ -14,7 +14,8 @@
 # probe: kernel.bpf_stats_enabled=1 and run_time_ns / run_cnt of each
 # program while virtsync stat watches the device (restored afterwards).
 # Needs root, /dev/kvm and perf (Debian: linux-perf). MODES and WORKLOADS
-# (dev_rate, kick_rate; empty: only the cost pass) narrow the run, e.g.
+# (dev_rate, kick_rate; empty: only the cost pass) narrow the run, RT=1 runs
+# the device SCHED_FIFO, e.g.
 # MODES="alone stat".
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -35,6 +36,9 @@ trap cleanup EXIT
 command -v perf >/dev/null || { echo "probe-overhead: needs perf (linux-perf)" >&2; exit 1; }
 
 DEV="$VS bench --backend kvm --mode notify --wp 0 --wc 0 --duration ${secs}s --json"
+# RT=1: the device's threads run SCHED_FIFO (bench --rt), out of reach of
+# the other jobs on a shared machine
+[ "${RT:-0}" = 1 ] && DEV="$DEV --rt"
 # One run: kicks per wall second, and kicks per CPU second of the VM's
 # threads. On a shared machine the first swings with the neighbours' load;
 # the second charges the workload only for its own CPU time, where the
@@ -54,7 +58,7 @@ kick_rate() {
 # start_observer MODE: leave the observer attached in the background
 start_observer() {
 	case $1 in
-	alone) observer= ; return ;;
+	alone|alone2) observer= ; return ;;	# alone2: order and drift check
 	stat) "$VS" stat --interval 1s >"$TMP/obs.out" 2>&1 &
 	      observer=$!
 	      for _ in $(seq 100); do
@@ -75,7 +79,7 @@ stop_observer() {
 	rm -f "$TMP/perf.data"
 }
 
-modes=${MODES:-alone stat perf-stat perf-record}
+modes=${MODES:-alone stat perf-stat perf-record alone2}
 for workload in ${WORKLOADS-dev_rate kick_rate}; do
 	: >"$TMP/$workload"
 	for r in $(seq "$rounds"); do
@@ -90,7 +94,8 @@ done
 python3 - "$TMP" "$rounds" "$secs" <<'PY'
 import os, statistics, sys
 tmp, rounds, secs = sys.argv[1], sys.argv[2], sys.argv[3]
-names = {"dev_rate": "virtsync bench --backend kvm --mode notify --wp 0 --wc 0",
+names = {"dev_rate": "virtsync bench --backend kvm --mode notify --wp 0 --wc 0"
+                     + (" --rt" if os.environ.get("RT") == "1" else ""),
          "kick_rate": "bench/kvm-kick --ioeventfd (in-kernel kicks)"}
 for w, title in names.items():
     if not os.path.exists(f"{tmp}/{w}"):
