@@ -15,8 +15,12 @@
  *	vs_probe_snapshot_free(&snap);
  *	vs_probe_close(p);
  *
- * Nothing here prints or exits. Snapshots are plain C: counters are
- * cumulative since vs_probe_open(); subtract two for a rate.
+ * Nothing here prints or exits (libbpf's own messages go where the
+ * tool's libbpf_set_print() sends them: a tp_btf load that falls back to
+ * raw_tp logs there). Snapshots are plain C: counters are cumulative since
+ * vs_probe_open(); subtract two for a rate. Needs root, or CAP_BPF and
+ * CAP_PERFMON (then classic tracepoints, behind root-only tracefs, fail and
+ * are listed in snap->sources).
  */
 
 #include <signal.h>
