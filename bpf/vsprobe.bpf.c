@@ -114,6 +114,20 @@ struct {
 	__type(value, struct inject_ctx);
 } inject_for SEC(".maps");
 
+/*
+ * Depth of interrupt-context work on this CPU (hrtimer expiry, device IRQ
+ * handlers, softirqs), so that a wake-up done there is charged to "irq"
+ * rather than to whichever task the interrupt happened to hit. IPIs are not
+ * covered (no tracepoint); x86's __preempt_count would be exact but is not
+ * in every kernel's kallsyms.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} irq_depth SEC(".maps");
+
 /* mm of a VM process -> its tgid, learnt in vCPU context. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -291,6 +305,31 @@ static __always_inline int on_halt_poll_ns(bool grow, unsigned int new_ns)
 	return 0;
 }
 
+static __always_inline int irq_enter(void)
+{
+	__u32 zero = 0, *d = bpf_map_lookup_elem(&irq_depth, &zero);
+
+	if (d)
+		(*d)++;
+	return 0;
+}
+
+static __always_inline int irq_exit(void)
+{
+	__u32 zero = 0, *d = bpf_map_lookup_elem(&irq_depth, &zero);
+
+	if (d && *d)
+		(*d)--;
+	return 0;
+}
+
+static __always_inline bool in_irq_work(void)
+{
+	__u32 zero = 0, *d = bpf_map_lookup_elem(&irq_depth, &zero);
+
+	return d && *d;
+}
+
 static __always_inline int on_wakeup(__u32 tgid, __u32 tid)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -302,6 +341,11 @@ static __always_inline int on_wakeup(__u32 tgid, __u32 tid)
 
 	if (!tid || !is_target(tgid))
 		return 0;
+	if (in_irq_work()) {
+		ws.waker_tgid = ws.waker_tid = 0;	/* userspace names it "irq" */
+		bpf_map_update_elem(&wake_start, &tid, &ws, BPF_ANY);
+		return 0;
+	}
 	bpf_get_current_comm(ws.waker_comm, sizeof(ws.waker_comm));
 	bpf_map_update_elem(&wake_start, &tid, &ws, BPF_ANY);
 	return 0;
@@ -474,6 +518,42 @@ int BPF_PROG(vs_wqe_btf)
 	return on_work_end();
 }
 
+SEC("tp_btf/hrtimer_expire_entry")
+int BPF_PROG(vs_hrte_btf)
+{
+	return irq_enter();
+}
+
+SEC("tp_btf/hrtimer_expire_exit")
+int BPF_PROG(vs_hrtx_btf)
+{
+	return irq_exit();
+}
+
+SEC("tp_btf/irq_handler_entry")
+int BPF_PROG(vs_irqe_btf)
+{
+	return irq_enter();
+}
+
+SEC("tp_btf/irq_handler_exit")
+int BPF_PROG(vs_irqx_btf)
+{
+	return irq_exit();
+}
+
+SEC("tp_btf/softirq_entry")
+int BPF_PROG(vs_sirqe_btf)
+{
+	return irq_enter();
+}
+
+SEC("tp_btf/softirq_exit")
+int BPF_PROG(vs_sirqx_btf)
+{
+	return irq_exit();
+}
+
 /* ---- raw_tp twins (CO-RE reads) --------------------------------------- */
 
 SEC("raw_tp/kvm_pio")
@@ -560,6 +640,42 @@ SEC("raw_tp/workqueue_execute_end")
 int BPF_PROG(vs_wqe_raw)
 {
 	return on_work_end();
+}
+
+SEC("raw_tp/hrtimer_expire_entry")
+int BPF_PROG(vs_hrte_raw)
+{
+	return irq_enter();
+}
+
+SEC("raw_tp/hrtimer_expire_exit")
+int BPF_PROG(vs_hrtx_raw)
+{
+	return irq_exit();
+}
+
+SEC("raw_tp/irq_handler_entry")
+int BPF_PROG(vs_irqe_raw)
+{
+	return irq_enter();
+}
+
+SEC("raw_tp/irq_handler_exit")
+int BPF_PROG(vs_irqx_raw)
+{
+	return irq_exit();
+}
+
+SEC("raw_tp/softirq_entry")
+int BPF_PROG(vs_sirqe_raw)
+{
+	return irq_enter();
+}
+
+SEC("raw_tp/softirq_exit")
+int BPF_PROG(vs_sirqx_raw)
+{
+	return irq_exit();
 }
 
 /* ---- classic tracepoints: only these carry the fields we need --------- */

@@ -86,6 +86,20 @@ static const struct vs_tp vs_tps[] = {
 	  PROG(vs_swnew_raw), NONE, -1, NULL, -1, NULL },
 	{ "sched", "sched_switch", VS_PROBE_SCHED, PROG(vs_sswitch_btf),
 	  PROG(vs_sswitch_raw), NONE, -1, NULL, -1, NULL },
+	/* interrupt context, to name wakers "irq" (order: entries last
+	 * attached would leave a window; depth never goes below 0) */
+	{ "timer", "hrtimer_expire_entry", VS_PROBE_SCHED, PROG(vs_hrte_btf),
+	  PROG(vs_hrte_raw), NONE, -1, NULL, -1, NULL },
+	{ "timer", "hrtimer_expire_exit", VS_PROBE_SCHED, PROG(vs_hrtx_btf),
+	  PROG(vs_hrtx_raw), NONE, -1, NULL, -1, NULL },
+	{ "irq", "irq_handler_entry", VS_PROBE_SCHED, PROG(vs_irqe_btf),
+	  PROG(vs_irqe_raw), NONE, -1, NULL, -1, NULL },
+	{ "irq", "irq_handler_exit", VS_PROBE_SCHED, PROG(vs_irqx_btf),
+	  PROG(vs_irqx_raw), NONE, -1, NULL, -1, NULL },
+	{ "irq", "softirq_entry", VS_PROBE_SCHED, PROG(vs_sirqe_btf),
+	  PROG(vs_sirqe_raw), NONE, -1, NULL, -1, NULL },
+	{ "irq", "softirq_exit", VS_PROBE_SCHED, PROG(vs_sirqx_btf),
+	  PROG(vs_sirqx_raw), NONE, -1, NULL, -1, NULL },
 	{ "syscalls", "sys_enter_nanosleep", VS_PROBE_SLEEP, NONE, NONE,
 	  PROG(vs_ns_enter), -1, NULL, -1, NULL },
 	{ "syscalls", "sys_exit_nanosleep", VS_PROBE_SLEEP, NONE, NONE,
@@ -685,8 +699,9 @@ static int read_pairs(struct vs_probe *p, struct vs_probe_snapshot *s)
 			pr->sum_ns += v->sum_ns;
 			hist_add_u32(&pr->lat, v->hist);
 		}
-		if (!pr->waker_tid)	/* the idle task: woken from an interrupt */
-			snprintf(pr->waker_comm, sizeof(pr->waker_comm), "irq/idle");
+		/* 0: interrupt context (timer, IRQ, softirq) or the idle task */
+		if (!pr->waker_tid)
+			snprintf(pr->waker_comm, sizeof(pr->waker_comm), "irq");
 	}
 	free(buf);
 	return 0;

@@ -34,7 +34,7 @@
 
 #define VS_HIST_SLOTS MAX_SLOTS
 #define VS_COMM_LEN 16
-#define VS_PROBE_MAX_SOURCES 32
+#define VS_PROBE_MAX_SOURCES 48
 
 /* log2 histogram of nanoseconds: slot 0 is 0 ns, slot s >= 1 holds
  * [2^(s-1), 2^s) ns, the last slot everything above. */
