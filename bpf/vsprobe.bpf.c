@@ -487,7 +487,12 @@ int BPF_PROG(vs_hpns_btf, bool grow, unsigned int vcpu_id, unsigned int new_ns)
 	return on_halt_poll_ns(grow, new_ns);
 }
 
-SEC("tp_btf/sched_wakeup")
+/*
+ * sched_waking, not sched_wakeup: it fires at the start of try_to_wake_up()
+ * in the waker's context. sched_wakeup can fire later on the wakee's CPU,
+ * from the IPI that drains a remote wake list, where current is unrelated.
+ */
+SEC("tp_btf/sched_waking")
 int BPF_PROG(vs_swake_btf, struct task_struct *p)
 {
 	return on_wakeup(p->tgid, p->pid);
@@ -610,7 +615,7 @@ int BPF_PROG(vs_hpns_raw, bool grow, unsigned int vcpu_id, unsigned int new_ns)
 	return on_halt_poll_ns(grow, new_ns);
 }
 
-SEC("raw_tp/sched_wakeup")
+SEC("raw_tp/sched_waking")
 int BPF_PROG(vs_swake_raw, struct task_struct *p)
 {
 	return on_wakeup(BPF_CORE_READ(p, tgid), BPF_CORE_READ(p, pid));

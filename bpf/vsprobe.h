@@ -29,7 +29,7 @@ enum vs_ctr {
 	VS_HALT_INVALID,	/* kvm_vcpu_wakeup valid = 0: spurious wake */
 	VS_HALT_GROW,		/* kvm_halt_poll_ns grow */
 	VS_HALT_SHRINK,		/* kvm_halt_poll_ns shrink */
-	VS_WAKEUP,		/* sched_wakeup(_new) -> switched in */
+	VS_WAKEUP,		/* sched_waking (or _wakeup_new) -> switched in */
 	VS_SLEEP,		/* completed nanosleep / clock_nanosleep */
 	VS_NR_CTR,
 };

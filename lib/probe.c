@@ -80,26 +80,28 @@ static const struct vs_tp vs_tps[] = {
 	  PROG(vs_wqs_raw), NONE, -1, NULL, -1, NULL },
 	{ "workqueue", "workqueue_execute_end", VS_PROBE_KVM, PROG(vs_wqe_btf),
 	  PROG(vs_wqe_raw), NONE, -1, NULL, -1, NULL },
-	{ "sched", "sched_wakeup", VS_PROBE_SCHED, PROG(vs_swake_btf),
+	{ "sched", "sched_waking", VS_PROBE_SCHED, PROG(vs_swake_btf),
 	  PROG(vs_swake_raw), NONE, -1, NULL, -1, NULL },
 	{ "sched", "sched_wakeup_new", VS_PROBE_SCHED, PROG(vs_swnew_btf),
 	  PROG(vs_swnew_raw), NONE, -1, NULL, -1, NULL },
 	{ "sched", "sched_switch", VS_PROBE_SCHED, PROG(vs_sswitch_btf),
 	  PROG(vs_sswitch_raw), NONE, -1, NULL, -1, NULL },
-	/* interrupt context, to name wakers "irq" (order: entries last
-	 * attached would leave a window; depth never goes below 0) */
-	{ "timer", "hrtimer_expire_entry", VS_PROBE_SCHED, PROG(vs_hrte_btf),
-	  PROG(vs_hrte_raw), NONE, -1, NULL, -1, NULL },
+	/* Interrupt context, to name wakers "irq". Programs attach in table
+	 * order: each exit before its entry, so no entry is ever counted
+	 * without its exit (the depth would stay up); an exit seen without
+	 * its entry is clamped at 0. */
 	{ "timer", "hrtimer_expire_exit", VS_PROBE_SCHED, PROG(vs_hrtx_btf),
 	  PROG(vs_hrtx_raw), NONE, -1, NULL, -1, NULL },
-	{ "irq", "irq_handler_entry", VS_PROBE_SCHED, PROG(vs_irqe_btf),
-	  PROG(vs_irqe_raw), NONE, -1, NULL, -1, NULL },
+	{ "timer", "hrtimer_expire_entry", VS_PROBE_SCHED, PROG(vs_hrte_btf),
+	  PROG(vs_hrte_raw), NONE, -1, NULL, -1, NULL },
 	{ "irq", "irq_handler_exit", VS_PROBE_SCHED, PROG(vs_irqx_btf),
 	  PROG(vs_irqx_raw), NONE, -1, NULL, -1, NULL },
-	{ "irq", "softirq_entry", VS_PROBE_SCHED, PROG(vs_sirqe_btf),
-	  PROG(vs_sirqe_raw), NONE, -1, NULL, -1, NULL },
+	{ "irq", "irq_handler_entry", VS_PROBE_SCHED, PROG(vs_irqe_btf),
+	  PROG(vs_irqe_raw), NONE, -1, NULL, -1, NULL },
 	{ "irq", "softirq_exit", VS_PROBE_SCHED, PROG(vs_sirqx_btf),
 	  PROG(vs_sirqx_raw), NONE, -1, NULL, -1, NULL },
+	{ "irq", "softirq_entry", VS_PROBE_SCHED, PROG(vs_sirqe_btf),
+	  PROG(vs_sirqe_raw), NONE, -1, NULL, -1, NULL },
 	{ "syscalls", "sys_enter_nanosleep", VS_PROBE_SLEEP, NONE, NONE,
 	  PROG(vs_ns_enter), -1, NULL, -1, NULL },
 	{ "syscalls", "sys_exit_nanosleep", VS_PROBE_SLEEP, NONE, NONE,

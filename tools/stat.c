@@ -724,7 +724,7 @@ static void write_prom(FILE *f, const struct vs_probe_snapshot *s,
 			"quantile=\"0.99\"", r.wake_p99 / 1e9);
 	}
 	prom_head(f, "virtsync_wakeups_total", "counter",
-		  "Thread wake-ups measured (sched_wakeup to sched_switch in).");
+		  "Thread wake-ups measured (sched_waking to sched_switch in).");
 	for (i = 0; i < s->n_vms; i++)
 		prom_vm(f, "virtsync_wakeups_total", &s->vms[i], NULL,
 			(double)s->vms[i].c.ctr[VS_WAKEUP]);
