@@ -127,6 +127,8 @@ echo 1 >/proc/sys/kernel/bpf_stats_enabled
 "$VS" stat --interval 1s >"$TMP/obs.out" 2>&1 &
 observer=$!
 for _ in $(seq 100); do grep -q '^sources:' "$TMP/obs.out" && break; sleep 0.05; done
+# only this observer's programs: another virtsync may be running
+grep -h '^prog_id:' /proc/$observer/fdinfo/* 2>/dev/null | awk '{print $2}' >"$TMP/ids"
 progs_json p0
 $DEV >"$TMP/dev.json" 2>/dev/null
 progs_json p1
@@ -137,9 +139,10 @@ echo "$old_stats" >/proc/sys/kernel/bpf_stats_enabled
 python3 - "$TMP" <<'PY'
 import json, sys
 tmp = sys.argv[1]
+ids = {int(l) for l in open(f"{tmp}/ids") if l.strip()}
 def load(n):
     return {p["id"]: p for p in json.load(open(f"{tmp}/{n}.json"))
-            if p.get("name", "").startswith("vs_")}
+            if p["id"] in ids}
 p0, p1, p2 = load("p0"), load("p1"), load("p2")
 def spent(a, b):
     return sum(b[i].get("run_time_ns", 0) - a[i].get("run_time_ns", 0) for i in b if i in a)
@@ -153,7 +156,7 @@ dev = json.load(open(f"{tmp}/dev.json"))
 dev_cpu = dev["E_ns"] * dev["items"]
 kick = dict(l.split() for l in open(f"{tmp}/kick.txt"))
 kick_cpu = float(kick["cpu_seconds"]) * 1e9
-print("\nprobe CPU time while each workload ran (all vs_ programs, host-wide)")
+print("\nprobe CPU time while each workload ran (this stat's programs, host-wide)")
 for name, a, b, cpu in (("device (bench --backend kvm)", p0, p1, dev_cpu),
                         ("kvm-kick --ioeventfd", p1, p2, kick_cpu)):
     ns = spent(a, b)
