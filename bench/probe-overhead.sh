@@ -39,6 +39,8 @@ DEV="$VS bench --backend kvm --mode notify --wp 0 --wc 0 --duration ${secs}s --j
 # RT=1: the device's threads run SCHED_FIFO (bench --rt), out of reach of
 # the other jobs on a shared machine
 [ "${RT:-0}" = 1 ] && DEV="$DEV --rt"
+# STAT_ARGS: extra options for virtsync stat, e.g. "--probes kvm"
+STAT_ARGS=${STAT_ARGS:-}
 # One run: kicks per wall second, and kicks per CPU second of the VM's
 # threads. On a shared machine the first swings with the neighbours' load;
 # the second charges the workload only for its own CPU time, where the
@@ -59,7 +61,7 @@ kick_rate() {
 start_observer() {
 	case $1 in
 	alone|alone2) observer= ; return ;;	# alone2: order and drift check
-	stat) "$VS" stat --interval 1s >"$TMP/obs.out" 2>&1 &
+	stat) "$VS" stat --interval 1s $STAT_ARGS >"$TMP/obs.out" 2>&1 &
 	      observer=$!
 	      for _ in $(seq 100); do
 		      grep -q '^sources:' "$TMP/obs.out" 2>/dev/null && break
@@ -124,7 +126,7 @@ PY
 # lower one for the tracepoint dispatch, which run_time_ns does not see).
 progs_json() { bpftool -j prog show >"$TMP/$1.json"; }
 echo 1 >/proc/sys/kernel/bpf_stats_enabled
-"$VS" stat --interval 1s >"$TMP/obs.out" 2>&1 &
+"$VS" stat --interval 1s $STAT_ARGS >"$TMP/obs.out" 2>&1 &
 observer=$!
 for _ in $(seq 100); do grep -q '^sources:' "$TMP/obs.out" && break; sleep 0.05; done
 # only this observer's programs: another virtsync may be running
