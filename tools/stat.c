@@ -962,7 +962,8 @@ VS_COMMAND(stat, 0, "live per-VM rates: exits, kicks, interrupts, halts, wake-up
 	opts.attach = env.attach;
 	opts.flags = env.probes;
 	err = vs_probe_open(&opts, &probe);
-	free(vms);
+	free(vms);	/* vs_probe_open() keeps a copy */
+	vms = NULL;
 	if (err) {
 		if (err == -EPERM)
 			vs_err("BPF and perf tracepoints refused: needs CAP_BPF and "
@@ -1051,6 +1052,7 @@ VS_COMMAND(stat, 0, "live per-VM rates: exits, kicks, interrupts, halts, wake-up
 		child = -1;
 	}
 cleanup:
+	free(vms);
 	vs_probe_snapshot_free(&snap[0]);
 	vs_probe_snapshot_free(&snap[1]);
 	vs_probe_close(probe);
