@@ -32,7 +32,7 @@ int vs_devstats_read(const char *path, struct vs_devstats *st)
 		if (sscanf(line, "%63s %63s", name, value) != 2)
 			continue;
 		if (!strcmp(name, "backend")) {
-			snprintf(st->backend, sizeof(st->backend), "%s", value);
+			snprintf(st->backend, sizeof(st->backend), "%.15s", value);
 			any = true;
 			continue;
 		}

@@ -50,7 +50,7 @@ struct vs_vm {
 	unsigned int n_taps;
 	char taps[VS_MAX_TAPS][16];
 	bool has_stats;		/* reference device counters exist */
-	char stats_path[256];
+	char stats_path[512];
 	/*
 	 * vCPU fds cannot be told apart per thread from /proc: a thread that
 	 * runs a vCPU looks like any other. When no thread is named like a
