@@ -61,7 +61,7 @@ GEN_HDRS   := $(OUTPUT)/commands.h
 
 DEB_PACKAGES := libbpf-dev bpftool clang llvm libcpupower-dev libnuma-dev \
 	libjansson-dev libcmocka-dev libelf-dev zlib1g-dev pkg-config make gcc \
-	man-db groff-base linux-perf
+	man-db groff-base linux-perf qemu-system-x86
 
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -129,9 +129,12 @@ $(OUTPUT)/bench/%: bench/%.c $(LIBVS) | $(GEN_HDRS) $(OUTPUT)/bench
 
 install: $(BIN)
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man8 \
-		$(DESTDIR)$(PREFIX)/share/virtsync/profiles
+		$(DESTDIR)$(PREFIX)/share/virtsync/profiles \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions
 	install -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/virtsync
 	install -m 0644 man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 tools/completion/virtsync.bash \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/virtsync
 	for f in profiles/*.json; do [ -e "$$f" ] || continue; \
 		install -m 0644 "$$f" $(DESTDIR)$(PREFIX)/share/virtsync/profiles/; done
 

@@ -15,7 +15,9 @@
  * the tool defines `int cmd_model(int argc, char **argv)` returning the exit
  * status (0 ok, 1 failure or environment, 2 usage).
  */
-#define VS_COMMAND(name, flags, summary) int cmd_##name(int argc, char **argv)
+#define VS_COMMAND(name, flags, summary) \
+	int cmd_##name(int argc, char **argv); \
+	int cmd_##name(int argc, char **argv)
 
 enum vs_cmd_flags {
 	VS_NEEDS_ROOT = 1 << 0,	/* refused before any work when not root */
@@ -72,7 +74,24 @@ json_t *vs_json_num(double v);
 struct argp;
 extern const struct argp vs_common_argp;
 
-/* Add common "meta" fields (tool, version, kernel, cmdline, time). */
+/*
+ * Progress line on stderr for long work (sweeps, validate, tune): shown
+ * only once the work has run 2 s, only when stderr is a terminal, never in
+ * --json mode. vs_progress_done() erases it.
+ */
+struct vs_progress {
+	double start_s;
+	int shown;
+	const char *label;
+};
+void vs_progress_begin(struct vs_progress *p, const char *label);
+void vs_progress_update(struct vs_progress *p, unsigned long done,
+			unsigned long total);
+void vs_progress_done(struct vs_progress *p);
+
+/* Add common "meta" fields (tool, command, version, host, kernel, cmdline,
+ * time): `virtsync report` tells inputs apart by "command" and hosts by
+ * "host", so every saved JSON document should carry them. */
 void vs_json_add_meta(json_t *doc, int argc, char **argv);
 
 #endif

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/utsname.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "units.h"
@@ -113,7 +114,7 @@ json_t *vs_json_num(double v)
 
 void vs_json_add_meta(json_t *doc, int argc, char **argv)
 {
-	char cmdline[1024] = "", stamp[64];
+	char cmdline[1024] = "", stamp[64], host[256] = "";
 	struct utsname u;
 	size_t off = 0;
 	time_t now = time(NULL);
@@ -126,7 +127,11 @@ void vs_json_add_meta(json_t *doc, int argc, char **argv)
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	json_object_set_new(doc, "tool", json_string("virtsync"));
+	if (vs_global.cmd)
+		json_object_set_new(doc, "command", json_string(vs_global.cmd));
 	json_object_set_new(doc, "version", json_string(VS_VERSION));
+	if (!gethostname(host, sizeof(host) - 1))
+		json_object_set_new(doc, "host", json_string(host));
 	if (!uname(&u))
 		json_object_set_new(doc, "kernel", json_string(u.release));
 	json_object_set_new(doc, "cmdline", json_string(cmdline));
@@ -163,3 +168,40 @@ const struct argp vs_common_argp = {
 	.options = common_options,
 	.parser = common_parse,
 };
+
+static double monotonic_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void vs_progress_begin(struct vs_progress *p, const char *label)
+{
+	p->start_s = monotonic_s();
+	p->shown = 0;
+	p->label = label;
+}
+
+void vs_progress_update(struct vs_progress *p, unsigned long done,
+			unsigned long total)
+{
+	double el = monotonic_s() - p->start_s;
+
+	if (vs_global.json || el < 2.0 || !isatty(STDERR_FILENO))
+		return;
+	if (total)
+		fprintf(stderr, "\r%s: %lu/%lu (%.0f%%), %.0f s", p->label, done,
+			total, 100.0 * done / total, el);
+	else
+		fprintf(stderr, "\r%s: %lu, %.0f s", p->label, done, el);
+	p->shown = 1;
+}
+
+void vs_progress_done(struct vs_progress *p)
+{
+	if (p->shown)
+		fprintf(stderr, "\r\033[K");
+	p->shown = 0;
+}

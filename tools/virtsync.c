@@ -73,7 +73,7 @@ static const struct vs_cmd_entry *find_command(const char *name)
 static int show_help(const char *name)
 {
 	const struct vs_cmd_entry *cmd = find_command(name);
-	char page[64], exe[PATH_MAX], local[PATH_MAX + 64];
+	char page[64], exe[PATH_MAX], local[PATH_MAX + 128];
 	ssize_t n;
 
 	if (!cmd) {

@@ -29,4 +29,12 @@
 				 (double)(rel)); \
 	} while (0)
 
+/* Skip a case whose environment is missing, saying why (tests/run.sh
+ * shows the reason next to the case). */
+#define __SKIP(why) \
+	do { \
+		print_message("SKIP: %s\n", why); \
+		skip(); \
+	} while (0)
+
 #endif

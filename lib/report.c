@@ -1,0 +1,483 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "report.h"
+#include "svg.h"
+#include "units.h"
+
+#define MAX_INPUTS 256
+
+struct input {
+	char *name;
+	json_t *doc;
+	const char *kind;
+	const char *host;
+};
+
+struct vs_report {
+	struct input in[MAX_INPUTS];
+	unsigned int n;
+};
+
+/* Output context: the same walk of the inputs renders HTML or Markdown. */
+struct out {
+	FILE *f;
+	enum vs_report_format fmt;
+};
+
+static const char *str_or(const json_t *o, const char *key, const char *dflt)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : dflt;
+}
+
+static double num(const json_t *o, const char *key)
+{
+	const json_t *v = json_object_get(o, key);
+
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+const char *vs_report_kind(const json_t *doc)
+{
+	const char *cmd = json_string_value(json_object_get(doc, "command"));
+
+	if (json_object_get(doc, "sweep"))
+		return "sweep";
+	if (cmd)
+		return cmd;
+	/* Documents saved before "command" existed: tell them by shape. */
+	if (json_object_get(doc, "mechanisms"))
+		return "model";
+	if (json_object_get(doc, "throughput_ops"))
+		return "bench";
+	return NULL;
+}
+
+struct vs_report *vs_report_new(void)
+{
+	return calloc(1, sizeof(struct vs_report));
+}
+
+void vs_report_free(struct vs_report *r)
+{
+	unsigned int i;
+
+	if (!r)
+		return;
+	for (i = 0; i < r->n; i++) {
+		free(r->in[i].name);
+		json_decref(r->in[i].doc);
+	}
+	free(r);
+}
+
+int vs_report_add(struct vs_report *r, const char *name, json_t *doc)
+{
+	const char *tool = json_string_value(json_object_get(doc, "tool"));
+	const char *kind;
+
+	if (!json_is_object(doc))
+		return -EINVAL;
+	kind = vs_report_kind(doc);
+	if ((tool && strcmp(tool, "virtsync")) || !kind)
+		return -EINVAL;
+	if (r->n >= MAX_INPUTS)
+		return -ENOSPC;
+	r->in[r->n].name = strdup(name);
+	if (!r->in[r->n].name)
+		return -ENOMEM;
+	r->in[r->n].doc = json_incref(doc);
+	r->in[r->n].kind = kind;
+	r->in[r->n].host = str_or(doc, "host", "(unnamed host)");
+	r->n++;
+	return 0;
+}
+
+/* ---- small writers shared by HTML and Markdown ------------------------ */
+
+static void text(struct out *o, const char *s)
+{
+	if (o->fmt == VS_REPORT_HTML)
+		vs_html_escape(o->f, s);
+	else
+		for (; s && *s; s++)
+			fputs(*s == '|' ? "\\|" : (char[2]){ *s, 0 }, o->f);
+}
+
+static void heading(struct out *o, int level, const char *s)
+{
+	if (o->fmt == VS_REPORT_HTML) {
+		fprintf(o->f, "<h%d>", level);
+		text(o, s);
+		fprintf(o->f, "</h%d>\n", level);
+	} else {
+		fprintf(o->f, "\n%.*s ", level, "######");
+		text(o, s);
+		fputs("\n\n", o->f);
+	}
+}
+
+static void para(struct out *o, const char *s)
+{
+	if (o->fmt == VS_REPORT_HTML)
+		fputs("<p>", o->f);
+	text(o, s);
+	fputs(o->fmt == VS_REPORT_HTML ? "</p>\n" : "\n\n", o->f);
+}
+
+static void table_begin(struct out *o, const char *const *cols, unsigned int n)
+{
+	unsigned int i;
+
+	if (o->fmt == VS_REPORT_HTML) {
+		fputs("<table><tr>", o->f);
+		for (i = 0; i < n; i++) {
+			fputs("<th>", o->f);
+			text(o, cols[i]);
+			fputs("</th>", o->f);
+		}
+		fputs("</tr>\n", o->f);
+		return;
+	}
+	fputs("|", o->f);
+	for (i = 0; i < n; i++) {
+		fputc(' ', o->f);
+		text(o, cols[i]);
+		fputs(" |", o->f);
+	}
+	fputs("\n|", o->f);
+	for (i = 0; i < n; i++)
+		fputs(" --- |", o->f);
+	fputc('\n', o->f);
+}
+
+static void table_row(struct out *o, const char *const *cells, unsigned int n)
+{
+	unsigned int i;
+
+	fputs(o->fmt == VS_REPORT_HTML ? "<tr>" : "|", o->f);
+	for (i = 0; i < n; i++) {
+		if (o->fmt == VS_REPORT_HTML) {
+			fputs("<td>", o->f);
+			text(o, cells[i] ? cells[i] : "-");
+			fputs("</td>", o->f);
+		} else {
+			fputc(' ', o->f);
+			text(o, cells[i] ? cells[i] : "-");
+			fputs(" |", o->f);
+		}
+	}
+	fputs(o->fmt == VS_REPORT_HTML ? "</tr>\n" : "\n", o->f);
+}
+
+static void table_end(struct out *o)
+{
+	fputs(o->fmt == VS_REPORT_HTML ? "</table>\n" : "\n", o->f);
+}
+
+/* Charts exist only in HTML; Markdown gets the tables. */
+static void chart(struct out *o, struct vs_chart *c)
+{
+	if (o->fmt == VS_REPORT_HTML && c) {
+		fputs("<figure>", o->f);
+		vs_chart_render(c, o->f, 720, 380);
+		fputs("</figure>\n", o->f);
+	}
+	vs_chart_free(c);
+}
+
+static const char *fmt_ns(double ns, char *buf, size_t len)
+{
+	return vs_format_time(ns, buf, len);
+}
+
+static const char *fmt_num(double v, char *buf, size_t len)
+{
+	if (isnan(v))
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%.4g", v);
+	return buf;
+}
+
+/* "name value" pairs of a flat object, e.g. the model's params. */
+static void kv_table(struct out *o, const json_t *obj)
+{
+	static const char *const cols[] = { "parameter", "value" };
+	const char *key;
+	json_t *v;
+	char buf[64];
+
+	if (!json_is_object(obj))
+		return;
+	table_begin(o, cols, 2);
+	json_object_foreach((json_t *)obj, key, v) {
+		const char *cells[2] = { key, buf };
+
+		if (json_is_string(v))
+			snprintf(buf, sizeof(buf), "%s", json_string_value(v));
+		else if (json_is_number(v))
+			snprintf(buf, sizeof(buf), "%g", json_number_value(v));
+		else if (json_is_boolean(v))
+			snprintf(buf, sizeof(buf), "%s", json_is_true(v) ? "true" : "false");
+		else
+			continue;
+		table_row(o, cells, 2);
+	}
+	table_end(o);
+}
+
+/* ---- renderers per input kind ----------------------------------------- */
+
+static const char *const mech_names[] = { "busy", "sleep", "notify" };
+
+static void render_mechanisms(struct out *o, const json_t *mechs)
+{
+	static const char *const cols[] = { "mechanism", "regime", "T", "E", "D", "batch" };
+	unsigned int i;
+
+	table_begin(o, cols, 6);
+	for (i = 0; i < 3; i++) {
+		const json_t *m = json_object_get(mechs, mech_names[i]);
+		char t[32], e[32], d[32], b[32];
+		const char *cells[6];
+
+		if (!m)
+			continue;
+		cells[0] = mech_names[i];
+		cells[1] = str_or(m, "regime", "-");
+		cells[2] = fmt_ns(num(m, "T_ns"), t, sizeof(t));
+		cells[3] = fmt_ns(num(m, "E_ns"), e, sizeof(e));
+		cells[4] = fmt_ns(num(m, "D_ns"), d, sizeof(d));
+		cells[5] = fmt_num(num(m, "batch"), b, sizeof(b));
+		table_row(o, cells, 6);
+	}
+	table_end(o);
+}
+
+static void render_model(struct out *o, const json_t *doc)
+{
+	heading(o, 3, "Model prediction");
+	render_mechanisms(o, json_object_get(doc, "mechanisms"));
+	kv_table(o, json_object_get(doc, "params"));
+}
+
+/*
+ * T against the swept parameter for each mechanism, with the regions where
+ * one mechanism's regime holds shaded (the paper's Fig. 2 and 8 for Wp,
+ * Fig. 4 and 6 for Y).
+ */
+static void render_sweep(struct out *o, const json_t *doc)
+{
+	const json_t *sweep = json_object_get(doc, "sweep");
+	const json_t *points = json_object_get(sweep, "points"), *pt;
+	const char *param = str_or(sweep, "param", "?");
+	size_t n = json_array_size(points), i;
+	double *x, *y[3], *e[3];
+	const char *band_mech = (param[0] == 'y') ? "sleep" : "notify";
+	struct vs_chart *ct, *ce;
+	char title[128], xl[64];
+	unsigned int m;
+
+	heading(o, 3, "Sweep");
+	if (!n) {
+		para(o, "(no points)");
+		return;
+	}
+	/* One block: x, then T and E for each mechanism. */
+	x = calloc(7 * n, sizeof(double));
+	if (!x) {
+		para(o, "(out of memory)");
+		return;
+	}
+	for (m = 0; m < 3; m++) {
+		y[m] = x + (1 + m) * n;
+		e[m] = x + (4 + m) * n;
+	}
+	json_array_foreach(points, i, pt) {
+		const json_t *mechs = json_object_get(pt, "mechanisms");
+
+		x[i] = num(pt, "value");
+		for (m = 0; m < 3; m++) {
+			const json_t *mj = json_object_get(mechs, mech_names[m]);
+
+			y[m][i] = mj ? num(mj, "T_ns") : NAN;
+			e[m][i] = mj ? num(mj, "E_ns") : NAN;
+		}
+	}
+	snprintf(title, sizeof(title), "T against %s", param);
+	snprintf(xl, sizeof(xl), "%s (ns)", param);
+	ct = vs_chart_new(title, xl, "T (ns per item)");
+	snprintf(title, sizeof(title), "E against %s", param);
+	ce = vs_chart_new(title, xl, "E (CPU ns per item)");
+	/* Shade consecutive runs of the same regime. */
+	for (i = 0; i < n;) {
+		const json_t *mj = json_object_get(json_object_get(json_array_get(points, i),
+								   "mechanisms"), band_mech);
+		const char *reg = str_or(mj, "regime", NULL);
+		size_t j = i + 1;
+
+		while (j < n && reg &&
+		       !strcmp(str_or(json_object_get(json_object_get(json_array_get(points, j),
+								       "mechanisms"), band_mech),
+				      "regime", ""), reg))
+			j++;
+		if (reg) {
+			vs_chart_add_band(ct, x[i], x[j - 1], reg);
+			vs_chart_add_band(ce, x[i], x[j - 1], reg);
+		}
+		i = j;
+	}
+	for (m = 0; m < 3; m++) {
+		vs_chart_add_series(ct, mech_names[m], VS_SERIES_LINE, x, y[m], n);
+		vs_chart_add_series(ce, mech_names[m], VS_SERIES_LINE, x, e[m], n);
+	}
+	chart(o, ct);
+	chart(o, ce);
+	{
+		static const char *const cols[] = { "value", "busy T", "sleep T", "notify T",
+						    "sleep regime", "notify regime" };
+		table_begin(o, cols, 6);
+		json_array_foreach(points, i, pt) {
+			const json_t *mechs = json_object_get(pt, "mechanisms");
+			char v[32], a[32], b[32], c[32];
+			const char *cells[6] = {
+				fmt_ns(x[i], v, sizeof(v)), fmt_ns(y[0][i], a, sizeof(a)),
+				fmt_ns(y[1][i], b, sizeof(b)), fmt_ns(y[2][i], c, sizeof(c)),
+				str_or(json_object_get(mechs, "sleep"), "regime", "-"),
+				str_or(json_object_get(mechs, "notify"), "regime", "-"),
+			};
+
+			table_row(o, cells, 6);
+		}
+		table_end(o);
+	}
+	free(x);
+}
+
+static void render_generic(struct out *o, const json_t *doc)
+{
+	kv_table(o, doc);
+}
+
+static const struct {
+	const char *kind;
+	const char *title;
+	void (*render)(struct out *o, const json_t *doc);
+} renderers[] = {
+	{ "model", "Model", render_model },
+	{ "sweep", "Sweep", render_sweep },
+};
+
+static void render_input(struct out *o, const struct input *in)
+{
+	size_t i;
+
+	if (o->fmt == VS_REPORT_HTML)
+		fprintf(o->f, "<section class=\"input\" data-kind=\"%s\">\n", in->kind);
+	heading(o, 3, in->name);
+	{
+		char line[512];
+
+		snprintf(line, sizeof(line), "%s run, %s, kernel %s: %s", in->kind,
+			 str_or(in->doc, "time", "time unknown"),
+			 str_or(in->doc, "kernel", "?"), str_or(in->doc, "cmdline", ""));
+		para(o, line);
+	}
+	for (i = 0; i < sizeof(renderers) / sizeof(renderers[0]); i++)
+		if (!strcmp(renderers[i].kind, in->kind)) {
+			renderers[i].render(o, in->doc);
+			break;
+		}
+	if (i == sizeof(renderers) / sizeof(renderers[0]))
+		render_generic(o, in->doc);
+	if (o->fmt == VS_REPORT_HTML)
+		fputs("</section>\n", o->f);
+}
+
+static const char css[] =
+	"body{font-family:sans-serif;max-width:60em;margin:1em auto;color:#222}"
+	"table{border-collapse:collapse;margin:.5em 0}"
+	"td,th{border:1px solid #ccc;padding:.2em .6em;text-align:left}"
+	"th{background:#f3f3f3}section.host{border-top:2px solid #0072B2;margin-top:2em}"
+	"figure{margin:.5em 0}";
+
+static int write_json(const struct vs_report *r, FILE *f)
+{
+	json_t *root = json_object(), *inputs = json_array();
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < r->n; i++)
+		json_array_append_new(inputs, json_pack("{s:s,s:s,s:s,s:O}", "source", r->in[i].name,
+							 "kind", r->in[i].kind, "host", r->in[i].host,
+							 "data", r->in[i].doc));
+	json_object_set_new(root, "report", json_string("virtsync"));
+	json_object_set_new(root, "inputs", inputs);
+	err = json_dumpf(root, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(root);
+	fputc('\n', f);
+	return err ? -EIO : 0;
+}
+
+int vs_report_write(const struct vs_report *r, enum vs_report_format fmt, FILE *f)
+{
+	struct out o = { f, fmt };
+	const char *hosts[MAX_INPUTS];
+	unsigned int nh = 0, i, j;
+
+	if (fmt == VS_REPORT_JSON)
+		return write_json(r, f);
+	for (i = 0; i < r->n; i++) {
+		for (j = 0; j < nh && strcmp(hosts[j], r->in[i].host); j++)
+			;
+		if (j == nh)
+			hosts[nh++] = r->in[i].host;
+	}
+	if (fmt == VS_REPORT_HTML)
+		fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+			"<title>virtsync report</title><style>%s</style></head><body>\n", css);
+	heading(&o, 1, "virtsync report");
+	{
+		static const char *const cols[] = { "host", "inputs", "kinds" };
+
+		table_begin(&o, cols, 3);
+		for (j = 0; j < nh; j++) {
+			char count[16], kinds[256] = "";
+			unsigned int c = 0;
+
+			for (i = 0; i < r->n; i++)
+				if (!strcmp(r->in[i].host, hosts[j])) {
+					c++;
+					if (!strstr(kinds, r->in[i].kind) &&
+					    strlen(kinds) + strlen(r->in[i].kind) + 3 < sizeof(kinds)) {
+						if (*kinds)
+							strcat(kinds, ", ");
+						strcat(kinds, r->in[i].kind);
+					}
+				}
+			snprintf(count, sizeof(count), "%u", c);
+			table_row(&o, (const char *[]){ hosts[j], count, kinds }, 3);
+		}
+		table_end(&o);
+	}
+	for (j = 0; j < nh; j++) {
+		if (fmt == VS_REPORT_HTML)
+			fputs("<section class=\"host\">\n", f);
+		heading(&o, 2, hosts[j]);
+		for (i = 0; i < r->n; i++)
+			if (!strcmp(r->in[i].host, hosts[j]))
+				render_input(&o, &r->in[i]);
+		if (fmt == VS_REPORT_HTML)
+			fputs("</section>\n", f);
+	}
+	if (fmt == VS_REPORT_HTML)
+		fputs("</body></html>\n", f);
+	return ferror(f) ? -EIO : 0;
+}

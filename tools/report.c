@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* virtsync report: one HTML, Markdown or JSON report from saved runs. */
+#include <argp.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "report.h"
+
+#define MAX_FROM 256
+
+static struct env {
+	const char *from[MAX_FROM];
+	unsigned int n_from;
+	const char *output;
+	enum vs_report_format format;
+	bool format_set;
+} env;
+
+static const char report_doc[] =
+	"Render saved virtsync runs as one report.\n"
+	"\n"
+	"USAGE: virtsync report --from FILE [FILE...] [-o OUT] [--format html|md|json]\n"
+	"\n"
+	"Inputs are the --json output (or --save files) of diagnose, bench,\n"
+	"validate, model, sim, sleepcost, idlelat, stat and tune, from one or\n"
+	"more hosts. HTML is one self-contained file with SVG plots.\n"
+	"\n"
+	"EXAMPLES:\n"
+	"  virtsync model --sweep wp=200ns:2.9us:100ns --json > sweep.json\n"
+	"  virtsync report --from sweep.json -o report.html\n"
+	"  virtsync report --from a.json b.json --format md\n";
+
+static const struct argp_option options[] = {
+	{ "from", 'f', "FILE", 0, "Input file (repeatable; more files may follow)", 0 },
+	{ "output", 'o', "FILE", 0, "Write the report here (default: stdout)", 0 },
+	{ "format", 'F', "FMT", 0, "html (default), md or json", 0 },
+	{ 0 },
+};
+
+static error_t parse_arg(int key, char *arg, struct argp_state *state)
+{
+	switch (key) {
+	case 'f':
+	case ARGP_KEY_ARG:
+		if (key == ARGP_KEY_ARG && !env.n_from) {
+			vs_err("unexpected argument '%s' (inputs follow --from)", arg);
+			return EINVAL;
+		}
+		if (env.n_from >= MAX_FROM) {
+			vs_err("--from: at most %d inputs", MAX_FROM);
+			return EINVAL;
+		}
+		env.from[env.n_from++] = arg;
+		return 0;
+	case 'o':
+		env.output = arg;
+		return 0;
+	case 'F':
+		env.format_set = true;
+		if (!strcmp(arg, "html"))
+			env.format = VS_REPORT_HTML;
+		else if (!strcmp(arg, "md") || !strcmp(arg, "markdown"))
+			env.format = VS_REPORT_MD;
+		else if (!strcmp(arg, "json"))
+			env.format = VS_REPORT_JSON;
+		else {
+			vs_err("--format: '%s' is not html, md or json", arg);
+			return EINVAL;
+		}
+		return 0;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+}
+
+/* Write to OUT.tmp and rename, so a failed run leaves no half report. */
+static int write_report(const struct vs_report *r)
+{
+	char tmp[4096];
+	FILE *f;
+	int err;
+
+	if (!env.output)
+		return vs_report_write(r, env.format, stdout);
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", env.output, getpid()) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	f = fopen(tmp, "w");
+	if (!f)
+		return -errno;
+	err = vs_report_write(r, env.format, f);
+	if (fclose(f) && !err)
+		err = -errno;
+	if (!err && rename(tmp, env.output))
+		err = -errno;
+	if (err)
+		unlink(tmp);
+	return err;
+}
+
+VS_COMMAND(report, 0, "HTML/Markdown/JSON report with plots from saved runs")
+{
+	static const struct argp_child children[] = {
+		{ &vs_common_argp, 0, "Common options:", 0 },
+		{ 0 },
+	};
+	static const struct argp argp = {
+		.options = options, .parser = parse_arg, .doc = report_doc, .children = children,
+	};
+	struct vs_report *r;
+	unsigned int i;
+	int err;
+
+	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
+		return VS_EXIT_USAGE;
+	if (!env.n_from) {
+		vs_err("no input: give --from FILE (see 'virtsync report --help')");
+		return VS_EXIT_USAGE;
+	}
+	if (!env.format_set && vs_global.json)
+		env.format = VS_REPORT_JSON;
+	r = vs_report_new();
+	if (!r) {
+		vs_err("out of memory");
+		return VS_EXIT_FAIL;
+	}
+	for (i = 0; i < env.n_from; i++) {
+		json_error_t jerr;
+		json_t *doc = json_load_file(env.from[i], 0, &jerr);
+
+		if (!doc) {
+			vs_err("%s: %s (line %d)", env.from[i], jerr.text, jerr.line);
+			vs_report_free(r);
+			return VS_EXIT_USAGE;
+		}
+		err = vs_report_add(r, env.from[i], doc);
+		json_decref(doc);
+		if (err) {
+			vs_err("%s: %s", env.from[i], err == -EINVAL ?
+			       "not the JSON output of a virtsync command" : strerror(-err));
+			vs_report_free(r);
+			return VS_EXIT_USAGE;
+		}
+	}
+	err = write_report(r);
+	vs_report_free(r);
+	if (err) {
+		vs_err("writing %s: %s", env.output ? env.output : "stdout", strerror(-err));
+		return VS_EXIT_FAIL;
+	}
+	return VS_EXIT_OK;
+}
