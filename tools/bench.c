@@ -465,8 +465,8 @@ VS_COMMAND(bench, 0, "run the reference producer/consumer device")
 		vs_err("--trace: cannot write '%s': %s", cfg.trace_path,
 		       strerror(-err));
 	} else if (err) {
-		vs_err("%s backend failed: %s", pcdev_backend_name(cfg.backend),
-		       strerror(-err));
+		vs_err("%s backend failed: %s%s%s", pcdev_backend_name(cfg.backend),
+		       strerror(-err), res->note[0] ? ": " : "", res->note);
 	} else if (vs_global.json) {
 		print_json(&cfg, res, dmax, argc, argv);
 	} else {

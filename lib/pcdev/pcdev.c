@@ -238,8 +238,7 @@ int pcdev_run(const struct pcdev_config *cfg, struct pcdev_results *res)
 		err = pcdev_thread_run(cfg, res);
 		break;
 	case PCDEV_BACKEND_KVM:
-		/* lib/pcdev/kvm.c (the tiny VMM) is not part of this build yet. */
-		err = -ENOTSUP;
+		err = pcdev_kvm_run(cfg, res);
 		break;
 	}
 	if (err)
