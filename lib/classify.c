@@ -109,6 +109,24 @@ static enum vs_wait_kind side_wait(const struct vs_thread_sample *t,
 	return VS_WAIT_NONE;
 }
 
+/* Below this ratio of waits per item, the rarer side's waits are incidental. */
+#define DOMINANCE 0.2
+
+static double nz(double x)
+{
+	return isfinite(x) ? x : 0;
+}
+
+/* The share of the window a thread wanted a CPU: running or runnable. On a
+ * shared machine a bottleneck thread that never waits can still show 40 %
+ * CPU, the rest spent waiting on the runqueue. */
+static double demand(const struct vs_thread_sample *t)
+{
+	double d = t->cpu + (isfinite(t->runq) ? t->runq : 0);
+
+	return d > 1 ? 1 : d;
+}
+
 static double per_item(double rate, double items_per_s)
 {
 	if (!isfinite(rate) || !isfinite(items_per_s) || items_per_s <= 0)
@@ -203,7 +221,7 @@ int vs_classify(const struct vs_sample *s, const struct vs_hostcosts *hc,
 		struct vs_verdict *v)
 {
 	double R = s->items_per_s, T, ep, ec, wp, wc, b = NAN, n, sp, sc, yp, yc;
-	double kpi, ipi, clarity = 1, agree = 1;
+	double kpi, ipi, clarity = 1, agree = 1, incidental = 0;
 	unsigned int len = s->len ? s->len : DEFAULT_LEN, kc;
 	struct vs_params *p = &v->params;
 	bool both_fail;
@@ -232,6 +250,25 @@ int vs_classify(const struct vs_sample *s, const struct vs_hostcosts *hc,
 	v->c_waits_per_item = per_item(s->cons.waits_per_s, R);
 	v->p_wait = side_wait(&s->prod, s->irqs_per_s, R);
 	v->c_wait = side_wait(&s->cons, s->kicks_per_s, R);
+	/*
+	 * On a shared machine the slow side also blocks now and then (the fast
+	 * one was descheduled and the ring filled or drained): a side waiting
+	 * far less often per item than its peer is not a waiting side. In the
+	 * short-queue regimes both wait about once per round (ratio ~1).
+	 */
+	if (v->p_wait != VS_WAIT_NONE && v->c_wait != VS_WAIT_NONE) {
+		double pw = fmax(nz(v->p_waits_per_item), nz(ipi));
+		double cw = fmax(nz(v->c_waits_per_item), nz(kpi));
+		double ratio = fmin(pw, cw) / fmax(pw, cw);
+
+		if (ratio < DOMINANCE) {
+			if (pw < cw)
+				v->p_wait = VS_WAIT_NONE;
+			else
+				v->c_wait = VS_WAIT_NONE;
+			incidental = ratio / DOMINANCE;
+		}
+	}
 	ep = s->prod.cpu * T;
 	ec = s->cons.cpu * T;
 	n = hc ? hc->notify_ns : NAN;
@@ -250,7 +287,7 @@ int vs_classify(const struct vs_sample *s, const struct vs_hostcosts *hc,
 		wp = wc = T;
 		/* Both at full CPU is the signature; a side well below it
 		 * without waiting is being preempted, not busy waiting. */
-		clarity = fmin(s->prod.cpu, s->cons.cpu) / 0.9;
+		clarity = fmin(demand(&s->prod), demand(&s->cons)) / 0.9;
 		if (clarity > 1)
 			clarity = 1;
 		add_est(v, "W", T, "ns",
@@ -260,20 +297,22 @@ int vs_classify(const struct vs_sample *s, const struct vs_hostcosts *hc,
 		v->mech = v->c_wait == VS_WAIT_NOTIFY ? VS_MECH_NOTIFY : VS_MECH_SLEEP;
 		v->regime = v->mech == VS_MECH_NOTIFY ? VS_REGIME_NFC : VS_REGIME_SFC;
 		b = v->mech == VS_MECH_NOTIFY && kpi > 0 ? 1 / kpi : 1 / v->c_waits_per_item;
-		wp = v->mech == VS_MECH_NOTIFY ? T - n / b : T;
+		/* CPU per item, not T: on a shared machine the producer also
+		 * waits on the runqueue, which is not work. */
+		wp = v->mech == VS_MECH_NOTIFY && isfinite(n) ? ep - n / b : ep;
 		wp = clamp_pos(wp, 1);
 		wc = clamp_pos(ec, 1);
-		clarity = s->prod.cpu / 0.9 > 1 ? 1 : s->prod.cpu / 0.9;
+		clarity = demand(&s->prod) / 0.9 > 1 ? 1 : demand(&s->prod) / 0.9;
 		add_est(v, "W", T, "ns", "throughput: the producer never waits, W = Wp");
 	} else if (v->c_wait == VS_WAIT_NONE) {
 		v->fast = VS_FAST_PRODUCER;
 		v->mech = v->p_wait == VS_WAIT_NOTIFY ? VS_MECH_NOTIFY : VS_MECH_SLEEP;
 		v->regime = v->mech == VS_MECH_NOTIFY ? VS_REGIME_NFP : VS_REGIME_SFP;
 		b = v->mech == VS_MECH_NOTIFY && ipi > 0 ? 1 / ipi : 1 / v->p_waits_per_item;
-		wc = v->mech == VS_MECH_NOTIFY ? T - n / b : T;
+		wc = v->mech == VS_MECH_NOTIFY && isfinite(n) ? ec - n / b : ec;
 		wc = clamp_pos(wc, 1);
 		wp = clamp_pos(ep, 1);
-		clarity = s->cons.cpu / 0.9 > 1 ? 1 : s->cons.cpu / 0.9;
+		clarity = demand(&s->cons) / 0.9 > 1 ? 1 : demand(&s->cons) / 0.9;
 		add_est(v, "W", T, "ns", "throughput: the consumer never waits, W = Wc");
 	} else {
 		/* Both wait: CPU per item tells the faster one. */
@@ -305,10 +344,10 @@ int vs_classify(const struct vs_sample *s, const struct vs_hostcosts *hc,
 		kc = 1;
 
 	add_est(v, "Wp", wp, "ns",
-		v->fast == VS_FAST_CONSUMER ? "T minus the amortized kick cost Np/b"
+		v->fast == VS_FAST_CONSUMER ? "producer CPU per item minus the amortized kick cost Np/b"
 					    : "producer CPU per item");
 	add_est(v, "Wc", wc, "ns",
-		v->fast == VS_FAST_PRODUCER ? "T minus the amortized interrupt cost Nc/b"
+		v->fast == VS_FAST_PRODUCER ? "consumer CPU per item minus the amortized interrupt cost Nc/b"
 					    : "consumer CPU per item");
 	if (isfinite(b))
 		add_est(v, "b", b, "items", "%s",
@@ -370,6 +409,7 @@ int vs_classify(const struct vs_sample *s, const struct vs_hostcosts *hc,
 	}
 	if (R < 100)
 		agree *= 0.5;
+	agree *= 1 - 0.5 * incidental;
 	v->confidence = clarity * agree;
 	if (v->confidence < 0.05)
 		v->confidence = 0.05;

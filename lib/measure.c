@@ -219,7 +219,7 @@ static void track_finish(struct thread_track *tr, double dur_ns,
 	double s = dur_ns / 1e9;
 
 	memset(ts, 0, sizeof(*ts));
-	ts->cpu = ts->waits_per_s = ts->run_delay_ns = NAN;
+	ts->cpu = ts->waits_per_s = ts->run_delay_ns = ts->runq = NAN;
 	ts->frac_running = ts->frac_sleep = ts->frac_wait = NAN;
 	ts->last_cpu = -1;
 	if (!tr->t)
@@ -233,6 +233,7 @@ static void track_finish(struct thread_track *tr, double dur_ns,
 	ts->cpu = (double)(tr->b.exec_ns - tr->a.exec_ns) / dur_ns;
 	ts->waits_per_s = (double)(tr->b.vol_cs - tr->a.vol_cs) / s;
 	ts->preempts_per_s = (double)(tr->b.invol_cs - tr->a.invol_cs) / s;
+	ts->runq = (double)(tr->b.run_delay_ns - tr->a.run_delay_ns) / dur_ns;
 	if (tr->b.timeslices > tr->a.timeslices)
 		ts->run_delay_ns = (double)(tr->b.run_delay_ns - tr->a.run_delay_ns) /
 				   (double)(tr->b.timeslices - tr->a.timeslices);

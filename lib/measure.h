@@ -36,6 +36,7 @@ struct vs_thread_sample {
 	double waits_per_s;	/* voluntary context switches */
 	double preempts_per_s;	/* involuntary context switches */
 	double run_delay_ns;	/* runqueue wait per timeslice (schedstat) */
+	double runq;		/* fraction of the window runnable but waiting */
 	/* Syscall sampling: fractions of samples. */
 	unsigned int n_samples;
 	double frac_running, frac_sleep, frac_wait;
