@@ -109,8 +109,9 @@ static enum vs_wait_kind side_wait(const struct vs_thread_sample *t,
 	return VS_WAIT_NONE;
 }
 
-/* Below this ratio of waits per item, the rarer side's waits are incidental. */
-#define DOMINANCE 0.2
+/* Below this ratio of waits per item the rarer side's waits are incidental:
+ * in the short-queue regimes both sides wait once per round (ratio ~1). */
+#define DOMINANCE 0.1
 
 static double nz(double x)
 {
@@ -224,7 +225,6 @@ int vs_classify(const struct vs_sample *s, const struct vs_hostcosts *hc,
 	double kpi, ipi, clarity = 1, agree = 1, incidental = 0;
 	unsigned int len = s->len ? s->len : DEFAULT_LEN, kc;
 	struct vs_params *p = &v->params;
-	bool both_fail;
 
 	memset(v, 0, sizeof(*v));
 	v->confidence = 0;
@@ -275,8 +275,8 @@ int vs_classify(const struct vs_sample *s, const struct vs_hostcosts *hc,
 	sp = sc = hc ? hc->wake_ns : NAN;
 
 	/* The effective length of one wait: idle time over waits. */
-	yp = s->prod.waits_per_s > 0 ? (1 - s->prod.cpu) / s->prod.waits_per_s * 1e9 : NAN;
-	yc = s->cons.waits_per_s > 0 ? (1 - s->cons.cpu) / s->cons.waits_per_s * 1e9 : NAN;
+	yp = s->prod.waits_per_s > 0 ? fmax(1 - demand(&s->prod), 0) / s->prod.waits_per_s * 1e9 : NAN;
+	yc = s->cons.waits_per_s > 0 ? fmax(1 - demand(&s->cons), 0) / s->cons.waits_per_s * 1e9 : NAN;
 
 	add_est(v, "T", T, "ns", "1 / %.0f items/s (device counters)", R);
 
@@ -318,7 +318,13 @@ int vs_classify(const struct vs_sample *s, const struct vs_hostcosts *hc,
 		/* Both wait: CPU per item tells the faster one. */
 		wp = clamp_pos(ep, 1);
 		wc = clamp_pos(ec, 1);
-		v->fast = wc < wp ? VS_FAST_CONSUMER : VS_FAST_PRODUCER;
+		/* CPU per item tells the faster side when it differs
+		 * clearly; otherwise the side that waits more often. */
+		if (fabs(wp - wc) > 0.25 * fmax(wp, wc))
+			v->fast = wc < wp ? VS_FAST_CONSUMER : VS_FAST_PRODUCER;
+		else
+			v->fast = nz(v->c_waits_per_item) > nz(v->p_waits_per_item) ?
+				  VS_FAST_CONSUMER : VS_FAST_PRODUCER;
 		if (v->p_wait == VS_WAIT_SLEEP && v->c_wait == VS_WAIT_SLEEP)
 			v->mech = VS_MECH_SLEEP;
 		else if (v->p_wait == VS_WAIT_NOTIFY && v->c_wait == VS_WAIT_NOTIFY)
@@ -378,21 +384,30 @@ int vs_classify(const struct vs_sample *s, const struct vs_hostcosts *hc,
 		add_ineq(v, "(L-kc)Wc-Wp > Sp", ((double)len - kc) * wc - wp, sp);
 	}
 
-	/* Short queue regimes: the inequalities decide among nSCS, nSPS and
-	 * nSS once both sides are seen to block. */
-	if (v->regime == VS_REGIME_NSS && v->n_ineq == 3) {
-		bool c_slow = v->ineq[1].known && !v->ineq[1].holds;
-		bool p_slow = v->ineq[2].known && !v->ineq[2].holds;
+	/*
+	 * Both sides wait: Tables 2 and 3 on the estimates decide whether the
+	 * queue is too short for the start-up (or sleep) of the peer. With the
+	 * fast side's inequality holding, the queue absorbs it and the other
+	 * side's waits come from CPU contention (descheduled threads), not
+	 * from the regime: the fast-party regime, at lower confidence.
+	 */
+	if ((v->regime == VS_REGIME_NSS || v->regime == VS_REGIME_SLS) &&
+	    v->n_ineq == 3 && v->ineq[1].known && v->ineq[2].known) {
+		bool fc = v->fast == VS_FAST_CONSUMER;
+		bool i2 = v->ineq[1].holds, i3 = v->ineq[2].holds;
+		bool sleep = v->regime == VS_REGIME_SLS;
 
-		both_fail = c_slow && p_slow;
-		if (both_fail || (!c_slow && !p_slow && s->prod.cpu + s->cons.cpu < 1.05))
-			v->regime = VS_REGIME_NSS;
-		else if (c_slow || (!p_slow && v->fast == VS_FAST_CONSUMER))
+		if (fc && i2)
+			v->regime = sleep ? VS_REGIME_SFC : VS_REGIME_NFC;
+		else if (!fc && i3)
+			v->regime = sleep ? VS_REGIME_SFP : VS_REGIME_NFP;
+		else if (!sleep && !i2 && i3)
 			v->regime = VS_REGIME_NSCS;
-		else
+		else if (!sleep && i2 && !i3)
 			v->regime = VS_REGIME_NSPS;
-		if (!c_slow && !p_slow)
-			agree = 0.6;	/* observed blocking the estimates do not explain */
+		if (v->regime != VS_REGIME_NSS && v->regime != VS_REGIME_SLS &&
+		    v->regime != VS_REGIME_NSCS && v->regime != VS_REGIME_NSPS)
+			agree = 0.7;
 	}
 
 	/* Cross-check the observed regime against the inequalities. */

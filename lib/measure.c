@@ -248,6 +248,28 @@ static void track_finish(struct thread_track *tr, double dur_ns,
 	ts->last_cpu = tr->b.cpu;
 }
 
+/* Read both threads' end counters; false when a thread has gone (the
+ * previous good values stay). */
+static bool snap_threads(pid_t pid, struct thread_track *tr)
+{
+	struct vs_thread_counters c[2];
+	bool ok[2] = { true, true };
+	unsigned int i;
+
+	for (i = 0; i < 2; i++)
+		if (tr[i].t && tr[i].ok_a)
+			ok[i] = !vs_thread_counters_read(pid, tr[i].t->tid, &c[i]);
+	if (!ok[0] || !ok[1])
+		return false;
+	for (i = 0; i < 2; i++) {
+		if (tr[i].t && tr[i].ok_a) {
+			tr[i].b = c[i];
+			tr[i].ok_b = true;
+		}
+	}
+	return true;
+}
+
 int vs_measure(const struct vs_vm *vm, double duration_ns,
 	       volatile sig_atomic_t *stop, struct vs_sample *s)
 {
@@ -273,7 +295,7 @@ int vs_measure(const struct vs_vm *vm, double duration_ns,
 		if (tr[i].t)
 			tr[i].ok_a = !vs_thread_counters_read(vm->pid, tr[i].t->tid,
 							      &tr[i].a);
-	thr_a = start = now_ns();
+	thr_a = thr_b = start = now_ns();
 	st_b = st_a;
 	t_b = t_a;
 	end = start + duration_ns;
@@ -290,21 +312,25 @@ int vs_measure(const struct vs_vm *vm, double duration_ns,
 		track_sample(vm->pid, &tr[1]);
 		/* The file changes every 100 ms: look every 50 ms, and keep
 		 * the last good snapshot in case the device stops early. */
-		if (have_dev && !dev_gone && ++tick % 25 == 0) {
+		if (++tick % 25)
+			continue;
+		/* Every 50 ms keep the latest good counters: a workload that
+		 * ends inside the window still leaves a (shorter) sample. */
+		if (have_dev && !dev_gone) {
 			if (!devstats_snap(vm->stats_path, &st_cur, &t_cur)) {
 				st_b = st_cur;
 				t_b = t_cur;
 			} else {
 				dev_gone = true;
-				break;
 			}
 		}
+		if (snap_threads(vm->pid, tr))
+			thr_b = now_ns();
+		else
+			break;	/* the threads are gone */
 	}
-	for (i = 0; i < 2; i++)
-		if (tr[i].t && tr[i].ok_a)
-			tr[i].ok_b = !vs_thread_counters_read(vm->pid, tr[i].t->tid,
-							      &tr[i].b);
-	thr_b = now_ns();
+	if (snap_threads(vm->pid, tr))
+		thr_b = now_ns();
 	if (have_dev && !dev_gone && !devstats_snap(vm->stats_path, &st_cur, &t_cur)) {
 		st_b = st_cur;
 		t_b = t_cur;
