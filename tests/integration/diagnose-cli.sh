@@ -1,0 +1,52 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# virtsync diagnose: bad input (one clear line, exit 2, nothing on stdout),
+# the embedded run (reference device in a child process) within duration +
+# 2 s with a verdict, the JSON schema's main fields, and --save producing a
+# plan that virtsync apply accepts.
+. "$(dirname "$0")/../lib.sh"
+need_root
+
+expect_usage_error "--pid 999999: no such process" "$VS" diagnose --pid 999999
+expect_usage_error "--pid 1: not a KVM VM" "$VS" diagnose --pid 1
+expect_usage_error "--duration: '0'" "$VS" diagnose --duration 0
+expect_usage_error "--dmax: 'abc' is not a time" "$VS" diagnose --dmax abc
+expect_usage_error "--pid: 'x1' is not" "$VS" diagnose --pid x1
+expect_usage_error "--workload: unknown preset 'nope'" "$VS" diagnose --workload nope
+expect_usage_error "--backend: unknown backend 'xen'" "$VS" diagnose --backend xen
+[ ! -e "$TMP/plan.json" ] || die "a failed run left a file"
+expect_usage_error "--dmax" "$VS" diagnose --dmax 5xs --save "$TMP/plan.json"
+[ ! -e "$TMP/plan.json" ] || die "bad input wrote the --save file"
+
+# Embedded run, thread backend: text within 80 columns, at most duration+2s.
+start=$(date +%s.%N)
+expect_exit 0 "$VS" diagnose --workload fc-example --backend thread --duration 1s
+end=$(date +%s.%N)
+awk -v a="$start" -v b="$end" 'BEGIN { exit !(b - a <= 3.0) }' ||
+	die "diagnose --duration 1s took $(awk -v a="$start" -v b="$end" 'BEGIN{print b-a}') s (> 3 s)"
+grep -q '^Verdict: ' "$TMP/out" || { cat "$TMP/out"; die "no verdict line"; }
+grep -q '^Ground truth' "$TMP/out" || die "no ground truth next to the verdict"
+awk 'length > 80 { print; bad = 1 } END { exit bad }' "$TMP/out" || die "text wider than 80 columns"
+
+# JSON, with the plan saved for virtsync apply.
+expect_exit 0 "$VS" diagnose --workload fp-example --backend thread --duration 1s \
+	--json --save "$TMP/plan.json"
+cp "$TMP/out" "$TMP/d.json"
+[ "$(json_get "$TMP/d.json" 'd["command"]')" = diagnose ] || die "command field"
+[ "$(json_get "$TMP/d.json" 'd["mode"]')" = embedded ] || die "mode field"
+[ "$(json_get "$TMP/d.json" 'len(d["queues"])')" = 1 ] || die "one queue expected"
+reg=$(json_get "$TMP/d.json" 'd["queues"][0]["verdict"]["regime"]')
+case $reg in BW|sFC|sFP|sLS|nFC|nFP|nSCS|nSPS|nSS) ;; *) die "regime '$reg'" ;; esac
+[ "$(json_get "$TMP/d.json" 'd["ground_truth"]["command"]')" = bench ] ||
+	die "ground truth is not bench's --json result"
+json_get "$TMP/d.json" 'all(k in d["queues"][0]["verdict"] for k in ("confidence","inequalities","estimates","summary"))' |
+	grep -q True || die "verdict fields missing"
+json_get "$TMP/d.json" 'd["queues"][0]["recommendation"]["current"]["T_ns"] > 0' | grep -q True ||
+	die "no model prediction for the current settings"
+[ "$(json_get "$TMP/plan.json" 'd["format"]')" = virtsync-plan ] || die "plan format"
+if "$VS" apply --help >/dev/null 2>&1; then
+	if [ "$(json_get "$TMP/plan.json" 'len(d["steps"])')" -gt 0 ]; then
+		expect_exit 0 "$VS" apply --plan "$TMP/plan.json" --dry-run
+	fi
+fi
+echo ok
