@@ -183,7 +183,8 @@ static int add_thread(struct inst_list *l, int pid, int tid, const char *comm)
 
 	if (err)
 		return err;
-	snprintf(label, sizeof(label), "pid %d tid %d (%.32s)", pid, tid, comm);
+	snprintf(label, sizeof(label), "tid %d (%.32s)", tid, comm);
+	(void)pid;
 	return inst_add(l, inst, label);
 }
 
