@@ -511,7 +511,6 @@ int vs_tune_resolve(const struct vs_profile *p, const struct vs_var *vars,
 			if (e) {
 				snprintf(msg, sizeof(msg), "%s %s: %s", st->knob->name,
 					 ac->label, why[0] ? why : strerror(-e));
-				inst_free(&l);
 				goto step_fail;
 			}
 			/* a later step on the same instance starts from the
