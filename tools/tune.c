@@ -131,6 +131,8 @@ static json_t *objective_json(const struct vs_objective *o)
 	json_object_set_new(j, "median_ns", vs_json_num(o->latency_ns));
 	json_object_set_new(j, "p98_ns", vs_json_num(o->p98_ns));
 	json_object_set_new(j, "cpu_ns_per_round_trip", vs_json_num(o->cpu_ns_per_item));
+	json_object_set_new(j, "cpu_idle_fraction", vs_json_num(o->idle_frac));
+	json_object_set_new(j, "cpu_steal_fraction", vs_json_num(o->steal_frac));
 	return j;
 }
 
@@ -205,7 +207,16 @@ VS_COMMAND(tune, VS_NEEDS_ROOT, "closed loop: measure, apply, re-measure, keep o
 		row("p98 round trip", o.before.p98_ns, o.applied ? o.after.p98_ns : NAN);
 		row("CPU per round trip", o.before.cpu_ns_per_item,
 		    o.applied ? o.after.cpu_ns_per_item : NAN);
+		if (o.applied)
+			printf("%-22s %11.0f%% %11.0f%%\n", "CPUs idle",
+			       o.before.idle_frac * 100, o.after.idle_frac * 100);
+		else
+			printf("%-22s %11.0f%%\n", "CPUs idle", o.before.idle_frac * 100);
 		printf("\n");
+		if (o.before.idle_frac < 0.5)
+			printf("note: the CPUs were idle only %.0f%% of the time: halt polling shortens\n"
+			       "wake-ups of idle CPUs; other load makes this a scheduling benchmark\n\n",
+			       o.before.idle_frac * 100);
 		if (!o.applied)
 			printf("no change: %s\n", o.why);
 		else if (o.kept)
