@@ -10,6 +10,7 @@
 #include "cmd.h"
 #include "knobs.h"
 #include "profile.h"
+#include "tune-print.h"
 
 static const char doc[] =
 "List the tuning profiles, show one, or list the knobs profiles can set.\n"
@@ -106,10 +107,13 @@ static int do_list(void)
 			json_array_append_new(arr, o);
 		} else {
 			/* first sentence of the description, cut to fit */
-			size_t cut = strcspn(p->description, ".");
+			const char *dot = strstr(p->description, ". ");
+			size_t cut = dot ? (size_t)(dot - p->description) : strlen(p->description);
 
-			printf("%-18s %.*s\n", p->name, (int)(cut > 60 ? 60 : cut),
-			       p->description);
+			if (cut > 60)
+				printf("%-18s %.57s...\n", p->name, p->description);
+			else
+				printf("%-18s %.*s\n", p->name, (int)cut, p->description);
 		}
 		vs_profile_free(p);
 		free(names[i]);
@@ -153,7 +157,9 @@ static int do_show(const char *name)
 		vs_profile_free(p);
 		return vs_json_print(o) ? VS_EXIT_FAIL : VS_EXIT_OK;
 	}
-	printf("%s (%s)\n\n%s\n\n", p->name, path, p->description);
+	printf("%s (%s)\n\n", p->name, path);
+	tune_print_wrapped(0, p->description);
+	printf("\n");
 	for (i = 0; i < p->nvars; i++)
 		printf("variable ${%s} defaults to %s\n", p->vars[i].name, p->vars[i].value);
 	if (p->nvars)

@@ -8,7 +8,7 @@
 #include "tune-print.h"
 
 /* Word-wrapped at 78 columns, indented. */
-static void print_wrapped(int indent, const char *text)
+void tune_print_wrapped(int indent, const char *text)
 {
 	const int width = 78 - indent;
 
@@ -37,7 +37,7 @@ void tune_print_actions(const struct vs_action *a, size_t n)
 		if (a[i].skip) {
 			printf("%-28s %-22.22s %12s    skipped\n", a[i].knob->name,
 			       a[i].label, "-");
-			print_wrapped(4, a[i].why + (strncmp(a[i].why, "skipped: ", 9) ? 0 : 9));
+			tune_print_wrapped(4, a[i].why + (strncmp(a[i].why, "skipped: ", 9) ? 0 : 9));
 			continue;
 		}
 		printf("%-28s %-22.22s %12s %s %s\n", a[i].knob->name, a[i].label,
