@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Knob helpers and knob validation against the fixture tree. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -115,6 +116,41 @@ static void test_validate_fixture(void **state)
 	unsetenv("VIRTSYNC_ROOT");
 }
 
+static void test_pcdev_ctl_watch(void **state)
+{
+	char dir[] = "/tmp/vs-ctl.XXXXXX", sub[64];
+	struct vs_pcdev_ctl_watch w = { 0 };
+	struct vs_pcdev_ctl c = { 1, 2, 3 }, got;
+
+	__T("tmpdir", mkdtemp(dir) != NULL);
+	snprintf(sub, sizeof(sub), "%s/run/virtsync", dir);
+	{
+		char cmd[128];
+
+		snprintf(cmd, sizeof(cmd), "mkdir -p %s", sub);
+		__T("mkdir -p", system(cmd) == 0);
+	}
+	setenv("VIRTSYNC_ROOT", dir, 1);
+	__T("absent", vs_pcdev_ctl_check(77, &w, &got) == -ENOENT);
+	__T("write", !vs_pcdev_ctl_write(77, &c));
+	__T("first check sees it", vs_pcdev_ctl_check(77, &w, &got) == 1 &&
+	    got.halt_poll_ns == 1 && got.consumer_busyloop_ns == 2 &&
+	    got.consumer_sleep_ns == 3);
+	__T("unchanged", vs_pcdev_ctl_check(77, &w, &got) == 0);
+	c.consumer_sleep_ns = 9;
+	__T("rewrite", !vs_pcdev_ctl_write(77, &c));
+	__T("change seen (new inode)", vs_pcdev_ctl_check(77, &w, &got) == 1 &&
+	    got.consumer_sleep_ns == 9);
+	__T("remove", !vs_pcdev_ctl_remove(77));
+	unsetenv("VIRTSYNC_ROOT");
+	{
+		char cmd[128];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+		__T("cleanup", system(cmd) == 0);
+	}
+}
+
 static void test_pcdev_ctl_parse(void **state)
 {
 	struct vs_pcdev_ctl c;
@@ -132,6 +168,7 @@ int main(void)
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_validate_fixture),
 		cmocka_unit_test(test_pcdev_ctl_parse),
+		cmocka_unit_test(test_pcdev_ctl_watch),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
