@@ -45,6 +45,19 @@ int vs_pcdev_ctl_path(pid_t pid, char *buf, size_t len);
 int vs_pcdev_ctl_read(pid_t pid, struct vs_pcdev_ctl *ctl);
 /* Atomic replace; mode 0644 so an unprivileged device can read it. */
 int vs_pcdev_ctl_write(pid_t pid, const struct vs_pcdev_ctl *ctl);
+/*
+ * For the device: has the file changed since the last call (inode or
+ * mtime)? Returns 1 and the new values in *ctl when it has, 0 when not,
+ * -errno on failure. Zero-initialize the watch before the first call.
+ */
+struct vs_pcdev_ctl_watch {
+	uint64_t ino;
+	int64_t mtime_ns;
+};
+int vs_pcdev_ctl_check(pid_t pid, struct vs_pcdev_ctl_watch *w,
+		       struct vs_pcdev_ctl *ctl);
+/* For the device at exit. */
+int vs_pcdev_ctl_remove(pid_t pid);
 /* Parse a control file's text (exposed for the device and for tests). */
 int vs_pcdev_ctl_parse(const char *text, struct vs_pcdev_ctl *ctl);
 

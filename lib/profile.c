@@ -577,9 +577,14 @@ int vs_profile_dir(char *path, size_t len)
 		slash = strrchr(exe, '/');
 		if (slash) {
 			*slash = '\0';
+			char real[PATH_MAX];
+
 			snprintf(path, len, "%s/../profiles", exe);
-			if (!access(path, R_OK))
+			if (!access(path, R_OK)) {
+				if (realpath(path, real))
+					snprintf(path, len, "%s", real);
 				return 0;
+			}
 		}
 	}
 	snprintf(path, len, "%s/profiles", VS_DATADIR);

@@ -154,6 +154,12 @@ static int find_pids_by_name(const char *name, int *pids, size_t max, size_t *n)
 	return 0;
 }
 
+/*
+ * Thread roles by name. QEMU: "CPU n/KVM" vCPUs, "IO <id>" iothreads,
+ * "vhost-<pid>" vhost workers. The reference device (lib/pcdev): thread
+ * backend "vs-producer" and "vs-consumer"; KVM backend "vs-vcpuN" (the
+ * guest, which produces) and "vs-vhost" (the host side, which consumes).
+ */
 static bool role_matches(const char *role, const char *comm, int pid)
 {
 	unsigned int u;
@@ -161,18 +167,19 @@ static bool role_matches(const char *role, const char *comm, int pid)
 	int n = 0;
 
 	if (!strcmp(role, "vcpu"))
-		return sscanf(comm, "CPU %u/KVM%n", &u, &n) == 1 && !comm[n];
+		return (sscanf(comm, "CPU %u/KVM%n", &u, &n) == 1 && !comm[n]) ||
+		       (sscanf(comm, "vs-vcpu%u%n", &u, &n) == 1 && !comm[n]);
 	if (!strcmp(role, "iothread"))
 		return !strncmp(comm, "IO ", 3);
 	if (!strcmp(role, "vhost")) {
 		snprintf(want, sizeof(want), "vhost-%d", pid);
-		return !strcmp(comm, want);
+		return !strcmp(comm, want) || !strcmp(comm, "vs-vhost");
 	}
-	/* the reference device names its threads (lib/pcdev) */
 	if (!strcmp(role, "producer"))
-		return !strcmp(comm, "vs-producer");
+		return !strcmp(comm, "vs-producer") ||
+		       (sscanf(comm, "vs-vcpu%u%n", &u, &n) == 1 && !comm[n]);
 	if (!strcmp(role, "consumer"))
-		return !strcmp(comm, "vs-consumer");
+		return !strcmp(comm, "vs-consumer") || !strcmp(comm, "vs-vhost");
 	return false;
 }
 
@@ -183,7 +190,8 @@ static int add_thread(struct inst_list *l, int pid, int tid, const char *comm)
 
 	if (err)
 		return err;
-	snprintf(label, sizeof(label), "pid %d tid %d (%.32s)", pid, tid, comm);
+	snprintf(label, sizeof(label), "tid %d (%.32s)", tid, comm);
+	(void)pid;
 	return inst_add(l, inst, label);
 }
 
@@ -510,7 +518,6 @@ int vs_tune_resolve(const struct vs_profile *p, const struct vs_var *vars,
 			if (e) {
 				snprintf(msg, sizeof(msg), "%s %s: %s", st->knob->name,
 					 ac->label, why[0] ? why : strerror(-e));
-				inst_free(&l);
 				goto step_fail;
 			}
 			/* a later step on the same instance starts from the

@@ -148,7 +148,7 @@ static int wakeup_measure(void *ctx, struct vs_objective *o, json_t **raw)
 {
 	struct vs_wakeup_ctx *c = ctx;
 	struct vs_wakeup_result r[16];
-	double med[16], p98[16], cpu[16], t;
+	double med[16], p98[16], cpu[16], idle = 0, steal = 0, t;
 	unsigned int n = c->repeats ? c->repeats : 3, i, k;
 	json_t *arr = json_array();
 	int e;
@@ -167,6 +167,8 @@ static int wakeup_measure(void *ctx, struct vs_objective *o, json_t **raw)
 		med[i] = r[i].median_ns;
 		p98[i] = r[i].p98_ns;
 		cpu[i] = r[i].cpu_ns_per_rt;
+		idle += r[i].idle_frac / n;
+		steal += r[i].steal_frac / n;
 		json_object_set_new(b, "rounds", json_integer(r[i].rounds));
 		json_object_set_new(b, "median_ns", json_real(r[i].median_ns));
 		json_object_set_new(b, "p98_ns", json_real(r[i].p98_ns));
@@ -174,6 +176,10 @@ static int wakeup_measure(void *ctx, struct vs_objective *o, json_t **raw)
 		json_object_set_new(b, "min_ns", json_real(r[i].min_ns));
 		json_object_set_new(b, "max_ns", json_real(r[i].max_ns));
 		json_object_set_new(b, "cpu_ns_per_round_trip", json_real(r[i].cpu_ns_per_rt));
+		json_object_set_new(b, "cpu_idle_fraction", isfinite(r[i].idle_frac) ?
+				    json_real(r[i].idle_frac) : json_null());
+		json_object_set_new(b, "cpu_steal_fraction", isfinite(r[i].steal_frac) ?
+				    json_real(r[i].steal_frac) : json_null());
 		json_array_append_new(arr, b);
 	}
 	/* median of the batch medians: one batch disturbed by a neighbour
@@ -194,6 +200,8 @@ static int wakeup_measure(void *ctx, struct vs_objective *o, json_t **raw)
 	o->p98_ns = p98[n / 2];
 	o->cpu_ns_per_item = cpu[n / 2];
 	o->throughput = 1e9 / med[n / 2];
+	o->idle_frac = idle;
+	o->steal_frac = steal;
 	if (raw) {
 		json_t *doc = json_object();
 
@@ -203,6 +211,10 @@ static int wakeup_measure(void *ctx, struct vs_objective *o, json_t **raw)
 		json_object_set_new(doc, "median_ns", json_real(o->latency_ns));
 		json_object_set_new(doc, "p98_ns", json_real(o->p98_ns));
 		json_object_set_new(doc, "cpu_ns_per_round_trip", json_real(o->cpu_ns_per_item));
+		json_object_set_new(doc, "cpu_idle_fraction",
+				    isfinite(idle) ? json_real(idle) : json_null());
+		json_object_set_new(doc, "cpu_steal_fraction",
+				    isfinite(steal) ? json_real(steal) : json_null());
 		json_object_set_new(doc, "batches", arr);
 		*raw = doc;
 	} else {

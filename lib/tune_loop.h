@@ -26,6 +26,9 @@ struct vs_objective {
 	double p98_ns;		/* worst-case proxy, checked against dmax */
 	double throughput;	/* items/s, NaN if not a throughput workload */
 	double cpu_ns_per_item;
+	/* context: share of the CPUs idle / stolen during the measurement
+	 * (NaN when not measured) */
+	double idle_frac, steal_frac;
 };
 
 struct vs_tune_workload {

@@ -9,8 +9,48 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <math.h>
+#include <stdio.h>
+
 #include "knobs.h"
+#include "sysfs.h"
 #include "wakeup.h"
+
+struct cpu_times {
+	unsigned long long total, idle, steal;
+};
+
+/* Sum the /proc/stat jiffies of the CPUs in `mask` (all when 0). */
+static int read_cpu_times(uint64_t mask, struct cpu_times *t)
+{
+	char path[512], line[512];
+	FILE *f;
+	int err = vs_path(path, sizeof(path), "/proc/stat");
+
+	memset(t, 0, sizeof(*t));
+	if (err)
+		return err;
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long v[8] = { 0 };
+		unsigned int cpu;
+		int i;
+
+		if (sscanf(line, "cpu%u %llu %llu %llu %llu %llu %llu %llu %llu", &cpu,
+			   &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) != 9)
+			continue;
+		if (mask && (cpu >= 64 || !(mask & (1ULL << cpu))))
+			continue;
+		for (i = 0; i < 8; i++)
+			t->total += v[i];
+		t->idle += v[3] + v[4];
+		t->steal += v[7];
+	}
+	fclose(f);
+	return t->total ? 0 : -ENODATA;
+}
 
 struct pingpong {
 	int to_pong, to_ping;
@@ -111,9 +151,18 @@ int vs_wakeup_measure(const struct vs_wakeup_opts *o, struct vs_wakeup_result *r
 	pthread_t th;
 	int err = 0;
 
+	struct cpu_times c0, c1;
+	uint64_t mask = 0;
+	int times_err;
+
 	if (!o->rounds)
 		return -EINVAL;
 	memset(r, 0, sizeof(*r));
+	if (o->cpu_ping >= 0 && o->cpu_ping < 64)
+		mask |= 1ULL << o->cpu_ping;
+	if (o->cpu_pong >= 0 && o->cpu_pong < 64)
+		mask |= 1ULL << o->cpu_pong;
+	times_err = read_cpu_times(mask, &c0);
 	rt = calloc(o->rounds, sizeof(*rt));
 	if (!rt)
 		return -ENOMEM;
@@ -167,6 +216,11 @@ int vs_wakeup_measure(const struct vs_wakeup_opts *o, struct vs_wakeup_result *r
 	if (err)
 		goto out;
 	r->cpu_ns_per_rt = (r->cpu_ns_per_rt + pp.cpu_ns) / total;
+	r->idle_frac = r->steal_frac = NAN;
+	if (!times_err && !read_cpu_times(mask, &c1) && c1.total > c0.total) {
+		r->idle_frac = (double)(c1.idle - c0.idle) / (c1.total - c0.total);
+		r->steal_frac = (double)(c1.steal - c0.steal) / (c1.total - c0.total);
+	}
 	qsort(rt, o->rounds, sizeof(*rt), cmp_double);
 	for (i = 0; i < o->rounds; i++)
 		sum += rt[i];

@@ -22,6 +22,11 @@ struct vs_wakeup_result {
 	double median_ns, p98_ns, mean_ns, min_ns, max_ns;
 	double cpu_ns_per_rt;	/* CPU time of both threads per round trip */
 	double wall_s;
+	/* Share of the two CPUs' time spent idle and stolen by the hypervisor
+	 * during the run (/proc/stat; NaN if unreadable). Halt polling only
+	 * shortens wake-ups of idle CPUs: with other work keeping them busy,
+	 * the round trip is scheduling, not idle exit. */
+	double idle_frac, steal_frac;
 };
 
 /* Defaults: 2000 rounds, 100 warm-up, threads on the first two online CPUs

@@ -206,13 +206,13 @@ VS_COMMAND(apply, 0, "apply a tuning profile or a diagnose plan (journaled)")
 	ret = VS_EXIT_OK;
 print_json:
 	if (vs_global.json) {
-		json_t *doc = json_object();
+		json_t *out = json_object();
 
-		vs_json_add_meta(doc, argc, argv);
-		json_object_set_new(doc, "source", json_string(source));
-		json_object_set_new(doc, "dry_run", json_boolean(env.dry_run));
-		json_object_set_new(doc, "actions", tune_actions_json(a, n));
-		if (vs_json_print(doc))
+		vs_json_add_meta(out, argc, argv);
+		json_object_set_new(out, "source", json_string(source));
+		json_object_set_new(out, "dry_run", json_boolean(env.dry_run));
+		json_object_set_new(out, "actions", tune_actions_json(a, n));
+		if (vs_json_print(out))
 			ret = VS_EXIT_FAIL;
 	}
 out:

@@ -95,14 +95,14 @@ VS_COMMAND(rollback, VS_NEEDS_ROOT, "undo apply/tune from the journal (crash saf
 		       failed ? ", some failed" : "");
 print:
 	if (vs_global.json) {
-		json_t *doc = json_object();
+		json_t *out = json_object();
 
-		vs_json_add_meta(doc, argc, argv);
-		json_object_set_new(doc, "entries", ctx.arr);
+		vs_json_add_meta(out, argc, argv);
+		json_object_set_new(out, "entries", ctx.arr);
 		ctx.arr = NULL;
-		json_object_set_new(doc, "restored", json_integer(restored));
-		json_object_set_new(doc, "failed", json_integer(failed));
-		if (vs_json_print(doc))
+		json_object_set_new(out, "restored", json_integer(restored));
+		json_object_set_new(out, "failed", json_integer(failed));
+		if (vs_json_print(out))
 			ret = VS_EXIT_FAIL;
 	}
 out:

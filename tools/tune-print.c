@@ -7,6 +7,27 @@
 #include "cmd.h"
 #include "tune-print.h"
 
+/* Word-wrapped at 78 columns, indented. */
+void tune_print_wrapped(int indent, const char *text)
+{
+	const int width = 78 - indent;
+
+	while (*text) {
+		int n = strlen(text), cut = n;
+
+		if (n > width) {
+			for (cut = width; cut > 0 && text[cut] != ' '; cut--)
+				;
+			if (!cut)
+				cut = width;
+		}
+		printf("%*s%.*s\n", indent, "", cut, text);
+		text += cut;
+		while (*text == ' ')
+			text++;
+	}
+}
+
 void tune_print_actions(const struct vs_action *a, size_t n)
 {
 	size_t i;
@@ -14,8 +35,9 @@ void tune_print_actions(const struct vs_action *a, size_t n)
 	printf("%-28s %-22s %12s    %s\n", "KNOB", "TARGET", "OLD", "NEW");
 	for (i = 0; i < n; i++) {
 		if (a[i].skip) {
-			printf("%-28s %-22.22s %12s    %.60s\n", a[i].knob->name,
-			       a[i].label, "-", a[i].why);
+			printf("%-28s %-22.22s %12s    skipped\n", a[i].knob->name,
+			       a[i].label, "-");
+			tune_print_wrapped(4, a[i].why + (strncmp(a[i].why, "skipped: ", 9) ? 0 : 9));
 			continue;
 		}
 		printf("%-28s %-22.22s %12s %s %s\n", a[i].knob->name, a[i].label,

@@ -85,14 +85,14 @@ VS_COMMAND(verify, 0, "check that applied knob values are still in place")
 		else
 			printf("all %zu knob%s as applied\n", checked, checked == 1 ? "" : "s");
 	} else {
-		json_t *doc = json_object();
+		json_t *out = json_object();
 
-		vs_json_add_meta(doc, argc, argv);
-		json_object_set_new(doc, "checked", json_integer(checked));
-		json_object_set_new(doc, "drifted", json_integer(drift));
-		json_object_set_new(doc, "knobs", ctx.arr);
+		vs_json_add_meta(out, argc, argv);
+		json_object_set_new(out, "checked", json_integer(checked));
+		json_object_set_new(out, "drifted", json_integer(drift));
+		json_object_set_new(out, "knobs", ctx.arr);
 		ctx.arr = NULL;
-		if (vs_json_print(doc))
+		if (vs_json_print(out))
 			goto out;
 	}
 	ret = drift ? VS_EXIT_FAIL : VS_EXIT_OK;

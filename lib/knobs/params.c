@@ -55,7 +55,7 @@ static int param_validate(const struct param_def *d, const char *inst,
 	}
 	err = knob_validate_file_u64(path, val, 0, d->max, canon, len, why, whylen);
 	if (err == -EROFS && d->hint)
-		WHY("%s is read-only on this host; %s", path, d->hint);
+		WHY("%s is read-only on this host: %s", d->path, d->hint);
 	else if (err == -ENOENT && !strncmp(d->path, "/sys/module/haltpoll", 20))
 		WHY("%s does not exist: not a KVM guest with the cpuidle-haltpoll driver", path);
 	return err;

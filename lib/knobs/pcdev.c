@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "impl.h"
@@ -108,6 +109,39 @@ int vs_pcdev_ctl_write(pid_t pid, const struct vs_pcdev_ctl *ctl)
 	if (err)
 		unlink(tmp);
 	return err;
+}
+
+int vs_pcdev_ctl_check(pid_t pid, struct vs_pcdev_ctl_watch *w,
+		       struct vs_pcdev_ctl *ctl)
+{
+	char path[512];
+	struct stat st;
+	int64_t mt;
+	int err = vs_pcdev_ctl_path(pid, path, sizeof(path));
+
+	if (err)
+		return err;
+	if (stat(path, &st))
+		return -errno;
+	mt = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	if (st.st_ino == w->ino && mt == w->mtime_ns)
+		return 0;
+	err = vs_pcdev_ctl_read(pid, ctl);
+	if (err)
+		return err;
+	w->ino = st.st_ino;
+	w->mtime_ns = mt;
+	return 1;
+}
+
+int vs_pcdev_ctl_remove(pid_t pid)
+{
+	char path[512];
+	int err = vs_pcdev_ctl_path(pid, path, sizeof(path));
+
+	if (err)
+		return err;
+	return unlink(path) ? -errno : 0;
 }
 
 static int pcdev_inst(const char *inst, pid_t *pid)
