@@ -68,13 +68,17 @@ struct {
 	__type(value, struct vs_pair_val);
 } zero_pair SEC(".maps");
 
+/* Pending wake-ups and sleeps are deleted when they complete, so a plain
+ * hash does: cheaper than an LRU one on sched_switch, which fires for every
+ * context switch of the host. A full map only loses samples. */
 struct wake_start {
 	__u64 ts;
 	__u32 waker_tgid, waker_tid;
+	char waker_comm[VS_TASK_COMM_LEN];
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 10240);
 	__type(key, __u32);		/* wakee tid */
 	__type(value, struct wake_start);
@@ -86,7 +90,7 @@ struct sleep_start {
 };
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 10240);
 	__type(key, __u32);
 	__type(value, struct sleep_start);
@@ -134,7 +138,10 @@ static __always_inline bool is_target(__u32 tgid)
 	return !targ_filter || bpf_map_lookup_elem(&targets, &tgid);
 }
 
-static __always_inline struct vs_thread_val *thread_val(__u32 tgid, __u32 tid)
+/* The counters of (tgid, tid), created on first use; `task` names the
+ * thread (NULL: current). */
+static __always_inline struct vs_thread_val *
+thread_val(__u32 tgid, __u32 tid, struct task_struct *task)
 {
 	struct vs_thread_key key = { .tgid = tgid, .tid = tid };
 	struct vs_thread_val *v;
@@ -147,7 +154,14 @@ static __always_inline struct vs_thread_val *thread_val(__u32 tgid, __u32 tid)
 	if (!v)
 		return NULL;
 	bpf_map_update_elem(&threads, &key, v, BPF_NOEXIST);
-	return bpf_map_lookup_elem(&threads, &key);
+	v = bpf_map_lookup_elem(&threads, &key);
+	if (!v)
+		return NULL;
+	if (task)
+		bpf_probe_read_kernel_str(v->comm, sizeof(v->comm), task->comm);
+	else
+		bpf_get_current_comm(v->comm, sizeof(v->comm));
+	return v;
 }
 
 /*
@@ -165,7 +179,7 @@ static __always_inline struct vs_thread_val *kvm_event_val(void)
 			return NULL;
 		tgid = *vm;
 	}
-	return thread_val(tgid, tid);
+	return thread_val(tgid, tid, NULL);
 }
 
 static __always_inline void learn_mm(void)
@@ -270,11 +284,13 @@ static __always_inline int on_wakeup(__u32 tgid, __u32 tid)
 
 	if (!tid || !is_target(tgid))
 		return 0;
+	bpf_get_current_comm(ws.waker_comm, sizeof(ws.waker_comm));
 	bpf_map_update_elem(&wake_start, &tid, &ws, BPF_ANY);
 	return 0;
 }
 
-static __always_inline int on_switch_in(__u32 tgid, __u32 tid)
+static __always_inline int on_switch_in(__u32 tgid, __u32 tid,
+					struct task_struct *next)
 {
 	struct vs_pair_key pk;
 	struct vs_pair_val *pv;
@@ -292,9 +308,8 @@ static __always_inline int on_switch_in(__u32 tgid, __u32 tid)
 	pk.waker_tid = ws->waker_tid;
 	pk.wakee_tgid = tgid;
 	pk.wakee_tid = tid;
-	bpf_map_delete_elem(&wake_start, &tid);
 
-	v = thread_val(tgid, tid);
+	v = thread_val(tgid, tid, next);
 	if (v) {
 		v->ctr[VS_WAKEUP]++;
 		v->sum[VS_SUM_WAKEUP_NS] += delta;
@@ -304,15 +319,21 @@ static __always_inline int on_switch_in(__u32 tgid, __u32 tid)
 	if (!pv) {
 		pv = bpf_map_lookup_elem(&zero_pair, &zero);
 		if (!pv)
-			return 0;
+			goto out;
 		bpf_map_update_elem(&pairs, &pk, pv, BPF_NOEXIST);
 		pv = bpf_map_lookup_elem(&pairs, &pk);
 		if (!pv)
-			return 0;
+			goto out;
+		__builtin_memcpy(pv->waker_comm, ws->waker_comm,
+				 sizeof(pv->waker_comm));
+		bpf_probe_read_kernel_str(pv->wakee_comm, sizeof(pv->wakee_comm),
+					  next->comm);
 	}
 	pv->count++;
 	pv->sum_ns += delta;
 	pv->hist[s]++;
+out:
+	bpf_map_delete_elem(&wake_start, &tid);
 	return 0;
 }
 
@@ -418,7 +439,7 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(vs_sswitch_btf, bool preempt, struct task_struct *prev,
 	     struct task_struct *next)
 {
-	return on_switch_in(next->tgid, next->pid);
+	return on_switch_in(next->tgid, next->pid, next);
 }
 
 SEC("tp_btf/workqueue_execute_start")
@@ -505,7 +526,8 @@ SEC("raw_tp/sched_switch")
 int BPF_PROG(vs_sswitch_raw, bool preempt, struct task_struct *prev,
 	     struct task_struct *next)
 {
-	return on_switch_in(BPF_CORE_READ(next, tgid), BPF_CORE_READ(next, pid));
+	return on_switch_in(BPF_CORE_READ(next, tgid), BPF_CORE_READ(next, pid),
+			    next);
 }
 
 SEC("raw_tp/workqueue_execute_start")
@@ -535,7 +557,7 @@ int vs_exit_tp(struct trace_event_raw_kvm_exit *ctx)
 
 	if (!is_target(key.tgid))
 		return 0;
-	v = thread_val(key.tgid, key.tid);
+	v = thread_val(key.tgid, key.tid, NULL);
 	if (v)
 		v->ctr[VS_EXIT]++;
 	cnt = bpf_map_lookup_elem(&exits, &key);
@@ -597,7 +619,7 @@ static __always_inline int sleep_exit(void)
 	bpf_map_delete_elem(&sleep_start, &tid);
 	if (asked == ~0ULL)
 		return 0;
-	v = thread_val(id >> 32, tid);
+	v = thread_val(id >> 32, tid, NULL);
 	if (!v)
 		return 0;
 	v->ctr[VS_SLEEP]++;

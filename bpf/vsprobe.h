@@ -63,6 +63,8 @@ struct vs_thread_val {
 	__u32 hist[VS_NR_HIST][MAX_SLOTS];
 	__u32 halt_poll_ns;	/* last kvm_halt_poll_ns "new" value */
 	__u32 pad;
+	char comm[VS_TASK_COMM_LEN];	/* at first event: threads may be gone
+					 * by the time userspace reads */
 };
 
 struct vs_exit_key {
@@ -78,6 +80,7 @@ struct vs_pair_key {
 };
 
 struct vs_pair_val {
+	char waker_comm[VS_TASK_COMM_LEN], wakee_comm[VS_TASK_COMM_LEN];
 	__u64 count;
 	__u64 sum_ns;
 	__u32 hist[MAX_SLOTS];

@@ -573,10 +573,16 @@ static int read_threads(struct vs_probe *p, struct vs_probe_snapshot *s)
 		memset(t, 0, sizeof(*t));
 		t->tgid = key.tgid;
 		t->tid = key.tid;
+		/* The live name (it changes at exec), else the one the
+		 * kernel saw at the first event: the thread may be gone. */
 		vs_task_comm(t->tgid, t->tid, t->comm, sizeof(t->comm));
-		for (c = 0; c < ncpu; c++)
-			thread_val_add(&t->c,
-				       (struct vs_thread_val *)(buf + c * stride));
+		for (c = 0; c < ncpu; c++) {
+			struct vs_thread_val *v = (void *)(buf + c * stride);
+
+			thread_val_add(&t->c, v);
+			if (!t->comm[0] && v->comm[0])
+				memcpy(t->comm, v->comm, sizeof(t->comm) - 1);
+		}
 	}
 	free(buf);
 	return 0;
@@ -660,19 +666,22 @@ static int read_pairs(struct vs_probe *p, struct vs_probe_snapshot *s)
 		pr->waker_tid = key.waker_tid;
 		pr->wakee_tgid = key.wakee_tgid;
 		pr->wakee_tid = key.wakee_tid;
-		vs_task_comm(pr->waker_tgid, pr->waker_tid, pr->waker_comm,
-			     sizeof(pr->waker_comm));
-		if (!pr->waker_tid)
-			snprintf(pr->waker_comm, sizeof(pr->waker_comm), "irq/idle");
-		vs_task_comm(pr->wakee_tgid, pr->wakee_tid, pr->wakee_comm,
-			     sizeof(pr->wakee_comm));
 		for (c = 0; c < p->ncpus; c++) {
 			struct vs_pair_val *v = (void *)(buf + c * stride);
+
+			if (!pr->waker_comm[0] && v->waker_comm[0])
+				memcpy(pr->waker_comm, v->waker_comm,
+				       sizeof(pr->waker_comm) - 1);
+			if (!pr->wakee_comm[0] && v->wakee_comm[0])
+				memcpy(pr->wakee_comm, v->wakee_comm,
+				       sizeof(pr->wakee_comm) - 1);
 
 			pr->count += v->count;
 			pr->sum_ns += v->sum_ns;
 			hist_add_u32(&pr->lat, v->hist);
 		}
+		if (!pr->waker_tid)	/* the idle task: woken from an interrupt */
+			snprintf(pr->waker_comm, sizeof(pr->waker_comm), "irq/idle");
 	}
 	free(buf);
 	return 0;
@@ -916,6 +925,10 @@ static int build_vms(struct vs_probe *p, struct vs_probe_snapshot *s)
 		s->vms[i].alive = !vs_pid_alive(s->vms[i].pid);
 		vs_task_comm(s->vms[i].pid, s->vms[i].pid, s->vms[i].comm,
 			     sizeof(s->vms[i].comm));
+		for (j = 0; !s->vms[i].comm[0] && j < s->n_threads; j++)
+			if (s->threads[j].tid == s->vms[i].pid)
+				memcpy(s->vms[i].comm, s->threads[j].comm,
+				       sizeof(s->vms[i].comm));
 	}
 	return 0;
 }

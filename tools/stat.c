@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -37,10 +38,12 @@ static struct env {
 	bool prometheus;
 	const char *prom_file;
 	enum vs_probe_attach attach;
+	unsigned int probes;	/* enum vs_probe_flags, 0 = all */
 	char **cmd;		/* after "--" */
 } env;
 
 static volatile sig_atomic_t stop;
+static pid_t cmd_pid;	/* -- COMMAND's process, 0 without one */
 
 const char stat_doc[] =
 "Live per-VM rates of VM exits, kicks, injected interrupts, halts and\n"
@@ -62,6 +65,7 @@ enum {
 	OPT_PROM = 0x100,
 	OPT_PROM_FILE,
 	OPT_ATTACH,
+	OPT_PROBES,
 };
 
 static const struct argp_option stat_options[] = {
@@ -75,6 +79,8 @@ static const struct argp_option stat_options[] = {
 	  "Write Prometheus text to PATH atomically each interval", 0 },
 	{ "attach", OPT_ATTACH, "HOW", 0,
 	  "auto (default), tp_btf, raw_tp or perf (no BPF: counts only)", 0 },
+	{ "probes", OPT_PROBES, "LIST", 0,
+	  "Comma list of kvm, sched (wake-up latency), sleep; default all", 0 },
 	{ 0 },
 };
 
@@ -133,6 +139,33 @@ static error_t stat_parse(int key, char *arg, struct argp_state *state)
 			return EINVAL;
 		}
 		return 0;
+	case OPT_PROBES: {
+		char buf[64], *tok, *save = NULL;
+
+		if (snprintf(buf, sizeof(buf), "%s", arg) >= (int)sizeof(buf)) {
+			vs_err("--probes: '%s' is too long", arg);
+			return EINVAL;
+		}
+		env.probes = 0;
+		for (tok = strtok_r(buf, ",", &save); tok;
+		     tok = strtok_r(NULL, ",", &save)) {
+			if (!strcmp(tok, "kvm"))
+				env.probes |= VS_PROBE_KVM;
+			else if (!strcmp(tok, "sched"))
+				env.probes |= VS_PROBE_SCHED;
+			else if (!strcmp(tok, "sleep"))
+				env.probes |= VS_PROBE_SLEEP;
+			else {
+				vs_err("--probes: '%s' is not kvm, sched or sleep", tok);
+				return EINVAL;
+			}
+		}
+		if (!env.probes) {
+			vs_err("--probes: '%s' names no probe group", arg);
+			return EINVAL;
+		}
+		return 0;
+	}
 	case ARGP_KEY_ARGS:
 		env.cmd = state->argv + state->next;
 		return 0;
@@ -489,6 +522,8 @@ static int print_json(const struct vs_probe_snapshot *s,
 	if (s->backend == VS_PROBE_PERF)
 		json_object_set_new(doc, "perf_running_ratio",
 				    json_real(s->perf_running_ratio));
+	if (cmd_pid > 0)
+		json_object_set_new(doc, "command_pid", json_integer(cmd_pid));
 	json_object_set_new(doc, "sources", sources_json(s));
 	for (i = 0; i < s->n_vms; i++) {
 		const struct vs_probe_vm *vm = &s->vms[i];
@@ -885,6 +920,7 @@ VS_COMMAND(stat, 0, "live per-VM rates: exits, kicks, interrupts, halts, wake-up
 			vs_err("cannot start '%s': %s", env.cmd[0], strerror(-child));
 			return VS_EXIT_FAIL;
 		}
+		cmd_pid = child;
 		/* Without --interval, one report covering the whole run. */
 		if (!env.interval_set)
 			env.interval_ns = 86400e9;
@@ -900,9 +936,19 @@ VS_COMMAND(stat, 0, "live per-VM rates: exits, kicks, interrupts, halts, wake-up
 			goto cleanup;
 		}
 		/* Always filter: an empty set means "no VM yet", not "all". */
+		if (child > 0) {
+			pid_t *nv = realloc(vms, (n + 1) * sizeof(*nv));
+
+			if (!nv) {
+				vs_err("out of memory");
+				goto cleanup;
+			}
+			vms = nv;
+			vms[n++] = child;
+		}
 		opts.pids = vms;
 		opts.n_pids = n;
-		if (!n && child < 0) {
+		if (!n) {
 			static const pid_t none = 0;
 
 			opts.pids = &none;
@@ -910,6 +956,7 @@ VS_COMMAND(stat, 0, "live per-VM rates: exits, kicks, interrupts, halts, wake-up
 		}
 	}
 	opts.attach = env.attach;
+	opts.flags = env.probes;
 	err = vs_probe_open(&opts, &probe);
 	free(vms);
 	if (err) {
