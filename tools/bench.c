@@ -22,7 +22,7 @@ enum {
 	OPT_BACKEND = 1000, OPT_MODE, OPT_P_MODE, OPT_C_MODE, OPT_WP, OPT_WC,
 	OPT_LEN, OPT_KP, OPT_KC, OPT_SLEEP, OPT_YP, OPT_YC, OPT_BUSYLOOP,
 	OPT_SLACK, OPT_DURATION, OPT_ITEMS, OPT_PIN, OPT_HALT_POLL,
-	OPT_PRESET, OPT_TRACE, OPT_DMAX, OPT_COUNT,
+	OPT_PRESET, OPT_TRACE, OPT_DMAX, OPT_RT, OPT_COUNT,
 };
 
 static struct env {
@@ -70,11 +70,15 @@ static const struct argp_option bench_options[] = {
 	{ "preset", OPT_PRESET, "NAME", 0, "fc-example or fp-example (Sec. 8)", 0 },
 	{ "trace", OPT_TRACE, "FILE", 0, "write the Sec. 4.2.1 event trace", 0 },
 	{ "dmax", OPT_DMAX, "TIME", 0, "latency bound to check p98 against", 0 },
+	{ "rt", OPT_RT, "PRIO", OPTION_ARG_OPTIONAL,
+	  "run P and C SCHED_FIFO (priority 10, or PRIO; 0 off)", 0 },
 	{ 0 },
 };
 
 static error_t bench_parse(int key, char *arg, struct argp_state *state)
 {
+	if (key == OPT_RT && !arg)
+		arg = (char *)"10";
 	if (key >= OPT_BACKEND && key < OPT_COUNT) {
 		env.arg[key - OPT_BACKEND] = arg;
 		return 0;
@@ -213,6 +217,10 @@ static int build_config(struct pcdev_config *cfg, double *dmax)
 	}
 	if (!err && opt(OPT_PIN))
 		err = parse_pin(opt(OPT_PIN), cfg);
+	if (!err && opt(OPT_RT)) {
+		err = opt_u64("--rt", opt(OPT_RT), 0, 98, &u);
+		cfg->rt_priority = (int)u;
+	}
 	if (!err && !cfg->duration_ns && !cfg->items) {
 		vs_err("--duration: must be above 0 unless --items is given");
 		err = -EINVAL;
@@ -345,6 +353,7 @@ static void print_json(const struct pcdev_config *cfg,
 	json_object_set_new(o, "timerslack_ns", vs_json_num(cfg->timerslack_ns));
 	json_object_set_new(o, "pin_p", json_integer(cfg->pin_p));
 	json_object_set_new(o, "pin_c", json_integer(cfg->pin_c));
+	json_object_set_new(o, "rt_priority", json_integer(cfg->rt_priority));
 	json_object_set_new(o, "dmax_ns", vs_json_num(dmax));
 	json_object_set_new(doc, "config", o);
 
@@ -451,7 +460,10 @@ VS_COMMAND(bench, 0, "run the reference producer/consumer device")
 	install_signals();
 	cfg.stop = &stop_requested;
 	err = pcdev_run(&cfg, res);
-	if (err == -ENOTSUP) {
+	if (err == -EPERM && cfg.rt_priority) {
+		vs_err("--rt: cannot make the threads SCHED_FIFO: %s (needs root "
+		       "or CAP_SYS_NICE)", strerror(-err));
+	} else if (err == -ENOTSUP) {
 		vs_err("--backend %s: not available in this build (the KVM "
 		       "backend, lib/pcdev/kvm.c, is not built in)",
 		       pcdev_backend_name(cfg.backend));

@@ -140,6 +140,8 @@ int pcdev_config_validate(const struct pcdev_config *cfg, const char **why)
 		w = "timerslack: not a number";
 	else if (!time_ok(cfg->duration_ns) || (!cfg->duration_ns && !cfg->items))
 		w = "duration: must be positive unless an item count is given";
+	else if (cfg->rt_priority < 0 || cfg->rt_priority > 98)
+		w = "rt: priority must be between 1 and 98 (0: off)";
 	else if (!pcdev_cpu_available(cfg->pin_p) ||
 		 !pcdev_cpu_available(cfg->pin_c))
 		w = "pin: no such CPU available to this process";

@@ -41,6 +41,13 @@ struct pcdev_config {
 	int64_t halt_poll_ns;		/* kvm: KVM_CAP_HALT_POLL, < 0 default */
 	const char *trace_path;		/* Sec. 4.2.1 event trace, or NULL */
 	bool publish;			/* publish counters under /run/virtsync */
+	/*
+	 * SCHED_FIFO priority of P and C (0: leave the scheduling policy
+	 * alone). On a loaded machine an ordinary thread's nanosleep or wake-
+	 * up now and then waits milliseconds for a CPU; a real-time one does
+	 * not, which is how the paper's unloaded machine is approximated.
+	 */
+	int rt_priority;
 	/* Set by a signal handler to stop early; results cover the run so far. */
 	volatile sig_atomic_t *stop;
 };
@@ -69,6 +76,7 @@ struct pcdev_results {
 	uint64_t spurious_kicks, spurious_interrupts;
 	uint64_t blocks_p, blocks_c;	/* waits on a notification */
 	uint64_t c_wakeups;		/* C went from waiting to working */
+	uint64_t p_wakeups;		/* P went from waiting to working */
 	double cpu_producer_ns, cpu_consumer_ns;	/* thread CPU time */
 	double sleep_batch;		/* items per sleep of P and C (Fig. 7) */
 	struct pcdev_latency latency;

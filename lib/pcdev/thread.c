@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <signal.h>
 #include <stdalign.h>
@@ -39,7 +40,7 @@ struct side {
 	uint64_t notifies;	/* kicks sent (P) or interrupts sent (C) */
 	uint64_t wakeups, spurious, sleeps, blocks;
 	struct pcdev_avg w, n, y, s, yz;	/* ticks; yz in CPU ns */
-	uint64_t cpu_ns, tsc_end;
+	uint64_t cpu_ns;
 	int tid, err;
 	struct pcdev_trace_buf trace;
 } __attribute__((aligned(64)));
@@ -58,6 +59,8 @@ struct dev {
 	bool go;
 	sem_t c_finished;
 	uint64_t wp_t, wc_t, busy_t, cap;
+	uint64_t tsc_start, deadline, tsc_end;	/* deadline: UINT64_MAX if none */
+	volatile sig_atomic_t *stop;
 	struct timespec yp_ts, yc_ts;
 	bool kick_on, intr_on;	/* does C (P) wait for notifications? */
 	struct pcdev_hist *hist;	/* C's item latencies, in ticks */
@@ -172,6 +175,54 @@ static int thread_setup(struct dev *d, struct side *s, const char *name,
 }
 
 /*
+ * End the run (once): record when, wake whichever side is blocked, and
+ * tell the main thread. Called by either side at the deadline, the item
+ * cap or a stop request, or by the main thread.
+ */
+static void dev_finish(struct dev *d, uint64_t now)
+{
+	if (__atomic_exchange_n(&d->done, 1, __ATOMIC_SEQ_CST))
+		return;
+	d->tsc_end = now < d->deadline ? now : d->deadline;
+	efd_signal(d->kick_fd);
+	efd_signal(d->intr_fd);
+	sem_post(&d->c_finished);
+}
+
+/* The sides watch the clock themselves: with real-time sides spinning on
+ * every CPU the main thread may not get to run in time. */
+static inline bool dev_over(struct dev *d, uint64_t now)
+{
+	if (d->done)
+		return true;
+	if (now >= d->deadline || (d->stop && *d->stop)) {
+		dev_finish(d, now);
+		return true;
+	}
+	return false;
+}
+
+/*
+ * Become real-time only once through the start gate: a real-time side
+ * waiting on the gate's mutex behind a preempted ordinary main thread
+ * could otherwise wait a whole RT throttling period.
+ */
+static bool thread_go_rt(struct dev *d, struct side *s)
+{
+	struct sched_param sp = { .sched_priority = d->cfg->rt_priority };
+	int err;
+
+	if (d->cfg->rt_priority <= 0)
+		return true;
+	err = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+	if (!err)
+		return true;
+	s->err = -err;
+	dev_finish(d, vs_rdtsc());
+	return false;
+}
+
+/*
  * P found no free slot: wait as its mode says. Returns the number of free
  * slots after the wait (0 when stopping), and updates *now.
  */
@@ -186,7 +237,7 @@ static unsigned int producer_wait(struct dev *d, struct side *s,
 	pcdev_trace_add(&s->trace, PCDEV_EV_P_WAIT, vs_rdtsc(), pr->avail_idx);
 	switch (cfg->p_mode) {
 	case PCDEV_POLL:
-		while (!d->done) {
+		while (!dev_over(d, vs_rdtsc())) {
 			vs_vring_prod_reclaim(vr, pr);
 			free = len - vs_vring_prod_inflight(pr);
 			if (free)
@@ -195,7 +246,7 @@ static unsigned int producer_wait(struct dev *d, struct side *s,
 		}
 		break;
 	case PCDEV_SLEEP:
-		while (!d->done) {
+		while (!dev_over(d, vs_rdtsc())) {
 			side_sleep(s, &d->yp_ts);
 			vs_vring_prod_reclaim(vr, pr);
 			free = len - vs_vring_prod_inflight(pr);
@@ -211,10 +262,11 @@ static unsigned int producer_wait(struct dev *d, struct side *s,
 			if (free)
 				goto out;
 			vs_cpu_relax();
-		} while (!d->done && vs_rdtsc() < deadline);
+			t_w = vs_rdtsc();
+		} while (!dev_over(d, t_w) && t_w < deadline);
 		/* fall through: block */
 	case PCDEV_NOTIFY:
-		while (!d->done) {
+		while (!dev_over(d, vs_rdtsc())) {
 			/* Double check: ask for an interrupt at kc free slots,
 			 * then look again before blocking. */
 			if (vs_vring_prod_enable_intr(vr, pr, cfg->kc) >= cfg->kc) {
@@ -249,21 +301,29 @@ out:
 	return d->done ? 0 : free;
 }
 
+/* How far ahead P warms the buffers it is about to fill. */
+#define PREFETCH_AHEAD	8
+
 static void *producer(void *arg)
 {
 	struct dev *d = arg;
 	const struct pcdev_config *cfg = d->cfg;
 	struct side *s = &d->p;
-	struct vs_vring *vr = &d->vr;
+	/* A private copy of the ring pointers stays in registers. */
+	struct vs_vring ring = d->vr, *vr = &ring;
 	struct vs_vring_prod pr = { 0 };
-	unsigned int len = vr->num, free = len, i, n;
-	uint64_t seq = 0, prev = 0, t, t1, cpu0;
+	unsigned int len = vr->num, mask = len - 1, free = len, i, n;
+	uint64_t seq = 0, prev = 0, t, t1, cpu0, w_sum = 0, w_n = 0;
+	/* Loop invariants in locals: every buffer store could alias d. */
+	struct vs_item *items = d->items;
+	const uint64_t wp_t = d->wp_t, deadline = d->deadline;
+	const bool kick_on = d->kick_on;
 	bool prev_ok = false;
 	uint16_t id;
 
 	s->err = thread_setup(d, s, "vs-producer", cfg->pin_p);
 	gate_wait(d);
-	if (s->err || d->done)
+	if (s->err || d->done || !thread_go_rt(d, s))
 		return NULL;
 	cpu0 = thread_cpu_ns();
 	while (!d->done && (!d->cap || seq < d->cap)) {
@@ -281,20 +341,25 @@ static void *producer(void *arg)
 		if (d->cap && n > d->cap - seq)
 			n = (unsigned int)(d->cap - seq);
 		for (i = 0; i < n; i++) {
-			t = d->wp_t ? vs_tsc_spin_until(vs_rdtsc() + d->wp_t) : vs_rdtsc();
 			/* Descriptor i always maps buffer i, and C returns
 			 * buffers in order: the next free id is avail_idx. */
-			id = pr.avail_idx & (len - 1);
-			d->items[id].seq = seq;
-			d->items[id].tsc_produced = t;
+			id = pr.avail_idx & mask;
+			__builtin_prefetch(&items[(id + PREFETCH_AHEAD) & mask], 1);
+			t = wp_t ? vs_tsc_spin_until(vs_rdtsc() + wp_t) : vs_rdtsc();
+			items[id].seq = seq;
+			items[id].tsc_produced = t;
 			vs_vring_prod_publish(vr, &pr, id);
-			pcdev_trace_add(&s->trace, PCDEV_EV_PUBLISH, t, seq);
+			if (s->trace.rec)
+				pcdev_trace_add(&s->trace, PCDEV_EV_PUBLISH, t, seq);
 			seq++;
-			if (prev_ok)
-				pcdev_avg_add(&s->w, t - prev);
+			/* Locals: the buffer stores could alias s->w. */
+			if (prev_ok) {
+				w_sum += t - prev;
+				w_n++;
+			}
 			prev = t;
 			prev_ok = true;
-			if (d->kick_on && vs_vring_prod_kick_needed(vr, &pr)) {
+			if (kick_on && vs_vring_prod_kick_needed(vr, &pr)) {
 				d->kick_tsc = t = vs_rdtsc();
 				efd_signal(d->kick_fd);
 				t1 = vs_rdtsc();
@@ -304,9 +369,15 @@ static void *producer(void *arg)
 				/* Np is not part of the next item's Wp. */
 				prev = t1;
 			}
+			if (t >= deadline || d->done) {
+				i++;
+				break;
+			}
 		}
-		free -= n;
+		free -= i;
 		store_relaxed(&s->items, seq);
+		if (dev_over(d, prev))
+			break;
 		/* Keep used_event parked behind us (it is relative). */
 		if (d->intr_on)
 			vs_vring_prod_disable_intr(vr, &pr);
@@ -314,8 +385,9 @@ static void *producer(void *arg)
 	/* A consumer waiting for kp > 1 items must see the last few. */
 	if (d->kick_on)
 		efd_signal(d->kick_fd);
+	s->w.sum += w_sum;
+	s->w.n += w_n;
 	s->cpu_ns = thread_cpu_ns() - cpu0;
-	s->tsc_end = vs_rdtsc();
 	return NULL;
 }
 
@@ -334,11 +406,12 @@ static unsigned int consumer_wait(struct dev *d, struct side *s,
 	pcdev_trace_add(&s->trace, PCDEV_EV_C_WAIT, vs_rdtsc(), cs->last_avail);
 	switch (cfg->c_mode) {
 	case PCDEV_POLL:
-		while (!d->done && !(pending = vs_vring_cons_pending(vr, cs)))
+		while (!(pending = vs_vring_cons_pending(vr, cs)) &&
+		       !dev_over(d, vs_rdtsc()))
 			vs_cpu_relax();
 		break;
 	case PCDEV_SLEEP:
-		while (!d->done) {
+		while (!dev_over(d, vs_rdtsc())) {
 			side_sleep(s, &d->yc_ts);
 			if ((pending = vs_vring_cons_pending(vr, cs)))
 				break;
@@ -350,10 +423,11 @@ static unsigned int consumer_wait(struct dev *d, struct side *s,
 			if ((pending = vs_vring_cons_pending(vr, cs)))
 				goto out;
 			vs_cpu_relax();
-		} while (!d->done && vs_rdtsc() < deadline);
+			t_w = vs_rdtsc();
+		} while (!dev_over(d, t_w) && t_w < deadline);
 		/* fall through: block */
 	case PCDEV_NOTIFY:
-		while (!d->done) {
+		while (!dev_over(d, vs_rdtsc())) {
 			pending = vs_vring_cons_enable_kick(vr, cs, cfg->kp);
 			if (pending) {	/* the double check found items */
 				vs_vring_cons_disable_kick(vr, cs);
@@ -384,22 +458,50 @@ out:
 	return d->done ? 0 : pending;
 }
 
+/* C notifies P (Nc); returns the TSC after, where C's next Wc starts. */
+static uint64_t consumer_interrupt(struct dev *d, struct side *s, uint64_t seq)
+{
+	uint64_t t, t1;
+
+	d->intr_tsc = t = vs_rdtsc();
+	efd_signal(d->intr_fd);
+	t1 = vs_rdtsc();
+	pcdev_avg_add(&s->n, t1 - t);
+	store_relaxed(&s->notifies, s->notifies + 1);
+	pcdev_trace_add(&s->trace, PCDEV_EV_INTR, t1, seq);
+	return t1;
+}
+
+/*
+ * C pops up to this many ids at once and prefetches their buffers, as
+ * vhost fetches descriptors in batches. With no emulated work (Wc = 0) it
+ * also returns them with one used->idx store per batch (vhost_add_used_n);
+ * with Wc > 0 each buffer goes back when its Wc ends, as the model has it.
+ */
+#define POP_BATCH	32
+
 static void *consumer(void *arg)
 {
 	struct dev *d = arg;
 	const struct pcdev_config *cfg = d->cfg;
 	struct side *s = &d->c;
-	struct vs_vring *vr = &d->vr;
+	struct vs_vring ring = d->vr, *vr = &ring;
 	struct vs_vring_cons cs = { 0 };
 	struct pcdev_hist *hist = d->hist;
-	uint64_t seq = 0, prev = 0, t, t1, stamp, cpu0;
-	unsigned int pending, i;
+	uint64_t seq = 0, prev = 0, t, stamp, cpu0, lat;
+	uint64_t w_sum = 0, w_n = 0, lat_max = 0;
+	unsigned int pending, i, n, filled;
+	uint16_t ids[POP_BATCH];
+	bool stopping;
+	/* Loop invariants in locals: every ring store could alias d. */
+	const struct vs_item *items = d->items;
+	const uint64_t wc_t = d->wc_t, deadline = d->deadline;
+	const bool intr_on = d->intr_on, tracing = s->trace.rec != NULL;
 	bool prev_ok = false;
-	uint16_t id;
 
 	s->err = thread_setup(d, s, "vs-consumer", cfg->pin_c);
 	gate_wait(d);
-	if (s->err || d->done)
+	if (s->err || d->done || !thread_go_rt(d, s))
 		return NULL;
 	cpu0 = thread_cpu_ns();
 	while (!d->done) {
@@ -410,42 +512,77 @@ static void *consumer(void *arg)
 			if (!pending)
 				continue;
 		}
-		for (i = 0; i < pending && !d->done; i++) {
-			id = vs_vring_cons_pop(vr, &cs);
-			stamp = d->items[id].tsc_produced;
-			if (s->trace.rec)
-				pcdev_trace_add(&s->trace, PCDEV_EV_SEE, vs_rdtsc(), seq);
-			t = d->wc_t ? vs_tsc_spin_until(vs_rdtsc() + d->wc_t) : vs_rdtsc();
-			/* Item latency: P's stamp to the end of C's work. */
-			pcdev_hist_add(hist, t > stamp ? t - stamp : 0);
-			if (prev_ok)
-				pcdev_avg_add(&s->w, t - prev);
-			prev = t;
-			prev_ok = true;
-			vs_vring_cons_push(vr, &cs, id, sizeof(struct vs_item));
-			seq++;
-			if (d->intr_on && vs_vring_cons_intr_needed(vr, &cs)) {
-				d->intr_tsc = t = vs_rdtsc();
-				efd_signal(d->intr_fd);
-				t1 = vs_rdtsc();
-				pcdev_avg_add(&s->n, t1 - t);
-				store_relaxed(&s->notifies, s->notifies + 1);
-				pcdev_trace_add(&s->trace, PCDEV_EV_INTR, t1, seq);
-				prev = t1;
+		if (d->cap && pending > d->cap - seq)
+			pending = (unsigned int)(d->cap - seq);
+		while (pending) {
+			n = pending < POP_BATCH ? pending : POP_BATCH;
+			for (i = 0; i < n; i++) {
+				ids[i] = vs_vring_cons_pop(vr, &cs);
+				__builtin_prefetch(&items[ids[i]]);
+				if (tracing)
+					pcdev_trace_add(&s->trace, PCDEV_EV_SEE,
+							vs_rdtsc(), seq + i);
 			}
+			pending -= n;
+			filled = 0;
+			stopping = false;
+			for (i = 0; i < n; i++) {
+				stamp = items[ids[i]].tsc_produced;
+				t = wc_t ? vs_tsc_spin_until(vs_rdtsc() + wc_t) : vs_rdtsc();
+				/* Item latency: P's stamp to the end of C's work;
+				 * count and max are kept in registers (below). */
+				lat = t > stamp ? t - stamp : 0;
+				hist->bucket[pcdev_hist_index(lat)]++;
+				lat_max = lat > lat_max ? lat : lat_max;
+				if (prev_ok) {
+					w_sum += t - prev;
+					w_n++;
+				}
+				prev = t;
+				prev_ok = true;
+				seq++;
+				if (!wc_t) {
+					vs_vring_cons_fill(vr, &cs, ids[i],
+							   sizeof(struct vs_item), filled++);
+				} else {
+					vs_vring_cons_push(vr, &cs, ids[i],
+							   sizeof(struct vs_item));
+					if (intr_on && vs_vring_cons_intr_needed(vr, &cs))
+						prev = consumer_interrupt(d, s, seq);
+				}
+				if (t >= deadline || d->done) {
+					stopping = true;
+					break;
+				}
+			}
+			if (filled) {
+				vs_vring_cons_flush(vr, &cs, filled);
+				if (intr_on && vs_vring_cons_intr_needed(vr, &cs))
+					prev = consumer_interrupt(d, s, seq);
+			}
+			if (stopping)
+				goto stop;
 		}
 		store_relaxed(&s->items, seq);
 		if (d->cap && seq >= d->cap) {
-			s->tsc_end = vs_rdtsc();
-			sem_post(&d->c_finished);
+			dev_finish(d, prev);
 			break;
 		}
+		if (dev_over(d, prev))
+			break;
 		if (d->kick_on)
 			vs_vring_cons_disable_kick(vr, &cs);
 	}
+	goto out;
+stop:
+	store_relaxed(&s->items, seq);
+	dev_over(d, prev);
+out:
+	hist->count += seq;
+	hist->max = lat_max > hist->max ? lat_max : hist->max;
+	s->w.sum += w_sum;
+	s->w.n += w_n;
 	s->cpu_ns = thread_cpu_ns() - cpu0;
-	if (!s->tsc_end)
-		s->tsc_end = vs_rdtsc();
 	return NULL;
 }
 
@@ -497,6 +634,8 @@ static int dev_init(struct dev *d, const struct pcdev_config *cfg)
 	d->yp_ts = ns_to_ts(cfg->yp_ns);
 	d->yc_ts = ns_to_ts(cfg->yc_ns);
 	d->cap = cfg->items;
+	d->stop = cfg->stop;
+	d->deadline = UINT64_MAX;
 	d->kick_on = cfg->c_mode == PCDEV_NOTIFY || cfg->c_mode == PCDEV_BUSYLOOP;
 	d->intr_on = cfg->p_mode == PCDEV_NOTIFY || cfg->p_mode == PCDEV_BUSYLOOP;
 	if (sem_init(&d->c_finished, 0, 0))
@@ -534,34 +673,38 @@ static void publish(struct dev *d)
 	pcdev_stats_publish(d->cfg, &c);
 }
 
-/* Wait up to the next 100 ms tick, the deadline, C finishing or *stop. */
-static uint64_t run_main_loop(struct dev *d, uint64_t tsc_start)
+/* Publish every 100 ms until a side ends the run; end it ourselves at
+ * the deadline or on *stop should the sides be blocked. */
+static void run_main_loop(struct dev *d)
 {
 	const struct pcdev_config *cfg = d->cfg;
-	uint64_t deadline = cfg->duration_ns > 0 ?
-		tsc_start + vs_ns_to_tsc(cfg->duration_ns) : UINT64_MAX;
-	uint64_t tick = vs_ns_to_tsc(100e6), now, wait;
 	struct timespec ts;
-	double wait_ns;
 
 	for (;;) {
 		if (cfg->publish)
 			publish(d);
-		now = vs_rdtsc();
-		if (now >= deadline || (cfg->stop && *cfg->stop))
-			return now;
-		wait = deadline - now < tick ? deadline - now : tick;
-		wait_ns = vs_tsc_to_ns(wait);
+		if (dev_over(d, vs_rdtsc()))
+			return;
 		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_sec += (time_t)(wait_ns / 1e9);
-		ts.tv_nsec += (long)fmod(wait_ns, 1e9);
+		ts.tv_nsec += 100000000L;
 		if (ts.tv_nsec >= 1000000000L) {
 			ts.tv_sec++;
 			ts.tv_nsec -= 1000000000L;
 		}
 		if (!sem_clockwait(&d->c_finished, CLOCK_MONOTONIC, &ts))
-			return d->c.tsc_end;
+			return;
 	}
+}
+
+/* Wake-up delay minus the notifier's own cost; NaN stays NaN. */
+static double startup_ns(double wake_ns, double notify_ns)
+{
+	double v;
+
+	if (isnan(wake_ns))
+		return NAN;
+	v = wake_ns - (isnan(notify_ns) ? 0 : notify_ns);
+	return v > 0 ? v : 0;
 }
 
 static void fill_results(struct dev *d, struct pcdev_results *res,
@@ -588,12 +731,18 @@ static void fill_results(struct dev *d, struct pcdev_results *res,
 	res->blocks_p = d->p.blocks;
 	res->blocks_c = d->c.blocks;
 	res->c_wakeups = d->c.wakeups;
+	res->p_wakeups = d->p.wakeups;
 	m->wp = pcdev_avg_ns(&d->p.w, tpn);
 	m->wc = pcdev_avg_ns(&d->c.w, tpn);
 	m->np = pcdev_avg_ns(&d->p.n, tpn);
 	m->nc = pcdev_avg_ns(&d->c.n, tpn);
-	m->sp = pcdev_avg_ns(&d->p.s, tpn);
-	m->sc = pcdev_avg_ns(&d->c.s, tpn);
+	/*
+	 * lib/model starts Sc (Sp) at the end of the notifier's Np (Nc); the
+	 * samples run from the notifier's TSC before its eventfd write to the
+	 * waiter running again, so take the notification cost back out.
+	 */
+	m->sp = startup_ns(pcdev_avg_ns(&d->p.s, tpn), m->nc);
+	m->sc = startup_ns(pcdev_avg_ns(&d->c.s, tpn), m->np);
 	m->yp = pcdev_avg_ns(&d->p.y, tpn);
 	m->yc = pcdev_avg_ns(&d->c.y, tpn);
 	m->yz = pcdev_avg_ns(&yz, 1.0);
@@ -615,8 +764,6 @@ int pcdev_thread_run(const struct pcdev_config *cfg, struct pcdev_results *res)
 {
 	struct dev *d;
 	pthread_t pt, ct;
-	sigset_t block, old;
-	uint64_t tsc_start, tsc_end;
 	FILE *trace = NULL;
 	int err;
 
@@ -635,11 +782,10 @@ int pcdev_thread_run(const struct pcdev_config *cfg, struct pcdev_results *res)
 			goto out_fini;
 		}
 	}
-	/* Signals go to the main thread, which turns *stop into a clean end. */
-	sigemptyset(&block);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &block, &old);
+	/*
+	 * SIGINT/SIGTERM may land on any thread: the handler only sets *stop,
+	 * which every thread watches.
+	 */
 	err = -pthread_create(&pt, NULL, producer, d);
 	if (!err) {
 		err = -pthread_create(&ct, NULL, consumer, d);
@@ -650,26 +796,30 @@ int pcdev_thread_run(const struct pcdev_config *cfg, struct pcdev_results *res)
 			pthread_join(pt, NULL);
 		}
 	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err)
 		goto out_trace;
+	d->tsc_start = vs_rdtsc();
+	if (cfg->duration_ns > 0)
+		d->deadline = d->tsc_start + vs_ns_to_tsc(cfg->duration_ns);
 	gate_open(d, 2);
-	tsc_start = vs_rdtsc();
 	err = d->p.err ? d->p.err : d->c.err;
-	tsc_end = err ? tsc_start : run_main_loop(d, tsc_start);
-	d->done = 1;
-	efd_signal(d->kick_fd);
-	efd_signal(d->intr_fd);
+	if (err)
+		dev_finish(d, d->tsc_start);
+	else
+		run_main_loop(d);
 	pthread_join(pt, NULL);
 	pthread_join(ct, NULL);
+	/* A side may have failed to go real-time after the gate. */
+	if (!err)
+		err = d->p.err ? d->p.err : d->c.err;
 	if (cfg->publish)
 		pcdev_stats_unpublish();
 	if (err)
 		goto out_trace;
-	fill_results(d, res, tsc_start, tsc_end);
+	fill_results(d, res, d->tsc_start, d->tsc_end);
 	if (trace) {
-		err = pcdev_trace_write(trace, &d->p.trace, &d->c.trace, tsc_start,
-					vs_tsc_per_ns());
+		err = pcdev_trace_write(trace, &d->p.trace, &d->c.trace,
+					d->tsc_start, vs_tsc_per_ns());
 		if (fclose(trace) && !err)
 			err = -EIO;
 		trace = NULL;
