@@ -38,11 +38,19 @@
 #include "pcdev.h"
 #include "ring.h"
 #include "stats.h"
+#include "trace.h"
 #include "tsc.h"
 #include "guest/abi.h"
 
 /* The flat guest image, embedded by the Makefile (guest/blob.S). */
 extern const unsigned char pcdev_guest_image[], pcdev_guest_image_end[];
+
+/* P's trace records are written by the guest in trace.h's layout. */
+_Static_assert(sizeof(struct pcdev_guest_trace_rec) == sizeof(struct pcdev_trace_rec),
+	       "guest trace record layout");
+_Static_assert(PCDEV_G_TR_PUBLISH == PCDEV_EV_PUBLISH &&
+	       PCDEV_G_TR_KICK == PCDEV_EV_KICK &&
+	       PCDEV_G_TR_P_WAIT == PCDEV_EV_P_WAIT, "guest trace types");
 
 #define GSI_USED	24	/* past the 24 IOAPIC pins: MSI routes only */
 #define GSI_STOP	25
@@ -93,6 +101,9 @@ struct kvmdev {
 	int kick_signal;
 	struct sigaction old_sa;
 	bool sa_installed;
+	bool main_rt;			/* caller's policy to restore */
+	int main_policy;
+	struct sched_param main_param;
 
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -107,12 +118,16 @@ struct kvmdev {
 
 	/* Consumer; written by vs-vhost, read after it joined (or racily for
 	 * the published progress counters). */
+	bool intr_on;			/* P waits for interrupts */
 	_Atomic bool guest_done;
 	uint64_t final_produced;
 	_Atomic uint64_t consumed, interrupts_sent;
 	uint64_t wakeups, spurious_kicks, sleeps_c, blocks_c, seq_errors;
 	struct pcdev_avg wc, nc, sc, yc, yz;	/* ticks; yz in CPU ns */
 	struct pcdev_hist *hist;	/* item latencies, host TSC ticks */
+	struct pcdev_trace_buf c_trace;	/* C's events (P's are in guest RAM) */
+	uint64_t trace_gpa;
+	uint64_t tsc_go;
 	double cpu_p_ns, cpu_c_ns;	/* thread CPU time between go and end */
 };
 
@@ -362,6 +377,11 @@ static void vm_build_ctl(struct kvmdev *d, double guest_tsc_per_ns)
 	c->busyloop_cycles = (uint64_t)llround(cfg->busyloop_ns * guest_tsc_per_ns);
 	c->tsc_khz = (uint64_t)llround(guest_tsc_per_ns * 1e6);
 	c->item_cap = cfg->items;
+	c->kick_on = cfg->c_mode == PCDEV_NOTIFY || cfg->c_mode == PCDEV_BUSYLOOP;
+	if (d->trace_gpa) {
+		c->trace_gpa = d->trace_gpa;
+		c->trace_mask = (1ull << PCDEV_TRACE_ORDER) - 1;
+	}
 }
 
 static int vcpu_setup_cpuid(struct kvmdev *d)
@@ -577,8 +597,13 @@ static int vm_create(struct kvmdev *d)
 			return err;
 	}
 
-	d->mem_size = vs_vring_align_up(items_gpa(cfg->len) +
-					(uint64_t)cfg->len * ITEM_SIZE, 2u << 20);
+	d->mem_size = items_gpa(cfg->len) + (uint64_t)cfg->len * ITEM_SIZE;
+	if (cfg->trace_path) {
+		d->trace_gpa = vs_vring_align_up(d->mem_size, 4096);
+		d->mem_size = d->trace_gpa + (sizeof(struct pcdev_trace_rec) <<
+					      PCDEV_TRACE_ORDER);
+	}
+	d->mem_size = vs_vring_align_up(d->mem_size, 2u << 20);
 	d->mem = mmap(NULL, d->mem_size, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (d->mem == MAP_FAILED) {
@@ -670,15 +695,33 @@ static void vm_destroy(struct kvmdev *d)
 
 /* ---- threads ---------------------------------------------------------- */
 
-static void pin_self(int cpu)
+/* Affinity and real-time policy of a side, set from the creating thread. */
+static int side_setup(struct kvmdev *d, pthread_t t, int cpu, int prio,
+		      const char *what)
 {
+	struct sched_param sp = { .sched_priority = prio };
 	cpu_set_t set;
+	int err;
 
-	if (cpu < 0)
-		return;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	sched_setaffinity(0, sizeof(set), &set);
+	if (cpu >= 0) {
+		CPU_ZERO(&set);
+		CPU_SET(cpu, &set);
+		err = pthread_setaffinity_np(t, sizeof(set), &set);
+		if (err) {
+			set_why(d, "%s: cannot pin to CPU %d: %s", what, cpu,
+				strerror(err));
+			return -err;
+		}
+	}
+	if (prio > 0) {
+		err = pthread_setschedparam(t, SCHED_FIFO, &sp);
+		if (err) {
+			set_why(d, "%s: SCHED_FIFO %d: %s", what, prio,
+				strerror(err));
+			return -err;
+		}
+	}
+	return 0;
 }
 
 static void set_state(struct kvmdev *d, enum vcpu_state s)
@@ -708,11 +751,12 @@ static void kick_signal_handler(int sig)
 }
 
 /* Returns false when the run loop must end. */
-static bool vcpu_handle_io(struct kvmdev *d)
+static bool vcpu_handle_io(struct kvmdev *d, bool *started)
 {
 	struct kvm_run *run = d->run;
 	uint8_t *data = (uint8_t *)run + run->io.data_offset;
 	uint32_t ev;
+	bool go;
 
 	if (run->io.port == PCDEV_PORT_CONSOLE &&
 	    run->io.direction == KVM_EXIT_IO_OUT) {
@@ -737,10 +781,13 @@ static bool vcpu_handle_io(struct kvmdev *d)
 		pthread_cond_broadcast(&d->cond);
 		while (!d->go && !d->abort)
 			pthread_cond_wait(&d->cond, &d->lock);
-		if (!d->abort)
+		go = !d->abort;
+		if (go) {
 			d->state = VCPU_RUNNING;
+			*started = true;
+		}
 		pthread_mutex_unlock(&d->lock);
-		return !d->abort;
+		return go;
 	case PCDEV_EV_DONE:
 		return false;
 	case PCDEV_EV_PANIC:
@@ -765,13 +812,12 @@ static void *vcpu_thread_fn(void *arg)
 
 	pthread_setname_np(pthread_self(), "vs-vcpu0");
 	d->vcpu_tid = gettid();
-	pin_self(d->cfg->pin_p);
 	sigemptyset(&set);
 	sigaddset(&set, d->kick_signal);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 
 	while (running) {
-		enum vcpu_state before = d->state;
+		bool started = false;
 
 		if (ioctl(d->vcpu_fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
@@ -788,10 +834,10 @@ static void *vcpu_thread_fn(void *arg)
 		}
 		switch (d->run->exit_reason) {
 		case KVM_EXIT_IO:
-			running = vcpu_handle_io(d);
+			running = vcpu_handle_io(d, &started);
 			/* The READY exit returns once go is set: CPU time
 			 * counts from there. */
-			if (before == VCPU_BOOTING && d->state == VCPU_RUNNING)
+			if (started)
 				cpu0 = now_ns(CLOCK_THREAD_CPUTIME_ID);
 			break;
 		case KVM_EXIT_INTR:
@@ -849,6 +895,8 @@ static void consume_one(struct kvmdev *d, struct vs_vring_cons *c,
 	struct vs_item *it = &d->items[id & (d->vr.num - 1)];
 	uint64_t t0 = vs_rdtsc(), t1 = t0, produced;
 
+	pcdev_trace_add(&d->c_trace, PCDEV_EV_SEE, t0, *expect_seq);
+
 	while (t1 - t0 < wc) {
 		vs_cpu_relax();
 		t1 = vs_rdtsc();
@@ -863,14 +911,17 @@ static void consume_one(struct kvmdev *d, struct vs_vring_cons *c,
 	vs_vring_cons_push(&d->vr, c, id, ITEM_SIZE);
 	atomic_store_explicit(&d->consumed, atomic_load_explicit(&d->consumed,
 			      memory_order_relaxed) + 1, memory_order_relaxed);
-	if (vs_vring_cons_intr_needed(&d->vr, c)) {
+	/* Only a P that blocks is interrupted (see kick_on in the guest). */
+	if (d->intr_on && vs_vring_cons_intr_needed(&d->vr, c)) {
 		uint64_t one = 1, t2 = vs_rdtsc();
 
 		d->ctl->irq_sent_tsc = t2 + (uint64_t)d->tsc_offset;
 		if (write(d->used_fd, &one, sizeof(one)) == sizeof(one))
 			atomic_fetch_add_explicit(&d->interrupts_sent, 1,
 						  memory_order_relaxed);
-		pcdev_avg_add(&d->nc, vs_rdtsc() - t2);
+		t1 = vs_rdtsc();
+		pcdev_avg_add(&d->nc, t1 - t2);
+		pcdev_trace_add(&d->c_trace, PCDEV_EV_INTR, t1, *expect_seq);
 	}
 }
 
@@ -919,12 +970,17 @@ static void *consumer_thread_fn(void *arg)
 
 	pthread_setname_np(pthread_self(), "vs-vhost");
 	d->cons_tid = gettid();
-	pin_self(cfg->pin_c);
 	if (cfg->timerslack_ns >= 0)
 		prctl(PR_SET_TIMERSLACK, (unsigned long)(cfg->timerslack_ns > 0 ?
 		      cfg->timerslack_ns : 1), 0, 0, 0);
-	cpu0 = now_ns(CLOCK_THREAD_CPUTIME_ID);
 	vs_vring_cons_disable_kick(&d->vr, &c);
+	/* Start with the guest: nothing to do before, and the trace and CPU
+	 * time count from go. */
+	pthread_mutex_lock(&d->lock);
+	while (!d->go && !d->abort && d->state != VCPU_FAILED)
+		pthread_cond_wait(&d->cond, &d->lock);
+	pthread_mutex_unlock(&d->lock);
+	cpu0 = now_ns(CLOCK_THREAD_CPUTIME_ID);
 
 	for (;;) {
 		unsigned int n = vs_vring_cons_pending(&d->vr, &c);
@@ -937,6 +993,8 @@ static void *consumer_thread_fn(void *arg)
 				consume_one(d, &c, wc, &seq);
 			continue;
 		}
+		if (!idle)
+			pcdev_trace_add(&d->c_trace, PCDEV_EV_C_WAIT, vs_rdtsc(), seq);
 		/* DONE comes after the guest's last publish: once it is seen,
 		 * an empty ring means everything was consumed. */
 		if (atomic_load(&d->guest_done)) {
@@ -1088,6 +1146,22 @@ static void fill_results(struct kvmdev *d, struct pcdev_results *res)
 			    (unsigned long long)res->items);
 }
 
+/* P's records live in guest RAM with guest TSC stamps: move them to the
+ * host's time base, then merge with C's. */
+static int write_trace(struct kvmdev *d, FILE *f)
+{
+	struct pcdev_trace_buf p = {
+		.rec = (struct pcdev_trace_rec *)(d->mem + d->trace_gpa),
+		.n = d->ctl->trace_n,
+		.mask = (1ull << PCDEV_TRACE_ORDER) - 1,
+	};
+	uint64_t i, kept = p.n < p.mask + 1 ? p.n : p.mask + 1;
+
+	for (i = 0; i < kept; i++)
+		p.rec[i].tsc -= (uint64_t)d->tsc_offset;
+	return pcdev_trace_write(f, &p, &d->c_trace, d->tsc_go, d->tsc_per_ns);
+}
+
 /* ---- entry point ------------------------------------------------------- */
 
 static int start_threads(struct kvmdev *d)
@@ -1117,8 +1191,25 @@ static int start_threads(struct kvmdev *d)
 			d->cons_started = true;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (err)
+	if (err) {
 		set_why(d, "pthread_create: %s", strerror(-err));
+		return err;
+	}
+	/* Both sides wait (for the guest's READY, for go) until this is done. */
+	err = side_setup(d, d->vcpu_thread, d->cfg->pin_p, d->cfg->rt_priority,
+			 "vCPU thread");
+	if (!err)
+		err = side_setup(d, d->cons_thread, d->cfg->pin_c,
+				 d->cfg->rt_priority, "vs-vhost");
+	/* The main thread outranks real-time sides so that it can always end
+	 * the run on time. */
+	if (!err && d->cfg->rt_priority > 0) {
+		struct sched_param sp = { .sched_priority = d->cfg->rt_priority + 1 };
+
+		d->main_rt = !pthread_getschedparam(pthread_self(), &d->main_policy,
+						    &d->main_param) &&
+			     !pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+	}
 	return err;
 }
 
@@ -1210,6 +1301,10 @@ static void stop_threads(struct kvmdev *d)
 		sigaction(d->kick_signal, &d->old_sa, NULL);
 		d->sa_installed = false;
 	}
+	if (d->main_rt) {
+		pthread_setschedparam(pthread_self(), d->main_policy, &d->main_param);
+		d->main_rt = false;
+	}
 }
 
 static bool time_to_stop(struct kvmdev *d)
@@ -1226,6 +1321,7 @@ int pcdev_kvm_run(const struct pcdev_config *cfg, struct pcdev_results *res)
 {
 	struct kvmdev *d;
 	double next_publish;
+	FILE *trace = NULL;
 	int err;
 
 	if (!cfg || !res || !vs_vring_num_ok(cfg->len) || !cfg->kp ||
@@ -1236,6 +1332,7 @@ int pcdev_kvm_run(const struct pcdev_config *cfg, struct pcdev_results *res)
 	if (!d)
 		return -ENOMEM;
 	d->cfg = cfg;
+	d->intr_on = cfg->p_mode == PCDEV_NOTIFY || cfg->p_mode == PCDEV_BUSYLOOP;
 	d->kvm_fd = d->vm_fd = d->vcpu_fd = -1;
 	d->kick_fd = d->used_fd = d->stop_fd = -1;
 	d->st_vm.fd = d->st_vcpu.fd = -1;
@@ -1243,12 +1340,17 @@ int pcdev_kvm_run(const struct pcdev_config *cfg, struct pcdev_results *res)
 	pthread_cond_init(&d->cond, NULL);
 	d->tsc_per_ns = vs_tsc_per_ns();
 	d->hist = calloc(1, sizeof(*d->hist));
-	if (!d->hist) {
-		free(d);
-		return -ENOMEM;
+	err = d->hist ? 0 : -ENOMEM;
+	if (!err && cfg->trace_path) {
+		err = pcdev_trace_alloc(&d->c_trace, PCDEV_TRACE_ORDER);
+		if (!err) {
+			trace = fopen(cfg->trace_path, "we");
+			if (!trace)
+				err = -errno;
+		}
 	}
-
-	err = vm_create(d);
+	if (!err)
+		err = vm_create(d);
 	if (err)
 		goto out;
 	err = start_threads(d);
@@ -1275,6 +1377,7 @@ int pcdev_kvm_run(const struct pcdev_config *cfg, struct pcdev_results *res)
 		goto out_threads;
 	}
 	d->t_go_ns = now_ns(CLOCK_MONOTONIC);
+	d->tsc_go = vs_rdtsc();
 	d->go = true;
 	pthread_cond_broadcast(&d->cond);
 	pthread_mutex_unlock(&d->lock);
@@ -1307,6 +1410,8 @@ out_threads:
 		stats_collect(&d->st_vcpu, "", 1, res);
 		stats_collect(&d->st_vm, "vm_", 1, res);
 		fill_results(d, res);
+		if (trace)
+			err = write_trace(d, trace);
 	}
 	if (cfg->publish)
 		pcdev_stats_unpublish();
@@ -1314,6 +1419,11 @@ out:
 	if (err && d->why[0])
 		snprintf(res->note, sizeof(res->note), "%s%s%s", d->why,
 			 d->console_len ? "; guest: " : "", d->console);
+	if (trace && fclose(trace) && !err)
+		err = -EIO;
+	if (err && trace)
+		unlink(cfg->trace_path);
+	pcdev_trace_free(&d->c_trace);
 	vm_destroy(d);
 	pthread_cond_destroy(&d->cond);
 	pthread_mutex_destroy(&d->lock);

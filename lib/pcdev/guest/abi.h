@@ -66,12 +66,16 @@ struct pcdev_guest_ctl {
 	/* VMM -> guest, written before the vCPU first runs. */
 	uint32_t magic, version;
 	uint32_t len, kp, kc, p_mode;
+	uint32_t kick_on;		/* C waits for kicks (notify, busyloop) */
+	uint32_t pad2;
 	uint64_t ring_gpa, items_gpa;
 	uint64_t wp_cycles;		/* emulated work per item, guest TSC */
 	uint64_t yp_cycles;		/* sleep length (p_mode sleep) */
 	uint64_t busyloop_cycles;	/* poll budget (p_mode busyloop) */
 	uint64_t tsc_khz;		/* guest TSC rate, calibrated by the VMM */
 	uint64_t item_cap;		/* stop after this many items, 0: none */
+	uint64_t trace_gpa;		/* event records, 0: tracing off */
+	uint64_t trace_mask;		/* records - 1 (a power of two) */
 
 	/* VMM -> guest while running. */
 	volatile uint32_t stop;
@@ -98,6 +102,19 @@ struct pcdev_guest_ctl {
 	volatile uint32_t panic_vector;
 	uint32_t pad1;
 	volatile uint64_t panic_rip, panic_error;
+	volatile uint64_t trace_n;	/* records ever written */
 };
+
+/* P's event trace records: layout and type values of struct
+ * pcdev_trace_rec and enum pcdev_trace_type (trace.h), checked in kvm.c. */
+struct pcdev_guest_trace_rec {
+	uint64_t tsc;		/* guest TSC */
+	uint32_t seq;
+	uint32_t type;
+};
+
+#define PCDEV_G_TR_PUBLISH	0
+#define PCDEV_G_TR_KICK		2
+#define PCDEV_G_TR_P_WAIT	3
 
 #endif

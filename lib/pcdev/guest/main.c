@@ -36,6 +36,18 @@ static struct pcdev_guest_ctl *ctl;
 static struct vs_vring vr;
 static volatile uint32_t waiting_used;	/* P is blocked until an interrupt */
 static volatile uint32_t timer_fired;
+static struct pcdev_guest_trace_rec *trace_rec;	/* NULL: tracing off */
+static uint64_t trace_mask;
+
+static inline void trace_add(uint32_t type, uint64_t tsc, uint64_t seq)
+{
+	struct pcdev_guest_trace_rec *r = &trace_rec[ctl->trace_n & trace_mask];
+
+	r->tsc = tsc;
+	r->seq = (uint32_t)seq;
+	r->type = type;
+	ctl->trace_n++;
+}
 
 static inline uint64_t rdtsc(void)
 {
@@ -315,6 +327,8 @@ static uint64_t wait_room(struct producer *pr, unsigned int mode)
 	uint64_t t0, start = rdtsc(), end;
 
 	ctl->full_waits++;
+	if (trace_rec)
+		trace_add(PCDEV_G_TR_P_WAIT, start, ctl->produced);
 	switch (mode) {
 	case PCDEV_G_NOTIFY:
 		wait_notify(pr);
@@ -365,42 +379,63 @@ static void produce(struct pcdev_guest_ctl *c)
 	struct vs_item *items = (struct vs_item *)c->items_gpa;
 	struct producer pr = { .kc = c->kc, .yp = c->yp_cycles,
 			       .busyloop = c->busyloop_cycles };
-	uint64_t wp = c->wp_cycles, cap = c->item_cap, n = 0, last;
-	unsigned int mode = c->p_mode, mask = vr.num - 1;
+	/* Locals, not globals, on the per-item path: every memory access is
+	 * an emulated instruction here, so state stays in registers and goes
+	 * to `pr` only around the (rare) waits. */
+	struct vs_vring r = vr;
+	struct vs_vring_prod p = { 0 };
+	uint64_t wp = c->wp_cycles, n = 0, last;
+	uint64_t end = c->item_cap ? c->item_cap : ~0ull;
+	unsigned int mode = c->p_mode, num = r.num, mask = num - 1;
+	int tracing = trace_rec != 0, kick_on = c->kick_on;
 
-	vs_vring_prod_disable_intr(&vr, &pr.p);
+	vs_vring_prod_disable_intr(&r, &p);
 	c->tsc_start = last = rdtsc();
-	while (!c->stop && (!cap || n < cap)) {
+	while (n < end && !c->stop) {
 		struct vs_item *it;
+		uint16_t id;
 		uint64_t now;
 
-		if (!ring_free(&pr)) {
-			vs_vring_prod_reclaim(&vr, &pr.p);
-			if (!ring_free(&pr)) {
+		if (vs_vring_prod_inflight(&p) == num) {
+			vs_vring_prod_reclaim(&r, &p);
+			if (vs_vring_prod_inflight(&p) == num) {
+				pr.p = p;
 				last = wait_room(&pr, mode);
+				p = pr.p;
 				continue;
 			}
 		}
 		/* Produce: emulated work up to Wp, then stamp and publish. */
 		now = rdtsc();
 		while (now - last < wp) {
+			if (c->stop)
+				goto out;	/* an unfinished item is not produced */
 			cpu_relax();
 			now = rdtsc();
 		}
 		last = now;
-		it = &items[pr.p.avail_idx & mask];
+		id = p.avail_idx & mask;
+		it = &items[id];
 		it->seq = n;
 		it->tsc_produced = now;
-		vs_vring_prod_publish(&vr, &pr.p, (uint16_t)(pr.p.avail_idx & mask));
+		vs_vring_prod_publish(&r, &p, id);
+		if (tracing)
+			trace_add(PCDEV_G_TR_PUBLISH, now, n);
 		c->produced = ++n;
-		if (vs_vring_prod_kick_needed(&vr, &pr.p)) {
+		/* A C that never blocks is never kicked (as in the thread
+		 * backend): its stale avail_event would otherwise ask for a
+		 * kick every 32768 items. */
+		if (kick_on && vs_vring_prod_kick_needed(&r, &p)) {
 			c->kick_tsc = now;
 			outw(PCDEV_PORT_KICK, 0);
 			last = rdtsc();
 			c->kick_cycles += last - now;
 			c->kicks++;
+			if (tracing)
+				trace_add(PCDEV_G_TR_KICK, last, n);
 		}
 	}
+out:
 	c->tsc_end = rdtsc();
 }
 
@@ -414,6 +449,8 @@ void guest_main(struct pcdev_guest_ctl *c)
 		panic(0xffffffffu, 0, c->magic);
 	lapic_init();
 	vs_vring_init(&vr, (void *)c->ring_gpa, c->len);
+	trace_rec = (struct pcdev_guest_trace_rec *)c->trace_gpa;
+	trace_mask = c->trace_mask;
 	sti();
 	/* The VMM holds this exit until every host thread is ready. */
 	signal_vmm(PCDEV_EV_READY);
