@@ -283,7 +283,7 @@ void vs_sleepcost_pass_summarize(struct vs_sleepcost_pass *p)
 	p->knee_nominal_ns = p->knee_cost_ns = NAN;
 	if (!p->npoints)
 		return;
-	p->yz_ns = p->points[0].eff.mean;
+	p->yz_ns = p->points[0].eff.p50;
 	p->yz_cost_ns = p->points[0].cost_ns;
 	for (i = 0; i < p->npoints; i++) {
 		const struct vs_sleepcost_point *pt = &p->points[i];
@@ -409,6 +409,24 @@ void vs_sleepcost_yz_from_result(const struct vs_sleepcost_result *r,
 		 vs_cost_source_name(r->source));
 }
 
+/* mkdir -p: under a fixture root /run itself may be missing. */
+static int mkdir_p(const char *dir)
+{
+	char tmp[4096], *p;
+
+	if (snprintf(tmp, sizeof(tmp), "%s", dir) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	for (p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0755) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return mkdir(tmp, 0755) && errno != EEXIST ? -errno : 0;
+}
+
 static int cache_paths(char *dir, size_t dlen, char *file, size_t flen)
 {
 	int err = vs_path(dir, dlen, "/run/virtsync");
@@ -430,8 +448,9 @@ int vs_sleepcost_cache_write(const struct vs_yz *yz)
 	err = cache_paths(dir, sizeof(dir), file, sizeof(file));
 	if (err)
 		return err;
-	if (mkdir(dir, 0755) && errno != EEXIST)
-		return -errno;
+	err = mkdir_p(dir);
+	if (err)
+		return err;
 	doc = json_object();
 	if (!doc)
 		return -ENOMEM;
@@ -450,7 +469,7 @@ int vs_sleepcost_cache_write(const struct vs_yz *yz)
 		err = -errno;
 		goto out;
 	}
-	if (json_dumpfd(doc, fd, JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) ||
+	if (json_dumpfd(doc, fd, JSON_PRESERVE_ORDER) ||
 	    write(fd, "\n", 1) != 1)
 		err = -EIO;
 	if (close(fd) && !err)

@@ -69,10 +69,13 @@ struct vs_sleepcost_pass {
 	unsigned int npoints;
 	struct vs_sleepcost_point *points;
 	/*
-	 * Yz, the shortest useful sleep: the mean effective length of the
+	 * Yz, the shortest useful sleep: the median effective length of the
 	 * smallest nominal sleep. No sleep can be shorter, and asking for less
 	 * is busy waiting with extra steps (paper: "it does not make sense to
-	 * sleep for less than Yz"). yz_cost_ns is the CPU cost of that sleep.
+	 * sleep for less than Yz"). The median, not the paper's mean: on a
+	 * shared host a sleep that another task preempts is long for reasons
+	 * that are not the sleep primitive's. yz_cost_ns is the CPU cost per
+	 * sleep at that point.
 	 */
 	double yz_ns;
 	double yz_cost_ns;

@@ -34,7 +34,7 @@ static const char argp_doc[] =
 "calls nanosleep() in a loop, once with its current timer slack and once\n"
 "with 1 ns. Per nominal: the effective sleep (mean, p50, p99), the CPU (C0)\n"
 "time per sleep, the C0 share, and the thread's own CPU time per sleep.\n"
-"Yz, the shortest useful sleep, is the mean effective length at --min.\n"
+"Yz, the shortest useful sleep, is the median effective length at --min.\n"
 "The result is cached in /run/virtsync/yz.json for `virtsync diagnose`.\n"
 "\n"
 "EXAMPLES:\n"
@@ -130,12 +130,21 @@ static void print_pass(const struct vs_sleepcost_result *r, int i)
 		       pt->busy_frac * 100,
 		       vs_format_time(pt->thread_cpu_ns, b[5], sizeof(b[5])));
 	}
-	printf("Yz %s (mean effective sleep at %s nominal), CPU cost %s\n",
+	printf("Yz %s (median effective sleep at %s nominal), CPU cost %s\n",
 	       vs_format_time(p->yz_ns, b[0], sizeof(b[0])),
 	       vs_format_time(p->points[0].nominal_ns, b[1], sizeof(b[1])),
 	       vs_format_time(p->yz_cost_ns, b[2], sizeof(b[2])));
 	if (isnan(p->knee_nominal_ns))
 		printf("The CPU stays busy for most of every sleep measured.\n");
+	if (r->source != VS_COST_THREAD && p->npoints &&
+	    p->points[p->npoints - 1].busy_frac > 0.5 &&
+	    p->points[p->npoints - 1].nominal_ns >= 100e3)
+		printf("NOTE: CPU %d was busy %.0f%% of the %s sleeps: other tasks "
+		       "run there, so the\ncost column counts them too; see the "
+		       "thread column or pick a quiet CPU.\n", r->cpu,
+		       p->points[p->npoints - 1].busy_frac * 100,
+		       vs_format_time(p->points[p->npoints - 1].nominal_ns, b[0],
+				      sizeof(b[0])));
 	else
 		printf("The CPU idles for most of the sleep from %s nominal on "
 		       "(cost %s).\n",
@@ -157,9 +166,9 @@ static void print_text(const struct vs_sleepcost_result *r)
 	if (r->orig_slack_ns <= 1)
 		printf("The thread's timer slack is already 1ns.\n");
 	else if (r->inflation > 1.2)
-		printf("WARNING: timer slack %s inflates the shortest sleep "
-		       "%.1fx\n(%s against %s with 1ns): set it to 1ns for "
-		       "threads that sleep briefly\n(prctl PR_SET_TIMERSLACK, "
+		printf("WARNING: timer slack %s makes the shortest sleep %.1fx "
+		       "longer:\n%s instead of %s with 1ns. Use 1ns for threads "
+		       "that sleep briefly\n(prctl PR_SET_TIMERSLACK or "
 		       "/proc/PID/timerslack_ns).\n",
 		       vs_format_time((double)r->orig_slack_ns, b[0], sizeof(b[0])),
 		       r->inflation,
