@@ -169,6 +169,7 @@ static void fast_consumer(const struct vs_verdict *v, const struct vs_reco_env *
 	double y = fmin(ymax, ysfc);
 	pid_t pid = env->vm ? env->vm->pid : 0;
 	struct vs_action *a;
+	char why[80];
 
 	if (y >= yz && y > 0) {
 		plan->y_ns = y;
@@ -205,14 +206,19 @@ static void fast_consumer(const struct vs_verdict *v, const struct vs_reco_env *
 		return;
 	}
 	/* Sec. 7.2: Dmax below what sleeping can give: busy waiting. */
+	if (ymax <= 0)
+		snprintf(why, sizeof(why), "Dmax/2 is below W %.1f us: no sleep fits",
+			 W / 1e3);
+	else
+		snprintf(why, sizeof(why), "Y %.1f us < Yz %.1f us", y / 1e3, yz / 1e3);
 	snprintf(plan->summary, sizeof(plan->summary),
-		 "fast consumer, Dmax %.0f us below what sleeping gives (Y %.1f us < Yz %.1f us): busy polling",
-		 env->dmax_ns / 1e3, y / 1e3, yz / 1e3);
+		 "fast consumer, Dmax %.0f us below what sleeping gives (%s): busy polling",
+		 env->dmax_ns / 1e3, why);
 	if (!polling_allowed(env, plan)) {
 		plan->rec_mech = plan->cur_mech;
 		snprintf(plan->summary, sizeof(plan->summary),
-			 "fast consumer: Dmax %.0f us needs busy polling (Y %.1f us < Yz %.1f us), but the CPUs are shared: keep notifications",
-			 env->dmax_ns / 1e3, y / 1e3, yz / 1e3);
+			 "fast consumer: Dmax %.0f us needs busy polling (%s), but the CPUs are shared: keep notifications",
+			 env->dmax_ns / 1e3, why);
 		return;
 	}
 	plan->rec_mech = VS_MECH_BUSY;

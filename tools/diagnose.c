@@ -217,6 +217,7 @@ struct device {
 	const char *backend;
 	char backend_why[160];
 	json_t *truth;		/* parsed bench result, or NULL */
+	bool stopped;
 	char truth_err[160];
 };
 
@@ -287,35 +288,67 @@ static int device_start(struct device *dev, double run_ns)
 	return 0;
 }
 
+/* Stop the device and collect its --json report. The whole run must stay
+ * within duration + 2 s, so a device that has not exited 0.7 s after
+ * SIGINT is killed (its report is then lost, and said so). */
 static void device_stop(struct device *dev)
 {
-	char buf[65536];
+	static char buf[1 << 20];
 	size_t len = 0;
 	json_error_t jerr;
-	ssize_t n;
-	int status;
+	double deadline = now_ns() + 0.7e9;
+	bool exited = false, killed = false;
+	int status = 0;
 
-	if (dev->pid > 0) {
-		/* bench stops at the end of its --duration; SIGINT ends it
-		 * early and it still prints what it measured. */
+	if (dev->pid > 0)
 		kill(dev->pid, SIGINT);
+	if (dev->out_fd >= 0)
+		fcntl(dev->out_fd, F_SETFL, O_NONBLOCK);
+	while (dev->pid > 0 || dev->out_fd >= 0) {
+		ssize_t n = 0;
+
+		if (dev->out_fd >= 0 && len < sizeof(buf) - 1) {
+			n = read(dev->out_fd, buf + len, sizeof(buf) - 1 - len);
+			if (n > 0) {
+				len += (size_t)n;
+				continue;
+			}
+			if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+				close(dev->out_fd);
+				dev->out_fd = -1;
+			}
+		}
+		if (dev->pid > 0 && waitpid(dev->pid, &status, WNOHANG) == dev->pid) {
+			exited = true;
+			dev->pid = -dev->pid;	/* reaped; keep the number */
+		}
+		if (dev->pid <= 0 && (dev->out_fd < 0 || n <= 0)) {
+			if (dev->out_fd >= 0) {
+				close(dev->out_fd);
+				dev->out_fd = -1;
+			}
+			break;
+		}
+		if (now_ns() > deadline && dev->pid > 0) {
+			kill(dev->pid, SIGKILL);
+			waitpid(dev->pid, &status, 0);
+			dev->pid = -dev->pid;
+			killed = true;
+			continue;
+		}
+		usleep(5000);
 	}
-	if (dev->out_fd > 0) {
-		while (len < sizeof(buf) - 1 &&
-		       (n = read(dev->out_fd, buf + len, sizeof(buf) - 1 - len)) > 0)
-			len += (size_t)n;
-		buf[len] = '\0';
-		close(dev->out_fd);
-		dev->out_fd = -1;
-	}
-	if (dev->pid > 0) {
-		waitpid(dev->pid, &status, 0);
-		if (!WIFEXITED(status) || WEXITSTATUS(status))
-			snprintf(dev->truth_err, sizeof(dev->truth_err),
-				 "bench exited with status %d", WIFEXITED(status) ?
-				 WEXITSTATUS(status) : 128 + WTERMSIG(status));
-	}
-	if (len) {
+	if (dev->pid < 0)
+		dev->pid = -dev->pid;
+	buf[len] = '\0';
+	if (killed)
+		snprintf(dev->truth_err, sizeof(dev->truth_err),
+			 "bench did not stop within 0.7 s of SIGINT: killed, no report");
+	else if (exited && (!WIFEXITED(status) || WEXITSTATUS(status)))
+		snprintf(dev->truth_err, sizeof(dev->truth_err),
+			 "bench exited with status %d", WIFEXITED(status) ?
+			 WEXITSTATUS(status) : 128 + WTERMSIG(status));
+	if (len && !killed) {
 		dev->truth = json_loadb(buf, len, 0, &jerr);
 		if (!dev->truth && !dev->truth_err[0])
 			snprintf(dev->truth_err, sizeof(dev->truth_err),
@@ -323,6 +356,7 @@ static void device_stop(struct device *dev)
 	} else if (!dev->truth_err[0]) {
 		snprintf(dev->truth_err, sizeof(dev->truth_err), "bench printed nothing");
 	}
+	dev->stopped = true;
 }
 
 /* ---- measurement of all queues in parallel -------------------------- */
@@ -912,7 +946,7 @@ int cmd_diagnose(int argc, char **argv)
 
 	/* Costs first, on a quiet machine when we start the device ourselves. */
 	if (!env.no_calibrate) {
-		struct vs_hostcost_opts ho = { .rounds = 200, .polled = true, .yz = true };
+		struct vs_hostcost_opts ho = { .rounds = 100, .polled = true, .yz = true };
 
 		vs_hostcosts_measure(&ho, &hc);
 		calibrated = true;
@@ -924,6 +958,7 @@ int cmd_diagnose(int argc, char **argv)
 		snprintf(hc.yz_from, sizeof(hc.yz_from), "not measured (--no-calibrate)");
 	}
 
+	vs_dbg("calibration done at %.3f s", (now_ns() - t_start) / 1e9);
 	if (embedded) {
 		bool kvm_ok = kvm_usable(kvm_why, sizeof(kvm_why));
 
@@ -952,6 +987,8 @@ int cmd_diagnose(int argc, char **argv)
 			ret = VS_EXIT_FAIL;
 			goto cleanup;
 		}
+		vs_dbg("device %d publishing at %.3f s", (int)dev.pid,
+		       (now_ns() - t_start) / 1e9);
 		/* Let it reach its steady state before the window opens. */
 		usleep((useconds_t)(WARMUP_NS / 1e3));
 		err = vs_discover(dev.pid, disc);
@@ -982,10 +1019,13 @@ int cmd_diagnose(int argc, char **argv)
 	for (i = 0; i < nq; i++)
 		if (th[i])
 			pthread_join(th[i], NULL);
+	vs_dbg("window closed at %.3f s", (now_ns() - t_start) / 1e9);
 	vs_guest_counters_read(&gc_b);
 	vs_guest_rates(&gc_a, &gc_b, (now_ns() - gwin_ns) / 1e9, &grates);
-	if (embedded)
+	if (embedded) {
 		device_stop(&dev);
+		vs_dbg("device stopped at %.3f s", (now_ns() - t_start) / 1e9);
+	}
 
 	memset(&renv, 0, sizeof(renv));
 	renv.dmax_ns = env.dmax_ns;
@@ -1183,7 +1223,7 @@ int cmd_diagnose(int argc, char **argv)
 		printf("Nothing to diagnose.\n");
 
 cleanup:
-	if (dev.pid > 0 && dev.out_fd >= 0)
+	if (dev.pid > 0 && !dev.stopped)
 		device_stop(&dev);
 	json_decref(dev.truth);
 	json_decref(doc);
