@@ -734,13 +734,15 @@ static void plan_add(struct vs_profile *plan, const struct vs_action *a,
 		(*skipped)++;
 		return;
 	}
-	if (a->pid)
+	/* Only the selector keys the knob's scope takes (lib/profile.h). */
+	if (a->pid && (st.knob->scope == VS_SCOPE_THREAD || st.knob->scope == VS_SCOPE_VM))
 		snprintf(st.sel[VS_SEL_PID], sizeof(st.sel[0]), "%d", (int)a->pid);
-	if (a->role[0])
+	if (a->role[0] && st.knob->scope == VS_SCOPE_THREAD)
 		snprintf(st.sel[VS_SEL_ROLE], sizeof(st.sel[0]), "%s", a->role);
-	if (a->cpus[0] && !strncmp(a->cpus, "state ", 6))
+	if (a->cpus[0] && !strncmp(a->cpus, "state ", 6) && st.knob->scope == VS_SCOPE_CSTATE)
 		snprintf(st.sel[VS_SEL_STATE], sizeof(st.sel[0]), "%s", a->cpus + 6);
-	else if (a->cpus[0])
+	else if (a->cpus[0] && (st.knob->scope == VS_SCOPE_CPU ||
+				st.knob->scope == VS_SCOPE_CSTATE))
 		snprintf(st.sel[VS_SEL_CPUS], sizeof(st.sel[0]), "%s", a->cpus);
 	snprintf(st.value, sizeof(st.value), "%s", a->value);
 	snprintf(st.why, sizeof(st.why), "%s", a->why);
