@@ -252,7 +252,8 @@ static void install_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
-/* "%.4g" or "-" for undefined, in a static buffer per call slot. */
+/* Compact number: integers from 100 up to 1e10, else 4 significant
+ * digits; "-" where undefined (NaN). A static buffer per call slot. */
 static const char *num(double v)
 {
 	static char buf[8][32];
@@ -263,9 +264,7 @@ static const char *num(double v)
 		return "-";
 	if (isinf(v))
 		return "inf";
-	if (fabs(v) >= 1e6 || (v != 0 && fabs(v) < 1e-3))
-		snprintf(b, 32, "%.3e", v);
-	else if (v == floor(v))
+	if (fabs(v) >= 100 && fabs(v) < 1e10)
 		snprintf(b, 32, "%.0f", v);
 	else
 		snprintf(b, 32, "%.4g", v);

@@ -22,7 +22,7 @@
 enum {
 	OPT_QUICK = 1000, OPT_DURATION, OPT_PIN, OPT_SLACK, OPT_SWEEP,
 	OPT_MODE, OPT_WP, OPT_WC, OPT_LEN, OPT_KP, OPT_KC, OPT_SLEEP,
-	OPT_MAX_ERR, OPT_RT, OPT_OUTPUT = 'o',
+	OPT_MAX_ERR, OPT_RT, OPT_REPEAT, OPT_OUTPUT = 'o',
 };
 
 static struct env {
@@ -30,7 +30,7 @@ static struct env {
 	const char *which[2];
 	unsigned int n_which;
 	const char *duration, *pin, *slack, *sweep, *mode, *wp, *wc, *len;
-	const char *kp, *kc, *sleep, *max_err, *output, *rt;
+	const char *kp, *kc, *sleep, *max_err, *output, *rt, *repeat;
 } env;
 
 static volatile sig_atomic_t stop_requested;
@@ -53,8 +53,9 @@ static const char validate_doc[] =
 "    virtsync validate --sweep wc=1us:4us:500ns --mode notify --wp 2us";
 
 static const struct argp_option validate_options[] = {
-	{ "quick", OPT_QUICK, NULL, 0, "5 points per sweep, 0.5s each", 0 },
-	{ "duration", OPT_DURATION, "TIME", 0, "run length per point (1s)", 0 },
+	{ "quick", OPT_QUICK, NULL, 0, "5 points per sweep, 3 runs of 0.25s", 0 },
+	{ "duration", OPT_DURATION, "TIME", 0, "length of one run (0.5s)", 0 },
+	{ "repeat", OPT_REPEAT, "N", 0, "runs per point, the fastest counts (3)", 0 },
 	{ "pin", OPT_PIN, "P,C", 0, "pin producer and consumer", 0 },
 	{ "timerslack", OPT_SLACK, "TIME", 0, "timer slack of both sides (1ns)", 0 },
 	{ "sweep", OPT_SWEEP, "SPEC", 0, "custom sweep PARAM=START:END:STEP", 0 },
@@ -89,6 +90,7 @@ static error_t validate_parse(int key, char *arg, struct argp_state *state)
 	case OPT_MAX_ERR: env.max_err = arg; break;
 	case OPT_OUTPUT: env.output = arg; break;
 	case OPT_RT: env.rt = arg; break;
+	case OPT_REPEAT: env.repeat = arg; break;
 	case ARGP_KEY_ARG:
 		if (strcmp(arg, "sleep") && strcmp(arg, "notify") && strcmp(arg, "all")) {
 			vs_err("unknown sweep '%s' (sleep, notify, all)", arg);
@@ -111,7 +113,8 @@ static void on_signal(int sig)
 	stop_requested = 1;
 }
 
-static int parse_base(struct pcdev_config *cfg, double *max_err)
+static int parse_base(struct pcdev_config *cfg, double *max_err,
+		      unsigned int *repeats)
 {
 	unsigned int p, c;
 	char tail;
@@ -120,7 +123,8 @@ static int parse_base(struct pcdev_config *cfg, double *max_err)
 
 	pcdev_config_default(cfg);
 	cfg->timerslack_ns = 1;	/* the paper removes the slack (Sec. 4.3) */
-	cfg->duration_ns = env.quick ? 0.5e9 : 1e9;
+	cfg->duration_ns = env.quick ? 0.25e9 : 0.5e9;
+	*repeats = 3;
 	cfg->publish = false;
 	/* Real-time sides: see pcdev_config.rt_priority and the man page. */
 	cfg->rt_priority = 10;
@@ -139,6 +143,8 @@ static int parse_base(struct pcdev_config *cfg, double *max_err)
 		err = opt_u64("--rt", env.rt, 0, 98, &prio);
 		cfg->rt_priority = (int)prio;
 	}
+	if (!err && env.repeat)
+		err = opt_uint("--repeat", env.repeat, 1, 100, repeats);
 	if (!err && env.max_err)
 		err = opt_double("--max-err", env.max_err, 0, 1000, max_err);
 	if (!err && env.pin) {
@@ -341,6 +347,8 @@ static json_t *sweep_json(const struct pcdev_vsweep *sw, unsigned int n_done,
 	json_object_set_new(o, "wp_ns", vs_json_num(c->wp_ns));
 	json_object_set_new(o, "wc_ns", vs_json_num(c->wc_ns));
 	json_object_set_new(o, "points_run", json_integer(n_done));
+	json_object_set_new(o, "runs_per_point", json_integer(sw->repeats));
+	json_object_set_new(o, "run_ns", vs_json_num(c->duration_ns));
 	json_object_set_new(o, "median_t_err", vs_json_num(sw->median_err));
 	json_object_set_new(o, "worst_t_err", vs_json_num(sw->worst_err));
 	json_object_set_new(o, "worst_x", n_done ? vs_json_num(sw->pt[sw->worst].x) :
@@ -452,6 +460,7 @@ VS_COMMAND(validate, 0, "check the model against the reference device (Sec. 5)")
 	unsigned int done[2] = { 0, 0 }, nsw = 0, s, i;
 	struct pcdev_config base;
 	struct sigaction sa;
+	unsigned int repeats;
 	double max_err;
 	json_t *doc, *arr;
 	bool all_ok = true;
@@ -461,7 +470,7 @@ VS_COMMAND(validate, 0, "check the model against the reference device (Sec. 5)")
 	memset(sws, 0, sizeof(sws));
 	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
 		return VS_EXIT_USAGE;
-	if (parse_base(&base, &max_err))
+	if (parse_base(&base, &max_err, &repeats))
 		return VS_EXIT_USAGE;
 	if (env.sweep && env.n_which) {
 		vs_err("--sweep: give either a custom sweep or built-in ones, not both");
@@ -495,6 +504,8 @@ VS_COMMAND(validate, 0, "check the model against the reference device (Sec. 5)")
 		}
 	}
 
+	for (s = 0; s < nsw; s++)
+		sws[s].repeats = repeats;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);

@@ -11,7 +11,7 @@
  *   - P waits with HLT, so KVM halt polling applies (KVM_CAP_HALT_POLL), and
  *     sleeps with the x2APIC TSC-deadline timer and HLT.
  * The only exits to this process are the guest's control OUTs (ready, done,
- * panic) and its console bytes.
+ * panic).
  */
 
 #include <errno.h>
@@ -110,9 +110,8 @@ struct kvmdev {
 	enum vcpu_state state;		/* under lock */
 	bool go, abort;			/* under lock */
 	int vcpu_err;
-	char why[160];			/* first failure, for res->note */
-	char console[80];
-	size_t console_len;
+	pthread_mutex_t why_lock;	/* set_why() runs in any thread */
+	char why[200];			/* first failure, for res->note */
 	_Atomic bool force_exit;	/* vCPU kicked out on purpose */
 	double t_go_ns, t_done_ns;	/* CLOCK_MONOTONIC */
 
@@ -120,7 +119,6 @@ struct kvmdev {
 	 * the published progress counters). */
 	bool intr_on;			/* P waits for interrupts */
 	_Atomic bool guest_done;
-	uint64_t final_produced;
 	_Atomic uint64_t consumed, interrupts_sent;
 	uint64_t wakeups, spurious_kicks, sleeps_c, blocks_c, seq_errors;
 	struct pcdev_avg wc, nc, sc, yc, yz;	/* ticks; yz in CPU ns */
@@ -146,11 +144,13 @@ static void set_why(struct kvmdev *d, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (d->why[0])
-		return;		/* keep the first cause */
-	va_start(ap, fmt);
-	vsnprintf(d->why, sizeof(d->why), fmt, ap);
-	va_end(ap);
+	pthread_mutex_lock(&d->why_lock);
+	if (!d->why[0]) {	/* keep the first cause */
+		va_start(ap, fmt);
+		vsnprintf(d->why, sizeof(d->why), fmt, ap);
+		va_end(ap);
+	}
+	pthread_mutex_unlock(&d->why_lock);
 }
 
 /* ioctl that records which call failed; returns the result or -errno. */
@@ -758,12 +758,6 @@ static bool vcpu_handle_io(struct kvmdev *d, bool *started)
 	uint32_t ev;
 	bool go;
 
-	if (run->io.port == PCDEV_PORT_CONSOLE &&
-	    run->io.direction == KVM_EXIT_IO_OUT) {
-		if (d->console_len + 1 < sizeof(d->console))
-			d->console[d->console_len++] = (char)data[0];
-		return true;
-	}
 	if (run->io.port != PCDEV_PORT_CTL || run->io.size != 4 ||
 	    run->io.direction != KVM_EXIT_IO_OUT) {
 		set_why(d, "guest: unexpected %s of port %#x (size %u)",
@@ -791,10 +785,14 @@ static bool vcpu_handle_io(struct kvmdev *d, bool *started)
 	case PCDEV_EV_DONE:
 		return false;
 	case PCDEV_EV_PANIC:
-		set_why(d, "guest exception %u at rip %#llx (error %#llx)",
-			d->ctl->panic_vector,
-			(unsigned long long)d->ctl->panic_rip,
-			(unsigned long long)d->ctl->panic_error);
+		if (d->ctl->panic_vector == PCDEV_PANIC_ABI)
+			set_why(d, "guest payload does not match this VMM "
+				"(rebuild virtsync)");
+		else
+			set_why(d, "guest exception %u at rip %#llx (error %#llx)",
+				d->ctl->panic_vector,
+				(unsigned long long)d->ctl->panic_rip,
+				(unsigned long long)d->ctl->panic_error);
 		d->vcpu_err = -EFAULT;
 		return false;
 	}
@@ -880,8 +878,6 @@ static void *vcpu_thread_fn(void *arg)
 	}
 	if (cpu0)
 		d->cpu_p_ns = now_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0;
-	if (!d->vcpu_err)
-		d->final_produced = d->ctl->produced;
 	set_state(d, d->vcpu_err ? VCPU_FAILED : VCPU_DONE);
 	atomic_store(&d->guest_done, true);
 	wake_consumer(d);
@@ -1337,6 +1333,7 @@ int pcdev_kvm_run(const struct pcdev_config *cfg, struct pcdev_results *res)
 	d->kick_fd = d->used_fd = d->stop_fd = -1;
 	d->st_vm.fd = d->st_vcpu.fd = -1;
 	pthread_mutex_init(&d->lock, NULL);
+	pthread_mutex_init(&d->why_lock, NULL);
 	pthread_cond_init(&d->cond, NULL);
 	d->tsc_per_ns = vs_tsc_per_ns();
 	d->hist = calloc(1, sizeof(*d->hist));
@@ -1417,8 +1414,7 @@ out_threads:
 		pcdev_stats_unpublish();
 out:
 	if (err && d->why[0])
-		snprintf(res->note, sizeof(res->note), "%s%s%s", d->why,
-			 d->console_len ? "; guest: " : "", d->console);
+		snprintf(res->note, sizeof(res->note), "%s", d->why);
 	if (trace && fclose(trace) && !err)
 		err = -EIO;
 	if (err && trace)
@@ -1427,6 +1423,7 @@ out:
 	vm_destroy(d);
 	pthread_cond_destroy(&d->cond);
 	pthread_mutex_destroy(&d->lock);
+	pthread_mutex_destroy(&d->why_lock);
 	free(d);
 	return err;
 }

@@ -138,11 +138,18 @@ static void gate_wait(struct dev *d)
 	pthread_mutex_unlock(&d->gate_lock);
 }
 
-static void gate_open(struct dev *d, int parties)
+static void gate_wait_ready(struct dev *d, int parties)
 {
 	pthread_mutex_lock(&d->gate_lock);
 	while (d->ready < parties)
 		pthread_cond_wait(&d->gate_cond, &d->gate_lock);
+	pthread_mutex_unlock(&d->gate_lock);
+}
+
+static void gate_open(struct dev *d, int parties)
+{
+	gate_wait_ready(d, parties);
+	pthread_mutex_lock(&d->gate_lock);
 	d->go = true;
 	pthread_cond_broadcast(&d->gate_cond);
 	pthread_mutex_unlock(&d->gate_lock);
@@ -798,6 +805,8 @@ int pcdev_thread_run(const struct pcdev_config *cfg, struct pcdev_results *res)
 	}
 	if (err)
 		goto out_trace;
+	/* The clock starts when both sides are set up (named, pinned). */
+	gate_wait_ready(d, 2);
 	d->tsc_start = vs_rdtsc();
 	if (cfg->duration_ns > 0)
 		d->deadline = d->tsc_start + vs_ns_to_tsc(cfg->duration_ns);

@@ -25,6 +25,7 @@ struct pcdev_vsweep {
 	char x_name[16];	/* swept parameter: "y", "wp", ... */
 	unsigned int n;
 	struct pcdev_vpoint *pt;
+	unsigned int repeats;	/* runs per point; the fastest counts (>= 1) */
 	double median_err;	/* median of t_err over the points run */
 	double worst_err;
 	unsigned int worst;	/* index of the worst point */
@@ -55,7 +56,14 @@ int pcdev_vsweep_custom(const char *param, const double *values,
 int pcdev_config_set_param(struct pcdev_config *cfg, const char *name,
 			   double value);
 
-/* Run point i (pcdev_run) and compute its errors. -errno from the run. */
+/*
+ * Run point i sw->repeats times (pcdev_run) and keep the run with the
+ * lowest measured T: on a shared machine other work (even the scheduler's
+ * 5 % reserve for ordinary tasks against real-time ones) now and then
+ * stalls a side for milliseconds, which only ever slows a run down and
+ * which no constant-parameter model describes. Then compute its errors.
+ * -errno from a run.
+ */
 int pcdev_vsweep_run_point(struct pcdev_vsweep *sw, unsigned int i);
 
 /* The measured batch comparable with the model's for this point. */

@@ -35,8 +35,6 @@
 #define PCDEV_PORT_KICK		0x510
 /* Control: a 32-bit OUT here exits to the VMM's vCPU thread (KVM_EXIT_IO). */
 #define PCDEV_PORT_CTL		0x514
-/* Console: byte OUTs here exit to the VMM, which collects a message. */
-#define PCDEV_PORT_CONSOLE	0x518
 
 /* Values written to PCDEV_PORT_CTL. */
 enum pcdev_guest_event {
@@ -44,6 +42,9 @@ enum pcdev_guest_event {
 	PCDEV_EV_DONE = 2,	/* stopped, counters final */
 	PCDEV_EV_PANIC = 3,	/* exception: see panic_vector, panic_rip */
 };
+
+/* panic_vector when the control block's magic or version is wrong. */
+#define PCDEV_PANIC_ABI		0xffffffffu
 
 /* Interrupt vectors. USED and STOP arrive as MSIs through KVM_IRQFD. */
 #define PCDEV_VEC_USED		0x40	/* C returned buffers (virtio "used") */

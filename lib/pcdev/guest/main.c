@@ -446,7 +446,7 @@ void guest_main(struct pcdev_guest_ctl *c)
 	ctl = c;
 	idt_init();
 	if (c->magic != PCDEV_GUEST_MAGIC || c->version != PCDEV_GUEST_VERSION)
-		panic(0xffffffffu, 0, c->magic);
+		panic(PCDEV_PANIC_ABI, 0, c->magic);
 	lapic_init();
 	vs_vring_init(&vr, (void *)c->ring_gpa, c->len);
 	trace_rec = (struct pcdev_guest_trace_rec *)c->trace_gpa;
