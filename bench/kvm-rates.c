@@ -6,10 +6,11 @@
  *             (poll, a ring large enough): every kick the guest sends is an
  *             ioeventfd write that wakes vs-vhost. Reports kicks/s, Np (the
  *             guest's cost of one kick: the ceiling is 1/Np) and Sc.
- *   interrupt P blocks in HLT whenever one slot is missing (L 2, kc 1,
- *             notify), C polls with Wc 120 us (slower than the emulated P):
- *             nearly every item is an irqfd interrupt that wakes the vCPU.
- *             Reports interrupts/s and Sp.
+ *   intr/W    P blocks in HLT whenever one slot is missing (L 2, kc 1,
+ *             notify), C polls with Wc W us: when C is slower than the
+ *             emulated P, every item is an irqfd interrupt that wakes the
+ *             vCPU. W = 60, 90, 120, 180 us; the highest interrupts/s of
+ *             the four is the rate the backend sustains. Reports Sp.
  *   notify    both sides notify, L 256, kp 1, kc 192 (virtio's usual).
  * A kick -> C -> interrupt -> P round trip is Sc + Sp (plus C's work).
  * Usage: kvm-rates [SECONDS [PIN_P,PIN_C [HALT_POLL_NS [RT_PRIO]]]]
@@ -56,7 +57,9 @@ static int run(const char *name, struct pcdev_config *cfg)
 
 int main(int argc, char **argv)
 {
+	static const unsigned int wc_us[] = { 60, 90, 120, 180 };
 	struct pcdev_config cfg;
+	unsigned int i;
 	double secs = argc > 1 ? atof(argv[1]) : 2;
 	int pin_p = 0, pin_c = 1, err = 0;
 	long long halt_poll = argc > 3 ? atoll(argv[3]) : -1;
@@ -99,8 +102,13 @@ int main(int argc, char **argv)
 	cfg.len = 2;
 	cfg.kp = 1;
 	cfg.kc = 1;
-	cfg.wc_ns = 120000;
-	err |= run("interrupt", &cfg);
+	for (i = 0; i < sizeof(wc_us) / sizeof(wc_us[0]); i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "intr/%u", wc_us[i]);
+		cfg.wc_ns = wc_us[i] * 1e3;
+		err |= run(name, &cfg);
+	}
 
 	cfg.c_mode = PCDEV_NOTIFY;
 	cfg.wc_ns = 0;

@@ -353,6 +353,7 @@ static void print_json(const struct pcdev_config *cfg,
 	json_object_set_new(o, "pin_p", json_integer(cfg->pin_p));
 	json_object_set_new(o, "pin_c", json_integer(cfg->pin_c));
 	json_object_set_new(o, "rt_priority", json_integer(cfg->rt_priority));
+	json_object_set_new(o, "halt_poll_ns", json_integer(cfg->halt_poll_ns));
 	json_object_set_new(o, "dmax_ns", vs_json_num(dmax));
 	json_object_set_new(doc, "config", o);
 

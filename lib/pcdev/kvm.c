@@ -1130,9 +1130,9 @@ static void fill_results(struct kvmdev *d, struct pcdev_results *res)
 
 	/* Say when the guest could not do what was asked. */
 	if (isfinite(m->wp) && fabs(m->wp - cfg->wp_ns) > fmax(0.1 * cfg->wp_ns, 200))
-		append_note(res, "achieved Wp %.0f ns, asked %.0f ns%s", m->wp,
+		append_note(res, "Wp achieved %.0f ns, asked %.0f ns%s", m->wp,
 			    cfg->wp_ns, stat_value(res, "insn_emulation") > res->items ?
-			    " (guest code runs in KVM's instruction emulator)" : "");
+			    ": KVM emulates the guest's code" : "");
 	if (d->seq_errors)
 		append_note(res, "%llu items out of order",
 			    (unsigned long long)d->seq_errors);
@@ -1209,9 +1209,10 @@ static int start_threads(struct kvmdev *d)
 	return err;
 }
 
-/* Wait on d->cond until pred holds or `deadline` (CLOCK_MONOTONIC ns). */
+/* Wait on d->cond until pred holds or `deadline` (CLOCK_MONOTONIC ns), or
+ * with until_stop, until the caller's stop flag is set. */
 static void wait_state_until(struct kvmdev *d, double deadline,
-			     bool (*pred)(struct kvmdev *))
+			     bool (*pred)(struct kvmdev *), bool until_stop)
 {
 	pthread_mutex_lock(&d->lock);
 	while (!pred(d)) {
@@ -1227,7 +1228,7 @@ static void wait_state_until(struct kvmdev *d, double deadline,
 		ts.tv_sec += ts.tv_nsec / 1000000000;
 		ts.tv_nsec %= 1000000000;
 		pthread_cond_timedwait(&d->cond, &d->lock, &ts);
-		if (d->cfg->stop && *d->cfg->stop)
+		if (until_stop && d->cfg->stop && *d->cfg->stop)
 			break;
 	}
 	pthread_mutex_unlock(&d->lock);
@@ -1265,7 +1266,7 @@ static void stop_threads(struct kvmdev *d)
 		pthread_mutex_unlock(&d->lock);
 		stop_guest(d);
 		wait_state_until(d, now_ns(CLOCK_MONOTONIC) + STOP_TIMEOUT_NS,
-				 vcpu_ended);
+				 vcpu_ended, false);
 		pthread_mutex_lock(&d->lock);
 		ended = vcpu_ended(d);
 		pthread_mutex_unlock(&d->lock);
@@ -1278,7 +1279,7 @@ static void stop_threads(struct kvmdev *d)
 			while (!ended) {
 				pthread_kill(d->vcpu_thread, d->kick_signal);
 				wait_state_until(d, now_ns(CLOCK_MONOTONIC) + 10e6,
-						 vcpu_ended);
+						 vcpu_ended, false);
 				pthread_mutex_lock(&d->lock);
 				ended = vcpu_ended(d);
 				pthread_mutex_unlock(&d->lock);
@@ -1355,7 +1356,8 @@ int pcdev_kvm_run(const struct pcdev_config *cfg, struct pcdev_results *res)
 		goto out_threads;
 
 	/* Boot: the guest sets up its IDT and LAPIC, then exits READY. */
-	wait_state_until(d, now_ns(CLOCK_MONOTONIC) + BOOT_TIMEOUT_NS, vcpu_booted);
+	wait_state_until(d, now_ns(CLOCK_MONOTONIC) + BOOT_TIMEOUT_NS, vcpu_booted,
+			 true);
 	pthread_mutex_lock(&d->lock);
 	if (d->state != VCPU_READY) {
 		if (d->state == VCPU_BOOTING) {
@@ -1389,7 +1391,7 @@ int pcdev_kvm_run(const struct pcdev_config *cfg, struct pcdev_results *res)
 		}
 		if (time_to_stop(d))
 			break;
-		wait_state_until(d, now_ns(CLOCK_MONOTONIC) + 10e6, vcpu_ended);
+		wait_state_until(d, now_ns(CLOCK_MONOTONIC) + 10e6, vcpu_ended, true);
 		pthread_mutex_lock(&d->lock);
 		ended = vcpu_ended(d);
 		pthread_mutex_unlock(&d->lock);

@@ -49,6 +49,28 @@ check $J "d['measured']['wc'] >= 150000" "Wc shorter than asked"
 check $J "d['measured']['wp'] > 0 and d['measured']['np'] > 0" "Wp/Np not measured"
 check $J "d['throughput_ops'] > 0 and d['cpu']['producer'] > 0" "no rates"
 
+# An asked Wp above the guest loop's own cost is what P achieves (the spin
+# counts the loop's emulated instructions as part of Wp); real-time sides so
+# that the other jobs of the machine do not stretch it.
+bench_json "$TMP/wp.json" --items 200 --duration 60s --wp 200us --wc 0 \
+	--pin $pin --rt
+check "$TMP/wp.json" "abs(d['measured']['wp'] - 200000) < 20000" "achieved Wp"
+check "$TMP/wp.json" "'Wp achieved' not in d['note']" "note about a Wp that was met"
+
+# --trace: P's events come from guest RAM, C's from vs-vhost, one time base.
+bench_json "$TMP/trace.json" --items 300 --duration 60s --len 4 --kp 1 --kc 1 \
+	--wp 0 --wc 150us --pin $pin --trace "$TMP/trace.txt"
+[ -s "$TMP/trace.txt" ] || die "no trace written"
+for ev in publish kick p_wait see intr c_wait; do
+	grep -q " $ev " "$TMP/trace.txt" || die "trace lacks $ev events"
+done
+[ "$(grep -c ' P publish ' "$TMP/trace.txt")" = 300 ] || die "trace: publish count"
+[ "$(grep -c ' C see ' "$TMP/trace.txt")" = 300 ] || die "trace: see count"
+# Each item is seen after it was published (same TSC base on both sides).
+awk '$3 == "P" && $4 == "publish" { p[$5] = $1 }
+     $3 == "C" && $4 == "see" { if (!($5 in p) || $1 < p[$5]) bad++ }
+     END { exit bad > 0 }' "$TMP/trace.txt" || die "trace: an item seen before it was published"
+
 # P sleeps with the TSC-deadline timer when the ring is full, C is slow.
 bench_json "$TMP/sleep.json" --p-mode sleep --c-mode poll --yp 100us --len 8 \
 	--wp 0 --wc 50us --duration 1s --pin $pin
