@@ -112,6 +112,9 @@ static enum vs_wait_kind side_wait(const struct vs_thread_sample *t,
 /* Below this ratio of waits per item the rarer side's waits are incidental:
  * in the short-queue regimes both sides wait once per round (ratio ~1). */
 #define DOMINANCE 0.1
+/* A waiting side needing this many times its peer's CPU per item is not the
+ * fast one: the peer is starved of CPU. */
+#define CONTENTION 2.0
 
 static double nz(double x)
 {
@@ -222,7 +225,9 @@ int vs_classify(const struct vs_sample *s, const struct vs_hostcosts *hc,
 		struct vs_verdict *v)
 {
 	double R = s->items_per_s, T, ep, ec, wp, wc, b = NAN, n, sp, sc, yp, yc;
-	double kpi, ipi, clarity = 1, agree = 1, incidental = 0;
+	double kpi, ipi, clarity = 1, agree = 1, incidental = 0, contention_cpu = 0;
+	char contention_who[32] = "";
+	bool contention = false;
 	unsigned int len = s->len ? s->len : DEFAULT_LEN, kc;
 	struct vs_params *p = &v->params;
 
@@ -410,6 +415,56 @@ int vs_classify(const struct vs_sample *s, const struct vs_hostcosts *hc,
 			agree = 0.7;
 	}
 
+	/*
+	 * Contention check: the side seen waiting is the fast one only if it
+	 * does not also need clearly more CPU per item than its peer. When it
+	 * needs over twice as much, its waits come from a peer that gets too
+	 * little CPU (descheduled, not slow at its work): the work decides the
+	 * direction and Tables 2/3 on the estimates the regime (Sec. 7.1 names
+	 * notification rates as a rough guide, W itself is the definition).
+	 */
+	if ((v->regime == VS_REGIME_NFC || v->regime == VS_REGIME_SFC ||
+	     v->regime == VS_REGIME_NFP || v->regime == VS_REGIME_SFP) &&
+	    isfinite(ep) && isfinite(ec) && ep > 0 && ec > 0) {
+		bool fc = v->fast == VS_FAST_CONSUMER;
+		double waiter = fc ? ec : ep, other = fc ? ep : ec;
+
+		if (waiter > CONTENTION * other) {
+			const struct vs_thread_sample *starved = fc ? &s->prod : &s->cons;
+
+			v->fast = fc ? VS_FAST_PRODUCER : VS_FAST_CONSUMER;
+			v->params.wp = wp = clamp_pos(ep, 1);
+			v->params.wc = wc = clamp_pos(ec, 1);
+			v->ineq[0].lhs = wp;
+			v->ineq[0].rhs = wc;
+			v->ineq[0].holds = wp > wc;
+			if (v->mech == VS_MECH_SLEEP)
+				v->regime = fc ? VS_REGIME_SFP : VS_REGIME_SFC;
+			else if (fc)	/* now fast producer: its inequality */
+				v->regime = v->ineq[2].known && !v->ineq[2].holds ?
+					    VS_REGIME_NSPS : VS_REGIME_NFP;
+			else
+				v->regime = v->ineq[1].known && !v->ineq[1].holds ?
+					    VS_REGIME_NSCS : VS_REGIME_NFC;
+			/* b now counts items per wait of the new fast side. */
+			for (unsigned int k = 0; k < v->n_est; k++) {
+				double per = fc ? fmax(nz(ipi), nz(v->p_waits_per_item))
+						: fmax(nz(kpi), nz(v->c_waits_per_item));
+
+				if (strcmp(v->est[k].name, "b"))
+					continue;
+				v->est[k].value = per > 0 ? 1 / per : NAN;
+				snprintf(v->est[k].from, sizeof(v->est[k].from),
+					 "items per wait of the fast side");
+			}
+			contention = true;
+			contention_cpu = starved->cpu;
+			snprintf(contention_who, sizeof(contention_who), "%s",
+				 starved->comm);
+			agree *= 0.5;
+		}
+	}
+
 	/* Cross-check the observed regime against the inequalities. */
 	if (v->n_ineq >= 1 && v->ineq[0].known && v->fast != VS_FAST_UNKNOWN &&
 	    (v->regime == VS_REGIME_NFC || v->regime == VS_REGIME_SFC ||
@@ -443,5 +498,12 @@ int vs_classify(const struct vs_sample *s, const struct vs_hostcosts *hc,
 	p->yc = isfinite(yc) && v->c_wait == VS_WAIT_SLEEP ? yc : p->yz;
 	v->known = true;
 	write_summary(v, s);
+	if (contention) {
+		size_t used = strlen(v->summary);
+
+		snprintf(v->summary + used, sizeof(v->summary) - used,
+			 " (the other side's waits come from CPU contention: %s got %.0f%% of a CPU)",
+			 contention_who, contention_cpu * 100);
+	}
 	return 0;
 }

@@ -147,6 +147,32 @@ static void test_bw_and_short(void **state)
 	    v.regime == VS_REGIME_NFC);
 }
 
+/* Measured on the loaded project machine (bench --wp 500ns --wc 2us --len
+ * 1024): the producer got 5 % of a CPU, so the consumer drained the ring and
+ * waited 20 times as often; the work per item still says fast producer. */
+static void test_contention(void **state)
+{
+	struct vs_sample s;
+	struct vs_verdict v;
+	struct vs_hostcosts hc;
+
+	(void)state;
+	costs(&hc);
+	sample(&s, 98107, 1876, 96, 1024, (struct side){ 0.053, 91, 0 },
+	       (struct side){ 0.192, 1811, 0 });
+	__T("classify", vs_classify(&s, &hc, &v) == 0 && v.known);
+	__T("fast producer by the work per item", v.fast == VS_FAST_PRODUCER);
+	__T("nFP", v.regime == VS_REGIME_NFP);
+	__T("says why", strstr(v.summary, "CPU contention") != NULL);
+	__T("lower confidence", v.confidence <= 0.5);
+	/* The same rates with the producer doing more work per item than the
+	 * consumer: a plain fast consumer, no contention note. */
+	sample(&s, 98107, 1876, 96, 1024, (struct side){ 0.5, 91, 0 },
+	       (struct side){ 0.192, 1811, 0 });
+	__T("nFC", vs_classify(&s, &hc, &v) == 0 && v.regime == VS_REGIME_NFC &&
+	    !strstr(v.summary, "contention"));
+}
+
 static void test_no_verdict(void **state)
 {
 	struct vs_sample s;
@@ -353,6 +379,7 @@ int main(void)
 		cmocka_unit_test(test_nfp),
 		cmocka_unit_test(test_sleep_regimes),
 		cmocka_unit_test(test_bw_and_short),
+		cmocka_unit_test(test_contention),
 		cmocka_unit_test(test_no_verdict),
 		cmocka_unit_test(test_recommend_fast_consumer),
 		cmocka_unit_test(test_recommend_qemu),
