@@ -29,6 +29,7 @@
 #include "model.h"
 #include "pcdev/pcdev.h"
 #include "plan.h"
+#include "probe.h"
 #include "recommend.h"
 #include "sysfs.h"
 #include "units.h"
@@ -41,7 +42,7 @@ VS_COMMAND(diagnose, 0, "find VMs, measure, name the regime, recommend a plan");
 #define MAX_QUEUES 8
 
 enum { OPT_PID = 1000, OPT_WORKLOAD, OPT_DURATION, OPT_DMAX, OPT_SAVE,
-       OPT_BACKEND, OPT_NO_CALIBRATE };
+       OPT_BACKEND, OPT_NO_CALIBRATE, OPT_NO_PROBES };
 
 static struct env {
 	pid_t pid;
@@ -51,6 +52,7 @@ static struct env {
 	const char *save;
 	const char *backend;
 	bool no_calibrate;
+	bool no_probes;
 } env;
 
 static volatile sig_atomic_t stop_requested;
@@ -83,6 +85,8 @@ static const struct argp_option diagnose_options[] = {
 	  "reference device backend: kvm (default where /dev/kvm works) or thread", 0 },
 	{ "no-calibrate", OPT_NO_CALIBRATE, NULL, 0,
 	  "skip the wake-up/notification cost measurement", 0 },
+	{ "no-probes", OPT_NO_PROBES, NULL, 0,
+	  "do not load the BPF tracepoint probes", 0 },
 	{ 0 },
 };
 
@@ -140,6 +144,9 @@ static error_t diagnose_parse(int key, char *arg, struct argp_state *state)
 		return 0;
 	case OPT_NO_CALIBRATE:
 		env.no_calibrate = true;
+		return 0;
+	case OPT_NO_PROBES:
+		env.no_probes = true;
 		return 0;
 	case ARGP_KEY_ARG:
 		vs_err("unexpected argument '%s'", arg);
@@ -834,8 +841,6 @@ static void sources_text(const struct vs_hostcosts *hc, bool calibrated,
 	} else {
 		print_wrapped(2, "n/a   wake-up, notification cost, Yz: --no-calibrate");
 	}
-	print_wrapped(2, "n/a   BPF probes (kvm:*, sched:* tracepoints): the verdict uses "
-			 "only counters every host has; see virtsync stat for the probes");
 	if (g->is_guest)
 		print_wrapped(2, "used  guest: /proc/interrupts, /proc/diskstats, /proc/net/dev, "
 				 "cpuidle and haltpoll parameters");
@@ -865,10 +870,13 @@ int cmd_diagnose(int argc, char **argv)
 	bool embedded = false, calibrated = false, text;
 	pthread_t th[MAX_QUEUES];
 	unsigned int nq = 0, i;
-	double t_start = now_ns(), gwin_ns;
+	double t_start = now_ns(), gwin_ns, t_dev = 0;
 	char path[512], kvm_why[160] = "";
 	int64_t khp = -1;
 	json_t *doc = NULL;
+	struct vs_probe *probe = NULL;
+	struct vs_probe_snapshot snap;
+	char probe_why[128] = "";
 	int err, ret = VS_EXIT_OK;
 	struct sigaction sa;
 
@@ -948,7 +956,7 @@ int cmd_diagnose(int argc, char **argv)
 
 	/* Costs first, on a quiet machine when we start the device ourselves. */
 	if (!env.no_calibrate) {
-		struct vs_hostcost_opts ho = { .rounds = 100, .polled = true, .yz = true };
+		struct vs_hostcost_opts ho = { .rounds = 60, .polled = true, .yz = true };
 
 		vs_hostcosts_measure(&ho, &hc);
 		calibrated = true;
@@ -991,8 +999,7 @@ int cmd_diagnose(int argc, char **argv)
 		}
 		vs_dbg("device %d publishing at %.3f s", (int)dev.pid,
 		       (now_ns() - t_start) / 1e9);
-		/* Let it reach its steady state before the window opens. */
-		usleep((useconds_t)(WARMUP_NS / 1e3));
+		t_dev = now_ns();
 		err = vs_discover(dev.pid, disc);
 		if (err) {
 			vs_err("the reference device (pid %d) is not visible: %s",
@@ -1009,10 +1016,36 @@ int cmd_diagnose(int argc, char **argv)
 		fflush(stdout);
 	}
 
+	/* The probes count from their opening: open them right before the
+	 * window, read them right after. */
+	nq = disc->n_vms < MAX_QUEUES ? disc->n_vms : MAX_QUEUES;
+	if (!env.no_probes && nq) {
+		struct vs_probe_opts po = { .flags = VS_PROBE_ALL, .attach = VS_ATTACH_AUTO };
+		pid_t pids[MAX_QUEUES];
+
+		for (i = 0; i < nq; i++)
+			pids[i] = disc->vms[i].pid;
+		po.pids = pids;
+		po.n_pids = nq;
+		err = vs_probe_open(&po, &probe);
+		if (err) {
+			probe = NULL;
+			snprintf(probe_why, sizeof(probe_why), "cannot load: %s", strerror(-err));
+		}
+		vs_dbg("probes %s at %.3f s", probe ? "open" : probe_why,
+		       (now_ns() - t_start) / 1e9);
+	} else {
+		snprintf(probe_why, sizeof(probe_why), "--no-probes");
+	}
+
+	/* Let the device reach its steady state before the window opens (the
+	 * probes' loading above counts towards it). */
+	if (embedded && now_ns() - t_dev < WARMUP_NS)
+		usleep((useconds_t)((WARMUP_NS - (now_ns() - t_dev)) / 1e3));
+
 	/* One window over every queue at once. */
 	vs_guest_counters_read(&gc_a);
 	gwin_ns = now_ns();
-	nq = disc->n_vms < MAX_QUEUES ? disc->n_vms : MAX_QUEUES;
 	for (i = 0; i < nq; i++) {
 		qs[i].vm = &disc->vms[i];
 		if (pthread_create(&th[i], NULL, measure_thread, &qs[i]))
@@ -1022,6 +1055,23 @@ int cmd_diagnose(int argc, char **argv)
 		if (th[i])
 			pthread_join(th[i], NULL);
 	vs_dbg("window closed at %.3f s", (now_ns() - t_start) / 1e9);
+	if (probe) {
+		err = vs_probe_read(probe, &snap);
+		if (!err) {
+			for (i = 0; i < nq; i++)
+				if (!qs[i].err)
+					vs_sample_apply_probe(&qs[i].sample, qs[i].vm, &snap);
+			vs_probe_snapshot_free(&snap);
+		} else {
+			snprintf(probe_why, sizeof(probe_why), "read failed: %s", strerror(-err));
+		}
+		vs_probe_close(probe);
+		probe = NULL;
+	}
+	if (probe_why[0])
+		for (i = 0; i < nq; i++)
+			if (!qs[i].err)
+				vs_sample_source(&qs[i].sample, "bpf-probes", false, "%s", probe_why);
 	vs_guest_counters_read(&gc_b);
 	vs_guest_rates(&gc_a, &gc_b, (now_ns() - gwin_ns) / 1e9, &grates);
 	if (embedded) {
@@ -1225,6 +1275,7 @@ int cmd_diagnose(int argc, char **argv)
 		printf("Nothing to diagnose.\n");
 
 cleanup:
+	vs_probe_close(probe);
 	if (dev.pid > 0 && !dev.stopped)
 		device_stop(&dev);
 	json_decref(dev.truth);
