@@ -462,6 +462,33 @@ void vs_guest_rates(const struct vs_guest_counters *a,
 		r->net_packets_per_s = (double)(b->net_packets - a->net_packets) / seconds;
 }
 
+/* Median of a log2 histogram (slot s >= 1 holds [2^(s-1), 2^s) ns),
+ * interpolated inside the slot; NaN when empty. */
+static double hist_median(const struct vs_hist *h)
+{
+	uint64_t total = 0, seen = 0;
+	unsigned int i;
+
+	for (i = 0; i < VS_HIST_SLOTS; i++)
+		total += h->slot[i];
+	if (!total)
+		return NAN;
+	for (i = 0; i < VS_HIST_SLOTS; i++) {
+		double lo, hi;
+
+		if (seen + h->slot[i] < (total + 1) / 2) {
+			seen += h->slot[i];
+			continue;
+		}
+		if (i == 0)
+			return 0;
+		lo = ldexp(1, (int)i - 1);
+		hi = ldexp(1, (int)i);
+		return lo + (hi - lo) * ((double)((total + 1) / 2 - seen) / h->slot[i]);
+	}
+	return NAN;
+}
+
 static void apply_thread_probe(struct vs_thread_sample *t,
 			       const struct vs_probe_snapshot *snap, double sec)
 {
@@ -476,8 +503,9 @@ static void apply_thread_probe(struct vs_thread_sample *t,
 			continue;
 		t->wakeups_per_s = c->ctr[VS_WAKEUP] / sec;
 		t->sleeps_per_s = c->ctr[VS_SLEEP] / sec;
-		if (c->ctr[VS_WAKEUP])
-			t->wake_lat_ns = (double)c->sum[VS_SUM_WAKEUP_NS] / c->ctr[VS_WAKEUP];
+		/* The median, not the mean: on a shared machine a few wake-ups
+		 * that waited milliseconds for a CPU dominate the mean. */
+		t->wake_lat_ns = hist_median(&c->hist[VS_HIST_WAKEUP]);
 		return;
 	}
 	/* Not seen at all: it never woke up (busy) during the window. */

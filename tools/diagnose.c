@@ -691,7 +691,7 @@ static void print_queue(const struct queue *q)
 			snprintf(a, sizeof(a), "%.4g", e->value);
 		else
 			snprintf(a, sizeof(a), "-");
-		snprintf(line, sizeof(line), "%-4s %-9s %s", e->name, a, e->from);
+		snprintf(line, sizeof(line), "%-8s %-9s %s", e->name, a, e->from);
 		print_wrapped(4, line);
 	}
 	printf("Recommendation (Dmax %s):\n", fmt_t(pl->dmax_ns, a, sizeof(a)));
