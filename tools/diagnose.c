@@ -402,6 +402,9 @@ static json_t *thread_json(const struct vs_thread_sample *t)
 	json_object_set_new(o, "frac_running", vs_json_num(t->frac_running));
 	json_object_set_new(o, "frac_sleep", vs_json_num(t->frac_sleep));
 	json_object_set_new(o, "frac_wait", vs_json_num(t->frac_wait));
+	json_object_set_new(o, "wakeups_per_s", vs_json_num(t->wakeups_per_s));
+	json_object_set_new(o, "wake_lat_ns", vs_json_num(t->wake_lat_ns));
+	json_object_set_new(o, "sleeps_per_s", vs_json_num(t->sleeps_per_s));
 	return o;
 }
 
@@ -482,6 +485,10 @@ static json_t *queue_json(const struct queue *q)
 	json_object_set_new(js, "producer", thread_json(&s->prod));
 	json_object_set_new(js, "consumer", thread_json(&s->cons));
 	json_object_set_new(js, "other_busy_cpus", vs_json_num(s->other_busy_cpus));
+	json_object_set_new(js, "halts_per_s", vs_json_num(s->halts_per_s));
+	json_object_set_new(js, "halts_polled_per_s", vs_json_num(s->halts_polled_per_s));
+	json_object_set_new(js, "kicks_from_probes", json_boolean(s->kicks_from_probes));
+	json_object_set_new(js, "interrupts_from_probes", json_boolean(s->irqs_from_probes));
 	json_object_set_new(o, "sample", js);
 
 	json_object_set_new(jv, "known", json_boolean(v->known));
