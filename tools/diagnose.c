@@ -348,9 +348,15 @@ static void device_stop(struct device *dev)
 	if (dev->pid < 0)
 		dev->pid = -dev->pid;
 	buf[len] = '\0';
-	if (killed)
+	if (killed) {
+		char path[512];
+
+		/* It had no chance to remove its counters file. */
+		if (!vs_devstats_path(dev->pid, path, sizeof(path)))
+			unlink(path);
 		snprintf(dev->truth_err, sizeof(dev->truth_err),
 			 "bench did not stop within 0.7 s of SIGINT: killed, no report");
+	}
 	else if (exited && (!WIFEXITED(status) || WEXITSTATUS(status)))
 		snprintf(dev->truth_err, sizeof(dev->truth_err),
 			 "bench exited with status %d", WIFEXITED(status) ?
@@ -1272,14 +1278,22 @@ int cmd_diagnose(int argc, char **argv)
 			       nsteps, nsteps == 1 ? "" : "s", env.save);
 		}
 	}
+	if (text && !embedded) {
+		bool any = false;
+
+		for (i = 0; i < nq; i++)
+			any |= qs[i].verdict.known;
+		if (!any)
+			print_wrapped(0, "No queue could be classified here; "
+				      "'virtsync diagnose --workload fc-example' runs the "
+				      "reference device instead.");
+	}
 	if (!text) {
 		json_object_set_new(doc, "elapsed_ns", json_real(now_ns() - t_start));
 		vs_json_print(json_incref(doc));
 	} else {
 		printf("\nDone in %.1f s.\n", (now_ns() - t_start) / 1e9);
 	}
-	if (!nq && !embedded && text)
-		printf("Nothing to diagnose.\n");
 
 cleanup:
 	vs_probe_close(probe);
