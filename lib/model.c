@@ -27,6 +27,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <jansson.h>
+
 #include "model.h"
 
 /* Floors of ratios that are whole numbers on paper (e.g. 104600/100) must
@@ -154,6 +156,19 @@ int vs_params_preset(const char *name, struct vs_params *p)
 	return -ENOENT;
 }
 
+const char *vs_preset_summary(const char *name)
+{
+	if (!name)
+		return NULL;
+	if (!strcmp(name, "paper-costs"))
+		return "Table 4 costs, Fig. 8 set-up (L 512, kc 384), Wp 2.2us";
+	if (!strcmp(name, "fc-example"))
+		return "Sec. 8.1 fast consumer: Wp 300ns, Wc 200ns, Y 5us";
+	if (!strcmp(name, "fp-example"))
+		return "Sec. 8.2 fast producer: Wp 200ns, Wc 300ns, Yp 20us";
+	return NULL;
+}
+
 static int bad_time(double v)
 {
 	return !isfinite(v) || v < 0;
@@ -253,13 +268,59 @@ static double sls_extra_batch(unsigned int len, double fast, double slow)
 	return m > 0 ? m : 0;
 }
 
+/*
+ * sLS with Yp = Yc = Y (Sec. 5.1), derived from the time diagrams and
+ * checked against a simulation of the rules above; shown for Wc < Wp, the
+ * other side is the mirror image (same numbers with slow/fast swapped).
+ * d = Wp - Wc. The slow party P always wakes to an empty queue and runs
+ * until the queue is full; C wakes delta after P. Two kinds of P cycle:
+ *  - C wakes after P filled the queue: P makes L items and sleeps, C
+ *    drains them and sleeps once; the next delta is delta - L d.
+ *  - C wakes while P runs: C catches P up after about delta/d items,
+ *    sleeps, P fills the queue during that sleep: L + delta/d items, C
+ *    sleeps twice; the next delta resets to about Y - L d + 2 Wc.
+ * So a super-cycle is one cycle of the second kind plus k - 1 of the
+ * first, k = floor((Y - Y1) / (L d)) + 1 with Y1 = L Wp - 2 Wc - d/2 (the
+ * fractional phase moves each step by up to d: T between two steps within
+ * d/2 of Y1 + j L d). Counting work and sleep in each party's time
+ * (P: n Wp + k Y, C: n Wc + (k+1) Y) gives n = Y/d items per super-cycle:
+ *   T = Wp + k d,   batch (items per sleep, both parties) = Y / (d (2k+1))
+ * and k = 0 (T = Wp, only C sleeps, batch Y/d) between the Table 2 limit
+ * (L-1) Wp - Wc and Y1: the paper's "T grows by Wp - Wc each time Y grows
+ * by L (Wp - Wc)" (Sec. 5.1, Fig. 6).
+ * With d = 0 (both conditions fail), from a cold start the pair alternates
+ * whole queues: T = W + Y/L.
+ */
+static void sls_equal_sleeps(const struct vs_params *p, double y,
+			     struct vs_prediction *out)
+{
+	double slow = fmax(p->wp, p->wc), fast = fmin(p->wp, p->wc);
+	double d = slow - fast, L = p->len, y1, k;
+
+	if (d <= 0) {
+		out->t_ns = slow + y / L;
+		out->batch = L / 2;	/* each party sleeps once per queue */
+	} else {
+		y1 = L * slow - 2 * fast;
+		k = y <= y1 ? 0 : ceil((y - y1) / (L * d) - VS_FLOOR_EPS);
+		out->t_ns = slow + k * d;
+		out->batch = y / (d * (2 * k + 1));
+	}
+	out->t_ns = fmin(fmax(out->t_ns, out->t_lo_ns), out->t_hi_ns);
+	out->e_ns = p->wp + p->wc + p->yz / out->batch;
+}
+
 static void sleep_predict(const struct vs_params *p, struct vs_prediction *out)
 {
 	double yp = fmax(p->yp, p->yz), yc = fmax(p->yc, p->yz);
 	double wp = p->wp, wc = p->wc, L = p->len;
-	/* Table 2: can the queue absorb the fast party's sleep? */
-	int fc_ok = (L - 1) * wp - wc > yc;
-	int fp_ok = (L - 1) * wc - wp > yp;
+	/*
+	 * Table 2: can the queue absorb the fast party's sleep? ">=" where
+	 * the paper has ">": with the look-sees-publish rule P still finds
+	 * the slot C frees at the very instant P fills the queue.
+	 */
+	int fc_ok = (L - 1) * wp - wc >= yc;
+	int fp_ok = (L - 1) * wc - wp >= yp;
 	double d_idle = yp + wp + yc + wc;	/* eq. 2 */
 
 	if (wc < wp)
@@ -299,10 +360,16 @@ static void sleep_predict(const struct vs_params *p, struct vs_prediction *out)
 		out->t_hi_ns = fmax(wp + yp / L, wc + yc / L);
 		if (out->t_hi_ns < out->t_lo_ns)
 			out->t_hi_ns = out->t_lo_ns;
-		out->t_ns = (out->t_lo_ns + out->t_hi_ns) / 2;
-		/* eq. 8: energy lower bound, each party's largest batch per
-		 * sleep (fast party L + m, slow party 2L + m) */
-		out->e_ns = wp + wc + p->yz / (L + m) + p->yz / (2 * L + m);
+		if (yp == yc) {
+			sls_equal_sleeps(p, yc, out);
+		} else {
+			/* no closed form (Sec. 2.2.3): representative value */
+			out->t_ns = (out->t_lo_ns + out->t_hi_ns) / 2;
+			/* eq. 8: energy lower bound, each party's largest
+			 * batch per sleep (fast party L + m, slow 2L + m) */
+			out->e_ns = wp + wc + p->yz / (L + m) +
+				    p->yz / (2 * L + m);
+		}
 		/* eq. 10, and eq. 11 when both sleep alike */
 		if (yp == yc)
 			out->d_ns = 2 * yc + wp + wc;
@@ -318,9 +385,10 @@ static void notify_predict(const struct vs_params *p, struct vs_prediction *out)
 {
 	double wp = p->wp, wc = p->wc, L = p->len, kp = p->kp, kc = p->kc;
 	double np = p->np, nc = p->nc, sp = p->sp, sc = p->sc;
-	/* Table 3: does the queue absorb C's (A) / P's (B) start-up? */
-	int a = (L - kp) * wp - wc > sc;
-	int b = (L - kc) * wc - wp > sp;
+	/* Table 3: does the queue absorb C's (A) / P's (B) start-up?
+	 * (">=" for the same reason as in Table 2) */
+	int a = (L - kp) * wp - wc >= sc;
+	int b = (L - kc) * wc - wp >= sp;
 	/* eq. 17 (kp = 1): bound for the short-queue regimes */
 	double d_short = 2 * wp + (kc + 1) * wc + 2 * sc + nc + np + sp;
 	double m, cycle;
@@ -456,4 +524,61 @@ int vs_model_predict(const struct vs_params *p, enum vs_mech m,
 	default:
 		return -EINVAL;
 	}
+}
+
+int vs_model_predict_all(const struct vs_params *p,
+			 struct vs_prediction out[VS_MECH_COUNT])
+{
+	int m, err;
+
+	for (m = 0; m < VS_MECH_COUNT; m++) {
+		err = vs_model_predict(p, (enum vs_mech)m, &out[m]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static json_t *num_or_null(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+json_t *vs_params_json(const struct vs_params *p)
+{
+	json_t *o = json_object();
+
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "len", json_integer(p->len));
+	json_object_set_new(o, "wp_ns", num_or_null(p->wp));
+	json_object_set_new(o, "wc_ns", num_or_null(p->wc));
+	json_object_set_new(o, "kp", json_integer(p->kp));
+	json_object_set_new(o, "kc", json_integer(p->kc));
+	json_object_set_new(o, "np_ns", num_or_null(p->np));
+	json_object_set_new(o, "nc_ns", num_or_null(p->nc));
+	json_object_set_new(o, "sp_ns", num_or_null(p->sp));
+	json_object_set_new(o, "sc_ns", num_or_null(p->sc));
+	json_object_set_new(o, "yp_ns", num_or_null(p->yp));
+	json_object_set_new(o, "yc_ns", num_or_null(p->yc));
+	json_object_set_new(o, "yz_ns", num_or_null(p->yz));
+	return o;
+}
+
+json_t *vs_prediction_json(const struct vs_prediction *pr)
+{
+	json_t *o = json_object();
+
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "regime",
+			    (unsigned int)pr->regime < VS_REGIME_COUNT ?
+			    json_string(vs_regime_name(pr->regime)) : json_null());
+	json_object_set_new(o, "T_ns", num_or_null(pr->t_ns));
+	json_object_set_new(o, "E_ns", num_or_null(pr->e_ns));
+	json_object_set_new(o, "D_ns", num_or_null(pr->d_ns));
+	json_object_set_new(o, "batch", num_or_null(pr->batch));
+	json_object_set_new(o, "T_lo_ns", num_or_null(pr->t_lo_ns));
+	json_object_set_new(o, "T_hi_ns", num_or_null(pr->t_hi_ns));
+	return o;
 }

@@ -83,6 +83,8 @@ void vs_params_default(struct vs_params *p);
 int vs_params_preset(const char *name, struct vs_params *p);
 /* NULL-terminated list of preset names, for help text and errors. */
 extern const char *const vs_preset_names[];
+/* One line saying what a preset models (paper section), NULL if unknown. */
+const char *vs_preset_summary(const char *name);
 
 /*
  * -EINVAL when L is 0, kp or kc is 0 or exceeds L, or any time is negative
@@ -92,5 +94,22 @@ int vs_params_validate(const struct vs_params *p, const char **why);
 
 int vs_model_predict(const struct vs_params *p, enum vs_mech m,
 		     struct vs_prediction *out);
+
+/* All three mechanisms, out[VS_MECH_BUSY..VS_MECH_NOTIFY]. */
+int vs_model_predict_all(const struct vs_params *p,
+			 struct vs_prediction out[VS_MECH_COUNT]);
+
+/*
+ * JSON renderings shared by `model`, `sim` and `bench` (jansson, new
+ * references; NaN and infinities become null):
+ *   params: {"len":..,"wp_ns":..,"wc_ns":..,"kp":..,"kc":..,"np_ns":..,
+ *            "nc_ns":..,"sp_ns":..,"sc_ns":..,"yp_ns":..,"yc_ns":..,
+ *            "yz_ns":..}
+ *   prediction: {"regime":..,"T_ns":..,"E_ns":..,"D_ns":..,"batch":..,
+ *                "T_lo_ns":..,"T_hi_ns":..}
+ */
+struct json_t;
+struct json_t *vs_params_json(const struct vs_params *p);
+struct json_t *vs_prediction_json(const struct vs_prediction *pr);
 
 #endif
