@@ -329,8 +329,13 @@ static void render_sweep(struct out *o, const json_t *doc)
 				      "regime", ""), reg))
 			j++;
 		if (reg) {
-			vs_chart_add_band(ct, x[i], x[j - 1], reg);
-			vs_chart_add_band(ce, x[i], x[j - 1], reg);
+			/* Regions meet halfway between the last point of one
+			 * regime and the first of the next. */
+			double lo = i ? (x[i - 1] + x[i]) / 2 : x[i];
+			double hi = j < n ? (x[j - 1] + x[j]) / 2 : x[j - 1];
+
+			vs_chart_add_band(ct, lo, hi, reg);
+			vs_chart_add_band(ce, lo, hi, reg);
 		}
 		i = j;
 	}
