@@ -122,13 +122,12 @@ $(OUTPUT)/bench/%: bench/%.c $(LIBVS) | $(GEN_HDRS) $(OUTPUT)/bench
 
 # --- BPF probes (bpf/<probe>.bpf.c + bpf/<probe>.h) -----------------------
 # vmlinux.h is generated from the running kernel's BTF (CO-RE makes the
-# objects portable); skeleton headers join GEN_HDRS so every C file that
-# includes one compiles after it exists.
+# objects portable). The pattern rules above expanded GEN_HDRS when make read
+# them, so the files that include a skeleton name it as a prerequisite here.
 BPF_PROBES := vsprobe
 VMLINUX    := $(OUTPUT)/vmlinux.h
 BTF_SRC    ?= /sys/kernel/btf/vmlinux
 BPF_SKELS  := $(patsubst %,$(OUTPUT)/%.skel.h,$(BPF_PROBES))
-GEN_HDRS   += $(BPF_SKELS)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(OUTPUT) -Ibpf \
 	-Wall -Wno-unused-function
 ifeq ($(WERROR),1)
@@ -146,6 +145,8 @@ $(OUTPUT)/vsprobe.bpf.o: bpf/vsprobe.bpf.c bpf/vsprobe.h $(VMLINUX) | $(OUTPUT)
 $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+$(OUTPUT)/lib/probe.o: $(OUTPUT)/vsprobe.skel.h
 
 
 

@@ -96,12 +96,17 @@ struct {
 	__type(value, struct sleep_start);
 } sleep_start SEC(".maps");
 
-/* VM (tgid) a kworker is injecting for while it runs irqfd_inject. */
+/* VM (tgid) a kworker (tid) is injecting for while it runs irqfd_inject;
+ * the tid guards against another task running on this CPU meanwhile. */
+struct inject_ctx {
+	__u32 tid, tgid;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u32);
+	__type(value, struct inject_ctx);
 } inject_for SEC(".maps");
 
 /* mm of a VM process -> its tgid, learnt in vCPU context. */
@@ -166,18 +171,26 @@ thread_val(__u32 tgid, __u32 tid, struct task_struct *task)
 
 /*
  * The thread charged for a KVM event: current, in its own process, unless
- * current is a kworker running irqfd_inject for a VM.
+ * current is a kworker running irqfd_inject for a VM. A thread already in
+ * the map was a target when it got there: one hash lookup on the hot path
+ * (userspace drops rows of processes that are no longer targets).
  */
 static __always_inline struct vs_thread_val *kvm_event_val(void)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tgid = id >> 32, tid = (__u32)id, zero = 0, *vm;
+	__u32 tgid = id >> 32, tid = (__u32)id, zero = 0;
+	struct vs_thread_key key = { .tgid = tgid, .tid = tid };
+	struct vs_thread_val *v;
+	struct inject_ctx *ic;
 
+	v = bpf_map_lookup_elem(&threads, &key);
+	if (v)
+		return v;
 	if (!is_target(tgid)) {
-		vm = bpf_map_lookup_elem(&inject_for, &zero);
-		if (!vm || !*vm || !is_target(*vm))
+		ic = bpf_map_lookup_elem(&inject_for, &zero);
+		if (!ic || ic->tid != tid || !ic->tgid || !is_target(ic->tgid))
 			return NULL;
-		tgid = *vm;
+		tgid = ic->tgid;
 	}
 	return thread_val(tgid, tid, NULL);
 }
@@ -339,8 +352,9 @@ out:
 
 static __always_inline int on_work_start(struct work_struct *work, __u64 func)
 {
+	struct inject_ctx ic = { .tid = (__u32)bpf_get_current_pid_tgid() };
 	struct kvm_kernel_irqfd *irqfd;
-	__u32 zero = 0, tgid = 0, *known;
+	__u32 zero = 0, *known;
 	struct kvm *kvm;
 	__u64 mm;
 
@@ -352,15 +366,16 @@ static __always_inline int on_work_start(struct work_struct *work, __u64 func)
 		known = bpf_map_lookup_elem(&mm_tgid, &mm);
 		/* userspace_pid is the creating thread's id: the tgid when
 		 * the main thread created the VM, as QEMU and kvmtool do. */
-		tgid = known ? *known : BPF_CORE_READ(kvm, userspace_pid);
+		ic.tgid = known ? *known : BPF_CORE_READ(kvm, userspace_pid);
 	}
-	bpf_map_update_elem(&inject_for, &zero, &tgid, BPF_ANY);
+	bpf_map_update_elem(&inject_for, &zero, &ic, BPF_ANY);
 	return 0;
 }
 
 static __always_inline int on_work_end(void)
 {
-	__u32 zero = 0, none = 0;
+	struct inject_ctx none = {};
+	__u32 zero = 0;
 
 	bpf_map_update_elem(&inject_for, &zero, &none, BPF_ANY);
 	return 0;

@@ -746,8 +746,8 @@ static int perf_open(struct vs_probe *p)
 		if (t->perf_ctr < 0) {
 			add_source(p, name, "perf", -EOPNOTSUPP,
 				   t->flag == VS_PROBE_KVM ?
-				   "irqfd attribution needs BPF" :
-				   "latency and sleep lengths need BPF");
+				   "kworker attribution needs BPF" :
+				   "timing needs BPF");
 			continue;
 		}
 		snprintf(path, sizeof(path), TRACEFS "/events/%s/%s/id",

@@ -314,9 +314,13 @@ static void print_sources(FILE *out, const struct vs_probe_snapshot *s)
 			"host-wide\n", n_perf);
 	for (i = 0; i < s->n_sources; i++) {
 		const struct vs_probe_source *src = &s->sources[i];
+		char line[256];
 
-		if (!src->used)
-			fprintf(out, "  not used: %s: %s\n", src->name, src->why);
+		if (src->used)
+			continue;
+		snprintf(line, sizeof(line), "  not used: %s: %s", src->name,
+			 src->why);
+		fprintf(out, "%.79s\n", line);	/* 80 columns */
 	}
 }
 
