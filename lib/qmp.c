@@ -62,7 +62,8 @@ static int qmp_read_msg(struct vs_qmp *q, json_t **msg)
 	size_t used;
 	int err;
 
-	while (!(nl = memchr(q->buf, '\n', q->len))) {
+	/* memchr(NULL, c, 0) is undefined even though it reads nothing. */
+	while (!q->len || !(nl = memchr(q->buf, '\n', q->len))) {
 		err = qmp_fill(q);
 		if (err)
 			return err;
