@@ -119,6 +119,7 @@ int vs_tune_loop(const struct vs_tune_workload *w, void *ctx, double min_gain,
 	if (e)
 		goto out;
 	out->applied = true;
+	out->journal_first = ar.first;
 	e = w->measure(ctx, &out->after, &out->raw_after);
 	if (!e && vs_objective_improved(w->goal, &out->before, &out->after, min_gain,
 					dmax_ns, &out->gain, out->why, sizeof(out->why))) {

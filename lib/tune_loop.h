@@ -51,6 +51,7 @@ struct vs_tune_outcome {
 	bool applied;		/* the plan was written */
 	bool kept;		/* ... and kept (else rolled back) */
 	double gain;		/* relative improvement of the objective */
+	size_t journal_first;	/* first journal entry this run wrote */
 	char why[256];		/* the decision in one sentence */
 };
 

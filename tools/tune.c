@@ -3,6 +3,7 @@
 #include <argp.h>
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,9 +159,30 @@ static json_t *outcome_json(const struct vs_tune_outcome *o, int argc, char **ar
 	return doc_out;
 }
 
+static int interrupted_rollback(size_t first)
+{
+	struct vs_journal *j = NULL;
+	size_t restored, failed;
+	int fd = -1, holder, e;
+
+	e = vs_tune_lock(&fd, &holder);
+	if (!e)
+		e = vs_journal_load(&j);
+	if (!e)
+		e = vs_tune_rollback(j, first, NULL, NULL, &restored, &failed);
+	vs_journal_free(j);
+	vs_tune_unlock(fd);
+	if (e) {
+		vs_err("rollback failed (%s); run 'virtsync rollback'", strerror(-e));
+		return VS_EXIT_FAIL;
+	}
+	return 130;
+}
+
 VS_COMMAND(tune, VS_NEEDS_ROOT, "closed loop: measure, apply, re-measure, keep or roll back")
 {
 	const struct argp argp = { opts, parse_arg, NULL, doc, children };
+	sigset_t sigs, oldsigs, pending;
 	struct vs_wakeup_ctx ctx;
 	struct vs_tune_outcome o;
 	char err[512], tb[32];
@@ -185,8 +207,31 @@ VS_COMMAND(tune, VS_NEEDS_ROOT, "closed loop: measure, apply, re-measure, keep o
 		/* ~50 us per round trip at worst here; two measurements */
 		ctx.opts.rounds = duration_ns / 2 / 50e3 / ctx.repeats + 10;
 	ctx.dmax_ns = env.dmax_ns;
+	/* Ctrl-C between apply and the decision would leave a change nobody
+	 * decided on: hold the signals for the few seconds of the loop, then
+	 * undo a kept change if one arrived. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	sigprocmask(SIG_BLOCK, &sigs, &oldsigs);
 	e = vs_tune_loop(&vs_workload_wakeup, &ctx, env.min_gain / 100, env.dmax_ns, &o,
 			 err, sizeof(err));
+	sigpending(&pending);
+	if (!e && (sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM) ||
+		   sigismember(&pending, SIGHUP))) {
+		ret = 130;
+		if (o.kept) {
+			vs_err("interrupted: rolling the change back");
+			ret = interrupted_rollback(o.journal_first);
+		} else {
+			vs_err("interrupted; nothing was left changed");
+		}
+		vs_tune_outcome_free(&o);
+		sigprocmask(SIG_SETMASK, &oldsigs, NULL);
+		return ret;
+	}
+	sigprocmask(SIG_SETMASK, &oldsigs, NULL);
 	if (e) {
 		vs_err("%s", err);
 		vs_tune_outcome_free(&o);

@@ -44,6 +44,23 @@ grep -q 'tid 4243 (CPU 0/KVM)' "$TMP/out" || die "role vcpu / name vm1 not resol
 same_as_pristine "dry-run"
 [ ! -e "$TMP/root/run/virtsync/journal.json" ] || die "dry-run wrote a journal"
 
+# a diagnose plan: dmax_ns becomes ${dmax}, plan variables fill targets
+cat >"$TMP/plan.json" <<'EOT'
+{ "format": "virtsync-plan", "version": 1, "objective": "throughput",
+  "source": "diagnose", "regime": "nFC", "confidence": 0.7, "dmax_ns": 120000,
+  "variables": { "pid": 4242 }, "predicted": { "throughput": 3.3e6 },
+  "steps": [
+    { "knob": "pcdev.consumer_sleep_ns", "target": { "pid": "${pid}" }, "value": "${dmax}" },
+    { "knob": "thread.timerslack_ns", "target": { "pid": "${pid}", "role": "consumer" }, "value": 1 } ] }
+EOT
+expect_exit 0 vs apply --plan "$TMP/plan.json" --dry-run
+grep -q 'pcdev.consumer_sleep_ns .* 1000 -> 120000' "$TMP/out" || { cat "$TMP/out"; die "plan: dmax_ns"; }
+grep -q 'thread.timerslack_ns .*tid 4244 (vs-consumer) .* 50000 -> 1' "$TMP/out" || { cat "$TMP/out"; die "plan: role"; }
+expect_exit 0 vs --json apply --plan "$TMP/plan.json"
+[ "$(json_get "$TMP/out" 'len([a for a in d["actions"] if a["action"] == "write"])')" = 2 ] || die "plan: 2 writes"
+expect_exit 0 vs rollback
+same_as_pristine "plan rollback"
+
 # apply, verify, drift, rollback, rollback again
 expect_exit 0 vs apply "$PROFILE"
 [ "$(cat "$TMP/root/sys/module/haltpoll/parameters/guest_halt_poll_ns")" = 300000 ] || die "last step did not win"

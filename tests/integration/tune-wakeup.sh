@@ -48,4 +48,18 @@ fi
 [ "$(cat $P)" = 0 ] || die "guest_halt_poll_ns is $(cat $P) after rollback, not 0"
 expect_exit 0 "$VS" rollback
 grep -q 'nothing to roll back' "$TMP/out" || die "journal still active"
+
+# Ctrl-C during the loop: forced keep (--min-gain 0), then undone on exit
+"$VS" tune --auto --workload wakeup --min-gain 0 --repeats 2 --rounds 15000 \
+	>"$TMP/out" 2>"$TMP/err" &
+pid=$!
+sleep 0.5
+kill -INT $pid
+wait $pid
+rc=$?
+[ $rc = 130 ] || { cat "$TMP/out" "$TMP/err"; die "interrupted tune exited $rc, not 130"; }
+grep -q interrupted "$TMP/err" || die "no interruption message"
+[ "$(cat $P)" = 0 ] || die "guest_halt_poll_ns is $(cat $P) after an interrupted tune"
+expect_exit 0 "$VS" rollback
+grep -q 'nothing to roll back' "$TMP/out" || die "interrupted tune left the journal active"
 echo ok
