@@ -872,6 +872,8 @@ int cmd_diagnose(int argc, char **argv)
 		.children = children,
 	};
 	struct vs_discovery *disc = NULL;
+	static struct vs_discovery unmeasured;
+	unsigned int measurable = 0;
 	struct queue *qs = NULL;
 	struct vs_guest_info guest;
 	struct vs_guest_counters gc_a, gc_b;
@@ -948,7 +950,21 @@ int cmd_diagnose(int argc, char **argv)
 			goto cleanup;
 		}
 	}
-	embedded = !env.pid && (env.workload || !disc->n_vms);
+	/* VMs with neither a known I/O thread nor item counters (a paused
+	 * VMM, threads not named) cannot be measured: the host then counts as
+	 * having no VM, and the ones seen are listed. */
+	if (!env.pid && !env.workload) {
+		for (i = 0; i < disc->n_vms; i++) {
+			const struct vs_thread *p, *c;
+
+			vs_measure_pick_threads(&disc->vms[i], &p, &c);
+			if (p || c || disc->vms[i].has_stats || disc->vms[i].n_taps)
+				measurable++;
+		}
+	}
+	embedded = !env.pid && (env.workload || !measurable);
+	if (embedded && disc->n_vms && !env.workload)
+		memcpy(&unmeasured, disc, sizeof(unmeasured));
 
 	if (text) {
 		printf("virtsync diagnose: %s\n", guest.is_guest ?
@@ -997,9 +1013,15 @@ int cmd_diagnose(int argc, char **argv)
 		if (text) {
 			char line[300];
 
+			if (unmeasured.n_vms) {
+				printf("Found %u VM%s without an identifiable I/O thread or item counters:\n",
+				       unmeasured.n_vms, unmeasured.n_vms == 1 ? "" : "s");
+				print_discovery(&unmeasured);
+			}
 			snprintf(line, sizeof(line),
 				 "%s: running the reference device (preset %s, %s backend: %s)",
-				 env.workload ? "--workload given" : "no VM on this host",
+				 env.workload ? "--workload given" :
+				 unmeasured.n_vms ? "no measurable VM" : "no VM on this host",
 				 dev.preset, dev.backend, dev.backend_why);
 			print_wrapped(0, line);
 			fflush(stdout);
@@ -1175,6 +1197,10 @@ int cmd_diagnose(int argc, char **argv)
 		for (i = 0; i < disc->n_vms; i++)
 			json_array_append_new(arr, vm_json(&disc->vms[i]));
 		json_object_set_new(doc, "vms", arr);
+		arr = json_array();
+		for (i = 0; i < unmeasured.n_vms; i++)
+			json_array_append_new(arr, vm_json(&unmeasured.vms[i]));
+		json_object_set_new(doc, "unmeasurable_vms", arr);
 		arr = json_array();
 		for (i = 0; i < nq; i++)
 			json_array_append_new(arr, queue_json(&qs[i]));
