@@ -569,6 +569,7 @@ static json_t *vm_json(const struct vs_vm *vm)
 	json_object_set_new(o, "stats_file", vm->has_stats ? json_string(vm->stats_path)
 							   : json_null());
 	json_object_set_new(o, "vcpu_threads_unknown", json_boolean(vm->vcpu_threads_unknown));
+	json_object_set_new(o, "vcpus_from_syscall", json_boolean(vm->vcpus_from_syscall));
 	for (i = 0; i < vm->n_threads; i++) {
 		json_t *t = json_object();
 
@@ -613,7 +614,9 @@ static void print_discovery(const struct vs_discovery *d)
 			print_wrapped(4, line);
 		}
 		if (vm->vcpu_threads_unknown)
-			print_wrapped(4, "vCPU threads are not named: /proc cannot tell which thread runs a vCPU");
+			print_wrapped(4, "vCPU threads are not named and none was caught in ioctl(KVM_RUN): /proc cannot tell which thread runs a vCPU");
+		if (vm->vcpus_from_syscall)
+			print_wrapped(4, "vCPU threads found blocked in ioctl(vcpu fd, KVM_RUN)");
 	}
 	if (d->n_skipped)
 		printf("  (%u processes could not be inspected: permission denied)\n",
