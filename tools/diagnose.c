@@ -1131,6 +1131,16 @@ int cmd_diagnose(int argc, char **argv)
 		if (q->err)
 			continue;
 		vs_classify(&q->sample, &hc, &q->verdict);
+		/* A process that ended inside the window leaves a short sample:
+		 * keep the verdict, say so, and trust it less. */
+		if (q->verdict.known && q->sample.duration_ns < 0.5 * env.duration_ns) {
+			size_t used = strlen(q->verdict.summary);
+
+			q->verdict.confidence *= q->sample.duration_ns / env.duration_ns;
+			snprintf(q->verdict.summary + used, sizeof(q->verdict.summary) - used,
+				 " (the process stopped after %.2f s of the %.1f s window)",
+				 q->sample.duration_ns / 1e9, env.duration_ns / 1e9);
+		}
 		renv.vm = q->vm;
 		renv.ncpus = q->sample.ncpus;
 		renv.other_busy_cpus = q->sample.other_busy_cpus;
