@@ -1312,9 +1312,13 @@ int cmd_diagnose(int argc, char **argv)
 		if (err) {
 			vs_err("--save: cannot write '%s': %s", env.save, strerror(-err));
 			ret = VS_EXIT_FAIL;
-		} else if (text) {
+		} else if (text && nsteps) {
 			printf("\nPlan: %u step%s that virtsync apply can set now, saved to %s\n",
 			       nsteps, nsteps == 1 ? "" : "s", env.save);
+		} else if (text) {
+			print_wrapped(0, "\nPlan: nothing virtsync apply can set now (the "
+				      "report is saved, but apply refuses a plan without "
+				      "steps)");
 		}
 	}
 	if (text && !embedded) {
