@@ -6,6 +6,19 @@
  * Closed-form producer/consumer model of the seed paper
  * (shared/seeds/000_2ca216a43be1e5f1.txt, Sections 2, 3 and 5.1). All times
  * are nanoseconds (the paper counts cycles; the algebra is the same).
+ *
+ * The rules the closed forms assume (lib/sim follows the same ones):
+ *  - P publishes an item at the end of its Wp; C frees the item's slot at the
+ *    end of its Wc. P starts an item only with a free slot, C only with a
+ *    queued item. Looking at the queue is free; a look at the same instant
+ *    as a publish/free sees it.
+ *  - sleep: a party that cannot proceed sleeps max(Y, Yz) and pays Yz of CPU.
+ *  - notify: after publishing the item that brings a blocked C's queue to kp
+ *    items, P spends Np, and C starts Sc after that; after freeing the kc-th
+ *    slot since P blocked, C spends Nc, and P starts Sp after that.
+ *  - Wp == Wc is taken as the fast-consumer side of Tables 2 and 3, except
+ *    that when only the producer-side inequality holds the pair also settles
+ *    into lockstep (reported as sFP / nFP): the batch is then infinite.
  */
 
 enum vs_mech {
@@ -41,8 +54,11 @@ struct vs_params {
 
 /*
  * One mechanism's prediction. Fields that the regime does not define are
- * NaN (rendered as JSON null): for sLS only bounds on T exist, so t_ns is
- * the midpoint and t_lo_ns/t_hi_ns the eq. 6/7 bounds.
+ * NaN (rendered as JSON null); INFINITY means unbounded (a batch with no
+ * synchronization at all once started, or D with kp > 1). For sLS
+ * t_lo_ns/t_hi_ns are the eq. 6/7 bounds, and t_ns is exact when Yp == Yc
+ * and L |Wp - Wc| >= 4 max(Wp, Wc) (derived, see lib/model.c), else the
+ * midpoint of the bounds (batch NaN, e_ns the eq. 8 lower bound).
  */
 struct vs_prediction {
 	enum vs_mech mech;
@@ -68,6 +84,8 @@ void vs_params_default(struct vs_params *p);
 int vs_params_preset(const char *name, struct vs_params *p);
 /* NULL-terminated list of preset names, for help text and errors. */
 extern const char *const vs_preset_names[];
+/* One line saying what a preset models (paper section), NULL if unknown. */
+const char *vs_preset_summary(const char *name);
 
 /*
  * -EINVAL when L is 0, kp or kc is 0 or exceeds L, or any time is negative
@@ -77,5 +95,22 @@ int vs_params_validate(const struct vs_params *p, const char **why);
 
 int vs_model_predict(const struct vs_params *p, enum vs_mech m,
 		     struct vs_prediction *out);
+
+/* All three mechanisms, out[VS_MECH_BUSY..VS_MECH_NOTIFY]. */
+int vs_model_predict_all(const struct vs_params *p,
+			 struct vs_prediction out[VS_MECH_COUNT]);
+
+/*
+ * JSON renderings shared by `model`, `sim` and `bench` (jansson, new
+ * references; NaN and infinities become null):
+ *   params: {"len":..,"wp_ns":..,"wc_ns":..,"kp":..,"kc":..,"np_ns":..,
+ *            "nc_ns":..,"sp_ns":..,"sc_ns":..,"yp_ns":..,"yc_ns":..,
+ *            "yz_ns":..}
+ *   prediction: {"regime":..,"T_ns":..,"E_ns":..,"D_ns":..,"batch":..,
+ *                "T_lo_ns":..,"T_hi_ns":..}
+ */
+struct json_t;
+struct json_t *vs_params_json(const struct vs_params *p);
+struct json_t *vs_prediction_json(const struct vs_prediction *pr);
 
 #endif

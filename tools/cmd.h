@@ -37,6 +37,8 @@ struct vs_global {
 	bool json_pretty;
 	int verbose;
 	const char *argv0;
+	int argc;		/* the whole command line, for JSON meta */
+	char **argv;
 	const char *cmd;
 };
 extern struct vs_global vs_global;

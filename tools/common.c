@@ -121,6 +121,11 @@ void vs_json_add_meta(json_t *doc, int argc, char **argv)
 	struct tm tm;
 	int i;
 
+	/* The dispatcher's full command line beats the subcommand's view. */
+	if (vs_global.argv) {
+		argc = vs_global.argc;
+		argv = vs_global.argv;
+	}
 	for (i = 0; i < argc && off < sizeof(cmdline) - 1; i++)
 		off += snprintf(cmdline + off, sizeof(cmdline) - off, "%s%s",
 				i ? " " : "", argv[i]);

@@ -108,6 +108,13 @@ int main(int argc, char **argv)
 	int i;
 
 	vs_global.argv0 = argv[0];
+	vs_global.argc = argc;
+	/* A copy of the pointers: argv[i] is renamed for argp below. */
+	vs_global.argv = calloc(argc + 1, sizeof(char *));
+	if (vs_global.argv)
+		memcpy(vs_global.argv, argv, argc * sizeof(char *));
+	else
+		vs_global.argc = 0;
 	/* argp exits 64 (EX_USAGE) on a bad option; virtsync promises 2. */
 	argp_err_exit_status = VS_EXIT_USAGE;
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {

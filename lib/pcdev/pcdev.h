@@ -41,6 +41,13 @@ struct pcdev_config {
 	int64_t halt_poll_ns;		/* kvm: KVM_CAP_HALT_POLL, < 0 default */
 	const char *trace_path;		/* Sec. 4.2.1 event trace, or NULL */
 	bool publish;			/* publish counters under /run/virtsync */
+	/*
+	 * SCHED_FIFO priority of P and C (0: leave the scheduling policy
+	 * alone). On a loaded machine an ordinary thread's nanosleep or wake-
+	 * up now and then waits milliseconds for a CPU; a real-time one does
+	 * not, which is how the paper's unloaded machine is approximated.
+	 */
+	int rt_priority;
 	/* Set by a signal handler to stop early; results cover the run so far. */
 	volatile sig_atomic_t *stop;
 };
@@ -52,6 +59,7 @@ struct pcdev_latency {
 /* Sec. 4.2.1 estimates from running averages and timestamps. */
 struct pcdev_measured {
 	double wp, wc, np, nc, sp, sc, yp, yc;	/* ns, NaN when not observed */
+	double yz;	/* CPU time of one sleep call (thread CPU clock), ns */
 };
 
 struct pcdev_results {
@@ -61,8 +69,17 @@ struct pcdev_results {
 	double t_ns;			/* elapsed / items */
 	double cpu_producer, cpu_consumer;	/* fractions of a CPU */
 	double e_ns;			/* CPU ns per item, both sides */
-	double batch;			/* items per consumer wake-up */
+	double batch;			/* items per wake-up of the side that
+					 * waits more (C or P) */
 	uint64_t kicks, interrupts, spurious, sleeps_p, sleeps_c;
+	/* spurious = spurious_kicks (C woke, queue empty) +
+	 * spurious_interrupts (P woke, queue still full) */
+	uint64_t spurious_kicks, spurious_interrupts;
+	uint64_t blocks_p, blocks_c;	/* waits on a notification */
+	uint64_t c_wakeups;		/* C went from waiting to working */
+	uint64_t p_wakeups;		/* P went from waiting to working */
+	double cpu_producer_ns, cpu_consumer_ns;	/* thread CPU time */
+	double sleep_batch;		/* items per sleep of P and C (Fig. 7) */
 	struct pcdev_latency latency;
 	struct pcdev_measured measured;
 	struct vs_prediction model;	/* lib/model on the measured parameters */
@@ -86,11 +103,58 @@ struct pcdev_results {
  */
 #define PCDEV_STATS_FMT "/run/virtsync/pcdev-%d.stats"
 
+struct pcdev_counters {
+	uint64_t items_produced, items_consumed, kicks, interrupts;
+	int producer_tid, consumer_tid, vcpu_tid;	/* 0: none */
+};
+
+/*
+ * Write the published counters file (atomically: temporary file, rename),
+ * creating /run/virtsync if needed; the backend calls it every 100 ms while
+ * cfg->publish is set. unpublish removes it (ignores ENOENT).
+ */
+int pcdev_stats_publish(const struct pcdev_config *cfg,
+			const struct pcdev_counters *c);
+int pcdev_stats_unpublish(void);
+
+const char *pcdev_mode_name(enum pcdev_mode m);
+int pcdev_mode_from_name(const char *name, enum pcdev_mode *m);
+const char *pcdev_backend_name(enum pcdev_backend b);
+
+/*
+ * Which single mechanism of lib/model describes a run: both sides' modes
+ * when equal, else the mode of the side that waited (busyloop counts as
+ * notify, since it ends in a blocking wait).
+ */
+enum vs_mech pcdev_model_mech(const struct pcdev_config *cfg,
+			      const struct pcdev_results *res);
+
+/* Model parameters from a run's measurements (nominal values where a
+ * parameter was not observed). */
+void pcdev_model_params(const struct pcdev_config *cfg,
+			const struct pcdev_results *res, struct vs_params *p);
+
+/* Is `cpu` (>= 0) one this process may run on? -1 (no pinning) is. */
+bool pcdev_cpu_available(int cpu);
+
+/*
+ * The Sec. 8 case studies scaled to the measured costs of the machine
+ * (see virtsync-bench(8)): "fc-example" (fast consumer) and "fp-example"
+ * (fast producer). Sets L, kp, kc, Wp, Wc, Yp, Yc and timer slack over
+ * `cfg`, and the latency bound of the case in *dmax_ns. -ENOENT if unknown.
+ */
+int pcdev_config_preset(const char *name, struct pcdev_config *cfg,
+			double *dmax_ns);
+
 /* Validate a configuration without running it: -EINVAL with *why set. */
 int pcdev_config_validate(const struct pcdev_config *cfg, const char **why);
 void pcdev_config_default(struct pcdev_config *cfg);
 
-/* Run to completion (duration, items or *stop). -errno on setup failure. */
+/*
+ * Run to completion (duration, items or *stop). -errno on setup failure;
+ * -ENOTSUP for a backend this build lacks. Fills res->model from the
+ * measured parameters.
+ */
 int pcdev_run(const struct pcdev_config *cfg, struct pcdev_results *res);
 
 /* Backends (called by pcdev_run). */

@@ -234,6 +234,29 @@ static inline void vs_vring_cons_push(struct vs_vring *vr,
 	VS_WRITE_ONCE(vr->used->idx, c->used_idx);
 }
 
+/*
+ * Batched return (vhost_add_used_n): write used entries without moving
+ * used->idx, then publish them all with one index store.
+ */
+static inline void vs_vring_cons_fill(struct vs_vring *vr,
+				      struct vs_vring_cons *c, uint16_t id,
+				      uint32_t len, unsigned int offset)
+{
+	struct vs_vring_used_elem *e =
+		&vr->used->ring[(uint16_t)(c->used_idx + offset) & (vr->num - 1)];
+
+	e->id = id;
+	e->len = len;
+}
+
+static inline void vs_vring_cons_flush(struct vs_vring *vr,
+				       struct vs_vring_cons *c, unsigned int n)
+{
+	vs_ring_barrier();	/* entries visible before the index */
+	c->used_idx += (uint16_t)n;
+	VS_WRITE_ONCE(vr->used->idx, c->used_idx);
+}
+
 /* After pushing used entries: does P want an interrupt? */
 static inline int vs_vring_cons_intr_needed(struct vs_vring *vr,
 					    struct vs_vring_cons *c)

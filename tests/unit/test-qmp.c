@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -29,6 +30,9 @@ static int start_qemu(void **state)
 	snprintf(qmp_arg, sizeof(qmp_arg), "unix:%s,server=on,wait=off", sock_path);
 	qemu_pid = fork();
 	if (qemu_pid == 0) {
+		/* A crash of this test (a sanitizer abort skips the group
+		 * teardown) must not leave QEMU running. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		/* QEMU warns about CPUID features the nested host lacks. */
 		if (!freopen("/dev/null", "w", stderr))
 			_exit(127);

@@ -1,0 +1,530 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * virtsync bench: drive the reference producer/consumer device (lib/pcdev)
+ * and print what it measured next to what lib/model predicts from those
+ * measurements.
+ */
+#include <argp.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "pcdev/pcdev.h"
+#include "units.h"
+
+/* Each option is applied over the preset, whatever the order given. */
+enum {
+	OPT_BACKEND = 1000, OPT_MODE, OPT_P_MODE, OPT_C_MODE, OPT_WP, OPT_WC,
+	OPT_LEN, OPT_KP, OPT_KC, OPT_SLEEP, OPT_YP, OPT_YC, OPT_BUSYLOOP,
+	OPT_SLACK, OPT_DURATION, OPT_ITEMS, OPT_PIN, OPT_HALT_POLL,
+	OPT_PRESET, OPT_TRACE, OPT_DMAX, OPT_RT, OPT_COUNT,
+};
+
+static struct env {
+	const char *arg[OPT_COUNT - OPT_BACKEND];	/* raw text per option */
+} env;
+
+static volatile sig_atomic_t stop_requested;
+
+static const char bench_doc[] =
+"Run the reference virtio producer/consumer device and report throughput,\n"
+"CPU per item, latency, notifications and the measured model parameters.\n"
+"\n"
+"USAGE: virtsync bench [--backend thread|kvm] [--mode MODE] [--wp T] [--wc T]\n"
+"                      [--len L] [--kp N] [--kc N] [--sleep T] [--pin P,C]\n"
+"                      [--preset NAME] [--duration T] [--trace FILE] [--json]\n"
+"\n"
+"MODE is notify, sleep, poll or busyloop, for both sides (--mode) or one\n"
+"(--p-mode, --c-mode).\n"
+"\n"
+"EXAMPLES:\n"
+"    virtsync bench --mode notify --wp 3us --wc 2us   # fast consumer\n"
+"    virtsync bench --preset fc-example --mode sleep  # Sec. 8.1, sleeping\n"
+"    virtsync bench --mode poll --wp 0 --wc 0 --pin 0,1  # data-path ceiling\n"
+"    virtsync bench --backend kvm --duration 2s --json";
+
+static const struct argp_option bench_options[] = {
+	{ "backend", OPT_BACKEND, "NAME", 0, "thread (default) or kvm", 0 },
+	{ "mode", OPT_MODE, "MODE", 0, "notify, sleep, poll or busyloop, both sides", 0 },
+	{ "p-mode", OPT_P_MODE, "MODE", 0, "the producer's mode", 0 },
+	{ "c-mode", OPT_C_MODE, "MODE", 0, "the consumer's mode", 0 },
+	{ "wp", OPT_WP, "TIME", 0, "producer work per item (PAUSE spin)", 0 },
+	{ "wc", OPT_WC, "TIME", 0, "consumer work per item", 0 },
+	{ "len", OPT_LEN, "L", 0, "queue length, a power of two 2..32768", 0 },
+	{ "kp", OPT_KP, "N", 0, "kick when N items are queued (default 1)", 0 },
+	{ "kc", OPT_KC, "N", 0, "interrupt when N slots are free (3/4 L)", 0 },
+	{ "sleep", OPT_SLEEP, "TIME", 0, "sleep length of both sides (Yp = Yc)", 0 },
+	{ "yp", OPT_YP, "TIME", 0, "producer sleep length", 0 },
+	{ "yc", OPT_YC, "TIME", 0, "consumer sleep length", 0 },
+	{ "busyloop", OPT_BUSYLOOP, "TIME", 0, "busyloop mode: poll this long, then block", 0 },
+	{ "timerslack", OPT_SLACK, "TIME", 0, "timer slack of both threads", 0 },
+	{ "duration", OPT_DURATION, "TIME", 0, "run length (default 1s)", 0 },
+	{ "items", OPT_ITEMS, "N", 0, "stop after N items", 0 },
+	{ "pin", OPT_PIN, "P,C", 0, "pin producer and consumer to CPUs P and C", 0 },
+	{ "halt-poll-ns", OPT_HALT_POLL, "NS", 0, "kvm backend: KVM_CAP_HALT_POLL", 0 },
+	{ "preset", OPT_PRESET, "NAME", 0, "fc-example or fp-example (Sec. 8)", 0 },
+	{ "trace", OPT_TRACE, "FILE", 0, "write the Sec. 4.2.1 event trace", 0 },
+	{ "dmax", OPT_DMAX, "TIME", 0, "latency bound to check p98 against", 0 },
+	{ "rt", OPT_RT, "PRIO", OPTION_ARG_OPTIONAL,
+	  "run P and C SCHED_FIFO (priority 10, or PRIO; 0 off)", 0 },
+	{ 0 },
+};
+
+static error_t bench_parse(int key, char *arg, struct argp_state *state)
+{
+	if (key == OPT_RT && !arg)
+		arg = (char *)"10";
+	if (key >= OPT_BACKEND && key < OPT_COUNT) {
+		env.arg[key - OPT_BACKEND] = arg;
+		return 0;
+	}
+	if (key == ARGP_KEY_ARG) {
+		vs_err("unexpected argument '%s'", arg);
+		return EINVAL;
+	}
+	return ARGP_ERR_UNKNOWN;
+}
+
+static const char *opt(int key)
+{
+	return env.arg[key - OPT_BACKEND];
+}
+
+static int parse_mode(const char *name, const char *text, enum pcdev_mode *m)
+{
+	if (pcdev_mode_from_name(text, m)) {
+		vs_err("%s: unknown mode '%s' (notify, sleep, poll, busyloop)",
+		       name, text);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int parse_time(int key, const char *name, double *ns)
+{
+	return opt(key) ? opt_time(name, opt(key), ns) : 0;
+}
+
+static int parse_pin(const char *text, struct pcdev_config *cfg)
+{
+	unsigned int p, c;
+	char tail;
+
+	if (sscanf(text, "%u,%u%c", &p, &c, &tail) != 2 || p > 4095 || c > 4095) {
+		vs_err("--pin: '%s' is not two CPU numbers P,C", text);
+		return -EINVAL;
+	}
+	cfg->pin_p = (int)p;
+	cfg->pin_c = (int)c;
+	return 0;
+}
+
+/* Options onto cfg: preset first, then every explicit value. */
+static int build_config(struct pcdev_config *cfg, double *dmax)
+{
+	uint64_t u;
+	double y;
+	int err = 0;
+
+	pcdev_config_default(cfg);
+	*dmax = NAN;
+	if (opt(OPT_PRESET)) {
+		if (pcdev_config_preset(opt(OPT_PRESET), cfg, dmax)) {
+			vs_err("--preset: unknown preset '%s' (fc-example, fp-example)",
+			       opt(OPT_PRESET));
+			return -EINVAL;
+		}
+	}
+	if (opt(OPT_BACKEND)) {
+		if (!strcmp(opt(OPT_BACKEND), "thread"))
+			cfg->backend = PCDEV_BACKEND_THREAD;
+		else if (!strcmp(opt(OPT_BACKEND), "kvm"))
+			cfg->backend = PCDEV_BACKEND_KVM;
+		else {
+			vs_err("--backend: unknown backend '%s' (thread, kvm)",
+			       opt(OPT_BACKEND));
+			return -EINVAL;
+		}
+	}
+	if (opt(OPT_MODE)) {
+		err = parse_mode("--mode", opt(OPT_MODE), &cfg->p_mode);
+		cfg->c_mode = cfg->p_mode;
+	}
+	if (!err && opt(OPT_P_MODE))
+		err = parse_mode("--p-mode", opt(OPT_P_MODE), &cfg->p_mode);
+	if (!err && opt(OPT_C_MODE))
+		err = parse_mode("--c-mode", opt(OPT_C_MODE), &cfg->c_mode);
+	if (!err)
+		err = parse_time(OPT_WP, "--wp", &cfg->wp_ns);
+	if (!err)
+		err = parse_time(OPT_WC, "--wc", &cfg->wc_ns);
+	if (!err && opt(OPT_LEN)) {
+		err = opt_uint("--len", opt(OPT_LEN), 2, 32768, &cfg->len);
+		if (!err && (cfg->len & (cfg->len - 1))) {
+			vs_err("--len: %s is not a power of two (2, 4, ... 32768)",
+			       opt(OPT_LEN));
+			err = -EINVAL;
+		}
+		/* kc follows L unless given: virtio's 3/4 L. */
+		if (!err && !opt(OPT_KC))
+			cfg->kc = cfg->len * 3 / 4 ? cfg->len * 3 / 4 : 1;
+		if (!err && !opt(OPT_KP) && cfg->kp > cfg->len)
+			cfg->kp = 1;
+	}
+	if (!err && opt(OPT_KP))
+		err = opt_uint("--kp", opt(OPT_KP), 1, 32768, &cfg->kp);
+	if (!err && opt(OPT_KC))
+		err = opt_uint("--kc", opt(OPT_KC), 1, 32768, &cfg->kc);
+	if (!err && cfg->kp > cfg->len) {
+		vs_err("--kp: %u exceeds the queue length %u", cfg->kp, cfg->len);
+		err = -EINVAL;
+	}
+	if (!err && cfg->kc > cfg->len) {
+		vs_err("--kc: %u exceeds the queue length %u", cfg->kc, cfg->len);
+		err = -EINVAL;
+	}
+	if (!err && opt(OPT_SLEEP)) {
+		err = opt_time("--sleep", opt(OPT_SLEEP), &y);
+		cfg->yp_ns = cfg->yc_ns = y;
+	}
+	if (!err)
+		err = parse_time(OPT_YP, "--yp", &cfg->yp_ns);
+	if (!err)
+		err = parse_time(OPT_YC, "--yc", &cfg->yc_ns);
+	if (!err)
+		err = parse_time(OPT_BUSYLOOP, "--busyloop", &cfg->busyloop_ns);
+	if (!err)
+		err = parse_time(OPT_SLACK, "--timerslack", &cfg->timerslack_ns);
+	if (!err)
+		err = parse_time(OPT_DURATION, "--duration", &cfg->duration_ns);
+	if (!err)
+		err = parse_time(OPT_DMAX, "--dmax", dmax);
+	if (!err && opt(OPT_ITEMS)) {
+		err = opt_u64("--items", opt(OPT_ITEMS), 1, UINT64_MAX, &cfg->items);
+		/* --items alone: run until that many, however long. */
+		if (!err && !opt(OPT_DURATION))
+			cfg->duration_ns = 0;
+	}
+	if (!err && opt(OPT_HALT_POLL)) {
+		err = opt_u64("--halt-poll-ns", opt(OPT_HALT_POLL), 0,
+			      UINT32_MAX, &u);
+		cfg->halt_poll_ns = (int64_t)u;
+	}
+	if (!err && opt(OPT_HALT_POLL) && cfg->backend != PCDEV_BACKEND_KVM) {
+		vs_err("--halt-poll-ns: only with --backend kvm (the thread "
+		       "backend has no vCPU)");
+		err = -EINVAL;
+	}
+	if (!err && opt(OPT_PIN))
+		err = parse_pin(opt(OPT_PIN), cfg);
+	if (!err && opt(OPT_RT)) {
+		err = opt_u64("--rt", opt(OPT_RT), 0, 98, &u);
+		cfg->rt_priority = (int)u;
+	}
+	if (!err && !cfg->duration_ns && !cfg->items) {
+		vs_err("--duration: must be above 0 unless --items is given");
+		err = -EINVAL;
+	}
+	if (!err && (!pcdev_cpu_available(cfg->pin_p) ||
+		     !pcdev_cpu_available(cfg->pin_c))) {
+		vs_err("--pin: %s: CPU %d does not exist or is not available here",
+		       opt(OPT_PIN), pcdev_cpu_available(cfg->pin_p) ?
+		       cfg->pin_c : cfg->pin_p);
+		err = -EINVAL;
+	}
+	if (!err && cfg->rt_priority && cfg->pin_p >= 0 && cfg->pin_p == cfg->pin_c &&
+	    (cfg->p_mode == PCDEV_POLL || cfg->c_mode == PCDEV_POLL ||
+	     cfg->p_mode == PCDEV_BUSYLOOP || cfg->c_mode == PCDEV_BUSYLOOP)) {
+		vs_err("--pin %s with --rt: a real-time side that polls never lets "
+		       "the other run on the same CPU", opt(OPT_PIN));
+		err = -EINVAL;
+	}
+	cfg->trace_path = opt(OPT_TRACE);
+	return err;
+}
+
+static void on_signal(int sig)
+{
+	stop_requested = 1;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+/* Compact number: integers from 100 up to 1e10, else 4 significant
+ * digits; "-" where undefined (NaN). A static buffer per call slot. */
+static const char *num(double v)
+{
+	static char buf[8][32];
+	static unsigned int slot;
+	char *b = buf[slot++ % 8];
+
+	if (isnan(v))
+		return "-";
+	if (isinf(v))
+		return "inf";
+	if (fabs(v) >= 100 && fabs(v) < 1e10)
+		snprintf(b, 32, "%.0f", v);
+	else
+		snprintf(b, 32, "%.4g", v);
+	return b;
+}
+
+static const char *regime_or_dash(const struct vs_prediction *m)
+{
+	return m->regime < VS_REGIME_COUNT ? vs_regime_name(m->regime) : "-";
+}
+
+/* "prefix text" folded at word boundaries to 80 columns. */
+static void print_wrapped(const char *prefix, const char *text)
+{
+	size_t indent = strlen(prefix), col = indent, w;
+	const char *p = text;
+
+	fputs(prefix, stdout);
+	while (*p) {
+		while (*p == ' ')
+			p++;
+		w = strcspn(p, " ");
+		if (!w)
+			break;
+		if (col > indent && col + 1 + w > 80) {
+			printf("\n%*s", (int)indent, "");
+			col = indent;
+		} else if (col > indent) {
+			putchar(' ');
+			col++;
+		}
+		fwrite(p, 1, w, stdout);
+		col += w;
+		p += w;
+	}
+	putchar('\n');
+}
+
+static void print_text(const struct pcdev_config *cfg,
+		       const struct pcdev_results *r, double dmax)
+{
+	const struct pcdev_latency *l = &r->latency;
+	const struct pcdev_measured *m = &r->measured;
+	char a[32], b[32];
+	unsigned int i;
+
+	printf("%s backend, P %s / C %s, L %u kp %u kc %u, Wp %s Wc %s\n",
+	       pcdev_backend_name(cfg->backend), pcdev_mode_name(cfg->p_mode),
+	       pcdev_mode_name(cfg->c_mode), cfg->len, cfg->kp, cfg->kc,
+	       vs_format_time(cfg->wp_ns, a, sizeof(a)),
+	       vs_format_time(cfg->wc_ns, b, sizeof(b)));
+	printf("items %llu in %s%s\n", (unsigned long long)r->items,
+	       vs_format_time(r->elapsed_ns, a, sizeof(a)),
+	       stop_requested ? " (stopped by signal: results so far)" : "");
+	printf("throughput_ops %-12s T_ns %-10s E_ns %-10s batch %s\n",
+	       num(r->throughput_ops), num(r->t_ns), num(r->e_ns), num(r->batch));
+	printf("cpu            producer %-8s consumer %s\n",
+	       num(r->cpu_producer), num(r->cpu_consumer));
+	printf("kicks %llu  interrupts %llu  spurious %llu\n",
+	       (unsigned long long)r->kicks, (unsigned long long)r->interrupts,
+	       (unsigned long long)r->spurious);
+	printf("sleeps %llu (P %llu, C %llu)  blocks P %llu, C %llu\n",
+	       (unsigned long long)(r->sleeps_p + r->sleeps_c),
+	       (unsigned long long)r->sleeps_p, (unsigned long long)r->sleeps_c,
+	       (unsigned long long)r->blocks_p, (unsigned long long)r->blocks_c);
+	printf("latency_ns     p50 %s  p95 %s  p98 %s  p99 %s  max %s\n",
+	       num(l->p50), num(l->p95), num(l->p98), num(l->p99), num(l->max));
+	if (!isnan(dmax))
+		printf("dmax_ns        %s: p98 %s\n", num(dmax),
+		       l->p98 <= dmax ? "within" : "EXCEEDS");
+	printf("measured (ns)  wp %s  wc %s  np %s  nc %s\n",
+	       num(m->wp), num(m->wc), num(m->np), num(m->nc));
+	printf("               sp %s  sc %s  yp %s  yc %s  yz %s\n",
+	       num(m->sp), num(m->sc), num(m->yp), num(m->yc), num(m->yz));
+	printf("model (%s)%*s regime %s  T_ns %s  E_ns %s  D_ns %s  batch %s\n",
+	       vs_mech_name(r->model.mech),
+	       (int)(7 - strlen(vs_mech_name(r->model.mech))), "",
+	       regime_or_dash(&r->model), num(r->model.t_ns), num(r->model.e_ns),
+	       num(r->model.d_ns), num(r->model.batch));
+	for (i = 0; i < r->n_kvm_stats; i++)
+		printf("kvm_stats      %-32s %llu\n", r->kvm_stats[i].name,
+		       (unsigned long long)r->kvm_stats[i].value);
+	if (r->note[0])
+		print_wrapped("note: ", r->note);
+}
+
+static json_t *json_u64(uint64_t v)
+{
+	return json_integer((json_int_t)v);
+}
+
+static void print_json(const struct pcdev_config *cfg,
+		       const struct pcdev_results *r, double dmax, int argc,
+		       char **argv)
+{
+	const struct pcdev_latency *l = &r->latency;
+	const struct pcdev_measured *m = &r->measured;
+	json_t *doc = json_object(), *o;
+	unsigned int i;
+
+	vs_json_add_meta(doc, argc, argv);
+	o = json_object();
+	json_object_set_new(o, "backend", json_string(pcdev_backend_name(cfg->backend)));
+	json_object_set_new(o, "p_mode", json_string(pcdev_mode_name(cfg->p_mode)));
+	json_object_set_new(o, "c_mode", json_string(pcdev_mode_name(cfg->c_mode)));
+	json_object_set_new(o, "len", json_integer(cfg->len));
+	json_object_set_new(o, "kp", json_integer(cfg->kp));
+	json_object_set_new(o, "kc", json_integer(cfg->kc));
+	json_object_set_new(o, "wp_ns", vs_json_num(cfg->wp_ns));
+	json_object_set_new(o, "wc_ns", vs_json_num(cfg->wc_ns));
+	json_object_set_new(o, "yp_ns", vs_json_num(cfg->yp_ns));
+	json_object_set_new(o, "yc_ns", vs_json_num(cfg->yc_ns));
+	json_object_set_new(o, "busyloop_ns", vs_json_num(cfg->busyloop_ns));
+	json_object_set_new(o, "timerslack_ns", vs_json_num(cfg->timerslack_ns));
+	json_object_set_new(o, "pin_p", json_integer(cfg->pin_p));
+	json_object_set_new(o, "pin_c", json_integer(cfg->pin_c));
+	json_object_set_new(o, "rt_priority", json_integer(cfg->rt_priority));
+	json_object_set_new(o, "halt_poll_ns", json_integer(cfg->halt_poll_ns));
+	json_object_set_new(o, "dmax_ns", vs_json_num(dmax));
+	json_object_set_new(doc, "config", o);
+
+	json_object_set_new(doc, "stopped_by_signal", json_boolean(stop_requested));
+	json_object_set_new(doc, "items", json_u64(r->items));
+	json_object_set_new(doc, "elapsed_ns", vs_json_num(r->elapsed_ns));
+	json_object_set_new(doc, "throughput_ops", vs_json_num(r->throughput_ops));
+	json_object_set_new(doc, "T_ns", vs_json_num(r->t_ns));
+	o = json_object();
+	json_object_set_new(o, "producer", vs_json_num(r->cpu_producer));
+	json_object_set_new(o, "consumer", vs_json_num(r->cpu_consumer));
+	json_object_set_new(doc, "cpu", o);
+	json_object_set_new(doc, "E_ns", vs_json_num(r->e_ns));
+	json_object_set_new(doc, "batch", vs_json_num(r->batch));
+	json_object_set_new(doc, "sleep_batch", vs_json_num(r->sleep_batch));
+	json_object_set_new(doc, "kicks", json_u64(r->kicks));
+	json_object_set_new(doc, "interrupts", json_u64(r->interrupts));
+	json_object_set_new(doc, "spurious", json_u64(r->spurious));
+	json_object_set_new(doc, "spurious_kicks", json_u64(r->spurious_kicks));
+	json_object_set_new(doc, "spurious_interrupts", json_u64(r->spurious_interrupts));
+	json_object_set_new(doc, "sleeps", json_u64(r->sleeps_p + r->sleeps_c));
+	json_object_set_new(doc, "sleeps_producer", json_u64(r->sleeps_p));
+	json_object_set_new(doc, "sleeps_consumer", json_u64(r->sleeps_c));
+	json_object_set_new(doc, "blocks_producer", json_u64(r->blocks_p));
+	json_object_set_new(doc, "blocks_consumer", json_u64(r->blocks_c));
+	o = json_object();
+	json_object_set_new(o, "p50", vs_json_num(l->p50));
+	json_object_set_new(o, "p95", vs_json_num(l->p95));
+	json_object_set_new(o, "p98", vs_json_num(l->p98));
+	json_object_set_new(o, "p99", vs_json_num(l->p99));
+	json_object_set_new(o, "max", vs_json_num(l->max));
+	json_object_set_new(doc, "latency_ns", o);
+	if (!isnan(dmax))
+		json_object_set_new(doc, "latency_within_dmax",
+				    json_boolean(l->p98 <= dmax));
+	o = json_object();
+	json_object_set_new(o, "wp", vs_json_num(m->wp));
+	json_object_set_new(o, "wc", vs_json_num(m->wc));
+	json_object_set_new(o, "np", vs_json_num(m->np));
+	json_object_set_new(o, "nc", vs_json_num(m->nc));
+	json_object_set_new(o, "sp", vs_json_num(m->sp));
+	json_object_set_new(o, "sc", vs_json_num(m->sc));
+	json_object_set_new(o, "yp", vs_json_num(m->yp));
+	json_object_set_new(o, "yc", vs_json_num(m->yc));
+	json_object_set_new(o, "yz", vs_json_num(m->yz));
+	json_object_set_new(doc, "measured", o);
+	if (cfg->backend == PCDEV_BACKEND_KVM) {
+		o = json_object();
+		for (i = 0; i < r->n_kvm_stats; i++)
+			json_object_set_new(o, r->kvm_stats[i].name,
+					    json_u64(r->kvm_stats[i].value));
+		json_object_set_new(doc, "kvm_stats", o);
+	}
+	o = json_object();
+	json_object_set_new(o, "mech", json_string(vs_mech_name(r->model.mech)));
+	json_object_set_new(o, "regime", r->model.regime < VS_REGIME_COUNT ?
+			    json_string(vs_regime_name(r->model.regime)) : json_null());
+	json_object_set_new(o, "T_ns", vs_json_num(r->model.t_ns));
+	json_object_set_new(o, "E_ns", vs_json_num(r->model.e_ns));
+	json_object_set_new(o, "D_ns", vs_json_num(r->model.d_ns));
+	json_object_set_new(o, "batch", vs_json_num(r->model.batch));
+	json_object_set_new(doc, "model", o);
+	json_object_set_new(doc, "note", json_string(r->note));
+	vs_json_print(doc);
+}
+
+VS_COMMAND(bench, 0, "run the reference producer/consumer device")
+{
+	static const struct argp_child children[] = {
+		{ &vs_common_argp, 0, "Common options:", 0 },
+		{ 0 },
+	};
+	const struct argp argp = {
+		.options = bench_options,
+		.parser = bench_parse,
+		.doc = bench_doc,
+		.children = children,
+	};
+	struct pcdev_config cfg;
+	struct pcdev_results *res;
+	double dmax;
+	int err, fd;
+
+	memset(&env, 0, sizeof(env));
+	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
+	if (err)
+		return VS_EXIT_USAGE;
+	if (build_config(&cfg, &dmax))
+		return VS_EXIT_USAGE;
+	if (cfg.backend == PCDEV_BACKEND_KVM) {
+		fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+		if (fd < 0) {
+			vs_err("--backend kvm: cannot open /dev/kvm: %s (is KVM "
+			       "enabled and are you root?)", strerror(errno));
+			return VS_EXIT_FAIL;
+		}
+		close(fd);
+	}
+	res = calloc(1, sizeof(*res));
+	if (!res) {
+		vs_err("out of memory");
+		return VS_EXIT_FAIL;
+	}
+	install_signals();
+	cfg.stop = &stop_requested;
+	err = pcdev_run(&cfg, res);
+	if (err == -EPERM && cfg.rt_priority) {
+		vs_err("--rt: cannot make the threads SCHED_FIFO: %s (needs root "
+		       "or CAP_SYS_NICE)", strerror(-err));
+	} else if (err == -ENOTSUP) {
+		vs_err("--backend %s: not available in this build (the KVM "
+		       "backend, lib/pcdev/kvm.c, is not built in)",
+		       pcdev_backend_name(cfg.backend));
+	} else if (err == -EINVAL) {
+		const char *why = NULL;
+
+		pcdev_config_validate(&cfg, &why);
+		vs_err("invalid configuration: %s", why ? why : strerror(-err));
+	} else if (err && cfg.trace_path && (err == -ENOENT || err == -EACCES ||
+					     err == -EROFS || err == -EISDIR)) {
+		vs_err("--trace: cannot write '%s': %s", cfg.trace_path,
+		       strerror(-err));
+	} else if (err) {
+		vs_err("%s backend failed: %s%s%s", pcdev_backend_name(cfg.backend),
+		       strerror(-err), res->note[0] ? ": " : "", res->note);
+	} else if (vs_global.json) {
+		print_json(&cfg, res, dmax, argc, argv);
+	} else {
+		print_text(&cfg, res, dmax);
+	}
+	free(res);
+	return err ? (err == -EINVAL ? VS_EXIT_USAGE : VS_EXIT_FAIL) : VS_EXIT_OK;
+}

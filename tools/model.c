@@ -1,0 +1,722 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * virtsync model: closed-form predictions of the producer/consumer model
+ * (lib/model.h) for busy waiting, sleeping and notifications side by side,
+ * for one parameter set or along a sweep of one parameter.
+ */
+#include <argp.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "model.h"
+#include "sweep.h"
+#include "units.h"
+
+#define MAX_SETTINGS 64
+
+/* An explicit --option value, applied after the preset whatever the order. */
+struct setting {
+	const struct vs_param_field *field;
+	double value;
+};
+
+static struct env {
+	const char *preset;
+	struct setting settings[MAX_SETTINGS];
+	unsigned int nsettings;
+	const char *sweep_spec;
+	struct vs_sweep sweep;
+	bool csv;
+	bool reported;		/* an error line is already out */
+	bool helped;		/* --help or --usage printed */
+} env;
+
+enum {
+	OPT_LEN = 0x100, OPT_WP, OPT_WC, OPT_KP, OPT_KC, OPT_NP, OPT_NC,
+	OPT_SP, OPT_SC, OPT_YP, OPT_YC, OPT_YZ, OPT_CSV, OPT_USAGE,
+};
+
+/* Option key -> parameter name in vs_param_fields. */
+static const struct {
+	int key;
+	const char *field;
+} opt_fields[] = {
+	{ OPT_LEN, "len" }, { OPT_WP, "wp" }, { OPT_WC, "wc" },
+	{ OPT_KP, "kp" }, { OPT_KC, "kc" }, { OPT_NP, "np" },
+	{ OPT_NC, "nc" }, { OPT_SP, "sp" }, { OPT_SC, "sc" },
+	{ OPT_YP, "yp" }, { OPT_YC, "yc" }, { OPT_YZ, "yz" },
+	{ 'y', "y" },
+};
+
+static const char argp_doc[] =
+"Closed-form predictions of the producer/consumer model (seed paper Sec. 2):\n"
+"regime, time per item T, CPU per item E, worst-case latency D and batch,\n"
+"for busy waiting, sleeping and notifications side by side.\n"
+"\n"
+"USAGE: virtsync model [--preset NAME] [--wp TIME] [--wc TIME] [--len N] ...\n"
+"                      [--sweep PARAM=START:END:STEP] [--csv] [--json]\n"
+"\n"
+"Times take 300ns, 2us, 1.5ms, 1s or plain nanoseconds. Without --preset\n"
+"the Table 4 costs with L=256, kp=1, kc=192, Wp=300ns, Wc=200ns, Y=5us.\n"
+"Options override the preset wherever they stand; a new L moves kc to 3/4 L\n"
+"unless --kc is given. Presets: paper-costs, fc-example (Sec. 8.1),\n"
+"fp-example (Sec. 8.2).\n"
+"\n"
+"EXAMPLES:\n"
+"    virtsync model --preset fc-example        # the paper's Sec. 8.1 case\n"
+"    virtsync model --wp 2.4us --wc 2us --len 512 --kc 384\n"
+"    virtsync model --preset paper-costs --sweep wp=200ns:2.9us:100ns\n"
+"    virtsync model --wp 2us --wc 1us --len 512 --sweep y=4us:3ms:x1.2 --csv\n"
+"    virtsync model --preset fp-example --json=pretty";
+
+static const struct argp_option opts[] = {
+	{ NULL, 0, NULL, 0, "Parameters (paper Table 1):", 1 },
+	{ "len", OPT_LEN, "N", 0, "L, queue slots", 1 },
+	{ "wp", OPT_WP, "TIME", 0, "Wp, producer work per item", 1 },
+	{ "wc", OPT_WC, "TIME", 0, "Wc, consumer work per item", 1 },
+	{ "kp", OPT_KP, "N", 0, "kp, items queued before P notifies C", 1 },
+	{ "kc", OPT_KC, "N", 0, "kc, free slots before C notifies P", 1 },
+	{ "np", OPT_NP, "TIME", 0, "Np, cost for P to notify C", 1 },
+	{ "nc", OPT_NC, "TIME", 0, "Nc, cost for C to notify P", 1 },
+	{ "sp", OPT_SP, "TIME", 0, "Sp, P start-up after a notification", 1 },
+	{ "sc", OPT_SC, "TIME", 0, "Sc, C start-up after a notification", 1 },
+	{ "yp", OPT_YP, "TIME", 0, "Yp, producer sleep", 1 },
+	{ "yc", OPT_YC, "TIME", 0, "Yc, consumer sleep", 1 },
+	{ "sleep", 'y', "TIME", 0, "Yp and Yc together", 1 },
+	{ "yz", OPT_YZ, "TIME", 0, "Yz, CPU cost of a sleep (shortest sleep)", 1 },
+	{ NULL, 0, NULL, 0, "Input and output:", 2 },
+	{ "preset", 'p', "NAME", 0,
+	  "start from paper-costs, fc-example or fp-example", 2 },
+	{ "sweep", 's', "SPEC", 0,
+	  "PARAM=START:END:STEP, STEP may be xFACTOR; PARAM is len, wp, wc, kp, "
+	  "kc, np, nc, sp, sc, yp, yc, yz or y", 2 },
+	{ "csv", OPT_CSV, NULL, 0, "sweep as CSV (nanoseconds)", 2 },
+	/* ARGP_NO_ERRS also silences argp's own --help: provide ours. */
+	{ "help", '?', NULL, 0, "Give this help list", -1 },
+	{ "usage", OPT_USAGE, NULL, 0, "Give a short usage message", -1 },
+	{ 0 },
+};
+
+static const char *opt_name(int key)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(opt_fields) / sizeof(opt_fields[0]); i++)
+		if (opt_fields[i].key == key)
+			return opt_fields[i].field;
+	return NULL;
+}
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	const struct vs_param_field *f;
+	const char *name, *why;
+	char optbuf[32];
+	double v;
+	int err;
+
+	switch (key) {
+	case 'p':
+		env.preset = arg;
+		return 0;
+	case 's':
+		err = vs_sweep_parse(arg, &env.sweep, &why);
+		if (err) {
+			vs_err("--sweep: '%s': %s%s%s", arg, why,
+			       strcmp(why, "unknown parameter") ? "" :
+			       "; one of ", strcmp(why, "unknown parameter") ?
+			       "" : vs_param_field_names());
+			env.reported = true;
+			return EINVAL;
+		}
+		env.sweep_spec = arg;
+		return 0;
+	case OPT_CSV:
+		env.csv = true;
+		return 0;
+	case '?':
+	case OPT_USAGE:
+		if (!env.helped)
+			argp_help(state->root_argp, stdout, key == '?' ?
+				  ARGP_HELP_STD_HELP : ARGP_HELP_USAGE,
+				  state->name);
+		env.helped = true;
+		return 0;
+	case ARGP_KEY_ARG:
+		vs_err("unexpected argument '%s'", arg);
+		env.reported = true;
+		return EINVAL;
+	case ARGP_KEY_ERROR:
+		/* ARGP_NO_ERRS keeps argp quiet (it would print two lines and
+		 * a usage hint): say in one line what was wrong. */
+		if (!env.reported && state->next > 0 && state->next <= state->argc)
+			vs_err("unknown option or missing value: '%s'; try 'virtsync model --help'",
+			       state->argv[state->next - 1]);
+		env.reported = true;
+		return 0;
+	}
+	name = opt_name(key);
+	if (!name)
+		return ARGP_ERR_UNKNOWN;
+	f = vs_param_field_find(name);
+	snprintf(optbuf, sizeof(optbuf), "--%s", key == 'y' ? "sleep" : name);
+	if (f->kind == VS_PARAM_TIME) {
+		err = opt_time(optbuf, arg, &v);
+	} else {
+		unsigned int u;
+
+		err = opt_uint(optbuf, arg, 0, 1u << 30, &u);
+		v = u;
+	}
+	if (err) {
+		env.reported = true;
+		return EINVAL;
+	}
+	if (env.nsettings >= MAX_SETTINGS) {
+		vs_err("%s: too many parameter options", optbuf);
+		env.reported = true;
+		return EINVAL;
+	}
+	env.settings[env.nsettings].field = f;
+	env.settings[env.nsettings].value = v;
+	env.nsettings++;
+	return 0;
+}
+
+/* "1.234us": four significant digits, enough to tell nFP's 2001ns from
+ * the 2000ns of BW. */
+static const char *fmt_time(double ns, char *buf, size_t len)
+{
+	double a = fabs(ns);
+
+	if (isnan(ns))
+		snprintf(buf, len, "-");
+	else if (isinf(ns))
+		snprintf(buf, len, "unbounded");
+	else if (a < 1e3)
+		snprintf(buf, len, "%.1fns", ns);
+	else if (a < 1e4)
+		snprintf(buf, len, "%.3fus", ns / 1e3);
+	else if (a < 1e5)
+		snprintf(buf, len, "%.2fus", ns / 1e3);
+	else if (a < 1e6)
+		snprintf(buf, len, "%.1fus", ns / 1e3);
+	else if (a < 1e9)
+		snprintf(buf, len, "%.3fms", ns / 1e6);
+	else
+		snprintf(buf, len, "%.3fs", ns / 1e9);
+	return buf;
+}
+
+static const char *fmt_batch(double b, char *buf, size_t len)
+{
+	if (isnan(b))
+		snprintf(buf, len, "-");
+	else if (isinf(b))
+		snprintf(buf, len, "no sync");
+	else if (b == floor(b))
+		snprintf(buf, len, "%.0f", b);
+	else
+		snprintf(buf, len, "%.1f", b);
+	return buf;
+}
+
+static const char *fmt_rate(double t_ns, char *buf, size_t len)
+{
+	double r = 1e9 / t_ns;
+
+	if (!isfinite(t_ns) || t_ns <= 0)
+		snprintf(buf, len, "-");
+	else if (r >= 1e6)
+		snprintf(buf, len, "%.2f M/s", r / 1e6);
+	else if (r >= 1e3)
+		snprintf(buf, len, "%.2f k/s", r / 1e3);
+	else
+		snprintf(buf, len, "%.2f /s", r);
+	return buf;
+}
+
+static bool option_given(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < env.nsettings; i++)
+		if (!strcmp(env.settings[i].field->name, name))
+			return true;
+	return false;
+}
+
+/* kc is virtio's 3/4 L in every preset and default: a new L (--len or a len
+ * sweep) moves it along unless --kc was given. */
+static void follow_len(struct vs_params *p)
+{
+	bool sweep_len = env.sweep_spec && !strcmp(env.sweep.field->name, "len");
+	bool sweep_kc = env.sweep_spec && !strcmp(env.sweep.field->name, "kc");
+
+	if ((option_given("len") || sweep_len) && !option_given("kc") &&
+	    !sweep_kc)
+		p->kc = p->len >= 4 ? p->len * 3 / 4 : 1;
+}
+
+/* Build the parameter set: defaults, preset, then every explicit option. */
+static int build_params(struct vs_params *p)
+{
+	unsigned int i;
+	const char *const *n;
+	char names[96] = "";
+	size_t off = 0;
+
+	vs_params_default(p);
+	if (env.preset && vs_params_preset(env.preset, p)) {
+		for (n = vs_preset_names; *n; n++)
+			off += snprintf(names + off, sizeof(names) - off,
+					"%s%s", off ? ", " : "", *n);
+		vs_err("--preset: unknown preset '%s' (known: %s)", env.preset,
+		       names);
+		return -EINVAL;
+	}
+	for (i = 0; i < env.nsettings; i++)
+		vs_param_set(p, env.settings[i].field, env.settings[i].value);
+	follow_len(p);
+	return 0;
+}
+
+/* One line naming the field (as its option) and the values involved. */
+static int check_params(const struct vs_params *p, const char *where)
+{
+	const char *why;
+
+	if (!vs_params_validate(p, &why))
+		return 0;
+	if (!strncmp(why, "len", 3) || !strncmp(why, "kp", 2) ||
+	    !strncmp(why, "kc", 2))
+		vs_err("--%s (L=%u kp=%u kc=%u%s%s)", why, p->len, p->kp, p->kc,
+		       where ? ", " : "", where ? where : "");
+	else
+		vs_err("--%s%s%s", why, where ? " at " : "", where ? where : "");
+	return -EINVAL;
+}
+
+static void print_params(const struct vs_params *p, const char *skip)
+{
+	const struct vs_param_field *f;
+	char buf[32], line[128];
+	size_t off = 0;
+
+	printf("parameters:");
+	line[0] = '\0';
+	for (f = vs_param_fields; f->name; f++) {
+		if (!strcmp(f->name, "y") || (skip && !strcmp(f->name, skip)))
+			continue;
+		if (f->kind == VS_PARAM_UINT) {
+			snprintf(buf, sizeof(buf), "%s=%.0f", f->name,
+				 vs_param_get(p, f));
+		} else {
+			char t[24];
+
+			snprintf(buf, sizeof(buf), "%.4s=%s", f->name,
+				 fmt_time(vs_param_get(p, f), t, sizeof(t)));
+		}
+		/* wrap at 78 columns, continuation indented */
+		if (off + strlen(buf) + 1 > 66) {
+			printf("%s\n           ", line);
+			off = 0;
+			line[0] = '\0';
+		}
+		off += snprintf(line + off, sizeof(line) - off, " %s", buf);
+	}
+	printf("%s\n", line);
+}
+
+#define COLW 14
+
+/* Print a line built with padded columns, without trailing blanks. */
+static void put_trimmed(char *line)
+{
+	size_t n = strlen(line);
+
+	while (n && line[n - 1] == ' ')
+		line[--n] = '\0';
+	puts(line);
+}
+
+static void print_row(const char *label, const char *cells[VS_MECH_COUNT])
+{
+	char line[160];
+	size_t off;
+	int m;
+
+	off = snprintf(line, sizeof(line), "%-22s", label);
+	for (m = 0; m < VS_MECH_COUNT && off < sizeof(line); m++)
+		off += snprintf(line + off, sizeof(line) - off, "%-*s", COLW,
+				cells[m]);
+	put_trimmed(line);
+}
+
+/* What each regime means, for the legend under the table. */
+static const char *const regime_legend[VS_REGIME_COUNT] = {
+	[VS_REGIME_BW] = "both spin, the slower party sets the pace",
+	[VS_REGIME_SFC] = "C sleeps between batches, P never waits",
+	[VS_REGIME_SFP] = "P sleeps on a full queue, C never waits",
+	[VS_REGIME_SLS] = "sleeps too long for the queue: both wait",
+	[VS_REGIME_NFC] = "C blocks, P notifies it every batch (Np)",
+	[VS_REGIME_NFP] = "P blocks on a full queue, C notifies it",
+	[VS_REGIME_NSCS] = "C starts too slowly: P fills the queue, blocks",
+	[VS_REGIME_NSPS] = "P starts too slowly: C drains the queue, blocks",
+	[VS_REGIME_NSS] = "both start too slowly: P and C take turns",
+};
+
+/* What the paper measured for the Sec. 8 presets, to compare. */
+static const char *preset_measured(const char *name)
+{
+	if (!name)
+		return NULL;
+	if (!strcmp(name, "fc-example"))
+		return "paper measured: notify 550ns/item, batch 5.3; "
+		       "sleep ~300ns/item, batch 50.5";
+	if (!strcmp(name, "fp-example"))
+		return "paper measured: notify ~300ns/item, batch 1480; "
+		       "sleep (Yp 20us) batch 200";
+	return NULL;
+}
+
+/* "busy+sleep (300.0ns)": the mechanisms within 0.1% of the best. */
+static const char *winners(const struct vs_prediction pr[VS_MECH_COUNT],
+			   int energy, char *buf, size_t len)
+{
+	double best = INFINITY, v;
+	char t[32];
+	size_t off = 0;
+	int m;
+
+	for (m = 0; m < VS_MECH_COUNT; m++) {
+		v = energy ? pr[m].e_ns : pr[m].t_ns;
+		if (isfinite(v) && v < best)
+			best = v;
+	}
+	buf[0] = '\0';
+	for (m = 0; m < VS_MECH_COUNT && off < len; m++) {
+		v = energy ? pr[m].e_ns : pr[m].t_ns;
+		if (isfinite(v) && v <= best * 1.001)
+			off += snprintf(buf + off, len - off, "%s%s",
+					off ? "+" : "", vs_mech_name(m));
+	}
+	if (off < len)
+		snprintf(buf + off, len - off, " (%s)",
+			 fmt_time(best, t, sizeof(t)));
+	return buf;
+}
+
+static void print_single_text(const struct vs_params *p,
+			      const struct vs_prediction pr[VS_MECH_COUNT])
+{
+	char c[8][VS_MECH_COUNT][32];
+	const char *cells[VS_MECH_COUNT];
+	const char *summary = vs_preset_summary(env.preset);
+	int m, any_sls = 0;
+
+	if (env.preset)
+		printf("preset %s: %s\n", env.preset, summary);
+	print_params(p, NULL);
+	printf("\n");
+	for (m = 0; m < VS_MECH_COUNT; m++)
+		cells[m] = vs_mech_name(m);
+	print_row("", cells);
+	for (m = 0; m < VS_MECH_COUNT; m++) {
+		snprintf(c[0][m], sizeof(c[0][m]), "%s",
+			 vs_regime_name(pr[m].regime));
+		fmt_time(pr[m].t_ns, c[1][m], sizeof(c[1][m]));
+		fmt_rate(pr[m].t_ns, c[2][m], sizeof(c[2][m]));
+		fmt_time(pr[m].e_ns, c[3][m], sizeof(c[3][m]));
+		fmt_time(pr[m].d_ns, c[4][m], sizeof(c[4][m]));
+		fmt_batch(pr[m].batch, c[5][m], sizeof(c[5][m]));
+		fmt_time(pr[m].t_lo_ns, c[6][m], sizeof(c[6][m]));
+		fmt_time(pr[m].t_hi_ns, c[7][m], sizeof(c[7][m]));
+		if (pr[m].regime == VS_REGIME_SLS)
+			any_sls = 1;
+	}
+#define ROW(i, label) do { \
+		for (m = 0; m < VS_MECH_COUNT; m++) \
+			cells[m] = c[i][m]; \
+		print_row(label, cells); \
+	} while (0)
+	ROW(0, "regime");
+	ROW(1, "T, time per item");
+	ROW(2, "  throughput");
+	ROW(3, "E, CPU per item");
+	ROW(4, "D, worst latency");
+	ROW(5, "batch (items/sync)");
+	if (any_sls) {
+		ROW(6, "T lower bound (eq.6)");
+		ROW(7, "T upper bound (eq.7)");
+	}
+#undef ROW
+	printf("\n");
+	{
+		char a[64], b[64];
+
+		printf("best throughput: %s; least CPU: %s\n",
+		       winners(pr, 0, a, sizeof(a)), winners(pr, 1, b, sizeof(b)));
+	}
+	printf("\n");
+	for (m = 0; m < VS_MECH_COUNT; m++) {
+		enum vs_regime r = pr[m].regime;
+		int seen = 0, i;
+
+		for (i = 0; i < m; i++)
+			seen |= pr[i].regime == r;
+		if (!seen && (unsigned int)r < VS_REGIME_COUNT)
+			printf("%-5s %s\n", vs_regime_name(r), regime_legend[r]);
+	}
+	if (pr[VS_MECH_SLEEP].regime == VS_REGIME_SLS &&
+	    isnan(pr[VS_MECH_SLEEP].batch))
+		printf("(sLS: T is the midpoint of its bounds, E a lower bound)\n");
+	if (preset_measured(env.preset))
+		printf("%s\n", preset_measured(env.preset));
+}
+
+static json_t *mechanisms_json(const struct vs_prediction pr[VS_MECH_COUNT])
+{
+	json_t *o = json_object();
+	int m;
+
+	for (m = 0; m < VS_MECH_COUNT; m++)
+		json_object_set_new(o, vs_mech_name(m),
+				    vs_prediction_json(&pr[m]));
+	return o;
+}
+
+static json_t *params_json(const struct vs_params *p)
+{
+	return vs_params_json(p);
+}
+
+static void csv_header(void)
+{
+	int m;
+
+	printf("%s", env.sweep.field->name);
+	for (m = 0; m < VS_MECH_COUNT; m++)
+		printf(",%1$s_regime,%1$s_T_ns,%1$s_E_ns,%1$s_D_ns,%1$s_batch"
+		       ",%1$s_T_lo_ns,%1$s_T_hi_ns", vs_mech_name(m));
+	printf("\n");
+}
+
+static void csv_num(double v)
+{
+	if (isfinite(v))
+		printf(",%.10g", v);
+	else
+		printf(",");
+}
+
+static void csv_row(double value, const struct vs_prediction pr[VS_MECH_COUNT])
+{
+	int m;
+
+	printf("%.10g", value);
+	for (m = 0; m < VS_MECH_COUNT; m++) {
+		printf(",%s", vs_regime_name(pr[m].regime));
+		csv_num(pr[m].t_ns);
+		csv_num(pr[m].e_ns);
+		csv_num(pr[m].d_ns);
+		csv_num(pr[m].batch);
+		csv_num(pr[m].t_lo_ns);
+		csv_num(pr[m].t_hi_ns);
+	}
+	printf("\n");
+}
+
+static const char *fmt_value(const struct vs_param_field *f, double v,
+			     char *buf, size_t len)
+{
+	if (f->kind == VS_PARAM_UINT)
+		snprintf(buf, len, "%.0f", v);
+	else
+		fmt_time(v, buf, len);
+	return buf;
+}
+
+static void sweep_text_header(const struct vs_params *p)
+{
+	char a[32], b[32], c[32];
+	int m;
+
+	if (env.preset)
+		printf("preset %s: %s\n", env.preset,
+		       vs_preset_summary(env.preset));
+	printf("sweep %s from %s to %s, step %s%s\n", env.sweep.field->name,
+	       fmt_value(env.sweep.field, env.sweep.start, a, sizeof(a)),
+	       fmt_value(env.sweep.field, env.sweep.end, b, sizeof(b)),
+	       env.sweep.geometric ? "x" : "",
+	       env.sweep.geometric ? (snprintf(c, sizeof(c), "%g",
+					       env.sweep.step), c) :
+	       fmt_value(env.sweep.field, env.sweep.step, c, sizeof(c)));
+	char line[160];
+	size_t off;
+
+	print_params(p, !strcmp(env.sweep.field->name, "y") ? NULL :
+		     env.sweep.field->name);
+	printf("\n");
+	off = snprintf(line, sizeof(line), "%-9s", "");
+	for (m = 0; m < VS_MECH_COUNT; m++)
+		off += snprintf(line + off, sizeof(line) - off, " %-22s",
+				vs_mech_name(m));
+	put_trimmed(line);
+	off = snprintf(line, sizeof(line), "%-9s", env.sweep.field->name);
+	for (m = 0; m < VS_MECH_COUNT; m++)
+		off += snprintf(line + off, sizeof(line) - off,
+				" %-4s %-8s %-8s", "reg", "T", "E");
+	put_trimmed(line);
+}
+
+static void sweep_text_row(double value,
+			   const struct vs_prediction pr[VS_MECH_COUNT])
+{
+	char v[32], t[32], e[32], line[160];
+	size_t off;
+	int m;
+
+	off = snprintf(line, sizeof(line), "%-9s",
+		       fmt_value(env.sweep.field, value, v, sizeof(v)));
+	for (m = 0; m < VS_MECH_COUNT; m++)
+		off += snprintf(line + off, sizeof(line) - off,
+				" %-4s %-8s %-8s", vs_regime_name(pr[m].regime),
+				fmt_time(pr[m].t_ns, t, sizeof(t)),
+				fmt_time(pr[m].e_ns, e, sizeof(e)));
+	put_trimmed(line);
+}
+
+static int run_sweep(const struct vs_params *base, int argc, char **argv)
+{
+	struct vs_prediction pr[VS_MECH_COUNT];
+	struct vs_params p;
+	json_t *doc = NULL, *points = NULL, *sweep, *pt, *params;
+	char where[64], vbuf[32], key[16];
+	unsigned int i;
+	double v;
+
+	/* Validate every point first: bad input leaves stdout empty. */
+	for (i = 0; i < env.sweep.npoints; i++) {
+		p = *base;
+		v = vs_sweep_value(&env.sweep, i);
+		vs_param_set(&p, env.sweep.field, v);
+		follow_len(&p);
+		snprintf(where, sizeof(where), "sweep point %s=%s",
+			 env.sweep.field->name,
+			 fmt_value(env.sweep.field, v, vbuf, sizeof(vbuf)));
+		if (check_params(&p, where))
+			return VS_EXIT_USAGE;
+	}
+	if (vs_global.json) {
+		doc = json_object();
+		vs_json_add_meta(doc, argc, argv);
+		if (env.preset)
+			json_object_set_new(doc, "preset",
+					    json_string(env.preset));
+		params = params_json(base);
+		/* the swept parameter has no single value */
+		if (!strcmp(env.sweep.field->name, "y")) {
+			json_object_set_new(params, "yp_ns", json_null());
+			json_object_set_new(params, "yc_ns", json_null());
+		} else {
+			snprintf(key, sizeof(key), "%s%s", env.sweep.field->name,
+				 env.sweep.field->kind == VS_PARAM_TIME ? "_ns" : "");
+			json_object_set_new(params, key, json_null());
+		}
+		json_object_set_new(doc, "params", params);
+		sweep = json_object();
+		json_object_set_new(sweep, "param",
+				    json_string(env.sweep.field->name));
+		points = json_array();
+		json_object_set_new(sweep, "points", points);
+		json_object_set_new(doc, "sweep", sweep);
+	} else if (env.csv) {
+		csv_header();
+	} else {
+		sweep_text_header(base);
+	}
+	for (i = 0; i < env.sweep.npoints; i++) {
+		p = *base;
+		v = vs_sweep_value(&env.sweep, i);
+		vs_param_set(&p, env.sweep.field, v);
+		follow_len(&p);
+		if (vs_model_predict_all(&p, pr))
+			return VS_EXIT_FAIL;	/* validated above */
+		if (doc) {
+			pt = json_object();
+			json_object_set_new(pt, "value", json_real(v));
+			json_object_set_new(pt, "mechanisms", mechanisms_json(pr));
+			json_array_append_new(points, pt);
+		} else if (env.csv) {
+			csv_row(v, pr);
+		} else {
+			sweep_text_row(v, pr);
+		}
+	}
+	if (doc)
+		return vs_json_print(doc) ? VS_EXIT_FAIL : VS_EXIT_OK;
+	return fflush(stdout) ? VS_EXIT_FAIL : VS_EXIT_OK;
+}
+
+/* VS_COMMAND() defines the function; -Wmissing-prototypes wants this. */
+int cmd_model(int argc, char **argv);
+
+VS_COMMAND(model, 0, "closed-form predictions for given parameters")
+{
+	static const struct argp_child children[] = {
+		{ &vs_common_argp, 0, "Common options:", 0 },
+		{ 0 },
+	};
+	static const struct argp argp = {
+		.options = opts,
+		.parser = parse_opt,
+		.doc = argp_doc,
+		.children = children,
+	};
+	struct vs_prediction pr[VS_MECH_COUNT];
+	struct vs_params p;
+	json_t *doc;
+	int err;
+
+	memset(&env, 0, sizeof(env));
+	err = argp_parse(&argp, argc, argv, ARGP_NO_ERRS | ARGP_NO_HELP, NULL,
+			 NULL);
+	if (env.helped && !err)
+		return VS_EXIT_OK;
+	if (err) {
+		if (!env.reported)
+			vs_err("bad command line: %s", strerror(err));
+		return VS_EXIT_USAGE;
+	}
+	if (build_params(&p))
+		return VS_EXIT_USAGE;
+	if (env.csv && !env.sweep_spec) {
+		vs_err("--csv: only with --sweep");
+		return VS_EXIT_USAGE;
+	}
+	if (env.sweep_spec)
+		return run_sweep(&p, argc, argv);
+	if (check_params(&p, NULL))
+		return VS_EXIT_USAGE;
+	err = vs_model_predict_all(&p, pr);
+	if (err) {
+		vs_err("model: %s", strerror(-err));
+		return VS_EXIT_FAIL;
+	}
+	if (vs_global.json) {
+		doc = json_object();
+		vs_json_add_meta(doc, argc, argv);
+		if (env.preset)
+			json_object_set_new(doc, "preset",
+					    json_string(env.preset));
+		json_object_set_new(doc, "params", params_json(&p));
+		json_object_set_new(doc, "mechanisms", mechanisms_json(pr));
+		return vs_json_print(doc) ? VS_EXIT_FAIL : VS_EXIT_OK;
+	}
+	print_single_text(&p, pr);
+	return fflush(stdout) ? VS_EXIT_FAIL : VS_EXIT_OK;
+}

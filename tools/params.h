@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef VS_TOOLS_PARAMS_H
+#define VS_TOOLS_PARAMS_H
+
+#include <stdbool.h>
+
+#include <stdio.h>
+
+#include "model.h"
+#include "sweep.h"
+
+/*
+ * The model parameters as command-line options, shared by the tools that
+ * take them (`virtsync model`, `virtsync sim`): --preset NAME, one option
+ * per field of lib/sweep.h's table (--len --wp --wc --kp --kc --np --nc
+ * --sp --sc --yp --yc --yz --y/--sleep) and --sweep PARAM=START:END:STEP.
+ * A preset is applied first and explicit options override it, whatever
+ * their order on the command line.
+ *
+ * Use it as an argp child and hand it its input from the parent parser:
+ *	static const struct argp_child children[] = {
+ *		{ &vs_params_argp, 0, "Model parameters:", 0 }, ... };
+ *	case ARGP_KEY_INIT: state->child_inputs[0] = &env.params; break;
+ * then call vs_param_opts_finish() after argp_parse(). With ARGP_NO_ERRS the
+ * parent prints one line for an unknown option on ARGP_KEY_ERROR unless
+ * `reported` says this child already printed one.
+ */
+#define VS_PARAM_OPTS_MAX 64
+
+struct vs_param_opts {
+	const char *preset;
+	struct {
+		const struct vs_param_field *field;
+		double value;
+	} set[VS_PARAM_OPTS_MAX];
+	unsigned int nset;
+	bool have_sweep;
+	struct vs_sweep sweep;
+	struct vs_params p;	/* the result, after vs_param_opts_finish() */
+	bool reported;		/* an option's error line is already out */
+};
+
+extern const struct argp vs_params_argp;
+
+/*
+ * Apply the preset (or vs_params_default()) and the explicit options, then
+ * validate the result and, with a sweep, every point of it. On error prints
+ * one line naming the problem and returns -EINVAL (the tool exits 2).
+ */
+int vs_param_opts_finish(struct vs_param_opts *o);
+
+/* o->p with the sweep's i-th value applied. */
+void vs_param_opts_point(const struct vs_param_opts *o, unsigned int i,
+			 struct vs_params *out);
+
+/* Two lines of "name=value" pairs, each under 80 columns, with prefix. */
+void vs_params_print(FILE *out, const char *prefix, const struct vs_params *p);
+
+#endif
