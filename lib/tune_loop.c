@@ -32,8 +32,12 @@ bool vs_objective_improved(enum vs_goal goal, const struct vs_objective *b,
 				 b->latency_ns / a->latency_ns);
 			return true;
 		}
-		snprintf(why, len, "median latency changed by %+.0f%%, less than the %.0f%% required",
-			 (a->latency_ns / b->latency_ns - 1) * 100, min_gain * 100);
+		if (a->latency_ns >= b->latency_ns)
+			snprintf(why, len, "median latency rose %.0f%%",
+				 (a->latency_ns / b->latency_ns - 1) * 100);
+		else
+			snprintf(why, len, "median latency fell only %.0f%%, less than the %.0f%% required",
+				 (1 - a->latency_ns / b->latency_ns) * 100, min_gain * 100);
 		return false;
 	}
 	if (!(b->throughput > 0) || !(a->throughput > 0)) {
