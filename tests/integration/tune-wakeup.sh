@@ -10,6 +10,10 @@
 # "Tuning", bench/wakeup.c).
 . "$(dirname "$0")/../lib.sh"
 need_root
+# Live tests of the tuning engine from every worktree on this machine share
+# /run/virtsync/journal.json and the knobs: run them one at a time.
+exec 9>/run/virtsync-tune-tests.lock
+flock -w 600 9 || skip "another tuning test held /run/virtsync-tune-tests.lock for 10 minutes"
 P=/sys/module/haltpoll/parameters/guest_halt_poll_ns
 [ -w $P ] || skip "no cpuidle-haltpoll (not a KVM guest)"
 [ "$(cat /sys/devices/system/cpu/cpuidle/current_driver)" = haltpoll ] || skip "cpuidle driver is not haltpoll"
