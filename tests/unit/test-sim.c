@@ -153,12 +153,95 @@ static void test_fig6_sleep_matches_model(void **state)
 	run(&c, &r);
 	__T_REL("Y just below (L-1)Wp-Wc: sFC, T = Wp", r.t_ns, 2000, 0.01);
 	__T("Y just below: P never sleeps", r.sleeps_p == 0);
+	/*
+	 * Past it P still never sleeps up to L Wp - 2 Wc = 1022us: C wakes
+	 * and frees a slot at the very instant P looks for one (the tie the
+	 * model counts as seen). Then the first step of the staircase.
+	 */
 	c.p.yp = c.p.yc = 1022000;
 	run(&c, &r);
-	__T("Y just above (L-1)Wp-Wc: P sleeps too", r.sleeps_p > 0);
-	__T("Y just above: T > Wp", r.t_ns > 2000 * 1.1);
+	__T_REL("Y = L Wp - 2 Wc: T = Wp", r.t_ns, 2000, 0.01);
+	c.p.yp = c.p.yc = 1022500;
+	run(&c, &r);
+	__T("Y past L Wp - 2 Wc: P sleeps too", r.sleeps_p > 0);
+	__T_REL("Y past L Wp - 2 Wc: T = Wp + (Wp - Wc)", r.t_ns, 3000, 0.01);
 	print_message("Fig. 6 sweep: worst sFC deviation %.5f %% at Y = %.0f ns; %u sLS points inside eq. 6/7, worst sLS deviation %.5f %%\n",
 		      worst * 100, worst_y, n_sls, worst_sls * 100);
+}
+
+/*
+ * sLS with Yp = Yc: the staircase of lib/model.c against the simulator at
+ * the instants where the two parties act together (round numbers: C frees
+ * a slot at the very instant P looks for one) and on random systems, half
+ * of them with round numbers. Each run covers 1000 L items: the phase of
+ * the sleeps repeats only over many super-cycles.
+ */
+static void test_sls_equal_sleeps_match_model(void **state)
+{
+	static const double steps[] = { 1021500, 1022000, 1533500, 1534000 };
+	struct vs_sim_config c;
+	struct vs_sim_result r;
+	struct vs_prediction pr;
+	struct vs_rng g;
+	double slow, fast, dev, worst = 0;
+	unsigned int i, n = 0;
+	char what[128];
+
+	vs_sim_config_default(&c);
+	c.p.len = 512;
+	c.p.kc = 384;
+	c.p.wp = 2000;
+	c.p.wc = 1000;
+	c.p_mode = c.c_mode = VS_MECH_SLEEP;
+	c.items = 300000;
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		c.p.yp = c.p.yc = steps[i];
+		run(&c, &r);
+		predict(&c, VS_MECH_SLEEP, &pr);
+		snprintf(what, sizeof(what), "L=512 Wp=2us Wc=1us Y=%.0f: T %.1f vs %.1f",
+			 steps[i], r.t_ns, pr.t_ns);
+		__T_REL(what, r.t_ns, pr.t_ns, 0.01);
+	}
+
+	vs_rng_seed(&g, 51);
+	for (i = 0; i < 160; i++) {
+		vs_sim_config_default(&c);
+		c.recheck_ns = 0;
+		c.p_mode = c.c_mode = VS_MECH_SLEEP;
+		c.p.len = 2 + vs_rng_next(&g) % 120;
+		c.p.kc = 1;
+		c.p.wp = 100 + floor(vs_rng_uniform(&g) * 3000);
+		c.p.wc = 100 + floor(vs_rng_uniform(&g) * 3000);
+		slow = fmax(c.p.wp, c.p.wc);
+		fast = fmin(c.p.wp, c.p.wc);
+		c.p.yp = (c.p.len - 1) * slow - fast +
+			 floor(vs_rng_uniform(&g) * 3 * c.p.len * (slow - fast));
+		if (i % 2) {
+			c.p.wp = 100 * floor(c.p.wp / 100);
+			c.p.wc = 100 * floor(c.p.wc / 100);
+			c.p.yp = 100 * floor(c.p.yp / 100);
+		}
+		c.p.yc = c.p.yp = fmax(c.p.yp, c.p.yz);
+		slow = fmax(c.p.wp, c.p.wc);
+		fast = fmin(c.p.wp, c.p.wc);
+		/* where lib/model.c gives T as exact (see model.h) */
+		if (vs_model_predict(&c.p, VS_MECH_SLEEP, &pr) ||
+		    pr.regime != VS_REGIME_SLS ||
+		    c.p.len * (slow - fast) < 4 * slow)
+			continue;
+		c.items = 1000 * (uint64_t)c.p.len;
+		run(&c, &r);
+		n++;
+		snprintf(what, sizeof(what), "L=%u Wp=%.0f Wc=%.0f Y=%.0f: T %.2f vs %.2f",
+			 c.p.len, c.p.wp, c.p.wc, c.p.yp, r.t_ns, pr.t_ns);
+		__T_REL(what, r.t_ns, pr.t_ns, 0.01);
+		dev = fabs(r.t_ns - pr.t_ns) / pr.t_ns;
+		if (dev > worst)
+			worst = dev;
+	}
+	__T("enough sLS systems drawn", n >= 100);
+	print_message("sLS Yp = Yc: %u random systems, worst |T_sim - T_model| / T_model = %.4f %%\n",
+		      n, worst * 100);
 }
 
 /* Regimes that the Fig. 8 and Fig. 6 sweeps do not reach. */
@@ -593,6 +676,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_fig8_notify_matches_model),
 		cmocka_unit_test(test_fig6_sleep_matches_model),
+		cmocka_unit_test(test_sls_equal_sleeps_match_model),
 		cmocka_unit_test(test_short_queues_match_model),
 		cmocka_unit_test(test_random_systems_match_model),
 		cmocka_unit_test(test_paper_numbers),
