@@ -391,12 +391,13 @@ static void sleep_predict(const struct vs_params *p, struct vs_prediction *out)
 			out->e_ns = wp + wc + p->yz / (L + m) +
 				    p->yz / (2 * L + m);
 		}
-		/* eq. 10, and eq. 11 when both sleep alike */
-		if (yp == yc)
-			out->d_ns = 2 * yc + wp + wc;
-		else
-			out->d_ns = 2 * yc + yp + wp + 2 * wc;
-		out->d_ns = fmax(out->d_ns, d_idle);
+		/*
+		 * Eq. 10 for every Yp, Yc. Not eq. 11 (2Y + Wp + Wc) when
+		 * Yp = Yc: its "hp = hc = 1" does not hold, a party can sleep
+		 * twice while the request waits, and the simulator exceeds
+		 * it (L=5 Wp=170 Wc=2689 Y=40251: 94168 > 83361).
+		 */
+		out->d_ns = fmax(2 * yc + yp + wp + 2 * wc, d_idle);
 		break;
 	}
 	}
@@ -448,8 +449,20 @@ static void notify_predict(const struct vs_params *p, struct vs_prediction *out)
 			kc + floor_eps((sp + (kc - 1) * wp) / (wc - wp)) : INFINITY;
 		out->t_ns = wc + nc / out->batch;
 		out->e_ns = wp + wc + (nc + sp) / out->batch;
-		/* eq. 14 */
-		out->d_ns = 2 * wp + L * wc +
+		/*
+		 * Eq. 14 has 2 Wp + L Wc, which the simulator exceeds when
+		 * Wc is large against Wp. From the diagram: the request is
+		 * taken when P starts the previous item at t = 0. If P then
+		 * blocks at Wp the queue is full and C freed nothing since
+		 * t = 0, so C started its current item by t = 0: the L items
+		 * then queued are done by L Wc, the request by (L+1) Wc. If
+		 * P does not block it takes the request's slot at Wp with at
+		 * most L - 1 items ahead, C done by Wp + L Wc <= (L+1) Wc.
+		 * C never waits (Table 3); it sends its notifications in
+		 * between, the first kc slots after P blocked, then one per
+		 * batch: 1 + floor((L - kc) / b) of them, as in eq. 14.
+		 */
+		out->d_ns = (L + 1) * wc +
 			    nc * (1 + floor_eps((L - kc) / out->batch));
 		break;
 	case VS_REGIME_NSCS:

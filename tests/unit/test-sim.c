@@ -472,6 +472,70 @@ static void test_latency_within_bounds(void **state)
 	}
 }
 
+/*
+ * The latency bounds against the worst simulated latency of random
+ * systems: nFP, where eq. 14's 2 Wp + L Wc is exceeded when Wc is large
+ * against Wp (C may start an item just before P takes the request: L + 1
+ * items of Wc); sLS, where eq. 11 (Yp = Yc) is exceeded and eq. 10 holds.
+ */
+static void test_random_latency_within_bounds(void **state)
+{
+	struct vs_sim_config c;
+	struct vs_sim_result r;
+	struct vs_prediction pr;
+	struct vs_rng g;
+	unsigned int i, n_nfp = 0, n_sls = 0, n_eq11 = 0;
+	double ratio, worst_nfp = 0, worst_sls = 0;
+	char what[200];
+
+	vs_rng_seed(&g, 14);
+	for (i = 0; i < 1200; i++) {
+		vs_sim_config_default(&c);
+		c.recheck_ns = 0;
+		c.items = 20000;
+		/* short queues for sLS: many of its long cycles per run */
+		c.p.len = 2 + vs_rng_next(&g) % (i % 2 ? 63 : 200);
+		c.p.kp = 1;
+		c.p.kc = 1 + vs_rng_next(&g) % c.p.len;
+		c.p.wp = 100 + floor(vs_rng_uniform(&g) * 3000);
+		c.p.wc = 100 + floor(vs_rng_uniform(&g) * 3000);
+		c.p.np = floor(vs_rng_uniform(&g) * 3000);
+		c.p.nc = floor(vs_rng_uniform(&g) * 3000);
+		c.p.sp = floor(vs_rng_uniform(&g) * 40000);
+		c.p.sc = floor(vs_rng_uniform(&g) * 40000);
+		c.p.yp = 2500 + floor(vs_rng_uniform(&g) * 100000);
+		c.p.yc = i % 4 < 2 ? c.p.yp :
+			 2500 + floor(vs_rng_uniform(&g) * 100000);
+		c.p_mode = c.c_mode = i % 2 ? VS_MECH_SLEEP : VS_MECH_NOTIFY;
+		predict(&c, c.p_mode, &pr);
+		if (pr.regime != VS_REGIME_NFP && pr.regime != VS_REGIME_SLS)
+			continue;
+		run(&c, &r);
+		snprintf(what, sizeof(what),
+			 "%s L=%u kc=%u Wp=%.0f Wc=%.0f Nc=%.0f Sp=%.0f Yp=%.0f Yc=%.0f: max latency %.0f <= D %.0f",
+			 vs_regime_name(pr.regime), c.p.len, c.p.kc, c.p.wp,
+			 c.p.wc, c.p.nc, c.p.sp, c.p.yp, c.p.yc, r.latency.max,
+			 pr.d_ns);
+		__T(what, r.latency.max <= pr.d_ns);
+		ratio = r.latency.max / pr.d_ns;
+		if (pr.regime == VS_REGIME_NFP) {
+			n_nfp++;
+			worst_nfp = fmax(worst_nfp, ratio);
+		} else {
+			n_sls++;
+			worst_sls = fmax(worst_sls, ratio);
+			n_eq11 += c.p.yp == c.p.yc && r.latency.max >
+				  2 * c.p.yc + c.p.wp + c.p.wc;
+		}
+	}
+	print_message("latency: %u nFP systems, max/D up to %.4f; %u sLS systems, max/D up to %.4f (eq. 11 exceeded in %u)\n",
+		      n_nfp, worst_nfp, n_sls, worst_sls, n_eq11);
+	__T("enough nFP and sLS systems", n_nfp >= 150 && n_sls >= 150);
+	/* the bound is reached: not loose */
+	__T("nFP bound reached", worst_nfp > 0.999);
+	__T("eq. 11 would have been exceeded", n_eq11 > 0);
+}
+
 /* Sec. 6 / Fig. 13. */
 static void test_fig13_random_parameters(void **state)
 {
@@ -681,6 +745,7 @@ int main(void)
 		cmocka_unit_test(test_random_systems_match_model),
 		cmocka_unit_test(test_paper_numbers),
 		cmocka_unit_test(test_latency_within_bounds),
+		cmocka_unit_test(test_random_latency_within_bounds),
 		cmocka_unit_test(test_fig13_random_parameters),
 		cmocka_unit_test(test_spurious_needs_the_race),
 		cmocka_unit_test(test_deterministic_seed),
