@@ -229,7 +229,8 @@ static void prediction_init(struct vs_prediction *out, enum vs_mech m)
 	out->mech = m;
 	out->regime = VS_REGIME_COUNT;
 	out->t_ns = out->t_lo_ns = out->t_hi_ns = NAN;
-	out->e_ns = out->d_ns = out->batch = NAN;
+	out->e_ns = out->e_lo_ns = out->e_hi_ns = NAN;
+	out->d_ns = out->batch = NAN;
 }
 
 /* Sleep CPU per item; free sleeps (Yz = 0) cost nothing however many. */
@@ -272,6 +273,19 @@ static double sls_extra_batch(unsigned int len, double fast, double slow)
 		return 0;
 	m = floor_eps((len - 2) * fast / (slow - fast));
 	return m > 0 ? m : 0;
+}
+
+/*
+ * E in a sleeping regime from T: a party that sleeps is always either
+ * working or sleeping (looking is free), so per item P sleeps
+ * (T - Wp) / Yp' times and C (T - Wc) / Yc' times (Y' = max(Y, Yz)), each
+ * sleep costing Yz. Exact where T is; increasing in T, so T's bounds give
+ * E's. (With Yp = Yc it is the staircase's Wp + Wc + Yz / batch.)
+ */
+static double sls_energy(const struct vs_params *p, double yp, double yc,
+			 double t)
+{
+	return p->wp + p->wc + p->yz * ((t - p->wp) / yp + (t - p->wc) / yc);
 }
 
 /*
@@ -386,10 +400,16 @@ static void sleep_predict(const struct vs_params *p, struct vs_prediction *out)
 		if (yp != yc || sls_equal_sleeps(p, yc, out)) {
 			/* no closed form (Sec. 2.2.3): representative value */
 			out->t_ns = (out->t_lo_ns + out->t_hi_ns) / 2;
-			/* eq. 8: energy lower bound, each party's largest
-			 * batch per sleep (fast party L + m, slow 2L + m) */
-			out->e_ns = wp + wc + p->yz / (L + m) +
-				    p->yz / (2 * L + m);
+			/*
+			 * Not eq. 8: its "slow party's largest batch 2L + m"
+			 * fails next to the sFP/sFC border, where the slow
+			 * party sleeps rarely (simulated L=26 Wp=424 Wc=2924:
+			 * E below eq. 8). Instead E follows from T exactly,
+			 * see sls_energy(), so T's bounds bound E.
+			 */
+			out->e_ns = sls_energy(p, yp, yc, out->t_ns);
+			out->e_lo_ns = sls_energy(p, yp, yc, out->t_lo_ns);
+			out->e_hi_ns = sls_energy(p, yp, yc, out->t_hi_ns);
 		}
 		/*
 		 * Eq. 10 for every Yp, Yc. Not eq. 11 (2Y + Wp + Wc) when
@@ -614,5 +634,7 @@ json_t *vs_prediction_json(const struct vs_prediction *pr)
 	json_object_set_new(o, "batch", num_or_null(pr->batch));
 	json_object_set_new(o, "T_lo_ns", num_or_null(pr->t_lo_ns));
 	json_object_set_new(o, "T_hi_ns", num_or_null(pr->t_hi_ns));
+	json_object_set_new(o, "E_lo_ns", num_or_null(pr->e_lo_ns));
+	json_object_set_new(o, "E_hi_ns", num_or_null(pr->e_hi_ns));
 	return o;
 }

@@ -413,10 +413,10 @@ static const char *winners(const struct vs_prediction pr[VS_MECH_COUNT],
 static void print_single_text(const struct vs_params *p,
 			      const struct vs_prediction pr[VS_MECH_COUNT])
 {
-	char c[8][VS_MECH_COUNT][32];
+	char c[10][VS_MECH_COUNT][32];
 	const char *cells[VS_MECH_COUNT];
 	const char *summary = vs_preset_summary(env.preset);
-	int m, any_sls = 0;
+	int m, any_sls = 0, any_e_bounds = 0;
 
 	if (env.preset)
 		printf("preset %s: %s\n", env.preset, summary);
@@ -435,8 +435,12 @@ static void print_single_text(const struct vs_params *p,
 		fmt_batch(pr[m].batch, c[5][m], sizeof(c[5][m]));
 		fmt_time(pr[m].t_lo_ns, c[6][m], sizeof(c[6][m]));
 		fmt_time(pr[m].t_hi_ns, c[7][m], sizeof(c[7][m]));
+		fmt_time(pr[m].e_lo_ns, c[8][m], sizeof(c[8][m]));
+		fmt_time(pr[m].e_hi_ns, c[9][m], sizeof(c[9][m]));
 		if (pr[m].regime == VS_REGIME_SLS)
 			any_sls = 1;
+		if (isfinite(pr[m].e_lo_ns))
+			any_e_bounds = 1;
 	}
 #define ROW(i, label) do { \
 		for (m = 0; m < VS_MECH_COUNT; m++) \
@@ -452,6 +456,10 @@ static void print_single_text(const struct vs_params *p,
 	if (any_sls) {
 		ROW(6, "T lower bound (eq.6)");
 		ROW(7, "T upper bound (eq.7)");
+	}
+	if (any_e_bounds) {
+		ROW(8, "E at T lower bound");
+		ROW(9, "E at T upper bound");
 	}
 #undef ROW
 	printf("\n");
@@ -473,7 +481,7 @@ static void print_single_text(const struct vs_params *p,
 	}
 	if (pr[VS_MECH_SLEEP].regime == VS_REGIME_SLS &&
 	    isnan(pr[VS_MECH_SLEEP].batch))
-		printf("(sLS: T is the midpoint of its bounds, E a lower bound)\n");
+		printf("(sLS: T is the midpoint of its bounds, E the CPU at that T)\n");
 	if (preset_measured(env.preset))
 		printf("%s\n", preset_measured(env.preset));
 }
@@ -501,7 +509,8 @@ static void csv_header(void)
 	printf("%s", env.sweep.field->name);
 	for (m = 0; m < VS_MECH_COUNT; m++)
 		printf(",%1$s_regime,%1$s_T_ns,%1$s_E_ns,%1$s_D_ns,%1$s_batch"
-		       ",%1$s_T_lo_ns,%1$s_T_hi_ns", vs_mech_name(m));
+		       ",%1$s_T_lo_ns,%1$s_T_hi_ns,%1$s_E_lo_ns,%1$s_E_hi_ns",
+		       vs_mech_name(m));
 	printf("\n");
 }
 
@@ -526,6 +535,8 @@ static void csv_row(double value, const struct vs_prediction pr[VS_MECH_COUNT])
 		csv_num(pr[m].batch);
 		csv_num(pr[m].t_lo_ns);
 		csv_num(pr[m].t_hi_ns);
+		csv_num(pr[m].e_lo_ns);
+		csv_num(pr[m].e_hi_ns);
 	}
 	printf("\n");
 }

@@ -36,7 +36,7 @@ cp "$TMP/out" "$TMP/fp.json"
 json_get "$TMP/fp.json" 'sorted(d["mechanisms"])' | grep -q "\['busy', 'notify', 'sleep'\]" ||
 	die "mechanisms: $(json_get "$TMP/fp.json" 'sorted(d["mechanisms"])')"
 for m in busy sleep notify; do
-	for k in regime T_ns E_ns D_ns batch T_lo_ns T_hi_ns; do
+	for k in regime T_ns E_ns D_ns batch T_lo_ns T_hi_ns E_lo_ns E_hi_ns; do
 		[ "$(json_get "$TMP/fp.json" "'$k' in d['mechanisms']['$m']")" = True ] ||
 			die "$m lacks $k"
 	done
@@ -51,6 +51,10 @@ cp "$TMP/out" "$TMP/sls.json"
 [ "$(json_get "$TMP/sls.json" 'd["mechanisms"]["sleep"]["regime"]')" = sLS ] || die "sLS"
 [ "$(json_get "$TMP/sls.json" 'd["mechanisms"]["sleep"]["T_lo_ns"] <= d["mechanisms"]["sleep"]["T_ns"] <= d["mechanisms"]["sleep"]["T_hi_ns"]')" = True ] ||
 	die "sLS bounds"
+# Yp != Yc: T only bounded, E at the midpoint T between E at the T bounds
+expect_exit 0 "$VS" model --wp 2us --wc 1us --len 512 --yp 1.5ms --yc 2ms --json
+[ "$(json_get "$TMP/out" 'd["mechanisms"]["sleep"]["E_lo_ns"] <= d["mechanisms"]["sleep"]["E_ns"] <= d["mechanisms"]["sleep"]["E_hi_ns"]')" = True ] ||
+	die "sLS E bounds"
 
 # Sweep: the Fig. 8 curve as text, CSV and JSON.
 expect_exit 0 "$VS" model --preset paper-costs --sweep wp=200ns:2.9us:100ns

@@ -324,6 +324,8 @@ static void test_sls(void **state)
 		__T_REL("overall batch (simulated)", pr.batch, pts[i][2], 0.001);
 		__T("T within eq. 6/7", pr.t_lo_ns <= pr.t_ns &&
 					pr.t_ns <= pr.t_hi_ns);
+		__T("exact E: no E bounds", isnan(pr.e_lo_ns) &&
+					    isnan(pr.e_hi_ns));
 		/* eq. 10 with Yp = Yc; eq. 11 (2Y + Wp + Wc) is exceeded
 		 * in simulation (test-sim) */
 		__T_REL("eq. 10 D", pr.d_ns, 3 * p.yc + p.wp + 2 * p.wc, 1e-12);
@@ -377,7 +379,18 @@ static void test_sls(void **state)
 		__T_REL("midpoint", pr.t_ns, (pr.t_lo_ns + pr.t_hi_ns) / 2, 1e-12);
 		__T_REL("eq. 10 D", pr.d_ns, 2 * p.yc + p.yp + p.wp + 2 * p.wc,
 			1e-12);
-		__T("energy bound above sFC optimum", pr.e_ns >
+		/* E from T: P sleeps (T - Wp)/Yp per item, C (T - Wc)/Yc */
+		__T_REL("E at the T midpoint", pr.e_ns, p.wp + p.wc + p.yz *
+			((pr.t_ns - p.wp) / p.yp + (pr.t_ns - p.wc) / p.yc), 1e-12);
+		__T_REL("E at eq. 6", pr.e_lo_ns, p.wp + p.wc + p.yz *
+			((pr.t_lo_ns - p.wp) / p.yp + (pr.t_lo_ns - p.wc) / p.yc),
+			1e-12);
+		__T_REL("E at eq. 7", pr.e_hi_ns, p.wp + p.wc + p.yz *
+			((pr.t_hi_ns - p.wp) / p.yp + (pr.t_hi_ns - p.wc) / p.yc),
+			1e-12);
+		__T("E bounds ordered", pr.e_lo_ns <= pr.e_ns &&
+					pr.e_ns <= pr.e_hi_ns);
+		__T("energy above sFC optimum", pr.e_ns >
 		    p.wp + p.wc + p.yz * (p.wp - p.wc) /
 		    ((p.len - 1) * p.wp - p.wc));
 	}

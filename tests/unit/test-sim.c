@@ -244,6 +244,51 @@ static void test_sls_equal_sleeps_match_model(void **state)
 		      n, worst * 100);
 }
 
+/*
+ * sLS with Yp != Yc: eq. 8 (Wp + Wc + Yz/(L+m) + Yz/(2L+m)) is not a lower
+ * bound on E; E at T's eq. 6/7 bounds is (see lib/model.c).
+ */
+static void test_sls_energy_bounds(void **state)
+{
+	static const double cases[][5] = {
+		/* L, Wp, Wc, Yp, Yc */
+		{ 19, 601, 2919, 52089, 3749 },
+		{ 44, 1075, 2334, 99535, 55184 },
+	};
+	struct vs_sim_config c;
+	struct vs_sim_result r;
+	struct vs_prediction pr;
+	double slow, fast, m, eq8;
+	char what[160];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		vs_sim_config_default(&c);
+		c.p_mode = c.c_mode = VS_MECH_SLEEP;
+		c.items = 200000;
+		c.p.len = cases[i][0];
+		c.p.kc = 1;
+		c.p.wp = cases[i][1];
+		c.p.wc = cases[i][2];
+		c.p.yp = cases[i][3];
+		c.p.yc = cases[i][4];
+		run(&c, &r);
+		predict(&c, VS_MECH_SLEEP, &pr);
+		slow = fmax(c.p.wp, c.p.wc);
+		fast = fmin(c.p.wp, c.p.wc);
+		m = floor((c.p.len - 2) * fast / (slow - fast));
+		eq8 = c.p.wp + c.p.wc + c.p.yz / (c.p.len + m) +
+		      c.p.yz / (2 * c.p.len + m);
+		snprintf(what, sizeof(what),
+			 "L=%.0f Wp=%.0f Wc=%.0f Yp=%.0f Yc=%.0f: E %.2f in [%.2f, %.2f], below eq. 8's %.2f",
+			 cases[i][0], c.p.wp, c.p.wc, c.p.yp, c.p.yc, r.e_ns,
+			 pr.e_lo_ns, pr.e_hi_ns, eq8);
+		__T(what, pr.regime == VS_REGIME_SLS && r.e_ns < eq8 &&
+			  r.e_ns >= pr.e_lo_ns && r.e_ns <= pr.e_hi_ns &&
+			  pr.e_lo_ns <= pr.e_ns && pr.e_ns <= pr.e_hi_ns);
+	}
+}
+
 /* Regimes that the Fig. 8 and Fig. 6 sweeps do not reach. */
 static void test_short_queues_match_model(void **state)
 {
@@ -350,6 +395,20 @@ static void test_random_systems_match_model(void **state)
 		 */
 		if (pr.regime == VS_REGIME_SLS) {
 			struct vs_params q = c.p;
+
+			/* E: exact with T (Yp = Yc staircase), else inside
+			 * E at T's bounds (0.1 %: the run ends mid-cycle) */
+			snprintf(what, sizeof(what),
+				 "L=%u Wp=%.0f Wc=%.0f Yp=%.0f Yc=%.0f: sLS E %.2f vs %.2f in [%.2f, %.2f]",
+				 c.p.len, c.p.wp, c.p.wc, c.p.yp, c.p.yc, r.e_ns,
+				 pr.e_ns, pr.e_lo_ns, pr.e_hi_ns);
+			if (isnan(pr.e_lo_ns))
+				__T_REL(what, r.e_ns, pr.e_ns, 0.01);
+			else
+				__T(what, pr.e_lo_ns <= pr.e_ns &&
+					  pr.e_ns <= pr.e_hi_ns &&
+					  r.e_ns >= pr.e_lo_ns * (1 - 1e-3) &&
+					  r.e_ns <= pr.e_hi_ns * (1 + 1e-3));
 			double slow = fmax(q.wp, q.wc), fast = fmin(q.wp, q.wc);
 			double yopt = ((q.len - 1) * slow - fast) * (1 - 1e-9);
 
@@ -741,6 +800,7 @@ int main(void)
 		cmocka_unit_test(test_fig8_notify_matches_model),
 		cmocka_unit_test(test_fig6_sleep_matches_model),
 		cmocka_unit_test(test_sls_equal_sleeps_match_model),
+		cmocka_unit_test(test_sls_energy_bounds),
 		cmocka_unit_test(test_short_queues_match_model),
 		cmocka_unit_test(test_random_systems_match_model),
 		cmocka_unit_test(test_paper_numbers),
