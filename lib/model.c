@@ -197,8 +197,13 @@ int vs_params_validate(const struct vs_params *p, const char **why)
 		*why = "params";
 		return -EINVAL;
 	}
-	if (p->len == 0) {
-		*why = "len: L must be at least 1";
+	/*
+	 * With one slot nothing overlaps (P needs the slot C still works on):
+	 * busy waiting gives Wp + Wc, not eq. 1's max(Wp, Wc), and the sleep
+	 * and notification forms fail alike. virtio rings have at least 2.
+	 */
+	if (p->len < 2) {
+		*why = "len: L must be at least 2";
 		return -EINVAL;
 	}
 	if (p->kp == 0 || p->kp > p->len) {

@@ -92,7 +92,8 @@ extern const char *const vs_preset_names[];
 const char *vs_preset_summary(const char *name);
 
 /*
- * -EINVAL when L is 0, kp or kc is 0 or exceeds L, or any time is negative
+ * -EINVAL when L is below 2 (one slot: P and C cannot overlap, which the
+ * closed forms do not describe), kp or kc is 0 or exceeds L, or any time is negative
  * or not finite; *why (if non-NULL) then names the offending field.
  */
 int vs_params_validate(const struct vs_params *p, const char **why);

@@ -93,7 +93,8 @@ expect_exit 0 "$VS" model --usage
 grep -q 'Usage: virtsync model' "$TMP/out" || die "--usage: $(cat "$TMP/out")"
 
 # Bad input: one line naming the problem, exit 2, nothing on stdout.
-expect_usage_error "--len: L must be at least 1" "$VS" model --len 0
+expect_usage_error "--len: L must be at least 2" "$VS" model --len 0
+expect_usage_error "--len: L must be at least 2" "$VS" model --len 1 --kc 1
 expect_usage_error "--kc: must be between 1 and L" "$VS" model --len 64 --kc 65
 expect_usage_error "--kp: must be between 1 and L" "$VS" model --kp 0
 expect_usage_error "--kp: must be between 1 and L" "$VS" model --len 4 --kp 5

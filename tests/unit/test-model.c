@@ -408,6 +408,14 @@ static void test_validate(void **state)
 	bad.len = 0;
 	__T("L 0", vs_params_validate(&bad, &why) == -EINVAL &&
 		   !strncmp(why, "len", 3));
+	/* one slot: nothing overlaps, the closed forms do not hold */
+	bad = p;
+	bad.len = 1;
+	bad.kp = bad.kc = 1;
+	__T("L 1", vs_params_validate(&bad, &why) == -EINVAL &&
+		   !strncmp(why, "len", 3));
+	bad.len = 2;
+	__T("L 2", vs_params_validate(&bad, &why) == 0);
 	bad = p;
 	bad.kc = p.len + 1;
 	__T("kc > L", vs_params_validate(&bad, &why) == -EINVAL &&
