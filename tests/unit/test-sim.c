@@ -517,6 +517,20 @@ static void test_latency_within_bounds(void **state)
 			 wp, r.latency.max, pr.d_ns);
 		__T(what, r.latency.max <= pr.d_ns);
 	}
+	/* nFP (Fig. 8 below Wp = Wc): at Wp = 200 the simulated worst,
+	 * 1026380, is above eq. 14's 2 Wp + L Wc + Nc = 1024980 */
+	for (wp = 200; wp < 2000; wp += 300) {
+		fig8_config(&c, wp);
+		run(&c, &r);
+		predict(&c, VS_MECH_NOTIFY, &pr);
+		snprintf(what, sizeof(what), "nFP Wp=%.0f max %.0f <= D %.0f",
+			 wp, r.latency.max, pr.d_ns);
+		__T(what, pr.regime == VS_REGIME_NFP &&
+			  r.latency.max <= pr.d_ns);
+		if (wp == 200)
+			__T("eq. 14 exceeded at Wp = 200",
+			    r.latency.max > 2 * wp + 512 * 2000 + 580);
+	}
 	fig8_config(&c, 2000);
 	c.p.wc = 1000;
 	c.p_mode = c.c_mode = VS_MECH_SLEEP;
