@@ -197,8 +197,13 @@ int vs_params_validate(const struct vs_params *p, const char **why)
 		*why = "params";
 		return -EINVAL;
 	}
-	if (p->len == 0) {
-		*why = "len: L must be at least 1";
+	/*
+	 * With one slot nothing overlaps (P needs the slot C still works on):
+	 * busy waiting gives Wp + Wc, not eq. 1's max(Wp, Wc), and the sleep
+	 * and notification forms fail alike. virtio rings have at least 2.
+	 */
+	if (p->len < 2) {
+		*why = "len: L must be at least 2";
 		return -EINVAL;
 	}
 	if (p->kp == 0 || p->kp > p->len) {
@@ -229,7 +234,8 @@ static void prediction_init(struct vs_prediction *out, enum vs_mech m)
 	out->mech = m;
 	out->regime = VS_REGIME_COUNT;
 	out->t_ns = out->t_lo_ns = out->t_hi_ns = NAN;
-	out->e_ns = out->d_ns = out->batch = NAN;
+	out->e_ns = out->e_lo_ns = out->e_hi_ns = NAN;
+	out->d_ns = out->batch = NAN;
 }
 
 /* Sleep CPU per item; free sleeps (Yz = 0) cost nothing however many. */
@@ -272,6 +278,19 @@ static double sls_extra_batch(unsigned int len, double fast, double slow)
 		return 0;
 	m = floor_eps((len - 2) * fast / (slow - fast));
 	return m > 0 ? m : 0;
+}
+
+/*
+ * E in a sleeping regime from T: a party that sleeps is always either
+ * working or sleeping (looking is free), so per item P sleeps
+ * (T - Wp) / Yp' times and C (T - Wc) / Yc' times (Y' = max(Y, Yz)), each
+ * sleep costing Yz. Exact where T is; increasing in T, so T's bounds give
+ * E's. (With Yp = Yc it is the staircase's Wp + Wc + Yz / batch.)
+ */
+static double sls_energy(const struct vs_params *p, double yp, double yc,
+			 double t)
+{
+	return p->wp + p->wc + p->yz * ((t - p->wp) / yp + (t - p->wc) / yc);
 }
 
 /*
@@ -386,17 +405,24 @@ static void sleep_predict(const struct vs_params *p, struct vs_prediction *out)
 		if (yp != yc || sls_equal_sleeps(p, yc, out)) {
 			/* no closed form (Sec. 2.2.3): representative value */
 			out->t_ns = (out->t_lo_ns + out->t_hi_ns) / 2;
-			/* eq. 8: energy lower bound, each party's largest
-			 * batch per sleep (fast party L + m, slow 2L + m) */
-			out->e_ns = wp + wc + p->yz / (L + m) +
-				    p->yz / (2 * L + m);
+			/*
+			 * Not eq. 8: its "slow party's largest batch 2L + m"
+			 * fails next to the sFP/sFC border, where the slow
+			 * party sleeps rarely (simulated L=26 Wp=424 Wc=2924:
+			 * E below eq. 8). Instead E follows from T exactly,
+			 * see sls_energy(), so T's bounds bound E.
+			 */
+			out->e_ns = sls_energy(p, yp, yc, out->t_ns);
+			out->e_lo_ns = sls_energy(p, yp, yc, out->t_lo_ns);
+			out->e_hi_ns = sls_energy(p, yp, yc, out->t_hi_ns);
 		}
-		/* eq. 10, and eq. 11 when both sleep alike */
-		if (yp == yc)
-			out->d_ns = 2 * yc + wp + wc;
-		else
-			out->d_ns = 2 * yc + yp + wp + 2 * wc;
-		out->d_ns = fmax(out->d_ns, d_idle);
+		/*
+		 * Eq. 10 for every Yp, Yc. Not eq. 11 (2Y + Wp + Wc) when
+		 * Yp = Yc: its "hp = hc = 1" does not hold, a party can sleep
+		 * twice while the request waits, and the simulator exceeds
+		 * it (L=5 Wp=170 Wc=2689 Y=40251: 94168 > 83361).
+		 */
+		out->d_ns = fmax(2 * yc + yp + wp + 2 * wc, d_idle);
 		break;
 	}
 	}
@@ -448,8 +474,20 @@ static void notify_predict(const struct vs_params *p, struct vs_prediction *out)
 			kc + floor_eps((sp + (kc - 1) * wp) / (wc - wp)) : INFINITY;
 		out->t_ns = wc + nc / out->batch;
 		out->e_ns = wp + wc + (nc + sp) / out->batch;
-		/* eq. 14 */
-		out->d_ns = 2 * wp + L * wc +
+		/*
+		 * Eq. 14 has 2 Wp + L Wc, which the simulator exceeds when
+		 * Wc is large against Wp. From the diagram: the request is
+		 * taken when P starts the previous item at t = 0. If P then
+		 * blocks at Wp the queue is full and C freed nothing since
+		 * t = 0, so C started its current item by t = 0: the L items
+		 * then queued are done by L Wc, the request by (L+1) Wc. If
+		 * P does not block it takes the request's slot at Wp with at
+		 * most L - 1 items ahead, C done by Wp + L Wc <= (L+1) Wc.
+		 * C never waits (Table 3); it sends its notifications in
+		 * between, the first kc slots after P blocked, then one per
+		 * batch: 1 + floor((L - kc) / b) of them, as in eq. 14.
+		 */
+		out->d_ns = (L + 1) * wc +
 			    nc * (1 + floor_eps((L - kc) / out->batch));
 		break;
 	case VS_REGIME_NSCS:
@@ -601,5 +639,7 @@ json_t *vs_prediction_json(const struct vs_prediction *pr)
 	json_object_set_new(o, "batch", num_or_null(pr->batch));
 	json_object_set_new(o, "T_lo_ns", num_or_null(pr->t_lo_ns));
 	json_object_set_new(o, "T_hi_ns", num_or_null(pr->t_hi_ns));
+	json_object_set_new(o, "E_lo_ns", num_or_null(pr->e_lo_ns));
+	json_object_set_new(o, "E_hi_ns", num_or_null(pr->e_hi_ns));
 	return o;
 }

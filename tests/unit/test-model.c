@@ -78,6 +78,9 @@ static void test_nfp_batch_sec82(void **state)
 	__T_REL("T = Wc + Nc/b", pr.t_ns, 300 + 580.0 / 1430, 1e-12);
 	__T_REL("E = Wp + Wc + (Nc + Sp)/b", pr.e_ns,
 		500 + (580.0 + 28000) / 1430, 1e-12);
+	/* D: (L+1) Wc + Nc (1 + floor((L - kc)/b)), not eq. 14's
+	 * 2 Wp + L Wc (exceeded in simulation, see test-sim) */
+	__T_REL("nFP D", pr.d_ns, 513 * 300 + 580, 1e-12);
 	/* Sec. 8.2 sleeping run: Yp 20us gives a batch of 200 */
 	pr = predict(&p, VS_MECH_SLEEP);
 	__T("sFP", pr.regime == VS_REGIME_SFP);
@@ -321,7 +324,11 @@ static void test_sls(void **state)
 		__T_REL("overall batch (simulated)", pr.batch, pts[i][2], 0.001);
 		__T("T within eq. 6/7", pr.t_lo_ns <= pr.t_ns &&
 					pr.t_ns <= pr.t_hi_ns);
-		__T_REL("eq. 11 D", pr.d_ns, 2 * p.yc + p.wp + p.wc, 1e-12);
+		__T("exact E: no E bounds", isnan(pr.e_lo_ns) &&
+					    isnan(pr.e_hi_ns));
+		/* eq. 10 with Yp = Yc; eq. 11 (2Y + Wp + Wc) is exceeded
+		 * in simulation (test-sim) */
+		__T_REL("eq. 10 D", pr.d_ns, 3 * p.yc + p.wp + 2 * p.wc, 1e-12);
 	}
 	/*
 	 * Within d of a step the phase sequence mixes two levels; simulated:
@@ -372,7 +379,18 @@ static void test_sls(void **state)
 		__T_REL("midpoint", pr.t_ns, (pr.t_lo_ns + pr.t_hi_ns) / 2, 1e-12);
 		__T_REL("eq. 10 D", pr.d_ns, 2 * p.yc + p.yp + p.wp + 2 * p.wc,
 			1e-12);
-		__T("energy bound above sFC optimum", pr.e_ns >
+		/* E from T: P sleeps (T - Wp)/Yp per item, C (T - Wc)/Yc */
+		__T_REL("E at the T midpoint", pr.e_ns, p.wp + p.wc + p.yz *
+			((pr.t_ns - p.wp) / p.yp + (pr.t_ns - p.wc) / p.yc), 1e-12);
+		__T_REL("E at eq. 6", pr.e_lo_ns, p.wp + p.wc + p.yz *
+			((pr.t_lo_ns - p.wp) / p.yp + (pr.t_lo_ns - p.wc) / p.yc),
+			1e-12);
+		__T_REL("E at eq. 7", pr.e_hi_ns, p.wp + p.wc + p.yz *
+			((pr.t_hi_ns - p.wp) / p.yp + (pr.t_hi_ns - p.wc) / p.yc),
+			1e-12);
+		__T("E bounds ordered", pr.e_lo_ns <= pr.e_ns &&
+					pr.e_ns <= pr.e_hi_ns);
+		__T("energy above sFC optimum", pr.e_ns >
 		    p.wp + p.wc + p.yz * (p.wp - p.wc) /
 		    ((p.len - 1) * p.wp - p.wc));
 	}
@@ -390,6 +408,14 @@ static void test_validate(void **state)
 	bad.len = 0;
 	__T("L 0", vs_params_validate(&bad, &why) == -EINVAL &&
 		   !strncmp(why, "len", 3));
+	/* one slot: nothing overlaps, the closed forms do not hold */
+	bad = p;
+	bad.len = 1;
+	bad.kp = bad.kc = 1;
+	__T("L 1", vs_params_validate(&bad, &why) == -EINVAL &&
+		   !strncmp(why, "len", 3));
+	bad.len = 2;
+	__T("L 2", vs_params_validate(&bad, &why) == 0);
 	bad = p;
 	bad.kc = p.len + 1;
 	__T("kc > L", vs_params_validate(&bad, &why) == -EINVAL &&
