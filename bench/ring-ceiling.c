@@ -46,7 +46,7 @@
 #define MAX_ROUNDS	64
 #define PINGPONGS	20000
 /* The batched ring publishes its indices per group of this many items,
- * as the device publishes avail->idx (LATENCY_SAMPLE, lib/pcdev/thread.c). */
+ * as the device publishes avail->idx (PUBLISH_GROUP, lib/pcdev/thread.c). */
 #define RING_BATCH	16
 
 struct spsc {
@@ -406,7 +406,7 @@ int main(int argc, char **argv)
 	}
 	printf("ref: the faster of ring and batched%u in each round; pcdev\n"
 	       "publishes per group of %u and samples latency on 1 item in %u\n",
-	       RING_BATCH, sample, sample);
+	       RING_BATCH, RING_BATCH, sample);
 	summary("ring M items/s", ring, rounds, 1e6);
 	summary("batched M items/s", batched, rounds, 1e6);
 	summary("lamport M items/s", lamport, rounds, 1e6);

@@ -177,12 +177,17 @@ static inline void vs_vring_prod_add_seq(struct vs_vring *vr,
 					 unsigned int n)
 {
 	uint16_t *ring = vr->avail->ring, idx = p->avail_idx;
-	const uint16_t mask = (uint16_t)(vr->num - 1);
+	const uint16_t mask = (uint16_t)(vr->num - 1), first = idx & mask;
 	unsigned int i;
 
-	for (i = 0; i < n; i++, idx++)
-		ring[idx & mask] = idx & mask;
-	p->avail_idx = idx;
+	if (first + n <= vr->num) {	/* one contiguous run */
+		for (i = 0; i < n; i++)
+			ring[first + i] = (uint16_t)(first + i);
+	} else {
+		for (i = 0; i < n; i++, idx++)
+			ring[idx & mask] = idx & mask;
+	}
+	p->avail_idx = (uint16_t)(p->avail_idx + n);
 }
 
 static inline void vs_vring_prod_flush(struct vs_vring *vr,
@@ -309,10 +314,8 @@ static inline uint16_t vs_vring_cons_pop_fill_n(struct vs_vring *vr,
 		const uint16_t *a = &avail[la & mask];
 		struct vs_vring_used_elem *u = &used[ui & mask];
 
-		for (i = 0; i < n; i++) {
-			u[i].id = a[i];
-			u[i].len = len;
-		}
+		for (i = 0; i < n; i++)
+			u[i] = (struct vs_vring_used_elem){ a[i], len };
 		c->last_avail = (uint16_t)(la + n);
 		return first;
 	}
