@@ -585,6 +585,9 @@ static uint64_t consumer_interrupt(struct dev *d, struct side *s, uint64_t seq)
  * with Wc > 0 each buffer goes back when its Wc ends, as the model has it.
  */
 #define POP_BATCH	32
+/* Wp = Wc = 0: used->idx once per this many items, as vhost-net returns
+ * up to VHOST_NET_BATCH (64) buffers at once. */
+#define USED_BATCH	64
 
 static void *consumer(void *arg)
 {
@@ -626,8 +629,9 @@ static void *consumer(void *arg)
 			pending = (unsigned int)(d->cap - seq);
 		filled = 0;
 		stopping = false;
-		/* Sampling (Wp = Wc = 0): whole groups at a time, one stamp
-		 * each, used->idx once per POP_BATCH or so. */
+		/* Sampling (Wp = Wc = 0): whole groups at a time, a stamp
+		 * every LATENCY_SAMPLE items, used->idx once per USED_BATCH
+		 * or when the ring ran empty. */
 		while (smask && pending) {
 			n = PUBLISH_GROUP - (unsigned int)(seq & (PUBLISH_GROUP - 1));
 			if (n > pending)
@@ -666,7 +670,7 @@ static void *consumer(void *arg)
 			}
 			seq += n;
 			pending -= n;
-			if (filled >= POP_BATCH || !pending || stopping) {
+			if (filled >= USED_BATCH || !pending || stopping) {
 				vs_vring_cons_flush(vr, &cs, filled);
 				filled = 0;
 				if (intr_on && vs_vring_cons_intr_needed(vr, &cs)) {
