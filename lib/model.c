@@ -197,8 +197,13 @@ int vs_params_validate(const struct vs_params *p, const char **why)
 		*why = "params";
 		return -EINVAL;
 	}
-	if (p->len == 0) {
-		*why = "len: L must be at least 1";
+	/*
+	 * With one slot nothing overlaps (P needs the slot C still works on):
+	 * busy waiting gives Wp + Wc, not eq. 1's max(Wp, Wc), and the sleep
+	 * and notification forms fail alike. virtio rings have at least 2.
+	 */
+	if (p->len < 2) {
+		*why = "len: L must be at least 2";
 		return -EINVAL;
 	}
 	if (p->kp == 0 || p->kp > p->len) {
@@ -229,7 +234,14 @@ static void prediction_init(struct vs_prediction *out, enum vs_mech m)
 	out->mech = m;
 	out->regime = VS_REGIME_COUNT;
 	out->t_ns = out->t_lo_ns = out->t_hi_ns = NAN;
-	out->e_ns = out->d_ns = out->batch = NAN;
+	out->e_ns = out->e_lo_ns = out->e_hi_ns = NAN;
+	out->d_ns = out->batch = NAN;
+}
+
+/* Sleep CPU per item; free sleeps (Yz = 0) cost nothing however many. */
+static double sleep_cost(double yz, double batch)
+{
+	return yz > 0 ? yz / batch : 0;
 }
 
 static double floor_eps(double x)
@@ -269,45 +281,75 @@ static double sls_extra_batch(unsigned int len, double fast, double slow)
 }
 
 /*
- * sLS with Yp = Yc = Y (Sec. 5.1), derived from the time diagrams and
- * checked against a simulation of the rules above; shown for Wc < Wp, the
- * other side is the mirror image (same numbers with slow/fast swapped).
- * d = Wp - Wc. The slow party P always wakes to an empty queue and runs
- * until the queue is full; C wakes delta after P. Two kinds of P cycle:
- *  - C wakes after P filled the queue: P makes L items and sleeps, C
- *    drains them and sleeps once; the next delta is delta - L d.
- *  - C wakes while P runs: C catches P up after about delta/d items,
- *    sleeps, P fills the queue during that sleep: L + delta/d items, C
- *    sleeps twice; the next delta resets to about Y - L d + 2 Wc.
- * So a super-cycle is one cycle of the second kind plus k - 1 of the
- * first, k = floor((Y - Y1) / (L d)) + 1 with Y1 = L Wp - 2 Wc - d/2 (the
- * fractional phase moves each step by up to d: T between two steps within
- * d/2 of Y1 + j L d). Counting work and sleep in each party's time
- * (P: n Wp + k Y, C: n Wc + (k+1) Y) gives n = Y/d items per super-cycle:
- *   T = Wp + k d,   batch (items per sleep, both parties) = Y / (d (2k+1))
- * and k = 0 (T = Wp, only C sleeps, batch Y/d) between the Table 2 limit
- * (L-1) Wp - Wc and Y1: the paper's "T grows by Wp - Wc each time Y grows
- * by L (Wp - Wc)" (Sec. 5.1, Fig. 6).
- * With d = 0 (both conditions fail), from a cold start the pair alternates
- * whole queues: T = W + Y/L.
+ * E in a sleeping regime from T: a party that sleeps is always either
+ * working or sleeping (looking is free), so per item P sleeps
+ * (T - Wp) / Yp' times and C (T - Wc) / Yc' times (Y' = max(Y, Yz)), each
+ * sleep costing Yz. Exact where T is; increasing in T, so T's bounds give
+ * E's. (With Yp = Yc it is the staircase's Wp + Wc + Yz / batch.)
  */
-static void sls_equal_sleeps(const struct vs_params *p, double y,
-			     struct vs_prediction *out)
+static double sls_energy(const struct vs_params *p, double yp, double yc,
+			 double t)
+{
+	return p->wp + p->wc + p->yz * ((t - p->wp) / yp + (t - p->wc) / yc);
+}
+
+/*
+ * sLS with Yp = Yc = Y (Sec. 5.1), derived from the time diagrams and
+ * checked against an event-by-event simulation of the rules above. Shown
+ * for Wc < Wp; Wp < Wc is the mirror image (slow/fast swapped, the same
+ * numbers). d = Wp - Wc.
+ * The slow party P always wakes to an empty queue and works until the queue
+ * is full; C wakes delta after P. Two kinds of P cycle:
+ *  - delta > L Wp - Wc: C wakes after P filled the queue. P makes L items,
+ *    sleeps; C drains them, sleeps once. Next delta = delta - L d.
+ *  - otherwise C wakes while P works, catches it up after
+ *    i = floor((delta - Wp)/d) + 1 items and sleeps; P fills the queue during
+ *    that sleep (L + i items), and C sleeps a second time. Next delta =
+ *    Y - L d + Wc + d f, f = frac((delta - Wp)/d).
+ * A super-cycle is one cycle of the second kind and then k - 1 of the first,
+ *   k(f) = max(0, ceil((Y - Y1 + d f) / (L d))),  Y1 = L Wp - 2 Wc
+ * (k = 0: P never fills the queue, only C sleeps). Each party's time is
+ * work plus sleeps (P: n Wp + k Y, C: n Wc + (k+1) Y), so a super-cycle moves
+ * n = Y/d items and T = Wp + d k. The phase f advances by Y/d (mod 1) per
+ * super-cycle, starting from f0 = frac((Y - Wp)/d) after a cold start, so
+ *   T = Wp + d mean(k(f_s)),  batch = Y / (d (2 mean(k) + 1)).
+ * This is the paper's staircase (Fig. 6: T grows by Wp - Wc each time Y
+ * grows by L (Wp - Wc)); within d of a step the phase sequence mixes the two
+ * levels. It needs C to finish its L items before P wakes: L d well above
+ * Wp; below 4 Wp only the bounds are known (midpoint).
+ */
+#define SLS_PHASES 2520	/* a multiple of every phase period up to 10 */
+
+static int sls_equal_sleeps(const struct vs_params *p, double y,
+			    struct vs_prediction *out)
 {
 	double slow = fmax(p->wp, p->wc), fast = fmin(p->wp, p->wc);
-	double d = slow - fast, L = p->len, y1, k;
+	double d = slow - fast, L = p->len, y1, f, k, ksum = 0;
+	int s;
 
 	if (d <= 0) {
-		out->t_ns = slow + y / L;
-		out->batch = L / 2;	/* each party sleeps once per queue */
-	} else {
-		y1 = L * slow - 2 * fast;
-		k = y <= y1 ? 0 : ceil((y - y1) / (L * d) - VS_FLOOR_EPS);
-		out->t_ns = slow + k * d;
-		out->batch = y / (d * (2 * k + 1));
+		/* equal speeds: from a cold start the two alternate whole
+		 * queues, each sleeping once per L items (eq. 7 is exact) */
+		out->t_ns = out->t_hi_ns;
+		out->batch = L / 2;
+		out->e_ns = p->wp + p->wc + sleep_cost(p->yz, out->batch);
+		return 0;
 	}
-	out->t_ns = fmin(fmax(out->t_ns, out->t_lo_ns), out->t_hi_ns);
-	out->e_ns = p->wp + p->wc + p->yz / out->batch;
+	if (L * d < 4 * slow)
+		return -ERANGE;
+	y1 = L * slow - 2 * fast;
+	for (s = 0; s < SLS_PHASES; s++) {
+		f = fmod((s + 1) * y - slow, d) / d;
+		if (f < 0)
+			f += 1;
+		k = ceil((y - y1 + d * f) / (L * d) - VS_FLOOR_EPS);
+		ksum += k > 0 ? k : 0;
+	}
+	k = ksum / SLS_PHASES;
+	out->t_ns = fmin(fmax(slow + k * d, out->t_lo_ns), out->t_hi_ns);
+	out->batch = y / (d * (2 * k + 1));
+	out->e_ns = p->wp + p->wc + sleep_cost(p->yz, out->batch);
+	return 0;
 }
 
 static void sleep_predict(const struct vs_params *p, struct vs_prediction *out)
@@ -336,14 +378,14 @@ static void sleep_predict(const struct vs_params *p, struct vs_prediction *out)
 		/* eq. 3-4: C's time is all work or sleep, n Wp = n Wc + h Yc */
 		out->batch = wp > wc ? yc / (wp - wc) : INFINITY;
 		out->t_ns = wp;
-		out->e_ns = wp + wc + p->yz / out->batch;
+		out->e_ns = wp + wc + sleep_cost(p->yz, out->batch);
 		out->d_ns = fmax(d_idle, 2 * wp + yc + wc);
 		break;
 	case VS_REGIME_SFP:
 		/* the mirror of sFC; eq. 5 for D */
 		out->batch = wc > wp ? yp / (wc - wp) : INFINITY;
 		out->t_ns = wc;
-		out->e_ns = wp + wc + p->yz / out->batch;
+		out->e_ns = wp + wc + sleep_cost(p->yz, out->batch);
 		out->d_ns = fmax(d_idle, (L + 1) * wc);
 		break;
 	default: {
@@ -360,22 +402,27 @@ static void sleep_predict(const struct vs_params *p, struct vs_prediction *out)
 		out->t_hi_ns = fmax(wp + yp / L, wc + yc / L);
 		if (out->t_hi_ns < out->t_lo_ns)
 			out->t_hi_ns = out->t_lo_ns;
-		if (yp == yc) {
-			sls_equal_sleeps(p, yc, out);
-		} else {
+		if (yp != yc || sls_equal_sleeps(p, yc, out)) {
 			/* no closed form (Sec. 2.2.3): representative value */
 			out->t_ns = (out->t_lo_ns + out->t_hi_ns) / 2;
-			/* eq. 8: energy lower bound, each party's largest
-			 * batch per sleep (fast party L + m, slow 2L + m) */
-			out->e_ns = wp + wc + p->yz / (L + m) +
-				    p->yz / (2 * L + m);
+			/*
+			 * Not eq. 8: its "slow party's largest batch 2L + m"
+			 * fails next to the sFP/sFC border, where the slow
+			 * party sleeps rarely (simulated L=26 Wp=424 Wc=2924:
+			 * E below eq. 8). Instead E follows from T exactly,
+			 * see sls_energy(), so T's bounds bound E.
+			 */
+			out->e_ns = sls_energy(p, yp, yc, out->t_ns);
+			out->e_lo_ns = sls_energy(p, yp, yc, out->t_lo_ns);
+			out->e_hi_ns = sls_energy(p, yp, yc, out->t_hi_ns);
 		}
-		/* eq. 10, and eq. 11 when both sleep alike */
-		if (yp == yc)
-			out->d_ns = 2 * yc + wp + wc;
-		else
-			out->d_ns = 2 * yc + yp + wp + 2 * wc;
-		out->d_ns = fmax(out->d_ns, d_idle);
+		/*
+		 * Eq. 10 for every Yp, Yc. Not eq. 11 (2Y + Wp + Wc) when
+		 * Yp = Yc: its "hp = hc = 1" does not hold, a party can sleep
+		 * twice while the request waits, and the simulator exceeds
+		 * it (L=5 Wp=170 Wc=2689 Y=40251: 94168 > 83361).
+		 */
+		out->d_ns = fmax(2 * yc + yp + wp + 2 * wc, d_idle);
 		break;
 	}
 	}
@@ -427,8 +474,20 @@ static void notify_predict(const struct vs_params *p, struct vs_prediction *out)
 			kc + floor_eps((sp + (kc - 1) * wp) / (wc - wp)) : INFINITY;
 		out->t_ns = wc + nc / out->batch;
 		out->e_ns = wp + wc + (nc + sp) / out->batch;
-		/* eq. 14 */
-		out->d_ns = 2 * wp + L * wc +
+		/*
+		 * Eq. 14 has 2 Wp + L Wc, which the simulator exceeds when
+		 * Wc is large against Wp. From the diagram: the request is
+		 * taken when P starts the previous item at t = 0. If P then
+		 * blocks at Wp the queue is full and C freed nothing since
+		 * t = 0, so C started its current item by t = 0: the L items
+		 * then queued are done by L Wc, the request by (L+1) Wc. If
+		 * P does not block it takes the request's slot at Wp with at
+		 * most L - 1 items ahead, C done by Wp + L Wc <= (L+1) Wc.
+		 * C never waits (Table 3); it sends its notifications in
+		 * between, the first kc slots after P blocked, then one per
+		 * batch: 1 + floor((L - kc) / b) of them, as in eq. 14.
+		 */
+		out->d_ns = (L + 1) * wc +
 			    nc * (1 + floor_eps((L - kc) / out->batch));
 		break;
 	case VS_REGIME_NSCS:
@@ -580,5 +639,7 @@ json_t *vs_prediction_json(const struct vs_prediction *pr)
 	json_object_set_new(o, "batch", num_or_null(pr->batch));
 	json_object_set_new(o, "T_lo_ns", num_or_null(pr->t_lo_ns));
 	json_object_set_new(o, "T_hi_ns", num_or_null(pr->t_hi_ns));
+	json_object_set_new(o, "E_lo_ns", num_or_null(pr->e_lo_ns));
+	json_object_set_new(o, "E_hi_ns", num_or_null(pr->e_hi_ns));
 	return o;
 }

@@ -57,7 +57,11 @@ struct vs_params {
  * NaN (rendered as JSON null); INFINITY means unbounded (a batch with no
  * synchronization at all once started, or D with kp > 1). For sLS
  * t_lo_ns/t_hi_ns are the eq. 6/7 bounds, and t_ns is exact when Yp == Yc
- * (derived, see lib/model.c), else the midpoint of the bounds.
+ * and L |Wp - Wc| >= 4 max(Wp, Wc) (derived, see lib/model.c), else the
+ * midpoint of the bounds (batch NaN). E follows from T exactly in sLS
+ * (per item P sleeps (T - Wp)/Yp times, C (T - Wc)/Yc), so where T is the
+ * midpoint e_ns is E at that T, a representative value, and e_lo_ns/e_hi_ns
+ * are E at the T bounds; elsewhere they are NaN.
  */
 struct vs_prediction {
 	enum vs_mech mech;
@@ -65,6 +69,7 @@ struct vs_prediction {
 	double t_ns;		/* average time between items (1/throughput) */
 	double t_lo_ns, t_hi_ns;	/* bounds where T is only bounded */
 	double e_ns;		/* CPU work per item, both parties */
+	double e_lo_ns, e_hi_ns;	/* bounds where E is only bounded */
 	double d_ns;		/* worst-case latency bound */
 	double batch;		/* items per notification or per sleep */
 };
@@ -87,7 +92,8 @@ extern const char *const vs_preset_names[];
 const char *vs_preset_summary(const char *name);
 
 /*
- * -EINVAL when L is 0, kp or kc is 0 or exceeds L, or any time is negative
+ * -EINVAL when L is below 2 (one slot: P and C cannot overlap, which the
+ * closed forms do not describe), kp or kc is 0 or exceeds L, or any time is negative
  * or not finite; *why (if non-NULL) then names the offending field.
  */
 int vs_params_validate(const struct vs_params *p, const char **why);
@@ -106,7 +112,7 @@ int vs_model_predict_all(const struct vs_params *p,
  *            "nc_ns":..,"sp_ns":..,"sc_ns":..,"yp_ns":..,"yc_ns":..,
  *            "yz_ns":..}
  *   prediction: {"regime":..,"T_ns":..,"E_ns":..,"D_ns":..,"batch":..,
- *                "T_lo_ns":..,"T_hi_ns":..}
+ *                "T_lo_ns":..,"T_hi_ns":..,"E_lo_ns":..,"E_hi_ns":..}
  */
 struct json_t;
 struct json_t *vs_params_json(const struct vs_params *p);

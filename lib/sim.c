@@ -266,8 +266,8 @@ static double hist_quantile(const uint64_t *h, uint64_t n, double q)
 
 enum p_state { P_WORK, P_NOTIFY, P_START, P_SLEEP, P_RECHECK, P_BLOCKED,
 	       P_SPIN, P_WAITREQ };
-enum c_state { C_WORK, C_NOTIFY, C_START, C_SLEEP, C_RECHECK, C_BLOCKED,
-	       C_SPIN };
+enum c_state { C_WORK, C_FREED, C_NOTIFY, C_START, C_SLEEP, C_RECHECK,
+	       C_BLOCKED, C_SPIN };
 
 /* Counters that are measured as differences between the end of the run and
  * the end of the warm-up. */
@@ -596,6 +596,8 @@ static void c_event(struct sim *s)
 	switch (s->cs) {
 	case C_WORK:
 		c_finish(s);
+		/* fall through */
+	case C_FREED:
 		if (s->ps == P_SPIN) {
 			s->c.cpu += s->now - s->p_spin_since;
 			p_next(s);
@@ -701,6 +703,19 @@ int vs_sim_run(const struct vs_sim_config *cfg, struct vs_sim_result *res)
 		measure_start(s);
 
 	while (!s->done) {
+		/*
+		 * C frees a slot at the instant P acts: the free happens
+		 * first, so that P's look sees it (the model's rule: a look
+		 * at the instant of a publish or free sees it). C looks for
+		 * its next item after P's event, so it sees P's publish too.
+		 */
+		if (s->tp == s->tc && s->cs == C_WORK && s->tc != INFINITY) {
+			s->now = s->tc;
+			c_finish(s);
+			s->cs = C_FREED;
+			s->events++;
+			continue;
+		}
 		if (s->tp <= s->tc) {
 			if (s->tp == INFINITY) {
 				err = -EDEADLK;	/* cannot happen; don't spin */

@@ -25,6 +25,9 @@
  *    sends at most one notification per arming. An item published inside
  *    that window is seen by the second check and also draws a notification
  *    that reaches a party already running: a spurious notification.
+ *  - Events at the same instant: a publish or a free takes effect before
+ *    either party looks at the queue (the model's rule), so P finds the
+ *    slot C frees at the instant P looks, and C the item P publishes.
  *  - A sleep lasts max(Y, Yz) and costs Yz of CPU; busy waiting costs all
  *    the time spent spinning.
  *  - Latency of a request: from the moment it reaches the head of R (its

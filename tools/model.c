@@ -12,42 +12,19 @@
 
 #include "cmd.h"
 #include "model.h"
+#include "params.h"
 #include "sweep.h"
 #include "units.h"
 
-#define MAX_SETTINGS 64
-
-/* An explicit --option value, applied after the preset whatever the order. */
-struct setting {
-	const struct vs_param_field *field;
-	double value;
-};
-
 static struct env {
-	const char *preset;
-	struct setting settings[MAX_SETTINGS];
-	unsigned int nsettings;
-	const char *sweep_spec;
-	struct vs_sweep sweep;
+	struct vs_param_opts params;	/* preset, parameters, sweep */
 	bool csv;
 	bool reported;		/* an error line is already out */
+	bool helped;		/* --help or --usage printed */
 } env;
 
 enum {
-	OPT_LEN = 0x100, OPT_WP, OPT_WC, OPT_KP, OPT_KC, OPT_NP, OPT_NC,
-	OPT_SP, OPT_SC, OPT_YP, OPT_YC, OPT_YZ, OPT_CSV,
-};
-
-/* Option key -> parameter name in vs_param_fields. */
-static const struct {
-	int key;
-	const char *field;
-} opt_fields[] = {
-	{ OPT_LEN, "len" }, { OPT_WP, "wp" }, { OPT_WC, "wc" },
-	{ OPT_KP, "kp" }, { OPT_KC, "kc" }, { OPT_NP, "np" },
-	{ OPT_NC, "nc" }, { OPT_SP, "sp" }, { OPT_SC, "sc" },
-	{ OPT_YP, "yp" }, { OPT_YC, "yc" }, { OPT_YZ, "yz" },
-	{ 'y', "y" },
+	OPT_CSV = 0x100, OPT_USAGE,
 };
 
 static const char argp_doc[] =
@@ -60,8 +37,9 @@ static const char argp_doc[] =
 "\n"
 "Times take 300ns, 2us, 1.5ms, 1s or plain nanoseconds. Without --preset\n"
 "the Table 4 costs with L=256, kp=1, kc=192, Wp=300ns, Wc=200ns, Y=5us.\n"
-"Options override the preset wherever they stand. Presets: paper-costs,\n"
-"fc-example (Sec. 8.1), fp-example (Sec. 8.2).\n"
+"Options override the preset wherever they stand; a new L moves kc to 3/4 L\n"
+"unless --kc is given. Presets: paper-costs, fc-example (Sec. 8.1),\n"
+"fp-example (Sec. 8.2).\n"
 "\n"
 "EXAMPLES:\n"
 "    virtsync model --preset fc-example        # the paper's Sec. 8.1 case\n"
@@ -70,67 +48,32 @@ static const char argp_doc[] =
 "    virtsync model --wp 2us --wc 1us --len 512 --sweep y=4us:3ms:x1.2 --csv\n"
 "    virtsync model --preset fp-example --json=pretty";
 
+/* The parameters, --preset and --sweep come from tools/params.c. */
 static const struct argp_option opts[] = {
-	{ NULL, 0, NULL, 0, "Parameters (paper Table 1):", 1 },
-	{ "len", OPT_LEN, "N", 0, "L, queue slots", 1 },
-	{ "wp", OPT_WP, "TIME", 0, "Wp, producer work per item", 1 },
-	{ "wc", OPT_WC, "TIME", 0, "Wc, consumer work per item", 1 },
-	{ "kp", OPT_KP, "N", 0, "kp, items queued before P notifies C", 1 },
-	{ "kc", OPT_KC, "N", 0, "kc, free slots before C notifies P", 1 },
-	{ "np", OPT_NP, "TIME", 0, "Np, cost for P to notify C", 1 },
-	{ "nc", OPT_NC, "TIME", 0, "Nc, cost for C to notify P", 1 },
-	{ "sp", OPT_SP, "TIME", 0, "Sp, P start-up after a notification", 1 },
-	{ "sc", OPT_SC, "TIME", 0, "Sc, C start-up after a notification", 1 },
-	{ "yp", OPT_YP, "TIME", 0, "Yp, producer sleep", 1 },
-	{ "yc", OPT_YC, "TIME", 0, "Yc, consumer sleep", 1 },
-	{ "sleep", 'y', "TIME", 0, "Yp and Yc together", 1 },
-	{ "yz", OPT_YZ, "TIME", 0, "Yz, CPU cost of a sleep (shortest sleep)", 1 },
-	{ NULL, 0, NULL, 0, "Input and output:", 2 },
-	{ "preset", 'p', "NAME", 0,
-	  "start from paper-costs, fc-example or fp-example", 2 },
-	{ "sweep", 's', "SPEC", 0,
-	  "PARAM=START:END:STEP, STEP may be xFACTOR; PARAM is len, wp, wc, kp, "
-	  "kc, np, nc, sp, sc, yp, yc, yz or y", 2 },
+	{ NULL, 0, NULL, 0, "Output:", 2 },
 	{ "csv", OPT_CSV, NULL, 0, "sweep as CSV (nanoseconds)", 2 },
+	/* ARGP_NO_ERRS also silences argp's own --help: provide ours. */
+	{ "help", '?', NULL, 0, "Give this help list", -1 },
+	{ "usage", OPT_USAGE, NULL, 0, "Give a short usage message", -1 },
 	{ 0 },
 };
 
-static const char *opt_name(int key)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(opt_fields) / sizeof(opt_fields[0]); i++)
-		if (opt_fields[i].key == key)
-			return opt_fields[i].field;
-	return NULL;
-}
-
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
-	const struct vs_param_field *f;
-	const char *name, *why;
-	char optbuf[32];
-	double v;
-	int err;
-
 	switch (key) {
-	case 'p':
-		env.preset = arg;
-		return 0;
-	case 's':
-		err = vs_sweep_parse(arg, &env.sweep, &why);
-		if (err) {
-			vs_err("--sweep: '%s': %s%s%s", arg, why,
-			       strcmp(why, "unknown parameter") ? "" :
-			       "; one of ", strcmp(why, "unknown parameter") ?
-			       "" : vs_param_field_names());
-			env.reported = true;
-			return EINVAL;
-		}
-		env.sweep_spec = arg;
+	case ARGP_KEY_INIT:
+		state->child_inputs[0] = &env.params;
 		return 0;
 	case OPT_CSV:
 		env.csv = true;
+		return 0;
+	case '?':
+	case OPT_USAGE:
+		if (!env.helped)
+			argp_help(state->root_argp, stdout, key == '?' ?
+				  ARGP_HELP_STD_HELP : ARGP_HELP_USAGE,
+				  state->name);
+		env.helped = true;
 		return 0;
 	case ARGP_KEY_ARG:
 		vs_err("unexpected argument '%s'", arg);
@@ -138,39 +81,17 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		return EINVAL;
 	case ARGP_KEY_ERROR:
 		/* ARGP_NO_ERRS keeps argp quiet (it would print two lines and
-		 * a usage hint): say in one line what was wrong. */
-		if (!env.reported && state->next > 0 && state->next <= state->argc)
+		 * a usage hint): say in one line what was wrong, unless the
+		 * parameter options already did. */
+		if (!env.reported && !env.params.reported &&
+		    state->next > 0 && state->next <= state->argc)
 			vs_err("unknown option or missing value: '%s'; try 'virtsync model --help'",
 			       state->argv[state->next - 1]);
 		env.reported = true;
 		return 0;
-	}
-	name = opt_name(key);
-	if (!name)
+	default:
 		return ARGP_ERR_UNKNOWN;
-	f = vs_param_field_find(name);
-	snprintf(optbuf, sizeof(optbuf), "--%s", key == 'y' ? "sleep" : name);
-	if (f->kind == VS_PARAM_TIME) {
-		err = opt_time(optbuf, arg, &v);
-	} else {
-		unsigned int u;
-
-		err = opt_uint(optbuf, arg, 0, 1u << 30, &u);
-		v = u;
 	}
-	if (err) {
-		env.reported = true;
-		return EINVAL;
-	}
-	if (env.nsettings >= MAX_SETTINGS) {
-		vs_err("%s: too many parameter options", optbuf);
-		env.reported = true;
-		return EINVAL;
-	}
-	env.settings[env.nsettings].field = f;
-	env.settings[env.nsettings].value = v;
-	env.nsettings++;
-	return 0;
 }
 
 /* "1.234us": four significant digits, enough to tell nFP's 2001ns from
@@ -226,53 +147,13 @@ static const char *fmt_rate(double t_ns, char *buf, size_t len)
 	return buf;
 }
 
-/* Build the parameter set: defaults, preset, then every explicit option. */
-static int build_params(struct vs_params *p)
-{
-	unsigned int i;
-	const char *const *n;
-	char names[96] = "";
-	size_t off = 0;
-
-	vs_params_default(p);
-	if (env.preset && vs_params_preset(env.preset, p)) {
-		for (n = vs_preset_names; *n; n++)
-			off += snprintf(names + off, sizeof(names) - off,
-					"%s%s", off ? ", " : "", *n);
-		vs_err("--preset: unknown preset '%s' (known: %s)", env.preset,
-		       names);
-		return -EINVAL;
-	}
-	for (i = 0; i < env.nsettings; i++)
-		vs_param_set(p, env.settings[i].field, env.settings[i].value);
-	return 0;
-}
-
-/* One line naming the field (as its option) and the values involved. */
-static int check_params(const struct vs_params *p, const char *where)
-{
-	const char *why;
-
-	if (!vs_params_validate(p, &why))
-		return 0;
-	if (!strncmp(why, "len", 3) || !strncmp(why, "kp", 2) ||
-	    !strncmp(why, "kc", 2))
-		vs_err("--%s (L=%u kp=%u kc=%u%s%s)", why, p->len, p->kp, p->kc,
-		       where ? ", " : "", where ? where : "");
-	else
-		vs_err("--%s%s%s", why, where ? " at " : "", where ? where : "");
-	return -EINVAL;
-}
-
 static void print_params(const struct vs_params *p, const char *skip)
 {
 	const struct vs_param_field *f;
 	char buf[32], line[128];
 	size_t off = 0;
-	int n = 0;
 
 	printf("parameters:");
-	off = 0;
 	line[0] = '\0';
 	for (f = vs_param_fields; f->name; f++) {
 		if (!strcmp(f->name, "y") || (skip && !strcmp(f->name, skip)))
@@ -293,7 +174,6 @@ static void print_params(const struct vs_params *p, const char *skip)
 			line[0] = '\0';
 		}
 		off += snprintf(line + off, sizeof(line) - off, " %s", buf);
-		n++;
 	}
 	printf("%s\n", line);
 }
@@ -380,13 +260,13 @@ static const char *winners(const struct vs_prediction pr[VS_MECH_COUNT],
 static void print_single_text(const struct vs_params *p,
 			      const struct vs_prediction pr[VS_MECH_COUNT])
 {
-	char c[8][VS_MECH_COUNT][32];
+	char c[10][VS_MECH_COUNT][32];
 	const char *cells[VS_MECH_COUNT];
-	const char *summary = vs_preset_summary(env.preset);
-	int m, any_sls = 0;
+	const char *summary = vs_preset_summary(env.params.preset);
+	int m, any_sls = 0, any_e_bounds = 0;
 
-	if (env.preset)
-		printf("preset %s: %s\n", env.preset, summary);
+	if (env.params.preset)
+		printf("preset %s: %s\n", env.params.preset, summary);
 	print_params(p, NULL);
 	printf("\n");
 	for (m = 0; m < VS_MECH_COUNT; m++)
@@ -402,8 +282,12 @@ static void print_single_text(const struct vs_params *p,
 		fmt_batch(pr[m].batch, c[5][m], sizeof(c[5][m]));
 		fmt_time(pr[m].t_lo_ns, c[6][m], sizeof(c[6][m]));
 		fmt_time(pr[m].t_hi_ns, c[7][m], sizeof(c[7][m]));
+		fmt_time(pr[m].e_lo_ns, c[8][m], sizeof(c[8][m]));
+		fmt_time(pr[m].e_hi_ns, c[9][m], sizeof(c[9][m]));
 		if (pr[m].regime == VS_REGIME_SLS)
 			any_sls = 1;
+		if (isfinite(pr[m].e_lo_ns))
+			any_e_bounds = 1;
 	}
 #define ROW(i, label) do { \
 		for (m = 0; m < VS_MECH_COUNT; m++) \
@@ -419,6 +303,10 @@ static void print_single_text(const struct vs_params *p,
 	if (any_sls) {
 		ROW(6, "T lower bound (eq.6)");
 		ROW(7, "T upper bound (eq.7)");
+	}
+	if (any_e_bounds) {
+		ROW(8, "E at T lower bound");
+		ROW(9, "E at T upper bound");
 	}
 #undef ROW
 	printf("\n");
@@ -438,10 +326,11 @@ static void print_single_text(const struct vs_params *p,
 		if (!seen && (unsigned int)r < VS_REGIME_COUNT)
 			printf("%-5s %s\n", vs_regime_name(r), regime_legend[r]);
 	}
-	if (any_sls && p->yp != p->yc)
-		printf("(sLS with Yp != Yc: T is the midpoint of its bounds)\n");
-	if (preset_measured(env.preset))
-		printf("%s\n", preset_measured(env.preset));
+	if (pr[VS_MECH_SLEEP].regime == VS_REGIME_SLS &&
+	    isnan(pr[VS_MECH_SLEEP].batch))
+		printf("(sLS: T is the midpoint of its bounds, E the CPU at that T)\n");
+	if (preset_measured(env.params.preset))
+		printf("%s\n", preset_measured(env.params.preset));
 }
 
 static json_t *mechanisms_json(const struct vs_prediction pr[VS_MECH_COUNT])
@@ -464,10 +353,11 @@ static void csv_header(void)
 {
 	int m;
 
-	printf("%s", env.sweep.field->name);
+	printf("%s", env.params.sweep.field->name);
 	for (m = 0; m < VS_MECH_COUNT; m++)
 		printf(",%1$s_regime,%1$s_T_ns,%1$s_E_ns,%1$s_D_ns,%1$s_batch"
-		       ",%1$s_T_lo_ns,%1$s_T_hi_ns", vs_mech_name(m));
+		       ",%1$s_T_lo_ns,%1$s_T_hi_ns,%1$s_E_lo_ns,%1$s_E_hi_ns",
+		       vs_mech_name(m));
 	printf("\n");
 }
 
@@ -492,6 +382,8 @@ static void csv_row(double value, const struct vs_prediction pr[VS_MECH_COUNT])
 		csv_num(pr[m].batch);
 		csv_num(pr[m].t_lo_ns);
 		csv_num(pr[m].t_hi_ns);
+		csv_num(pr[m].e_lo_ns);
+		csv_num(pr[m].e_hi_ns);
 	}
 	printf("\n");
 }
@@ -511,28 +403,28 @@ static void sweep_text_header(const struct vs_params *p)
 	char a[32], b[32], c[32];
 	int m;
 
-	if (env.preset)
-		printf("preset %s: %s\n", env.preset,
-		       vs_preset_summary(env.preset));
-	printf("sweep %s from %s to %s, step %s%s\n", env.sweep.field->name,
-	       fmt_value(env.sweep.field, env.sweep.start, a, sizeof(a)),
-	       fmt_value(env.sweep.field, env.sweep.end, b, sizeof(b)),
-	       env.sweep.geometric ? "x" : "",
-	       env.sweep.geometric ? (snprintf(c, sizeof(c), "%g",
-					       env.sweep.step), c) :
-	       fmt_value(env.sweep.field, env.sweep.step, c, sizeof(c)));
+	if (env.params.preset)
+		printf("preset %s: %s\n", env.params.preset,
+		       vs_preset_summary(env.params.preset));
+	printf("sweep %s from %s to %s, step %s%s\n", env.params.sweep.field->name,
+	       fmt_value(env.params.sweep.field, env.params.sweep.start, a, sizeof(a)),
+	       fmt_value(env.params.sweep.field, env.params.sweep.end, b, sizeof(b)),
+	       env.params.sweep.geometric ? "x" : "",
+	       env.params.sweep.geometric ? (snprintf(c, sizeof(c), "%g",
+					       env.params.sweep.step), c) :
+	       fmt_value(env.params.sweep.field, env.params.sweep.step, c, sizeof(c)));
 	char line[160];
 	size_t off;
 
-	print_params(p, !strcmp(env.sweep.field->name, "y") ? NULL :
-		     env.sweep.field->name);
+	print_params(p, !strcmp(env.params.sweep.field->name, "y") ? NULL :
+		     env.params.sweep.field->name);
 	printf("\n");
 	off = snprintf(line, sizeof(line), "%-9s", "");
 	for (m = 0; m < VS_MECH_COUNT; m++)
 		off += snprintf(line + off, sizeof(line) - off, " %-22s",
 				vs_mech_name(m));
 	put_trimmed(line);
-	off = snprintf(line, sizeof(line), "%-9s", env.sweep.field->name);
+	off = snprintf(line, sizeof(line), "%-9s", env.params.sweep.field->name);
 	for (m = 0; m < VS_MECH_COUNT; m++)
 		off += snprintf(line + off, sizeof(line) - off,
 				" %-4s %-8s %-8s", "reg", "T", "E");
@@ -547,7 +439,7 @@ static void sweep_text_row(double value,
 	int m;
 
 	off = snprintf(line, sizeof(line), "%-9s",
-		       fmt_value(env.sweep.field, value, v, sizeof(v)));
+		       fmt_value(env.params.sweep.field, value, v, sizeof(v)));
 	for (m = 0; m < VS_MECH_COUNT; m++)
 		off += snprintf(line + off, sizeof(line) - off,
 				" %-4s %-8s %-8s", vs_regime_name(pr[m].regime),
@@ -556,36 +448,37 @@ static void sweep_text_row(double value,
 	put_trimmed(line);
 }
 
-static int run_sweep(const struct vs_params *base)
+static int run_sweep(const struct vs_params *base, int argc, char **argv)
 {
 	struct vs_prediction pr[VS_MECH_COUNT];
 	struct vs_params p;
-	json_t *doc = NULL, *points = NULL, *sweep, *pt;
-	char where[64], vbuf[32];
+	json_t *doc = NULL, *points = NULL, *sweep, *pt, *params;
+	char key[16];
 	unsigned int i;
 	double v;
 
-	/* Validate every point first: bad input leaves stdout empty. */
-	for (i = 0; i < env.sweep.npoints; i++) {
-		p = *base;
-		v = vs_sweep_value(&env.sweep, i);
-		vs_param_set(&p, env.sweep.field, v);
-		snprintf(where, sizeof(where), "sweep point %s=%s",
-			 env.sweep.field->name,
-			 fmt_value(env.sweep.field, v, vbuf, sizeof(vbuf)));
-		if (check_params(&p, where))
-			return VS_EXIT_USAGE;
-	}
+	/* vs_param_opts_finish() validated every point: bad input has left
+	 * stdout empty. */
 	if (vs_global.json) {
 		doc = json_object();
-		vs_json_add_meta(doc, 0, NULL);
-		if (env.preset)
+		vs_json_add_meta(doc, argc, argv);
+		if (env.params.preset)
 			json_object_set_new(doc, "preset",
-					    json_string(env.preset));
-		json_object_set_new(doc, "params", params_json(base));
+					    json_string(env.params.preset));
+		params = params_json(base);
+		/* the swept parameter has no single value */
+		if (!strcmp(env.params.sweep.field->name, "y")) {
+			json_object_set_new(params, "yp_ns", json_null());
+			json_object_set_new(params, "yc_ns", json_null());
+		} else {
+			snprintf(key, sizeof(key), "%s%s", env.params.sweep.field->name,
+				 env.params.sweep.field->kind == VS_PARAM_TIME ? "_ns" : "");
+			json_object_set_new(params, key, json_null());
+		}
+		json_object_set_new(doc, "params", params);
 		sweep = json_object();
 		json_object_set_new(sweep, "param",
-				    json_string(env.sweep.field->name));
+				    json_string(env.params.sweep.field->name));
 		points = json_array();
 		json_object_set_new(sweep, "points", points);
 		json_object_set_new(doc, "sweep", sweep);
@@ -594,10 +487,9 @@ static int run_sweep(const struct vs_params *base)
 	} else {
 		sweep_text_header(base);
 	}
-	for (i = 0; i < env.sweep.npoints; i++) {
-		p = *base;
-		v = vs_sweep_value(&env.sweep, i);
-		vs_param_set(&p, env.sweep.field, v);
+	for (i = 0; i < env.params.sweep.npoints; i++) {
+		v = vs_sweep_value(&env.params.sweep, i);
+		vs_param_opts_point(&env.params, i, &p);
 		if (vs_model_predict_all(&p, pr))
 			return VS_EXIT_FAIL;	/* validated above */
 		if (doc) {
@@ -621,7 +513,9 @@ int cmd_model(int argc, char **argv);
 
 VS_COMMAND(model, 0, "closed-form predictions for given parameters")
 {
+	/* child 0 gets env.params in parse_opt(ARGP_KEY_INIT) */
 	static const struct argp_child children[] = {
+		{ &vs_params_argp_s, 0, "Parameters (paper Table 1):", 1 },
 		{ &vs_common_argp, 0, "Common options:", 0 },
 		{ 0 },
 	};
@@ -637,22 +531,24 @@ VS_COMMAND(model, 0, "closed-form predictions for given parameters")
 	int err;
 
 	memset(&env, 0, sizeof(env));
-	err = argp_parse(&argp, argc, argv, ARGP_NO_ERRS, NULL, NULL);
+	err = argp_parse(&argp, argc, argv, ARGP_NO_ERRS | ARGP_NO_HELP, NULL,
+			 NULL);
+	if (env.helped && !err)
+		return VS_EXIT_OK;
 	if (err) {
 		if (!env.reported)
 			vs_err("bad command line: %s", strerror(err));
 		return VS_EXIT_USAGE;
 	}
-	if (build_params(&p))
-		return VS_EXIT_USAGE;
-	if (env.csv && !env.sweep_spec) {
+	if (env.csv && !env.params.have_sweep) {
 		vs_err("--csv: only with --sweep");
 		return VS_EXIT_USAGE;
 	}
-	if (env.sweep_spec)
-		return run_sweep(&p);
-	if (check_params(&p, NULL))
+	if (vs_param_opts_finish(&env.params))
 		return VS_EXIT_USAGE;
+	p = env.params.p;
+	if (env.params.have_sweep)
+		return run_sweep(&p, argc, argv);
 	err = vs_model_predict_all(&p, pr);
 	if (err) {
 		vs_err("model: %s", strerror(-err));
@@ -661,9 +557,9 @@ VS_COMMAND(model, 0, "closed-form predictions for given parameters")
 	if (vs_global.json) {
 		doc = json_object();
 		vs_json_add_meta(doc, argc, argv);
-		if (env.preset)
+		if (env.params.preset)
 			json_object_set_new(doc, "preset",
-					    json_string(env.preset));
+					    json_string(env.params.preset));
 		json_object_set_new(doc, "params", params_json(&p));
 		json_object_set_new(doc, "mechanisms", mechanisms_json(pr));
 		return vs_json_print(doc) ? VS_EXIT_FAIL : VS_EXIT_OK;

@@ -10,17 +10,24 @@
 #include "params.h"
 #include "units.h"
 
-/* Keys of the generated field options: VS_KEY_FIELD + index in the table. */
+/* Keys of the generated field options: VS_KEY_FIELD + index in the table.
+ * -p is --preset, -y is --sleep (--y), -s is --sweep where the tool allows. */
 enum {
-	VS_KEY_PRESET = 0x2000,
-	VS_KEY_SWEEP,
-	VS_KEY_SLEEP_ALIAS,
+	VS_KEY_PRESET = 'p',
+	VS_KEY_SLEEP_ALIAS = 'y',
+	VS_KEY_SWEEP_SHORT = 's',
+	VS_KEY_SWEEP = 0x2000,
 	VS_KEY_FIELD = 0x2100,
 };
 
+/* The largest L, kp, kc accepted (a simulated queue is allocated). */
+#define VS_PARAM_UINT_MAX (1u << 30)
+
 static char preset_doc[160];
-/* fields + preset + sweep + --sleep alias + terminator */
+/* fields + preset + sweep + --sleep alias + terminator; with and without
+ * -s for --sweep */
 static struct argp_option param_options[VS_PARAM_OPTS_MAX];
+static struct argp_option param_options_s[VS_PARAM_OPTS_MAX];
 
 static const char *preset_list(void)
 {
@@ -38,32 +45,39 @@ static const char *preset_list(void)
 
 /* argp wants a static option array; build it once from lib/sweep.h's table
  * so that a new parameter needs no edit here. */
-static void build_options(void)
+static void build_options_into(struct argp_option *o, int sweep_key)
 {
 	const struct vs_param_field *f;
 	unsigned int n = 0;
 
+	o[n++] = (struct argp_option){
+		"preset", VS_KEY_PRESET, "NAME", 0, preset_doc, 0 };
+	for (f = vs_param_fields; f->name && n < VS_PARAM_OPTS_MAX - 4; f++) {
+		o[n++] = (struct argp_option){
+			f->name, VS_KEY_FIELD + (int)(f - vs_param_fields),
+			f->kind == VS_PARAM_UINT ? "N" : "TIME", 0, f->help, 0 };
+		if (!strcmp(f->name, "y"))
+			o[n++] = (struct argp_option){
+				"sleep", VS_KEY_SLEEP_ALIAS, NULL, OPTION_ALIAS,
+				NULL, 0 };
+	}
+	o[n++] = (struct argp_option){
+		"sweep", sweep_key, "P=START:END:STEP", 0,
+		"Vary parameter P (len, wp, wc, kp, kc, np, nc, sp, sc, yp, yc, "
+		"yz or y): one result per point; STEP may be xFACTOR for a "
+		"geometric sweep", 0 };
+	o[n] = (struct argp_option){ 0 };
+}
+
+static void build_options(void)
+{
 	if (param_options[0].name)
 		return;
 	snprintf(preset_doc, sizeof(preset_doc),
 		 "Start from a preset: %s (explicit options override it)",
 		 preset_list());
-	param_options[n++] = (struct argp_option){
-		"preset", VS_KEY_PRESET, "NAME", 0, preset_doc, 0 };
-	for (f = vs_param_fields; f->name && n < VS_PARAM_OPTS_MAX - 4; f++) {
-		param_options[n++] = (struct argp_option){
-			f->name, VS_KEY_FIELD + (int)(f - vs_param_fields),
-			f->kind == VS_PARAM_UINT ? "N" : "TIME", 0, f->help, 0 };
-		if (!strcmp(f->name, "y"))
-			param_options[n++] = (struct argp_option){
-				"sleep", VS_KEY_SLEEP_ALIAS, NULL, OPTION_ALIAS,
-				NULL, 0 };
-	}
-	param_options[n++] = (struct argp_option){
-		"sweep", VS_KEY_SWEEP, "P=START:END:STEP", 0,
-		"Vary parameter P (STEP may be xFACTOR for a geometric sweep)",
-		0 };
-	param_options[n] = (struct argp_option){ 0 };
+	build_options_into(param_options, VS_KEY_SWEEP);
+	build_options_into(param_options_s, VS_KEY_SWEEP_SHORT);
 }
 
 static error_t params_parse_one(int key, char *arg, struct argp_state *state)
@@ -89,31 +103,38 @@ static error_t params_parse_one(int key, char *arg, struct argp_state *state)
 		o->preset = arg;
 		return 0;
 	case VS_KEY_SWEEP:
+	case VS_KEY_SWEEP_SHORT:
 		err = vs_sweep_parse(arg, &o->sweep, &why);
 		if (err) {
-			vs_err("--sweep: '%s': %s (parameters: %s)", arg,
-			       why ? why : strerror(-err),
-			       vs_param_field_names());
+			if (!why)
+				why = strerror(-err);
+			if (!strcmp(why, "unknown parameter"))
+				vs_err("--sweep: '%s': %s; one of %s", arg, why,
+				       vs_param_field_names());
+			else
+				vs_err("--sweep: '%s': %s", arg, why);
 			return EINVAL;
 		}
 		o->have_sweep = true;
 		return 0;
 	case VS_KEY_SLEEP_ALIAS:
-		key = VS_KEY_FIELD + (int)(vs_param_field_find("y") -
-					   vs_param_fields);
-		/* fall through */
+		/* -y and --sleep: errors name --sleep */
+		f = vs_param_field_find("y");
+		snprintf(opt, sizeof(opt), "--sleep");
+		goto set_field;
 	default:
 		if (key < VS_KEY_FIELD || key >= VS_KEY_FIELD + 64)
 			return ARGP_ERR_UNKNOWN;
 		f = &vs_param_fields[key - VS_KEY_FIELD];
 		snprintf(opt, sizeof(opt), "--%s", f->name);
+set_field:
 		if (f->kind == VS_PARAM_TIME) {
 			if (opt_time(opt, arg, &v))
 				return EINVAL;
 		} else {
 			unsigned int u;
 
-			if (opt_uint(opt, arg, 0, ~0u, &u))
+			if (opt_uint(opt, arg, 0, VS_PARAM_UINT_MAX, &u))
 				return EINVAL;
 			v = u;
 		}
@@ -144,25 +165,67 @@ const struct argp vs_params_argp = {
 	.parser = params_parse,
 };
 
+const struct argp vs_params_argp_s = {
+	.options = param_options_s,
+	.parser = params_parse,
+};
+
 /* The options must exist before argp looks at the parent's children. */
 __attribute__((constructor)) static void params_init(void)
 {
 	build_options();
 }
 
+bool vs_param_opts_given(const struct vs_param_opts *o, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < o->nset; i++)
+		if (!strcmp(o->set[i].field->name, name))
+			return true;
+	return false;
+}
+
+/* kc is virtio's 3/4 L in every preset and default. */
+static void follow_len(const struct vs_param_opts *o, struct vs_params *p)
+{
+	if (o->kc_follows_len)
+		p->kc = p->len >= 4 ? p->len * 3 / 4 : 1;
+}
+
 void vs_param_opts_point(const struct vs_param_opts *o, unsigned int i,
 			 struct vs_params *out)
 {
 	*out = o->p;
-	if (o->have_sweep)
+	if (o->have_sweep) {
 		vs_param_set(out, o->sweep.field, vs_sweep_value(&o->sweep, i));
+		follow_len(o, out);
+	}
+}
+
+/* One line naming the field as its option, and the values involved. */
+static int check_point(const struct vs_params *p, const char *where)
+{
+	const char *why = NULL;
+
+	if (!vs_params_validate(p, &why))
+		return 0;
+	if (!why)
+		why = "?";
+	if (!strncmp(why, "len", 3) || !strncmp(why, "kp", 2) ||
+	    !strncmp(why, "kc", 2))
+		vs_err("--%s (L=%u kp=%u kc=%u)%s%s", why, p->len, p->kp,
+		       p->kc, where ? " at " : "", where ? where : "");
+	else
+		vs_err("--%s%s%s", why, where ? " at " : "", where ? where : "");
+	return -EINVAL;
 }
 
 int vs_param_opts_finish(struct vs_param_opts *o)
 {
 	struct vs_params pt;
-	const char *why = NULL;
-	char buf[32];
+	const char *swept = o->have_sweep ? o->sweep.field->name : "";
+	char buf[32], where[64];
 	unsigned int i;
 
 	if (o->preset)
@@ -171,26 +234,24 @@ int vs_param_opts_finish(struct vs_param_opts *o)
 		vs_params_default(&o->p);
 	for (i = 0; i < o->nset; i++)
 		vs_param_set(&o->p, o->set[i].field, o->set[i].value);
-	if (!o->have_sweep) {
-		if (vs_params_validate(&o->p, &why)) {
-			vs_err("invalid parameters: %s", why ? why : "?");
-			return -EINVAL;
-		}
-		return 0;
-	}
+	o->kc_follows_len = (vs_param_opts_given(o, "len") ||
+			     !strcmp(swept, "len")) &&
+			    !vs_param_opts_given(o, "kc") && strcmp(swept, "kc");
+	follow_len(o, &o->p);
+	if (!o->have_sweep)
+		return check_point(&o->p, NULL);
 	for (i = 0; i < o->sweep.npoints; i++) {
-		vs_param_opts_point(o, i, &pt);
-		if (vs_params_validate(&pt, &why)) {
-			double v = vs_sweep_value(&o->sweep, i);
+		double v = vs_sweep_value(&o->sweep, i);
 
-			if (o->sweep.field->kind == VS_PARAM_TIME)
-				vs_format_time(v, buf, sizeof(buf));
-			else
-				snprintf(buf, sizeof(buf), "%.0f", v);
-			vs_err("invalid parameters at %s=%s of the sweep: %s",
-			       o->sweep.field->name, buf, why ? why : "?");
+		vs_param_opts_point(o, i, &pt);
+		if (o->sweep.field->kind == VS_PARAM_TIME)
+			vs_format_time(v, buf, sizeof(buf));
+		else
+			snprintf(buf, sizeof(buf), "%.0f", v);
+		snprintf(where, sizeof(where), "%s=%s of the sweep",
+			 o->sweep.field->name, buf);
+		if (check_point(&pt, where))
 			return -EINVAL;
-		}
 	}
 	return 0;
 }

@@ -240,7 +240,8 @@ static void results_model(const struct pcdev_config *cfg,
 	pred->mech = pcdev_model_mech(cfg, res);
 	pred->regime = VS_REGIME_COUNT;
 	pred->t_ns = pred->t_lo_ns = pred->t_hi_ns = NAN;
-	pred->e_ns = pred->d_ns = pred->batch = NAN;
+	pred->e_ns = pred->e_lo_ns = pred->e_hi_ns = NAN;
+	pred->d_ns = pred->batch = NAN;
 	pcdev_model_params(cfg, res, &p);
 	if (vs_params_validate(&p, NULL) || vs_model_predict(&p, pred->mech, pred))
 		pred->regime = VS_REGIME_COUNT;

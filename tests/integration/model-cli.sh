@@ -24,13 +24,19 @@ cp "$TMP/out" "$TMP/o.json"
 [ "$(json_get "$TMP/o.json" 'd["mechanisms"]["notify"]["batch"]')" = 5.0 ] || die "nFC batch"
 [ "$(json_get "$TMP/o.json" 'd["mechanisms"]["sleep"]["regime"]')" = sFC ] || die "sFC"
 
+# A new L moves kc to 3/4 L unless --kc is given.
+expect_exit 0 "$VS" model --len 64 --json
+[ "$(json_get "$TMP/out" 'd["params"]["kc"]')" = 48 ] || die "kc follows L"
+expect_exit 0 "$VS" model --kc 10 --len 64 --json
+[ "$(json_get "$TMP/out" 'd["params"]["kc"]')" = 10 ] || die "explicit kc"
+
 # JSON shape for the Sec. 8.2 preset: null where undefined, bounds for sLS.
 expect_exit 0 "$VS" model --preset fp-example --json=pretty
 cp "$TMP/out" "$TMP/fp.json"
 json_get "$TMP/fp.json" 'sorted(d["mechanisms"])' | grep -q "\['busy', 'notify', 'sleep'\]" ||
 	die "mechanisms: $(json_get "$TMP/fp.json" 'sorted(d["mechanisms"])')"
 for m in busy sleep notify; do
-	for k in regime T_ns E_ns D_ns batch T_lo_ns T_hi_ns; do
+	for k in regime T_ns E_ns D_ns batch T_lo_ns T_hi_ns E_lo_ns E_hi_ns; do
 		[ "$(json_get "$TMP/fp.json" "'$k' in d['mechanisms']['$m']")" = True ] ||
 			die "$m lacks $k"
 	done
@@ -45,6 +51,10 @@ cp "$TMP/out" "$TMP/sls.json"
 [ "$(json_get "$TMP/sls.json" 'd["mechanisms"]["sleep"]["regime"]')" = sLS ] || die "sLS"
 [ "$(json_get "$TMP/sls.json" 'd["mechanisms"]["sleep"]["T_lo_ns"] <= d["mechanisms"]["sleep"]["T_ns"] <= d["mechanisms"]["sleep"]["T_hi_ns"]')" = True ] ||
 	die "sLS bounds"
+# Yp != Yc: T only bounded, E at the midpoint T between E at the T bounds
+expect_exit 0 "$VS" model --wp 2us --wc 1us --len 512 --yp 1.5ms --yc 2ms --json
+[ "$(json_get "$TMP/out" 'd["mechanisms"]["sleep"]["E_lo_ns"] <= d["mechanisms"]["sleep"]["E_ns"] <= d["mechanisms"]["sleep"]["E_hi_ns"]')" = True ] ||
+	die "sLS E bounds"
 
 # Sweep: the Fig. 8 curve as text, CSV and JSON.
 expect_exit 0 "$VS" model --preset paper-costs --sweep wp=200ns:2.9us:100ns
@@ -74,8 +84,31 @@ cp "$TMP/out" "$TMP/sw.json"
 expect_exit 0 "$VS" model --sweep kc=32:256:32
 [ "$(grep -c '^[0-9][0-9]* ' "$TMP/out")" = 8 ] || die "integer sweep"
 
+# Help: the argp text with usage and examples, exit 0.
+expect_exit 0 "$VS" model --help
+for w in USAGE EXAMPLES --sweep --preset --sleep 'Common options'; do
+	grep -q -- "$w" "$TMP/out" || die "--help lacks '$w'"
+done
+# help, not predictions (argp's own --help goes quiet under ARGP_NO_ERRS)
+head -1 "$TMP/out" | grep -q '^Usage: virtsync model' || die "--help: $(head -1 "$TMP/out")"
+! grep -q -e '^T, time per item' -e 'best throughput' "$TMP/out" || die "--help printed predictions"
+for w in --wp --len -y; do
+	grep -q -- "$w" "$TMP/out" || die "--help lacks '$w'"
+done
+expect_exit 0 "$VS" model --usage
+grep -q 'Usage: virtsync model' "$TMP/out" || die "--usage: $(cat "$TMP/out")"
+! grep -q -e '^T, time per item' -e 'best throughput' "$TMP/out" || die "--usage printed predictions"
+# help wins wherever it stands, even after parameters
+expect_exit 0 "$VS" model --preset fc-example --help
+! grep -q 'best throughput' "$TMP/out" || die "--help after options printed predictions"
+# short options: -p preset, -y both sleeps, -s sweep
+expect_exit 0 "$VS" model -p fc-example -y 1ms -s len=256:512:256 --json
+[ "$(json_get "$TMP/out" 'd["params"]["yp_ns"] == d["params"]["yc_ns"] == 1e6 and d["preset"] == "fc-example"')" = True ] ||
+	die "short options"
+
 # Bad input: one line naming the problem, exit 2, nothing on stdout.
-expect_usage_error "--len: L must be at least 1" "$VS" model --len 0
+expect_usage_error "--len: L must be at least 2" "$VS" model --len 0
+expect_usage_error "--len: L must be at least 2" "$VS" model --len 1 --kc 1
 expect_usage_error "--kc: must be between 1 and L" "$VS" model --len 64 --kc 65
 expect_usage_error "--kp: must be between 1 and L" "$VS" model --kp 0
 expect_usage_error "--kp: must be between 1 and L" "$VS" model --len 4 --kp 5
@@ -87,7 +120,7 @@ expect_usage_error "--sweep: 'q=1:2:3': unknown parameter" "$VS" model --sweep q
 expect_usage_error "--sweep: 'wp=2us:1us:1ns': start is above end" "$VS" model --sweep wp=2us:1us:1ns
 expect_usage_error "--sweep: 'wp=1us:2us:0'" "$VS" model --sweep wp=1us:2us:0
 expect_usage_error "--sweep: 'len=8:x:1'" "$VS" model --sweep len=8:x:1
-expect_usage_error "sweep point kc=96" "$VS" model --len 64 --sweep kc=32:96:32
+expect_usage_error "--kc: must be between 1 and L (L=64 kp=1 kc=96) at kc=96 of the sweep" "$VS" model --len 64 --sweep kc=32:96:32
 expect_usage_error "--wp: 'abc' is not a time" "$VS" model --wp abc
 expect_usage_error "--sleep: '5 parsecs' is not a time" "$VS" model --sleep '5 parsecs'
 expect_usage_error "--yz: '' is not a time" "$VS" model --yz ''

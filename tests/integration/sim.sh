@@ -52,7 +52,8 @@ awk 'length($0) > 80 { exit 1 }' "$TMP/out" || die "text wider than 80 columns"
 grep -q '^regime ' "$TMP/out" || die "text output: $(cat "$TMP/out")"
 
 # Bad input.
-expect_usage_error "L must be at least 1" "$VS" sim --len 0
+expect_usage_error "L must be at least 2" "$VS" sim --len 0
+expect_usage_error "L must be at least 2" "$VS" sim --len 1 --kc 1
 expect_usage_error "kc: must be between 1 and L" "$VS" sim --len 8 --kc 9
 expect_usage_error "kp: must be between 1 and L" "$VS" sim --kp 0
 expect_usage_error "'-1us' is not a time" "$VS" sim --np -1us

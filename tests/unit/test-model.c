@@ -78,6 +78,9 @@ static void test_nfp_batch_sec82(void **state)
 	__T_REL("T = Wc + Nc/b", pr.t_ns, 300 + 580.0 / 1430, 1e-12);
 	__T_REL("E = Wp + Wc + (Nc + Sp)/b", pr.e_ns,
 		500 + (580.0 + 28000) / 1430, 1e-12);
+	/* D: (L+1) Wc + Nc (1 + floor((L - kc)/b)), not eq. 14's
+	 * 2 Wp + L Wc (exceeded in simulation, see test-sim) */
+	__T_REL("nFP D", pr.d_ns, 513 * 300 + 580, 1e-12);
 	/* Sec. 8.2 sleeping run: Yp 20us gives a batch of 200 */
 	pr = predict(&p, VS_MECH_SLEEP);
 	__T("sFP", pr.regime == VS_REGIME_SFP);
@@ -245,6 +248,9 @@ static void test_sleep_regimes(void **state)
 	p.yp = p.yc = 1000;
 	__T_REL("Y clamped to Yz", predict(&p, VS_MECH_SLEEP).batch,
 		p.yz / 100, 1e-12);
+	/* free, zero-length sleeps: spinning at no cost, not 0/0 */
+	p.yz = p.yp = p.yc = 0;
+	__T_REL("Yz = 0", predict(&p, VS_MECH_SLEEP).e_ns, 500, 1e-12);
 }
 
 /* Table 3 on both sides of each limit. */
@@ -318,8 +324,45 @@ static void test_sls(void **state)
 		__T_REL("overall batch (simulated)", pr.batch, pts[i][2], 0.001);
 		__T("T within eq. 6/7", pr.t_lo_ns <= pr.t_ns &&
 					pr.t_ns <= pr.t_hi_ns);
-		__T_REL("eq. 11 D", pr.d_ns, 2 * p.yc + p.wp + p.wc, 1e-12);
+		__T("exact E: no E bounds", isnan(pr.e_lo_ns) &&
+					    isnan(pr.e_hi_ns));
+		/* eq. 10 with Yp = Yc; eq. 11 (2Y + Wp + Wc) is exceeded
+		 * in simulation (test-sim) */
+		__T_REL("eq. 10 D", pr.d_ns, 3 * p.yc + p.wp + 2 * p.wc, 1e-12);
 	}
+	/*
+	 * Within d of a step the phase sequence mixes two levels; simulated:
+	 * L 64, Wp 1300, Wc 1000: Y 81050 -> k 1/3, Y 100250 -> k 4/3 (also
+	 * with Wp and Wc swapped); L 8, Wp 1300, Wc 3300, Y 22800 -> k 0.6.
+	 */
+	{
+		static const double mix[][5] = {
+			{ 64, 1300, 1000, 81050, 1400 },
+			{ 64, 1300, 1000, 100250, 1700.5 },
+			{ 64, 1000, 1300, 100250, 1701.1 },
+			{ 8, 1300, 3300, 22800, 4500 },
+		};
+		struct vs_params q;
+
+		for (i = 0; i < sizeof(mix) / sizeof(mix[0]); i++) {
+			vs_params_default(&q);
+			q.len = mix[i][0];
+			q.kc = q.len / 2;
+			q.wp = mix[i][1];
+			q.wc = mix[i][2];
+			q.yp = q.yc = mix[i][3];
+			pr = predict(&q, VS_MECH_SLEEP);
+			__T("sLS", pr.regime == VS_REGIME_SLS);
+			__T_REL("mixed step (simulated)", pr.t_ns, mix[i][4], 0.002);
+		}
+	}
+	/* Wp = Wc, both sleeps too long: whole queues in turn, eq. 7 */
+	p.wp = p.wc = 1000;
+	p.yp = p.yc = 2e6;
+	pr = predict(&p, VS_MECH_SLEEP);
+	__T("sLS at Wp = Wc", pr.regime == VS_REGIME_SLS);
+	__T_REL("T = W + Y/L", pr.t_ns, 1000 + 2e6 / 512, 1e-12);
+	p.wp = 2000;
 	/* the bounds themselves: eq. 7, and eq. 6 with C's largest batch
 	 * L + m, m = floor((L-2) Wc / (Wp - Wc)) = 510 */
 	p.yp = p.yc = 2e6;
@@ -336,7 +379,18 @@ static void test_sls(void **state)
 		__T_REL("midpoint", pr.t_ns, (pr.t_lo_ns + pr.t_hi_ns) / 2, 1e-12);
 		__T_REL("eq. 10 D", pr.d_ns, 2 * p.yc + p.yp + p.wp + 2 * p.wc,
 			1e-12);
-		__T("energy bound above sFC optimum", pr.e_ns >
+		/* E from T: P sleeps (T - Wp)/Yp per item, C (T - Wc)/Yc */
+		__T_REL("E at the T midpoint", pr.e_ns, p.wp + p.wc + p.yz *
+			((pr.t_ns - p.wp) / p.yp + (pr.t_ns - p.wc) / p.yc), 1e-12);
+		__T_REL("E at eq. 6", pr.e_lo_ns, p.wp + p.wc + p.yz *
+			((pr.t_lo_ns - p.wp) / p.yp + (pr.t_lo_ns - p.wc) / p.yc),
+			1e-12);
+		__T_REL("E at eq. 7", pr.e_hi_ns, p.wp + p.wc + p.yz *
+			((pr.t_hi_ns - p.wp) / p.yp + (pr.t_hi_ns - p.wc) / p.yc),
+			1e-12);
+		__T("E bounds ordered", pr.e_lo_ns <= pr.e_ns &&
+					pr.e_ns <= pr.e_hi_ns);
+		__T("energy above sFC optimum", pr.e_ns >
 		    p.wp + p.wc + p.yz * (p.wp - p.wc) /
 		    ((p.len - 1) * p.wp - p.wc));
 	}
@@ -354,6 +408,14 @@ static void test_validate(void **state)
 	bad.len = 0;
 	__T("L 0", vs_params_validate(&bad, &why) == -EINVAL &&
 		   !strncmp(why, "len", 3));
+	/* one slot: nothing overlaps, the closed forms do not hold */
+	bad = p;
+	bad.len = 1;
+	bad.kp = bad.kc = 1;
+	__T("L 1", vs_params_validate(&bad, &why) == -EINVAL &&
+		   !strncmp(why, "len", 3));
+	bad.len = 2;
+	__T("L 2", vs_params_validate(&bad, &why) == 0);
 	bad = p;
 	bad.kc = p.len + 1;
 	__T("kc > L", vs_params_validate(&bad, &why) == -EINVAL &&
