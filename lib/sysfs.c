@@ -95,7 +95,10 @@ int vs_write_str(const char *path, const char *val)
 	ssize_t n;
 	int fd, err = 0;
 
-	fd = open(path, O_WRONLY | O_CLOEXEC);
+	/* O_TRUNC as the shell's '>' does: sysfs and procfs ignore it, and on
+	 * a fixture tree (a plain file) a shorter value must not leave the
+	 * tail of the longer one behind. */
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
 	n = write(fd, val, len);

@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Helpers shared by the knobs: CPU lists, thread instances, names. */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "impl.h"
+#include "sysfs.h"
+#include "units.h"
+
+int vs_cpulist_parse(const char *text, uint64_t *mask)
+{
+	const char *p = text;
+	uint64_t m = 0;
+
+	if (!text || !*text)
+		return -EINVAL;
+	while (*p) {
+		unsigned long lo, hi;
+		char *end;
+
+		if (!isdigit((unsigned char)*p))
+			return -EINVAL;
+		errno = 0;
+		lo = strtoul(p, &end, 10);
+		if (errno)
+			return -ERANGE;
+		hi = lo;
+		p = end;
+		if (*p == '-') {
+			p++;
+			if (!isdigit((unsigned char)*p))
+				return -EINVAL;
+			hi = strtoul(p, &end, 10);
+			if (errno)
+				return -ERANGE;
+			p = end;
+		}
+		if (hi < lo)
+			return -EINVAL;
+		if (hi >= 64)
+			return -ERANGE;
+		for (; lo <= hi; lo++)
+			m |= 1ULL << lo;
+		if (*p == ',') {
+			p++;
+			if (!*p)
+				return -EINVAL;
+		} else if (*p) {
+			return -EINVAL;
+		}
+	}
+	*mask = m;
+	return 0;
+}
+
+int vs_cpulist_format(uint64_t mask, char *buf, size_t len)
+{
+	size_t off = 0;
+	unsigned int i = 0;
+	int n;
+
+	if (!len)
+		return -EINVAL;
+	buf[0] = '\0';
+	while (i < 64) {
+		unsigned int j;
+
+		if (!(mask & (1ULL << i))) {
+			i++;
+			continue;
+		}
+		for (j = i; j + 1 < 64 && (mask & (1ULL << (j + 1))); j++)
+			;
+		if (j == i)
+			n = snprintf(buf + off, len - off, "%s%u", off ? "," : "", i);
+		else
+			n = snprintf(buf + off, len - off, "%s%u-%u", off ? "," : "", i, j);
+		if (n < 0 || (size_t)n >= len - off)
+			return -ENAMETOOLONG;
+		off += n;
+		i = j + 1;
+	}
+	return 0;
+}
+
+int vs_cpus_online(uint64_t *mask)
+{
+	char path[512], buf[256];
+	int err;
+
+	err = vs_path(path, sizeof(path), "/sys/devices/system/cpu/online");
+	if (err)
+		return err;
+	err = vs_read_str(path, buf, sizeof(buf));
+	if (err)
+		return err;
+	return vs_cpulist_parse(buf, mask);
+}
+
+bool vs_safe_name(const char *s, size_t max)
+{
+	size_t i;
+
+	if (!s || !*s || strlen(s) > max)
+		return false;
+	if (!strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	for (i = 0; s[i]; i++) {
+		unsigned char c = s[i];
+
+		if (!isalnum(c) && c != '_' && c != '.' && c != ':' && c != '-')
+			return false;
+	}
+	return true;
+}
+
+/* Field 22 (starttime) of /proc/TID/stat; the comm field may hold spaces
+ * and parentheses, so count from the last ')'. */
+static int thread_start_time(int tid, uint64_t *start)
+{
+	char path[512], buf[1024], *p;
+	unsigned long long v;
+	int err, field;
+
+	err = vs_path(path, sizeof(path), "/proc/%d/stat", tid);
+	if (err)
+		return err;
+	err = vs_read_str(path, buf, sizeof(buf));
+	if (err)
+		return err == -ENOENT ? -ESRCH : err;
+	p = strrchr(buf, ')');
+	if (!p)
+		return -EINVAL;
+	p++;
+	/* after ')' comes field 3 (state) */
+	for (field = 3; field < 22; field++) {
+		p = strchr(p + 1, ' ');
+		if (!p)
+			return -EINVAL;
+	}
+	if (sscanf(p, " %llu", &v) != 1)
+		return -EINVAL;
+	*start = v;
+	return 0;
+}
+
+int vs_thread_inst_parse(const char *inst, int *tid, uint64_t *start)
+{
+	unsigned long long s;
+	int t, n = 0;
+
+	if (sscanf(inst, "%d@%llu%n", &t, &s, &n) != 2 || inst[n] || t <= 0 ||
+	    !isdigit((unsigned char)inst[0]))
+		return -EINVAL;
+	*tid = t;
+	*start = s;
+	return 0;
+}
+
+int vs_thread_inst_make(int tid, char *inst, size_t len)
+{
+	uint64_t start;
+	int err = thread_start_time(tid, &start);
+
+	if (err)
+		return err;
+	if ((size_t)snprintf(inst, len, "%d@%" PRIu64, tid, start) >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+int vs_thread_inst_check(const char *inst, int *tid)
+{
+	uint64_t want, now;
+	int err = vs_thread_inst_parse(inst, tid, &want);
+
+	if (err)
+		return err;
+	err = thread_start_time(*tid, &now);
+	if (err)
+		return err;
+	return now == want ? 0 : -ESRCH;
+}
+
+int knob_file_writable(const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st))
+		return -errno;
+	if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
+		return -EINVAL;
+	return (st.st_mode & 0222) ? 0 : -EROFS;
+}
+
+int knob_canon_u64(const char *val, uint64_t min, uint64_t max, char *canon,
+		   size_t len, char *why, size_t whylen)
+{
+	uint64_t v;
+	int err = vs_parse_u64(val, min, max, &v);
+
+	if (err == -ERANGE) {
+		WHY("value '%s' is out of range [%" PRIu64 ", %" PRIu64 "]", val, min, max);
+		return err;
+	}
+	if (err) {
+		WHY("value '%s' is not a non-negative integer", val);
+		return err;
+	}
+	snprintf(canon, len, "%" PRIu64, v);
+	return 0;
+}
+
+int knob_validate_file_u64(const char *path, const char *val, uint64_t min,
+			   uint64_t max, char *canon, size_t len, char *why,
+			   size_t whylen)
+{
+	int err = knob_canon_u64(val, min, max, canon, len, why, whylen);
+
+	if (err)
+		return err;
+	err = knob_file_writable(path);
+	if (err == -ENOENT)
+		WHY("%s does not exist on this host", path);
+	else if (err == -EROFS)
+		WHY("%s is read-only on this host", path);
+	else if (err)
+		WHY("%s: %s", path, strerror(-err));
+	return err;
+}
+
+int knob_cpu_inst(const char *inst, unsigned int *cpu)
+{
+	unsigned int c;
+	int n = 0;
+
+	if (sscanf(inst, "cpu%u%n", &c, &n) != 1 || inst[n] || c >= 64 ||
+	    !isdigit((unsigned char)inst[3]))
+		return -EINVAL;
+	*cpu = c;
+	return 0;
+}

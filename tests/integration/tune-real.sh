@@ -1,0 +1,73 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Crash safety on the live host where it is writable: cpuidle-haltpoll
+# parameters, a cpuidle state's disable flag and the timer slack of a
+# sleeping helper, and that helper's CPU affinity. apply is SIGKILLed after each of its writes, then
+# rollback must restore every value exactly. Everything is put back at the
+# end, whatever happens.
+. "$(dirname "$0")/../lib.sh"
+need_root
+HP=/sys/module/haltpoll/parameters
+[ -w $HP/guest_halt_poll_ns ] || skip "no cpuidle-haltpoll parameters (not a KVM guest)"
+STATE=/sys/devices/system/cpu/cpu1/cpuidle/state1/disable
+[ -w $STATE ] || skip "no cpu1 idle state 1"
+if [ -s /run/virtsync/journal.json ] && ! "$VS" verify 2>/dev/null | grep -q '^nothing applied'; then
+	skip "/run/virtsync/journal.json holds an applied state; not touching the host"
+fi
+
+FILES="$HP/guest_halt_poll_ns $HP/guest_halt_poll_grow $HP/guest_halt_poll_grow_start
+$HP/guest_halt_poll_shrink $HP/guest_halt_poll_allow_shrink $STATE"
+sleep 600 &
+SLEEPER=$!
+FILES="$FILES /proc/$SLEEPER/timerslack_ns"
+for f in $FILES; do cat "$f"; done >"$TMP/orig"
+grep Cpus_allowed_list "/proc/$SLEEPER/status" >>"$TMP/orig"
+restore() {
+	local f i=1
+	for f in $FILES; do
+		[ -e "$f" ] && echo "$(sed -n "${i}p" "$TMP/orig")" >"$f"
+		i=$((i + 1))
+	done
+	kill "$SLEEPER" 2>/dev/null
+	"$VS" rollback >/dev/null 2>&1
+	rm -rf "$TMP"
+}
+trap restore EXIT
+
+cat >"$TMP/real.json" <<'EOT'
+{ "format": "virtsync-profile", "version": 1, "name": "real",
+  "description": "crash test on live sysfs",
+  "steps": [
+    { "knob": "guest.halt_poll_ns", "value": 150000 },
+    { "knob": "guest.halt_poll_grow", "value": 3 },
+    { "knob": "guest.halt_poll_grow_start", "value": 40000 },
+    { "knob": "guest.halt_poll_shrink", "value": 4 },
+    { "knob": "guest.halt_poll_allow_shrink", "value": "N" },
+    { "knob": "cpuidle.state_disable", "target": { "cpus": "1", "state": 1 }, "value": 1 },
+    { "knob": "thread.timerslack_ns", "target": { "pid": "${pid}" }, "value": 7777 },
+    { "knob": "thread.affinity", "target": { "pid": "${pid}" }, "value": "1" }
+  ] }
+EOT
+check_restored() {
+	for f in $FILES; do cat "$f"; done >"$TMP/now"
+	grep Cpus_allowed_list "/proc/$SLEEPER/status" >>"$TMP/now"
+	diff "$TMP/orig" "$TMP/now" || die "$1: live values differ from the originals"
+}
+
+expect_exit 0 "$VS" apply "$TMP/real.json" --pid "$SLEEPER"
+[ "$(cat $HP/guest_halt_poll_ns)" = 150000 ] || die "guest_halt_poll_ns not written"
+[ "$(cat /proc/$SLEEPER/timerslack_ns)" = 7777 ] || die "timer slack not written"
+grep -qP 'Cpus_allowed_list:\t1$' "/proc/$SLEEPER/status" || die "affinity not written"
+expect_exit 0 "$VS" verify
+expect_exit 0 "$VS" rollback
+check_restored "apply + rollback"
+
+for k in 1 2 3 4 5 6 7 8; do
+	VIRTSYNC_TEST_KILL_AFTER_WRITES=$k "$VS" apply "$TMP/real.json" --pid "$SLEEPER" >/dev/null 2>&1
+	rc=$?
+	[ $rc = 137 ] || die "k=$k: apply exited $rc, not killed"
+	expect_exit 0 "$VS" rollback
+	grep -q "restored $k value" "$TMP/out" || { cat "$TMP/out"; die "k=$k: rollback did not restore $k values"; }
+	check_restored "crash after write $k"
+done
+echo ok

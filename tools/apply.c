@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* virtsync apply: apply a tuning profile or a diagnose plan, journaled. */
+#include <argp.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "plan.h"
+#include "profile.h"
+#include "tune-print.h"
+#include "tune.h"
+#include "units.h"
+
+static struct env {
+	const char *profile;
+	const char *plan;
+	bool dry_run;
+	struct vs_var vars[VS_PROFILE_MAX_VARS];
+	size_t nvars;
+} env;
+
+static const char doc[] =
+"Apply a tuning profile or a saved diagnose plan.\n"
+"\n"
+"USAGE: virtsync apply PROFILE|--plan FILE [--dry-run] [--set NAME=VALUE]...\n"
+"\n"
+"Every step is resolved and validated before the first write; the old value\n"
+"of each knob is journaled in /run/virtsync/journal.json before it changes,\n"
+"so 'virtsync rollback' undoes it, even after a crash.\n"
+"\n"
+"EXAMPLES:\n"
+"    virtsync profiles list                    # what there is\n"
+"    virtsync apply latency-poll --dry-run     # show the diff only\n"
+"    virtsync apply latency-poll --dmax 100us  # apply with ${dmax}=100000\n"
+"    virtsync apply throughput-sleep --pid 4242\n"
+"    virtsync apply --plan /tmp/plan.json      # from 'diagnose --save-plan'";
+
+enum { OPT_PLAN = 1000, OPT_DRY, OPT_SET, OPT_PID, OPT_DMAX, OPT_CPUS };
+
+static const struct argp_option opts[] = {
+	{ "plan", OPT_PLAN, "FILE", 0, "Apply a plan saved by diagnose", 0 },
+	{ "dry-run", OPT_DRY, NULL, 0, "Print the diff, change nothing", 0 },
+	{ "set", OPT_SET, "NAME=VALUE", 0, "Set a profile variable ${NAME}", 0 },
+	{ "pid", OPT_PID, "PID", 0, "Same as --set pid=PID", 0 },
+	{ "dmax", OPT_DMAX, "TIME", 0, "Same as --set dmax=<ns> (latency bound)", 0 },
+	{ "cpus", OPT_CPUS, "LIST", 0, "Same as --set cpus=LIST", 0 },
+	{ 0 },
+};
+
+static int set_var(const char *opt, const char *name, const char *value)
+{
+	int err = vs_vars_set(env.vars, &env.nvars, VS_PROFILE_MAX_VARS, name, value);
+
+	if (err)
+		vs_err("%s: bad variable '%s=%s' (names are [a-z_][a-z0-9_]*)", opt,
+		       name, value);
+	return err;
+}
+
+static error_t parse_arg(int key, char *arg, struct argp_state *state)
+{
+	char name[64], num[32];
+	const char *eq;
+	uint64_t pid;
+	double ns;
+
+	switch (key) {
+	case OPT_PLAN:
+		env.plan = arg;
+		break;
+	case OPT_DRY:
+		env.dry_run = true;
+		break;
+	case OPT_SET:
+		eq = strchr(arg, '=');
+		if (!eq || eq == arg || (size_t)(eq - arg) >= sizeof(name)) {
+			vs_err("--set: '%s' is not NAME=VALUE", arg);
+			return EINVAL;
+		}
+		snprintf(name, sizeof(name), "%.*s", (int)(eq - arg), arg);
+		return set_var("--set", name, eq + 1) ? EINVAL : 0;
+	case OPT_PID:
+		if (opt_u64("--pid", arg, 1, 0x3fffffff, &pid))
+			return EINVAL;
+		snprintf(num, sizeof(num), "%llu", (unsigned long long)pid);
+		return set_var("--pid", "pid", num) ? EINVAL : 0;
+	case OPT_DMAX:
+		if (opt_time("--dmax", arg, &ns))
+			return EINVAL;
+		snprintf(num, sizeof(num), "%.0f", ns);
+		return set_var("--dmax", "dmax", num) ? EINVAL : 0;
+	case OPT_CPUS:
+		return set_var("--cpus", "cpus", arg) ? EINVAL : 0;
+	case ARGP_KEY_ARG:
+		if (env.profile) {
+			vs_err("more than one profile: '%s' and '%s'", env.profile, arg);
+			return EINVAL;
+		}
+		env.profile = arg;
+		break;
+	case ARGP_KEY_END:
+		if (!!env.profile == !!env.plan) {
+			vs_err("give a PROFILE or --plan FILE (one of them)");
+			return EINVAL;
+		}
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static const struct argp_child children[] = {
+	{ &vs_common_argp, 0, "Common options:", 0 },
+	{ 0 },
+};
+
+VS_COMMAND(apply, 0, "apply a tuning profile or a diagnose plan (journaled)")
+{
+	const struct argp argp = { opts, parse_arg, "PROFILE", doc, children };
+	struct vs_profile *p = NULL;
+	struct vs_action *a = NULL;
+	struct vs_journal *j = NULL;
+	struct vs_apply_result ar;
+	char path[4096], err[512], source[128];
+	size_t n = 0, i, todo = 0;
+	int e, lockfd = -1, holder, ret = VS_EXIT_FAIL;
+
+	memset(&env, 0, sizeof(env));
+	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
+		return VS_EXIT_USAGE;
+	/* refused before reading anything that could lead to a change */
+	if (!env.dry_run && geteuid() != 0) {
+		vs_err("changing knobs needs root; run it with sudo (or use --dry-run)");
+		return VS_EXIT_FAIL;
+	}
+	if (env.plan) {
+		e = vs_plan_load_file(env.plan, &p, err, sizeof(err));
+		if (e) {
+			vs_err("--plan %s: %s", env.plan, err);
+			return VS_EXIT_USAGE;
+		}
+		snprintf(source, sizeof(source), "plan %.100s", env.plan);
+	} else {
+		e = vs_profile_locate(env.profile, path, sizeof(path));
+		if (e == -EINVAL) {
+			vs_err("profile '%s': not a name ([A-Za-z0-9_.-]) nor a path starting with /, ./ or ../",
+			       env.profile);
+			return VS_EXIT_USAGE;
+		}
+		if (e) {
+			vs_err("profile '%s' not found (%s); see 'virtsync profiles list'",
+			       env.profile, strerror(-e));
+			return VS_EXIT_USAGE;
+		}
+		e = vs_profile_load_file(path, VS_KIND_PROFILE, &p, err, sizeof(err));
+		if (e) {
+			vs_err("profile %s: %s", path, err);
+			return VS_EXIT_USAGE;
+		}
+		snprintf(source, sizeof(source), "profile %.100s", p->name);
+	}
+	e = vs_tune_resolve(p, env.vars, env.nvars, &a, &n, err, sizeof(err));
+	if (e) {
+		vs_err("%s: %s; nothing was changed", source, err);
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		todo += !a[i].skip && !a[i].same;
+	if (!vs_global.json)
+		tune_print_actions(a, n);
+	if (env.dry_run) {
+		ret = VS_EXIT_OK;
+		goto print_json;
+	}
+	if (!todo) {
+		if (!vs_global.json)
+			printf("nothing to change\n");
+		ret = VS_EXIT_OK;
+		goto print_json;
+	}
+	e = vs_tune_lock(&lockfd, &holder);
+	if (e) {
+		tune_lock_error(e, holder);
+		goto out;
+	}
+	e = vs_journal_load(&j);
+	if (e) {
+		vs_err("cannot use the journal: %s%s", strerror(-e),
+		       e == -EBADMSG ? " (not a virtsync journal; move it away)" : "");
+		goto out;
+	}
+	if (vs_journal_active(j) && !vs_global.json)
+		printf("note: stacking on an earlier apply; rollback undoes both\n");
+	e = vs_tune_apply(j, source, a, n, &ar, err, sizeof(err));
+	if (e) {
+		vs_err("%s; the changes of this apply were rolled back", err);
+		goto out;
+	}
+	if (!vs_global.json)
+		printf("applied %zu change%s; undo with 'virtsync rollback'\n",
+		       ar.written, ar.written == 1 ? "" : "s");
+	ret = VS_EXIT_OK;
+print_json:
+	if (vs_global.json) {
+		json_t *out = json_object();
+
+		vs_json_add_meta(out, argc, argv);
+		json_object_set_new(out, "source", json_string(source));
+		json_object_set_new(out, "dry_run", json_boolean(env.dry_run));
+		json_object_set_new(out, "actions", tune_actions_json(a, n));
+		if (vs_json_print(out))
+			ret = VS_EXIT_FAIL;
+	}
+out:
+	vs_journal_free(j);
+	vs_tune_unlock(lockfd);
+	free(a);
+	vs_profile_free(p);
+	return ret;
+}
