@@ -121,6 +121,32 @@ $(OUTPUT)/bench/%: bench/%.c $(LIBVS) | $(GEN_HDRS) $(OUTPUT)/bench
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) $< $(LIBVS) $(LDLIBS) -o $@
 
 # --- BPF probes (bpf/<probe>.bpf.c + bpf/<probe>.h) -----------------------
+# vmlinux.h is generated from the running kernel's BTF (CO-RE makes the
+# objects portable); skeleton headers join GEN_HDRS so every C file that
+# includes one compiles after it exists.
+BPF_PROBES := vsprobe
+VMLINUX    := $(OUTPUT)/vmlinux.h
+BTF_SRC    ?= /sys/kernel/btf/vmlinux
+BPF_SKELS  := $(patsubst %,$(OUTPUT)/%.skel.h,$(BPF_PROBES))
+GEN_HDRS   += $(BPF_SKELS)
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(OUTPUT) -Ibpf \
+	-Wall -Wno-unused-function
+ifeq ($(WERROR),1)
+BPF_CFLAGS += -Werror
+endif
+
+$(VMLINUX): | $(OUTPUT)
+	$(call msg,GEN,$@)
+	$(Q)$(BPFTOOL) btf dump file $(BTF_SRC) format c > $@
+
+$(OUTPUT)/vsprobe.bpf.o: bpf/vsprobe.bpf.c bpf/vsprobe.h $(VMLINUX) | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
 
 
 # --- reference device guest payload (lib/pcdev/guest/) ----------------------

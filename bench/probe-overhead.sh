@@ -1,0 +1,132 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Overhead of virtsync's probes against perf on the same tracepoints.
+#
+#   bench/probe-overhead.sh [ROUNDS] [SECONDS]
+#
+# Drives the reference device's kvm backend at its highest kick rate
+# (`virtsync bench --backend kvm --mode notify --wp 0 --wc 0`) alone, under
+# `virtsync stat`, under `perf stat -e 'kvm:*' -a` and under
+# `perf record -e 'kvm:*' -a`, ROUNDS times in interleaved order (the
+# machine is shared: only ratios measured in the same round mean much),
+# then the same for bench/kvm-kick's in-kernel ioeventfd kicks (about 1 M/s,
+# a harder test of the per-kick cost). Last, the per-event cost of every
+# probe: kernel.bpf_stats_enabled=1 and run_time_ns / run_cnt of each
+# program while virtsync stat watches the device (restored afterwards).
+# Needs root, /dev/kvm and perf (Debian: linux-perf). MODES and WORKLOADS
+# (dev_rate, kick_rate) narrow the run, e.g. MODES="alone stat".
+set -u
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+VS=${VIRTSYNC_BIN:-$TOP/.output/virtsync}
+KICK=$(dirname "$VS")/bench/kvm-kick
+rounds=${1:-5}
+secs=${2:-3}
+TMP=$(mktemp -d /tmp/vs-overhead.XXXXXX)
+observer=
+old_stats=$(cat /proc/sys/kernel/bpf_stats_enabled)
+cleanup() {
+	[ -n "$observer" ] && kill -INT "$observer" 2>/dev/null && wait "$observer" 2>/dev/null
+	echo "$old_stats" >/proc/sys/kernel/bpf_stats_enabled
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+[ "$(id -u)" = 0 ] || { echo "probe-overhead: needs root" >&2; exit 1; }
+command -v perf >/dev/null || { echo "probe-overhead: needs perf (linux-perf)" >&2; exit 1; }
+
+DEV="$VS bench --backend kvm --mode notify --wp 0 --wc 0 --duration ${secs}s --json"
+# One run: kicks per wall second, and kicks per CPU second of the VM's
+# threads. On a shared machine the first swings with the neighbours' load;
+# the second charges the workload only for its own CPU time, where the
+# probes (and perf's in-kernel work) run: it is the rate the VM would reach
+# with CPUs of its own.
+dev_rate() {
+	$DEV 2>/dev/null | python3 -c 'import json,sys
+b = json.load(sys.stdin); cpu = b["E_ns"] * b["items"] / 1e9
+print(b["kicks"] / (b["elapsed_ns"] / 1e9), b["kicks"] / cpu)'
+}
+kick_rate() {
+	"$KICK" --kicks $((secs * 150000)) --ioeventfd | awk '
+		$1 == "kicks" {k = $2} $1 == "seconds" {s = $2}
+		$1 == "cpu_seconds" {c = $2} END {print k / s, k / c}'
+}
+
+# start_observer MODE: leave the observer attached in the background
+start_observer() {
+	case $1 in
+	alone) observer= ; return ;;
+	stat) "$VS" stat --interval 1s >"$TMP/obs.out" 2>&1 &
+	      observer=$!
+	      for _ in $(seq 100); do
+		      grep -q '^sources:' "$TMP/obs.out" 2>/dev/null && break
+		      sleep 0.05
+	      done ;;
+	perf-stat) perf stat -e 'kvm:*' -a -o "$TMP/perf-stat.txt" >/dev/null 2>&1 &
+	      observer=$!; sleep 1.5 ;;
+	perf-record) perf record -q -e 'kvm:*' -a -o "$TMP/perf.data" >/dev/null 2>&1 &
+	      observer=$!; sleep 1.5 ;;
+	esac
+}
+stop_observer() {
+	[ -n "$observer" ] || return 0
+	kill -INT "$observer" 2>/dev/null
+	wait "$observer" 2>/dev/null
+	observer=
+	rm -f "$TMP/perf.data"
+}
+
+modes=${MODES:-alone stat perf-stat perf-record}
+for workload in ${WORKLOADS:-dev_rate kick_rate}; do
+	: >"$TMP/$workload"
+	for r in $(seq "$rounds"); do
+		for m in $modes; do
+			start_observer "$m"
+			echo "$m $($workload)" >>"$TMP/$workload"
+			stop_observer
+		done
+	done
+done
+
+python3 - "$TMP" "$rounds" "$secs" <<'PY'
+import os, statistics, sys
+tmp, rounds, secs = sys.argv[1], sys.argv[2], sys.argv[3]
+names = {"dev_rate": "virtsync bench --backend kvm --mode notify --wp 0 --wc 0",
+         "kick_rate": "bench/kvm-kick --ioeventfd (in-kernel kicks)"}
+for w, title in names.items():
+    if not os.path.exists(f"{tmp}/{w}"):
+        continue
+    runs = {}
+    for line in open(f"{tmp}/{w}"):
+        m, wall, cpu = line.split()
+        runs.setdefault(m, []).append((float(wall), float(cpu)))
+    alone = runs["alone"]
+    for i, what in ((0, "kicks per wall second"), (1, "kicks per CPU second")):
+        print(f"\n{title}: {rounds} rounds, {what}")
+        print(f"{'observer':12} {'median':>10} {'vs alone':>9}  per-round ratio to alone")
+        for m, vals in runs.items():
+            # each run against the alone run of the same round
+            ratios = [v[i] / a[i] for v, a in zip(vals, alone)]
+            print(f"{m:12} {statistics.median(v[i] for v in vals):10.0f} "
+                  f"{100 * (statistics.median(ratios) - 1):+8.1f}%  "
+                  + " ".join(f"{r:.3f}" for r in ratios))
+PY
+
+# Per-event cost of each probe, from the kernel's own program statistics.
+echo 1 >/proc/sys/kernel/bpf_stats_enabled
+"$VS" stat --interval 1s >"$TMP/obs.out" 2>&1 &
+observer=$!
+for _ in $(seq 100); do grep -q '^sources:' "$TMP/obs.out" && break; sleep 0.05; done
+$DEV >/dev/null 2>&1
+"$KICK" --kicks 1000000 --ioeventfd --halts 2000 --irqfd >/dev/null
+bpftool -j prog show >"$TMP/progs.json"
+stop_observer
+echo "$old_stats" >/proc/sys/kernel/bpf_stats_enabled
+python3 - "$TMP/progs.json" <<'PY'
+import json, sys
+progs = [p for p in json.load(open(sys.argv[1])) if p.get("name", "").startswith("vs_")]
+print("\nper-event cost (kernel.bpf_stats_enabled, run_time_ns / run_cnt)")
+print(f"{'program':16} {'events':>10} {'ns/event':>9}")
+for p in sorted(progs, key=lambda p: p["name"]):
+    n = p.get("run_cnt", 0)
+    if n:
+        print(f"{p['name']:16} {n:10} {p.get('run_time_ns', 0) / n:9.0f}")
+PY

@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef VS_PROBE_H
+#define VS_PROBE_H
+
+/*
+ * Host measurement layer: kicks, injected interrupts, exits, halts, wake-up
+ * latency (with the waker) and sleeps of KVM processes, from BPF programs on
+ * tracepoints (bpf/vsprobe.bpf.c), or, where BPF is refused, from
+ * perf_event_open counts of the same tracepoints (host-wide, counts only).
+ *
+ *	struct vs_probe *p;
+ *	err = vs_probe_open(&opts, &p);		// -errno
+ *	sleep(n);
+ *	err = vs_probe_read(p, &snap);		// cumulative since open
+ *	vs_probe_snapshot_free(&snap);
+ *	vs_probe_close(p);
+ *
+ * Nothing here prints or exits. Snapshots are plain C: counters are
+ * cumulative since vs_probe_open(); subtract two for a rate.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <linux/types.h>
+
+#include "bpf/vsprobe.h"
+
+#define VS_HIST_SLOTS MAX_SLOTS
+#define VS_COMM_LEN 16
+#define VS_PROBE_MAX_SOURCES 32
+
+/* log2 histogram of nanoseconds: slot 0 is 0 ns, slot s >= 1 holds
+ * [2^(s-1), 2^s) ns, the last slot everything above. */
+struct vs_hist {
+	uint64_t slot[VS_HIST_SLOTS];
+};
+
+struct vs_counters {
+	uint64_t ctr[VS_NR_CTR];	/* enum vs_ctr (bpf/vsprobe.h) */
+	uint64_t sum[VS_NR_SUM];	/* enum vs_sum, nanoseconds */
+	uint64_t uexit[VS_UEXIT_SLOTS];	/* by KVM_EXIT_* reason */
+	struct vs_hist hist[VS_NR_HIST];	/* enum vs_hist_id */
+	uint32_t halt_poll_ns;		/* last kvm_halt_poll_ns value */
+};
+
+struct vs_probe_thread {
+	pid_t tgid, tid;
+	char comm[VS_COMM_LEN];
+	struct vs_counters c;
+};
+
+struct vs_probe_vm {
+	pid_t pid;			/* 0: host-wide (perf fallback) */
+	char comm[VS_COMM_LEN];
+	bool alive;
+	struct vs_counters c;		/* sum over its threads */
+};
+
+struct vs_probe_exit {
+	pid_t tgid, tid;
+	uint32_t isa;			/* 1 VMX, 2 SVM */
+	uint32_t reason;
+	uint64_t count;
+};
+
+struct vs_probe_pair {
+	pid_t waker_tgid, waker_tid;	/* 0: woken from irq/idle context */
+	pid_t wakee_tgid, wakee_tid;
+	char waker_comm[VS_COMM_LEN], wakee_comm[VS_COMM_LEN];
+	uint64_t count, sum_ns;
+	struct vs_hist lat;
+};
+
+/* What was measured and how, and what could not be, with why. */
+struct vs_probe_source {
+	char name[40];			/* "kvm:kvm_pio", "debugfs kvm statistics" */
+	char how[16];			/* "tp_btf", "raw_tp", "tracepoint", "perf" */
+	bool used;
+	int err;			/* -errno when not used */
+	char why[96];
+};
+
+enum vs_probe_backend {
+	VS_PROBE_BPF,
+	VS_PROBE_PERF,
+};
+
+struct vs_probe_snapshot {
+	enum vs_probe_backend backend;
+	uint64_t time_ns;		/* CLOCK_MONOTONIC at read */
+	uint64_t elapsed_ns;		/* since vs_probe_open() */
+	unsigned int n_vms, n_threads, n_exits, n_pairs, n_sources;
+	struct vs_probe_vm *vms;	/* one per target, in target order */
+	struct vs_probe_thread *threads;
+	struct vs_probe_exit *exits;
+	struct vs_probe_pair *pairs;
+	struct vs_probe_source sources[VS_PROBE_MAX_SOURCES];
+	/* perf fallback: worst enabled/running ratio over all counters
+	 * (1.0 = never multiplexed) */
+	double perf_running_ratio;
+};
+
+enum vs_probe_flags {
+	VS_PROBE_KVM	= 1 << 0,	/* kicks, irqs, exits, halts */
+	VS_PROBE_SCHED	= 1 << 1,	/* wake-up latency and waker graph */
+	VS_PROBE_SLEEP	= 1 << 2,	/* nanosleep / clock_nanosleep */
+	VS_PROBE_ALL	= 7,
+};
+
+enum vs_probe_attach {
+	VS_ATTACH_AUTO,			/* tp_btf, else raw_tp, else perf */
+	VS_ATTACH_TP_BTF,
+	VS_ATTACH_RAW_TP,
+	VS_ATTACH_PERF,			/* skip BPF: perf_event_open counts */
+};
+
+struct vs_probe_opts {
+	const pid_t *pids;		/* processes to charge (VMs) */
+	unsigned int n_pids;		/* 0: every process (no filter) */
+	unsigned int flags;		/* enum vs_probe_flags, 0 = all */
+	enum vs_probe_attach attach;
+	unsigned int max_threads;	/* per-thread map size, 0 = 1024 */
+};
+
+struct vs_probe;
+
+/* Check the capabilities BPF and perf tracepoints need: 0, or -EPERM. */
+int vs_probe_check_caps(void);
+
+int vs_probe_open(const struct vs_probe_opts *opts, struct vs_probe **out);
+/* Replace the target set (processes appear and go); BPF: in-kernel filter,
+ * so nothing is lost for targets kept. -errno. */
+int vs_probe_set_targets(struct vs_probe *p, const pid_t *pids,
+			 unsigned int n);
+int vs_probe_read(struct vs_probe *p, struct vs_probe_snapshot *snap);
+void vs_probe_snapshot_free(struct vs_probe_snapshot *snap);
+/* Detach and free; NULL does nothing. */
+void vs_probe_close(struct vs_probe *p);
+
+/* Program statistics (kernel.bpf_stats_enabled): per-event cost. */
+struct vs_probe_prog_stats {
+	char name[24];
+	char tp[40];
+	uint64_t run_cnt, run_time_ns;
+};
+int vs_probe_prog_stats(struct vs_probe *p, struct vs_probe_prog_stats *out,
+			unsigned int max, unsigned int *n);
+
+/* Processes that hold a KVM VM (an anon_inode:kvm-vm fd), sorted; the
+ * caller frees *pids. -errno. */
+int vs_find_vms(pid_t **pids, unsigned int *n);
+/* 0 if /proc/PID exists, -ESRCH if not. */
+int vs_pid_alive(pid_t pid);
+/* 1 if PID holds a KVM VM, 0 if not, -errno. */
+int vs_pid_is_vm(pid_t pid);
+/* comm of a task (tid may equal pid), "" when gone. */
+void vs_task_comm(pid_t pid, pid_t tid, char *buf, size_t len);
+
+/* Helpers on snapshots. */
+void vs_counters_sub(struct vs_counters *out, const struct vs_counters *a,
+		     const struct vs_counters *b);	/* a - b */
+void vs_counters_add(struct vs_counters *acc, const struct vs_counters *c);
+uint64_t vs_hist_total(const struct vs_hist *h);
+/* Quantile q in [0,1] in ns, interpolated inside the log2 slot; NaN when
+ * the histogram is empty. */
+double vs_hist_quantile(const struct vs_hist *h, double q);
+uint64_t vs_counters_kicks(const struct vs_counters *c);
+uint64_t vs_counters_irqs(const struct vs_counters *c);
+/* Exit reason name (VMX when isa == 1, SVM when 2), NULL when unknown. */
+const char *vs_exit_reason_name(uint32_t isa, uint32_t reason);
+/* KVM_EXIT_* name for a userspace exit slot. */
+const char *vs_uexit_name(unsigned int slot);
+const char *vs_ctr_name(enum vs_ctr c);
+
+#endif

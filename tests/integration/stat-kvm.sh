@@ -1,0 +1,72 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# `virtsync stat -- CMD` against a real KVM VM with known counts
+# (bench/kvm-kick): every guest OUT is a kvm_pio write, every injection a
+# kvm_set_irq raise, every halt that blocked a kvm_vcpu_wakeup with
+# waited=1 (checked against KVM's own binary statistics), every exit to
+# userspace a KVM_EXIT_IO. Exact equality, for tp_btf and raw_tp programs;
+# the perf fallback counts host-wide, so at least the VM's own events.
+. "$(dirname "$0")/../lib.sh"
+need_root
+need_kvm
+KICK=$(dirname "$VS")/bench/kvm-kick
+[ -x "$KICK" ] || die "$KICK not built"
+
+check() { # attach mode, kvm-kick args...
+	local how=$1
+	shift
+	"$VS" stat --json --attach "$how" -- "$KICK" "$@" >"$TMP/all" 2>"$TMP/err" ||
+		{ cat "$TMP/err"; die "stat --attach $how failed"; }
+	grep '^{' "$TMP/all" >"$TMP/stat.json"
+	grep -v '^{' "$TMP/all" >"$TMP/truth"
+	[ "$(wc -l <"$TMP/stat.json")" -eq 1 ] || die "expected one JSON object"
+	python3 - "$TMP/stat.json" "$TMP/truth" "$how" <<'PY' || die "stat --attach $how $*: counts differ"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+truth = dict(l.split() for l in open(sys.argv[2]))
+truth = {k: int(float(v)) for k, v in truth.items()}
+how = sys.argv[3]
+used = {s["name"]: s["how"] for s in doc["sources"] if s["used"]}
+if how == "perf":
+    assert doc["backend"] == "perf", doc["backend"]
+    row = doc["vms"][0]
+else:
+    assert doc["backend"] == "bpf"
+    assert used["kvm:kvm_pio"] == how, used
+    assert used["kvm:kvm_exit"] == "tracepoint", used
+    rows = [v for v in doc["vms"] if v["pid"] == doc["command_pid"]]
+    assert len(rows) == 1, [v["pid"] for v in doc["vms"]]
+    row = rows[0]
+c = row["counts"]
+want = {
+    "kicks_pio": truth["pio_outs"],
+    "irqs_set_irq": truth["irqs"],
+    "halts_waited": truth["kvm_halt_wait_hist"],
+}
+bad = []
+for k, v in want.items():
+    ok = c[k] >= v if how == "perf" else c[k] == v
+    print(f"{how:6} {k:14} stat {c[k]:8} truth {v:8} {'ok' if ok else 'MISMATCH'}")
+    if not ok:
+        bad.append(k)
+if how != "perf":
+    ue = row["userspace_exits"].get("IO", 0)
+    want_io = truth["kicks_userspace"] + truth["halts"] + 1
+    print(f"{how:6} {'uexit IO':14} stat {ue:8} truth {want_io:8}")
+    if ue != want_io:
+        bad.append("userspace_exits")
+    # KVM counts a successful poll exactly where the trace says waited=0
+    if c["halts_polled"] < truth["kvm_halt_successful_poll"]:
+        bad.append("halts_polled")
+    rate = row["rates"]["kicks"] * doc["interval_s"]
+    if abs(rate - c["kicks_pio"]) > 1e-6 * max(1, c["kicks_pio"]) + 1:
+        bad.append("kicks rate")
+sys.exit(1 if bad else 0)
+PY
+}
+
+check tp_btf --kicks 20000 --halts 100
+check tp_btf --kicks 100000 --ioeventfd --halts 100 --irqfd --delay-us 200
+check raw_tp --kicks 5000 --halts 50 --irqfd --delay-us 300
+check perf --kicks 5000 --halts 50
+echo ok

@@ -1,0 +1,42 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# The kick and interrupt rates `virtsync stat` reports for the reference
+# device's kvm backend match the device's own counters within 2 %. stat
+# runs the device as `-- CMD`, so its one interval covers the device's whole
+# life and rate x interval is a count comparable with the device's totals.
+# The device kicks through KVM_IOEVENTFD (kvm_pio, no userspace exit) and
+# interrupts through an irqfd routed as an MSI (kvm_msi_set_irq). The
+# device also raises one stop interrupt it does not count as a notification,
+# so at least 100 interrupts keep that structural +1 under 1 %.
+. "$(dirname "$0")/../lib.sh"
+need_root
+need_kvm
+
+"$VS" stat --json -- "$VS" bench --backend kvm --duration 2s --json \
+	--mode notify --wp 0 --wc 50us --len 2 --kc 1 >"$TMP/all" 2>"$TMP/err" ||
+	{ cat "$TMP/err"; die "stat -- bench failed"; }
+python3 - "$TMP/all" <<'PY' || die "rates differ from the device's counters"
+import json, sys
+docs = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+st = [d for d in docs if d.get("command") == "stat"]
+dev = [d for d in docs if d.get("command") == "bench"]
+assert len(st) == 1 and len(dev) == 1, (len(st), len(dev))
+st, dev = st[0], dev[0]
+row = [v for v in st["vms"] if v["pid"] == st["command_pid"]]
+assert len(row) == 1, "no row for the device's VM"
+row = row[0]
+secs = st["interval_s"]
+kicks = row["rates"]["kicks"] * secs
+irqs = row["rates"]["interrupts"] * secs
+ok = True
+for name, seen, truth, floor in (("kicks", kicks, dev["kicks"], 1000),
+                                 ("interrupts", irqs, dev["interrupts"], 100)):
+    err = abs(seen - truth) / truth if truth else float("inf")
+    print(f"{name:10} stat {seen:10.0f} ({seen / secs:8.0f}/s)  device {truth:8}  "
+          f"error {100 * err:.2f} %")
+    # too few events make the comparison meaningless: a setup failure
+    if truth < floor or err > 0.02:
+        ok = False
+sys.exit(0 if ok else 1)
+PY
+echo ok

@@ -1,0 +1,53 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# SIGKILL of `virtsync stat` leaves no BPF program or link behind: the
+# probes hold their programs only through file descriptors (no pinning), so
+# the kernel drops them when the process dies. Proof: collect the exact
+# program and link ids the process holds (/proc/PID/fdinfo), kill -9 it,
+# then ask the kernel for each id.
+. "$(dirname "$0")/../lib.sh"
+need_root
+command -v bpftool >/dev/null || skip "needs bpftool"
+
+count_vs_progs() {
+	bpftool -j prog show | python3 -c 'import json,sys
+print(sum(1 for p in json.load(sys.stdin) if p.get("name","").startswith("vs_")))'
+}
+
+before=$(count_vs_progs)
+"$VS" stat --interval 1s >"$TMP/out" 2>"$TMP/err" &
+pid=$!
+progs= links=
+for _ in $(seq 100); do
+	progs=$(grep -h '^prog_id:' /proc/$pid/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -un)
+	links=$(grep -h '^link_id:' /proc/$pid/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -un)
+	[ "$(echo "$links" | grep -c .)" -ge 10 ] && break
+	sleep 0.1
+done
+n_progs=$(echo "$progs" | grep -c .)
+n_links=$(echo "$links" | grep -c .)
+[ "$n_links" -ge 10 ] || { cat "$TMP/err"; kill -9 $pid; die "stat attached only $n_links links"; }
+during=$(count_vs_progs)
+[ "$during" -gt "$before" ] || { kill -9 $pid; die "no vs_ program loaded while running ($before -> $during)"; }
+for id in $links; do
+	bpftool link show id "$id" >/dev/null 2>&1 || { kill -9 $pid; die "link $id not visible while running"; }
+done
+
+kill -9 $pid
+wait $pid 2>/dev/null
+# Programs are freed after an RCU grace period: give it a moment.
+left=
+for _ in $(seq 50); do
+	left=
+	for id in $progs; do
+		bpftool prog show id "$id" >/dev/null 2>&1 && left="$left prog:$id"
+	done
+	for id in $links; do
+		bpftool link show id "$id" >/dev/null 2>&1 && left="$left link:$id"
+	done
+	[ -z "$left" ] && break
+	sleep 0.1
+done
+[ -z "$left" ] || die "still attached after SIGKILL:$left"
+echo "held $n_progs programs and $n_links links; all gone after SIGKILL"
+echo ok

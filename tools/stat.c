@@ -1,0 +1,1066 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * virtsync stat: live per-VM rates of exits, kicks, injected interrupts,
+ * halts and wake-up latency, like kvm_stat, from lib/probe (BPF programs on
+ * tracepoints, or perf_event_open counts where BPF is refused).
+ */
+#include <argp.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/libbpf.h>
+
+#include "cmd.h"
+#include "probe.h"
+#include "units.h"
+
+#define MAX_PIDS 64
+
+static struct env {
+	pid_t pids[MAX_PIDS];
+	unsigned int n_pids;
+	double interval_ns;
+	bool interval_set;
+	unsigned int count;
+	bool threads;
+	bool wakers;
+	bool prometheus;
+	const char *prom_file;
+	enum vs_probe_attach attach;
+	unsigned int probes;	/* enum vs_probe_flags, 0 = all */
+	char **cmd;		/* after "--" */
+} env;
+
+static volatile sig_atomic_t stop;
+static pid_t cmd_pid;	/* -- COMMAND's process, 0 without one */
+
+const char stat_doc[] =
+"Live per-VM rates of VM exits, kicks, injected interrupts, halts and\n"
+"thread wake-up latency, from BPF programs on KVM and scheduler tracepoints.\n"
+"\n"
+"USAGE: virtsync stat [--pid PID]... [--interval T] [--count N] [--threads]\n"
+"                     [--wakers] [--json] [--prometheus | --prometheus-file F]\n"
+"                     [-- COMMAND [ARGS]]\n"
+"\n"
+"EXAMPLES:\n"
+"    virtsync stat                      # every VM, one row each, every 1 s\n"
+"    virtsync stat -p 4242 -i 5s -c 3   # one VM, three 5-second intervals\n"
+"    virtsync stat --threads --wakers   # per-thread rows, waker -> wakee\n"
+"    virtsync stat --json -c 10         # one JSON object per interval\n"
+"    virtsync stat --prometheus-file /var/lib/node_exporter/virtsync.prom\n"
+"    virtsync stat -- virtsync bench --backend kvm --duration 5s\n";
+
+enum {
+	OPT_PROM = 0x100,
+	OPT_PROM_FILE,
+	OPT_ATTACH,
+	OPT_PROBES,
+};
+
+static const struct argp_option stat_options[] = {
+	{ "pid", 'p', "PID", 0, "Measure this process (repeat for more); default: every VM", 0 },
+	{ "interval", 'i', "TIME", 0, "Reporting interval (default 1s)", 0 },
+	{ "count", 'c', "N", 0, "Stop after N intervals (default: until Ctrl-C)", 0 },
+	{ "threads", 't', NULL, 0, "Also print one row per thread", 0 },
+	{ "wakers", 'w', NULL, 0, "Also print waker -> wakee pairs", 0 },
+	{ "prometheus", OPT_PROM, NULL, 0, "Prometheus text format on stdout", 0 },
+	{ "prometheus-file", OPT_PROM_FILE, "PATH", 0,
+	  "Write Prometheus text to PATH atomically each interval", 0 },
+	{ "attach", OPT_ATTACH, "HOW", 0,
+	  "auto (default), tp_btf, raw_tp or perf (no BPF: counts only)", 0 },
+	{ "probes", OPT_PROBES, "LIST", 0,
+	  "Comma list of kvm, sched (wake-up latency), sleep; default all", 0 },
+	{ 0 },
+};
+
+static error_t stat_parse(int key, char *arg, struct argp_state *state)
+{
+	uint64_t v;
+
+	switch (key) {
+	case 'p':
+		if (env.n_pids >= MAX_PIDS) {
+			vs_err("--pid: at most %d processes", MAX_PIDS);
+			return EINVAL;
+		}
+		if (opt_u64("--pid", arg, 1, INT_MAX, &v))
+			return EINVAL;
+		env.pids[env.n_pids++] = (pid_t)v;
+		return 0;
+	case 'i':
+		if (opt_time("--interval", arg, &env.interval_ns))
+			return EINVAL;
+		if (env.interval_ns < 1e7 || env.interval_ns > 86400e9) {
+			vs_err("--interval: '%s' is out of range [10ms, 1d]", arg);
+			return EINVAL;
+		}
+		env.interval_set = true;
+		return 0;
+	case 'c':
+		return opt_uint("--count", arg, 1, UINT_MAX, &env.count) ? EINVAL : 0;
+	case 't':
+		env.threads = true;
+		return 0;
+	case 'w':
+		env.wakers = true;
+		return 0;
+	case OPT_PROM:
+		env.prometheus = true;
+		return 0;
+	case OPT_PROM_FILE:
+		if (!arg || !*arg) {
+			vs_err("--prometheus-file: needs a path");
+			return EINVAL;
+		}
+		env.prom_file = arg;
+		return 0;
+	case OPT_ATTACH:
+		if (!strcmp(arg, "auto"))
+			env.attach = VS_ATTACH_AUTO;
+		else if (!strcmp(arg, "tp_btf"))
+			env.attach = VS_ATTACH_TP_BTF;
+		else if (!strcmp(arg, "raw_tp"))
+			env.attach = VS_ATTACH_RAW_TP;
+		else if (!strcmp(arg, "perf"))
+			env.attach = VS_ATTACH_PERF;
+		else {
+			vs_err("--attach: '%s' is not auto, tp_btf, raw_tp or perf", arg);
+			return EINVAL;
+		}
+		return 0;
+	case OPT_PROBES: {
+		char buf[64], *tok, *save = NULL;
+
+		if (snprintf(buf, sizeof(buf), "%s", arg) >= (int)sizeof(buf)) {
+			vs_err("--probes: '%s' is too long", arg);
+			return EINVAL;
+		}
+		env.probes = 0;
+		for (tok = strtok_r(buf, ",", &save); tok;
+		     tok = strtok_r(NULL, ",", &save)) {
+			if (!strcmp(tok, "kvm"))
+				env.probes |= VS_PROBE_KVM;
+			else if (!strcmp(tok, "sched"))
+				env.probes |= VS_PROBE_SCHED;
+			else if (!strcmp(tok, "sleep"))
+				env.probes |= VS_PROBE_SLEEP;
+			else {
+				vs_err("--probes: '%s' is not kvm, sched or sleep", tok);
+				return EINVAL;
+			}
+		}
+		if (!env.probes) {
+			vs_err("--probes: '%s' names no probe group", arg);
+			return EINVAL;
+		}
+		return 0;
+	}
+	case ARGP_KEY_ARGS:
+		env.cmd = state->argv + state->next;
+		return 0;
+	case ARGP_KEY_ARG:
+		return ARGP_ERR_UNKNOWN;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+			va_list args)
+{
+	if (vs_global.verbose < 2 && level == LIBBPF_DEBUG)
+		return 0;
+	if (!vs_global.verbose)
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
+static void on_signal(int sig)
+{
+	stop = 1;
+}
+
+/* ---- formatting ------------------------------------------------------- */
+
+static void fmt_rate(char *buf, size_t len, double v)
+{
+	if (!isfinite(v))
+		snprintf(buf, len, "-");
+	else if (v >= 9.995e6)
+		snprintf(buf, len, "%.1fM", v / 1e6);
+	else if (v >= 9999.5)
+		snprintf(buf, len, "%.1fk", v / 1e3);
+	else if (v >= 99.95 || v == 0)
+		snprintf(buf, len, "%.0f", v);
+	else
+		snprintf(buf, len, "%.1f", v);
+}
+
+static void fmt_lat(char *buf, size_t len, double ns)
+{
+	if (!isfinite(ns))
+		snprintf(buf, len, "-");
+	else if (ns < 1e3)
+		snprintf(buf, len, "%.0fns", ns);
+	else if (ns < 1e6)
+		snprintf(buf, len, "%.0fus", ns / 1e3);
+	else if (ns < 1e9)
+		snprintf(buf, len, "%.1fms", ns / 1e6);
+	else
+		snprintf(buf, len, "%.1fs", ns / 1e9);
+}
+
+/* Derived per-interval figures of one VM or thread. */
+struct row {
+	double exits, kicks, irqs, uexits, halts_polled, halts_waited;
+	double poll_pct, wake_p50, wake_p99, sleeps;
+};
+
+static void row_of(struct row *r, const struct vs_counters *d, double secs)
+{
+	uint64_t hp = d->ctr[VS_HALT_POLLED], hw = d->ctr[VS_HALT_WAITED];
+
+	r->exits = d->ctr[VS_EXIT] / secs;
+	r->kicks = vs_counters_kicks(d) / secs;
+	r->irqs = vs_counters_irqs(d) / secs;
+	r->uexits = d->ctr[VS_UEXIT] / secs;
+	r->halts_polled = hp / secs;
+	r->halts_waited = hw / secs;
+	r->sleeps = d->ctr[VS_SLEEP] / secs;
+	/* kvm_vcpu_wakeup waited = 0 means the poll found work: KVM's
+	 * halt_successful_poll over all halts that ended. */
+	r->poll_pct = hp + hw ? 100.0 * hp / (hp + hw) : NAN;
+	r->wake_p50 = vs_hist_quantile(&d->hist[VS_HIST_WAKEUP], 0.5);
+	r->wake_p99 = vs_hist_quantile(&d->hist[VS_HIST_WAKEUP], 0.99);
+}
+
+static const struct vs_probe_vm *find_vm(const struct vs_probe_snapshot *s,
+					 pid_t pid)
+{
+	unsigned int i;
+
+	for (i = 0; s && i < s->n_vms; i++)
+		if (s->vms[i].pid == pid)
+			return &s->vms[i];
+	return NULL;
+}
+
+static const struct vs_probe_thread *find_thread(const struct vs_probe_snapshot *s,
+						 pid_t tgid, pid_t tid)
+{
+	unsigned int i;
+
+	for (i = 0; s && i < s->n_threads; i++)
+		if (s->threads[i].tid == tid && s->threads[i].tgid == tgid)
+			return &s->threads[i];
+	return NULL;
+}
+
+static const struct vs_probe_pair *find_pair(const struct vs_probe_snapshot *s,
+					     const struct vs_probe_pair *k)
+{
+	unsigned int i;
+
+	for (i = 0; s && i < s->n_pairs; i++) {
+		const struct vs_probe_pair *p = &s->pairs[i];
+
+		if (p->waker_tid == k->waker_tid && p->wakee_tid == k->wakee_tid &&
+		    p->waker_tgid == k->waker_tgid && p->wakee_tgid == k->wakee_tgid)
+			return p;
+	}
+	return NULL;
+}
+
+static void vm_delta(struct vs_counters *d, const struct vs_probe_vm *vm,
+		     const struct vs_probe_snapshot *prev)
+{
+	const struct vs_probe_vm *old = find_vm(prev, vm->pid);
+	static const struct vs_counters zero;
+
+	vs_counters_sub(d, &vm->c, old ? &old->c : &zero);
+}
+
+static void print_sources(FILE *out, const struct vs_probe_snapshot *s)
+{
+	unsigned int i, used = 0, n_btf = 0, n_raw = 0, n_tp = 0, n_perf = 0;
+
+	for (i = 0; i < s->n_sources; i++) {
+		const struct vs_probe_source *src = &s->sources[i];
+
+		if (!src->used)
+			continue;
+		used++;
+		n_btf += !strcmp(src->how, "tp_btf");
+		n_raw += !strcmp(src->how, "raw_tp");
+		n_tp += !strcmp(src->how, "tracepoint");
+		n_perf += !strcmp(src->how, "perf");
+	}
+	if (s->backend == VS_PROBE_BPF)
+		fprintf(out, "sources: BPF on %u tracepoints (tp_btf %u, raw_tp %u, "
+			"tracepoint %u)\n", used, n_btf, n_raw, n_tp);
+	else
+		fprintf(out, "sources: perf_event_open counts of %u tracepoints, "
+			"host-wide\n", n_perf);
+	for (i = 0; i < s->n_sources; i++) {
+		const struct vs_probe_source *src = &s->sources[i];
+		char line[256];
+
+		if (src->used)
+			continue;
+		snprintf(line, sizeof(line), "  not used: %s: %s", src->name,
+			 src->why);
+		fprintf(out, "%.79s\n", line);	/* 80 columns */
+	}
+}
+
+static void print_text(const struct vs_probe_snapshot *s,
+		       const struct vs_probe_snapshot *prev, double secs)
+{
+	char ts[32], c[10][16];
+	struct vs_counters d;
+	struct row r;
+	struct tm tm;
+	time_t now = time(NULL);
+	unsigned int i, j;
+
+	localtime_r(&now, &tm);
+	strftime(ts, sizeof(ts), "%H:%M:%S", &tm);
+	printf("%s  interval %.2fs%s\n", ts, secs,
+	       s->perf_running_ratio < 1.0 ? "  (perf counters multiplexed)" : "");
+	printf("%-7s %-10s %7s %7s %7s %7s %7s %5s %6s %6s\n", "PID", "COMM",
+	       "EXIT/s", "KICK/s", "IRQ/s", "HLTP/s", "HLTW/s", "POLL%",
+	       "WAK50", "WAK99");
+	for (i = 0; i < s->n_vms; i++) {
+		const struct vs_probe_vm *vm = &s->vms[i];
+
+		vm_delta(&d, vm, prev);
+		row_of(&r, &d, secs);
+		fmt_rate(c[0], 16, r.exits);
+		fmt_rate(c[1], 16, r.kicks);
+		fmt_rate(c[2], 16, r.irqs);
+		fmt_rate(c[3], 16, r.halts_polled);
+		fmt_rate(c[4], 16, r.halts_waited);
+		if (isfinite(r.poll_pct))
+			snprintf(c[5], 16, "%.0f", r.poll_pct);
+		else
+			snprintf(c[5], 16, "-");
+		fmt_lat(c[6], 16, r.wake_p50);
+		fmt_lat(c[7], 16, r.wake_p99);
+		printf("%-7d %-10.10s %7s %7s %7s %7s %7s %5s %6s %6s\n",
+		       (int)vm->pid, vm->alive ? vm->comm : "(exited)", c[0], c[1],
+		       c[2], c[3], c[4], c[5], c[6], c[7]);
+		if (!env.threads)
+			continue;
+		for (j = 0; j < s->n_threads; j++) {
+			const struct vs_probe_thread *t = &s->threads[j], *o;
+			static const struct vs_counters zero;
+
+			if (t->tgid != vm->pid)
+				continue;
+			o = find_thread(prev, t->tgid, t->tid);
+			vs_counters_sub(&d, &t->c, o ? &o->c : &zero);
+			row_of(&r, &d, secs);
+			fmt_rate(c[0], 16, r.exits);
+			fmt_rate(c[1], 16, r.kicks);
+			fmt_rate(c[2], 16, r.irqs);
+			fmt_rate(c[3], 16, r.halts_polled);
+			fmt_rate(c[4], 16, r.halts_waited);
+			fmt_lat(c[6], 16, r.wake_p50);
+			fmt_lat(c[7], 16, r.wake_p99);
+			printf("  %-5d %-10.10s %7s %7s %7s %7s %7s %5s %6s %6s\n",
+			       (int)t->tid, t->comm, c[0], c[1], c[2], c[3], c[4],
+			       "", c[6], c[7]);
+		}
+	}
+	if (env.wakers && s->n_pairs) {
+		printf("%-24s    %-24s %8s %7s %7s\n", "WAKER", "WAKEE", "WAKES/s",
+		       "P50", "P99");
+		for (i = 0; i < s->n_pairs; i++) {
+			const struct vs_probe_pair *p = &s->pairs[i], *o;
+			char a[40], b[40];
+			struct vs_hist h;
+			uint64_t n;
+
+			o = find_pair(prev, p);
+			n = p->count - (o ? o->count : 0);
+			if (!n)
+				continue;
+			for (j = 0; j < VS_HIST_SLOTS; j++)
+				h.slot[j] = p->lat.slot[j] - (o ? o->lat.slot[j] : 0);
+			snprintf(a, sizeof(a), "%s/%d", p->waker_comm, (int)p->waker_tid);
+			snprintf(b, sizeof(b), "%s/%d", p->wakee_comm, (int)p->wakee_tid);
+			fmt_rate(c[0], 16, n / secs);
+			fmt_lat(c[1], 16, vs_hist_quantile(&h, 0.5));
+			fmt_lat(c[2], 16, vs_hist_quantile(&h, 0.99));
+			printf("%-24.24s -> %-24.24s %8s %7s %7s\n", a, b, c[0],
+			       c[1], c[2]);
+		}
+	}
+	fflush(stdout);
+}
+
+/* ---- JSON ------------------------------------------------------------------ */
+
+static json_t *hist_json(const struct vs_hist *h)
+{
+	json_t *o = json_object(), *b = json_array();
+	unsigned int i;
+
+	json_object_set_new(o, "unit", json_string("nsecs"));
+	for (i = 0; i < VS_HIST_SLOTS; i++) {
+		json_t *e;
+
+		if (!h->slot[i])
+			continue;
+		e = json_object();
+		json_object_set_new(e, "low", json_integer(i ? 1LL << (i - 1) : 0));
+		json_object_set_new(e, "high", json_integer(i ? 1LL << i : 1));
+		json_object_set_new(e, "count", json_integer((json_int_t)h->slot[i]));
+		json_array_append_new(b, e);
+	}
+	json_object_set_new(o, "buckets", b);
+	return o;
+}
+
+static json_t *counters_json(const struct vs_counters *d, double secs)
+{
+	json_t *o = json_object(), *counts = json_object(), *rates = json_object();
+	json_t *ue = json_object(), *lat = json_object();
+	struct row r;
+	unsigned int i;
+
+	row_of(&r, d, secs);
+	json_object_set_new(rates, "exits", vs_json_num(r.exits));
+	json_object_set_new(rates, "kicks", vs_json_num(r.kicks));
+	json_object_set_new(rates, "interrupts", vs_json_num(r.irqs));
+	json_object_set_new(rates, "userspace_exits", vs_json_num(r.uexits));
+	json_object_set_new(rates, "halts_polled", vs_json_num(r.halts_polled));
+	json_object_set_new(rates, "halts_waited", vs_json_num(r.halts_waited));
+	json_object_set_new(rates, "sleeps", vs_json_num(r.sleeps));
+	json_object_set_new(o, "rates", rates);
+	for (i = 0; i < VS_NR_CTR; i++)
+		json_object_set_new(counts, vs_ctr_name(i),
+				    json_integer((json_int_t)d->ctr[i]));
+	json_object_set_new(o, "counts", counts);
+	json_object_set_new(o, "halt_poll_success_pct", vs_json_num(r.poll_pct));
+	if (d->halt_poll_ns)
+		json_object_set_new(o, "halt_poll_ns", json_integer(d->halt_poll_ns));
+	json_object_set_new(lat, "p50", vs_json_num(r.wake_p50));
+	json_object_set_new(lat, "p99", vs_json_num(r.wake_p99));
+	json_object_set_new(lat, "mean", vs_json_num(d->ctr[VS_WAKEUP] ?
+		(double)d->sum[VS_SUM_WAKEUP_NS] / d->ctr[VS_WAKEUP] : NAN));
+	json_object_set_new(lat, "hist", hist_json(&d->hist[VS_HIST_WAKEUP]));
+	json_object_set_new(o, "wakeup_latency_ns", lat);
+	for (i = 0; i < VS_UEXIT_SLOTS; i++)
+		if (d->uexit[i])
+			json_object_set_new(ue, vs_uexit_name(i),
+					    json_integer((json_int_t)d->uexit[i]));
+	json_object_set_new(o, "userspace_exits", ue);
+	if (d->ctr[VS_HALT_POLLED] + d->ctr[VS_HALT_WAITED]) {
+		json_t *h = json_object();
+
+		json_object_set_new(h, "polled", hist_json(&d->hist[VS_HIST_HALT_POLLED]));
+		json_object_set_new(h, "waited", hist_json(&d->hist[VS_HIST_HALT_WAITED]));
+		json_object_set_new(o, "halt_ns", h);
+	}
+	if (d->ctr[VS_SLEEP]) {
+		json_t *sl = json_object();
+
+		json_object_set_new(sl, "count", json_integer((json_int_t)d->ctr[VS_SLEEP]));
+		json_object_set_new(sl, "asked_mean_ns", vs_json_num(
+			(double)d->sum[VS_SUM_SLEEP_ASKED_NS] / d->ctr[VS_SLEEP]));
+		json_object_set_new(sl, "slept_mean_ns", vs_json_num(
+			(double)d->sum[VS_SUM_SLEEP_SLEPT_NS] / d->ctr[VS_SLEEP]));
+		json_object_set_new(sl, "overshoot", hist_json(&d->hist[VS_HIST_SLEEP_OVER]));
+		json_object_set_new(o, "sleeps", sl);
+	}
+	return o;
+}
+
+static json_t *sources_json(const struct vs_probe_snapshot *s)
+{
+	json_t *a = json_array();
+	unsigned int i;
+
+	for (i = 0; i < s->n_sources; i++) {
+		const struct vs_probe_source *src = &s->sources[i];
+		json_t *o = json_object();
+
+		json_object_set_new(o, "name", json_string(src->name));
+		json_object_set_new(o, "how", json_string(src->how));
+		json_object_set_new(o, "used", json_boolean(src->used));
+		if (!src->used) {
+			json_object_set_new(o, "errno", json_integer(-src->err));
+			json_object_set_new(o, "why", json_string(src->why));
+		}
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+static int print_json(const struct vs_probe_snapshot *s,
+		      const struct vs_probe_snapshot *prev, double secs,
+		      int argc, char **argv)
+{
+	json_t *doc = json_object(), *vms = json_array();
+	static const struct vs_counters zero;
+	struct vs_counters d;
+	unsigned int i, j;
+
+	vs_json_add_meta(doc, argc, argv);
+	json_object_set_new(doc, "backend", json_string(
+		s->backend == VS_PROBE_BPF ? "bpf" : "perf"));
+	json_object_set_new(doc, "interval_s", json_real(secs));
+	json_object_set_new(doc, "elapsed_s", json_real(s->elapsed_ns / 1e9));
+	if (s->backend == VS_PROBE_PERF)
+		json_object_set_new(doc, "perf_running_ratio",
+				    json_real(s->perf_running_ratio));
+	if (cmd_pid > 0)
+		json_object_set_new(doc, "command_pid", json_integer(cmd_pid));
+	json_object_set_new(doc, "sources", sources_json(s));
+	for (i = 0; i < s->n_vms; i++) {
+		const struct vs_probe_vm *vm = &s->vms[i];
+		json_t *o, *ex = json_object();
+
+		vm_delta(&d, vm, prev);
+		o = counters_json(&d, secs);
+		json_object_set_new(o, "pid", json_integer(vm->pid));
+		json_object_set_new(o, "comm", json_string(vm->comm));
+		json_object_set_new(o, "alive", json_boolean(vm->alive));
+		for (j = 0; j < s->n_exits; j++) {
+			const struct vs_probe_exit *e = &s->exits[j];
+			const char *name = vs_exit_reason_name(e->isa, e->reason);
+			char key[48];
+			json_t *cur;
+
+			if (e->tgid != vm->pid)
+				continue;
+			if (name)
+				snprintf(key, sizeof(key), "%s", name);
+			else
+				snprintf(key, sizeof(key), "%s_%u",
+					 e->isa == 1 ? "vmx" : "svm", e->reason);
+			/* cumulative since start: exits by reason are rare */
+			cur = json_object_get(ex, key);
+			json_object_set_new(ex, key, json_integer(
+				(cur ? json_integer_value(cur) : 0) +
+				(json_int_t)e->count));
+		}
+		json_object_set_new(o, "exit_reasons_total", ex);
+		if (env.threads) {
+			json_t *ta = json_array();
+
+			for (j = 0; j < s->n_threads; j++) {
+				const struct vs_probe_thread *t = &s->threads[j], *ot;
+				json_t *to;
+
+				if (t->tgid != vm->pid)
+					continue;
+				ot = find_thread(prev, t->tgid, t->tid);
+				vs_counters_sub(&d, &t->c, ot ? &ot->c : &zero);
+				to = counters_json(&d, secs);
+				json_object_set_new(to, "tid", json_integer(t->tid));
+				json_object_set_new(to, "comm", json_string(t->comm));
+				json_array_append_new(ta, to);
+			}
+			json_object_set_new(o, "threads", ta);
+		}
+		json_array_append_new(vms, o);
+	}
+	json_object_set_new(doc, "vms", vms);
+	if (env.wakers) {
+		json_t *pa = json_array();
+
+		for (i = 0; i < s->n_pairs; i++) {
+			const struct vs_probe_pair *p = &s->pairs[i], *o;
+			json_t *po = json_object();
+			struct vs_hist h;
+			uint64_t n;
+
+			o = find_pair(prev, p);
+			n = p->count - (o ? o->count : 0);
+			if (!n) {
+				json_decref(po);
+				continue;
+			}
+			for (j = 0; j < VS_HIST_SLOTS; j++)
+				h.slot[j] = p->lat.slot[j] - (o ? o->lat.slot[j] : 0);
+			json_object_set_new(po, "waker_pid", json_integer(p->waker_tgid));
+			json_object_set_new(po, "waker_tid", json_integer(p->waker_tid));
+			json_object_set_new(po, "waker_comm", json_string(p->waker_comm));
+			json_object_set_new(po, "wakee_pid", json_integer(p->wakee_tgid));
+			json_object_set_new(po, "wakee_tid", json_integer(p->wakee_tid));
+			json_object_set_new(po, "wakee_comm", json_string(p->wakee_comm));
+			json_object_set_new(po, "count", json_integer((json_int_t)n));
+			json_object_set_new(po, "latency_ns", hist_json(&h));
+			json_array_append_new(pa, po);
+		}
+		json_object_set_new(doc, "wakers", pa);
+	}
+	return vs_json_print(doc);
+}
+
+/* ---- Prometheus text exposition ------------------------------------------ */
+
+/* Label values escape backslash, double quote and newline. */
+static void prom_label(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			fprintf(f, "\\%c", *s);
+		else if (*s == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+static void prom_head(FILE *f, const char *name, const char *type,
+		      const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void prom_vm(FILE *f, const char *name, const struct vs_probe_vm *vm,
+		    const char *extra, double v)
+{
+	fprintf(f, "%s{pid=\"%d\",comm=\"", name, (int)vm->pid);
+	prom_label(f, vm->comm);
+	fprintf(f, "\"%s%s} ", extra ? "," : "", extra ? extra : "");
+	if (isfinite(v))
+		fprintf(f, "%.17g\n", v);
+	else
+		fprintf(f, "NaN\n");
+}
+
+static void write_prom(FILE *f, const struct vs_probe_snapshot *s,
+		       const struct vs_probe_snapshot *prev, double secs)
+{
+	static const struct { const char *label; enum vs_ctr c; } kicks[] = {
+		{ "kind=\"pio\"", VS_KICK_PIO }, { "kind=\"mmio\"", VS_KICK_MMIO },
+		{ "kind=\"fast_mmio\"", VS_KICK_FAST_MMIO },
+	}, irqs[] = {
+		{ "kind=\"set_irq\"", VS_IRQ_SET }, { "kind=\"msi\"", VS_IRQ_MSI },
+	}, halts[] = {
+		{ "result=\"polled\"", VS_HALT_POLLED },
+		{ "result=\"waited\"", VS_HALT_WAITED },
+	};
+	struct vs_counters d;
+	char lbl[64];
+	unsigned int i, k;
+
+	prom_head(f, "virtsync_source_up", "gauge",
+		  "1 if virtsync could measure from this source, 0 if not.");
+	for (i = 0; i < s->n_sources; i++) {
+		fprintf(f, "virtsync_source_up{source=\"");
+		prom_label(f, s->sources[i].name);
+		fprintf(f, "\",how=\"%s\"} %d\n", s->sources[i].how,
+			s->sources[i].used);
+	}
+	prom_head(f, "virtsync_kicks_total", "counter",
+		  "Guest-to-host notifications (PIO out, MMIO write, fast MMIO).");
+	for (i = 0; i < s->n_vms; i++)
+		for (k = 0; k < 3; k++)
+			prom_vm(f, "virtsync_kicks_total", &s->vms[i], kicks[k].label,
+				(double)s->vms[i].c.ctr[kicks[k].c]);
+	prom_head(f, "virtsync_interrupts_total", "counter",
+		  "Interrupts injected into the guest (kvm_set_irq raise, MSI).");
+	for (i = 0; i < s->n_vms; i++)
+		for (k = 0; k < 2; k++)
+			prom_vm(f, "virtsync_interrupts_total", &s->vms[i], irqs[k].label,
+				(double)s->vms[i].c.ctr[irqs[k].c]);
+	prom_head(f, "virtsync_exits_total", "counter",
+		  "VM exits seen by kvm:kvm_exit (silent on some hosts).");
+	for (i = 0; i < s->n_vms; i++)
+		prom_vm(f, "virtsync_exits_total", &s->vms[i], NULL,
+			(double)s->vms[i].c.ctr[VS_EXIT]);
+	prom_head(f, "virtsync_userspace_exits_total", "counter",
+		  "Exits to the VMM in userspace, by KVM_EXIT reason.");
+	for (i = 0; i < s->n_vms; i++)
+		for (k = 0; k < VS_UEXIT_SLOTS; k++) {
+			if (!s->vms[i].c.uexit[k])
+				continue;
+			snprintf(lbl, sizeof(lbl), "reason=\"%s\"", vs_uexit_name(k));
+			prom_vm(f, "virtsync_userspace_exits_total", &s->vms[i], lbl,
+				(double)s->vms[i].c.uexit[k]);
+		}
+	prom_head(f, "virtsync_halts_total", "counter",
+		  "vCPU halts that ended, by whether halt polling caught the wake-up.");
+	for (i = 0; i < s->n_vms; i++)
+		for (k = 0; k < 2; k++)
+			prom_vm(f, "virtsync_halts_total", &s->vms[i], halts[k].label,
+				(double)s->vms[i].c.ctr[halts[k].c]);
+	prom_head(f, "virtsync_halt_poll_success_ratio", "gauge",
+		  "Share of halts ended by polling over the last interval.");
+	for (i = 0; i < s->n_vms; i++) {
+		struct row r;
+
+		vm_delta(&d, &s->vms[i], prev);
+		row_of(&r, &d, secs);
+		prom_vm(f, "virtsync_halt_poll_success_ratio", &s->vms[i], NULL,
+			r.poll_pct / 100.0);
+	}
+	prom_head(f, "virtsync_wakeup_latency_seconds", "gauge",
+		  "Thread wake-up to run latency quantiles over the last interval.");
+	for (i = 0; i < s->n_vms; i++) {
+		struct row r;
+
+		vm_delta(&d, &s->vms[i], prev);
+		row_of(&r, &d, secs);
+		prom_vm(f, "virtsync_wakeup_latency_seconds", &s->vms[i],
+			"quantile=\"0.5\"", r.wake_p50 / 1e9);
+		prom_vm(f, "virtsync_wakeup_latency_seconds", &s->vms[i],
+			"quantile=\"0.99\"", r.wake_p99 / 1e9);
+	}
+	prom_head(f, "virtsync_wakeups_total", "counter",
+		  "Thread wake-ups measured (sched_wakeup to sched_switch in).");
+	for (i = 0; i < s->n_vms; i++)
+		prom_vm(f, "virtsync_wakeups_total", &s->vms[i], NULL,
+			(double)s->vms[i].c.ctr[VS_WAKEUP]);
+}
+
+/* node_exporter's textfile collector may read at any moment: write a temp
+ * file in the same directory, then rename() over the target. */
+static int write_prom_file(const char *path, const struct vs_probe_snapshot *s,
+			   const struct vs_probe_snapshot *prev, double secs)
+{
+	char tmp[PATH_MAX];
+	FILE *f;
+	int fd, err = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		return -errno;
+	f = fdopen(fd, "w");
+	if (!f) {
+		err = -errno;
+		close(fd);
+		unlink(tmp);
+		return err;
+	}
+	write_prom(f, s, prev, secs);
+	if (fflush(f) || fsync(fd) || fchmod(fd, 0644))
+		err = -errno;
+	if (fclose(f) && !err)
+		err = -errno;
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err)
+		unlink(tmp);
+	return err;
+}
+
+/* ---- main loop ------------------------------------------------------------ */
+
+/* Fork the command stopped on a pipe so that the probes are attached
+ * before it runs a single instruction. */
+static pid_t spawn_cmd(char **cmd, int *go_fd)
+{
+	int pfd[2];
+	pid_t pid;
+
+	if (pipe2(pfd, O_CLOEXEC))
+		return -errno;
+	pid = fork();
+	if (pid < 0) {
+		int err = -errno;
+
+		close(pfd[0]);
+		close(pfd[1]);
+		return err;
+	}
+	if (!pid) {
+		char c;
+
+		close(pfd[1]);
+		if (read(pfd[0], &c, 1) != 1)
+			_exit(127);
+		execvp(cmd[0], cmd);
+		fprintf(stderr, "virtsync stat: cannot run '%s': %s\n", cmd[0],
+			strerror(errno));
+		_exit(127);
+	}
+	close(pfd[0]);
+	*go_fd = pfd[1];
+	return pid;
+}
+
+static int refresh_targets(struct vs_probe *p, pid_t child)
+{
+	pid_t *vms = NULL, all[MAX_PIDS * 4];
+	unsigned int n = 0, i, k = 0;
+	int err;
+
+	if (env.n_pids)
+		return 0;
+	err = vs_find_vms(&vms, &n);
+	if (err)
+		return err;
+	if (child > 0)
+		all[k++] = child;
+	for (i = 0; i < n && k < sizeof(all) / sizeof(all[0]); i++)
+		if (vms[i] != child)
+			all[k++] = vms[i];
+	free(vms);
+	return vs_probe_set_targets(p, all, k);
+}
+
+/* Wait until the deadline, a signal, or the command's exit. */
+static bool wait_until(const struct timespec *deadline, int pidfd)
+{
+	struct timespec now;
+	long ms;
+
+	for (;;) {
+		if (stop)
+			return false;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		ms = (deadline->tv_sec - now.tv_sec) * 1000 +
+		     (deadline->tv_nsec - now.tv_nsec) / 1000000;
+		if (ms <= 0)
+			return true;
+		if (pidfd >= 0) {
+			struct pollfd pf = { .fd = pidfd, .events = POLLIN };
+
+			if (poll(&pf, 1, (int)ms) > 0)
+				return false;	/* the command exited */
+		} else {
+			struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+			nanosleep(&ts, NULL);
+		}
+	}
+}
+
+static int emit(const struct vs_probe_snapshot *s,
+		const struct vs_probe_snapshot *prev, double secs, int argc,
+		char **argv)
+{
+	int err = 0;
+
+	if (env.prom_file) {
+		err = write_prom_file(env.prom_file, s, prev, secs);
+		if (err) {
+			vs_err("--prometheus-file %s: %s", env.prom_file,
+			       strerror(-err));
+			return err;
+		}
+	}
+	if (env.prometheus) {
+		write_prom(stdout, s, prev, secs);
+		fflush(stdout);
+	} else if (vs_global.json) {
+		err = print_json(s, prev, secs, argc, argv);
+	} else if (!env.prom_file) {
+		print_text(s, prev, secs);
+	}
+	return err;
+}
+
+VS_COMMAND(stat, 0, "live per-VM rates: exits, kicks, interrupts, halts, wake-ups")
+{
+	static const struct argp_child children[] = {
+		{ &vs_common_argp, 0, "Common options:", 0 },
+		{ 0 },
+	};
+	const struct argp argp = {
+		.options = stat_options,
+		.parser = stat_parse,
+		.args_doc = "[-- COMMAND [ARGS]]",
+		.doc = stat_doc,
+		.children = children,
+	};
+	struct vs_probe_snapshot snap[2] = { 0 };
+	struct vs_probe_opts opts = { 0 };
+	struct vs_probe *probe = NULL;
+	struct timespec deadline;
+	struct sigaction sa;
+	unsigned int n = 0, i;
+	int err, go_fd = -1, pidfd = -1, cur = 0, status = 0, ret = VS_EXIT_FAIL;
+	pid_t child = -1, *vms = NULL;
+	bool more = true;
+
+	memset(&env, 0, sizeof(env));
+	env.interval_ns = 1e9;
+	err = argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, NULL);
+	if (err)
+		return VS_EXIT_USAGE;
+	if (env.prometheus && vs_global.json) {
+		vs_err("--prometheus and --json: choose one output format");
+		return VS_EXIT_USAGE;
+	}
+	for (i = 0; i < env.n_pids; i++) {
+		if (vs_pid_alive(env.pids[i])) {
+			vs_err("--pid %d: no such process", (int)env.pids[i]);
+			return VS_EXIT_FAIL;
+		}
+		if (vs_pid_is_vm(env.pids[i]) == 0)
+			fprintf(stderr, "virtsync stat: --pid %d holds no KVM VM "
+				"(no anon_inode:kvm-vm fd); measuring its threads "
+				"anyway\n", (int)env.pids[i]);
+	}
+	if (vs_probe_check_caps()) {
+		vs_err("needs CAP_BPF and CAP_PERFMON (or root)");
+		return VS_EXIT_FAIL;
+	}
+	libbpf_set_print(libbpf_print);
+
+	if (env.cmd && env.cmd[0]) {
+		child = spawn_cmd(env.cmd, &go_fd);
+		if (child < 0) {
+			vs_err("cannot start '%s': %s", env.cmd[0], strerror(-child));
+			return VS_EXIT_FAIL;
+		}
+		cmd_pid = child;
+		/* Without --interval, one report covering the whole run. */
+		if (!env.interval_set)
+			env.interval_ns = 86400e9;
+	}
+
+	if (env.n_pids) {
+		opts.pids = env.pids;
+		opts.n_pids = env.n_pids;
+	} else {
+		err = vs_find_vms(&vms, &n);
+		if (err) {
+			vs_err("cannot list processes in /proc: %s", strerror(-err));
+			goto cleanup;
+		}
+		/* Always filter: an empty set means "no VM yet", not "all". */
+		if (child > 0) {
+			pid_t *nv = realloc(vms, (n + 1) * sizeof(*nv));
+
+			if (!nv) {
+				vs_err("out of memory");
+				goto cleanup;
+			}
+			vms = nv;
+			vms[n++] = child;
+		}
+		opts.pids = vms;
+		opts.n_pids = n;
+		if (!n) {
+			static const pid_t none = 0;
+
+			opts.pids = &none;
+			opts.n_pids = 1;
+		}
+	}
+	opts.attach = env.attach;
+	opts.flags = env.probes;
+	err = vs_probe_open(&opts, &probe);
+	free(vms);
+	if (err) {
+		if (err == -EPERM)
+			vs_err("BPF and perf tracepoints refused: needs CAP_BPF and "
+			       "CAP_PERFMON (or root)");
+		else
+			vs_err("cannot attach probes: %s (try -v for libbpf's log)",
+			       strerror(-err));
+		goto cleanup;
+	}
+	err = refresh_targets(probe, child);
+	if (err) {
+		vs_err("cannot set the target processes: %s", strerror(-err));
+		goto cleanup;
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+
+	err = vs_probe_read(probe, &snap[cur]);
+	if (err) {
+		vs_err("cannot read the probe maps: %s", strerror(-err));
+		goto cleanup;
+	}
+	if (!vs_global.json && !env.prometheus && !env.prom_file)
+		print_sources(stdout, &snap[cur]);
+	if (child > 0) {
+		pidfd = (int)syscall(SYS_pidfd_open, child, 0);
+		if (write(go_fd, "g", 1) != 1) {
+			vs_err("cannot start '%s'", env.cmd[0]);
+			goto cleanup;
+		}
+		close(go_fd);
+		go_fd = -1;
+	}
+
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	for (n = 0; more && (!env.count || n < env.count); n++) {
+		const struct vs_probe_snapshot *prev = &snap[cur];
+		struct vs_probe_snapshot *now = &snap[!cur];
+		uint64_t add = (uint64_t)env.interval_ns;
+		double secs;
+
+		deadline.tv_sec += add / 1000000000ULL;
+		deadline.tv_nsec += add % 1000000000ULL;
+		if (deadline.tv_nsec >= 1000000000L) {
+			deadline.tv_sec++;
+			deadline.tv_nsec -= 1000000000L;
+		}
+		more = wait_until(&deadline, pidfd);
+		err = vs_probe_read(probe, now);
+		if (err) {
+			vs_err("cannot read the probe maps: %s", strerror(-err));
+			goto cleanup;
+		}
+		secs = (now->time_ns - prev->time_ns) / 1e9;
+		if (secs <= 0)
+			secs = 1e-9;
+		err = emit(now, prev, secs, argc, argv);
+		if (err)
+			goto cleanup;
+		vs_probe_snapshot_free(&snap[cur]);
+		cur = !cur;
+		if (env.n_pids) {
+			bool any = false;
+
+			for (i = 0; i < snap[cur].n_vms; i++)
+				any |= snap[cur].vms[i].alive;
+			if (!any) {
+				vs_err("every --pid process has exited");
+				break;
+			}
+		} else {
+			refresh_targets(probe, child);
+		}
+	}
+	ret = VS_EXIT_OK;
+	if (child > 0) {
+		if (!stop && waitpid(child, &status, pidfd >= 0 ? 0 : WNOHANG) == child &&
+		    (!WIFEXITED(status) || WEXITSTATUS(status))) {
+			vs_err("'%s' failed (status %d)", env.cmd[0],
+			       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+			ret = VS_EXIT_FAIL;
+		}
+		child = -1;
+	}
+cleanup:
+	vs_probe_snapshot_free(&snap[0]);
+	vs_probe_snapshot_free(&snap[1]);
+	vs_probe_close(probe);
+	if (go_fd >= 0)
+		close(go_fd);	/* the child reads EOF and exits 127 */
+	if (child > 0) {
+		kill(child, SIGTERM);
+		waitpid(child, NULL, 0);
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+	return ret;
+}
