@@ -75,7 +75,7 @@ deps:
 
 run: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(BIN) model --preset fc-example
+	$(Q)$(BIN) diagnose
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory all

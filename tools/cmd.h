@@ -15,6 +15,7 @@
  * the tool defines `int cmd_model(int argc, char **argv)` returning the exit
  * status (0 ok, 1 failure or environment, 2 usage).
  */
+/* The prototype first keeps -Wmissing-prototypes quiet for the definition. */
 #define VS_COMMAND(name, flags, summary) \
 	int cmd_##name(int argc, char **argv); \
 	int cmd_##name(int argc, char **argv)

@@ -215,7 +215,7 @@ static void results_derive(const struct pcdev_config *cfg,
 			   struct pcdev_results *res)
 {
 	double secs = res->elapsed_ns / 1e9;
-	uint64_t sleeps = res->sleeps_p + res->sleeps_c;
+	uint64_t sleeps = res->sleeps_p + res->sleeps_c, wakeups;
 
 	res->throughput_ops = res->items && secs > 0 ? res->items / secs : 0;
 	res->t_ns = res->items ? res->elapsed_ns / res->items : NAN;
@@ -223,7 +223,10 @@ static void results_derive(const struct pcdev_config *cfg,
 	res->cpu_consumer = secs > 0 ? res->cpu_consumer_ns / res->elapsed_ns : NAN;
 	res->e_ns = res->items ? (res->cpu_producer_ns + res->cpu_consumer_ns) /
 					 res->items : NAN;
-	res->batch = res->c_wakeups ? (double)res->items / res->c_wakeups : NAN;
+	/* Per wake-up of the side that waits: C when it is the faster one,
+	 * P when it is (the model's batch in either family of regimes). */
+	wakeups = res->c_wakeups >= res->p_wakeups ? res->c_wakeups : res->p_wakeups;
+	res->batch = wakeups ? (double)res->items / wakeups : NAN;
 	res->sleep_batch = sleeps ? (double)res->items / sleeps : NAN;
 	res->spurious = res->spurious_kicks + res->spurious_interrupts;
 }

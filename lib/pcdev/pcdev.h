@@ -69,7 +69,8 @@ struct pcdev_results {
 	double t_ns;			/* elapsed / items */
 	double cpu_producer, cpu_consumer;	/* fractions of a CPU */
 	double e_ns;			/* CPU ns per item, both sides */
-	double batch;			/* items per consumer wake-up */
+	double batch;			/* items per wake-up of the side that
+					 * waits more (C or P) */
 	uint64_t kicks, interrupts, spurious, sleeps_p, sleeps_c;
 	/* spurious = spurious_kicks (C woke, queue empty) +
 	 * spurious_interrupts (P woke, queue still full) */

@@ -110,10 +110,7 @@ double pcdev_vpoint_batch(const struct pcdev_vpoint *pt)
 	/* Fig. 7 counts items per sleep of either side. */
 	if (pt->cfg.c_mode == PCDEV_SLEEP)
 		return r->sleep_batch;
-	/* The model's nFP batch is per notification to P (P wakes up). */
-	if (r->model.regime == VS_REGIME_NFP)
-		return r->p_wakeups ? (double)r->items / r->p_wakeups : NAN;
-	return r->batch;
+	return r->batch;	/* per wake-up of the waiting side */
 }
 
 static double rel_err(double model, double measured)

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef VS_DISCOVER_H
+#define VS_DISCOVER_H
+
+/*
+ * Find the producer/consumer pairs on this machine from /proc alone: KVM VMs
+ * (processes holding an anon_inode:kvm-vm fd), their vCPU threads, vhost
+ * workers, QEMU iothreads and tap devices, and the bundled reference device
+ * (which publishes /run/virtsync/pcdev-<pid>.stats). Every path goes through
+ * vs_path(), so tests run on fixture trees under $VIRTSYNC_ROOT.
+ */
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define VS_MAX_VMS	16
+#define VS_MAX_THREADS	64
+#define VS_MAX_TAPS	8
+
+enum vs_thread_role {
+	VS_ROLE_VCPU,		/* "CPU n/KVM" or the device's vcpu_tid */
+	VS_ROLE_VHOST,		/* vhost-<pid> worker */
+	VS_ROLE_IOTHREAD,	/* QEMU "IO iothreadN" */
+	VS_ROLE_PRODUCER,	/* reference device: vs-producer */
+	VS_ROLE_CONSUMER,	/* reference device: vs-consumer / vs-vhost */
+	VS_ROLE_OTHER,
+};
+
+enum vs_vm_kind {
+	VS_VM_QEMU,
+	VS_VM_PCDEV,	/* the bundled reference device (either backend) */
+	VS_VM_OTHER,	/* some other VMM */
+};
+
+struct vs_thread {
+	pid_t tid;
+	char comm[32];
+	enum vs_thread_role role;
+	int vcpu_index;		/* -1 when not a vCPU or unknown */
+};
+
+struct vs_vm {
+	pid_t pid;
+	char comm[32];
+	enum vs_vm_kind kind;
+	bool kvm;		/* holds an anon_inode:kvm-vm fd */
+	unsigned int n_vcpu_fds;	/* anon_inode:kvm-vcpu fds */
+	unsigned int n_threads;
+	struct vs_thread threads[VS_MAX_THREADS];
+	unsigned int n_taps;
+	char taps[VS_MAX_TAPS][16];
+	bool has_stats;		/* reference device counters exist */
+	char stats_path[512];
+	/*
+	 * vCPU fds cannot be told apart per thread from /proc: a thread that
+	 * runs a vCPU looks like any other. When no thread is named like a
+	 * vCPU, this says so (the probes attribute kvm tracepoints by pid).
+	 */
+	bool vcpu_threads_unknown;
+};
+
+struct vs_discovery {
+	unsigned int n_vms;
+	struct vs_vm vms[VS_MAX_VMS];
+	unsigned int n_skipped;	/* /proc entries we could not read (EACCES) */
+};
+
+const char *vs_role_name(enum vs_thread_role r);	/* "vcpu", "vhost", ... */
+const char *vs_vm_kind_name(enum vs_vm_kind k);	/* "qemu", "pcdev", ... */
+
+/*
+ * Scan the process table. only_pid > 0 limits it to that process:
+ * -ESRCH when it does not exist, -ENOENT when it exists but is neither a KVM
+ * VM nor the reference device. Finding nothing on the whole host is 0 with
+ * n_vms == 0.
+ */
+int vs_discover(pid_t only_pid, struct vs_discovery *d);
+
+/* Examine one process; -ENOENT when it is not a VM or reference device. */
+int vs_discover_pid(pid_t pid, struct vs_vm *vm);
+
+/* First thread with this role, or NULL. */
+const struct vs_thread *vs_vm_thread(const struct vs_vm *vm,
+				     enum vs_thread_role role);
+
+#endif

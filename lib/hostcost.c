@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Host synchronization costs (see hostcost.h). */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hostcost.h"
+#include "sleepcost.h"
+#include "wakeup.h"
+
+#define MAX_SPINNERS 64
+#define NOTIFY_WRITES 2000
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+/* The cost of kicking a peer that is not waiting: the eventfd write alone. */
+static int measure_notify(double *ns)
+{
+	uint64_t one = 1, drain;
+	double t0, t1;
+	int fd, i;
+
+	fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	t0 = now_ns();
+	for (i = 0; i < NOTIFY_WRITES; i++)
+		if (write(fd, &one, sizeof(one)) != sizeof(one))
+			break;
+	t1 = now_ns();
+	if (read(fd, &drain, sizeof(drain)) < 0)
+		drain = 0;
+	close(fd);
+	if (i < NOTIFY_WRITES)
+		return -EIO;
+	*ns = (t1 - t0) / NOTIFY_WRITES;
+	return 0;
+}
+
+struct spinners {
+	pthread_t th[MAX_SPINNERS];
+	int n;
+	atomic_int stop;
+};
+
+/* SCHED_IDLE runs only when nothing else wants the CPU: the CPU never
+ * enters idle (no HLT, no VM exit in a guest), yet every real thread
+ * preempts the spinner at once. */
+static void *spin(void *arg)
+{
+	struct spinners *s = arg;
+	struct sched_param sp = { 0 };
+
+	sched_setscheduler(0, SCHED_IDLE, &sp);
+	while (!atomic_load_explicit(&s->stop, memory_order_relaxed))
+		__builtin_ia32_pause();
+	return NULL;
+}
+
+static void spinners_start(struct spinners *s)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int i;
+
+	s->n = 0;
+	atomic_store(&s->stop, 0);
+	for (i = 0; i < ncpu && i < MAX_SPINNERS; i++) {
+		pthread_attr_t attr;
+		cpu_set_t set;
+
+		pthread_attr_init(&attr);
+		CPU_ZERO(&set);
+		CPU_SET(i, &set);
+		pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
+		if (!pthread_create(&s->th[s->n], &attr, spin, s))
+			s->n++;
+		pthread_attr_destroy(&attr);
+	}
+}
+
+static void spinners_stop(struct spinners *s)
+{
+	int i;
+
+	atomic_store(&s->stop, 1);
+	for (i = 0; i < s->n; i++)
+		pthread_join(s->th[i], NULL);
+}
+
+int vs_hostcosts_measure(const struct vs_hostcost_opts *o, struct vs_hostcosts *hc)
+{
+	struct vs_wakeup_opts wo;
+	struct vs_wakeup_result wr;
+	struct vs_yz yz;
+	int err;
+
+	memset(hc, 0, sizeof(*hc));
+	hc->notify_ns = hc->wake_ns = hc->wake_polled_ns = hc->yz_ns = NAN;
+
+	err = measure_notify(&hc->notify_ns);
+	if (err)
+		snprintf(hc->notify_from, sizeof(hc->notify_from),
+			 "eventfd write failed: %s", strerror(-err));
+	else
+		snprintf(hc->notify_from, sizeof(hc->notify_from),
+			 "eventfd write with no waiter, mean of %d", NOTIFY_WRITES);
+
+	vs_wakeup_opts_default(&wo);
+	wo.rounds = o->rounds ? o->rounds : 200;
+	wo.warmup = wo.rounds / 10;
+	err = vs_wakeup_measure(&wo, &wr);
+	if (err) {
+		snprintf(hc->wake_from, sizeof(hc->wake_from),
+			 "eventfd ping-pong failed: %s", strerror(-err));
+	} else {
+		hc->wake_ns = wr.median_ns / 2;
+		snprintf(hc->wake_from, sizeof(hc->wake_from),
+			 "eventfd ping-pong, median of %u round trips / 2", wr.rounds);
+	}
+	if (o->polled && !err) {
+		struct spinners s;
+
+		spinners_start(&s);
+		err = vs_wakeup_measure(&wo, &wr);
+		spinners_stop(&s);
+		if (!err)
+			hc->wake_polled_ns = wr.median_ns / 2;
+	}
+
+	if (!o->yz) {
+		snprintf(hc->yz_from, sizeof(hc->yz_from), "not measured");
+	} else if ((err = vs_sleepcost_yz_cached(7 * 86400.0, &yz)) == 0 &&
+		   isfinite(yz.yz_ns)) {
+		hc->yz_ns = yz.yz_ns;
+		snprintf(hc->yz_from, sizeof(hc->yz_from),
+			 "sleepcost%s: effective nanosleep(1ns) at 1 ns slack",
+			 yz.from_cache ? " (cached in /run/virtsync/yz.json)" : " quick run");
+	} else {
+		snprintf(hc->yz_from, sizeof(hc->yz_from), "sleepcost failed: %s",
+			 strerror(err ? -err : EINVAL));
+	}
+	return 0;
+}

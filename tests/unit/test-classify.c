@@ -1,0 +1,391 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* lib/classify and lib/recommend on synthetic samples with known regimes. */
+#include "test.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "classify.h"
+#include "recommend.h"
+
+struct side {
+	double cpu, waits, sleep_frac;
+};
+
+static void sample(struct vs_sample *s, double items, double kicks, double irqs,
+		   unsigned int len, struct side p, struct side c)
+{
+	memset(s, 0, sizeof(*s));
+	s->duration_ns = 1e9;
+	s->have_items = s->have_kicks = s->have_irqs = true;
+	s->items_per_s = items;
+	s->kicks_per_s = kicks;
+	s->irqs_per_s = irqs;
+	s->len = len;
+	s->ncpus = 8;
+	s->other_busy_cpus = 0.5;
+	s->prod.present = s->cons.present = true;
+	strcpy(s->prod.comm, "vs-producer");
+	strcpy(s->cons.comm, "vhost-42");
+	s->prod.cpu = p.cpu;
+	s->prod.waits_per_s = p.waits;
+	s->prod.runq = 0;
+	s->prod.n_samples = 100;
+	s->prod.frac_sleep = p.sleep_frac;
+	s->prod.frac_wait = p.waits > 0 ? 1 - p.cpu - p.sleep_frac : 0;
+	s->cons.cpu = c.cpu;
+	s->cons.waits_per_s = c.waits;
+	s->cons.runq = 0;
+	s->cons.n_samples = 100;
+	s->cons.frac_sleep = c.sleep_frac;
+	s->cons.frac_wait = c.waits > 0 ? 1 - c.cpu - c.sleep_frac : 0;
+}
+
+static void costs(struct vs_hostcosts *hc)
+{
+	memset(hc, 0, sizeof(*hc));
+	hc->notify_ns = 500;
+	hc->wake_ns = 30000;
+	hc->wake_polled_ns = 5000;
+	hc->yz_ns = 2500;
+}
+
+/* 1 M items/s, P busy (Wp ~1 us), C blocks after 93 % of items: nFC. */
+static void test_nfc_storm(void **state)
+{
+	struct vs_sample s;
+	struct vs_verdict v;
+	struct vs_hostcosts hc;
+
+	(void)state;
+	costs(&hc);
+	sample(&s, 1e6, 0.93e6, 0, 256, (struct side){ 1.0, 0, 0 },
+	       (struct side){ 0.5, 0.93e6, 0 });
+	__T("classify", vs_classify(&s, &hc, &v) == 0 && v.known);
+	__T("nFC", v.regime == VS_REGIME_NFC);
+	__T("fast consumer", v.fast == VS_FAST_CONSUMER);
+	__T("notify mechanism", v.mech == VS_MECH_NOTIFY);
+	__T_REL("kicks per item", v.kicks_per_item, 0.93, 1e-9);
+	__T("storm sentence", strstr(v.summary, "0.93 kicks per item") &&
+	    strstr(v.summary, "notification storm"));
+	__T_REL("b = items per kick", vs_verdict_est(&v, "b"), 1 / 0.93, 1e-6);
+	__T_REL("T from throughput", vs_verdict_est(&v, "T"), 1000, 1e-9);
+	/* Wp = CPU per item minus Np/b = 1000 - 500 * 0.93 */
+	__T_REL("Wp", vs_verdict_est(&v, "Wp"), 1000 - 500 * 0.93, 1e-6);
+	__T("Table 3 evidence", v.n_ineq == 3 && v.ineq[1].known && v.ineq[1].holds);
+	__T("confident", v.confidence > 0.8);
+}
+
+static void test_nfp(void **state)
+{
+	struct vs_sample s;
+	struct vs_verdict v;
+	struct vs_hostcosts hc;
+
+	(void)state;
+	costs(&hc);
+	/* C busy at 300 ns per item, P blocks every 200 items. */
+	sample(&s, 3.3e6, 0, 3.3e6 / 200, 512, (struct side){ 0.6, 3.3e6 / 200, 0 },
+	       (struct side){ 1.0, 0, 0 });
+	__T("classify", vs_classify(&s, &hc, &v) == 0 && v.known);
+	__T("nFP", v.regime == VS_REGIME_NFP && v.fast == VS_FAST_PRODUCER);
+	__T_REL("b = items per interrupt", vs_verdict_est(&v, "b"), 200, 1e-6);
+}
+
+static void test_sleep_regimes(void **state)
+{
+	struct vs_sample s;
+	struct vs_verdict v;
+	struct vs_hostcosts hc;
+
+	(void)state;
+	costs(&hc);
+	/* C sleeps (nanosleep), nobody kicks: sFC. */
+	sample(&s, 1e6, 0, 0, 256, (struct side){ 1.0, 0, 0 },
+	       (struct side){ 0.3, 20000, 0.7 });
+	__T("sFC", vs_classify(&s, &hc, &v) == 0 && v.regime == VS_REGIME_SFC &&
+	    v.fast == VS_FAST_CONSUMER && v.mech == VS_MECH_SLEEP);
+	__T_REL("Yc = idle per sleep", vs_verdict_est(&v, "Yc"), 0.7 / 20000 * 1e9, 1e-6);
+	/* P sleeps: sFP. */
+	sample(&s, 1e6, 0, 0, 256, (struct side){ 0.3, 5000, 0.7 },
+	       (struct side){ 1.0, 0, 0 });
+	__T("sFP", vs_classify(&s, &hc, &v) == 0 && v.regime == VS_REGIME_SFP &&
+	    v.fast == VS_FAST_PRODUCER);
+	/* Both sleep about as often, short queue (L 4): sLS. */
+	sample(&s, 20000, 0, 0, 4, (struct side){ 0.15, 7000, 0.85 },
+	       (struct side){ 0.1, 7000, 0.9 });
+	__T("sLS", vs_classify(&s, &hc, &v) == 0 && v.regime == VS_REGIME_SLS);
+	/* Both sleep but the queue is long: the producer's sleeps are
+	 * incidental (Table 2 says the queue absorbs them): sFC. */
+	sample(&s, 100000, 0, 0, 1024, (struct side){ 0.5, 2000, 0.5 },
+	       (struct side){ 0.1, 1500, 0.9 });
+	__T("long queue: sFC despite both sleeping",
+	    vs_classify(&s, &hc, &v) == 0 && v.regime == VS_REGIME_SFC);
+}
+
+static void test_bw_and_short(void **state)
+{
+	struct vs_sample s;
+	struct vs_verdict v;
+	struct vs_hostcosts hc;
+
+	(void)state;
+	costs(&hc);
+	sample(&s, 5e5, 0, 0, 256, (struct side){ 1.0, 0, 0 }, (struct side){ 1.0, 0, 0 });
+	__T("BW", vs_classify(&s, &hc, &v) == 0 && v.regime == VS_REGIME_BW &&
+	    v.mech == VS_MECH_BUSY && v.fast == VS_FAST_UNKNOWN);
+	/* L = 4, both block once per round, S 30 us >> L*W: nSS. */
+	sample(&s, 70000, 17000, 18000, 4, (struct side){ 0.15, 18000, 0 },
+	       (struct side){ 0.15, 17000, 0 });
+	__T("nSS", vs_classify(&s, &hc, &v) == 0 && v.regime == VS_REGIME_NSS);
+	/* A rare incidental wait of the producer does not make it short. */
+	sample(&s, 1e6, 0.5e6, 50, 256, (struct side){ 1.0, 50, 0 },
+	       (struct side){ 0.4, 0.5e6, 0 });
+	__T("incidental waits ignored", vs_classify(&s, &hc, &v) == 0 &&
+	    v.regime == VS_REGIME_NFC);
+}
+
+/* Measured on the loaded project machine (bench --wp 500ns --wc 2us --len
+ * 1024): the producer got 5 % of a CPU, so the consumer drained the ring and
+ * waited 20 times as often; the work per item still says fast producer. */
+static void test_contention(void **state)
+{
+	struct vs_sample s;
+	struct vs_verdict v;
+	struct vs_hostcosts hc;
+
+	(void)state;
+	costs(&hc);
+	sample(&s, 98107, 1876, 96, 1024, (struct side){ 0.053, 91, 0 },
+	       (struct side){ 0.192, 1811, 0 });
+	__T("classify", vs_classify(&s, &hc, &v) == 0 && v.known);
+	__T("fast producer by the work per item", v.fast == VS_FAST_PRODUCER);
+	__T("nFP", v.regime == VS_REGIME_NFP);
+	__T("says why", strstr(v.summary, "CPU contention") != NULL);
+	__T("lower confidence", v.confidence <= 0.5);
+	/* The same rates with the producer doing more work per item than the
+	 * consumer: a plain fast consumer, no contention note. */
+	sample(&s, 98107, 1876, 96, 1024, (struct side){ 0.5, 91, 0 },
+	       (struct side){ 0.192, 1811, 0 });
+	__T("nFC", vs_classify(&s, &hc, &v) == 0 && v.regime == VS_REGIME_NFC &&
+	    !strstr(v.summary, "contention"));
+}
+
+static void test_no_verdict(void **state)
+{
+	struct vs_sample s;
+	struct vs_verdict v;
+
+	(void)state;
+	sample(&s, 0, 0, 0, 256, (struct side){ 0, 0, 0 }, (struct side){ 0, 0, 0 });
+	__T("no items: no verdict", vs_classify(&s, NULL, &v) == 0 && !v.known);
+	s.have_items = false;
+	s.prod.present = s.cons.present = false;
+	__T("nothing at all", vs_classify(&s, NULL, &v) == -EINVAL);
+}
+
+/* ---- recommend ---- */
+
+static void env_init(struct vs_reco_env *e, struct vs_hostcosts *hc, struct vs_vm *vm)
+{
+	memset(e, 0, sizeof(*e));
+	memset(vm, 0, sizeof(*vm));
+	vm->pid = 4242;
+	vm->kind = VS_VM_PCDEV;
+	e->vm = vm;
+	e->hc = hc;
+	e->dmax_ns = 50000;
+	e->ncpus = 8;
+	e->other_busy_cpus = 0.5;
+	e->kvm_halt_poll_ns = 200000;
+	e->guest_wait_ns = NAN;
+}
+
+static const struct vs_action *find_action(const struct vs_plan *p, const char *knob)
+{
+	unsigned int i;
+
+	for (i = 0; i < p->n_actions; i++)
+		if (!strcmp(p->actions[i].knob, knob))
+			return &p->actions[i];
+	return NULL;
+}
+
+static void test_recommend_fast_consumer(void **state)
+{
+	struct vs_sample s;
+	struct vs_verdict v;
+	struct vs_hostcosts hc;
+	struct vs_reco_env e;
+	struct vs_plan p;
+	struct vs_vm vm;
+	const struct vs_action *a;
+	double W;
+
+	(void)state;
+	costs(&hc);
+	sample(&s, 1e6, 0.93e6, 0, 256, (struct side){ 1.0, 0, 0 },
+	       (struct side){ 0.5, 0.93e6, 0 });
+	vs_classify(&s, &hc, &v);
+	env_init(&e, &hc, &vm);
+	__T("recommend", vs_recommend(&v, &e, &p) == 0 && p.valid);
+	W = vs_verdict_est(&v, "W");
+	/* Y = Dmax/2 - W; (L-1)Wp - Wc - 500 ns is far larger here. */
+	__T_REL("Y = Dmax/2 - W", p.y_ns, 25000 - W, 1e-9);
+	__T("sleep recommended", p.rec_mech == VS_MECH_SLEEP);
+	a = find_action(&p, "pcdev.consumer_sleep_ns");
+	__T("consumer sleep knob", a && a->applies == VS_APPLY_NOW && atof(a->value) == round(p.y_ns));
+	a = find_action(&p, "thread.timerslack_ns");
+	__T("timer slack 1 ns", a && !strcmp(a->value, "1") && !strcmp(a->role, "consumer"));
+	__T("model predictions", p.have_cur && p.have_rec);
+	__T("sleeping cuts the CPU per item", p.rec.e_ns < p.cur.e_ns);
+
+	/* The sFC border caps Y: short queue, Y would overflow it. */
+	s.len = 16;
+	vs_classify(&s, &hc, &v);
+	vs_recommend(&v, &e, &p);
+	__T_REL("Y capped at (L-1)Wp - Wc - 500ns", p.y_ns,
+		15 * v.params.wp - v.params.wc - 500, 1e-9);
+
+	/* Dmax below Yz: busy polling, only on idle cores. */
+	e.dmax_ns = 3000;
+	vs_recommend(&v, &e, &p);
+	__T("busy polling", p.rec_mech == VS_MECH_BUSY &&
+	    find_action(&p, "pcdev.consumer_busyloop_ns") &&
+	    find_action(&p, "cpuidle.state_disable"));
+	e.other_busy_cpus = 7;
+	vs_recommend(&v, &e, &p);
+	__T("no polling on shared CPUs", p.rec_mech != VS_MECH_BUSY &&
+	    !find_action(&p, "pcdev.consumer_busyloop_ns") && p.n_warnings >= 1 &&
+	    strstr(p.warnings[0], "no busy-polling advice"));
+}
+
+static void test_recommend_qemu(void **state)
+{
+	struct vs_sample s;
+	struct vs_verdict v;
+	struct vs_hostcosts hc;
+	struct vs_reco_env e;
+	struct vs_plan p;
+	struct vs_vm vm;
+	const struct vs_action *a;
+
+	(void)state;
+	costs(&hc);
+	sample(&s, 1e6, 0.93e6, 0, 0, (struct side){ 1.0, 0, 0 },
+	       (struct side){ 0.5, 0.93e6, 0 });
+	vs_classify(&s, &hc, &v);
+	env_init(&e, &hc, &vm);
+	vm.kind = VS_VM_QEMU;
+	vm.kvm = true;
+	vs_recommend(&v, &e, &p);
+	a = find_action(&p, "vhost.poll_us");
+	__T("vhost poll-us at VM start", a && a->applies == VS_APPLY_RESTART);
+	__T("exact QEMU change", strstr(a->qemu, "poll-us="));
+	__T("exact libvirt change", strstr(a->libvirt, "poll_us="));
+
+	/* nSS on a QEMU VM: longer queue given as QEMU/libvirt changes,
+	 * halt polling through the read-only module parameter. */
+	sample(&s, 70000, 17000, 18000, 4, (struct side){ 0.15, 18000, 0 },
+	       (struct side){ 0.15, 17000, 0 });
+	vs_classify(&s, &hc, &v);
+	e.kvm_halt_poll_writable = false;
+	vs_recommend(&v, &e, &p);
+	a = find_action(&p, "queue.len");
+	__T("longer queue", a && atoi(a->value) > 4 && strstr(a->qemu, "tx_queue_size=") &&
+	    strstr(a->libvirt, "tx_queue_size="));
+	a = find_action(&p, "kvm.halt_poll_ns");
+	__T("read-only module parameter named as such", a && a->applies == VS_APPLY_READONLY);
+	__T("haltpoll warning", p.n_warnings >= 2);
+}
+
+static void test_recommend_fast_producer(void **state)
+{
+	struct vs_sample s;
+	struct vs_verdict v;
+	struct vs_hostcosts hc;
+	struct vs_reco_env e;
+	struct vs_plan p;
+	struct vs_vm vm;
+
+	(void)state;
+	costs(&hc);
+	/* Wc ~3 us, L 256: L*Wc ~ 770 us > Dmax 50 us: shorter queue. */
+	sample(&s, 3.3e5, 0, 3.3e5 / 200, 256, (struct side){ 0.6, 3.3e5 / 200, 0 },
+	       (struct side){ 1.0, 0, 0 });
+	vs_classify(&s, &hc, &v);
+	env_init(&e, &hc, &vm);
+	vs_recommend(&v, &e, &p);
+	__T("shorter queue", p.rec_params.len < 256 &&
+	    p.rec_params.len * v.params.wc <= e.dmax_ns && find_action(&p, "queue.len"));
+	/* Large Dmax: nothing to change, notifications amortized. */
+	e.dmax_ns = 10e6;
+	vs_recommend(&v, &e, &p);
+	__T("nothing to change", p.n_actions == 0 && strstr(p.summary, "nothing to change"));
+}
+
+static void test_recommend_guest(void **state)
+{
+	struct vs_guest_info g;
+	struct vs_hostcosts hc;
+	struct vs_reco_env e;
+	struct vs_plan p;
+	struct vs_vm vm;
+	const struct vs_action *a;
+
+	(void)state;
+	costs(&hc);
+	env_init(&e, &hc, &vm);
+	e.vm = NULL;
+	memset(&g, 0, sizeof(g));
+	g.is_guest = true;
+	g.haltpoll_loaded = true;
+	g.guest_halt_poll_ns = 0;
+	g.guest_halt_poll_writable = true;
+	strcpy(g.cpuidle_driver, "haltpoll");
+	g.n_cstates = 2;
+	strcpy(g.cstates[0].name, "POLL");
+	strcpy(g.cstates[1].name, "C6");
+	g.cstates[1].latency_us = 100;
+	e.guest = &g;
+	memset(&p, 0, sizeof(p));
+	__T("guest advice", vs_recommend_guest(&e, &p) == 0);
+	a = find_action(&p, "guest.halt_poll_ns");
+	__T("raises guest_halt_poll_ns from 0", a && atoll(a->value) > 0 &&
+	    !strcmp(a->current, "0") && a->applies == VS_APPLY_NOW);
+	__T("names the measured gain", strstr(a->why, "30 us now") && strstr(a->why, "5 us"));
+	__T("haltpoll turns host polling off", p.n_warnings == 1 &&
+	    strstr(p.warnings[0], "nobody polls"));
+	a = find_action(&p, "cpuidle.state_disable");
+	__T("deep C-state over Dmax/4", a && strstr(a->cpus, "C6"));
+	/* Sized to the waits: 100 us waits -> 130 us (rounded up to 10 us). */
+	e.guest_wait_ns = 100000;
+	memset(&p, 0, sizeof(p));
+	vs_recommend_guest(&e, &p);
+	a = find_action(&p, "guest.halt_poll_ns");
+	__T("sized to the waits", a && atoll(a->value) == 130000);
+	/* Not a guest: nothing. */
+	g.is_guest = false;
+	memset(&p, 0, sizeof(p));
+	__T("host: no guest advice", vs_recommend_guest(&e, &p) == 0 && p.n_actions == 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_nfc_storm),
+		cmocka_unit_test(test_nfp),
+		cmocka_unit_test(test_sleep_regimes),
+		cmocka_unit_test(test_bw_and_short),
+		cmocka_unit_test(test_contention),
+		cmocka_unit_test(test_no_verdict),
+		cmocka_unit_test(test_recommend_fast_consumer),
+		cmocka_unit_test(test_recommend_qemu),
+		cmocka_unit_test(test_recommend_fast_producer),
+		cmocka_unit_test(test_recommend_guest),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
