@@ -437,6 +437,20 @@ static int builtin_vars(struct vs_var *vars, size_t *n)
 	return err;
 }
 
+int vs_tune_expand(const struct vs_profile *p, const struct vs_var *vars,
+		   size_t nvars, const char *in, char *out, size_t len, char *err,
+		   size_t errlen)
+{
+	struct vs_var builtins[4];
+	const struct vs_var *lists[3] = { vars, p->vars, builtins };
+	size_t counts[3] = { nvars, p->nvars, 0 };
+	int e = builtin_vars(builtins, &counts[2]);
+
+	if (e)
+		return fail(err, errlen, e, "cannot read the online CPUs: %s", strerror(-e));
+	return vs_vars_expand(in, out, len, lists, counts, 3, err, errlen);
+}
+
 int vs_tune_resolve(const struct vs_profile *p, const struct vs_var *vars,
 		    size_t nvars, struct vs_action **out, size_t *nout, char *err,
 		    size_t errlen)
