@@ -20,6 +20,8 @@ static struct env {
 	bool libvirt;
 	bool qemu;
 	unsigned int vcpus;
+	bool reported;		/* an error line is out already */
+	bool helped;
 	struct vs_var vars[VS_PROFILE_MAX_VARS];
 	size_t nvars;
 } env;
@@ -41,7 +43,7 @@ static const char doc[] =
 "    virtsync export --plan plan.json --qemu";
 
 enum { OPT_PLAN = 1000, OPT_TUNED, OPT_LIBVIRT, OPT_QEMU, OPT_SET, OPT_PID,
-       OPT_DMAX, OPT_CPUS, OPT_VCPUS };
+       OPT_DMAX, OPT_CPUS, OPT_VCPUS, OPT_USAGE };
 
 static const struct argp_option opts[] = {
 	{ "plan", OPT_PLAN, "FILE", 0, "Export a plan saved by diagnose --save", 0 },
@@ -53,6 +55,9 @@ static const struct argp_option opts[] = {
 	{ "dmax", OPT_DMAX, "TIME", 0, "Same as --set dmax=<ns> (latency bound)", 0 },
 	{ "cpus", OPT_CPUS, "LIST", 0, "Same as --set cpus=LIST", 0 },
 	{ "vcpus", OPT_VCPUS, "N", 0, "vCPUs of the domain for <vcpupin> (default 1)", 0 },
+	/* argp's own --help goes quiet under ARGP_NO_ERRS: ours */
+	{ "help", '?', NULL, 0, "Give this help list", -1 },
+	{ "usage", OPT_USAGE, NULL, 0, "Give a short usage message", -1 },
 	{ 0 },
 };
 
@@ -66,14 +71,13 @@ static int set_var(const char *opt, const char *name, const char *value)
 	return err;
 }
 
-static error_t parse_arg(int key, char *arg, struct argp_state *state)
+static error_t parse_one(int key, char *arg, struct argp_state *state)
 {
 	char name[64], num[32];
 	const char *eq;
 	uint64_t u;
 	double ns;
 
-	(void)state;
 	switch (key) {
 	case OPT_PLAN:
 		env.plan = arg;
@@ -123,7 +127,16 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		}
 		env.profile = arg;
 		break;
+	case '?':
+	case OPT_USAGE:
+		if (!env.helped)
+			argp_help(state->root_argp, stdout, key == '?' ?
+				  ARGP_HELP_STD_HELP : ARGP_HELP_USAGE, state->name);
+		env.helped = true;
+		break;
 	case ARGP_KEY_END:
+		if (env.helped)
+			break;
 		if (!!env.profile == !!env.plan) {
 			vs_err("give a PROFILE or --plan FILE (one of them)");
 			return EINVAL;
@@ -133,10 +146,28 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			return EINVAL;
 		}
 		break;
+	case ARGP_KEY_ERROR:
+		/* ARGP_NO_ERRS keeps argp quiet (it would print a usage hint
+		 * over several lines): one line says what was wrong. */
+		if (!env.reported && state->next > 0 && state->next <= state->argc)
+			vs_err("unknown option or missing value: '%s'; try 'virtsync export --help'",
+			       state->argv[state->next - 1]);
+		env.reported = true;
+		return 0;
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
 	return 0;
+}
+
+static error_t parse_arg(int key, char *arg, struct argp_state *state)
+{
+	error_t e = parse_one(key, arg, state);
+
+	/* every EINVAL above comes with its line */
+	if (e == EINVAL)
+		env.reported = true;
+	return e;
 }
 
 static const struct argp_child children[] = {
@@ -189,8 +220,14 @@ VS_COMMAND(export, 0, "write a profile or plan as tuned profile, libvirt XML, QE
 
 	memset(&env, 0, sizeof(env));
 	env.vcpus = 1;
-	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
+	e = argp_parse(&argp, argc, argv, ARGP_NO_ERRS | ARGP_NO_HELP, NULL, NULL);
+	if (e || env.reported) {
+		if (!env.reported)
+			vs_err("bad command line: %s", strerror(e));
 		return VS_EXIT_USAGE;
+	}
+	if (env.helped)
+		return VS_EXIT_OK;
 	ret = load(&p, source, sizeof(source));
 	if (ret)
 		return ret;
