@@ -65,7 +65,7 @@ expect_exit 0 vs apply "$TMP/p.json" --set qmp="$sock" --dmax 50us --dry-run
 grep -q "12345" "$TMP/out" || { cat "$TMP/out"; die "dry run lacks the live old value"; }
 [ "$(qom_get io0)" = 12345 ] || die "dry run changed the iothread"
 
-expect_exit 0 vs apply "$TMP/p.json" --set qmp="$sock" --dmax 50us
+expect_exit 0 vs apply "$TMP/p.json" --qmp "$sock" --dmax 50us
 [ "$(qom_get io0)" = 777 ] || die "apply: io0 poll-max-ns is $(qom_get io0), want 777"
 [ "$(qom_get io1)" = 50000 ] || die "apply: io1 poll-max-ns is $(qom_get io1), want 50000"
 grep -q '"iothread.poll_max_ns"' "$TMP/root/run/virtsync/journal.json" ||
@@ -95,6 +95,14 @@ grep -q "999" "$TMP/out" || { cat "$TMP/out"; die "verify does not show the drif
 expect_exit 0 vs rollback
 [ "$(qom_get io0)" = 12345 ] || die "rollback: io0 is $(qom_get io0), want 12345"
 [ "$(qom_get io1)" = "$old1" ] || die "rollback: io1 is $(qom_get io1), want $old1"
+
+# Killed right after its first write (before marking it done): the journal
+# still knows the old value, and rollback restores it.
+VIRTSYNC_TEST_KILL_AFTER_WRITES=1 vs apply "$TMP/p.json" --qmp "$sock" >/dev/null 2>&1
+[ "$(qom_get io0)" = 777 ] || die "crash test: the first write did not happen"
+expect_exit 0 vs rollback
+[ "$(qom_get io0)" = 12345 ] || die "rollback after a crash: io0 is $(qom_get io0)"
+[ "$(qom_get io1)" = "$old1" ] || die "rollback after a crash: io1 is $(qom_get io1)"
 
 # A missing iothread is refused before anything is written.
 sed 's/"io1"/"nosuch"/' "$TMP/p.json" >"$TMP/bad.json"
