@@ -147,6 +147,11 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
+# The pattern rule took GEN_HDRS as it was before this section added the
+# skeletons (prerequisites expand when read): a clean parallel build would
+# compile lib/probe.c first. Name them for every object.
+$(LIB_OBJS) $(TOOL_OBJS): | $(BPF_SKELS)
+
 
 
 # --- reference device guest payload (lib/pcdev/guest/) ----------------------

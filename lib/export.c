@@ -233,6 +233,9 @@ static void make_summary(struct vs_export *x, const char *desc)
 	const char *s;
 	size_t n;
 
+	/* tuned-adm list shows it on one line: keep it short */
+	if (end > x->summary + 69)
+		end = x->summary + 69;	/* "summary=" + 69 fits 78 */
 	n = snprintf(o, sizeof(x->summary), "virtsync %s: ", x->source);
 	o += n < sizeof(x->summary) ? n : sizeof(x->summary) - 1;
 	for (s = desc; *s && o < end; s++) {
@@ -242,6 +245,15 @@ static void make_summary(struct vs_export *x, const char *desc)
 			*o++ = ' ';
 		else
 			*o++ = *s;
+	}
+	if (*s && o >= end && *s != '.') {
+		/* cut at the last word and say so */
+		while (o > x->summary && o[-1] != ' ')
+			o--;
+		while (o > x->summary && o[-1] == ' ')
+			o--;
+		if (o + 3 < x->summary + sizeof(x->summary))
+			memcpy(o, "...", 3), o += 3;
 	}
 	*o = '\0';
 }
@@ -370,10 +382,31 @@ static bool in_script(const struct vs_export_step *s, const struct knob_map *m)
 	}
 }
 
+/* "# knob: why", wrapped at word boundaries to fit 78 columns */
 static void put_comment(FILE *f, const struct vs_export_step *s)
 {
-	if (s->why[0])
-		fprintf(f, "# %s: %s\n", s->knob->name, s->why);
+	char text[320];
+	const char *p = text;
+	size_t width = 76;	/* after "# " */
+
+	if (!s->why[0])
+		return;
+	snprintf(text, sizeof(text), "%s: %s", s->knob->name, s->why);
+	while (*p) {
+		size_t n = strlen(p), cut = n;
+
+		if (n > width) {
+			for (cut = width; cut > 0 && p[cut] != ' '; cut--)
+				;
+			if (!cut)
+				cut = width;
+		}
+		fprintf(f, "%s%.*s\n", p == text ? "# " : "#   ", (int)cut, p);
+		p += cut;
+		while (*p == ' ')
+			p++;
+		width = 74;	/* after "#   " */
+	}
 }
 
 static void cstate_keys(FILE *f, const struct vs_export_step *s)
