@@ -61,8 +61,8 @@ GEN_HDRS   := $(OUTPUT)/commands.h
 
 DEB_PACKAGES := libbpf-dev bpftool clang llvm libcpupower-dev libnuma-dev \
 	libjansson-dev libcmocka-dev libelf-dev zlib1g-dev pkg-config make gcc \
-	man-db groff-base linux-perf libclang-rt-14-dev qemu-system-x86 chromium \
-	python3
+	man-db groff-base linux-perf qemu-system-x86 chromium python3 \
+	libclang-rt-14-dev
 
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -75,7 +75,7 @@ deps:
 
 run: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(BIN) diagnose
+	$(Q)$(BIN) model --preset fc-example
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory all
@@ -121,37 +121,6 @@ $(OUTPUT)/bench/%: bench/%.c $(LIBVS) | $(GEN_HDRS) $(OUTPUT)/bench
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) $< $(LIBVS) $(LDLIBS) -o $@
 
 # --- BPF probes (bpf/<probe>.bpf.c + bpf/<probe>.h) -----------------------
-# vmlinux.h is generated from the running kernel's BTF (CO-RE makes the
-# objects portable); skeleton headers join GEN_HDRS so every C file that
-# includes one compiles after it exists.
-BPF_PROBES := vsprobe
-VMLINUX    := $(OUTPUT)/vmlinux.h
-BTF_SRC    ?= /sys/kernel/btf/vmlinux
-BPF_SKELS  := $(patsubst %,$(OUTPUT)/%.skel.h,$(BPF_PROBES))
-GEN_HDRS   += $(BPF_SKELS)
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(OUTPUT) -Ibpf \
-	-Wall -Wno-unused-function
-ifeq ($(WERROR),1)
-BPF_CFLAGS += -Werror
-endif
-
-$(VMLINUX): | $(OUTPUT)
-	$(call msg,GEN,$@)
-	$(Q)$(BPFTOOL) btf dump file $(BTF_SRC) format c > $@
-
-$(OUTPUT)/vsprobe.bpf.o: bpf/vsprobe.bpf.c bpf/vsprobe.h $(VMLINUX) | $(OUTPUT)
-	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
-
-$(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
-	$(call msg,GEN-SKEL,$@)
-	$(Q)$(BPFTOOL) gen skeleton $< > $@
-
-# The pattern rule took GEN_HDRS as it was before this section added the
-# skeletons (prerequisites expand when read): a clean parallel build would
-# compile lib/probe.c first. Name them for every object.
-$(LIB_OBJS) $(TOOL_OBJS): | $(BPF_SKELS)
-
 
 
 # --- reference device guest payload (lib/pcdev/guest/) ----------------------

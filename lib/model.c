@@ -232,6 +232,12 @@ static void prediction_init(struct vs_prediction *out, enum vs_mech m)
 	out->e_ns = out->d_ns = out->batch = NAN;
 }
 
+/* Sleep CPU per item; free sleeps (Yz = 0) cost nothing however many. */
+static double sleep_cost(double yz, double batch)
+{
+	return yz > 0 ? yz / batch : 0;
+}
+
 static double floor_eps(double x)
 {
 	return floor(x + VS_FLOOR_EPS * (fabs(x) > 1 ? fabs(x) : 1));
@@ -270,44 +276,61 @@ static double sls_extra_batch(unsigned int len, double fast, double slow)
 
 /*
  * sLS with Yp = Yc = Y (Sec. 5.1), derived from the time diagrams and
- * checked against a simulation of the rules above; shown for Wc < Wp, the
- * other side is the mirror image (same numbers with slow/fast swapped).
- * d = Wp - Wc. The slow party P always wakes to an empty queue and runs
- * until the queue is full; C wakes delta after P. Two kinds of P cycle:
- *  - C wakes after P filled the queue: P makes L items and sleeps, C
- *    drains them and sleeps once; the next delta is delta - L d.
- *  - C wakes while P runs: C catches P up after about delta/d items,
- *    sleeps, P fills the queue during that sleep: L + delta/d items, C
- *    sleeps twice; the next delta resets to about Y - L d + 2 Wc.
- * So a super-cycle is one cycle of the second kind plus k - 1 of the
- * first, k = floor((Y - Y1) / (L d)) + 1 with Y1 = L Wp - 2 Wc - d/2 (the
- * fractional phase moves each step by up to d: T between two steps within
- * d/2 of Y1 + j L d). Counting work and sleep in each party's time
- * (P: n Wp + k Y, C: n Wc + (k+1) Y) gives n = Y/d items per super-cycle:
- *   T = Wp + k d,   batch (items per sleep, both parties) = Y / (d (2k+1))
- * and k = 0 (T = Wp, only C sleeps, batch Y/d) between the Table 2 limit
- * (L-1) Wp - Wc and Y1: the paper's "T grows by Wp - Wc each time Y grows
- * by L (Wp - Wc)" (Sec. 5.1, Fig. 6).
- * With d = 0 (both conditions fail), from a cold start the pair alternates
- * whole queues: T = W + Y/L.
+ * checked against an event-by-event simulation of the rules above. Shown
+ * for Wc < Wp; Wp < Wc is the mirror image (slow/fast swapped, the same
+ * numbers). d = Wp - Wc.
+ * The slow party P always wakes to an empty queue and works until the queue
+ * is full; C wakes delta after P. Two kinds of P cycle:
+ *  - delta > L Wp - Wc: C wakes after P filled the queue. P makes L items,
+ *    sleeps; C drains them, sleeps once. Next delta = delta - L d.
+ *  - otherwise C wakes while P works, catches it up after
+ *    i = floor((delta - Wp)/d) + 1 items and sleeps; P fills the queue during
+ *    that sleep (L + i items), and C sleeps a second time. Next delta =
+ *    Y - L d + Wc + d f, f = frac((delta - Wp)/d).
+ * A super-cycle is one cycle of the second kind and then k - 1 of the first,
+ *   k(f) = max(0, ceil((Y - Y1 + d f) / (L d))),  Y1 = L Wp - 2 Wc
+ * (k = 0: P never fills the queue, only C sleeps). Each party's time is
+ * work plus sleeps (P: n Wp + k Y, C: n Wc + (k+1) Y), so a super-cycle moves
+ * n = Y/d items and T = Wp + d k. The phase f advances by Y/d (mod 1) per
+ * super-cycle, starting from f0 = frac((Y - Wp)/d) after a cold start, so
+ *   T = Wp + d mean(k(f_s)),  batch = Y / (d (2 mean(k) + 1)).
+ * This is the paper's staircase (Fig. 6: T grows by Wp - Wc each time Y
+ * grows by L (Wp - Wc)); within d of a step the phase sequence mixes the two
+ * levels. It needs C to finish its L items before P wakes: L d well above
+ * Wp; below 4 Wp only the bounds are known (midpoint).
  */
-static void sls_equal_sleeps(const struct vs_params *p, double y,
-			     struct vs_prediction *out)
+#define SLS_PHASES 2520	/* a multiple of every phase period up to 10 */
+
+static int sls_equal_sleeps(const struct vs_params *p, double y,
+			    struct vs_prediction *out)
 {
 	double slow = fmax(p->wp, p->wc), fast = fmin(p->wp, p->wc);
-	double d = slow - fast, L = p->len, y1, k;
+	double d = slow - fast, L = p->len, y1, f, k, ksum = 0;
+	int s;
 
 	if (d <= 0) {
-		out->t_ns = slow + y / L;
-		out->batch = L / 2;	/* each party sleeps once per queue */
-	} else {
-		y1 = L * slow - 2 * fast;
-		k = y <= y1 ? 0 : ceil((y - y1) / (L * d) - VS_FLOOR_EPS);
-		out->t_ns = slow + k * d;
-		out->batch = y / (d * (2 * k + 1));
+		/* equal speeds: from a cold start the two alternate whole
+		 * queues, each sleeping once per L items (eq. 7 is exact) */
+		out->t_ns = out->t_hi_ns;
+		out->batch = L / 2;
+		out->e_ns = p->wp + p->wc + sleep_cost(p->yz, out->batch);
+		return 0;
 	}
-	out->t_ns = fmin(fmax(out->t_ns, out->t_lo_ns), out->t_hi_ns);
-	out->e_ns = p->wp + p->wc + p->yz / out->batch;
+	if (L * d < 4 * slow)
+		return -ERANGE;
+	y1 = L * slow - 2 * fast;
+	for (s = 0; s < SLS_PHASES; s++) {
+		f = fmod((s + 1) * y - slow, d) / d;
+		if (f < 0)
+			f += 1;
+		k = ceil((y - y1 + d * f) / (L * d) - VS_FLOOR_EPS);
+		ksum += k > 0 ? k : 0;
+	}
+	k = ksum / SLS_PHASES;
+	out->t_ns = fmin(fmax(slow + k * d, out->t_lo_ns), out->t_hi_ns);
+	out->batch = y / (d * (2 * k + 1));
+	out->e_ns = p->wp + p->wc + sleep_cost(p->yz, out->batch);
+	return 0;
 }
 
 static void sleep_predict(const struct vs_params *p, struct vs_prediction *out)
@@ -336,14 +359,14 @@ static void sleep_predict(const struct vs_params *p, struct vs_prediction *out)
 		/* eq. 3-4: C's time is all work or sleep, n Wp = n Wc + h Yc */
 		out->batch = wp > wc ? yc / (wp - wc) : INFINITY;
 		out->t_ns = wp;
-		out->e_ns = wp + wc + p->yz / out->batch;
+		out->e_ns = wp + wc + sleep_cost(p->yz, out->batch);
 		out->d_ns = fmax(d_idle, 2 * wp + yc + wc);
 		break;
 	case VS_REGIME_SFP:
 		/* the mirror of sFC; eq. 5 for D */
 		out->batch = wc > wp ? yp / (wc - wp) : INFINITY;
 		out->t_ns = wc;
-		out->e_ns = wp + wc + p->yz / out->batch;
+		out->e_ns = wp + wc + sleep_cost(p->yz, out->batch);
 		out->d_ns = fmax(d_idle, (L + 1) * wc);
 		break;
 	default: {
@@ -360,9 +383,7 @@ static void sleep_predict(const struct vs_params *p, struct vs_prediction *out)
 		out->t_hi_ns = fmax(wp + yp / L, wc + yc / L);
 		if (out->t_hi_ns < out->t_lo_ns)
 			out->t_hi_ns = out->t_lo_ns;
-		if (yp == yc) {
-			sls_equal_sleeps(p, yc, out);
-		} else {
+		if (yp != yc || sls_equal_sleeps(p, yc, out)) {
 			/* no closed form (Sec. 2.2.3): representative value */
 			out->t_ns = (out->t_lo_ns + out->t_hi_ns) / 2;
 			/* eq. 8: energy lower bound, each party's largest

@@ -57,7 +57,8 @@ struct vs_params {
  * NaN (rendered as JSON null); INFINITY means unbounded (a batch with no
  * synchronization at all once started, or D with kp > 1). For sLS
  * t_lo_ns/t_hi_ns are the eq. 6/7 bounds, and t_ns is exact when Yp == Yc
- * (derived, see lib/model.c), else the midpoint of the bounds.
+ * and L |Wp - Wc| >= 4 max(Wp, Wc) (derived, see lib/model.c), else the
+ * midpoint of the bounds (batch NaN, e_ns the eq. 8 lower bound).
  */
 struct vs_prediction {
 	enum vs_mech mech;

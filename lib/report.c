@@ -366,6 +366,278 @@ static void render_sweep(struct out *o, const json_t *doc)
 	free(x);
 }
 
+
+/* Collect a numeric member of each element of an array (NaN when absent);
+ * `sub` descends into an object member first (e.g. "effective"). */
+static double *column(const json_t *arr, const char *sub, const char *key)
+{
+	size_t n = json_array_size(arr), i;
+	double *v = calloc(n ? n : 1, sizeof(double));
+	json_t *el;
+
+	if (!v)
+		return NULL;
+	json_array_foreach(arr, i, el)
+		v[i] = num(sub ? json_object_get(el, sub) : el, key);
+	return v;
+}
+
+static void add_column_series(struct vs_chart *c, const char *name,
+			      enum vs_series_style style, const json_t *arr,
+			      const char *xkey, const char *sub, const char *ykey)
+{
+	double *x = column(arr, NULL, xkey), *y = column(arr, sub, ykey);
+
+	if (x && y && json_array_size(arr))
+		vs_chart_add_series(c, name, style, x, y, json_array_size(arr));
+	free(x);
+	free(y);
+}
+
+/* Shade runs of equal "regime" members of the points, meeting halfway. */
+static void add_regime_bands(struct vs_chart *c, const json_t *points,
+			     const char *xkey, const char *regime_key)
+{
+	size_t n = json_array_size(points), i, j;
+
+	for (i = 0; i < n; i = j) {
+		const char *reg = str_or(json_array_get(points, i), regime_key, NULL);
+		double lo, hi;
+
+		for (j = i + 1; j < n && reg &&
+		     !strcmp(str_or(json_array_get(points, j), regime_key, ""), reg); j++)
+			;
+		if (!reg)
+			continue;
+		lo = i ? (num(json_array_get(points, i - 1), xkey) +
+			  num(json_array_get(points, i), xkey)) / 2 :
+			 num(json_array_get(points, i), xkey);
+		hi = j < n ? (num(json_array_get(points, j - 1), xkey) +
+			      num(json_array_get(points, j), xkey)) / 2 :
+			     num(json_array_get(points, j - 1), xkey);
+		vs_chart_add_band(c, lo, hi, reg);
+	}
+}
+
+/* Fig. 5: effective sleep and CPU cost per sleep against the nominal
+ * sleep, once per timer slack. */
+static void render_sleepcost(struct out *o, const json_t *doc)
+{
+	static const char *const sides[] = { "current_slack", "slack_1ns" };
+	struct vs_chart *c = vs_chart_new("Sleep cost (paper Fig. 5)", "nominal sleep (ns)",
+					  "ns");
+	char a[32], b[32], line[256];
+	unsigned int k;
+
+	vs_chart_set_log(c, true, true);
+	for (k = 0; k < 2; k++) {
+		const json_t *side = json_object_get(doc, sides[k]);
+		const json_t *pts = json_object_get(side, "points");
+		char name[64];
+
+		if (!pts)
+			continue;
+		snprintf(name, sizeof(name), "effective p50, slack %.0f ns", num(side, "slack_ns"));
+		add_column_series(c, name, VS_SERIES_LINE, pts, "nominal_ns", "effective", "p50_ns");
+		snprintf(name, sizeof(name), "cost, slack %.0f ns", num(side, "slack_ns"));
+		add_column_series(c, name, VS_SERIES_POINTS, pts, "nominal_ns", NULL, "cost_ns");
+	}
+	heading(o, 3, "Sleep cost");
+	snprintf(line, sizeof(line), "Yz (shortest useful sleep): %s with the current slack, %s with 1 ns slack; cost measured from %s.",
+		 fmt_ns(num(doc, "yz_ns"), a, sizeof(a)), fmt_ns(num(doc, "yz_1ns_ns"), b, sizeof(b)),
+		 str_or(doc, "cost_source", "?"));
+	para(o, line);
+	chart(o, c);
+	for (k = 0; k < 2; k++) {
+		static const char *const cols[] = { "slack", "nominal", "effective p50",
+						    "effective p99", "CPU cost" };
+		const json_t *side = json_object_get(doc, sides[k]), *pt;
+		size_t i;
+
+		if (!side)
+			continue;
+		table_begin(o, cols, 5);
+		json_array_foreach(json_object_get(side, "points"), i, pt) {
+			char sl[32], nom[32], p50[32], p99[32], cost[32];
+			const json_t *eff = json_object_get(pt, "effective");
+			const char *cells[5] = {
+				fmt_ns(num(side, "slack_ns"), sl, sizeof(sl)),
+				fmt_ns(num(pt, "nominal_ns"), nom, sizeof(nom)),
+				fmt_ns(num(eff, "p50_ns"), p50, sizeof(p50)),
+				fmt_ns(num(eff, "p99_ns"), p99, sizeof(p99)),
+				fmt_ns(num(pt, "cost_ns"), cost, sizeof(cost)),
+			};
+
+			table_row(o, cells, 5);
+		}
+		table_end(o);
+	}
+}
+
+/* C-state wake-up table: declared exit latency against measured. */
+static void render_idlelat(struct out *o, const json_t *doc)
+{
+	static const char *const cols[] = { "state", "declared", "timer p50", "timer p99",
+					    "IPI p50", "IPI p99", "entered" };
+	const json_t *st;
+	char line[160];
+	size_t i;
+
+	heading(o, 3, "Idle-state wake-up latency");
+	snprintf(line, sizeof(line), "CPU %.0f, cpuidle driver %s, governor %s.",
+		 num(doc, "cpu"), str_or(doc, "driver", "?"), str_or(doc, "governor", "?"));
+	para(o, line);
+	table_begin(o, cols, 7);
+	json_array_foreach(json_object_get(doc, "states"), i, st) {
+		char d[32], t50[32], t99[32], i50[32], i99[32];
+		const json_t *t = json_object_get(st, "timer"), *ipi = json_object_get(st, "ipi");
+		const char *cells[7] = {
+			str_or(st, "name", "?"),
+			fmt_ns(num(st, "declared_latency_ns"), d, sizeof(d)),
+			fmt_ns(num(t, "p50_ns"), t50, sizeof(t50)),
+			fmt_ns(num(t, "p99_ns"), t99, sizeof(t99)),
+			fmt_ns(num(ipi, "p50_ns"), i50, sizeof(i50)),
+			fmt_ns(num(ipi, "p99_ns"), i99, sizeof(i99)),
+			json_is_true(json_object_get(st, "entered")) ? "yes" : "no",
+		};
+
+		table_row(o, cells, 7);
+	}
+	table_end(o);
+}
+
+/* One bench run: what was asked, what came out, and the model's view of
+ * the measured parameters. */
+static void render_bench(struct out *o, const json_t *doc)
+{
+	static const char *const cols[] = { "", "measured", "model" };
+	static const char *const pct[] = { "p50", "p95", "p98", "p99", "max" };
+	const json_t *cfg = json_object_get(doc, "config"), *lat = json_object_get(doc, "latency_ns");
+	const json_t *model = json_object_get(doc, "model"), *cpu = json_object_get(doc, "cpu");
+	char line[320], a[32], b[32], c[32];
+	double xs[5], ys[5];
+	unsigned int i;
+
+	heading(o, 3, "Reference device run");
+	snprintf(line, sizeof(line), "backend %s, producer %s, consumer %s, L %.0f, kp %.0f, kc %.0f, Wp %s, Wc %s: %.3g items/s, CPU producer %.0f%% consumer %.0f%%.",
+		 str_or(cfg, "backend", "?"), str_or(cfg, "p_mode", "?"), str_or(cfg, "c_mode", "?"),
+		 num(cfg, "len"), num(cfg, "kp"), num(cfg, "kc"),
+		 fmt_ns(num(cfg, "wp_ns"), a, sizeof(a)), fmt_ns(num(cfg, "wc_ns"), b, sizeof(b)),
+		 num(doc, "throughput_ops"), 100 * num(cpu, "producer"), 100 * num(cpu, "consumer"));
+	para(o, line);
+	table_begin(o, cols, 3);
+	table_row(o, (const char *[]){ "regime", "-", str_or(model, "regime", "-") }, 3);
+	table_row(o, (const char *[]){ "T", fmt_ns(num(doc, "T_ns"), a, sizeof(a)),
+				      fmt_ns(num(model, "T_ns"), b, sizeof(b)) }, 3);
+	table_row(o, (const char *[]){ "E", fmt_ns(num(doc, "E_ns"), a, sizeof(a)),
+				      fmt_ns(num(model, "E_ns"), b, sizeof(b)) }, 3);
+	table_row(o, (const char *[]){ "D (max latency)", fmt_ns(num(lat, "max"), a, sizeof(a)),
+				      fmt_ns(num(model, "D_ns"), b, sizeof(b)) }, 3);
+	table_row(o, (const char *[]){ "batch", fmt_num(num(doc, "batch"), a, sizeof(a)),
+				      fmt_num(num(model, "batch"), b, sizeof(b)) }, 3);
+	snprintf(c, sizeof(c), "%.0f / %.0f", num(doc, "kicks"), num(doc, "interrupts"));
+	table_row(o, (const char *[]){ "kicks / interrupts", c, "-" }, 3);
+	table_end(o);
+	for (i = 0; i < 5; i++) {
+		xs[i] = i + 1;
+		ys[i] = num(lat, pct[i]);
+	}
+	{
+		struct vs_chart *ch = vs_chart_new("Item latency percentiles (p50, p95, p98, p99, max)",
+						   "percentile (1 = p50 ... 5 = max)", "latency (ns)");
+
+		vs_chart_add_series(ch, "latency", VS_SERIES_BARS, xs, ys, 5);
+		if (isfinite(num(cfg, "dmax_ns")))
+			vs_chart_add_rule(ch, true, num(cfg, "dmax_ns"), "Dmax");
+		chart(o, ch);
+	}
+	if (json_string_value(json_object_get(doc, "note")) && *str_or(doc, "note", ""))
+		para(o, str_or(doc, "note", ""));
+}
+
+/* validate: model curves against measured points, per sweep (Fig. 6-8). */
+static void render_validate(struct out *o, const json_t *doc)
+{
+	static const char *const cols[] = { "sweep", "x", "points", "median |err| of T",
+					    "worst", "at", "within limit" };
+	const json_t *sw;
+	size_t i;
+
+	heading(o, 3, "Model against the reference device");
+	table_begin(o, cols, 7);
+	json_array_foreach(json_object_get(doc, "sweeps"), i, sw) {
+		char n[16], med[16], worst[16], at[32];
+		const char *cells[7];
+
+		snprintf(n, sizeof(n), "%.0f", num(sw, "points_run"));
+		snprintf(med, sizeof(med), "%.1f%%", 100 * num(sw, "median_t_err"));
+		snprintf(worst, sizeof(worst), "%.1f%%", 100 * num(sw, "worst_t_err"));
+		cells[0] = str_or(sw, "name", "?");
+		cells[1] = str_or(sw, "x", "?");
+		cells[2] = n;
+		cells[3] = med;
+		cells[4] = worst;
+		cells[5] = fmt_ns(num(sw, "worst_x"), at, sizeof(at));
+		cells[6] = json_is_true(json_object_get(sw, "ok")) ? "yes" : "no";
+		table_row(o, cells, 7);
+	}
+	table_end(o);
+	json_array_foreach(json_object_get(doc, "sweeps"), i, sw) {
+		const json_t *pts = json_object_get(sw, "points");
+		char title[128], xl[64];
+		struct vs_chart *ct, *ce;
+
+		if (!json_array_size(pts))
+			continue;
+		snprintf(title, sizeof(title), "%s sweep: T against %s", str_or(sw, "name", "?"),
+			 str_or(sw, "x", "x"));
+		snprintf(xl, sizeof(xl), "%s (ns)", str_or(sw, "x", "x"));
+		ct = vs_chart_new(title, xl, "T (ns per item)");
+		add_regime_bands(ct, pts, "x", "regime");
+		add_column_series(ct, "model", VS_SERIES_LINE, pts, "x", NULL, "model_T_ns");
+		add_column_series(ct, "measured", VS_SERIES_POINTS, pts, "x", NULL, "T_ns");
+		chart(o, ct);
+		snprintf(title, sizeof(title), "%s sweep: E against %s", str_or(sw, "name", "?"),
+			 str_or(sw, "x", "x"));
+		ce = vs_chart_new(title, xl, "E (CPU ns per item)");
+		add_regime_bands(ce, pts, "x", "regime");
+		add_column_series(ce, "model", VS_SERIES_LINE, pts, "x", NULL, "model_E_ns");
+		add_column_series(ce, "measured", VS_SERIES_POINTS, pts, "x", NULL, "E_ns");
+		chart(o, ce);
+	}
+}
+
+/* sim: simulated against closed-form, and where the time went. */
+static void render_sim(struct out *o, const json_t *doc)
+{
+	static const char *const cols[] = { "", "simulated", "model" };
+	const json_t *model = json_object_get(doc, "model"), *share = json_object_get(doc, "regime_share");
+	const json_t *lat = json_object_get(doc, "latency_ns"), *v;
+	char a[32], b[32], line[256] = "time share per regime:";
+	const char *key;
+
+	heading(o, 3, "Simulation");
+	table_begin(o, cols, 3);
+	table_row(o, (const char *[]){ "regime", str_or(doc, "regime", "-"),
+				      str_or(model, "regime", "-") }, 3);
+	table_row(o, (const char *[]){ "T", fmt_ns(num(doc, "T_ns"), a, sizeof(a)),
+				      fmt_ns(num(model, "T_ns"), b, sizeof(b)) }, 3);
+	table_row(o, (const char *[]){ "E", fmt_ns(num(doc, "E_ns"), a, sizeof(a)),
+				      fmt_ns(num(model, "E_ns"), b, sizeof(b)) }, 3);
+	table_row(o, (const char *[]){ "D / max latency", fmt_ns(num(lat, "max"), a, sizeof(a)),
+				      fmt_ns(num(model, "D_ns"), b, sizeof(b)) }, 3);
+	table_row(o, (const char *[]){ "batch", fmt_num(num(doc, "batch"), a, sizeof(a)),
+				      fmt_num(num(model, "batch"), b, sizeof(b)) }, 3);
+	table_end(o);
+	json_object_foreach((json_t *)share, key, v) {
+		size_t len = strlen(line);
+
+		snprintf(line + len, sizeof(line) - len, " %s %.0f%%", key,
+			 100 * json_number_value(v));
+	}
+	para(o, line);
+}
+
 static void render_generic(struct out *o, const json_t *doc)
 {
 	kv_table(o, doc);
@@ -378,6 +650,11 @@ static const struct {
 } renderers[] = {
 	{ "model", "Model", render_model },
 	{ "sweep", "Sweep", render_sweep },
+	{ "sleepcost", "Sleep cost", render_sleepcost },
+	{ "idlelat", "Idle-state latency", render_idlelat },
+	{ "bench", "Reference device", render_bench },
+	{ "validate", "Validation", render_validate },
+	{ "sim", "Simulation", render_sim },
 };
 
 static void render_input(struct out *o, const struct input *in)

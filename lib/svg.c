@@ -219,11 +219,22 @@ static void axis_finish(struct axis *a)
 	a->hi = ceil(a->hi / step) * step;
 }
 
+/* Ticks read "2.5k", "12M": exponents are hard to compare at a glance. */
 static void fmt_tick(char *buf, size_t len, double v)
 {
+	static const struct {
+		double scale;
+		const char *suffix;
+	} si[] = { { 1e12, "T" }, { 1e9, "G" }, { 1e6, "M" }, { 1e3, "k" } };
 	double a = fabs(v);
+	size_t i;
 
-	if (a != 0 && (a >= 1e6 || a < 1e-2))
+	for (i = 0; a >= 1e4 && i < sizeof(si) / sizeof(si[0]); i++)
+		if (a >= si[i].scale) {
+			snprintf(buf, len, "%g%s", v / si[i].scale, si[i].suffix);
+			return;
+		}
+	if (a != 0 && a < 1e-2)
 		snprintf(buf, len, "%.0e", v);
 	else
 		snprintf(buf, len, "%g", v);
@@ -317,13 +328,31 @@ static void draw_series(FILE *out, const struct series *s, const char *color,
 	fputs("</g>\n", out);
 }
 
+static unsigned int legend_rows(const struct vs_chart *c, double room)
+{
+	unsigned int i, rows = 1;
+	double used = 0;
+
+	for (i = 0; i < c->n_series; i++) {
+		double w = 24 + 6.5 * strlen(c->series[i].name);
+
+		if (used + w > room && used > 0) {
+			rows++;
+			used = 0;
+		}
+		used += w;
+	}
+	return rows;
+}
+
 int vs_chart_render(const struct vs_chart *c, FILE *out, int width, int height)
 {
 	struct axis ax = { INFINITY, -INFINITY, c->logx, 64, width - 16.0 };
 	struct axis ay = { INFINITY, -INFINITY, c->logy, height - 44.0,
-			  44.0 + 14.0 * ((c->n_series + 3) / 4 - 1) };
+			  44.0 + 14.0 * (legend_rows(c, width - 80.0) - 1) };
 	unsigned int i, j;
 	bool bars = false;
+	double lx, ly;
 
 	for (i = 0; i < c->n_series; i++) {
 		for (j = 0; j < c->series[i].n; j++) {
@@ -419,8 +448,17 @@ int vs_chart_render(const struct vs_chart *c, FILE *out, int width, int height)
 		(ay.px0 + ay.px1) / 2);
 	vs_html_escape(out, c->ylabel);
 	fputs("</text>\n<g class=\"legend\">", out);
-	for (i = 0; i < c->n_series; i++) {
-		double x = ax.px0 + 150.0 * (i % 4), y = 34 + 14.0 * (i / 4);
+	for (i = 0, lx = ax.px0, ly = 34; i < c->n_series; i++) {
+		/* Entries as wide as their names, wrapping at the plot's edge. */
+		double w = 24 + 6.5 * strlen(c->series[i].name), x, y;
+
+		if (lx + w > ax.px1 && lx > ax.px0) {
+			lx = ax.px0;
+			ly += 14;
+		}
+		x = lx;
+		y = ly;
+		lx += w;
 
 		fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"10\" height=\"10\" fill=\"%s\"/>"
 			"<text x=\"%.1f\" y=\"%.1f\">", x, y - 9, palette[i % 8], x + 14, y);

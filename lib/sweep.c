@@ -72,79 +72,68 @@ int vs_param_parse(const struct vs_param_field *f, const char *text,
 	return 0;
 }
 
-static double *time_field(struct vs_params *p, const char *name)
+/* Where each named field lives in struct vs_params ("y" is handled apart). */
+static const struct {
+	const char *name;
+	size_t off;
+} field_offsets[] = {
+	{ "len", offsetof(struct vs_params, len) },
+	{ "kp", offsetof(struct vs_params, kp) },
+	{ "kc", offsetof(struct vs_params, kc) },
+	{ "wp", offsetof(struct vs_params, wp) },
+	{ "wc", offsetof(struct vs_params, wc) },
+	{ "np", offsetof(struct vs_params, np) },
+	{ "nc", offsetof(struct vs_params, nc) },
+	{ "sp", offsetof(struct vs_params, sp) },
+	{ "sc", offsetof(struct vs_params, sc) },
+	{ "yp", offsetof(struct vs_params, yp) },
+	{ "yc", offsetof(struct vs_params, yc) },
+	{ "yz", offsetof(struct vs_params, yz) },
+};
+
+static long field_offset(const char *name)
 {
-	static const struct {
-		const char *name;
-		size_t off;
-	} map[] = {
-		{ "wp", offsetof(struct vs_params, wp) },
-		{ "wc", offsetof(struct vs_params, wc) },
-		{ "np", offsetof(struct vs_params, np) },
-		{ "nc", offsetof(struct vs_params, nc) },
-		{ "sp", offsetof(struct vs_params, sp) },
-		{ "sc", offsetof(struct vs_params, sc) },
-		{ "yp", offsetof(struct vs_params, yp) },
-		{ "yc", offsetof(struct vs_params, yc) },
-		{ "yz", offsetof(struct vs_params, yz) },
-	};
 	size_t i;
 
-	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (!strcmp(map[i].name, name))
-			return (double *)((char *)p + map[i].off);
-	return NULL;
-}
-
-static unsigned int *uint_field(struct vs_params *p, const char *name)
-{
-	if (!strcmp(name, "len"))
-		return &p->len;
-	if (!strcmp(name, "kp"))
-		return &p->kp;
-	if (!strcmp(name, "kc"))
-		return &p->kc;
-	return NULL;
+	for (i = 0; i < sizeof(field_offsets) / sizeof(field_offsets[0]); i++)
+		if (!strcmp(field_offsets[i].name, name))
+			return (long)field_offsets[i].off;
+	return -1;
 }
 
 int vs_param_set(struct vs_params *p, const struct vs_param_field *f,
 		 double value)
 {
-	unsigned int *u;
-	double *d;
+	long off;
 
 	if (!p || !f || isnan(value))
 		return -EINVAL;
-	if (f->kind == VS_PARAM_UINT) {
-		u = uint_field(p, f->name);
-		if (!u || value < 0 || value > UINT_MAX || value != floor(value))
-			return -EINVAL;
-		*u = (unsigned int)value;
-		return 0;
-	}
 	if (!strcmp(f->name, "y")) {
 		p->yp = p->yc = value;
 		return 0;
 	}
-	d = time_field(p, f->name);
-	if (!d)
+	off = field_offset(f->name);
+	if (off < 0)
 		return -EINVAL;
-	*d = value;
+	if (f->kind == VS_PARAM_UINT) {
+		if (value < 0 || value > UINT_MAX || value != floor(value))
+			return -EINVAL;
+		*(unsigned int *)((char *)p + off) = (unsigned int)value;
+	} else {
+		*(double *)((char *)p + off) = value;
+	}
 	return 0;
 }
 
 double vs_param_get(const struct vs_params *p, const struct vs_param_field *f)
 {
-	struct vs_params *mp = (struct vs_params *)p;	/* read only */
-	unsigned int *u;
-	double *d;
+	long off = field_offset(strcmp(f->name, "y") ? f->name : "yc");
 
-	if (f->kind == VS_PARAM_UINT) {
-		u = uint_field(mp, f->name);
-		return u ? *u : NAN;
-	}
-	d = time_field(mp, strcmp(f->name, "y") ? f->name : "yc");
-	return d ? *d : NAN;
+	if (off < 0)
+		return NAN;
+	if (f->kind == VS_PARAM_UINT)
+		return *(const unsigned int *)((const char *)p + off);
+	return *(const double *)((const char *)p + off);
 }
 
 /* Split "a:b:c" in place into three non-empty parts. */

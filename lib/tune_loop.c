@@ -32,8 +32,12 @@ bool vs_objective_improved(enum vs_goal goal, const struct vs_objective *b,
 				 b->latency_ns / a->latency_ns);
 			return true;
 		}
-		snprintf(why, len, "median latency changed by %+.0f%%, less than the %.0f%% required",
-			 (a->latency_ns / b->latency_ns - 1) * 100, min_gain * 100);
+		if (a->latency_ns >= b->latency_ns)
+			snprintf(why, len, "median latency rose %.0f%%",
+				 (a->latency_ns / b->latency_ns - 1) * 100);
+		else
+			snprintf(why, len, "median latency fell only %.0f%%, less than the %.0f%% required",
+				 (1 - a->latency_ns / b->latency_ns) * 100, min_gain * 100);
 		return false;
 	}
 	if (!(b->throughput > 0) || !(a->throughput > 0)) {
@@ -149,7 +153,8 @@ static int wakeup_measure(void *ctx, struct vs_objective *o, json_t **raw)
 {
 	struct vs_wakeup_ctx *c = ctx;
 	struct vs_wakeup_result r[16];
-	double med[16], p98[16], cpu[16], idle = 0, steal = 0, t;
+	double med[16], p98[16], cpu[16], idle = NAN, steal = NAN, t;
+	unsigned long long idle_t = 0, steal_t = 0, total_t = 0;
 	unsigned int n = c->repeats ? c->repeats : 3, i, k;
 	json_t *arr = json_array();
 	int e;
@@ -168,8 +173,9 @@ static int wakeup_measure(void *ctx, struct vs_objective *o, json_t **raw)
 		med[i] = r[i].median_ns;
 		p98[i] = r[i].p98_ns;
 		cpu[i] = r[i].cpu_ns_per_rt;
-		idle += r[i].idle_frac / n;
-		steal += r[i].steal_frac / n;
+		idle_t += r[i].idle_ticks;
+		steal_t += r[i].steal_ticks;
+		total_t += r[i].total_ticks;
 		json_object_set_new(b, "rounds", json_integer(r[i].rounds));
 		json_object_set_new(b, "median_ns", json_real(r[i].median_ns));
 		json_object_set_new(b, "p98_ns", json_real(r[i].p98_ns));
@@ -197,6 +203,10 @@ static int wakeup_measure(void *ctx, struct vs_objective *o, json_t **raw)
 		for (k = i; k > 0 && cpu[k - 1] > cpu[k]; k--) {
 			t = cpu[k]; cpu[k] = cpu[k - 1]; cpu[k - 1] = t;
 		}
+	if (total_t) {
+		idle = (double)idle_t / total_t;
+		steal = (double)steal_t / total_t;
+	}
 	o->latency_ns = med[n / 2];
 	o->p98_ns = p98[n / 2];
 	o->cpu_ns_per_item = cpu[n / 2];

@@ -217,9 +217,14 @@ int vs_wakeup_measure(const struct vs_wakeup_opts *o, struct vs_wakeup_result *r
 		goto out;
 	r->cpu_ns_per_rt = (r->cpu_ns_per_rt + pp.cpu_ns) / total;
 	r->idle_frac = r->steal_frac = NAN;
-	if (!times_err && !read_cpu_times(mask, &c1) && c1.total > c0.total) {
-		r->idle_frac = (double)(c1.idle - c0.idle) / (c1.total - c0.total);
-		r->steal_frac = (double)(c1.steal - c0.steal) / (c1.total - c0.total);
+	if (!times_err && !read_cpu_times(mask, &c1) && c1.total >= c0.total) {
+		r->idle_ticks = c1.idle - c0.idle;
+		r->steal_ticks = c1.steal - c0.steal;
+		r->total_ticks = c1.total - c0.total;
+		if (r->total_ticks) {
+			r->idle_frac = (double)r->idle_ticks / r->total_ticks;
+			r->steal_frac = (double)r->steal_ticks / r->total_ticks;
+		}
 	}
 	qsort(rt, o->rounds, sizeof(*rt), cmp_double);
 	for (i = 0; i < o->rounds; i++)

@@ -27,6 +27,9 @@ struct vs_wakeup_result {
 	 * shortens wake-ups of idle CPUs: with other work keeping them busy,
 	 * the round trip is scheduling, not idle exit. */
 	double idle_frac, steal_frac;
+	/* the same as /proc/stat ticks (USER_HZ): a short run may span too
+	 * few ticks for a fraction, so callers sum these over batches */
+	unsigned long long idle_ticks, steal_ticks, total_ticks;
 };
 
 /* Defaults: 2000 rounds, 100 warm-up, threads on the first two online CPUs

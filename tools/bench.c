@@ -215,6 +215,11 @@ static int build_config(struct pcdev_config *cfg, double *dmax)
 			      UINT32_MAX, &u);
 		cfg->halt_poll_ns = (int64_t)u;
 	}
+	if (!err && opt(OPT_HALT_POLL) && cfg->backend != PCDEV_BACKEND_KVM) {
+		vs_err("--halt-poll-ns: only with --backend kvm (the thread "
+		       "backend has no vCPU)");
+		err = -EINVAL;
+	}
 	if (!err && opt(OPT_PIN))
 		err = parse_pin(opt(OPT_PIN), cfg);
 	if (!err && opt(OPT_RT)) {
@@ -230,6 +235,13 @@ static int build_config(struct pcdev_config *cfg, double *dmax)
 		vs_err("--pin: %s: CPU %d does not exist or is not available here",
 		       opt(OPT_PIN), pcdev_cpu_available(cfg->pin_p) ?
 		       cfg->pin_c : cfg->pin_p);
+		err = -EINVAL;
+	}
+	if (!err && cfg->rt_priority && cfg->pin_p >= 0 && cfg->pin_p == cfg->pin_c &&
+	    (cfg->p_mode == PCDEV_POLL || cfg->c_mode == PCDEV_POLL ||
+	     cfg->p_mode == PCDEV_BUSYLOOP || cfg->c_mode == PCDEV_BUSYLOOP)) {
+		vs_err("--pin %s with --rt: a real-time side that polls never lets "
+		       "the other run on the same CPU", opt(OPT_PIN));
 		err = -EINVAL;
 	}
 	cfg->trace_path = opt(OPT_TRACE);
@@ -276,6 +288,33 @@ static const char *regime_or_dash(const struct vs_prediction *m)
 	return m->regime < VS_REGIME_COUNT ? vs_regime_name(m->regime) : "-";
 }
 
+/* "prefix text" folded at word boundaries to 80 columns. */
+static void print_wrapped(const char *prefix, const char *text)
+{
+	size_t indent = strlen(prefix), col = indent, w;
+	const char *p = text;
+
+	fputs(prefix, stdout);
+	while (*p) {
+		while (*p == ' ')
+			p++;
+		w = strcspn(p, " ");
+		if (!w)
+			break;
+		if (col > indent && col + 1 + w > 80) {
+			printf("\n%*s", (int)indent, "");
+			col = indent;
+		} else if (col > indent) {
+			putchar(' ');
+			col++;
+		}
+		fwrite(p, 1, w, stdout);
+		col += w;
+		p += w;
+	}
+	putchar('\n');
+}
+
 static void print_text(const struct pcdev_config *cfg,
 		       const struct pcdev_results *r, double dmax)
 {
@@ -296,11 +335,13 @@ static void print_text(const struct pcdev_config *cfg,
 	       num(r->throughput_ops), num(r->t_ns), num(r->e_ns), num(r->batch));
 	printf("cpu            producer %-8s consumer %s\n",
 	       num(r->cpu_producer), num(r->cpu_consumer));
-	printf("kicks %llu  interrupts %llu  spurious %llu  sleeps %llu (P %llu, C %llu)\n",
+	printf("kicks %llu  interrupts %llu  spurious %llu\n",
 	       (unsigned long long)r->kicks, (unsigned long long)r->interrupts,
-	       (unsigned long long)r->spurious,
+	       (unsigned long long)r->spurious);
+	printf("sleeps %llu (P %llu, C %llu)  blocks P %llu, C %llu\n",
 	       (unsigned long long)(r->sleeps_p + r->sleeps_c),
-	       (unsigned long long)r->sleeps_p, (unsigned long long)r->sleeps_c);
+	       (unsigned long long)r->sleeps_p, (unsigned long long)r->sleeps_c,
+	       (unsigned long long)r->blocks_p, (unsigned long long)r->blocks_c);
 	printf("latency_ns     p50 %s  p95 %s  p98 %s  p99 %s  max %s\n",
 	       num(l->p50), num(l->p95), num(l->p98), num(l->p99), num(l->max));
 	if (!isnan(dmax))
@@ -319,7 +360,7 @@ static void print_text(const struct pcdev_config *cfg,
 		printf("kvm_stats      %-32s %llu\n", r->kvm_stats[i].name,
 		       (unsigned long long)r->kvm_stats[i].value);
 	if (r->note[0])
-		printf("note: %s\n", r->note);
+		print_wrapped("note: ", r->note);
 }
 
 static json_t *json_u64(uint64_t v)

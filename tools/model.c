@@ -31,11 +31,12 @@ static struct env {
 	struct vs_sweep sweep;
 	bool csv;
 	bool reported;		/* an error line is already out */
+	bool helped;		/* --help or --usage printed */
 } env;
 
 enum {
 	OPT_LEN = 0x100, OPT_WP, OPT_WC, OPT_KP, OPT_KC, OPT_NP, OPT_NC,
-	OPT_SP, OPT_SC, OPT_YP, OPT_YC, OPT_YZ, OPT_CSV,
+	OPT_SP, OPT_SC, OPT_YP, OPT_YC, OPT_YZ, OPT_CSV, OPT_USAGE,
 };
 
 /* Option key -> parameter name in vs_param_fields. */
@@ -60,8 +61,9 @@ static const char argp_doc[] =
 "\n"
 "Times take 300ns, 2us, 1.5ms, 1s or plain nanoseconds. Without --preset\n"
 "the Table 4 costs with L=256, kp=1, kc=192, Wp=300ns, Wc=200ns, Y=5us.\n"
-"Options override the preset wherever they stand. Presets: paper-costs,\n"
-"fc-example (Sec. 8.1), fp-example (Sec. 8.2).\n"
+"Options override the preset wherever they stand; a new L moves kc to 3/4 L\n"
+"unless --kc is given. Presets: paper-costs, fc-example (Sec. 8.1),\n"
+"fp-example (Sec. 8.2).\n"
 "\n"
 "EXAMPLES:\n"
 "    virtsync model --preset fc-example        # the paper's Sec. 8.1 case\n"
@@ -92,6 +94,9 @@ static const struct argp_option opts[] = {
 	  "PARAM=START:END:STEP, STEP may be xFACTOR; PARAM is len, wp, wc, kp, "
 	  "kc, np, nc, sp, sc, yp, yc, yz or y", 2 },
 	{ "csv", OPT_CSV, NULL, 0, "sweep as CSV (nanoseconds)", 2 },
+	/* ARGP_NO_ERRS also silences argp's own --help: provide ours. */
+	{ "help", '?', NULL, 0, "Give this help list", -1 },
+	{ "usage", OPT_USAGE, NULL, 0, "Give a short usage message", -1 },
 	{ 0 },
 };
 
@@ -131,6 +136,14 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		return 0;
 	case OPT_CSV:
 		env.csv = true;
+		return 0;
+	case '?':
+	case OPT_USAGE:
+		if (!env.helped)
+			argp_help(state->root_argp, stdout, key == '?' ?
+				  ARGP_HELP_STD_HELP : ARGP_HELP_USAGE,
+				  state->name);
+		env.helped = true;
 		return 0;
 	case ARGP_KEY_ARG:
 		vs_err("unexpected argument '%s'", arg);
@@ -226,6 +239,28 @@ static const char *fmt_rate(double t_ns, char *buf, size_t len)
 	return buf;
 }
 
+static bool option_given(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < env.nsettings; i++)
+		if (!strcmp(env.settings[i].field->name, name))
+			return true;
+	return false;
+}
+
+/* kc is virtio's 3/4 L in every preset and default: a new L (--len or a len
+ * sweep) moves it along unless --kc was given. */
+static void follow_len(struct vs_params *p)
+{
+	bool sweep_len = env.sweep_spec && !strcmp(env.sweep.field->name, "len");
+	bool sweep_kc = env.sweep_spec && !strcmp(env.sweep.field->name, "kc");
+
+	if ((option_given("len") || sweep_len) && !option_given("kc") &&
+	    !sweep_kc)
+		p->kc = p->len >= 4 ? p->len * 3 / 4 : 1;
+}
+
 /* Build the parameter set: defaults, preset, then every explicit option. */
 static int build_params(struct vs_params *p)
 {
@@ -245,6 +280,7 @@ static int build_params(struct vs_params *p)
 	}
 	for (i = 0; i < env.nsettings; i++)
 		vs_param_set(p, env.settings[i].field, env.settings[i].value);
+	follow_len(p);
 	return 0;
 }
 
@@ -269,10 +305,8 @@ static void print_params(const struct vs_params *p, const char *skip)
 	const struct vs_param_field *f;
 	char buf[32], line[128];
 	size_t off = 0;
-	int n = 0;
 
 	printf("parameters:");
-	off = 0;
 	line[0] = '\0';
 	for (f = vs_param_fields; f->name; f++) {
 		if (!strcmp(f->name, "y") || (skip && !strcmp(f->name, skip)))
@@ -293,7 +327,6 @@ static void print_params(const struct vs_params *p, const char *skip)
 			line[0] = '\0';
 		}
 		off += snprintf(line + off, sizeof(line) - off, " %s", buf);
-		n++;
 	}
 	printf("%s\n", line);
 }
@@ -438,8 +471,9 @@ static void print_single_text(const struct vs_params *p,
 		if (!seen && (unsigned int)r < VS_REGIME_COUNT)
 			printf("%-5s %s\n", vs_regime_name(r), regime_legend[r]);
 	}
-	if (any_sls && p->yp != p->yc)
-		printf("(sLS with Yp != Yc: T is the midpoint of its bounds)\n");
+	if (pr[VS_MECH_SLEEP].regime == VS_REGIME_SLS &&
+	    isnan(pr[VS_MECH_SLEEP].batch))
+		printf("(sLS: T is the midpoint of its bounds, E a lower bound)\n");
 	if (preset_measured(env.preset))
 		printf("%s\n", preset_measured(env.preset));
 }
@@ -556,12 +590,12 @@ static void sweep_text_row(double value,
 	put_trimmed(line);
 }
 
-static int run_sweep(const struct vs_params *base)
+static int run_sweep(const struct vs_params *base, int argc, char **argv)
 {
 	struct vs_prediction pr[VS_MECH_COUNT];
 	struct vs_params p;
-	json_t *doc = NULL, *points = NULL, *sweep, *pt;
-	char where[64], vbuf[32];
+	json_t *doc = NULL, *points = NULL, *sweep, *pt, *params;
+	char where[64], vbuf[32], key[16];
 	unsigned int i;
 	double v;
 
@@ -570,6 +604,7 @@ static int run_sweep(const struct vs_params *base)
 		p = *base;
 		v = vs_sweep_value(&env.sweep, i);
 		vs_param_set(&p, env.sweep.field, v);
+		follow_len(&p);
 		snprintf(where, sizeof(where), "sweep point %s=%s",
 			 env.sweep.field->name,
 			 fmt_value(env.sweep.field, v, vbuf, sizeof(vbuf)));
@@ -578,11 +613,21 @@ static int run_sweep(const struct vs_params *base)
 	}
 	if (vs_global.json) {
 		doc = json_object();
-		vs_json_add_meta(doc, 0, NULL);
+		vs_json_add_meta(doc, argc, argv);
 		if (env.preset)
 			json_object_set_new(doc, "preset",
 					    json_string(env.preset));
-		json_object_set_new(doc, "params", params_json(base));
+		params = params_json(base);
+		/* the swept parameter has no single value */
+		if (!strcmp(env.sweep.field->name, "y")) {
+			json_object_set_new(params, "yp_ns", json_null());
+			json_object_set_new(params, "yc_ns", json_null());
+		} else {
+			snprintf(key, sizeof(key), "%s%s", env.sweep.field->name,
+				 env.sweep.field->kind == VS_PARAM_TIME ? "_ns" : "");
+			json_object_set_new(params, key, json_null());
+		}
+		json_object_set_new(doc, "params", params);
 		sweep = json_object();
 		json_object_set_new(sweep, "param",
 				    json_string(env.sweep.field->name));
@@ -598,6 +643,7 @@ static int run_sweep(const struct vs_params *base)
 		p = *base;
 		v = vs_sweep_value(&env.sweep, i);
 		vs_param_set(&p, env.sweep.field, v);
+		follow_len(&p);
 		if (vs_model_predict_all(&p, pr))
 			return VS_EXIT_FAIL;	/* validated above */
 		if (doc) {
@@ -637,7 +683,10 @@ VS_COMMAND(model, 0, "closed-form predictions for given parameters")
 	int err;
 
 	memset(&env, 0, sizeof(env));
-	err = argp_parse(&argp, argc, argv, ARGP_NO_ERRS, NULL, NULL);
+	err = argp_parse(&argp, argc, argv, ARGP_NO_ERRS | ARGP_NO_HELP, NULL,
+			 NULL);
+	if (env.helped && !err)
+		return VS_EXIT_OK;
 	if (err) {
 		if (!env.reported)
 			vs_err("bad command line: %s", strerror(err));
@@ -650,7 +699,7 @@ VS_COMMAND(model, 0, "closed-form predictions for given parameters")
 		return VS_EXIT_USAGE;
 	}
 	if (env.sweep_spec)
-		return run_sweep(&p);
+		return run_sweep(&p, argc, argv);
 	if (check_params(&p, NULL))
 		return VS_EXIT_USAGE;
 	err = vs_model_predict_all(&p, pr);

@@ -125,6 +125,14 @@ static void row(const char *name, double b, double a)
 	printf("\n");
 }
 
+static const char *pct(double frac, char *buf, size_t len)
+{
+	if (!isfinite(frac))
+		return "-";
+	snprintf(buf, len, "%.0f%%", frac * 100);
+	return buf;
+}
+
 static json_t *objective_json(const struct vs_objective *o)
 {
 	json_t *j = json_object();
@@ -185,7 +193,7 @@ VS_COMMAND(tune, VS_NEEDS_ROOT, "closed loop: measure, apply, re-measure, keep o
 	sigset_t sigs, oldsigs, pending;
 	struct vs_wakeup_ctx ctx;
 	struct vs_tune_outcome o;
-	char err[512], tb[32];
+	char err[512], tb[32], pb[16], pa[16];
 	size_t i;
 	int e, ret = VS_EXIT_FAIL;
 
@@ -252,13 +260,10 @@ VS_COMMAND(tune, VS_NEEDS_ROOT, "closed loop: measure, apply, re-measure, keep o
 		row("p98 round trip", o.before.p98_ns, o.applied ? o.after.p98_ns : NAN);
 		row("CPU per round trip", o.before.cpu_ns_per_item,
 		    o.applied ? o.after.cpu_ns_per_item : NAN);
-		if (o.applied)
-			printf("%-22s %11.0f%% %11.0f%%\n", "CPUs idle",
-			       o.before.idle_frac * 100, o.after.idle_frac * 100);
-		else
-			printf("%-22s %11.0f%%\n", "CPUs idle", o.before.idle_frac * 100);
+		printf("%-22s %12s %12s\n", "CPUs idle", pct(o.before.idle_frac, pb, sizeof(pb)),
+		       o.applied ? pct(o.after.idle_frac, pa, sizeof(pa)) : "-");
 		printf("\n");
-		if (o.before.idle_frac < 0.5)
+		if (isfinite(o.before.idle_frac) && o.before.idle_frac < 0.5)
 			printf("note: the CPUs were idle only %.0f%% of the time: halt polling shortens\n"
 			       "wake-ups of idle CPUs; other load makes this a scheduling benchmark\n\n",
 			       o.before.idle_frac * 100);

@@ -24,6 +24,12 @@ cp "$TMP/out" "$TMP/o.json"
 [ "$(json_get "$TMP/o.json" 'd["mechanisms"]["notify"]["batch"]')" = 5.0 ] || die "nFC batch"
 [ "$(json_get "$TMP/o.json" 'd["mechanisms"]["sleep"]["regime"]')" = sFC ] || die "sFC"
 
+# A new L moves kc to 3/4 L unless --kc is given.
+expect_exit 0 "$VS" model --len 64 --json
+[ "$(json_get "$TMP/out" 'd["params"]["kc"]')" = 48 ] || die "kc follows L"
+expect_exit 0 "$VS" model --kc 10 --len 64 --json
+[ "$(json_get "$TMP/out" 'd["params"]["kc"]')" = 10 ] || die "explicit kc"
+
 # JSON shape for the Sec. 8.2 preset: null where undefined, bounds for sLS.
 expect_exit 0 "$VS" model --preset fp-example --json=pretty
 cp "$TMP/out" "$TMP/fp.json"
@@ -73,6 +79,14 @@ cp "$TMP/out" "$TMP/sw.json"
 	die "sweep JSON shape"
 expect_exit 0 "$VS" model --sweep kc=32:256:32
 [ "$(grep -c '^[0-9][0-9]* ' "$TMP/out")" = 8 ] || die "integer sweep"
+
+# Help: the argp text with usage and examples, exit 0.
+expect_exit 0 "$VS" model --help
+for w in USAGE EXAMPLES --sweep --preset --sleep 'Common options'; do
+	grep -q -- "$w" "$TMP/out" || die "--help lacks '$w'"
+done
+expect_exit 0 "$VS" model --usage
+grep -q 'Usage: virtsync model' "$TMP/out" || die "--usage: $(cat "$TMP/out")"
 
 # Bad input: one line naming the problem, exit 2, nothing on stdout.
 expect_usage_error "--len: L must be at least 1" "$VS" model --len 0

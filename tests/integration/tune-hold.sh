@@ -41,6 +41,10 @@ wait_gone "$HP" || die "holder $HP still runs after rollback"
 [ ! -e "$TMP/root/run/virtsync/hold-cpu_dma_latency.pid" ] || die "pidfile left behind"
 
 # live device
+# Live tests of the tuning engine from every worktree on this machine share
+# /run/virtsync/journal.json and the knobs: run them one at a time.
+exec 9>/run/virtsync-tune-tests.lock
+flock -w 600 9 || skip "another tuning test held /run/virtsync-tune-tests.lock for 10 minutes"
 if [ -s /run/virtsync/journal.json ] && ! "$VS" verify 2>/dev/null | grep -q '^nothing applied'; then
 	skip "/run/virtsync/journal.json holds an applied state; not touching the host"
 fi

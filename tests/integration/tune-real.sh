@@ -1,12 +1,16 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 # Crash safety on the live host where it is writable: cpuidle-haltpoll
-# parameters, a cpuidle state's disable flag and the timer slack of a
-# sleeping helper, and that helper's CPU affinity. apply is SIGKILLed after each of its writes, then
-# rollback must restore every value exactly. Everything is put back at the
-# end, whatever happens.
+# parameters, a cpuidle state's disable flag, the timer slack and CPU
+# affinity of a sleeping helper, and an IRQ's affinity. apply is SIGKILLed
+# after each of its 9 writes, then rollback must restore every value
+# exactly. Everything is put back at the end, whatever happens.
 . "$(dirname "$0")/../lib.sh"
 need_root
+# Live tests of the tuning engine from every worktree on this machine share
+# /run/virtsync/journal.json and the knobs: run them one at a time.
+exec 9>/run/virtsync-tune-tests.lock
+flock -w 600 9 || skip "another tuning test held /run/virtsync-tune-tests.lock for 10 minutes"
 HP=/sys/module/haltpoll/parameters
 [ -w $HP/guest_halt_poll_ns ] || skip "no cpuidle-haltpoll parameters (not a KVM guest)"
 STATE=/sys/devices/system/cpu/cpu1/cpuidle/state1/disable
@@ -15,7 +19,16 @@ if [ -s /run/virtsync/journal.json ] && ! "$VS" verify 2>/dev/null | grep -q '^n
 	skip "/run/virtsync/journal.json holds an applied state; not touching the host"
 fi
 
-FILES="$HP/guest_halt_poll_ns $HP/guest_halt_poll_grow $HP/guest_halt_poll_grow_start
+# an IRQ whose affinity can be set (writing its own value back must work)
+IRQ=
+for d in /proc/irq/[0-9]*; do
+	f=$d/smp_affinity_list
+	[ -w "$f" ] && cat "$f" >"$f" 2>/dev/null && { IRQ=${d##*/}; break; }
+done
+[ -n "$IRQ" ] || skip "no IRQ with a settable affinity"
+IRQ_TO=1
+[ "$(cat /proc/irq/$IRQ/smp_affinity_list)" = 1 ] && IRQ_TO=0
+FILES="/proc/irq/$IRQ/smp_affinity_list $HP/guest_halt_poll_ns $HP/guest_halt_poll_grow $HP/guest_halt_poll_grow_start
 $HP/guest_halt_poll_shrink $HP/guest_halt_poll_allow_shrink $STATE"
 sleep 600 &
 SLEEPER=$!
@@ -38,6 +51,7 @@ cat >"$TMP/real.json" <<'EOT'
 { "format": "virtsync-profile", "version": 1, "name": "real",
   "description": "crash test on live sysfs",
   "steps": [
+    { "knob": "irq.affinity", "target": { "irq": "${irq}" }, "value": "${irq_to}" },
     { "knob": "guest.halt_poll_ns", "value": 150000 },
     { "knob": "guest.halt_poll_grow", "value": 3 },
     { "knob": "guest.halt_poll_grow_start", "value": 40000 },
@@ -54,7 +68,7 @@ check_restored() {
 	diff "$TMP/orig" "$TMP/now" || die "$1: live values differ from the originals"
 }
 
-expect_exit 0 "$VS" apply "$TMP/real.json" --pid "$SLEEPER"
+expect_exit 0 "$VS" apply "$TMP/real.json" --pid "$SLEEPER" --set irq=$IRQ --set irq_to=$IRQ_TO
 [ "$(cat $HP/guest_halt_poll_ns)" = 150000 ] || die "guest_halt_poll_ns not written"
 [ "$(cat /proc/$SLEEPER/timerslack_ns)" = 7777 ] || die "timer slack not written"
 grep -qP 'Cpus_allowed_list:\t1$' "/proc/$SLEEPER/status" || die "affinity not written"
@@ -62,8 +76,9 @@ expect_exit 0 "$VS" verify
 expect_exit 0 "$VS" rollback
 check_restored "apply + rollback"
 
-for k in 1 2 3 4 5 6 7 8; do
-	VIRTSYNC_TEST_KILL_AFTER_WRITES=$k "$VS" apply "$TMP/real.json" --pid "$SLEEPER" >/dev/null 2>&1
+for k in 1 2 3 4 5 6 7 8 9; do
+	VIRTSYNC_TEST_KILL_AFTER_WRITES=$k "$VS" apply "$TMP/real.json" --pid "$SLEEPER" \
+		--set irq=$IRQ --set irq_to=$IRQ_TO >/dev/null 2>&1
 	rc=$?
 	[ $rc = 137 ] || die "k=$k: apply exited $rc, not killed"
 	expect_exit 0 "$VS" rollback

@@ -4,10 +4,16 @@
 # guest.halt_poll_ns from the measured eventfd round trip, applies it
 # through the journal, measures again and keeps it only if the median
 # improved by the minimum gain; rollback then puts back exactly 0. The 3x
-# figure itself is a benchmark (bench/wakeup.c, README "Tuning"): on this
-# shared 2-CPU machine it depends on how idle the CPUs are.
+# cut is checked when the CPUs were at least 60% idle during both
+# measurements: halt polling only shortens wake-ups of idle CPUs, and on
+# this shared 2-CPU machine other work often keeps them busy (README
+# "Tuning", bench/wakeup.c).
 . "$(dirname "$0")/../lib.sh"
 need_root
+# Live tests of the tuning engine from every worktree on this machine share
+# /run/virtsync/journal.json and the knobs: run them one at a time.
+exec 9>/run/virtsync-tune-tests.lock
+flock -w 600 9 || skip "another tuning test held /run/virtsync-tune-tests.lock for 10 minutes"
 P=/sys/module/haltpoll/parameters/guest_halt_poll_ns
 [ -w $P ] || skip "no cpuidle-haltpoll (not a KVM guest)"
 [ "$(cat /sys/devices/system/cpu/cpuidle/current_driver)" = haltpoll ] || skip "cpuidle driver is not haltpoll"
@@ -36,6 +42,13 @@ gain = b["median_ns"] / a["median_ns"] - 1
 assert abs(gain - dec["gain"]) < 1e-6
 assert dec["kept"] == (gain >= 0.10), (gain, dec)
 assert live == (want if dec["kept"] else 0), (live, want, dec)
+# the 3x target holds where halt polling can act: on idle CPUs
+ib, ia = b.get("cpu_idle_fraction"), a.get("cpu_idle_fraction")
+if ib is not None and ia is not None and ib >= 0.6 and ia >= 0.6:
+    assert b["median_ns"] / a["median_ns"] >= 3, ("idle CPUs, cut below 3x", b, a)
+    print("CPUs idle %.0f%%/%.0f%%: 3x checked" % (ib * 100, ia * 100))
+else:
+    print("CPUs idle %s/%s: busy machine, 3x not checked" % (ib, ia))
 print("round trip %.1f us -> %.1f us (%.2fx), %s" % (b["median_ns"] / 1e3,
       a["median_ns"] / 1e3, b["median_ns"] / a["median_ns"],
       "kept" if dec["kept"] else "rolled back"))

@@ -245,6 +245,9 @@ static void test_sleep_regimes(void **state)
 	p.yp = p.yc = 1000;
 	__T_REL("Y clamped to Yz", predict(&p, VS_MECH_SLEEP).batch,
 		p.yz / 100, 1e-12);
+	/* free, zero-length sleeps: spinning at no cost, not 0/0 */
+	p.yz = p.yp = p.yc = 0;
+	__T_REL("Yz = 0", predict(&p, VS_MECH_SLEEP).e_ns, 500, 1e-12);
 }
 
 /* Table 3 on both sides of each limit. */
@@ -320,6 +323,39 @@ static void test_sls(void **state)
 					pr.t_ns <= pr.t_hi_ns);
 		__T_REL("eq. 11 D", pr.d_ns, 2 * p.yc + p.wp + p.wc, 1e-12);
 	}
+	/*
+	 * Within d of a step the phase sequence mixes two levels; simulated:
+	 * L 64, Wp 1300, Wc 1000: Y 81050 -> k 1/3, Y 100250 -> k 4/3 (also
+	 * with Wp and Wc swapped); L 8, Wp 1300, Wc 3300, Y 22800 -> k 0.6.
+	 */
+	{
+		static const double mix[][5] = {
+			{ 64, 1300, 1000, 81050, 1400 },
+			{ 64, 1300, 1000, 100250, 1700.5 },
+			{ 64, 1000, 1300, 100250, 1701.1 },
+			{ 8, 1300, 3300, 22800, 4500 },
+		};
+		struct vs_params q;
+
+		for (i = 0; i < sizeof(mix) / sizeof(mix[0]); i++) {
+			vs_params_default(&q);
+			q.len = mix[i][0];
+			q.kc = q.len / 2;
+			q.wp = mix[i][1];
+			q.wc = mix[i][2];
+			q.yp = q.yc = mix[i][3];
+			pr = predict(&q, VS_MECH_SLEEP);
+			__T("sLS", pr.regime == VS_REGIME_SLS);
+			__T_REL("mixed step (simulated)", pr.t_ns, mix[i][4], 0.002);
+		}
+	}
+	/* Wp = Wc, both sleeps too long: whole queues in turn, eq. 7 */
+	p.wp = p.wc = 1000;
+	p.yp = p.yc = 2e6;
+	pr = predict(&p, VS_MECH_SLEEP);
+	__T("sLS at Wp = Wc", pr.regime == VS_REGIME_SLS);
+	__T_REL("T = W + Y/L", pr.t_ns, 1000 + 2e6 / 512, 1e-12);
+	p.wp = 2000;
 	/* the bounds themselves: eq. 7, and eq. 6 with C's largest batch
 	 * L + m, m = floor((L-2) Wc / (Wp - Wc)) = 510 */
 	p.yp = p.yc = 2e6;
