@@ -61,7 +61,8 @@ GEN_HDRS   := $(OUTPUT)/commands.h
 
 DEB_PACKAGES := libbpf-dev bpftool clang llvm libcpupower-dev libnuma-dev \
 	libjansson-dev libcmocka-dev libelf-dev zlib1g-dev pkg-config make gcc \
-	man-db groff-base linux-perf qemu-system-x86 chromium python3
+	man-db groff-base linux-perf libclang-rt-14-dev qemu-system-x86 chromium \
+	python3
 
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -74,7 +75,7 @@ deps:
 
 run: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(BIN) model --preset fc-example
+	$(Q)$(BIN) diagnose
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory all
@@ -145,7 +146,7 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
-$(OUTPUT)/lib/probe.o: $(BPF_SKELS)
+$(OUTPUT)/lib/probe.o: $(OUTPUT)/vsprobe.skel.h
 
 
 
@@ -202,3 +203,19 @@ clean:
 	rm -rf .output .output-san
 
 -include $(shell find $(OUTPUT) -name '*.d' 2>/dev/null)
+
+# --- fuzzing (tuning engine: profile and plan parsers) ---------------------
+# libFuzzer from clang's compiler-rt (Debian: libclang-rt-14-dev). New inputs
+# go to $(OUTPUT)/fuzz-corpus; tests/fuzz/corpus/ is the seed corpus that
+# `make check` replays (tests/unit/test-fuzz-corpus.c).
+FUZZ_TIME ?= 60
+FUZZ_SRCS := tests/fuzz/fuzz-profile.c lib/profile.c $(wildcard lib/knobs/*.c) \
+	lib/sysfs.c lib/units.c
+.PHONY: fuzz
+$(OUTPUT)/fuzz-profile: $(FUZZ_SRCS) $(wildcard lib/*.h lib/knobs/*.h) | $(OUTPUT)
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) \
+		$(FUZZ_SRCS) -ljansson -o $@
+fuzz: $(OUTPUT)/fuzz-profile
+	$(Q)mkdir -p $(OUTPUT)/fuzz-corpus
+	$(Q)$< -max_total_time=$(FUZZ_TIME) -timeout=5 $(OUTPUT)/fuzz-corpus tests/fuzz/corpus

@@ -278,6 +278,14 @@ int vs_classify(const struct vs_sample *s, const struct vs_hostcosts *hc,
 	ec = s->cons.cpu * T;
 	n = hc ? hc->notify_ns : NAN;
 	sp = sc = hc ? hc->wake_ns : NAN;
+	/*
+	 * S is the whole start-up after a notification: syscall, wake-up, idle
+	 * exit, switch, return to work. The ping-pong measures exactly that
+	 * path on this host. The probes' sched_wakeup -> running latency of
+	 * each thread is reported next to it (Sp_sched, Sc_sched) but does not
+	 * replace it: it is only the scheduler's part, and on a shared machine
+	 * its tail is CPU contention, not the wake-up mechanism.
+	 */
 
 	/* The effective length of one wait: idle time over waits. */
 	yp = s->prod.waits_per_s > 0 ? fmax(1 - demand(&s->prod), 0) / s->prod.waits_per_s * 1e9 : NAN;
@@ -369,6 +377,12 @@ int vs_classify(const struct vs_sample *s, const struct vs_hostcosts *hc,
 	add_est(v, "Nc", n, "ns", "%s", hc ? hc->notify_from : "not measured");
 	add_est(v, "Sp", sp, "ns", "%s", hc ? hc->wake_from : "not measured");
 	add_est(v, "Sc", sc, "ns", "%s", hc ? hc->wake_from : "not measured");
+	if (isfinite(s->prod.wake_lat_ns) && s->prod.wakeups_per_s >= 5)
+		add_est(v, "Sp_sched", s->prod.wake_lat_ns, "ns",
+			"median sched_wakeup -> running of %s (BPF probes)", s->prod.comm);
+	if (isfinite(s->cons.wake_lat_ns) && s->cons.wakeups_per_s >= 5)
+		add_est(v, "Sc_sched", s->cons.wake_lat_ns, "ns",
+			"median sched_wakeup -> running of %s (BPF probes)", s->cons.comm);
 	if (v->p_wait == VS_WAIT_SLEEP)
 		add_est(v, "Yp", yp, "ns", "producer idle time per sleep (schedstat)");
 	if (v->c_wait == VS_WAIT_SLEEP)

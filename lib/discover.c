@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "devstats.h"
@@ -112,8 +114,8 @@ static int scan_fds(pid_t pid, struct vs_vm *vm)
 		target[n] = '\0';
 		if (!strcmp(target, "anon_inode:kvm-vm"))
 			vm->kvm = true;
-		else if (!strncmp(target, "anon_inode:kvm-vcpu", 19))
-			vm->n_vcpu_fds++;
+		else if (!strncmp(target, "anon_inode:kvm-vcpu:", 20))
+			vm->n_vcpu_fds++;	/* not kvm-vcpu-stats:N */
 		else if (!strcmp(target, "/dev/net/tun"))
 			read_tap_name(pid, de->d_name, vm);
 	}
@@ -254,6 +256,76 @@ static void apply_devstats(struct vs_vm *vm, const struct vs_devstats *st)
 	}
 }
 
+/* ioctl(vcpu_fd, KVM_RUN): _IO(KVMIO, 0x80) with KVMIO 0xAE. */
+#define VS_KVM_RUN 0xae80UL
+
+/*
+ * A thread that runs a vCPU sits in ioctl(vcpu_fd, KVM_RUN) whenever the
+ * vCPU is halted or exits to the kernel, and /proc/PID/task/TID/syscall
+ * then shows the syscall number and its arguments: the fd names the vCPU
+ * (anon_inode:kvm-vcpu:N). Looked at a few times, since a running vCPU
+ * shows "running". Returns the number of vCPU threads found.
+ */
+static unsigned int find_vcpus_by_syscall(pid_t pid, struct vs_vm *vm,
+					  unsigned int rounds)
+{
+	char dir[512], path[1024], buf[256], target[64], comm[32];
+	unsigned int r, found = 0;
+
+	if (vs_path(dir, sizeof(dir), "/proc/%d/task", (int)pid))
+		return 0;
+	for (r = 0; r < rounds; r++) {
+		struct dirent *de;
+		DIR *d = opendir(dir);
+
+		if (!d)
+			return found;
+		while ((de = readdir(d))) {
+			unsigned long nr, fd, req;
+			int vcpu;
+			ssize_t n;
+			pid_t tid;
+
+			if (!is_number(de->d_name))
+				continue;
+			tid = (pid_t)atoi(de->d_name);
+			if (vs_vm_thread_by_tid(vm, tid))
+				continue;
+			snprintf(path, sizeof(path), "%s/%s/syscall", dir, de->d_name);
+			if (vs_read_str(path, buf, sizeof(buf)) ||
+			    sscanf(buf, "%lu %lx %lx", &nr, &fd, &req) != 3 ||
+			    nr != SYS_ioctl || req != VS_KVM_RUN)
+				continue;
+			if (vs_path(path, sizeof(path), "/proc/%d/fd/%lu", (int)pid, fd))
+				continue;
+			n = readlink(path, target, sizeof(target) - 1);
+			if (n <= 0)
+				continue;
+			target[n] = '\0';
+			if (sscanf(target, "anon_inode:kvm-vcpu:%d", &vcpu) != 1)
+				continue;
+			if (read_comm(pid, tid, comm, sizeof(comm)))
+				snprintf(comm, sizeof(comm), "?");
+			/* KVM's own workers in the VM's thread group (such as
+			 * kvm-nx-lpage-recovery) report the syscall of the
+			 * thread they were forked from: not vCPUs. */
+			if (!strncmp(comm, "kvm-", 4))
+				continue;
+			add_thread(vm, tid, comm, VS_ROLE_VCPU, vcpu);
+			found++;
+		}
+		closedir(d);
+		if (found >= vm->n_vcpu_fds)
+			break;
+		if (r + 1 < rounds) {
+			struct timespec ts = { 0, 2000000 };
+
+			nanosleep(&ts, NULL);
+		}
+	}
+	return found;
+}
+
 int vs_discover_pid(pid_t pid, struct vs_vm *vm)
 {
 	struct vs_devstats st;
@@ -291,6 +363,11 @@ int vs_discover_pid(pid_t pid, struct vs_vm *vm)
 	else
 		vm->kind = VS_VM_OTHER;
 	vm->vcpu_threads_unknown = vm->kvm && !qemu_vcpu;
+	if (vm->vcpu_threads_unknown && vm->n_vcpu_fds &&
+	    find_vcpus_by_syscall(pid, vm, 10)) {
+		vm->vcpu_threads_unknown = false;
+		vm->vcpus_from_syscall = true;
+	}
 	return 0;
 }
 
@@ -326,6 +403,16 @@ int vs_discover(pid_t only_pid, struct vs_discovery *d)
 	}
 	closedir(pd);
 	return 0;
+}
+
+const struct vs_thread *vs_vm_thread_by_tid(const struct vs_vm *vm, pid_t tid)
+{
+	unsigned int i;
+
+	for (i = 0; i < vm->n_threads; i++)
+		if (vm->threads[i].tid == tid)
+			return &vm->threads[i];
+	return NULL;
 }
 
 const struct vs_thread *vs_vm_thread(const struct vs_vm *vm,

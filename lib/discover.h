@@ -52,11 +52,15 @@ struct vs_vm {
 	bool has_stats;		/* reference device counters exist */
 	char stats_path[512];
 	/*
-	 * vCPU fds cannot be told apart per thread from /proc: a thread that
-	 * runs a vCPU looks like any other. When no thread is named like a
-	 * vCPU, this says so (the probes attribute kvm tracepoints by pid).
+	 * Nothing in /proc ties a vCPU fd to a thread, except the syscall a
+	 * thread is blocked in: a halted vCPU's thread shows
+	 * ioctl(vcpu_fd, KVM_RUN) in /proc/PID/task/TID/syscall. When no
+	 * thread is named like a vCPU and none was caught in KVM_RUN (a paused
+	 * VM, or vCPUs that never halt), this says so.
 	 */
 	bool vcpu_threads_unknown;
+	/* vCPU threads found blocked in ioctl(vcpu fd, KVM_RUN). */
+	bool vcpus_from_syscall;
 };
 
 struct vs_discovery {
@@ -78,6 +82,9 @@ int vs_discover(pid_t only_pid, struct vs_discovery *d);
 
 /* Examine one process; -ENOENT when it is not a VM or reference device. */
 int vs_discover_pid(pid_t pid, struct vs_vm *vm);
+
+/* The thread with this tid, or NULL. */
+const struct vs_thread *vs_vm_thread_by_tid(const struct vs_vm *vm, pid_t tid);
 
 /* First thread with this role, or NULL. */
 const struct vs_thread *vs_vm_thread(const struct vs_vm *vm,

@@ -13,6 +13,7 @@
 
 #include "devstats.h"
 #include "measure.h"
+#include "probe.h"
 #include "sysfs.h"
 
 /* Sampling period of the syscall view: 2 ms keeps the observer under 1 %
@@ -245,6 +246,7 @@ static void track_finish(struct thread_track *tr, double dur_ns,
 
 	memset(ts, 0, sizeof(*ts));
 	ts->cpu = ts->waits_per_s = ts->run_delay_ns = ts->runq = NAN;
+	ts->wakeups_per_s = ts->wake_lat_ns = ts->sleeps_per_s = NAN;
 	ts->frac_running = ts->frac_sleep = ts->frac_wait = NAN;
 	ts->last_cpu = -1;
 	if (!tr->t)
@@ -310,6 +312,7 @@ int vs_measure(const struct vs_vm *vm, double duration_ns,
 	memset(s, 0, sizeof(*s));
 	s->items_per_s = s->kicks_per_s = s->irqs_per_s = NAN;
 	s->other_busy_cpus = NAN;
+	s->halts_per_s = s->halts_polled_per_s = NAN;
 	vs_measure_pick_threads(vm, &prod, &cons);
 	tr[0].t = prod;
 	tr[1].t = cons;
@@ -457,4 +460,98 @@ void vs_guest_rates(const struct vs_guest_counters *a,
 		r->disk_ios_per_s = (double)(b->disk_ios - a->disk_ios) / seconds;
 	if (r->have_net)
 		r->net_packets_per_s = (double)(b->net_packets - a->net_packets) / seconds;
+}
+
+/* Median of a log2 histogram (slot s >= 1 holds [2^(s-1), 2^s) ns),
+ * interpolated inside the slot; NaN when empty. */
+static double hist_median(const struct vs_hist *h)
+{
+	uint64_t total = 0, seen = 0;
+	unsigned int i;
+
+	for (i = 0; i < VS_HIST_SLOTS; i++)
+		total += h->slot[i];
+	if (!total)
+		return NAN;
+	for (i = 0; i < VS_HIST_SLOTS; i++) {
+		double lo, hi;
+
+		if (seen + h->slot[i] < (total + 1) / 2) {
+			seen += h->slot[i];
+			continue;
+		}
+		if (i == 0)
+			return 0;
+		lo = ldexp(1, (int)i - 1);
+		hi = ldexp(1, (int)i);
+		return lo + (hi - lo) * ((double)((total + 1) / 2 - seen) / h->slot[i]);
+	}
+	return NAN;
+}
+
+static void apply_thread_probe(struct vs_thread_sample *t,
+			       const struct vs_probe_snapshot *snap, double sec)
+{
+	unsigned int i;
+
+	if (!t->present)
+		return;
+	for (i = 0; i < snap->n_threads; i++) {
+		const struct vs_counters *c = &snap->threads[i].c;
+
+		if (snap->threads[i].tid != t->tid)
+			continue;
+		t->wakeups_per_s = c->ctr[VS_WAKEUP] / sec;
+		t->sleeps_per_s = c->ctr[VS_SLEEP] / sec;
+		/* The median, not the mean: on a shared machine a few wake-ups
+		 * that waited milliseconds for a CPU dominate the mean. */
+		t->wake_lat_ns = hist_median(&c->hist[VS_HIST_WAKEUP]);
+		return;
+	}
+	/* Not seen at all: it never woke up (busy) during the window. */
+	t->wakeups_per_s = t->sleeps_per_s = 0;
+}
+
+void vs_sample_apply_probe(struct vs_sample *s, const struct vs_vm *vm,
+			   const struct vs_probe_snapshot *snap)
+{
+	const struct vs_counters *c = NULL;
+	double sec = snap->elapsed_ns / 1e9;
+	unsigned int i;
+
+	if (sec <= 0)
+		return;
+	for (i = 0; i < snap->n_vms; i++)
+		if (snap->vms[i].pid == vm->pid)
+			c = &snap->vms[i].c;
+	if (!c || snap->backend != VS_PROBE_BPF) {
+		vs_sample_source(s, "bpf-probes", false, "%s",
+				 snap->backend != VS_PROBE_BPF ?
+				 "BPF refused: perf counts are host-wide, not per VM" :
+				 "the VM is not among the probes' targets");
+		return;
+	}
+	if (vm->kvm) {
+		double kicks = (double)(c->ctr[VS_KICK_PIO] + c->ctr[VS_KICK_MMIO] +
+					c->ctr[VS_KICK_FAST_MMIO]);
+		double irqs = (double)(c->ctr[VS_IRQ_MSI] + c->ctr[VS_IRQ_SET]);
+
+		/* The device's own counters are exact: keep them. */
+		if (!s->have_kicks) {
+			s->have_kicks = s->kicks_from_probes = true;
+			s->kicks_per_s = kicks / sec;
+		}
+		if (!s->have_irqs) {
+			s->have_irqs = s->irqs_from_probes = true;
+			s->irqs_per_s = irqs / sec;
+		}
+		s->halts_per_s = (c->ctr[VS_HALT_POLLED] + c->ctr[VS_HALT_WAITED]) / sec;
+		s->halts_polled_per_s = c->ctr[VS_HALT_POLLED] / sec;
+	}
+	apply_thread_probe(&s->prod, snap, sec);
+	apply_thread_probe(&s->cons, snap, sec);
+	vs_sample_source(s, "bpf-probes", true,
+			 "kvm:* and sched:* tracepoints over %.2f s: %s%swake-up latency per thread",
+			 sec, s->kicks_from_probes ? "kicks, " : "",
+			 s->irqs_from_probes ? "interrupts, halts, " : "");
 }

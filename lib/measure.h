@@ -41,6 +41,8 @@ struct vs_thread_sample {
 	unsigned int n_samples;
 	double frac_running, frac_sleep, frac_wait;
 	double last_cpu;	/* CPU the thread last ran on */
+	/* From the BPF probes (NaN without them): sched_wakeup -> running. */
+	double wakeups_per_s, wake_lat_ns, sleeps_per_s;
 };
 
 struct vs_sample {
@@ -56,9 +58,21 @@ struct vs_sample {
 	 * threads measured, averaged over the window. */
 	unsigned int ncpus;
 	double other_busy_cpus;
+	/* KVM events of the VM from the probes (NaN without them). */
+	double halts_per_s, halts_polled_per_s;
+	bool kicks_from_probes, irqs_from_probes;
 	unsigned int n_sources;
 	struct vs_source sources[VS_MAX_SOURCES];
 };
+
+struct vs_probe_snapshot;
+/*
+ * Fold a probe snapshot (counters since the probes were opened, just before
+ * the window) into a sample: kicks, interrupts and halts of the VM where no
+ * published counters exist, and each thread's wake-up latency and sleeps.
+ */
+void vs_sample_apply_probe(struct vs_sample *s, const struct vs_vm *vm,
+			   const struct vs_probe_snapshot *snap);
 
 /* Add a source line (used or not) to a sample. */
 void vs_sample_source(struct vs_sample *s, const char *name, bool used,

@@ -6,7 +6,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <numa.h>
+
+#include "knobs.h"
 #include "recommend.h"
+#include "sysfs.h"
 
 /* Sec. 7.2: stay this far inside the sFC region, away from the border
  * where the OS's sleep-length jitter would tip the system into sLS. */
@@ -299,6 +303,55 @@ static void fast_producer(const struct vs_verdict *v, const struct vs_reco_env *
 	}
 }
 
+/*
+ * Two CPUs for a producer/consumer pair: sharing the largest cache level
+ * that more than one CPU shares (sysfs cache topology), on one NUMA node
+ * (libnuma). Returns the cache level (0 when none is shared: then CPUs 0
+ * and 1 of one node), -1 with fewer than two CPUs.
+ */
+static int cpu_pair(unsigned int ncpus, int *a, int *b, int *node)
+{
+	int best = 0, i, j, idx;
+	bool numa = numa_available() >= 0;
+
+	*a = 0;
+	*b = ncpus > 1 ? 1 : 0;
+	*node = numa ? numa_node_of_cpu(0) : 0;
+	if (ncpus < 2)
+		return -1;
+	for (i = 0; i < (int)ncpus && i < 64; i++) {
+		for (idx = 0; idx < 8; idx++) {
+			char path[512], text[256];
+			uint64_t mask, level;
+
+			if (vs_path(path, sizeof(path),
+				    "/sys/devices/system/cpu/cpu%d/cache/index%d/shared_cpu_list",
+				    i, idx) || vs_read_str(path, text, sizeof(text)) ||
+			    vs_cpulist_parse(text, &mask))
+				continue;
+			if (vs_path(path, sizeof(path),
+				    "/sys/devices/system/cpu/cpu%d/cache/index%d/level", i, idx) ||
+			    vs_read_u64(path, &level))
+				continue;
+			for (j = i + 1; j < (int)ncpus && j < 64; j++) {
+				if (!(mask & (1ULL << j)))
+					continue;
+				if (numa && numa_node_of_cpu(i) != numa_node_of_cpu(j))
+					continue;
+				/* The smallest shared cache is the closest pair. */
+				if (!best || (int)level < best) {
+					best = (int)level;
+					*a = i;
+					*b = j;
+					*node = numa ? numa_node_of_cpu(i) : 0;
+				}
+				break;
+			}
+		}
+	}
+	return best;
+}
+
 static void short_queue(const struct vs_verdict *v, const struct vs_reco_env *env,
 			struct vs_plan *plan)
 {
@@ -306,6 +359,7 @@ static void short_queue(const struct vs_verdict *v, const struct vs_reco_env *en
 	unsigned int l = p->len * 4 > 1024 ? (p->len < 1024 ? 1024 : p->len) : p->len * 4;
 	pid_t pid = env->vm ? env->vm->pid : 0;
 	struct vs_action *a;
+	int ca, cb, node, level;
 
 	plan->rec_mech = VS_MECH_NOTIFY;
 	plan->rec_params.len = l;
@@ -334,12 +388,24 @@ static void short_queue(const struct vs_verdict *v, const struct vs_reco_env *en
 				 l, plan->rec_params.kc);
 		}
 	}
-	a = action(plan, "thread.affinity", pid, "producer", VS_APPLY_NOW,
-		   "producer and consumer on cores sharing a cache, same NUMA node: shorter wake-ups");
-	snprintf(a->value, sizeof(a->value), "0");
-	a = action(plan, "thread.affinity", pid, "consumer", VS_APPLY_NOW,
-		   "next to the producer (shared cache, same NUMA node)");
-	snprintf(a->value, sizeof(a->value), "%u", env->ncpus > 1 ? 1 : 0);
+	level = cpu_pair(env->ncpus, &ca, &cb, &node);
+	if (level >= 0) {
+		char where[64];
+
+		if (level > 0)
+			snprintf(where, sizeof(where), "share an L%d cache on NUMA node %d",
+				 level, node);
+		else
+			snprintf(where, sizeof(where), "on NUMA node %d (no shared cache found)",
+				 node);
+		a = action(plan, "thread.affinity", pid, "producer", VS_APPLY_NOW,
+			   "producer and consumer next to each other: CPUs %d and %d %s (shorter start-up)",
+			   ca, cb, where);
+		snprintf(a->value, sizeof(a->value), "%d", ca);
+		a = action(plan, "thread.affinity", pid, "consumer", VS_APPLY_NOW,
+			   "next to the producer: CPUs %d and %d %s", ca, cb, where);
+		snprintf(a->value, sizeof(a->value), "%d", cb);
+	}
 	if (env->vm && env->vm->kvm)
 		vcpu_halt_poll(v, env, plan, vs_verdict_est(v, "Yp"),
 			       "the vCPU's start-up after an interrupt: halt polling sized to its waits");

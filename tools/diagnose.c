@@ -30,6 +30,7 @@
 #include "model.h"
 #include "pcdev/pcdev.h"
 #include "plan.h"
+#include "probe.h"
 #include "recommend.h"
 #include "sysfs.h"
 #include "units.h"
@@ -42,7 +43,7 @@ VS_COMMAND(diagnose, 0, "find VMs, measure, name the regime, recommend a plan");
 #define MAX_QUEUES 8
 
 enum { OPT_PID = 1000, OPT_WORKLOAD, OPT_DURATION, OPT_DMAX, OPT_SAVE,
-       OPT_BACKEND, OPT_NO_CALIBRATE, OPT_QMP };
+       OPT_BACKEND, OPT_NO_CALIBRATE, OPT_NO_PROBES, OPT_QMP };
 
 static struct env {
 	pid_t pid;
@@ -52,6 +53,7 @@ static struct env {
 	const char *save;
 	const char *backend;
 	bool no_calibrate;
+	bool no_probes;
 	const char *qmp;	/* QEMU's QMP socket: thread map + query-stats */
 } env;
 
@@ -89,6 +91,8 @@ static const struct argp_option diagnose_options[] = {
 	  "diagnose the QEMU at this QMP socket, with its query-stats as evidence", 0 },
 	{ "no-calibrate", OPT_NO_CALIBRATE, NULL, 0,
 	  "skip the wake-up/notification cost measurement", 0 },
+	{ "no-probes", OPT_NO_PROBES, NULL, 0,
+	  "do not load the BPF tracepoint probes", 0 },
 	{ 0 },
 };
 
@@ -153,6 +157,9 @@ static error_t diagnose_parse(int key, char *arg, struct argp_state *state)
 		return 0;
 	case OPT_NO_CALIBRATE:
 		env.no_calibrate = true;
+		return 0;
+	case OPT_NO_PROBES:
+		env.no_probes = true;
 		return 0;
 	case ARGP_KEY_ARG:
 		vs_err("unexpected argument '%s'", arg);
@@ -354,9 +361,15 @@ static void device_stop(struct device *dev)
 	if (dev->pid < 0)
 		dev->pid = -dev->pid;
 	buf[len] = '\0';
-	if (killed)
+	if (killed) {
+		char path[512];
+
+		/* It had no chance to remove its counters file. */
+		if (!vs_devstats_path(dev->pid, path, sizeof(path)))
+			unlink(path);
 		snprintf(dev->truth_err, sizeof(dev->truth_err),
 			 "bench did not stop within 0.7 s of SIGINT: killed, no report");
+	}
 	else if (exited && (!WIFEXITED(status) || WEXITSTATUS(status)))
 		snprintf(dev->truth_err, sizeof(dev->truth_err),
 			 "bench exited with status %d", WIFEXITED(status) ?
@@ -408,6 +421,9 @@ static json_t *thread_json(const struct vs_thread_sample *t)
 	json_object_set_new(o, "frac_running", vs_json_num(t->frac_running));
 	json_object_set_new(o, "frac_sleep", vs_json_num(t->frac_sleep));
 	json_object_set_new(o, "frac_wait", vs_json_num(t->frac_wait));
+	json_object_set_new(o, "wakeups_per_s", vs_json_num(t->wakeups_per_s));
+	json_object_set_new(o, "wake_lat_ns", vs_json_num(t->wake_lat_ns));
+	json_object_set_new(o, "sleeps_per_s", vs_json_num(t->sleeps_per_s));
 	return o;
 }
 
@@ -488,6 +504,10 @@ static json_t *queue_json(const struct queue *q)
 	json_object_set_new(js, "producer", thread_json(&s->prod));
 	json_object_set_new(js, "consumer", thread_json(&s->cons));
 	json_object_set_new(js, "other_busy_cpus", vs_json_num(s->other_busy_cpus));
+	json_object_set_new(js, "halts_per_s", vs_json_num(s->halts_per_s));
+	json_object_set_new(js, "halts_polled_per_s", vs_json_num(s->halts_polled_per_s));
+	json_object_set_new(js, "kicks_from_probes", json_boolean(s->kicks_from_probes));
+	json_object_set_new(js, "interrupts_from_probes", json_boolean(s->irqs_from_probes));
 	json_object_set_new(o, "sample", js);
 
 	json_object_set_new(jv, "known", json_boolean(v->known));
@@ -562,6 +582,7 @@ static json_t *vm_json(const struct vs_vm *vm)
 	json_object_set_new(o, "stats_file", vm->has_stats ? json_string(vm->stats_path)
 							   : json_null());
 	json_object_set_new(o, "vcpu_threads_unknown", json_boolean(vm->vcpu_threads_unknown));
+	json_object_set_new(o, "vcpus_from_syscall", json_boolean(vm->vcpus_from_syscall));
 	for (i = 0; i < vm->n_threads; i++) {
 		json_t *t = json_object();
 
@@ -606,7 +627,9 @@ static void print_discovery(const struct vs_discovery *d)
 			print_wrapped(4, line);
 		}
 		if (vm->vcpu_threads_unknown)
-			print_wrapped(4, "vCPU threads are not named: /proc cannot tell which thread runs a vCPU");
+			print_wrapped(4, "vCPU threads are not named and none was caught in ioctl(KVM_RUN): /proc cannot tell which thread runs a vCPU");
+		if (vm->vcpus_from_syscall)
+			print_wrapped(4, "vCPU threads found blocked in ioctl(vcpu fd, KVM_RUN)");
 	}
 	if (d->n_skipped)
 		printf("  (%u processes could not be inspected: permission denied)\n",
@@ -697,7 +720,7 @@ static void print_queue(const struct queue *q)
 			snprintf(a, sizeof(a), "%.4g", e->value);
 		else
 			snprintf(a, sizeof(a), "-");
-		snprintf(line, sizeof(line), "%-4s %-9s %s", e->name, a, e->from);
+		snprintf(line, sizeof(line), "%-8s %-9s %s", e->name, a, e->from);
 		print_wrapped(4, line);
 	}
 	printf("Recommendation (Dmax %s):\n", fmt_t(pl->dmax_ns, a, sizeof(a)));
@@ -847,8 +870,6 @@ static void sources_text(const struct vs_hostcosts *hc, bool calibrated,
 	} else {
 		print_wrapped(2, "n/a   wake-up, notification cost, Yz: --no-calibrate");
 	}
-	print_wrapped(2, "n/a   BPF probes (kvm:*, sched:* tracepoints): the verdict uses "
-			 "only counters every host has; see virtsync stat for the probes");
 	if (g->is_guest)
 		print_wrapped(2, "used  guest: /proc/interrupts, /proc/diskstats, /proc/net/dev, "
 				 "cpuidle and haltpoll parameters");
@@ -867,6 +888,8 @@ int cmd_diagnose(int argc, char **argv)
 		.children = children,
 	};
 	struct vs_discovery *disc = NULL;
+	static struct vs_discovery unmeasured;
+	unsigned int measurable = 0;
 	struct queue *qs = NULL;
 	struct vs_guest_info guest;
 	struct vs_guest_counters gc_a, gc_b;
@@ -878,10 +901,13 @@ int cmd_diagnose(int argc, char **argv)
 	bool embedded = false, calibrated = false, text;
 	pthread_t th[MAX_QUEUES];
 	unsigned int nq = 0, i;
-	double t_start = now_ns(), gwin_ns;
+	double t_start = now_ns(), gwin_ns, t_dev = 0;
 	char path[512], kvm_why[160] = "";
 	int64_t khp = -1;
 	json_t *doc = NULL;
+	struct vs_probe *probe = NULL;
+	struct vs_probe_snapshot snap;
+	char probe_why[128] = "";
 	int err, ret = VS_EXIT_OK;
 	struct sigaction sa;
 	struct diag_qmp *dq = NULL;
@@ -963,7 +989,21 @@ int cmd_diagnose(int argc, char **argv)
 			goto cleanup;
 		}
 	}
-	embedded = !env.pid && (env.workload || !disc->n_vms);
+	/* VMs with neither a known I/O thread nor item counters (a paused
+	 * VMM, threads not named) cannot be measured: the host then counts as
+	 * having no VM, and the ones seen are listed. */
+	if (!env.pid && !env.workload) {
+		for (i = 0; i < disc->n_vms; i++) {
+			const struct vs_thread *p, *c;
+
+			vs_measure_pick_threads(&disc->vms[i], &p, &c);
+			if (p || c || disc->vms[i].has_stats || disc->vms[i].n_taps)
+				measurable++;
+		}
+	}
+	embedded = !env.pid && (env.workload || !measurable);
+	if (embedded && disc->n_vms && !env.workload)
+		memcpy(&unmeasured, disc, sizeof(unmeasured));
 
 	if (text) {
 		printf("virtsync diagnose: %s\n", guest.is_guest ?
@@ -984,7 +1024,7 @@ int cmd_diagnose(int argc, char **argv)
 
 	/* Costs first, on a quiet machine when we start the device ourselves. */
 	if (!env.no_calibrate) {
-		struct vs_hostcost_opts ho = { .rounds = 100, .polled = true, .yz = true };
+		struct vs_hostcost_opts ho = { .rounds = 60, .polled = true, .yz = true };
 
 		vs_hostcosts_measure(&ho, &hc);
 		calibrated = true;
@@ -1012,9 +1052,15 @@ int cmd_diagnose(int argc, char **argv)
 		if (text) {
 			char line[300];
 
+			if (unmeasured.n_vms) {
+				printf("Found %u VM%s without an identifiable I/O thread or item counters:\n",
+				       unmeasured.n_vms, unmeasured.n_vms == 1 ? "" : "s");
+				print_discovery(&unmeasured);
+			}
 			snprintf(line, sizeof(line),
 				 "%s: running the reference device (preset %s, %s backend: %s)",
-				 env.workload ? "--workload given" : "no VM on this host",
+				 env.workload ? "--workload given" :
+				 unmeasured.n_vms ? "no measurable VM" : "no VM on this host",
 				 dev.preset, dev.backend, dev.backend_why);
 			print_wrapped(0, line);
 			fflush(stdout);
@@ -1027,8 +1073,7 @@ int cmd_diagnose(int argc, char **argv)
 		}
 		vs_dbg("device %d publishing at %.3f s", (int)dev.pid,
 		       (now_ns() - t_start) / 1e9);
-		/* Let it reach its steady state before the window opens. */
-		usleep((useconds_t)(WARMUP_NS / 1e3));
+		t_dev = now_ns();
 		err = vs_discover(dev.pid, disc);
 		if (err) {
 			vs_err("the reference device (pid %d) is not visible: %s",
@@ -1045,10 +1090,36 @@ int cmd_diagnose(int argc, char **argv)
 		fflush(stdout);
 	}
 
+	/* The probes count from their opening: open them right before the
+	 * window, read them right after. */
+	nq = disc->n_vms < MAX_QUEUES ? disc->n_vms : MAX_QUEUES;
+	if (!env.no_probes && nq) {
+		struct vs_probe_opts po = { .flags = VS_PROBE_ALL, .attach = VS_ATTACH_AUTO };
+		pid_t pids[MAX_QUEUES];
+
+		for (i = 0; i < nq; i++)
+			pids[i] = disc->vms[i].pid;
+		po.pids = pids;
+		po.n_pids = nq;
+		err = vs_probe_open(&po, &probe);
+		if (err) {
+			probe = NULL;
+			snprintf(probe_why, sizeof(probe_why), "cannot load: %s", strerror(-err));
+		}
+		vs_dbg("probes %s at %.3f s", probe ? "open" : probe_why,
+		       (now_ns() - t_start) / 1e9);
+	} else {
+		snprintf(probe_why, sizeof(probe_why), "--no-probes");
+	}
+
+	/* Let the device reach its steady state before the window opens (the
+	 * probes' loading above counts towards it). */
+	if (embedded && now_ns() - t_dev < WARMUP_NS)
+		usleep((useconds_t)((WARMUP_NS - (now_ns() - t_dev)) / 1e3));
+
 	/* One window over every queue at once. */
 	vs_guest_counters_read(&gc_a);
 	gwin_ns = now_ns();
-	nq = disc->n_vms < MAX_QUEUES ? disc->n_vms : MAX_QUEUES;
 	if (dq)
 		diag_qmp_begin(dq);
 	for (i = 0; i < nq; i++) {
@@ -1065,6 +1136,23 @@ int cmd_diagnose(int argc, char **argv)
 			diag_qmp_source(dq, &qs[0].sample);
 	}
 	vs_dbg("window closed at %.3f s", (now_ns() - t_start) / 1e9);
+	if (probe) {
+		err = vs_probe_read(probe, &snap);
+		if (!err) {
+			for (i = 0; i < nq; i++)
+				if (!qs[i].err)
+					vs_sample_apply_probe(&qs[i].sample, qs[i].vm, &snap);
+			vs_probe_snapshot_free(&snap);
+		} else {
+			snprintf(probe_why, sizeof(probe_why), "read failed: %s", strerror(-err));
+		}
+		vs_probe_close(probe);
+		probe = NULL;
+	}
+	if (probe_why[0])
+		for (i = 0; i < nq; i++)
+			if (!qs[i].err)
+				vs_sample_source(&qs[i].sample, "bpf-probes", false, "%s", probe_why);
 	vs_guest_counters_read(&gc_b);
 	vs_guest_rates(&gc_a, &gc_b, (now_ns() - gwin_ns) / 1e9, &grates);
 	if (embedded) {
@@ -1086,6 +1174,16 @@ int cmd_diagnose(int argc, char **argv)
 		if (q->err)
 			continue;
 		vs_classify(&q->sample, &hc, &q->verdict);
+		/* A process that ended inside the window leaves a short sample:
+		 * keep the verdict, say so, and trust it less. */
+		if (q->verdict.known && q->sample.duration_ns < 0.5 * env.duration_ns) {
+			size_t used = strlen(q->verdict.summary);
+
+			q->verdict.confidence *= q->sample.duration_ns / env.duration_ns;
+			snprintf(q->verdict.summary + used, sizeof(q->verdict.summary) - used,
+				 " (the process stopped after %.2f s of the %.1f s window)",
+				 q->sample.duration_ns / 1e9, env.duration_ns / 1e9);
+		}
 		renv.vm = q->vm;
 		renv.ncpus = q->sample.ncpus;
 		renv.other_busy_cpus = q->sample.other_busy_cpus;
@@ -1155,6 +1253,10 @@ int cmd_diagnose(int argc, char **argv)
 		for (i = 0; i < disc->n_vms; i++)
 			json_array_append_new(arr, vm_json(&disc->vms[i]));
 		json_object_set_new(doc, "vms", arr);
+		arr = json_array();
+		for (i = 0; i < unmeasured.n_vms; i++)
+			json_array_append_new(arr, vm_json(&unmeasured.vms[i]));
+		json_object_set_new(doc, "unmeasurable_vms", arr);
 		arr = json_array();
 		for (i = 0; i < nq; i++)
 			json_array_append_new(arr, queue_json(&qs[i]));
@@ -1257,10 +1359,24 @@ int cmd_diagnose(int argc, char **argv)
 		if (err) {
 			vs_err("--save: cannot write '%s': %s", env.save, strerror(-err));
 			ret = VS_EXIT_FAIL;
-		} else if (text) {
+		} else if (text && nsteps) {
 			printf("\nPlan: %u step%s that virtsync apply can set now, saved to %s\n",
 			       nsteps, nsteps == 1 ? "" : "s", env.save);
+		} else if (text) {
+			print_wrapped(0, "\nPlan: nothing virtsync apply can set now (the "
+				      "report is saved, but apply refuses a plan without "
+				      "steps)");
 		}
+	}
+	if (text && !embedded) {
+		bool any = false;
+
+		for (i = 0; i < nq; i++)
+			any |= qs[i].verdict.known;
+		if (!any)
+			print_wrapped(0, "No queue could be classified here; "
+				      "'virtsync diagnose --workload fc-example' runs the "
+				      "reference device instead.");
 	}
 	if (!text) {
 		json_object_set_new(doc, "elapsed_ns", json_real(now_ns() - t_start));
@@ -1268,11 +1384,10 @@ int cmd_diagnose(int argc, char **argv)
 	} else {
 		printf("\nDone in %.1f s.\n", (now_ns() - t_start) / 1e9);
 	}
-	if (!nq && !embedded && text)
-		printf("Nothing to diagnose.\n");
 
 cleanup:
 	diag_qmp_close(dq);
+	vs_probe_close(probe);
 	if (dev.pid > 0 && !dev.stopped)
 		device_stop(&dev);
 	json_decref(dev.truth);

@@ -298,6 +298,21 @@ static void test_recommend_qemu(void **state)
 	    strstr(a->libvirt, "tx_queue_size="));
 	a = find_action(&p, "kvm.halt_poll_ns");
 	__T("read-only module parameter named as such", a && a->applies == VS_APPLY_READONLY);
+	{
+		const struct vs_action *pa = NULL, *ca = NULL;
+		unsigned int i;
+
+		for (i = 0; i < p.n_actions; i++) {
+			if (strcmp(p.actions[i].knob, "thread.affinity"))
+				continue;
+			if (!strcmp(p.actions[i].role, "producer"))
+				pa = &p.actions[i];
+			else if (!strcmp(p.actions[i].role, "consumer"))
+				ca = &p.actions[i];
+		}
+		__T("producer and consumer pinned to two different CPUs",
+		    pa && ca && strcmp(pa->value, ca->value) && strstr(pa->why, "NUMA node"));
+	}
 	__T("haltpoll warning", p.n_warnings >= 2);
 }
 

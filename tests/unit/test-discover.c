@@ -39,7 +39,7 @@ static void test_discover_host(void **state)
 	(void)state;
 	__T("fixture root", diag_fixture_root("diagnose-host") == 0);
 	__T("discover", vs_discover(0, d) == 0);
-	__T("three VM-like processes (QEMU, device, other VMM)", d->n_vms == 3);
+	__T("four VM-like processes (QEMU, device, two other VMMs)", d->n_vms == 4);
 	__T("bash is not a VM", find_vm(d, 300) == NULL);
 	__T("the vhost kthread is not a VM", find_vm(d, 200) == NULL);
 
@@ -69,7 +69,16 @@ static void test_discover_host(void **state)
 
 	fc = find_vm(d, 500);
 	__T("another VMM", fc && fc->kind == VS_VM_OTHER && fc->kvm);
-	__T("its vCPU threads cannot be told from /proc", fc->vcpu_threads_unknown);
+	t = find_tid(fc, 501);
+	__T("vCPU found blocked in ioctl(vcpu fd, KVM_RUN)",
+	    t && t->role == VS_ROLE_VCPU && t->vcpu_index == 0 && fc->vcpus_from_syscall &&
+	    !fc->vcpu_threads_unknown);
+	__T("the poll()ing main thread is not a vCPU", find_tid(fc, 500) == NULL);
+	__T("KVM's nx-lpage worker is not a vCPU", find_tid(fc, 502) == NULL);
+	__T("kvm-vcpu-stats fds are not vCPU fds", fc->n_vcpu_fds == 1);
+	fc = find_vm(d, 600);
+	__T("a VMM whose vCPU was never caught in KVM_RUN", fc && fc->kvm &&
+	    fc->vcpu_threads_unknown && !fc->vcpus_from_syscall && fc->n_threads == 0);
 	free(d);
 }
 
