@@ -236,7 +236,12 @@ static void make_summary(struct vs_export *x, const char *desc)
 	/* tuned-adm list shows it on one line: keep it short */
 	if (end > x->summary + 69)
 		end = x->summary + 69;	/* "summary=" + 69 fits 78 */
-	n = snprintf(o, sizeof(x->summary), "virtsync %s: ", x->source);
+	/* a plan's directory says nothing in tuned-adm list: its file name */
+	if (!strncmp(x->source, "plan ", 5) && strrchr(x->source, '/'))
+		n = snprintf(o, sizeof(x->summary), "virtsync plan %s: ",
+			     strrchr(x->source, '/') + 1);
+	else
+		n = snprintf(o, sizeof(x->summary), "virtsync %s: ", x->source);
 	o += n < sizeof(x->summary) ? n : sizeof(x->summary) - 1;
 	for (s = desc; *s && o < end; s++) {
 		if (*s == '.' && (s[1] == ' ' || !s[1]))
@@ -324,8 +329,9 @@ int vs_export_build(const struct vs_profile *p, const char *source,
 			   sizeof(msg)))
 		snprintf(desc, sizeof(desc), "%s", p->description);
 	if (!desc[0] && p->kind == VS_KIND_PLAN)
-		snprintf(desc, sizeof(desc), "objective %s%s%s, %zu steps", p->objective,
-			 p->regime[0] ? ", regime " : "", p->regime, p->nsteps);
+		snprintf(desc, sizeof(desc), "%s%s%sobjective %s, %zu step%s",
+			 p->regime[0] ? "regime " : "", p->regime, p->regime[0] ? ", " : "",
+			 p->objective, p->nsteps, p->nsteps == 1 ? "" : "s");
 	make_summary(x, desc);
 	if (plan_path) {
 		e = plan_restarts(x, plan_path, err, errlen);
