@@ -7,6 +7,7 @@
  * access to the socket.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <math.h>
 #include <poll.h>
 #include <stdio.h>
@@ -91,6 +92,69 @@ static int print_json(const struct vs_qmp_vcpu_row *r, int n,
 	return vs_json_print(doc);
 }
 
+/* Prometheus text: KVM's counters as they are (totals since the vCPU was
+ * created), labelled with the QEMU pid, vCPU index and host thread id. */
+static void prom_vcpus(FILE *f, const struct vs_qmp_sample *s, int pid)
+{
+	static const struct {
+		const char *name, *type, *help, *label;
+		size_t off;
+		double scale;
+	} fam[] = {
+		{ "virtsync_qmp_exits_total", "counter", "VM exits (KVM binary statistics via QMP).",
+		  NULL, offsetof(struct vs_qmp_vcpu_stats, exits), 1 },
+		{ "virtsync_qmp_halt_polls_total", "counter",
+		  "Halt polls that ended with a wake-up (succeeded) or not (attempted).",
+		  "result=\"succeeded\"", offsetof(struct vs_qmp_vcpu_stats, halt_successful_poll), 1 },
+		{ NULL, NULL, NULL, "result=\"attempted\"",
+		  offsetof(struct vs_qmp_vcpu_stats, halt_attempted_poll), 1 },
+		{ "virtsync_qmp_halt_poll_seconds_total", "counter",
+		  "Time spent in halt polls that succeeded or failed.",
+		  "result=\"succeeded\"", offsetof(struct vs_qmp_vcpu_stats, halt_poll_success_ns), 1e-9 },
+		{ NULL, NULL, NULL, "result=\"failed\"",
+		  offsetof(struct vs_qmp_vcpu_stats, halt_poll_fail_ns), 1e-9 },
+		{ "virtsync_qmp_halt_wait_seconds_total", "counter",
+		  "Time halted vCPUs waited after polling.",
+		  NULL, offsetof(struct vs_qmp_vcpu_stats, halt_wait_ns), 1e-9 },
+	};
+	size_t k;
+	int i, j;
+
+	for (k = 0; k < sizeof(fam) / sizeof(fam[0]); k++) {
+		if (fam[k].name)
+			fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", fam[k].name, fam[k].help,
+				fam[k].name, fam[k].type);
+		for (i = 0; i < s->n_vcpus; i++)
+			for (j = 0; j < s->n_stats; j++) {
+				const struct vs_qmp_vcpu_stats *st = &s->stats[j];
+				uint64_t v;
+
+				if (strcmp(st->qom_path, s->vcpus[i].qom_path))
+					continue;
+				memcpy(&v, (const char *)st + fam[k].off, sizeof(v));
+				fprintf(f, "%s{pid=\"%d\",vcpu=\"%d\",tid=\"%d\"%s%s} ",
+					fam[k].name ? fam[k].name : fam[k - 1].name, pid,
+					s->vcpus[i].cpu_index, s->vcpus[i].thread_id,
+					fam[k].label ? "," : "", fam[k].label ? fam[k].label : "");
+				/* counts exactly; nanoseconds as seconds with all digits */
+				if (fam[k].scale == 1)
+					fprintf(f, "%llu\n", (unsigned long long)v);
+				else
+					fprintf(f, "%llu.%09llu\n", (unsigned long long)(v / 1000000000),
+						(unsigned long long)(v % 1000000000));
+			}
+	}
+	fprintf(f, "# HELP virtsync_qmp_iothread_poll_max_ns Adaptive polling window of the iothread.\n"
+		"# TYPE virtsync_qmp_iothread_poll_max_ns gauge\n");
+	for (i = 0; i < s->n_iothreads; i++) {
+		/* ids are QEMU object ids: [A-Za-z0-9_.-], nothing to escape */
+		fprintf(f, "virtsync_qmp_iothread_poll_max_ns{pid=\"%d\",iothread=\"%s\",tid=\"%d\"} %lld\n",
+			pid, s->iothreads[i].id, s->iothreads[i].thread_id,
+			(long long)s->iothreads[i].poll_max_ns);
+	}
+	fflush(f);
+}
+
 static void sleep_until(const struct timespec *deadline, volatile sig_atomic_t *stop)
 {
 	while (!*stop && clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, deadline, NULL) == EINTR)
@@ -98,7 +162,7 @@ static void sleep_until(const struct timespec *deadline, volatile sig_atomic_t *
 }
 
 int stat_qmp_run(const char *sock, double interval_ns, unsigned int count,
-		 volatile sig_atomic_t *stop, int argc, char **argv)
+		 bool prometheus, volatile sig_atomic_t *stop, int argc, char **argv)
 {
 	struct vs_qmp_sample s[2];
 	struct timespec deadline;
@@ -121,7 +185,7 @@ int stat_qmp_run(const char *sock, double interval_ns, unsigned int count,
 		       " (query-stats needs QEMU 7.1 or later running with KVM)" : "");
 		goto out;
 	}
-	if (!vs_global.json)
+	if (!vs_global.json && !prometheus)
 		printf("QEMU pid %d via %s: %d vCPUs\n"
 		       "source: QMP query-stats (KVM binary statistics); WAIT%%: halt\n"
 		       "time in the interval, counted when a halt ends (can pass 100)\n",
@@ -153,7 +217,9 @@ int stat_qmp_run(const char *sock, double interval_ns, unsigned int count,
 			vs_err("--qmp: %s", strerror(-nr));
 			goto out;
 		}
-		if (vs_global.json)
+		if (prometheus)
+			prom_vcpus(stdout, &s[cur], pid);
+		else if (vs_global.json)
 			print_json(rows, nr, &s[cur], secs, sock, pid, argc, argv);
 		else
 			print_rows(rows, nr, &s[cur], secs);

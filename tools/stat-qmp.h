@@ -11,6 +11,6 @@
  * is set by stat's signal handler.
  */
 int stat_qmp_run(const char *socket, double interval_ns, unsigned int count,
-		 volatile sig_atomic_t *stop, int argc, char **argv);
+		 bool prometheus, volatile sig_atomic_t *stop, int argc, char **argv);
 
 #endif

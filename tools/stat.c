@@ -916,16 +916,16 @@ VS_COMMAND(stat, 0, "live per-VM rates: exits, kicks, interrupts, halts, wake-up
 		return VS_EXIT_USAGE;
 	}
 	if (env.qmp) {
-		if (env.n_pids || env.cmd || env.prometheus || env.prom_file ||
-		    env.threads || env.wakers) {
-			vs_err("--qmp: only with --interval, --count and --json");
+		if (env.n_pids || env.cmd || env.prom_file || env.threads || env.wakers) {
+			vs_err("--qmp: only with --interval, --count, --json or --prometheus");
 			return VS_EXIT_USAGE;
 		}
 		memset(&sa, 0, sizeof(sa));
 		sa.sa_handler = on_signal;
 		sigaction(SIGINT, &sa, NULL);
 		sigaction(SIGTERM, &sa, NULL);
-		return stat_qmp_run(env.qmp, env.interval_ns, env.count, &stop, argc, argv);
+		return stat_qmp_run(env.qmp, env.interval_ns, env.count, env.prometheus, &stop,
+				    argc, argv);
 	}
 	for (i = 0; i < env.n_pids; i++) {
 		if (vs_pid_alive(env.pids[i])) {

@@ -70,6 +70,39 @@ grep -q "QEMU pid $qpid via" "$TMP/out" || die "text header: $(cat "$TMP/out")"
 [ "$(awk '$1 ~ /^[0-9]+$/' "$TMP/out" | wc -l)" = 2 ] || die "text rows: $(cat "$TMP/out")"
 awk 'length > 80 { exit 1 }' "$TMP/out" || die "text wider than 80 columns"
 
+# --prometheus: KVM's totals per vCPU; the format parses, the exit totals
+# lie between our own readings before and after
+vcpu_tids=$(json_get "$TMP/last.json" '" ".join(str(v["thread_id"]) for v in d["vcpus"])')
+b2=$(qmp) || die "query-stats"
+expect_exit 0 "$VS" stat --qmp "$sock" -i 100ms -c 1 --prometheus
+a2=$(qmp) || die "query-stats"
+python3 - "$TMP/out" "$b2" "$a2" "$qpid" $vcpu_tids <<'PY' || die "prometheus: $(cat "$TMP/out")"
+import re, sys
+path, lo, hi, pid, tids = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5:]
+NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
+LABEL = r'[a-zA-Z_][a-zA-Z0-9_]*="[^"\\\n]*"'
+SAMPLE = re.compile(rf"^({NAME})\{{({LABEL}(?:,{LABEL})*)\}} (\S+)$")
+typed, exits, seen = set(), 0, set()
+for line in open(path).read().splitlines():
+    if line.startswith("# HELP "):
+        continue
+    if line.startswith("# TYPE "):
+        name, t = line[7:].split(" ")
+        assert t in ("counter", "gauge") and name not in typed, line
+        typed.add(name)
+        continue
+    m = SAMPLE.match(line)
+    assert m and m.group(1) in typed, line
+    float(m.group(3))
+    labels = dict(l.split("=", 1) for l in m.group(2).split(","))
+    assert labels["pid"] == f'"{pid}"', line
+    if m.group(1) == "virtsync_qmp_exits_total":
+        exits += int(float(m.group(3)))
+        seen.add(labels["tid"].strip('"'))
+assert seen == set(tids), (seen, tids)
+assert lo <= exits <= hi, (lo, exits, hi)
+PY
+
 # bad input
 expect_usage_error "only with --interval" "$VS" stat --qmp "$sock" --pid "$qpid"
 expect_exit 1 "$VS" stat --qmp "$TMP/none.sock" -c 1
