@@ -148,6 +148,17 @@ static bool value_ok(const char *s)
 	return true;
 }
 
+/* A QMP socket path goes into script.sh between single quotes */
+static bool path_ok(const char *s)
+{
+	if (*s != '/')
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("_.,:/@+-", *s))
+			return false;
+	return true;
+}
+
 static int check_value(const struct vs_export_step *s, const struct knob_map *m,
 		       char *err, size_t errlen)
 {
@@ -315,6 +326,12 @@ int vs_export_build(const struct vs_profile *p, const char *source,
 			e = check_value(s, m, msg, sizeof(msg));
 		if (e) {
 			fail(err, errlen, e, "step %zu (%s): %s", i + 1, st->knob->name, msg);
+			goto fail;
+		}
+		if (s->sel[VS_SEL_QMP][0] && !path_ok(s->sel[VS_SEL_QMP])) {
+			e = fail(err, errlen, -EINVAL,
+				 "step %zu (%s): qmp '%s' is not an absolute path of plain characters",
+				 i + 1, st->knob->name, s->sel[VS_SEL_QMP]);
 			goto fail;
 		}
 		for (k = 0; k < VS_SEL_NKEYS; k++)

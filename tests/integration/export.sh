@@ -179,6 +179,8 @@ expect_usage_error "give --tuned DIR, --libvirt or --qemu" "$VS" export energy
 expect_usage_error "\${pid} is not set" "$VS" export throughput-sleep --tuned "$TMP/x4"
 sed 's/"value": "0-1"/"value": "0-1;reboot"/' "$TMP/plan.json" >"$TMP/evil.json"
 expect_usage_error "has characters" "$VS" export --plan "$TMP/evil.json" --tuned "$TMP/x5"
-for d in x1 x2 x3 x4 x5; do [ ! -e "$TMP/$d" ] || die "$d written on bad input"; done
+sed "s|/run/vm1.qmp|/run/vm1'; reboot; '.qmp|" "$TMP/plan.json" >"$TMP/evil2.json"
+expect_usage_error "not an absolute path" "$VS" export --plan "$TMP/evil2.json" --tuned "$TMP/x6"
+for d in x1 x2 x3 x4 x5 x6; do [ ! -e "$TMP/$d" ] || die "$d written on bad input"; done
 ls "$TMP" | grep -q '\.vs' && die "temporary directory left behind on bad input"
 echo ok
