@@ -14,7 +14,8 @@
 # probe: kernel.bpf_stats_enabled=1 and run_time_ns / run_cnt of each
 # program while virtsync stat watches the device (restored afterwards).
 # Needs root, /dev/kvm and perf (Debian: linux-perf). MODES and WORKLOADS
-# (dev_rate, kick_rate) narrow the run, e.g. MODES="alone stat".
+# (dev_rate, kick_rate; empty: only the cost pass) narrow the run, e.g.
+# MODES="alone stat".
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 VS=${VIRTSYNC_BIN:-$TOP/.output/virtsync}
@@ -75,7 +76,7 @@ stop_observer() {
 }
 
 modes=${MODES:-alone stat perf-stat perf-record}
-for workload in ${WORKLOADS:-dev_rate kick_rate}; do
+for workload in ${WORKLOADS-dev_rate kick_rate}; do
 	: >"$TMP/$workload"
 	for r in $(seq "$rounds"); do
 		for m in $modes; do
@@ -110,23 +111,46 @@ for w, title in names.items():
                   + " ".join(f"{r:.3f}" for r in ratios))
 PY
 
-# Per-event cost of each probe, from the kernel's own program statistics.
+# Per-event cost of each probe, from the kernel's own program statistics,
+# and the CPU time all probes took while each workload ran, against the
+# workload's own CPU time: an estimate of the slowdown that the noise of
+# this machine does not blur (an upper bound for what runs in the VM's
+# threads: sched_switch/sched_wakeup also run for every other process; a
+# lower one for the tracepoint dispatch, which run_time_ns does not see).
+progs_json() { bpftool -j prog show >"$TMP/$1.json"; }
 echo 1 >/proc/sys/kernel/bpf_stats_enabled
 "$VS" stat --interval 1s >"$TMP/obs.out" 2>&1 &
 observer=$!
 for _ in $(seq 100); do grep -q '^sources:' "$TMP/obs.out" && break; sleep 0.05; done
-$DEV >/dev/null 2>&1
-"$KICK" --kicks 1000000 --ioeventfd --halts 2000 --irqfd >/dev/null
-bpftool -j prog show >"$TMP/progs.json"
+progs_json p0
+$DEV >"$TMP/dev.json" 2>/dev/null
+progs_json p1
+"$KICK" --kicks 1000000 --ioeventfd --halts 2000 --irqfd >"$TMP/kick.txt"
+progs_json p2
 stop_observer
 echo "$old_stats" >/proc/sys/kernel/bpf_stats_enabled
-python3 - "$TMP/progs.json" <<'PY'
+python3 - "$TMP" <<'PY'
 import json, sys
-progs = [p for p in json.load(open(sys.argv[1])) if p.get("name", "").startswith("vs_")]
+tmp = sys.argv[1]
+def load(n):
+    return {p["id"]: p for p in json.load(open(f"{tmp}/{n}.json"))
+            if p.get("name", "").startswith("vs_")}
+p0, p1, p2 = load("p0"), load("p1"), load("p2")
+def spent(a, b):
+    return sum(b[i].get("run_time_ns", 0) - a[i].get("run_time_ns", 0) for i in b if i in a)
 print("\nper-event cost (kernel.bpf_stats_enabled, run_time_ns / run_cnt)")
 print(f"{'program':16} {'events':>10} {'ns/event':>9}")
-for p in sorted(progs, key=lambda p: p["name"]):
+for p in sorted(p2.values(), key=lambda p: p["name"]):
     n = p.get("run_cnt", 0)
     if n:
         print(f"{p['name']:16} {n:10} {p.get('run_time_ns', 0) / n:9.0f}")
+dev = json.load(open(f"{tmp}/dev.json"))
+dev_cpu = dev["E_ns"] * dev["items"]
+kick = dict(l.split() for l in open(f"{tmp}/kick.txt"))
+kick_cpu = float(kick["cpu_seconds"]) * 1e9
+print("\nprobe CPU time while each workload ran (all vs_ programs, host-wide)")
+for name, a, b, cpu in (("device (bench --backend kvm)", p0, p1, dev_cpu),
+                        ("kvm-kick --ioeventfd", p1, p2, kick_cpu)):
+    ns = spent(a, b)
+    print(f"{name:30} {ns / 1e6:8.1f} ms = {100 * ns / cpu:5.2f} % of its {cpu / 1e9:.2f} CPU-s")
 PY

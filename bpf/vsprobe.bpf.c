@@ -31,9 +31,13 @@ struct {
 	__type(value, __u8);
 } targets SEC(".maps");
 
+/* Per-CPU values of ~1.2 KB: preallocating max_entries of them for every
+ * possible CPU would take tens of MB on a large host, so entries are
+ * allocated as threads show up (bpf_mem_alloc, safe in tracing context). */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, 1024);	/* resized by userspace before load */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 4096);	/* resized by userspace before load */
 	__type(key, struct vs_thread_key);
 	__type(value, struct vs_thread_val);
 } threads SEC(".maps");
@@ -47,7 +51,8 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, 4096);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 8192);
 	__type(key, struct vs_pair_key);
 	__type(value, struct vs_pair_val);
 } pairs SEC(".maps");

@@ -317,14 +317,19 @@ static void probe_debugfs(struct vs_probe *p)
 			   "readable, not used (host-wide; probes are per VM)");
 }
 
-/* libbpf finds classic tracepoints and perf finds ids under tracefs. */
+/*
+ * libbpf finds classic tracepoints and perf finds ids under tracefs, but
+ * only while attaching: an attached program or open event no longer needs
+ * it. Returns 1 when it mounted tracefs (the caller unmounts it again after
+ * attaching, leaving the host as it was), 0 when it was there, -errno.
+ */
 static int ensure_tracefs(void)
 {
 	if (!access(TRACEFS "/events", F_OK))
 		return 0;
 	if (mount("nodev", TRACEFS, "tracefs", 0, NULL))
 		return -errno;
-	return 0;
+	return 1;
 }
 
 static uint64_t kallsyms_addr(const char *sym)
@@ -405,7 +410,7 @@ static int bpf_load(struct vs_probe *p, bool use_btf)
 	skel->rodata->targ_filter = p->opts.n_pids > 0;
 	skel->rodata->targ_irqfd_inject = kallsyms_addr("irqfd_inject");
 	bpf_map__set_max_entries(skel->maps.threads,
-				 p->opts.max_threads ? p->opts.max_threads : 1024);
+				 p->opts.max_threads ? p->opts.max_threads : 4096);
 	for (i = 0; i < N_TPS; i++) {
 		const struct vs_tp *t = &vs_tps[i];
 		struct bpf_program *btf = prog_at(skel, t->btf_off);
@@ -731,7 +736,7 @@ static int perf_open(struct vs_probe *p)
 	int err, cpu;
 
 	err = ensure_tracefs();
-	if (err) {
+	if (err < 0) {
 		add_source(p, "tracefs", "perf", err, "not mounted; mount refused");
 		return err;
 	}
@@ -819,7 +824,7 @@ static int perf_read(struct vs_probe *p, struct vs_probe_snapshot *s)
 int vs_probe_open(const struct vs_probe_opts *opts, struct vs_probe **out)
 {
 	struct vs_probe *p;
-	int err;
+	int err, mounted = 0;
 
 	*out = NULL;
 	err = vs_probe_check_caps();
@@ -840,7 +845,7 @@ int vs_probe_open(const struct vs_probe_opts *opts, struct vs_probe **out)
 	if (err)
 		goto err_free;
 	/* libbpf needs tracefs for the classic tracepoints. */
-	ensure_tracefs();
+	mounted = ensure_tracefs();
 	probe_debugfs(p);
 
 	if (p->opts.attach != VS_ATTACH_PERF) {
@@ -858,11 +863,16 @@ int vs_probe_open(const struct vs_probe_opts *opts, struct vs_probe **out)
 		goto err_free;
 	p->backend = VS_PROBE_PERF;
 done:
+	/* Lazy: another virtsync attaching right now keeps its lookups. */
+	if (mounted == 1)
+		umount2(TRACEFS, MNT_DETACH);
 	p->t0 = now_ns();
 	*out = p;
 	return 0;
 
 err_free:
+	if (mounted == 1)
+		umount2(TRACEFS, MNT_DETACH);
 	free(p->pids);
 	free(p);
 	return err;
@@ -984,6 +994,33 @@ void vs_probe_close(struct vs_probe *p)
 	free(p->pc);
 	free(p->pids);
 	free(p);
+}
+
+int vs_probe_measure(const struct vs_probe_opts *opts, uint64_t ns,
+		     struct vs_probe_snapshot *snap)
+{
+	struct vs_probe *p;
+	struct timespec deadline;
+	int err;
+
+	err = vs_probe_open(opts, &p);
+	if (err)
+		return err;
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += (time_t)(ns / 1000000000ULL);
+	deadline.tv_nsec += (long)(ns % 1000000000ULL);
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	/* Counters start at zero at open: one read covers the window. A
+	 * signal wakes the sleep; only *stop ends it early. */
+	while (!(opts->stop && *opts->stop) &&
+	       clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, NULL) == EINTR)
+		;
+	err = vs_probe_read(p, snap);
+	vs_probe_close(p);
+	return err;
 }
 
 int vs_probe_prog_stats(struct vs_probe *p, struct vs_probe_prog_stats *out,

@@ -19,6 +19,7 @@
  * cumulative since vs_probe_open(); subtract two for a rate.
  */
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -121,7 +122,9 @@ struct vs_probe_opts {
 	unsigned int n_pids;		/* 0: every process (no filter) */
 	unsigned int flags;		/* enum vs_probe_flags, 0 = all */
 	enum vs_probe_attach attach;
-	unsigned int max_threads;	/* per-thread map size, 0 = 1024 */
+	unsigned int max_threads;	/* per-thread map cap, 0 = 4096 */
+	/* vs_probe_measure(): stop early when *stop becomes non-zero */
+	volatile sig_atomic_t *stop;
 };
 
 struct vs_probe;
@@ -138,6 +141,14 @@ int vs_probe_read(struct vs_probe *p, struct vs_probe_snapshot *snap);
 void vs_probe_snapshot_free(struct vs_probe_snapshot *snap);
 /* Detach and free; NULL does nothing. */
 void vs_probe_close(struct vs_probe *p);
+
+/*
+ * Open, measure for `ns` nanoseconds (or until *opts->stop), read, close:
+ * the snapshot covers exactly that window (snap->elapsed_ns). For callers
+ * that want one number per VM, such as virtsync diagnose. -errno.
+ */
+int vs_probe_measure(const struct vs_probe_opts *opts, uint64_t ns,
+		     struct vs_probe_snapshot *snap);
 
 /* Program statistics (kernel.bpf_stats_enabled): per-event cost. */
 struct vs_probe_prog_stats {

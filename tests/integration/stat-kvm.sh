@@ -65,6 +65,32 @@ sys.exit(1 if bad else 0)
 PY
 }
 
+# The waker graph names the right threads: in kvm-kick the vCPU thread
+# (tid = pid) posts the injector before each halt, and the injector's
+# KVM_IRQ_LINE ends the halt. The injector can wake the vCPU at most once
+# per injection; a waited halt may rarely be ended by something else (a
+# KVM timer), hence at least 95 % rather than all.
+"$VS" stat --json --wakers -- "$KICK" --kicks 1000 --halts 200 --delay-us 300 \
+	>"$TMP/all" 2>"$TMP/err" || { cat "$TMP/err"; die "stat --wakers failed"; }
+python3 - "$TMP/all" <<'PY' || die "waker graph"
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+doc = json.loads([l for l in lines if l.startswith("{")][0])
+truth = dict(l.split() for l in lines if not l.startswith("{"))
+pid, halts = doc["command_pid"], int(truth["halts"])
+row = [v for v in doc["vms"] if v["pid"] == pid][0]
+waited = row["counts"]["halts_waited"]
+inj_to_vcpu = sum(w["count"] for w in doc["wakers"] if w["waker_pid"] == pid
+                  and w["waker_tid"] != pid and w["wakee_tid"] == pid)
+vcpu_to_inj = sum(w["count"] for w in doc["wakers"] if w["waker_tid"] == pid
+                  and w["wakee_pid"] == pid and w["wakee_tid"] != pid)
+print(f"halts {halts} waited {waited}: injector->vcpu {inj_to_vcpu}, "
+      f"vcpu->injector {vcpu_to_inj}")
+assert waited >= 0.95 * halts, "halts did not block: the check means nothing"
+assert 0.95 * waited <= inj_to_vcpu <= halts
+assert vcpu_to_inj >= 0.95 * halts
+PY
+
 check tp_btf --kicks 20000 --halts 100
 check tp_btf --kicks 100000 --ioeventfd --halts 100 --irqfd --delay-us 200
 check raw_tp --kicks 5000 --halts 50 --irqfd --delay-us 300
