@@ -146,7 +146,7 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
-$(OUTPUT)/lib/probe.o: $(BPF_SKELS)
+$(OUTPUT)/lib/probe.o: $(OUTPUT)/vsprobe.skel.h
 
 
 

@@ -23,6 +23,8 @@
  *   VS_SCOPE_VM      "PID"         vm.halt_poll_ns (reference device PID)
  *   VS_SCOPE_IRQ     "N"           irq.affinity
  *   VS_SCOPE_NETDEV  "ifname"      netdev.gro_flush_timeout
+ *   VS_SCOPE_IOTHREAD "SOCKET#ID"  iothread.poll_max_ns (QEMU iothread ID,
+ *                                  reached through the QMP socket SOCKET)
  *
  * Values are text. validate() turns a requested value into the canonical
  * form read() returns ("0,1" -> "0-1", "1" -> "Y"), so comparing an applied
@@ -37,10 +39,12 @@ enum vs_knob_scope {
 	VS_SCOPE_VM,
 	VS_SCOPE_IRQ,
 	VS_SCOPE_NETDEV,
+	VS_SCOPE_IOTHREAD,
 };
 
 #define VS_KNOB_VAL_MAX 128	/* longest value text, NUL included */
-#define VS_KNOB_INST_MAX 64	/* longest instance text, NUL included */
+/* longest instance text, NUL included: a QMP socket path (108) + '#' + id */
+#define VS_KNOB_INST_MAX 176
 #define VS_KNOB_WHY_MAX 256	/* explanation of a refusal */
 
 struct vs_knob_ops {

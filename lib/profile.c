@@ -28,7 +28,8 @@
 #endif
 
 const char *const vs_sel_key_names[VS_SEL_NKEYS] = {
-	"pid", "tid", "name", "role", "cpus", "state", "irq", "netdev",
+	"pid", "tid", "name", "role", "cpus", "state", "irq", "netdev", "qmp",
+	"iothread",
 };
 
 static const char *const roles[] = {
@@ -174,6 +175,7 @@ static unsigned int scope_keys(enum vs_knob_scope s)
 	case VS_SCOPE_VM: return 1u << VS_SEL_PID | 1u << VS_SEL_NAME;
 	case VS_SCOPE_IRQ: return 1u << VS_SEL_IRQ;
 	case VS_SCOPE_NETDEV: return 1u << VS_SEL_NETDEV;
+	case VS_SCOPE_IOTHREAD: return 1u << VS_SEL_QMP | 1u << VS_SEL_IOTHREAD;
 	}
 	return 0;
 }
@@ -205,8 +207,10 @@ static int parse_target(json_t *t, struct vs_step *st, size_t i, char *err,
 				    "steps[%zu].target.%s: not a string or non-negative integer",
 				    i, key);
 		/* Names become comparisons, never paths; still, nothing
-		 * with a '/' has any business here. */
-		if (strchr(st->sel[k], '/') || strstr(st->sel[k], ".."))
+		 * with a '/' has any business here. The one path, a QMP
+		 * socket, is only ever connect()ed to. */
+		if (k != VS_SEL_QMP &&
+		    (strchr(st->sel[k], '/') || strstr(st->sel[k], "..")))
 			return fail(err, errlen,
 				    "steps[%zu].target.%s: '%s' contains '/' or '..'",
 				    i, key, st->sel[k]);
@@ -250,6 +254,12 @@ static int check_required(const struct vs_step *st, size_t i, char *err,
 	case VS_SCOPE_NETDEV:
 		if (!st->sel[VS_SEL_NETDEV][0])
 			return fail(err, errlen, "steps[%zu].target: %s needs 'netdev'",
+				    i, st->knob->name);
+		break;
+	case VS_SCOPE_IOTHREAD:
+		if (!st->sel[VS_SEL_QMP][0] || !st->sel[VS_SEL_IOTHREAD][0])
+			return fail(err, errlen,
+				    "steps[%zu].target: %s needs 'qmp' and 'iothread'",
 				    i, st->knob->name);
 		break;
 	default:

@@ -31,6 +31,7 @@
  *           vm:      "pid": N or "name"
  *           irq:     "irq": N or "24,25"
  *           netdev:  "netdev": "eth0"
+ *           iothread: "qmp": QMP socket path, "iothread": QEMU iothread id
  *       "value": 200000 | "${dmax}" | "0-1", required
  *       "why": "text",                       optional, shown in the diff
  *       "optional": false                    optional: true skips the step
@@ -56,6 +57,8 @@ enum vs_sel_key {
 	VS_SEL_STATE,
 	VS_SEL_IRQ,
 	VS_SEL_NETDEV,
+	VS_SEL_QMP,
+	VS_SEL_IOTHREAD,
 	VS_SEL_NKEYS,
 };
 

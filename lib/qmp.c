@@ -428,3 +428,13 @@ int vs_qmp_iothread_set_poll_max_ns(struct vs_qmp *q, const char *id, int64_t ns
 						    "value", (json_int_t)ns), NULL);
 	return qom_err(q, err);
 }
+
+int vs_qmp_peer_pid(const struct vs_qmp *q)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+
+	if (getsockopt(q->fd, SOL_SOCKET, SO_PEERCRED, &cr, &len))
+		return -errno;
+	return cr.pid > 0 ? cr.pid : -ESRCH;
+}

@@ -28,6 +28,10 @@ void vs_qmp_close(struct vs_qmp *q);
 int vs_qmp_execute(struct vs_qmp *q, const char *cmd, json_t *args, json_t **ret);
 const char *vs_qmp_last_error(const struct vs_qmp *q);
 
+/* The pid of the process at the other end of the socket (SO_PEERCRED):
+ * the QEMU itself. -errno on failure. */
+int vs_qmp_peer_pid(const struct vs_qmp *q);
+
 /* QEMU's version as major*10000 + minor*100 + micro. */
 unsigned int vs_qmp_qemu_version(const struct vs_qmp *q);
 

@@ -395,6 +395,19 @@ static int resolve_targets(const struct vs_knob_ops *k, char sel[][VS_KNOB_VAL_M
 			return fail(err, errlen, -EINVAL, "netdev '%s' is not a device name",
 				    sel[VS_SEL_NETDEV]);
 		return inst_add(l, sel[VS_SEL_NETDEV], sel[VS_SEL_NETDEV]);
+	case VS_SCOPE_IOTHREAD:
+		if (!vs_safe_name(sel[VS_SEL_IOTHREAD], 63))
+			return fail(err, errlen, -EINVAL, "iothread '%s' is not an object id",
+				    sel[VS_SEL_IOTHREAD]);
+		if (snprintf(inst, sizeof(inst), "%s#%s", sel[VS_SEL_QMP],
+			     sel[VS_SEL_IOTHREAD]) >= (int)sizeof(inst))
+			return fail(err, errlen, -ENAMETOOLONG, "qmp socket path is too long");
+		/* the socket's file name: the table has room for little */
+		snprintf(label, sizeof(label), "iothread %.32s@%.48s",
+			 sel[VS_SEL_IOTHREAD],
+			 strrchr(sel[VS_SEL_QMP], '/') ? strrchr(sel[VS_SEL_QMP], '/') + 1
+						       : sel[VS_SEL_QMP]);
+		return inst_add(l, inst, label);
 	}
 	return -EINVAL;
 }
@@ -422,6 +435,20 @@ static int builtin_vars(struct vs_var *vars, size_t *n)
 	if (!err)
 		err = vs_vars_set(vars, n, 4, "dmax", "200000");
 	return err;
+}
+
+int vs_tune_expand(const struct vs_profile *p, const struct vs_var *vars,
+		   size_t nvars, const char *in, char *out, size_t len, char *err,
+		   size_t errlen)
+{
+	struct vs_var builtins[4];
+	const struct vs_var *lists[3] = { vars, p->vars, builtins };
+	size_t counts[3] = { nvars, p->nvars, 0 };
+	int e = builtin_vars(builtins, &counts[2]);
+
+	if (e)
+		return fail(err, errlen, e, "cannot read the online CPUs: %s", strerror(-e));
+	return vs_vars_expand(in, out, len, lists, counts, 3, err, errlen);
 }
 
 int vs_tune_resolve(const struct vs_profile *p, const struct vs_var *vars,
@@ -455,7 +482,8 @@ int vs_tune_resolve(const struct vs_profile *p, const struct vs_var *vars,
 		for (k = 0; k < VS_SEL_NKEYS; k++) {
 			e = vs_vars_expand(st->sel[k], sel[k], sizeof(sel[k]), lists,
 					   counts, 3, msg, sizeof(msg));
-			if (!e && (strchr(sel[k], '/') || strstr(sel[k], "..")))
+			if (!e && k != VS_SEL_QMP &&
+			    (strchr(sel[k], '/') || strstr(sel[k], "..")))
 				e = fail(msg, sizeof(msg), -EINVAL,
 					 "target %s '%s' contains '/' or '..'",
 					 vs_sel_key_names[k], sel[k]);

@@ -38,6 +38,12 @@ int vs_tune_resolve(const struct vs_profile *p, const struct vs_var *vars,
 		    size_t nvars, struct vs_action **out, size_t *n, char *err,
 		    size_t errlen);
 
+/* Expand ${name} in `in` exactly as vs_tune_resolve() does for a step's
+ * value and targets (for exports, which resolve nothing on this host). */
+int vs_tune_expand(const struct vs_profile *p, const struct vs_var *vars,
+		   size_t nvars, const char *in, char *out, size_t len, char *err,
+		   size_t errlen);
+
 /* flock() of /run/virtsync/lock. -EWOULDBLOCK when another process holds
  * it; then *holder is its pid (0 if unknown). */
 int vs_tune_lock(int *fd, int *holder);

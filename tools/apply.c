@@ -38,7 +38,7 @@ static const char doc[] =
 "    virtsync apply throughput-sleep --pid 4242\n"
 "    virtsync apply --plan /tmp/plan.json      # from 'diagnose --save-plan'";
 
-enum { OPT_PLAN = 1000, OPT_DRY, OPT_SET, OPT_PID, OPT_DMAX, OPT_CPUS };
+enum { OPT_PLAN = 1000, OPT_DRY, OPT_SET, OPT_PID, OPT_DMAX, OPT_CPUS, OPT_QMP };
 
 static const struct argp_option opts[] = {
 	{ "plan", OPT_PLAN, "FILE", 0, "Apply a plan saved by diagnose", 0 },
@@ -47,6 +47,7 @@ static const struct argp_option opts[] = {
 	{ "pid", OPT_PID, "PID", 0, "Same as --set pid=PID", 0 },
 	{ "dmax", OPT_DMAX, "TIME", 0, "Same as --set dmax=<ns> (latency bound)", 0 },
 	{ "cpus", OPT_CPUS, "LIST", 0, "Same as --set cpus=LIST", 0 },
+	{ "qmp", OPT_QMP, "SOCKET", 0, "Same as --set qmp=SOCKET (QEMU iothread knobs)", 0 },
 	{ 0 },
 };
 
@@ -94,6 +95,8 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		return set_var("--dmax", "dmax", num) ? EINVAL : 0;
 	case OPT_CPUS:
 		return set_var("--cpus", "cpus", arg) ? EINVAL : 0;
+	case OPT_QMP:
+		return set_var("--qmp", "qmp", arg) ? EINVAL : 0;
 	case ARGP_KEY_ARG:
 		if (env.profile) {
 			vs_err("more than one profile: '%s' and '%s'", env.profile, arg);

@@ -427,6 +427,9 @@ static void print_json(const struct pcdev_config *cfg,
 	json_object_set_new(o, "p99", vs_json_num(l->p99));
 	json_object_set_new(o, "max", vs_json_num(l->max));
 	json_object_set_new(doc, "latency_ns", o);
+	/* 1 when every item was stamped; n when latency came from 1 item in n. */
+	json_object_set_new(doc, "latency_sample",
+			    json_integer(r->latency_sample ? r->latency_sample : 1));
 	if (!isnan(dmax))
 		json_object_set_new(doc, "latency_within_dmax",
 				    json_boolean(l->p98 <= dmax));

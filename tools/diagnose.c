@@ -20,6 +20,7 @@
 
 #include "classify.h"
 #include "cmd.h"
+#include "diagnose-qmp.h"
 #include "devstats.h"
 #include "discover.h"
 #include "guest.h"
@@ -42,7 +43,7 @@ VS_COMMAND(diagnose, 0, "find VMs, measure, name the regime, recommend a plan");
 #define MAX_QUEUES 8
 
 enum { OPT_PID = 1000, OPT_WORKLOAD, OPT_DURATION, OPT_DMAX, OPT_SAVE,
-       OPT_BACKEND, OPT_NO_CALIBRATE, OPT_NO_PROBES };
+       OPT_BACKEND, OPT_NO_CALIBRATE, OPT_NO_PROBES, OPT_QMP };
 
 static struct env {
 	pid_t pid;
@@ -53,6 +54,7 @@ static struct env {
 	const char *backend;
 	bool no_calibrate;
 	bool no_probes;
+	const char *qmp;	/* QEMU's QMP socket: thread map + query-stats */
 } env;
 
 static volatile sig_atomic_t stop_requested;
@@ -64,13 +66,15 @@ static const char diagnose_doc[] =
 "nFC, nFP, nSCS, nSPS, nSS) with the evidence, and recommend settings with\n"
 "the model's predicted throughput, CPU and latency.\n"
 "\n"
-"USAGE: virtsync diagnose [--pid PID | --workload PRESET] [--duration T]\n"
+"USAGE: virtsync diagnose [--pid PID | --workload PRESET | --qmp SOCKET]\n"
+"                         [--duration T]\n"
 "                         [--dmax T] [--json] [--save FILE]\n"
 "                         [--backend kvm|thread]\n"
 "\n"
 "EXAMPLES:\n"
 "    virtsync diagnose                      # VMs on this host, else the device\n"
 "    virtsync diagnose --pid 4242 --duration 2s\n"
+"    virtsync diagnose --qmp /run/vm1.qmp   # QEMU's thread map + query-stats\n"
 "    virtsync diagnose --workload fp-example --backend thread --json\n"
 "    virtsync diagnose --dmax 20us --save plan.json && virtsync apply --plan plan.json";
 
@@ -83,6 +87,8 @@ static const struct argp_option diagnose_options[] = {
 	{ "save", OPT_SAVE, "FILE", 0, "write the plan for virtsync apply --plan", 0 },
 	{ "backend", OPT_BACKEND, "NAME", 0,
 	  "reference device backend: kvm (default where /dev/kvm works) or thread", 0 },
+	{ "qmp", OPT_QMP, "SOCKET", 0,
+	  "diagnose the QEMU at this QMP socket, with its query-stats as evidence", 0 },
 	{ "no-calibrate", OPT_NO_CALIBRATE, NULL, 0,
 	  "skip the wake-up/notification cost measurement", 0 },
 	{ "no-probes", OPT_NO_PROBES, NULL, 0,
@@ -127,6 +133,13 @@ static error_t diagnose_parse(int key, char *arg, struct argp_state *state)
 			vs_err("--dmax: '%s' must be more than 0", arg);
 			return EINVAL;
 		}
+		return 0;
+	case OPT_QMP:
+		if (!*arg) {
+			vs_err("--qmp: empty socket path");
+			return EINVAL;
+		}
+		env.qmp = arg;
 		return 0;
 	case OPT_SAVE:
 		if (!*arg) {
@@ -897,6 +910,7 @@ int cmd_diagnose(int argc, char **argv)
 	char probe_why[128] = "";
 	int err, ret = VS_EXIT_OK;
 	struct sigaction sa;
+	struct diag_qmp *dq = NULL;
 
 	memset(&env, 0, sizeof(env));
 	env.duration_ns = 5e9;
@@ -910,6 +924,26 @@ int cmd_diagnose(int argc, char **argv)
 		return VS_EXIT_USAGE;
 	}
 	text = !vs_global.json;
+	if (env.qmp) {
+		pid_t qpid;
+
+		if (env.workload) {
+			vs_err("--qmp and --workload exclude each other");
+			return VS_EXIT_USAGE;
+		}
+		dq = diag_qmp_open(env.qmp, &qpid, &err);
+		if (!dq) {
+			vs_err("--qmp %s: %s", env.qmp, strerror(-err));
+			return VS_EXIT_FAIL;
+		}
+		if (env.pid && env.pid != qpid) {
+			vs_err("--qmp %s belongs to pid %d, not --pid %d", env.qmp, (int)qpid,
+			       (int)env.pid);
+			diag_qmp_close(dq);
+			return VS_EXIT_USAGE;
+		}
+		env.pid = qpid;
+	}
 
 	disc = calloc(1, sizeof(*disc));
 	qs = calloc(MAX_QUEUES, sizeof(*qs));
@@ -945,6 +979,8 @@ int cmd_diagnose(int argc, char **argv)
 			ret = VS_EXIT_FAIL;
 			goto cleanup;
 		}
+		if (dq && disc->n_vms)
+			diag_qmp_roles(dq, &disc->vms[0]);
 	} else if (!env.workload) {
 		err = vs_discover(0, disc);
 		if (err) {
@@ -1084,6 +1120,8 @@ int cmd_diagnose(int argc, char **argv)
 	/* One window over every queue at once. */
 	vs_guest_counters_read(&gc_a);
 	gwin_ns = now_ns();
+	if (dq)
+		diag_qmp_begin(dq);
 	for (i = 0; i < nq; i++) {
 		qs[i].vm = &disc->vms[i];
 		if (pthread_create(&th[i], NULL, measure_thread, &qs[i]))
@@ -1092,6 +1130,11 @@ int cmd_diagnose(int argc, char **argv)
 	for (i = 0; i < nq; i++)
 		if (th[i])
 			pthread_join(th[i], NULL);
+	if (dq) {
+		diag_qmp_end(dq);
+		if (nq)
+			diag_qmp_source(dq, &qs[0].sample);
+	}
 	vs_dbg("window closed at %.3f s", (now_ns() - t_start) / 1e9);
 	if (probe) {
 		err = vs_probe_read(probe, &snap);
@@ -1240,10 +1283,14 @@ int cmd_diagnose(int argc, char **argv)
 	}
 	if (embedded)
 		json_object_set(doc, "ground_truth", dev.truth ? dev.truth : json_null());
+	if (dq)
+		json_object_set_new(doc, "qmp", diag_qmp_json(dq));
 
 	if (text) {
 		for (i = 0; i < nq; i++)
 			print_queue(&qs[i]);
+		if (dq)
+			diag_qmp_print(dq);
 		if (guest.is_guest) {
 			char a[24], b[24], line[300];
 			unsigned int shown = 0;
@@ -1339,6 +1386,7 @@ int cmd_diagnose(int argc, char **argv)
 	}
 
 cleanup:
+	diag_qmp_close(dq);
 	vs_probe_close(probe);
 	if (dev.pid > 0 && !dev.stopped)
 		device_stop(&dev);

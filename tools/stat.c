@@ -23,6 +23,7 @@
 
 #include "cmd.h"
 #include "probe.h"
+#include "stat-qmp.h"
 #include "units.h"
 
 #define MAX_PIDS 64
@@ -40,6 +41,7 @@ static struct env {
 	enum vs_probe_attach attach;
 	unsigned int probes;	/* enum vs_probe_flags, 0 = all */
 	char **cmd;		/* after "--" */
+	const char *qmp;	/* --qmp SOCKET: query-stats instead of BPF */
 } env;
 
 static volatile sig_atomic_t stop;
@@ -59,13 +61,15 @@ const char stat_doc[] =
 "    virtsync stat --threads --wakers   # per-thread rows, waker -> wakee\n"
 "    virtsync stat --json -c 10         # one JSON object per interval\n"
 "    virtsync stat --prometheus-file /var/lib/node_exporter/virtsync.prom\n"
-"    virtsync stat -- virtsync bench --backend kvm --duration 5s\n";
+"    virtsync stat -- virtsync bench --backend kvm --duration 5s\n"
+"    virtsync stat --qmp /run/vm1.qmp   # per-vCPU rows from QEMU's QMP\n";
 
 enum {
 	OPT_PROM = 0x100,
 	OPT_PROM_FILE,
 	OPT_ATTACH,
 	OPT_PROBES,
+	OPT_QMP,
 };
 
 static const struct argp_option stat_options[] = {
@@ -79,6 +83,8 @@ static const struct argp_option stat_options[] = {
 	  "Write Prometheus text to PATH atomically each interval", 0 },
 	{ "attach", OPT_ATTACH, "HOW", 0,
 	  "auto (default), tp_btf, raw_tp or perf (no BPF: counts only)", 0 },
+	{ "qmp", OPT_QMP, "SOCKET", 0,
+	  "Per-vCPU rows of the QEMU at this QMP socket (query-stats), no BPF", 0 },
 	{ "probes", OPT_PROBES, "LIST", 0,
 	  "Comma list of kvm, sched (wake-up latency), sleep; default all", 0 },
 	{ 0 },
@@ -166,6 +172,13 @@ static error_t stat_parse(int key, char *arg, struct argp_state *state)
 		}
 		return 0;
 	}
+	case OPT_QMP:
+		if (!arg || !*arg) {
+			vs_err("--qmp: needs a socket path");
+			return EINVAL;
+		}
+		env.qmp = arg;
+		return 0;
 	case ARGP_KEY_ARGS:
 		env.cmd = state->argv + state->next;
 		return 0;
@@ -901,6 +914,18 @@ VS_COMMAND(stat, 0, "live per-VM rates: exits, kicks, interrupts, halts, wake-up
 	if (env.prometheus && vs_global.json) {
 		vs_err("--prometheus and --json: choose one output format");
 		return VS_EXIT_USAGE;
+	}
+	if (env.qmp) {
+		if (env.n_pids || env.cmd || env.prom_file || env.threads || env.wakers) {
+			vs_err("--qmp: only with --interval, --count, --json or --prometheus");
+			return VS_EXIT_USAGE;
+		}
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_signal;
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		return stat_qmp_run(env.qmp, env.interval_ns, env.count, env.prometheus, &stop,
+				    argc, argv);
 	}
 	for (i = 0; i < env.n_pids; i++) {
 		if (vs_pid_alive(env.pids[i])) {

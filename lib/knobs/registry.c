@@ -14,7 +14,8 @@
 	K(cpuidle_state_disable) K(cpufreq_governor)                              \
 	K(pmqos_cpu_dma_latency_us) K(net_busy_poll) K(net_busy_read)             \
 	K(netdev_napi_defer_hard_irqs) K(netdev_gro_flush_timeout)                \
-	K(pcdev_consumer_busyloop_ns) K(pcdev_consumer_sleep_ns)
+	K(pcdev_consumer_busyloop_ns) K(pcdev_consumer_sleep_ns)                \
+	K(iothread_poll_max_ns)
 KNOB_LIST
 #undef K
 
@@ -42,6 +43,7 @@ const char *vs_knob_scope_name(enum vs_knob_scope scope)
 	case VS_SCOPE_VM: return "vm";
 	case VS_SCOPE_IRQ: return "irq";
 	case VS_SCOPE_NETDEV: return "netdev";
+	case VS_SCOPE_IOTHREAD: return "iothread";
 	}
 	return "?";
 }

@@ -80,6 +80,8 @@ struct pcdev_results {
 	uint64_t p_wakeups;		/* P went from waiting to working */
 	double cpu_producer_ns, cpu_consumer_ns;	/* thread CPU time */
 	double sleep_batch;		/* items per sleep of P and C (Fig. 7) */
+	/* Latency (and W) sampled on 1 item in latency_sample (1: all). */
+	unsigned int latency_sample;
 	struct pcdev_latency latency;
 	struct pcdev_measured measured;
 	struct vs_prediction model;	/* lib/model on the measured parameters */

@@ -156,6 +156,47 @@ static inline void vs_vring_prod_publish(struct vs_vring *vr,
 	VS_WRITE_ONCE(vr->avail->idx, p->avail_idx);
 }
 
+/*
+ * Publishing in groups (as a driver does under xmit_more): add entries
+ * without moving avail->idx, then make them all visible with one store.
+ */
+static inline void vs_vring_prod_add(struct vs_vring *vr,
+				     struct vs_vring_prod *p, uint16_t id)
+{
+	vr->avail->ring[p->avail_idx & (vr->num - 1)] = id;
+	p->avail_idx++;
+}
+
+/*
+ * Add n descriptors whose ids follow the avail index (descriptor i maps
+ * buffer i and C returns them in order), in one pass the compiler can
+ * vectorize; indices stay in registers.
+ */
+static inline void vs_vring_prod_add_seq(struct vs_vring *vr,
+					 struct vs_vring_prod *p,
+					 unsigned int n)
+{
+	uint16_t *ring = vr->avail->ring, idx = p->avail_idx;
+	const uint16_t mask = (uint16_t)(vr->num - 1), first = idx & mask;
+	unsigned int i;
+
+	if (first + n <= vr->num) {	/* one contiguous run */
+		for (i = 0; i < n; i++)
+			ring[first + i] = (uint16_t)(first + i);
+	} else {
+		for (i = 0; i < n; i++, idx++)
+			ring[idx & mask] = idx & mask;
+	}
+	p->avail_idx = (uint16_t)(p->avail_idx + n);
+}
+
+static inline void vs_vring_prod_flush(struct vs_vring *vr,
+				       struct vs_vring_prod *p)
+{
+	vs_ring_barrier();	/* x86 TSO: entries visible before idx */
+	VS_WRITE_ONCE(vr->avail->idx, p->avail_idx);
+}
+
 /* After publishing one or more items: does C want a kick? */
 static inline int vs_vring_prod_kick_needed(struct vs_vring *vr,
 					    struct vs_vring_prod *p)
@@ -247,6 +288,43 @@ static inline void vs_vring_cons_fill(struct vs_vring *vr,
 
 	e->id = id;
 	e->len = len;
+}
+
+/*
+ * Pop n available descriptors and fill a used entry (id, len) for each
+ * without publishing (vs_vring_cons_flush does); the caller checked
+ * pending >= n. The id of the first is returned for the caller's stamp.
+ */
+static inline uint16_t vs_vring_cons_pop_fill_n(struct vs_vring *vr,
+						struct vs_vring_cons *c,
+						unsigned int n, uint32_t len,
+						unsigned int offset)
+{
+	const uint16_t *avail = vr->avail->ring;
+	struct vs_vring_used_elem *used = vr->used->ring;
+	const uint16_t mask = (uint16_t)(vr->num - 1);
+	uint16_t la = c->last_avail, ui = (uint16_t)(c->used_idx + offset);
+	uint16_t first;
+	unsigned int i;
+
+	vs_ring_barrier();	/* read avail->idx before the entries */
+	first = avail[la & mask];
+	if ((la & mask) == (ui & mask) && (la & mask) + n <= vr->num) {
+		/* The common case: one contiguous run, same slots. */
+		const uint16_t *a = &avail[la & mask];
+		struct vs_vring_used_elem *u = &used[ui & mask];
+
+		for (i = 0; i < n; i++)
+			u[i] = (struct vs_vring_used_elem){ a[i], len };
+		c->last_avail = (uint16_t)(la + n);
+		return first;
+	}
+	for (i = 0; i < n; i++, la++, ui++) {
+		used[ui & mask].id = avail[la & mask];
+		used[ui & mask].len = len;
+	}
+	c->last_avail = la;
+	return first;
 }
 
 static inline void vs_vring_cons_flush(struct vs_vring *vr,

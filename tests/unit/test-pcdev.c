@@ -188,11 +188,45 @@ static void test_thread_poll(void **state)
 	pcdev_config_default(&cfg);
 	cfg.p_mode = cfg.c_mode = PCDEV_POLL;
 	cfg.wp_ns = cfg.wc_ns = 0;
-	cfg.items = 100000;
+	/* Not a multiple of the publish group or the sample: the last,
+	 * partial group must still arrive. */
+	cfg.items = 100037;
 	run_capped(&cfg, res);
 	__T("no notifications", !res->kicks && !res->interrupts && !res->spurious);
+	__T("W = 0 samples latency", res->latency_sample > 1 &&
+		strstr(res->note, "sampled on 1 item in"));
+	__T("W measured per item", isfinite(res->measured.wp) &&
+		res->measured.wp > 0 && res->measured.wp < res->t_ns * 2);
 	__T("model busy", res->model.mech == VS_MECH_BUSY &&
 			  res->model.regime == VS_REGIME_BW);
+	free(res);
+}
+
+/*
+ * Wp = Wc = 0 with notifications on both sides and a tiny ring: P's grouped
+ * publishing must still kick C, and C's batched returns still interrupt P,
+ * or the run would hang; a cap that is not a multiple of the group.
+ */
+static void test_thread_notify_sampled(void **state)
+{
+	struct pcdev_results *res = calloc(1, sizeof(*res));
+	struct pcdev_config cfg;
+
+	pcdev_config_default(&cfg);
+	cfg.len = 8;
+	cfg.kp = 1;
+	cfg.kc = 6;
+	cfg.wp_ns = cfg.wc_ns = 0;
+	cfg.items = 20011;
+	run_capped(&cfg, res);
+	__T("sampled", res->latency_sample > 1);
+	__T("notified", res->kicks + res->interrupts > 0);
+	/* Any emulated work: every item stamped again. */
+	cfg.wp_ns = 50;
+	cfg.items = 2003;
+	run_capped(&cfg, res);
+	__T("Wp > 0 stamps every item", res->latency_sample == 1 &&
+		!strstr(res->note, "sampled"));
 	free(res);
 }
 
@@ -291,6 +325,7 @@ int main(void)
 		cmocka_unit_test(test_trace_merge),
 		cmocka_unit_test(test_thread_poll),
 		cmocka_unit_test(test_thread_notify),
+		cmocka_unit_test(test_thread_notify_sampled),
 		cmocka_unit_test(test_thread_fast_producer),
 		cmocka_unit_test(test_stop_flag),
 	};

@@ -59,12 +59,19 @@ static int stop_qemu(void **state)
 
 static struct vs_qmp *connect_or_skip(void)
 {
-	struct vs_qmp *q;
-	int err;
+	struct vs_qmp *q = NULL;
+	int err, i;
 
 	if (qemu_pid <= 0)
 		__SKIP("needs /dev/kvm and qemu-system-x86_64");
-	q = vs_qmp_open(sock_path, 5000, &err);
+	/* QEMU binds the socket before it listens: retry a refused connect
+	 * for a while on a loaded machine. */
+	for (i = 0; i < 250; i++) {
+		q = vs_qmp_open(sock_path, 5000, &err);
+		if (q || (err != -ECONNREFUSED && err != -ENOENT))
+			break;
+		usleep(20000);
+	}
 	if (!q)
 		fail_msg("vs_qmp_open(%s): %s", sock_path, strerror(-err));
 	return q;

@@ -81,6 +81,54 @@ static void test_spurious_race(void **state)
 
 /* Batched return: entries first, one index store; the interrupt decision
  * sees the whole batch (event idx compares ranges). */
+/*
+ * Grouped publishing and whole-group returns (thread backend, Wp = Wc = 0):
+ * nothing visible before the flush, ids and used entries right across the
+ * ring's end and across the 16-bit index wrap.
+ */
+static void test_grouped(void **state)
+{
+	unsigned int num = 16, i, pos;
+	void *mem = calloc(1, vs_vring_bytes(num));
+	struct vs_vring vr;
+	struct vs_vring_prod p = { 0 };
+	struct vs_vring_cons c = { 0 };
+	uint16_t start = 65530;
+
+	__T("alloc", mem != NULL);
+	vs_vring_init(&vr, mem, num);
+	/* Both sides have moved 65530 items already. */
+	p.avail_idx = p.last_used = c.last_avail = c.used_idx = start;
+	vr.avail->idx = vr.used->idx = start;
+	vs_vring_prod_add_seq(&vr, &p, 12);	/* slots 10..15, 0..5 */
+	__T("not visible before the flush", vs_vring_cons_pending(&vr, &c) == 0);
+	vs_vring_prod_flush(&vr, &p);
+	__T("12 pending", vs_vring_cons_pending(&vr, &c) == 12);
+	for (i = 0; i < 12; i++) {
+		pos = (uint16_t)(start + i) & (num - 1);
+		__T("id = slot", vr.avail->ring[pos] == pos);
+	}
+	__T("first id", vs_vring_cons_pop_fill_n(&vr, &c, 5, 64, 0) == 10);
+	__T("first id across the end",
+	    vs_vring_cons_pop_fill_n(&vr, &c, 7, 64, 5) == 15);
+	__T("returned only by the flush", vs_vring_prod_reclaim(&vr, &p) == 0);
+	vs_vring_cons_flush(&vr, &c, 12);
+	for (i = 0; i < 12; i++) {
+		pos = (uint16_t)(start + i) & (num - 1);
+		__T("used entry", vr.used->ring[pos].id == pos &&
+				  vr.used->ring[pos].len == 64);
+	}
+	__T("reclaim 12 across the wrap", vs_vring_prod_reclaim(&vr, &p) == 12 &&
+	    vs_vring_prod_inflight(&p) == 0 && p.avail_idx == 6);
+	/* A contiguous group after the wrap. */
+	vs_vring_prod_add_seq(&vr, &p, 8);
+	vs_vring_prod_flush(&vr, &p);
+	__T("contiguous group", vs_vring_cons_pending(&vr, &c) == 8 &&
+	    vs_vring_cons_pop_fill_n(&vr, &c, 8, 64, 0) == 6 &&
+	    vr.used->ring[13].id == 13);
+	free(mem);
+}
+
 static void test_batched_used(void **state)
 {
 	unsigned int num = 16, i;
@@ -119,6 +167,7 @@ int main(void)
 		cmocka_unit_test(test_kick_and_intr),
 		cmocka_unit_test(test_spurious_race),
 		cmocka_unit_test(test_batched_used),
+		cmocka_unit_test(test_grouped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Per-vCPU rates from QMP query-stats (lib/qmpstat.h). */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "qmpstat.h"
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+void vs_qmp_sample_free(struct vs_qmp_sample *s)
+{
+	if (!s)
+		return;
+	free(s->vcpus);
+	free(s->stats);
+	free(s->iothreads);
+	memset(s, 0, sizeof(*s));
+}
+
+int vs_qmp_sample_read(struct vs_qmp *q, struct vs_qmp_sample *s)
+{
+	int n;
+
+	memset(s, 0, sizeof(*s));
+	n = vs_qmp_vcpus(q, &s->vcpus);
+	if (n < 0)
+		return n;
+	s->n_vcpus = n;
+	/* the stats right after the thread list: the two describe one moment */
+	n = vs_qmp_vcpu_stats(q, &s->stats);
+	s->time_ns = mono_ns();
+	if (n < 0) {
+		vs_qmp_sample_free(s);
+		return n;
+	}
+	s->n_stats = n;
+	n = vs_qmp_iothreads(q, &s->iothreads);
+	/* no iothreads is normal; an old QEMU without the command too */
+	s->n_iothreads = n > 0 ? n : 0;
+	return 0;
+}
+
+static const struct vs_qmp_vcpu_stats *stats_of(const struct vs_qmp_sample *s,
+						const char *qom_path)
+{
+	int i;
+
+	for (i = 0; i < s->n_stats; i++)
+		if (!strcmp(s->stats[i].qom_path, qom_path))
+			return &s->stats[i];
+	return NULL;
+}
+
+static const struct vs_qmp_vcpu *vcpu_by_index(const struct vs_qmp_sample *s, int idx)
+{
+	int i;
+
+	for (i = 0; i < s->n_vcpus; i++)
+		if (s->vcpus[i].cpu_index == idx)
+			return &s->vcpus[i];
+	return NULL;
+}
+
+/* Counters only grow; a smaller value means the vCPU was re-created. */
+static uint64_t delta(uint64_t now, uint64_t prev)
+{
+	return now >= prev ? now - prev : now;
+}
+
+static int cmp_row(const void *a, const void *b)
+{
+	const struct vs_qmp_vcpu_row *x = a, *y = b;
+
+	return (x->cpu_index > y->cpu_index) - (x->cpu_index < y->cpu_index);
+}
+
+int vs_qmp_sample_rows(const struct vs_qmp_sample *prev,
+		       const struct vs_qmp_sample *now,
+		       struct vs_qmp_vcpu_row **rows)
+{
+	double secs = (double)(now->time_ns - prev->time_ns) / 1e9;
+	struct vs_qmp_vcpu_row *r;
+	int i, n = 0;
+
+	*rows = NULL;
+	if (secs <= 0)
+		return -EINVAL;
+	r = calloc(now->n_vcpus ? now->n_vcpus : 1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	for (i = 0; i < now->n_vcpus; i++) {
+		const struct vs_qmp_vcpu *v = &now->vcpus[i], *pv;
+		const struct vs_qmp_vcpu_stats *a, *b;
+		struct vs_qmp_vcpu_row *row = &r[n];
+		uint64_t attempted;
+
+		pv = vcpu_by_index(prev, v->cpu_index);
+		b = stats_of(now, v->qom_path);
+		a = pv ? stats_of(prev, pv->qom_path) : NULL;
+		if (!a || !b)
+			continue;
+		row->cpu_index = v->cpu_index;
+		row->thread_id = v->thread_id;
+		row->secs = secs;
+		row->exits = delta(b->exits, a->exits);
+		row->halt_exits = delta(b->halt_exits, a->halt_exits);
+		row->io_exits = delta(b->io_exits, a->io_exits);
+		row->polls_ok = delta(b->halt_successful_poll, a->halt_successful_poll);
+		attempted = delta(b->halt_attempted_poll, a->halt_attempted_poll);
+		row->polls_fail = attempted > row->polls_ok ? attempted - row->polls_ok : 0;
+		row->poll_ok_pct = attempted ? 100.0 * row->polls_ok / attempted : NAN;
+		row->poll_ok_ns = delta(b->halt_poll_success_ns, a->halt_poll_success_ns);
+		row->poll_fail_ns = delta(b->halt_poll_fail_ns, a->halt_poll_fail_ns);
+		row->wait_ns = delta(b->halt_wait_ns, a->halt_wait_ns);
+		row->exits_per_s = row->exits / secs;
+		row->halt_exits_per_s = row->halt_exits / secs;
+		row->wait_share = row->wait_ns / (secs * 1e9);
+		n++;
+	}
+	qsort(r, n, sizeof(*r), cmp_row);
+	*rows = r;
+	return n;
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef VS_QMPSTAT_H
+#define VS_QMPSTAT_H
+
+#include <stdint.h>
+
+#include "qmp.h"
+
+/*
+ * Per-vCPU rates of a running QEMU from QMP alone: two samples of
+ * query-stats (KVM binary statistics: exits, halt polls and their time)
+ * joined with query-cpus-fast (vCPU index and host thread id) by QOM path,
+ * and query-iothreads. For `virtsync stat --qmp` and `diagnose --qmp`.
+ */
+
+struct vs_qmp_sample {
+	uint64_t time_ns;		/* CLOCK_MONOTONIC when stats were read */
+	struct vs_qmp_vcpu *vcpus;
+	int n_vcpus;
+	struct vs_qmp_vcpu_stats *stats;
+	int n_stats;
+	struct vs_qmp_iothread *iothreads;
+	int n_iothreads;
+};
+
+/* One vCPU over one interval. Counts are deltas; *_pct is NaN when there
+ * was nothing to divide. */
+struct vs_qmp_vcpu_row {
+	int cpu_index;
+	int thread_id;
+	double secs;
+	uint64_t exits, halt_exits, io_exits;
+	uint64_t polls_ok, polls_fail;	/* halt polls that succeeded / failed */
+	double poll_ok_pct;		/* polls_ok / attempted, percent */
+	uint64_t poll_ok_ns, poll_fail_ns, wait_ns;
+	double exits_per_s, halt_exits_per_s;
+	double wait_share;		/* halt_wait_ns / interval */
+};
+
+/* Read one sample; -ENOTSUP when QEMU has no KVM query-stats. */
+int vs_qmp_sample_read(struct vs_qmp *q, struct vs_qmp_sample *s);
+void vs_qmp_sample_free(struct vs_qmp_sample *s);
+
+/* Rows for the vCPUs present in both samples, by cpu_index; malloc()ed
+ * array in *rows, count returned (or -errno). */
+int vs_qmp_sample_rows(const struct vs_qmp_sample *prev,
+		       const struct vs_qmp_sample *now,
+		       struct vs_qmp_vcpu_row **rows);
+
+#endif

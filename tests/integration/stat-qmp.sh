@@ -1,0 +1,110 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# virtsync stat --qmp on a real QEMU/KVM: after "cont" the firmware runs
+# (in KVM's emulator on this machine) and makes VM exits. The rows must name
+# every vCPU with a thread id that /proc/<qemu pid>/task holds, and their
+# exit counts must fit inside what our own query-stats reads before and
+# after the run.
+. "$(dirname "$0")/../lib.sh"
+need_kvm
+command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 not installed"
+
+qpid=
+cleanup() {
+	[ -n "$qpid" ] && kill "$qpid" 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+sock=$TMP/qmp.sock
+qemu-system-x86_64 -enable-kvm -S -nodefaults -display none -m 32 -smp 2 \
+	-object iothread,id=io0 -qmp unix:"$sock",server=on,wait=off \
+	-daemonize -pidfile "$TMP/q.pid" 2>"$TMP/qemu.err" ||
+	skip "QEMU does not start here: $(tail -1 "$TMP/qemu.err")"
+qpid=$(cat "$TMP/q.pid")
+
+# qmp CMD...: run QMP commands in one session; print the total exits of
+# all vCPUs after them
+qmp() {
+	python3 - "$sock" "$@" <<'PY'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); f = s.makefile("rw")
+def cmd(c, a=None):
+    f.write(json.dumps({"execute": c, **({"arguments": a} if a else {})}) + "\n"); f.flush()
+    while True:
+        r = json.loads(f.readline())
+        if "error" in r: sys.exit(str(r))
+        if "return" in r: return r["return"]
+f.readline(); cmd("qmp_capabilities")
+for c in sys.argv[2:]:
+    cmd(c)
+r = cmd("query-stats", {"target": "vcpu", "providers": [{"provider": "kvm", "names": ["exits"]}]})
+print(sum(st["value"] for v in r for p in [v["stats"]] for st in p))
+PY
+}
+qmp cont >/dev/null || die "cont"
+before=$(qmp) || die "query-stats before"
+expect_exit 0 "$VS" stat --qmp "$sock" --interval 300ms --count 2 --json
+after=$(qmp) || die "query-stats after"
+tail -1 "$TMP/out" >"$TMP/last.json"
+[ "$(wc -l <"$TMP/out")" = 2 ] || die "not one JSON document per interval"
+[ "$(json_get "$TMP/last.json" 'd["pid"]')" = "$qpid" ] || die "pid is not QEMU's"
+[ "$(json_get "$TMP/last.json" '[v["cpu_index"] for v in d["vcpus"]]')" = "[0, 1]" ] ||
+	die "vCPU rows: $(cat "$TMP/last.json")"
+for tid in $(json_get "$TMP/last.json" '" ".join(str(v["thread_id"]) for v in d["vcpus"])'); do
+	[ -d "/proc/$qpid/task/$tid" ] || die "vCPU thread $tid is not a thread of QEMU $qpid"
+done
+[ "$(json_get "$TMP/last.json" '[(t["id"], t["thread_id"] > 0) for t in d["iothreads"]]')" = \
+  "[('io0', True)]" ] || die "iothread row"
+tid=$(json_get "$TMP/last.json" 'd["iothreads"][0]["thread_id"]')
+[ -d "/proc/$qpid/task/$tid" ] || die "iothread $tid is not a thread of QEMU"
+seen=$(python3 -c 'import json,sys; print(sum(v["exits"] for l in open(sys.argv[1]) for v in json.loads(l)["vcpus"]))' "$TMP/out")
+[ "$seen" -gt 0 ] || die "no exits seen while the firmware runs"
+[ "$seen" -le $((after - before)) ] || die "stat saw $seen exits, QEMU counted $((after - before))"
+# no polls: the success percentage is null, not a made-up number
+json_get "$TMP/last.json" '[v["halt_poll_success_pct"] for v in d["vcpus"] if v["halt_polls_succeeded"] + v["halt_polls_failed"] == 0]' |
+	grep -qv '[0-9]' || die "a success percentage without polls"
+
+# text: one row per vCPU under the header
+expect_exit 0 "$VS" stat --qmp "$sock" -i 200ms -c 1
+grep -q "QEMU pid $qpid via" "$TMP/out" || die "text header: $(cat "$TMP/out")"
+[ "$(awk '$1 ~ /^[0-9]+$/' "$TMP/out" | wc -l)" = 2 ] || die "text rows: $(cat "$TMP/out")"
+awk 'length > 80 { exit 1 }' "$TMP/out" || die "text wider than 80 columns"
+
+# --prometheus: KVM's totals per vCPU; the format parses, the exit totals
+# lie between our own readings before and after
+vcpu_tids=$(json_get "$TMP/last.json" '" ".join(str(v["thread_id"]) for v in d["vcpus"])')
+b2=$(qmp) || die "query-stats"
+expect_exit 0 "$VS" stat --qmp "$sock" -i 100ms -c 1 --prometheus
+a2=$(qmp) || die "query-stats"
+python3 - "$TMP/out" "$b2" "$a2" "$qpid" $vcpu_tids <<'PY' || die "prometheus: $(cat "$TMP/out")"
+import re, sys
+path, lo, hi, pid, tids = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5:]
+NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
+LABEL = r'[a-zA-Z_][a-zA-Z0-9_]*="[^"\\\n]*"'
+SAMPLE = re.compile(rf"^({NAME})\{{({LABEL}(?:,{LABEL})*)\}} (\S+)$")
+typed, exits, seen = set(), 0, set()
+for line in open(path).read().splitlines():
+    if line.startswith("# HELP "):
+        continue
+    if line.startswith("# TYPE "):
+        name, t = line[7:].split(" ")
+        assert t in ("counter", "gauge") and name not in typed, line
+        typed.add(name)
+        continue
+    m = SAMPLE.match(line)
+    assert m and m.group(1) in typed, line
+    float(m.group(3))
+    labels = dict(l.split("=", 1) for l in m.group(2).split(","))
+    assert labels["pid"] == f'"{pid}"', line
+    if m.group(1) == "virtsync_qmp_exits_total":
+        exits += int(float(m.group(3)))
+        seen.add(labels["tid"].strip('"'))
+assert seen == set(tids), (seen, tids)
+assert lo <= exits <= hi, (lo, exits, hi)
+PY
+
+# bad input
+expect_usage_error "only with --interval" "$VS" stat --qmp "$sock" --pid "$qpid"
+expect_exit 1 "$VS" stat --qmp "$TMP/none.sock" -c 1
+[ "$(wc -l <"$TMP/err")" = 1 ] && grep -q "none.sock" "$TMP/err" || die "dead socket: $(cat "$TMP/err")"
+echo ok

@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* virtsync export: a profile or plan as a tuned profile, libvirt XML or
+ * QEMU options (lib/export.h). */
+#include <argp.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "export.h"
+#include "plan.h"
+#include "profile.h"
+#include "units.h"
+
+static struct env {
+	const char *profile;
+	const char *plan;
+	const char *tuned;
+	bool libvirt;
+	bool qemu;
+	unsigned int vcpus;
+	bool reported;		/* an error line is out already */
+	bool helped;
+	struct vs_var vars[VS_PROFILE_MAX_VARS];
+	size_t nvars;
+} env;
+
+static const char doc[] =
+"Export a tuning profile or a saved diagnose plan for tuned, libvirt or QEMU.\n"
+"\n"
+"USAGE: virtsync export PROFILE|--plan FILE [--tuned DIR] [--libvirt]\n"
+"                       [--qemu] [--set NAME=VALUE]... [--vcpus N]\n"
+"\n"
+"--tuned writes DIR/tuned.conf and DIR/script.sh (what tuned cannot\n"
+"express); --libvirt prints domain XML (<cputune> pins, the vhost\n"
+"interface); --qemu prints QEMU options (poll-us, poll-max-ns). Variables\n"
+"are expanded as 'virtsync apply' does; nothing on this host is changed.\n"
+"\n"
+"EXAMPLES:\n"
+"    virtsync export latency-poll --tuned /etc/tuned/vs-latency\n"
+"    virtsync export --plan plan.json --libvirt --vcpus 4\n"
+"    virtsync export --plan plan.json --qemu";
+
+enum { OPT_PLAN = 1000, OPT_TUNED, OPT_LIBVIRT, OPT_QEMU, OPT_SET, OPT_PID,
+       OPT_DMAX, OPT_CPUS, OPT_VCPUS, OPT_USAGE };
+
+static const struct argp_option opts[] = {
+	{ "plan", OPT_PLAN, "FILE", 0, "Export a plan saved by diagnose --save", 0 },
+	{ "tuned", OPT_TUNED, "DIR", 0, "Write a tuned profile directory", 0 },
+	{ "libvirt", OPT_LIBVIRT, NULL, 0, "Print libvirt domain XML", 0 },
+	{ "qemu", OPT_QEMU, NULL, 0, "Print QEMU command-line options", 0 },
+	{ "set", OPT_SET, "NAME=VALUE", 0, "Set a profile variable ${NAME}", 0 },
+	{ "pid", OPT_PID, "PID", 0, "Same as --set pid=PID", 0 },
+	{ "dmax", OPT_DMAX, "TIME", 0, "Same as --set dmax=<ns> (latency bound)", 0 },
+	{ "cpus", OPT_CPUS, "LIST", 0, "Same as --set cpus=LIST", 0 },
+	{ "vcpus", OPT_VCPUS, "N", 0, "vCPUs of the domain for <vcpupin> (default 1)", 0 },
+	/* argp's own --help goes quiet under ARGP_NO_ERRS: ours */
+	{ "help", '?', NULL, 0, "Give this help list", -1 },
+	{ "usage", OPT_USAGE, NULL, 0, "Give a short usage message", -1 },
+	{ 0 },
+};
+
+static int set_var(const char *opt, const char *name, const char *value)
+{
+	int err = vs_vars_set(env.vars, &env.nvars, VS_PROFILE_MAX_VARS, name, value);
+
+	if (err)
+		vs_err("%s: bad variable '%s=%s' (names are [a-z_][a-z0-9_]*)", opt,
+		       name, value);
+	return err;
+}
+
+static error_t parse_one(int key, char *arg, struct argp_state *state)
+{
+	char name[64], num[32];
+	const char *eq;
+	uint64_t u;
+	double ns;
+
+	switch (key) {
+	case OPT_PLAN:
+		env.plan = arg;
+		break;
+	case OPT_TUNED:
+		if (!arg[0]) {
+			vs_err("--tuned: empty directory name");
+			return EINVAL;
+		}
+		env.tuned = arg;
+		break;
+	case OPT_LIBVIRT:
+		env.libvirt = true;
+		break;
+	case OPT_QEMU:
+		env.qemu = true;
+		break;
+	case OPT_SET:
+		eq = strchr(arg, '=');
+		if (!eq || eq == arg || (size_t)(eq - arg) >= sizeof(name)) {
+			vs_err("--set: '%s' is not NAME=VALUE", arg);
+			return EINVAL;
+		}
+		snprintf(name, sizeof(name), "%.*s", (int)(eq - arg), arg);
+		return set_var("--set", name, eq + 1) ? EINVAL : 0;
+	case OPT_PID:
+		if (opt_u64("--pid", arg, 1, 0x3fffffff, &u))
+			return EINVAL;
+		snprintf(num, sizeof(num), "%llu", (unsigned long long)u);
+		return set_var("--pid", "pid", num) ? EINVAL : 0;
+	case OPT_DMAX:
+		if (opt_time("--dmax", arg, &ns))
+			return EINVAL;
+		snprintf(num, sizeof(num), "%.0f", ns);
+		return set_var("--dmax", "dmax", num) ? EINVAL : 0;
+	case OPT_CPUS:
+		return set_var("--cpus", "cpus", arg) ? EINVAL : 0;
+	case OPT_VCPUS:
+		if (opt_u64("--vcpus", arg, 1, 1024, &u))
+			return EINVAL;
+		env.vcpus = u;
+		break;
+	case ARGP_KEY_ARG:
+		if (env.profile) {
+			vs_err("more than one profile: '%s' and '%s'", env.profile, arg);
+			return EINVAL;
+		}
+		env.profile = arg;
+		break;
+	case '?':
+	case OPT_USAGE:
+		if (!env.helped)
+			argp_help(state->root_argp, stdout, key == '?' ?
+				  ARGP_HELP_STD_HELP : ARGP_HELP_USAGE, state->name);
+		env.helped = true;
+		break;
+	case ARGP_KEY_END:
+		if (env.helped)
+			break;
+		if (!!env.profile == !!env.plan) {
+			vs_err("give a PROFILE or --plan FILE (one of them)");
+			return EINVAL;
+		}
+		if (!env.tuned && !env.libvirt && !env.qemu) {
+			vs_err("give --tuned DIR, --libvirt or --qemu");
+			return EINVAL;
+		}
+		break;
+	case ARGP_KEY_ERROR:
+		/* ARGP_NO_ERRS keeps argp quiet (it would print a usage hint
+		 * over several lines): one line says what was wrong. */
+		if (!env.reported && state->next > 0 && state->next <= state->argc)
+			vs_err("unknown option or missing value: '%s'; try 'virtsync export --help'",
+			       state->argv[state->next - 1]);
+		env.reported = true;
+		return 0;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static error_t parse_arg(int key, char *arg, struct argp_state *state)
+{
+	error_t e = parse_one(key, arg, state);
+
+	/* every EINVAL above comes with its line */
+	if (e == EINVAL)
+		env.reported = true;
+	return e;
+}
+
+static const struct argp_child children[] = {
+	{ &vs_common_argp, 0, "Common options:", 0 },
+	{ 0 },
+};
+
+static int load(struct vs_profile **p, char *source, size_t slen)
+{
+	char path[4096], err[512];
+	int e;
+
+	if (env.plan) {
+		e = vs_plan_load_file(env.plan, p, err, sizeof(err));
+		if (e) {
+			vs_err("--plan %s: %s", env.plan, err);
+			return VS_EXIT_USAGE;
+		}
+		snprintf(source, slen, "plan %.140s", env.plan);
+		return 0;
+	}
+	e = vs_profile_locate(env.profile, path, sizeof(path));
+	if (e == -EINVAL) {
+		vs_err("profile '%s': not a name ([A-Za-z0-9_.-]) nor a path starting with /, ./ or ../",
+		       env.profile);
+		return VS_EXIT_USAGE;
+	}
+	if (e) {
+		vs_err("profile '%s' not found (%s); see 'virtsync profiles list'",
+		       env.profile, strerror(-e));
+		return VS_EXIT_USAGE;
+	}
+	e = vs_profile_load_file(path, VS_KIND_PROFILE, p, err, sizeof(err));
+	if (e) {
+		vs_err("profile %s: %s", path, err);
+		return VS_EXIT_USAGE;
+	}
+	snprintf(source, slen, "profile %.64s", (*p)->name);
+	return 0;
+}
+
+VS_COMMAND(export, 0, "write a profile or plan as tuned profile, libvirt XML, QEMU options")
+{
+	const struct argp argp = { opts, parse_arg, "PROFILE", doc, children };
+	struct vs_profile *p = NULL;
+	struct vs_export *x = NULL;
+	char source[160], err[512], *xml = NULL, *qemu = NULL;
+	json_t *out_doc = NULL;
+	int e, ret;
+
+	memset(&env, 0, sizeof(env));
+	env.vcpus = 1;
+	e = argp_parse(&argp, argc, argv, ARGP_NO_ERRS | ARGP_NO_HELP, NULL, NULL);
+	if (e || env.reported) {
+		if (!env.reported)
+			vs_err("bad command line: %s", strerror(e));
+		return VS_EXIT_USAGE;
+	}
+	if (env.helped)
+		return VS_EXIT_OK;
+	ret = load(&p, source, sizeof(source));
+	if (ret)
+		return ret;
+	ret = VS_EXIT_USAGE;
+	e = vs_export_build(p, source, env.plan, env.vars, env.nvars, &x, err, sizeof(err));
+	if (e) {
+		vs_err("%s: %s; nothing was written", source, err);
+		goto out;
+	}
+	ret = VS_EXIT_FAIL;
+	/* everything that can fail is built before anything is written */
+	if (env.libvirt && (e = vs_export_libvirt(x, env.vcpus, &xml))) {
+		vs_err("--libvirt: %s", strerror(-e));
+		goto out;
+	}
+	if (env.qemu && (e = vs_export_qemu(x, &qemu))) {
+		vs_err("--qemu: %s", strerror(-e));
+		goto out;
+	}
+	if (env.tuned) {
+		e = vs_export_tuned(x, env.tuned, err, sizeof(err));
+		if (e) {
+			vs_err("--tuned %s: %s; nothing was written", env.tuned, err);
+			goto out;
+		}
+	}
+	if (vs_global.json) {
+		out_doc = json_object();
+		vs_json_add_meta(out_doc, argc, argv);
+		json_object_set_new(out_doc, "source", json_string(source));
+		if (env.tuned)
+			json_object_set_new(out_doc, "tuned", json_string(env.tuned));
+		if (xml)
+			json_object_set_new(out_doc, "libvirt", json_string(xml));
+		if (qemu)
+			json_object_set_new(out_doc, "qemu", json_string(qemu));
+		vs_json_print(out_doc);
+	} else {
+		if (env.tuned)
+			printf("wrote %s/tuned.conf and %s/script.sh (%s)\n", env.tuned,
+			       env.tuned, source);
+		if (xml)
+			fputs(xml, stdout);
+		if (qemu)
+			fputs(qemu, stdout);
+	}
+	ret = VS_EXIT_OK;
+out:
+	json_decref(out_doc);
+	free(xml);
+	free(qemu);
+	vs_export_free(x);
+	vs_profile_free(p);
+	return ret;
+}
