@@ -38,7 +38,7 @@ python3 -c "import sys; y, y1 = $yz, $yz1; sys.exit(0 if y - y1 > 20000 and y1 >
 # lands under VIRTSYNC_ROOT with the kernel and a timestamp.
 mkdir -p "$TMP/root/sys/devices/system/cpu"
 cp /sys/devices/system/cpu/online "$TMP/root/sys/devices/system/cpu/online"
-VIRTSYNC_ROOT=$TMP/root expect_exit 0 "$VS" sleepcost --cpu "$cpu" --quick
+VIRTSYNC_ROOT=$TMP/root expect_exit 0 "$VS" sleepcost --cpu "$cpu"
 awk 'length($0) > 80 { print "too wide: " $0; bad = 1 } END { exit bad }' "$TMP/out" ||
 	die "text wider than 80 columns"
 grep -q "WARNING: timer slack 50.00us makes the shortest sleep" "$TMP/out" ||
