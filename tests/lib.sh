@@ -5,7 +5,15 @@ set -u
 VS=${VIRTSYNC_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/.output/virtsync}
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TMP=$(mktemp -d /tmp/vs-test.XXXXXX)
-trap 'rm -rf "$TMP"' EXIT
+# at_exit CMD: run CMD (with eval) when the test ends, before $TMP goes.
+_at_exit=()
+at_exit() { _at_exit+=("$1"); }
+_run_at_exit() {
+	local c
+	for c in "${_at_exit[@]}"; do eval "$c"; done
+	rm -rf "$TMP"
+}
+trap _run_at_exit EXIT
 
 skip() { echo "SKIP: $*"; exit 77; }
 die() { echo "FAIL: $*"; exit 1; }
@@ -39,4 +47,24 @@ expect_usage_error() {
 # json_get FILE EXPR: evaluate a Python expression on the document `d`.
 json_get() {
 	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+# start_qemu ARGS...: a paused (-S) QEMU with KVM and ARGS, daemonized;
+# QEMU_PID is its pid, and it is killed when the test ends. Guests cannot
+# run on the project's nested machines, but a paused QEMU answers QMP and
+# holds real KVM VM and vCPU file descriptors.
+start_qemu() {
+	command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 not installed"
+	rm -f "$TMP/q.pid"
+	qemu-system-x86_64 -enable-kvm -S -nodefaults -display none "$@" \
+		-daemonize -pidfile "$TMP/q.pid" 2>"$TMP/qemu.err" ||
+		skip "QEMU does not start here: $(tail -1 "$TMP/qemu.err")"
+	QEMU_PID=$(cat "$TMP/q.pid")
+	at_exit "kill $QEMU_PID 2>/dev/null"
+}
+
+# start_qemu_qmp ARGS...: start_qemu with a QMP socket at QMP_SOCK.
+start_qemu_qmp() {
+	QMP_SOCK=$TMP/qmp.sock
+	start_qemu -m 32 "$@" -qmp unix:"$QMP_SOCK",server=on,wait=off
 }

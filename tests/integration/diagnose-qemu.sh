@@ -7,31 +7,22 @@
 . "$(dirname "$0")/../lib.sh"
 need_root
 need_kvm
-command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 not installed"
 [ -c /dev/net/tun ] || skip "no /dev/net/tun"
 
 tap=vsdq$$
 tap=${tap:0:15}
 qpid=
-cleanup() {
-	[ -n "$qpid" ] && kill "$qpid" 2>/dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-start_qemu() { # extra -name args
-	rm -f "$TMP/q.pid"
-	qemu-system-x86_64 -enable-kvm -S -nodefaults -display none "$@" -smp 2 -m 64 \
+# The test restarts QEMU with different options: each start is killed at exit.
+start_vm() { # extra -name args
+	start_qemu "$@" -smp 2 -m 64 \
 		-netdev tap,id=n0,ifname="$tap",script=no,downscript=no \
 		-device virtio-net-pci,netdev=n0 -object iothread,id=io1 \
 		-drive if=none,id=d0,file=/dev/null,format=raw,readonly=on \
-		-device virtio-blk-pci,drive=d0,iothread=io1 \
-		-daemonize -pidfile "$TMP/q.pid" 2>"$TMP/qemu.err" ||
-		skip "QEMU does not start here: $(tail -1 "$TMP/qemu.err")"
-	qpid=$(cat "$TMP/q.pid")
+		-device virtio-blk-pci,drive=d0,iothread=io1
+	qpid=$QEMU_PID
 }
 
-start_qemu -name vsdiag,debug-threads=on
+start_vm -name vsdiag,debug-threads=on
 expect_exit 0 "$VS" diagnose --pid "$qpid" --duration 200ms --no-calibrate --json
 cp "$TMP/out" "$TMP/d.json"
 kill "$qpid"; wait "$qpid" 2>/dev/null; qpid=
@@ -50,7 +41,7 @@ json_get "$TMP/d.json" '[s["name"] for s in d["queues"][0]["sources"] if s["used
 	die "a verdict on a paused VM"
 
 # Without debug-threads the vCPU threads are anonymous: reported as such.
-start_qemu
+start_vm
 expect_exit 0 "$VS" diagnose --pid "$qpid" --duration 100ms --no-calibrate
 grep -q "vCPU threads are not named" "$TMP/out" || { cat "$TMP/out"; die "no note on unnamed vCPUs"; }
 echo ok

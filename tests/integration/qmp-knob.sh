@@ -8,22 +8,9 @@
 . "$(dirname "$0")/../lib.sh"
 need_root
 need_kvm
-command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 not installed"
-
-qpid=
-cleanup() {
-	[ -n "$qpid" ] && kill "$qpid" 2>/dev/null
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-sock=$TMP/qmp.sock
-qemu-system-x86_64 -enable-kvm -S -nodefaults -display none -m 32 -smp 1 \
-	-object iothread,id=io0,poll-max-ns=12345 -object iothread,id=io1 \
-	-qmp unix:"$sock",server=on,wait=off \
-	-daemonize -pidfile "$TMP/q.pid" 2>"$TMP/qemu.err" ||
-	skip "QEMU does not start here: $(tail -1 "$TMP/qemu.err")"
-qpid=$(cat "$TMP/q.pid")
+start_qemu_qmp -smp 1 -object iothread,id=io0,poll-max-ns=12345 -object iothread,id=io1
+sock=$QMP_SOCK
+qpid=$QEMU_PID
 
 # qom_get ID: poll-max-ns of iothread ID, through a QMP session of our own.
 qom_get() {
