@@ -715,6 +715,8 @@ static void publish(struct dev *d)
 		.interrupts = load_relaxed(&d->c.notifies),
 		.producer_tid = d->p.tid,
 		.consumer_tid = d->c.tid,
+		.hist = d->hist,
+		.tsc_per_ns = vs_tsc_per_ns(),
 	};
 
 	/* Observers are optional: a failed write must not end the run. */
