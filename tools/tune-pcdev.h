@@ -22,6 +22,9 @@ struct tune_pcdev_ctx {
 	double dmax_ns;		/* NaN/0: none */
 	char plan_path[256];
 	unsigned int dropped;	/* host-wide steps left out of the plan */
+	unsigned int diagnoses;	/* diagnose runs (a second when the first
+				 * could not classify the queue) */
+	char regime[16];	/* diagnose's verdict, "" if none */
 };
 
 extern const struct vs_tune_workload tune_workload_pcdev;

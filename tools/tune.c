@@ -239,14 +239,19 @@ static json_t *dev_objective_json(const struct vs_objective *o)
 }
 
 static json_t *dev_outcome_json(const struct vs_tune_outcome *o, const char *workload,
-				pid_t pid, double dmax_ns, int argc, char **argv)
+				const struct tune_pcdev_ctx *ctx, int argc, char **argv)
 {
+	pid_t pid = ctx->pid;
+	double dmax_ns = ctx->dmax_ns;
 	json_t *d = json_object(), *dec = json_object();
 
 	vs_json_add_meta(d, argc, argv);
 	json_object_set_new(d, "workload", json_string(workload ? workload : "pid"));
 	json_object_set_new(d, "pid", json_integer(pid));
 	json_object_set_new(d, "dmax_ns", vs_json_num(dmax_ns > 0 ? dmax_ns : NAN));
+	json_object_set_new(d, "regime", ctx->regime[0] ? json_string(ctx->regime) : json_null());
+	json_object_set_new(d, "diagnoses", json_integer(ctx->diagnoses));
+	json_object_set_new(d, "host_steps_left_out", json_integer(ctx->dropped));
 	json_object_set_new(d, "before", dev_objective_json(&o->before));
 	json_object_set_new(d, "after", o->applied ? dev_objective_json(&o->after) : json_null());
 	json_object_set_new(d, "measured_before", o->raw_before ? json_incref(o->raw_before) :
@@ -297,8 +302,10 @@ static int tune_device(int argc, char **argv)
 	sigaddset(&sigs, SIGHUP);
 	sigprocmask(SIG_BLOCK, &sigs, &oldsigs);
 	if (env.workload) {
-		/* warm-up, two measurements, diagnose (~6 s), margin */
-		run_ns = 2 * ctx.repeats * (ctx.window_ns + 0.3e9) + ctx.diag_ns + 10e9;
+		/* two measurements (each settling 0.2 s first), up to two
+		 * diagnoses (window plus ~2 s of calibration each), margin */
+		run_ns = 2 * (ctx.repeats * ctx.window_ns + 0.5e9) +
+			 2 * (ctx.diag_ns + 3e9) + 5e9;
 		e = tune_pcdev_start(env.workload, run_ns, env.rt, &ctx.pid);
 		if (e) {
 			vs_err("cannot start the reference device (%s): %s", env.workload,
@@ -335,13 +342,14 @@ static int tune_device(int argc, char **argv)
 		return 130;
 	}
 	if (vs_global.json) {
-		if (vs_json_print(dev_outcome_json(&o, env.workload, ctx.pid, ctx.dmax_ns,
-						   argc, argv)))
+		if (vs_json_print(dev_outcome_json(&o, env.workload, &ctx, argc, argv)))
 			goto out;
 	} else {
 		printf("reference device pid %d%s%s: %u x %.1f s windows, medians\n",
 		       (int)ctx.pid, env.workload ? ", preset " : "",
 		       env.workload ? env.workload : "", ctx.repeats, ctx.window_ns / 1e9);
+		if (ctx.regime[0])
+			printf("diagnose: regime %s\n", ctx.regime);
 		if (ctx.dropped)
 			printf("left out %u host-wide step(s) of diagnose's plan\n", ctx.dropped);
 		if (o.nactions) {
@@ -367,7 +375,7 @@ static int tune_device(int argc, char **argv)
 			printf("rolled back: %s\n", o.why);
 	}
 	if (env.save) {
-		json_t *d = dev_outcome_json(&o, env.workload, ctx.pid, ctx.dmax_ns, argc, argv);
+		json_t *d = dev_outcome_json(&o, env.workload, &ctx, argc, argv);
 
 		if (json_dump_file(d, env.save, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) {
 			vs_err("cannot write %s", env.save);
