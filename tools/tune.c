@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "plan.h"
@@ -14,6 +15,7 @@
 #include "tune-print.h"
 #include "pcdev/pcdev.h"
 #include "tune_loop.h"
+#include "sysfs.h"
 #include "units.h"
 
 static const char doc[] =
@@ -293,7 +295,9 @@ static int tune_device(int argc, char **argv)
 		pcdev_config_default(&cfg);
 		pcdev_config_preset(env.workload, &cfg, &dmax);
 	}
-	ctx.dmax_ns = env.dmax_ns > 0 ? env.dmax_ns : (isfinite(dmax) ? dmax : 0);
+	/* The preset's bound, else diagnose's default (50 us), so that the
+	 * plan and the check use the same Dmax. */
+	ctx.dmax_ns = env.dmax_ns > 0 ? env.dmax_ns : (isfinite(dmax) ? dmax : 50e3);
 	snprintf(ctx.plan_path, sizeof(ctx.plan_path), "/run/virtsync/tune-plan-%d.json",
 		 (int)getpid());
 	sigemptyset(&sigs);
@@ -316,7 +320,16 @@ static int tune_device(int argc, char **argv)
 		}
 		started = true;
 	} else {
+		char path[512];
+
 		ctx.pid = env.pid;
+		if (vs_path(path, sizeof(path), PCDEV_STATS_FMT, (int)ctx.pid) ||
+		    access(path, R_OK)) {
+			vs_err("--pid %d: no reference device runs as that process (no %s); start one with 'virtsync bench'",
+			       (int)ctx.pid, path);
+			sigprocmask(SIG_SETMASK, &oldsigs, NULL);
+			return VS_EXIT_FAIL;
+		}
 	}
 	e = vs_tune_loop(&tune_workload_pcdev, &ctx, env.min_gain / 100, ctx.dmax_ns, &o,
 			 err, sizeof(err));
