@@ -135,7 +135,7 @@ static int build_config(struct pcdev_config *cfg, double *dmax)
 	*dmax = NAN;
 	if (opt(OPT_PRESET)) {
 		if (pcdev_config_preset(opt(OPT_PRESET), cfg, dmax)) {
-			vs_err("--preset: unknown preset '%s' (fc-example, fp-example)",
+			vs_err("--preset: unknown preset '%s' (fc-example, fp-example, fc-tune)",
 			       opt(OPT_PRESET));
 			return -EINVAL;
 		}

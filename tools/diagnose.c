@@ -112,7 +112,7 @@ static error_t diagnose_parse(int key, char *arg, struct argp_state *state)
 
 		pcdev_config_default(&cfg);
 		if (pcdev_config_preset(arg, &cfg, &dmax)) {
-			vs_err("--workload: unknown preset '%s' (fc-example, fp-example)", arg);
+			vs_err("--workload: unknown preset '%s' (fc-example, fp-example, fc-tune)", arg);
 			return EINVAL;
 		}
 		env.workload = arg;

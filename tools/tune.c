@@ -7,11 +7,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "plan.h"
+#include "tune-pcdev.h"
 #include "tune-print.h"
+#include "pcdev/pcdev.h"
 #include "tune_loop.h"
+#include "sysfs.h"
 #include "units.h"
 
 static const char doc[] =
@@ -19,14 +23,20 @@ static const char doc[] =
 "through the journal, measure again, keep it when the objective improved,\n"
 "else roll it back; print the before/after table.\n"
 "\n"
-"USAGE: virtsync tune --auto --workload wakeup [--dmax TIME] [--save FILE]\n"
+"USAGE: virtsync tune --auto [--workload PRESET | --pid PID] [--dmax TIME]\n"
+"                     [--duration TIME] [--rt] [--save FILE]\n"
 "\n"
 "The wakeup workload is an eventfd ping-pong between two threads pinned to\n"
-"two CPUs; the objective is its median round trip.\n"
+"two CPUs; the objective is its median round trip. A reference-device\n"
+"preset (fc-tune, fc-example, fp-example) starts the device, or --pid PID\n"
+"takes a running one: diagnose's plan for the device is applied and kept\n"
+"when throughput rose (or CPU per item fell) with p98 latency within Dmax.\n"
 "\n"
 "EXAMPLES:\n"
 "    virtsync tune --auto --workload wakeup\n"
 "    virtsync tune --auto --workload wakeup --save /tmp/tune.json\n"
+"    virtsync tune --auto --workload fc-tune --rt\n"
+"    virtsync tune --auto --pid 4242 --dmax 250us\n"
 "    virtsync rollback                     # undo a kept change";
 
 static struct env {
@@ -35,16 +45,19 @@ static struct env {
 	const char *save;
 	unsigned int rounds, repeats;
 	double dmax_ns, min_gain;
-	bool have_pid;
+	bool have_pid, rt;
+	pid_t pid;
 } env;
 
 enum { OPT_AUTO = 1000, OPT_WORKLOAD, OPT_SAVE, OPT_ROUNDS, OPT_REPEATS, OPT_DMAX,
-       OPT_MIN_GAIN, OPT_PID, OPT_DURATION };
+       OPT_MIN_GAIN, OPT_PID, OPT_DURATION, OPT_RT };
 
 static const struct argp_option opts[] = {
 	{ "auto", OPT_AUTO, NULL, 0, "Decide, apply, check, keep or roll back", 0 },
-	{ "workload", OPT_WORKLOAD, "PRESET", 0, "Workload to measure: wakeup", 0 },
-	{ "pid", OPT_PID, "PID", 0, "Tune a running VM (needs diagnose)", 0 },
+	{ "workload", OPT_WORKLOAD, "PRESET", 0,
+	  "wakeup, or a device preset: fc-tune, fc-example, fp-example", 0 },
+	{ "pid", OPT_PID, "PID", 0, "Tune a running reference device", 0 },
+	{ "rt", OPT_RT, NULL, 0, "Run the started device SCHED_FIFO (bench --rt)", 0 },
 	{ "rounds", OPT_ROUNDS, "N", 0, "Round trips per batch (default 2000)", 0 },
 	{ "repeats", OPT_REPEATS, "N", 0, "Batches per measurement (default 5)", 0 },
 	{ "duration", OPT_DURATION, "TIME", 0, "Measure for about this long (sets --rounds)", 0 },
@@ -64,14 +77,30 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		return 0;
 	case OPT_WORKLOAD:
 		if (strcmp(arg, "wakeup")) {
-			vs_err("--workload: unknown preset '%s' (this build has: wakeup)", arg);
-			return EINVAL;
+			struct pcdev_config cfg;
+			double dmax;
+
+			pcdev_config_default(&cfg);
+			if (pcdev_config_preset(arg, &cfg, &dmax)) {
+				vs_err("--workload: unknown preset '%s' (wakeup, fc-tune, fc-example, fp-example)",
+				       arg);
+				return EINVAL;
+			}
 		}
 		env.workload = arg;
 		return 0;
-	case OPT_PID:
-		env.have_pid = true;
+	case OPT_RT:
+		env.rt = true;
 		return 0;
+	case OPT_PID: {
+		unsigned int v;
+
+		if (opt_uint("--pid", arg, 1, INT32_MAX, &v))
+			return EINVAL;
+		env.have_pid = true;
+		env.pid = (pid_t)v;
+		return 0;
+	}
 	case OPT_ROUNDS:
 		return opt_uint("--rounds", arg, 10, 10000000, &env.rounds) ? EINVAL : 0;
 	case OPT_REPEATS:
@@ -100,7 +129,11 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			return EINVAL;
 		}
 		if (!env.workload && !env.have_pid) {
-			vs_err("give --workload wakeup (or --pid PID)");
+			vs_err("give --workload PRESET or --pid PID");
+			return EINVAL;
+		}
+		if (env.workload && env.have_pid) {
+			vs_err("--pid and --workload exclude each other");
 			return EINVAL;
 		}
 		return 0;
@@ -187,6 +220,189 @@ static int interrupted_rollback(size_t first)
 	return 130;
 }
 
+/* ---- the reference device --------------------------------------------- */
+
+static void dev_row(const char *name, double b, double a, double scale)
+{
+	printf("%-22s %12.3f", name, b / scale);
+	if (isfinite(a))
+		printf(" %12.3f   %.2fx", a / scale, b > 0 ? a / b : NAN);
+	printf("\n");
+}
+
+static json_t *dev_objective_json(const struct vs_objective *o)
+{
+	json_t *j = json_object();
+
+	json_object_set_new(j, "throughput_ops", vs_json_num(o->throughput));
+	json_object_set_new(j, "cpu_ns_per_item", vs_json_num(o->cpu_ns_per_item));
+	json_object_set_new(j, "p98_ns", vs_json_num(o->p98_ns));
+	return j;
+}
+
+static json_t *dev_outcome_json(const struct vs_tune_outcome *o, const char *workload,
+				const struct tune_pcdev_ctx *ctx, int argc, char **argv)
+{
+	pid_t pid = ctx->pid;
+	double dmax_ns = ctx->dmax_ns;
+	json_t *d = json_object(), *dec = json_object();
+
+	vs_json_add_meta(d, argc, argv);
+	json_object_set_new(d, "workload", json_string(workload ? workload : "pid"));
+	json_object_set_new(d, "pid", json_integer(pid));
+	json_object_set_new(d, "dmax_ns", vs_json_num(dmax_ns > 0 ? dmax_ns : NAN));
+	json_object_set_new(d, "regime", ctx->regime[0] ? json_string(ctx->regime) : json_null());
+	json_object_set_new(d, "diagnoses", json_integer(ctx->diagnoses));
+	json_object_set_new(d, "host_steps_left_out", json_integer(ctx->dropped));
+	json_object_set_new(d, "before", dev_objective_json(&o->before));
+	json_object_set_new(d, "after", o->applied ? dev_objective_json(&o->after) : json_null());
+	json_object_set_new(d, "measured_before", o->raw_before ? json_incref(o->raw_before) :
+			    json_null());
+	json_object_set_new(d, "measured_after", o->raw_after ? json_incref(o->raw_after) :
+			    json_null());
+	json_object_set_new(d, "plan", o->plan ? vs_plan_to_json(o->plan) : json_null());
+	json_object_set_new(d, "actions", tune_actions_json(o->actions, o->nactions));
+	json_object_set_new(dec, "applied", json_boolean(o->applied));
+	json_object_set_new(dec, "kept", json_boolean(o->kept));
+	json_object_set_new(dec, "gain", vs_json_num(o->applied ? o->gain : NAN));
+	json_object_set_new(dec, "why", json_string(o->why));
+	json_object_set_new(d, "decision", dec);
+	return d;
+}
+
+/*
+ * tune --auto on the reference device: the one given by --pid, or one this
+ * command starts with --workload PRESET and stops at the end, after
+ * undoing whatever it changed (a device that exits takes its knobs along,
+ * and the journal must not keep entries for it).
+ */
+static int tune_device(int argc, char **argv)
+{
+	struct tune_pcdev_ctx ctx;
+	struct vs_tune_outcome o;
+	struct pcdev_config cfg;
+	sigset_t sigs, oldsigs, pending;
+	char err[512];
+	double dmax = NAN, run_ns;
+	bool started = false, interrupted;
+	int e, ret = VS_EXIT_FAIL;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.repeats = env.repeats ? env.repeats : 3;
+	ctx.window_ns = duration_ns > 0 ? duration_ns / ctx.repeats : 1e9;
+	ctx.diag_ns = 2e9;
+	if (env.workload) {
+		pcdev_config_default(&cfg);
+		pcdev_config_preset(env.workload, &cfg, &dmax);
+	}
+	/* The preset's bound, else diagnose's default (50 us), so that the
+	 * plan and the check use the same Dmax. */
+	ctx.dmax_ns = env.dmax_ns > 0 ? env.dmax_ns : (isfinite(dmax) ? dmax : 50e3);
+	snprintf(ctx.plan_path, sizeof(ctx.plan_path), "/run/virtsync/tune-plan-%d.json",
+		 (int)getpid());
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	sigprocmask(SIG_BLOCK, &sigs, &oldsigs);
+	if (env.workload) {
+		/* two measurements (each settling 0.2 s first), up to two
+		 * diagnoses (window plus ~2 s of calibration each), margin */
+		run_ns = 2 * (ctx.repeats * ctx.window_ns + 0.5e9) +
+			 2 * (ctx.diag_ns + 3e9) + 5e9;
+		e = tune_pcdev_start(env.workload, run_ns, env.rt, &ctx.pid);
+		if (e) {
+			vs_err("cannot start the reference device (%s): %s", env.workload,
+			       strerror(-e));
+			tune_pcdev_stop(ctx.pid);
+			sigprocmask(SIG_SETMASK, &oldsigs, NULL);
+			return VS_EXIT_FAIL;
+		}
+		started = true;
+	} else {
+		char path[512];
+
+		ctx.pid = env.pid;
+		if (vs_path(path, sizeof(path), PCDEV_STATS_FMT, (int)ctx.pid) ||
+		    access(path, R_OK)) {
+			vs_err("--pid %d: no reference device runs as that process (no %s); start one with 'virtsync bench'",
+			       (int)ctx.pid, path);
+			sigprocmask(SIG_SETMASK, &oldsigs, NULL);
+			return VS_EXIT_FAIL;
+		}
+	}
+	e = vs_tune_loop(&tune_workload_pcdev, &ctx, env.min_gain / 100, ctx.dmax_ns, &o,
+			 err, sizeof(err));
+	sigpending(&pending);
+	interrupted = sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM) ||
+		      sigismember(&pending, SIGHUP);
+	if (!e && o.kept && (started || interrupted)) {
+		/* The device stops with us: put its knobs back first. */
+		if (interrupted_rollback(o.journal_first) != 130)
+			e = -EIO, snprintf(err, sizeof(err), "rolling back the kept change failed");
+	}
+	if (started)
+		tune_pcdev_stop(ctx.pid);
+	sigprocmask(SIG_SETMASK, &oldsigs, NULL);
+	if (e) {
+		vs_err("%s", err);
+		vs_tune_outcome_free(&o);
+		return VS_EXIT_FAIL;
+	}
+	if (interrupted) {
+		vs_err("interrupted; nothing was left changed");
+		vs_tune_outcome_free(&o);
+		return 130;
+	}
+	if (vs_global.json) {
+		if (vs_json_print(dev_outcome_json(&o, env.workload, &ctx, argc, argv)))
+			goto out;
+	} else {
+		printf("reference device pid %d%s%s: %u x %.1f s windows, medians\n",
+		       (int)ctx.pid, env.workload ? ", preset " : "",
+		       env.workload ? env.workload : "", ctx.repeats, ctx.window_ns / 1e9);
+		if (ctx.regime[0])
+			printf("diagnose: regime %s\n", ctx.regime);
+		if (ctx.dropped)
+			printf("left out %u host-wide step(s) of diagnose's plan\n", ctx.dropped);
+		if (o.nactions) {
+			printf("\n");
+			tune_print_actions(o.actions, o.nactions);
+		}
+		printf("\n%-22s %12s %12s\n", "", "before", o.applied ? "after" : "");
+		dev_row("throughput (M/s)", o.before.throughput,
+			o.applied ? o.after.throughput : NAN, 1e6);
+		dev_row("CPU per item (ns)", o.before.cpu_ns_per_item,
+			o.applied ? o.after.cpu_ns_per_item : NAN, 1);
+		dev_row("p98 latency (us)", o.before.p98_ns, o.applied ? o.after.p98_ns : NAN, 1e3);
+		if (ctx.dmax_ns > 0)
+			printf("%-22s %12.3f\n", "Dmax (us)", ctx.dmax_ns / 1e3);
+		printf("\n");
+		if (!o.applied)
+			printf("no change: %s\n", o.why);
+		else if (o.kept && started)
+			printf("kept: %s (undone with the device at exit)\n", o.why);
+		else if (o.kept)
+			printf("kept: %s; undo with 'virtsync rollback'\n", o.why);
+		else
+			printf("rolled back: %s\n", o.why);
+	}
+	if (env.save) {
+		json_t *d = dev_outcome_json(&o, env.workload, &ctx, argc, argv);
+
+		if (json_dump_file(d, env.save, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) {
+			vs_err("cannot write %s", env.save);
+			json_decref(d);
+			goto out;
+		}
+		json_decref(d);
+	}
+	ret = VS_EXIT_OK;
+out:
+	vs_tune_outcome_free(&o);
+	return ret;
+}
+
 VS_COMMAND(tune, VS_NEEDS_ROOT, "closed loop: measure, apply, re-measure, keep or roll back")
 {
 	const struct argp argp = { opts, parse_arg, NULL, doc, children };
@@ -202,10 +418,8 @@ VS_COMMAND(tune, VS_NEEDS_ROOT, "closed loop: measure, apply, re-measure, keep o
 	env.min_gain = 10;
 	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
 		return VS_EXIT_USAGE;
-	if (env.have_pid) {
-		vs_err("--pid needs 'virtsync diagnose' to find the plan, and this build lacks it; use --workload wakeup");
-		return VS_EXIT_FAIL;
-	}
+	if (env.have_pid || strcmp(env.workload, "wakeup"))
+		return tune_device(argc, argv);
 	memset(&ctx, 0, sizeof(ctx));
 	vs_wakeup_opts_default(&ctx.opts);
 	ctx.repeats = env.repeats ? env.repeats : 5;

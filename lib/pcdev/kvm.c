@@ -35,7 +35,10 @@
 
 #include <linux/kvm.h>
 
+#include "ctl.h"
+#include "knobs.h"
 #include "pcdev.h"
+#include "sysfs.h"
 #include "ring.h"
 #include "stats.h"
 #include "trace.h"
@@ -127,6 +130,10 @@ struct kvmdev {
 	uint64_t trace_gpa;
 	uint64_t tsc_go;
 	double cpu_p_ns, cpu_c_ns;	/* thread CPU time between go and end */
+	/* Control file (ctl.h), watched by vs-vhost; the mode it last ran. */
+	struct pcdev_ctl_state pctl;
+	enum pcdev_mode c_mode_now;
+	unsigned int ctl_refused, ctl_hp_failed;
 };
 
 static double now_ns(clockid_t id)
@@ -949,6 +956,35 @@ static bool consumer_block(struct kvmdev *d, struct vs_vring_cons *c)
 	return true;
 }
 
+/*
+ * The control file changed: per-VM halt polling, and C's mode, sleep and
+ * busy-loop budget. The guest reads kick_on once at boot, so a C started
+ * without kicks (sleep, poll) cannot begin waiting for them: that switch
+ * is refused (counted, and said in the results' note).
+ */
+static void consumer_apply_ctl(struct kvmdev *d, enum pcdev_mode *mode,
+			       uint64_t *busyloop, struct timespec *yc)
+{
+	const struct vs_pcdev_ctl *f = &d->pctl.cur;
+	enum pcdev_mode m = pcdev_ctl_consumer_mode(f);
+
+	if (vs_vm_set_halt_poll_ns(d->vm_fd, f->halt_poll_ns > UINT32_MAX ?
+				   UINT32_MAX : (uint32_t)f->halt_poll_ns))
+		d->ctl_hp_failed++;
+	if ((m == PCDEV_NOTIFY || m == PCDEV_BUSYLOOP) && !d->ctl->kick_on) {
+		d->ctl_refused++;
+		return;
+	}
+	*mode = m;
+	if (f->consumer_sleep_ns) {
+		yc->tv_sec = (time_t)(f->consumer_sleep_ns / 1000000000ull);
+		yc->tv_nsec = (long)(f->consumer_sleep_ns % 1000000000ull);
+	}
+	if (f->consumer_busyloop_ns && f->consumer_busyloop_ns < PCDEV_CTL_POLL_NS)
+		*busyloop = (uint64_t)llround((double)f->consumer_busyloop_ns *
+					      d->tsc_per_ns);
+}
+
 static void *consumer_thread_fn(void *arg)
 {
 	struct kvmdev *d = arg;
@@ -963,6 +999,7 @@ static void *consumer_thread_fn(void *arg)
 	uint64_t seq = 0, t0;
 	double cpu0, c0;
 	bool idle = false;	/* C waited since it last found items */
+	enum pcdev_mode mode = cfg->c_mode;
 
 	pthread_setname_np(pthread_self(), "vs-vhost");
 	d->cons_tid = gettid();
@@ -998,7 +1035,9 @@ static void *consumer_thread_fn(void *arg)
 				break;
 			continue;
 		}
-		switch (cfg->c_mode) {
+		if (d->pctl.on && pcdev_ctl_poll(&d->pctl, vs_rdtsc()))
+			consumer_apply_ctl(d, &mode, &busyloop, &yc);
+		switch (mode) {
 		case PCDEV_NOTIFY:
 			if (consumer_block(d, &c))
 				idle = true;
@@ -1029,6 +1068,7 @@ static void *consumer_thread_fn(void *arg)
 		}
 	}
 	d->cpu_c_ns = now_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0;
+	d->c_mode_now = mode;
 	return NULL;
 }
 
@@ -1352,6 +1392,21 @@ int pcdev_kvm_run(const struct pcdev_config *cfg, struct pcdev_results *res)
 		err = vm_create(d);
 	if (err)
 		goto out;
+	if (cfg->publish) {
+		struct vs_pcdev_ctl init = { 0 };
+		char path[256];
+		uint64_t hp = 0;
+
+		pcdev_ctl_from_mode(cfg->c_mode, cfg->yc_ns, cfg->busyloop_ns, &init);
+		/* A VM starts with the module's halt_poll_ns. */
+		if (cfg->halt_poll_ns >= 0)
+			hp = (uint64_t)cfg->halt_poll_ns;
+		else if (!vs_path(path, sizeof(path), "/sys/module/kvm/parameters/halt_poll_ns"))
+			vs_read_u64(path, &hp);
+		init.halt_poll_ns = hp;
+		/* No control file, no live tuning: the run itself goes on. */
+		pcdev_ctl_open(&d->pctl, &init);
+	}
 	err = start_threads(d);
 	if (err)
 		goto out_threads;
@@ -1410,12 +1465,22 @@ out_threads:
 		stats_collect(&d->st_vcpu, "", 1, res);
 		stats_collect(&d->st_vm, "vm_", 1, res);
 		fill_results(d, res);
+		if (d->pctl.changes)
+			append_note(res, "control file changed %u time(s): consumer ended in %s mode",
+				    d->pctl.changes, pcdev_mode_name(d->c_mode_now));
+		if (d->ctl_refused)
+			append_note(res, "control file asked %u time(s) for kicks the guest was started without (sleep/poll): mode kept",
+				    d->ctl_refused);
+		if (d->ctl_hp_failed)
+			append_note(res, "KVM_CAP_HALT_POLL from the control file failed %u time(s)",
+				    d->ctl_hp_failed);
 		if (trace)
 			err = write_trace(d, trace);
 	}
 	if (cfg->publish)
 		pcdev_stats_unpublish();
 out:
+	pcdev_ctl_close(&d->pctl);
 	if (err && d->why[0])
 		snprintf(res->note, sizeof(res->note), "%s", d->why);
 	if (trace && fclose(trace) && !err)

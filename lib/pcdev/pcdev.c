@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "pcdev.h"
+#include "stats.h"
 #include "ring.h"
 #include "sysfs.h"
 
@@ -94,6 +95,25 @@ int pcdev_config_preset(const char *name, struct pcdev_config *cfg,
 		cfg->kc = 384;
 		cfg->wp_ns = 3000;
 		cfg->wc_ns = 2000;
+		cfg->yp_ns = cfg->yc_ns = 50000;
+		cfg->timerslack_ns = 1;
+		*dmax_ns = 250000;
+		return 0;
+	}
+	if (!strcmp(name, "fc-tune")) {
+		/*
+		 * The fast consumer `virtsync tune --auto` is shown on: Sec.
+		 * 8.1's shape (Wc < Wp, L 512) with Wp 2us and Wc 500ns, short
+		 * enough that this machine's 15-50us eventfd kick hurts (the
+		 * consumer empties the ring and blocks after almost every
+		 * item: ~250k items/s of the 500k Wp allows), long enough that
+		 * a consumer sleeping ~120us finds a batch. Dmax as fc-example.
+		 */
+		cfg->len = 512;
+		cfg->kp = 1;
+		cfg->kc = 384;
+		cfg->wp_ns = 2000;
+		cfg->wc_ns = 500;
 		cfg->yp_ns = cfg->yc_ns = 50000;
 		cfg->timerslack_ns = 1;
 		*dmax_ns = 250000;
@@ -272,7 +292,9 @@ int pcdev_run(const struct pcdev_config *cfg, struct pcdev_results *res)
 int pcdev_stats_publish(const struct pcdev_config *cfg,
 			const struct pcdev_counters *c)
 {
-	char dir[PATH_MAX], path[PATH_MAX], tmp[PATH_MAX + 8], buf[512];
+	char dir[PATH_MAX], path[PATH_MAX], tmp[PATH_MAX + 8];
+	static __thread char buf[32768];
+	unsigned int i;
 	int fd, len, err;
 	ssize_t n;
 
@@ -294,6 +316,18 @@ int pcdev_stats_publish(const struct pcdev_config *cfg,
 		       (unsigned long long)c->interrupts,
 		       pcdev_backend_name(cfg->backend), cfg->len,
 		       c->producer_tid, c->consumer_tid, c->vcpu_tid);
+	if (c->hist) {
+		len += snprintf(buf + len, sizeof(buf) - (size_t)len,
+				"tsc_per_ns %.6f\n", c->tsc_per_ns);
+		for (i = 0; i < PCDEV_HIST_BUCKETS && len < (int)sizeof(buf) - 48; i++) {
+			uint64_t v = __atomic_load_n(&c->hist->bucket[i], __ATOMIC_RELAXED);
+
+			if (v)
+				len += snprintf(buf + len, sizeof(buf) - (size_t)len,
+						"lat_bucket_%u %llu\n", i,
+						(unsigned long long)v);
+		}
+	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;

@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ctl.h"
 #include "pcdev.h"
 #include "ring.h"
 #include "stats.h"
@@ -62,7 +63,14 @@ struct dev {
 	uint64_t tsc_start, deadline, tsc_end;	/* deadline: UINT64_MAX if none */
 	volatile sig_atomic_t *stop;
 	struct timespec yp_ts, yc_ts;
-	bool kick_on, intr_on;	/* does C (P) wait for notifications? */
+	/* Does C (P) wait for notifications? kick_on changes when the control
+	 * file switches C's mode: C writes it, P reads it once per batch. */
+	bool kick_on, intr_on;
+	/* C's mode, sleep and busy-loop budget: the configuration's at start,
+	 * then the control file's; read and written by C only. */
+	enum pcdev_mode c_mode;
+	uint64_t c_busy_t;
+	struct pcdev_ctl_state ctl;
 	struct pcdev_hist *hist;	/* C's item latencies, in ticks */
 	unsigned int sample;	/* 1 item in `sample` is stamped (power of 2) */
 	/* Cross-thread words, each on its own line. */
@@ -416,7 +424,7 @@ static void *producer(void *arg)
 	/* Loop invariants in locals: every buffer store could alias d. */
 	struct vs_item *items = d->items;
 	const uint64_t wp_t = d->wp_t, deadline = d->deadline;
-	const bool kick_on = d->kick_on;
+	bool kick_on = d->kick_on, k;
 	const unsigned int sample = d->sample;
 	bool prev_ok = false;
 	uint16_t id;
@@ -427,6 +435,12 @@ static void *producer(void *arg)
 		return NULL;
 	cpu0 = thread_cpu_ns();
 	while (!d->done && (!d->cap || seq < d->cap)) {
+		/* C switched to waiting for kicks (control file): one kick
+		 * now, since items published meanwhile were never kicked. */
+		k = __atomic_load_n(&d->kick_on, __ATOMIC_ACQUIRE);
+		if (k && !kick_on)
+			efd_signal(d->kick_fd);
+		kick_on = k;
 		if (!free) {
 			vs_vring_prod_reclaim(vr, &pr);
 			free = len - vs_vring_prod_inflight(&pr);
@@ -489,12 +503,33 @@ static void *producer(void *arg)
 			vs_vring_prod_disable_intr(vr, &pr);
 	}
 	/* A consumer waiting for kp > 1 items must see the last few. */
-	if (d->kick_on)
+	if (__atomic_load_n(&d->kick_on, __ATOMIC_ACQUIRE))
 		efd_signal(d->kick_fd);
 	s->w.sum += w_sum;
 	s->w.n += w_n;
 	s->cpu_ns = thread_cpu_ns() - cpu0;
 	return NULL;
+}
+
+/*
+ * The control file changed: take C's new mode, sleep and busy-loop budget.
+ * Called by C between items, so nothing else reads them meanwhile.
+ */
+static void consumer_apply_ctl(struct dev *d, struct vs_vring *vr,
+			       struct vs_vring_cons *cs)
+{
+	const struct vs_pcdev_ctl *c = &d->ctl.cur;
+	bool kick_on;
+
+	d->c_mode = pcdev_ctl_consumer_mode(c);
+	if (c->consumer_sleep_ns)
+		d->yc_ts = ns_to_ts((double)c->consumer_sleep_ns);
+	if (c->consumer_busyloop_ns && c->consumer_busyloop_ns < PCDEV_CTL_POLL_NS)
+		d->c_busy_t = vs_ns_to_tsc((double)c->consumer_busyloop_ns);
+	kick_on = d->c_mode == PCDEV_NOTIFY || d->c_mode == PCDEV_BUSYLOOP;
+	if (!kick_on)
+		vs_vring_cons_disable_kick(vr, cs);
+	__atomic_store_n(&d->kick_on, kick_on, __ATOMIC_RELEASE);
 }
 
 /*
@@ -510,7 +545,9 @@ static unsigned int consumer_wait(struct dev *d, struct side *s,
 	uint64_t t_en, t_w, deadline;
 
 	pcdev_trace_add(&s->trace, PCDEV_EV_C_WAIT, vs_rdtsc(), cs->last_avail);
-	switch (cfg->c_mode) {
+	if (d->ctl.on && pcdev_ctl_poll(&d->ctl, vs_rdtsc()))
+		consumer_apply_ctl(d, vr, cs);
+	switch (d->c_mode) {
 	case PCDEV_POLL:
 		while (!(pending = vs_vring_cons_pending(vr, cs)) &&
 		       !dev_over(d, vs_rdtsc()))
@@ -524,7 +561,7 @@ static unsigned int consumer_wait(struct dev *d, struct side *s,
 		}
 		break;
 	case PCDEV_BUSYLOOP:
-		deadline = vs_rdtsc() + d->busy_t;
+		deadline = vs_rdtsc() + d->c_busy_t;
 		do {
 			if ((pending = vs_vring_cons_pending(vr, cs)))
 				goto out;
@@ -746,7 +783,7 @@ static void *consumer(void *arg)
 		}
 		if (dev_over(d, prev))
 			break;
-		if (d->kick_on)
+		if (d->c_mode == PCDEV_NOTIFY || d->c_mode == PCDEV_BUSYLOOP)
 			vs_vring_cons_disable_kick(vr, &cs);
 	}
 	goto out;
@@ -815,6 +852,8 @@ static int dev_init(struct dev *d, const struct pcdev_config *cfg)
 	d->stop = cfg->stop;
 	d->deadline = UINT64_MAX;
 	d->kick_on = cfg->c_mode == PCDEV_NOTIFY || cfg->c_mode == PCDEV_BUSYLOOP;
+	d->c_mode = cfg->c_mode;
+	d->c_busy_t = d->busy_t;
 	d->intr_on = cfg->p_mode == PCDEV_NOTIFY || cfg->p_mode == PCDEV_BUSYLOOP;
 	if (sem_init(&d->c_finished, 0, 0))
 		return -errno;
@@ -847,6 +886,8 @@ static void publish(struct dev *d)
 		.interrupts = load_relaxed(&d->c.notifies),
 		.producer_tid = d->p.tid,
 		.consumer_tid = d->c.tid,
+		.hist = d->hist,
+		.tsc_per_ns = vs_tsc_per_ns(),
 	};
 
 	/* Observers are optional: a failed write must not end the run. */
@@ -947,6 +988,13 @@ static void fill_results(struct dev *d, struct pcdev_results *res,
 			 used ? "; " : "",
 			 "timer slack 1ns used for 0 (0 restores the default)");
 	}
+	if (d->ctl.changes) {
+		size_t used = strlen(res->note);
+
+		snprintf(res->note + used, sizeof(res->note) - used,
+			 "%scontrol file changed %u time(s): consumer ended in %s mode",
+			 used ? "; " : "", d->ctl.changes, pcdev_mode_name(d->c_mode));
+	}
 }
 
 int pcdev_thread_run(const struct pcdev_config *cfg, struct pcdev_results *res)
@@ -972,6 +1020,13 @@ int pcdev_thread_run(const struct pcdev_config *cfg, struct pcdev_results *res)
 			err = -errno;
 			goto out_fini;
 		}
+	}
+	if (cfg->publish) {
+		struct vs_pcdev_ctl init = { 0 };
+
+		/* No control file, no live tuning: the run itself goes on. */
+		pcdev_ctl_from_mode(cfg->c_mode, cfg->yc_ns, cfg->busyloop_ns, &init);
+		pcdev_ctl_open(&d->ctl, &init);
 	}
 	/*
 	 * SIGINT/SIGTERM may land on any thread: the handler only sets *stop,
@@ -1020,6 +1075,7 @@ int pcdev_thread_run(const struct pcdev_config *cfg, struct pcdev_results *res)
 		err = d->p.err ? d->p.err : d->c.err;
 	if (cfg->publish)
 		pcdev_stats_unpublish();
+	pcdev_ctl_close(&d->ctl);
 	if (err)
 		goto out_trace;
 	fill_results(d, res, d->tsc_start, d->tsc_end);
@@ -1036,6 +1092,7 @@ out_trace:
 	if (err && cfg->trace_path)
 		unlink(cfg->trace_path);
 out_fini:
+	pcdev_ctl_close(&d->ctl);
 	dev_fini(d);
 	free(d);
 	return err;

@@ -1,0 +1,40 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Issue 6, first bullet: on the reference device with the fc-tune preset
+# (fast consumer: Wp 2us, Wc 500ns, L 512; this machine's 15-50us eventfd
+# kick makes notification the bottleneck), `tune --auto` must reach at least
+# 1.5x the throughput of the default notification setting with less CPU per
+# item and p98 latency within Dmax (250us), and leave nothing behind.
+# Robustness: SCHED_FIFO sides (--rt), medians of 3 windows per measurement;
+# one more run when the machine's load spoils the first (a miss is reported).
+. "$(dirname "$0")/../lib.sh"
+need_root
+exec 9>/run/virtsync-tune-tests.lock
+flock -w 600 9 || skip "another tuning test held /run/virtsync-tune-tests.lock for 10 minutes"
+if [ -s /run/virtsync/journal.json ] && ! "$VS" verify 2>/dev/null | grep -q '^nothing applied'; then
+	skip "/run/virtsync/journal.json holds an applied state; not touching the host"
+fi
+HP=/sys/module/haltpoll/parameters/guest_halt_poll_ns
+HP0=$(cat $HP 2>/dev/null)
+ok=
+for try in 1 2; do
+	"$VS" tune --auto --workload fc-tune --rt --save "$TMP/t.json" >"$TMP/out" 2>"$TMP/err" ||
+		die "tune failed: $(cat $TMP/err)"
+	cat "$TMP/out"
+	r=$(json_get "$TMP/t.json" 'd["after"]["throughput_ops"] / d["before"]["throughput_ops"] if d["after"] else 0')
+	if json_get "$TMP/t.json" 'd["decision"]["kept"] and d["after"]["throughput_ops"] >= 1.5 * d["before"]["throughput_ops"] and d["after"]["cpu_ns_per_item"] < d["before"]["cpu_ns_per_item"] and d["after"]["p98_ns"] <= d["dmax_ns"]' | grep -qx True; then
+		ok=1
+		break
+	fi
+	echo "try $try: throughput ratio $r, not enough (machine load?)" >&2
+done
+[ -n "$ok" ] || die "tune --auto reached only ${r}x throughput (needs 1.5x, lower CPU/item, p98 <= Dmax)"
+json_get "$TMP/t.json" 'd["command"] == "tune" and len(d["measured_before"]["windows"]) == 3 and len(d["measured_after"]["windows"]) == 3' | grep -qx True ||
+	die "saved measurements incomplete"
+# nothing left: no device, no files, no applied journal entries, host knobs as they were
+pgrep -f 'virtsync bench --preset fc-tune' >/dev/null && die "bench still running"
+ls /run/virtsync/pcdev-*.ctl 2>/dev/null | while read -r f; do
+	p=${f##*pcdev-}; p=${p%.ctl}; [ -d /proc/$p ] || echo "$f"; done | grep . && die "stale control files"
+"$VS" verify 2>&1 | grep -q '^nothing applied' || die "journal keeps applied entries: $("$VS" verify 2>&1)"
+[ "$(cat $HP 2>/dev/null)" = "$HP0" ] || die "guest_halt_poll_ns changed"
+exit 0

@@ -1,0 +1,387 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The reference-device workload of `virtsync tune --auto`. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pcdev/pcdev.h"
+#include "pcdev/stats.h"
+#include "pcdev_ctl.h"
+#include "plan.h"
+#include "sysfs.h"
+#include "tune-pcdev.h"
+
+static double mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static int self_exe(char *exe, size_t len)
+{
+	ssize_t n = readlink("/proc/self/exe", exe, len - 1);
+
+	if (n <= 0)
+		return -errno;
+	exe[n] = '\0';
+	return 0;
+}
+
+/* One snapshot of the device. */
+struct snap {
+	double t_ns;
+	uint64_t items, kicks;
+	double cpu_ns;
+	double tsc_per_ns;
+	struct pcdev_hist hist;
+};
+
+static int thread_cpu_ns(pid_t pid, long tid, double *ns)
+{
+	char path[256], buf[128];
+	unsigned long long run;
+	int err;
+
+	if (tid <= 0)
+		return 0;
+	err = vs_path(path, sizeof(path), "/proc/%d/task/%ld/schedstat", (int)pid, tid);
+	if (!err)
+		err = vs_read_str(path, buf, sizeof(buf));
+	if (err)
+		return err;
+	if (sscanf(buf, "%llu", &run) != 1)
+		return -EINVAL;
+	*ns += (double)run;
+	return 0;
+}
+
+static int snap_take(pid_t pid, struct snap *s)
+{
+	char path[256], line[128], name[64];
+	unsigned long long v;
+	long ptid = 0, ctid = 0;
+	double d;
+	FILE *f;
+	int err;
+
+	memset(s, 0, sizeof(*s));
+	err = vs_path(path, sizeof(path), PCDEV_STATS_FMT, (int)pid);
+	if (err)
+		return err;
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	s->t_ns = mono_ns();
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%63s %lf", name, &d) != 2)
+			continue;
+		v = (unsigned long long)d;
+		if (!strcmp(name, "items_consumed"))
+			s->items = v;
+		else if (!strcmp(name, "kicks"))
+			s->kicks = v;
+		else if (!strcmp(name, "producer_tid"))
+			ptid = (long)v;
+		else if (!strcmp(name, "consumer_tid"))
+			ctid = (long)v;
+		else if (!strcmp(name, "tsc_per_ns"))
+			s->tsc_per_ns = d;
+		else if (!strncmp(name, "lat_bucket_", 11)) {
+			unsigned long i = strtoul(name + 11, NULL, 10);
+
+			if (i < PCDEV_HIST_BUCKETS)
+				s->hist.bucket[i] = v;
+		}
+	}
+	fclose(f);
+	err = thread_cpu_ns(pid, ptid, &s->cpu_ns);
+	if (!err)
+		err = thread_cpu_ns(pid, ctid, &s->cpu_ns);
+	return err;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, unsigned int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+#define MAX_REPEATS 16
+
+static int pcdev_measure(void *vctx, struct vs_objective *o, json_t **raw)
+{
+	struct tune_pcdev_ctx *c = vctx;
+	double thr[MAX_REPEATS], cpu[MAX_REPEATS], p98[MAX_REPEATS];
+	static struct snap a, b;
+	struct pcdev_hist win;
+	struct timespec ts;
+	json_t *arr = json_array();
+	unsigned int r, i, n = c->repeats > MAX_REPEATS ? MAX_REPEATS : c->repeats;
+	uint64_t items;
+	int err = 0;
+
+	if (!n)
+		n = 1;
+	/* The device first settles into its current setting (a control file
+	 * change takes up to 5 ms, the ring refills in well under 100 ms). */
+	usleep(200000);
+	for (r = 0; r < n; r++) {
+		json_t *w;
+
+		err = snap_take(c->pid, &a);
+		if (err)
+			break;
+		ts.tv_sec = (time_t)(c->window_ns / 1e9);
+		ts.tv_nsec = (long)fmod(c->window_ns, 1e9);
+		while (nanosleep(&ts, &ts) && errno == EINTR)
+			;
+		err = snap_take(c->pid, &b);
+		if (err)
+			break;
+		items = b.items - a.items;
+		if (!items || b.t_ns <= a.t_ns) {
+			err = -ENODATA;
+			break;
+		}
+		memset(&win, 0, sizeof(win));
+		for (i = 0; i < PCDEV_HIST_BUCKETS; i++) {
+			win.bucket[i] = b.hist.bucket[i] > a.hist.bucket[i] ?
+					b.hist.bucket[i] - a.hist.bucket[i] : 0;
+			win.count += win.bucket[i];
+			if (win.bucket[i]) {
+				uint64_t low, width;
+
+				pcdev_hist_bucket_range(i, &low, &width);
+				win.max = low + width - 1;
+			}
+		}
+		thr[r] = (double)items * 1e9 / (b.t_ns - a.t_ns);
+		cpu[r] = (b.cpu_ns - a.cpu_ns) / (double)items;
+		p98[r] = win.count && b.tsc_per_ns > 0 ?
+			 pcdev_hist_quantile(&win, 0.98) / b.tsc_per_ns : NAN;
+		w = json_object();
+		json_object_set_new(w, "window_ns", json_real(b.t_ns - a.t_ns));
+		json_object_set_new(w, "items", json_integer((json_int_t)items));
+		json_object_set_new(w, "kicks", json_integer((json_int_t)(b.kicks - a.kicks)));
+		json_object_set_new(w, "throughput_ops", json_real(thr[r]));
+		json_object_set_new(w, "cpu_ns_per_item", json_real(cpu[r]));
+		json_object_set_new(w, "p98_ns", isfinite(p98[r]) ? json_real(p98[r]) : json_null());
+		json_array_append_new(arr, w);
+	}
+	if (err) {
+		json_decref(arr);
+		return err;
+	}
+	memset(o, 0, sizeof(*o));
+	o->throughput = median(thr, n);
+	o->cpu_ns_per_item = median(cpu, n);
+	o->p98_ns = median(p98, n);
+	o->latency_ns = NAN;
+	o->idle_frac = o->steal_frac = NAN;
+	if (raw) {
+		*raw = json_object();
+		json_object_set_new(*raw, "pid", json_integer(c->pid));
+		json_object_set_new(*raw, "windows", arr);
+		json_object_set_new(*raw, "statistic", json_string("median of the windows"));
+	} else {
+		json_decref(arr);
+	}
+	return 0;
+}
+
+/* Run this binary's diagnose on the device and load its plan. */
+static int diagnose_once(struct tune_pcdev_ctx *c, struct vs_profile **plan,
+			 char *why, size_t len)
+{
+	char exe[PATH_MAX], dur[32], pidarg[16], dmax[32], err[256];
+	struct vs_profile *p = NULL;
+	int status, fd, e;
+	pid_t child;
+
+	e = self_exe(exe, sizeof(exe));
+	if (e) {
+		snprintf(why, len, "cannot find this program: %s", strerror(-e));
+		return e;
+	}
+	snprintf(dur, sizeof(dur), "%.0f", c->diag_ns);
+	snprintf(pidarg, sizeof(pidarg), "%d", (int)c->pid);
+	snprintf(dmax, sizeof(dmax), "%.0f", c->dmax_ns > 0 ? c->dmax_ns : 0);
+	unlink(c->plan_path);
+	child = fork();
+	if (child < 0) {
+		e = -errno;
+		snprintf(why, len, "fork: %s", strerror(errno));
+		return e;
+	}
+	if (!child) {
+		char *argv[] = { "virtsync", "diagnose", "--pid", pidarg, "--duration", dur,
+				 "--save", c->plan_path, c->dmax_ns > 0 ? "--dmax" : NULL,
+				 dmax, NULL };
+
+		fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (fd >= 0)
+			dup2(fd, STDOUT_FILENO);
+		execv(exe, argv);
+		_exit(127);
+	}
+	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+		;
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		snprintf(why, len, "diagnose --pid %d failed (exit %d)", (int)c->pid,
+			 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+		return -EIO;
+	}
+	e = vs_plan_load_file(c->plan_path, &p, err, sizeof(err));
+	unlink(c->plan_path);
+	if (e) {
+		snprintf(why, len, "diagnose's plan: %s", err);
+		return e;
+	}
+	*plan = p;
+	return 0;
+}
+
+static int pcdev_propose(void *vctx, const struct vs_objective *before,
+			 struct vs_profile **plan, char *why, size_t len)
+{
+	struct tune_pcdev_ctx *c = vctx;
+	struct vs_profile *p = NULL;
+	size_t i, kept = 0;
+	int e, attempt;
+
+	(void)before;
+	/* A window that other load starves of samples leaves the queue
+	 * unclassified, or inflates an estimate past a bound (W past Dmax/2
+	 * drops the sleep): when the first diagnosis has nothing for the
+	 * device, a second, independent one decides. */
+	for (attempt = 0; attempt < 2; attempt++) {
+		vs_profile_free(p);
+		p = NULL;
+		e = diagnose_once(c, &p, why, len);
+		if (e)
+			return e;
+		c->diagnoses++;
+		for (i = 0; i < p->nsteps; i++)
+			if (p->steps[i].sel[VS_SEL_PID][0])
+				break;
+		if (i < p->nsteps)
+			break;
+	}
+	snprintf(c->regime, sizeof(c->regime), "%s", p->regime);
+	/* Keep the steps aimed at the device; host-wide ones (guest halt
+	 * polling, C-states) would change the machine for everyone and move
+	 * CPU time out of the device's threads into idle polling. */
+	for (i = 0; i < p->nsteps; i++) {
+		if (p->steps[i].sel[VS_SEL_PID][0])
+			p->steps[kept++] = p->steps[i];
+		else
+			c->dropped++;
+	}
+	p->nsteps = kept;
+	if (!kept && p->regime[0])
+		snprintf(why, len, "diagnose (regime %s) recommends no change to the device itself",
+			 p->regime);
+	else if (!kept)
+		snprintf(why, len, "diagnose could not classify the device's queue (%u tries)",
+			 c->diagnoses);
+	*plan = p;
+	return 0;
+}
+
+const struct vs_tune_workload tune_workload_pcdev = {
+	.name = "pcdev",
+	.goal = VS_GOAL_THROUGHPUT,
+	.measure = pcdev_measure,
+	.propose = pcdev_propose,
+};
+
+int tune_pcdev_start(const char *preset, double run_ns, bool rt, pid_t *pid)
+{
+	char exe[PATH_MAX], dur[32], path[512];
+	bool pin = pcdev_cpu_available(0) && pcdev_cpu_available(1);
+	double t0;
+	int fd, e, status;
+	pid_t child;
+
+	e = self_exe(exe, sizeof(exe));
+	if (e)
+		return e;
+	snprintf(dur, sizeof(dur), "%.0f", run_ns);
+	child = fork();
+	if (child < 0)
+		return -errno;
+	if (!child) {
+		char *argv[12] = { "virtsync", "bench", "--preset", (char *)preset,
+				   "--duration", dur };
+		int n = 6;
+
+		if (pin) {
+			argv[n++] = "--pin";
+			argv[n++] = "0,1";
+		}
+		if (rt)
+			argv[n++] = "--rt";
+		argv[n] = NULL;
+		fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		if (fd >= 0)
+			dup2(fd, STDOUT_FILENO);
+		execv(exe, argv);
+		_exit(127);
+	}
+	*pid = child;
+	e = vs_path(path, sizeof(path), PCDEV_STATS_FMT, (int)child);
+	if (e)
+		return e;
+	t0 = mono_ns();
+	while (access(path, R_OK)) {
+		if (waitpid(child, &status, WNOHANG) == child) {
+			*pid = 0;
+			return -ECHILD;
+		}
+		if (mono_ns() - t0 > 3e9)
+			return -ETIMEDOUT;
+		usleep(5000);
+	}
+	return 0;
+}
+
+void tune_pcdev_stop(pid_t pid)
+{
+	double t0 = mono_ns();
+	int status;
+
+	if (pid <= 0)
+		return;
+	kill(pid, SIGINT);
+	while (waitpid(pid, &status, WNOHANG) != pid) {
+		if (mono_ns() - t0 > 2e9) {
+			char path[512];
+
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			/* A killed device cannot remove its files. */
+			vs_pcdev_ctl_remove(pid);
+			if (!vs_path(path, sizeof(path), PCDEV_STATS_FMT, (int)pid))
+				unlink(path);
+			return;
+		}
+		usleep(10000);
+	}
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef VS_TOOLS_TUNE_PCDEV_H
+#define VS_TOOLS_TUNE_PCDEV_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "tune_loop.h"
+
+/*
+ * `virtsync tune --auto` on the reference device: measure = windows of the
+ * device's published counters (items, C's latency histogram) and its two
+ * threads' CPU time (/proc/PID/task/TID/schedstat); propose = `virtsync
+ * diagnose --pid PID --save` (this binary, in a child), keeping the steps
+ * aimed at the device itself.
+ */
+struct tune_pcdev_ctx {
+	pid_t pid;		/* the device */
+	double window_ns;	/* one measurement window */
+	unsigned int repeats;	/* windows per measurement; medians */
+	double diag_ns;		/* diagnose's window */
+	double dmax_ns;		/* NaN/0: none */
+	char plan_path[256];
+	unsigned int dropped;	/* host-wide steps left out of the plan */
+	unsigned int diagnoses;	/* diagnose runs (a second when the first
+				 * could not classify the queue) */
+	char regime[16];	/* diagnose's verdict, "" if none */
+};
+
+extern const struct vs_tune_workload tune_workload_pcdev;
+
+/* Start `virtsync bench --preset NAME` for run_ns (pinned to CPUs 0,1
+ * when there are two; SCHED_FIFO when rt); wait until it publishes. */
+int tune_pcdev_start(const char *preset, double run_ns, bool rt, pid_t *pid);
+/* SIGINT, wait (then SIGKILL after 2 s); its report is discarded. */
+void tune_pcdev_stop(pid_t pid);
+
+#endif
