@@ -41,6 +41,27 @@ assert len(hosts) == 2 and "host-b" in hosts, hosts
 print("html ok:", P_.series, sorted(P_.bands), hosts)
 PY
 
+# A saved diagnose (with the device's ground truth) and a saved tune run:
+# per-queue evidence, predicted against measured, the model curves with the
+# measured point and Dmax, and the before/after table.
+FIX=$TOP/tests/fixtures/report
+expect_exit 0 "$VS" report --from "$FIX/diagnose.json" "$FIX/tune.json" -o "$TMP/d.html"
+python3 - "$TMP/d.html" <<'PY' || die "diagnose/tune report content check failed"
+import re, sys
+html = open(sys.argv[1]).read()
+series = re.findall(r'data-series="([^"]*)" data-points="(\d+)"', html)
+names = [s for s, _ in series]
+assert names.count("model") == 1 and names.count("measured") == 1, names   # T against Wp
+assert ("measured", "1") in series, series                                 # one measured point
+assert "T" in names and "D (worst latency)" in names, names                 # T and D against Y
+assert 'data-rule="Dmax"' in html, "Dmax not drawn"
+for text in ("nFC", "Recommendation", "predicted, current", "predicted, recommended",
+             "measured", "(L-kp)Wp-Wc &gt; Sc", "Ground truth", "Closed-loop tuning",
+             "throughput_ops", "1.94x", "pcdev.consumer_sleep_ns"):
+    assert text in html, text
+print("diagnose/tune ok:", sorted(set(names)))
+PY
+
 expect_exit 0 "$VS" report --from "$TMP/fc.json" --format md
 grep -q '^| mechanism | regime |' "$TMP/out" || die "markdown lacks the mechanism table"
 grep -q '| sleep | sFC |' "$TMP/out" || die "markdown lacks sleep -> sFC"
