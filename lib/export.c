@@ -13,22 +13,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "errmsg.h"
 #include "export.h"
 #include "tune.h"
 #include "units.h"
-
-static int fail(char *err, size_t errlen, int e, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int e, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return e;
-}
 
 /* --- where each knob goes ----------------------------------------------- */
 
@@ -165,13 +153,13 @@ static int check_value(const struct vs_export_step *s, const struct knob_map *m,
 	uint64_t v, mask;
 
 	if (!value_ok(s->value))
-		return fail(err, errlen, -EINVAL, "value '%s' has characters no %s value has",
+		return vs_errf(err, errlen, -EINVAL, "value '%s' has characters no %s value has",
 			    s->value, s->knob->name);
 	switch (m->where) {
 	case W_THREAD_AFFINITY:
 	case W_IRQ_AFFINITY:
 		if (vs_cpulist_parse(s->value, &mask) || !mask)
-			return fail(err, errlen, -EINVAL, "value '%s' is not a CPU list",
+			return vs_errf(err, errlen, -EINVAL, "value '%s' is not a CPU list",
 				    s->value);
 		return 0;
 	case W_CPU_GOVERNOR:
@@ -189,7 +177,7 @@ static int check_value(const struct vs_export_step *s, const struct knob_map *m,
 		break;
 	}
 	if (vs_parse_u64(s->value, 0, INT64_MAX, &v))
-		return fail(err, errlen, -EINVAL, "value '%s' is not a non-negative integer",
+		return vs_errf(err, errlen, -EINVAL, "value '%s' is not a non-negative integer",
 			    s->value);
 	return 0;
 }
@@ -202,7 +190,7 @@ static int plan_restarts(struct vs_export *x, const char *path, char *err,
 	size_t i, j;
 
 	if (!doc)
-		return fail(err, errlen, -EINVAL, "%s", jerr.text);
+		return vs_errf(err, errlen, -EINVAL, "%s", jerr.text);
 	queues = json_object_get(json_object_get(doc, "evidence"), "queues");
 	json_array_foreach(queues, i, q) {
 		json_t *acts = json_object_get(json_object_get(q, "recommendation"), "actions");
@@ -221,7 +209,7 @@ static int plan_restarts(struct vs_export *x, const char *path, char *err,
 				continue;
 			if (vs_parse_u64(val, 0, UINT32_MAX, &v)) {
 				json_decref(doc);
-				return fail(err, errlen, -EINVAL,
+				return vs_errf(err, errlen, -EINVAL,
 					    "evidence: vhost.poll_us value '%.40s' is not a number", val);
 			}
 			if (x->nrestarts == VS_EXPORT_MAX_RESTARTS)
@@ -300,7 +288,7 @@ int vs_export_build(const struct vs_profile *p, const char *source,
 		const struct knob_map *m = map_of(st->knob);
 
 		if (!m) {
-			e = fail(err, errlen, -EINVAL, "step %zu: knob %s cannot be exported",
+			e = vs_errf(err, errlen, -EINVAL, "step %zu: knob %s cannot be exported",
 				 i + 1, st->knob->name);
 			goto fail;
 		}
@@ -310,7 +298,7 @@ int vs_export_build(const struct vs_profile *p, const char *source,
 			e = vs_tune_expand(p, vars, nvars, st->sel[k], s->sel[k],
 					   sizeof(s->sel[k]), msg, sizeof(msg));
 			if (e) {
-				fail(err, errlen, e, "step %zu (%s): %s", i + 1,
+				vs_errf(err, errlen, e, "step %zu (%s): %s", i + 1,
 				     st->knob->name, msg);
 				goto fail;
 			}
@@ -325,18 +313,18 @@ int vs_export_build(const struct vs_profile *p, const char *source,
 		if (!e)
 			e = check_value(s, m, msg, sizeof(msg));
 		if (e) {
-			fail(err, errlen, e, "step %zu (%s): %s", i + 1, st->knob->name, msg);
+			vs_errf(err, errlen, e, "step %zu (%s): %s", i + 1, st->knob->name, msg);
 			goto fail;
 		}
 		if (s->sel[VS_SEL_QMP][0] && !path_ok(s->sel[VS_SEL_QMP])) {
-			e = fail(err, errlen, -EINVAL,
+			e = vs_errf(err, errlen, -EINVAL,
 				 "step %zu (%s): qmp '%s' is not an absolute path of plain characters",
 				 i + 1, st->knob->name, s->sel[VS_SEL_QMP]);
 			goto fail;
 		}
 		for (k = 0; k < VS_SEL_NKEYS; k++)
 			if (k != VS_SEL_QMP && s->sel[k][0] && !value_ok(s->sel[k])) {
-				e = fail(err, errlen, -EINVAL, "step %zu (%s): target %s '%s' is not a plain name",
+				e = vs_errf(err, errlen, -EINVAL, "step %zu (%s): target %s '%s' is not a plain name",
 					 i + 1, st->knob->name, vs_sel_key_names[k], s->sel[k]);
 				goto fail;
 			}
@@ -907,30 +895,30 @@ int vs_export_tuned(const struct vs_export *x, const char *dir, char *err,
 	int e, dfd = -1, prev;
 
 	if (!dir[0] || snprintf(tmp, sizeof(tmp), "%s.vsXXXXXX", dir) >= (int)sizeof(tmp))
-		return fail(err, errlen, -EINVAL, "bad directory name '%s'", dir);
+		return vs_errf(err, errlen, -EINVAL, "bad directory name '%s'", dir);
 	while (strlen(dir) > 1 && tmp[strlen(dir) - 1] == '/')
-		return fail(err, errlen, -EINVAL, "give the directory without a trailing '/'");
+		return vs_errf(err, errlen, -EINVAL, "give the directory without a trailing '/'");
 	prev = earlier_export(dir);
 	if (prev < 0)
-		return fail(err, errlen, prev, "%s exists and holds other files than an export's (%s)",
+		return vs_errf(err, errlen, prev, "%s exists and holds other files than an export's (%s)",
 			    dir, strerror(-prev));
 	if (!stat(dir, &st) && !S_ISDIR(st.st_mode))
-		return fail(err, errlen, -ENOTDIR, "%s exists and is not a directory", dir);
+		return vs_errf(err, errlen, -ENOTDIR, "%s exists and is not a directory", dir);
 	e = vs_export_tuned_conf(x, &conf);
 	if (!e)
 		e = vs_export_script(x, &script);
 	if (e) {
-		fail(err, errlen, e, "cannot build the texts: %s", strerror(-e));
+		vs_errf(err, errlen, e, "cannot build the texts: %s", strerror(-e));
 		goto out;
 	}
 	if (!mkdtemp(tmp)) {
-		e = fail(err, errlen, -errno, "cannot create a directory next to %s: %s", dir,
+		e = vs_errf(err, errlen, -errno, "cannot create a directory next to %s: %s", dir,
 			 strerror(errno));
 		goto out;
 	}
 	dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0 || fchmod(dfd, 0755)) {
-		e = fail(err, errlen, -errno, "%s: %s", tmp, strerror(errno));
+		e = vs_errf(err, errlen, -errno, "%s: %s", tmp, strerror(errno));
 		goto out_rm;
 	}
 	e = write_file(dfd, "tuned.conf", conf, 0644);
@@ -939,17 +927,17 @@ int vs_export_tuned(const struct vs_export *x, const char *dir, char *err,
 	if (!e && fsync(dfd))
 		e = -errno;
 	if (e) {
-		fail(err, errlen, e, "writing into %s: %s", tmp, strerror(-e));
+		vs_errf(err, errlen, e, "writing into %s: %s", tmp, strerror(-e));
 		goto out_rm;
 	}
 	if (prev == 1) {
 		/* swap the new directory in, then drop the old one */
 		if (renameat2(AT_FDCWD, tmp, AT_FDCWD, dir, RENAME_EXCHANGE)) {
-			e = fail(err, errlen, -errno, "cannot replace %s: %s", dir, strerror(errno));
+			e = vs_errf(err, errlen, -errno, "cannot replace %s: %s", dir, strerror(errno));
 			goto out_rm;
 		}
 	} else if (rename(tmp, dir)) {	/* onto an empty or absent DIR */
-		e = fail(err, errlen, -errno, "cannot rename to %s: %s", dir, strerror(errno));
+		e = vs_errf(err, errlen, -errno, "cannot rename to %s: %s", dir, strerror(errno));
 		goto out_rm;
 	}
 out_rm:

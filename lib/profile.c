@@ -20,6 +20,7 @@
 
 #include <jansson.h>
 
+#include "errmsg.h"
 #include "plan.h"
 #include "profile.h"
 
@@ -35,19 +36,6 @@ const char *const vs_sel_key_names[VS_SEL_NKEYS] = {
 static const char *const roles[] = {
 	"vcpu", "vhost", "iothread", "producer", "consumer", NULL,
 };
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -EINVAL;
-}
 
 static bool var_name_ok(const char *s)
 {
@@ -108,13 +96,13 @@ int vs_vars_expand(const char *in, char *out, size_t len,
 
 		if (in[0] != '$' || in[1] != '{') {
 			if (o + 1 >= len)
-				return fail(err, errlen, "value too long after expansion");
+				return vs_errf(err, errlen, -EINVAL, "value too long after expansion");
 			out[o++] = *in++;
 			continue;
 		}
 		n = strcspn(in + 2, "}");
 		if (!in[2 + n] || n == 0 || n >= sizeof(name))
-			return fail(err, errlen, "bad variable reference in '%s'", in);
+			return vs_errf(err, errlen, -EINVAL, "bad variable reference in '%s'", in);
 		memcpy(name, in + 2, n);
 		name[n] = '\0';
 		for (l = 0; l < nlists && !val; l++)
@@ -122,11 +110,11 @@ int vs_vars_expand(const char *in, char *out, size_t len,
 				if (!strcmp(lists[l][i].name, name))
 					val = lists[l][i].value;
 		if (!val)
-			return fail(err, errlen,
+			return vs_errf(err, errlen, -EINVAL,
 				    "variable ${%s} is not set (give it with --set %s=VALUE)",
 				    name, name);
 		if (o + strlen(val) >= len)
-			return fail(err, errlen, "value too long after expansion");
+			return vs_errf(err, errlen, -EINVAL, "value too long after expansion");
 		memcpy(out + o, val, strlen(val));
 		o += strlen(val);
 		in += n + 3;
@@ -189,21 +177,21 @@ static int parse_target(json_t *t, struct vs_step *st, size_t i, char *err,
 	int k;
 
 	if (!json_is_object(t))
-		return fail(err, errlen, "steps[%zu].target: not an object", i);
+		return vs_errf(err, errlen, -EINVAL, "steps[%zu].target: not an object", i);
 	json_object_foreach(t, key, v) {
 		for (k = 0; k < VS_SEL_NKEYS; k++)
 			if (!strcmp(key, vs_sel_key_names[k]))
 				break;
 		if (k == VS_SEL_NKEYS)
-			return fail(err, errlen, "steps[%zu].target: unknown key '%.40s'",
+			return vs_errf(err, errlen, -EINVAL, "steps[%zu].target: unknown key '%.40s'",
 				    i, key);
 		if (!(allowed & (1u << k)))
-			return fail(err, errlen,
+			return vs_errf(err, errlen, -EINVAL,
 				    "steps[%zu].target: '%s' does not apply to %s (%s scope)",
 				    i, key, st->knob->name,
 				    vs_knob_scope_name(st->knob->scope));
 		if (scalar_text(v, st->sel[k], sizeof(st->sel[k])) || !st->sel[k][0])
-			return fail(err, errlen,
+			return vs_errf(err, errlen, -EINVAL,
 				    "steps[%zu].target.%s: not a string or non-negative integer",
 				    i, key);
 		/* Names become comparisons, never paths; still, nothing
@@ -211,7 +199,7 @@ static int parse_target(json_t *t, struct vs_step *st, size_t i, char *err,
 		 * socket, is only ever connect()ed to. */
 		if (k != VS_SEL_QMP &&
 		    (strchr(st->sel[k], '/') || strstr(st->sel[k], "..")))
-			return fail(err, errlen,
+			return vs_errf(err, errlen, -EINVAL,
 				    "steps[%zu].target.%s: '%s' contains '/' or '..'",
 				    i, key, st->sel[k]);
 	}
@@ -220,14 +208,14 @@ static int parse_target(json_t *t, struct vs_step *st, size_t i, char *err,
 			if (!strcmp(roles[k], st->sel[VS_SEL_ROLE]))
 				break;
 		if (!roles[k])
-			return fail(err, errlen,
+			return vs_errf(err, errlen, -EINVAL,
 				    "steps[%zu].target.role: '%s' is not vcpu, vhost, iothread, producer or consumer",
 				    i, st->sel[VS_SEL_ROLE]);
 	}
 	if (st->sel[VS_SEL_TID][0] && st->sel[VS_SEL_ROLE][0])
-		return fail(err, errlen, "steps[%zu].target: give 'tid' or 'role', not both", i);
+		return vs_errf(err, errlen, -EINVAL, "steps[%zu].target: give 'tid' or 'role', not both", i);
 	if (st->sel[VS_SEL_PID][0] && st->sel[VS_SEL_NAME][0])
-		return fail(err, errlen, "steps[%zu].target: give 'pid' or 'name', not both", i);
+		return vs_errf(err, errlen, -EINVAL, "steps[%zu].target: give 'pid' or 'name', not both", i);
 	return 0;
 }
 
@@ -238,27 +226,27 @@ static int check_required(const struct vs_step *st, size_t i, char *err,
 	case VS_SCOPE_THREAD:
 	case VS_SCOPE_VM:
 		if (!st->sel[VS_SEL_PID][0] && !st->sel[VS_SEL_NAME][0])
-			return fail(err, errlen, "steps[%zu].target: %s needs 'pid' or 'name'",
+			return vs_errf(err, errlen, -EINVAL, "steps[%zu].target: %s needs 'pid' or 'name'",
 				    i, st->knob->name);
 		break;
 	case VS_SCOPE_CSTATE:
 		if (!st->sel[VS_SEL_STATE][0])
-			return fail(err, errlen, "steps[%zu].target: %s needs 'state'",
+			return vs_errf(err, errlen, -EINVAL, "steps[%zu].target: %s needs 'state'",
 				    i, st->knob->name);
 		break;
 	case VS_SCOPE_IRQ:
 		if (!st->sel[VS_SEL_IRQ][0])
-			return fail(err, errlen, "steps[%zu].target: %s needs 'irq'",
+			return vs_errf(err, errlen, -EINVAL, "steps[%zu].target: %s needs 'irq'",
 				    i, st->knob->name);
 		break;
 	case VS_SCOPE_NETDEV:
 		if (!st->sel[VS_SEL_NETDEV][0])
-			return fail(err, errlen, "steps[%zu].target: %s needs 'netdev'",
+			return vs_errf(err, errlen, -EINVAL, "steps[%zu].target: %s needs 'netdev'",
 				    i, st->knob->name);
 		break;
 	case VS_SCOPE_IOTHREAD:
 		if (!st->sel[VS_SEL_QMP][0] || !st->sel[VS_SEL_IOTHREAD][0])
-			return fail(err, errlen,
+			return vs_errf(err, errlen, -EINVAL,
 				    "steps[%zu].target: %s needs 'qmp' and 'iothread'",
 				    i, st->knob->name);
 		break;
@@ -277,19 +265,19 @@ static int parse_step(json_t *s, struct vs_step *st, size_t i, char *err,
 
 	memset(st, 0, sizeof(*st));
 	if (!json_is_object(s))
-		return fail(err, errlen, "steps[%zu]: not an object", i);
+		return vs_errf(err, errlen, -EINVAL, "steps[%zu]: not an object", i);
 	json_object_foreach(s, key, v) {
 		if (strcmp(key, "knob") && strcmp(key, "target") &&
 		    strcmp(key, "value") && strcmp(key, "why") &&
 		    strcmp(key, "optional"))
-			return fail(err, errlen, "steps[%zu]: unknown key '%.40s'", i, key);
+			return vs_errf(err, errlen, -EINVAL, "steps[%zu]: unknown key '%.40s'", i, key);
 	}
 	knob = json_object_get(s, "knob");
 	if (!json_is_string(knob))
-		return fail(err, errlen, "steps[%zu].knob: missing or not a string", i);
+		return vs_errf(err, errlen, -EINVAL, "steps[%zu].knob: missing or not a string", i);
 	st->knob = vs_knob_find(json_string_value(knob));
 	if (!st->knob)
-		return fail(err, errlen,
+		return vs_errf(err, errlen, -EINVAL,
 			    "steps[%zu].knob: unknown knob '%.60s' (see 'virtsync profiles knobs')",
 			    i, json_string_value(knob));
 	v = json_object_get(s, "target");
@@ -299,24 +287,24 @@ static int parse_step(json_t *s, struct vs_step *st, size_t i, char *err,
 		return e;
 	v = json_object_get(s, "value");
 	if (!v)
-		return fail(err, errlen, "steps[%zu].value: missing", i);
+		return vs_errf(err, errlen, -EINVAL, "steps[%zu].value: missing", i);
 	e = scalar_text(v, st->value, sizeof(st->value));
 	if (e == -ERANGE)
-		return fail(err, errlen, "steps[%zu].value: negative", i);
+		return vs_errf(err, errlen, -EINVAL, "steps[%zu].value: negative", i);
 	if (e || !st->value[0])
-		return fail(err, errlen,
+		return vs_errf(err, errlen, -EINVAL,
 			    "steps[%zu].value: not a string or non-negative integer", i);
 	v = json_object_get(s, "why");
 	if (v) {
 		if (!json_is_string(v) || json_string_length(v) >= sizeof(st->why) ||
 		    !text_ok(json_string_value(v)))
-			return fail(err, errlen, "steps[%zu].why: not a short string", i);
+			return vs_errf(err, errlen, -EINVAL, "steps[%zu].why: not a short string", i);
 		snprintf(st->why, sizeof(st->why), "%s", json_string_value(v));
 	}
 	v = json_object_get(s, "optional");
 	if (v) {
 		if (!json_is_boolean(v))
-			return fail(err, errlen, "steps[%zu].optional: not true/false", i);
+			return vs_errf(err, errlen, -EINVAL, "steps[%zu].optional: not true/false", i);
 		st->optional = json_is_true(v);
 	}
 	return 0;
@@ -365,42 +353,42 @@ static int parse_plan_fields(json_t *doc, struct vs_profile *p, char *err,
 
 	v = json_object_get(doc, "objective");
 	if (!json_is_string(v) || !in_list(objectives, json_string_value(v)))
-		return fail(err, errlen,
+		return vs_errf(err, errlen, -EINVAL,
 			    "objective: missing or not throughput, latency, cpu or energy");
 	snprintf(p->objective, sizeof(p->objective), "%s", json_string_value(v));
 	v = json_object_get(doc, "regime");
 	if (v) {
 		if (!json_is_string(v) || !in_list(regimes, json_string_value(v)))
-			return fail(err, errlen, "regime: not one of the nine regime names");
+			return vs_errf(err, errlen, -EINVAL, "regime: not one of the nine regime names");
 		snprintf(p->regime, sizeof(p->regime), "%s", json_string_value(v));
 	}
 	v = json_object_get(doc, "source");
 	if (v) {
 		if (!json_is_string(v) || json_string_length(v) >= sizeof(p->source) ||
 		    !text_ok(json_string_value(v)))
-			return fail(err, errlen, "source: not a short string");
+			return vs_errf(err, errlen, -EINVAL, "source: not a short string");
 		snprintf(p->source, sizeof(p->source), "%s", json_string_value(v));
 	}
 	v = json_object_get(doc, "created");
 	if (v && !json_is_string(v))
-		return fail(err, errlen, "created: not a string");
+		return vs_errf(err, errlen, -EINVAL, "created: not a string");
 	v = json_object_get(doc, "confidence");
 	if (v && (!json_is_number(v) || !(json_number_value(v) >= 0) ||
 		  json_number_value(v) > 1))
-		return fail(err, errlen, "confidence: not a number in [0, 1]");
+		return vs_errf(err, errlen, -EINVAL, "confidence: not a number in [0, 1]");
 	v = json_object_get(doc, "dmax_ns");
 	if (v) {
 		double d = json_number_value(v);
 
 		if (!json_is_number(v) || !isfinite(d) || d < 0 || d > 1e15)
-			return fail(err, errlen, "dmax_ns: not a number in [0, 1e15]");
+			return vs_errf(err, errlen, -EINVAL, "dmax_ns: not a number in [0, 1e15]");
 		p->dmax_ns = d;
 	}
 	for (const char *const *k = (const char *const[]){ "predicted", "measured", "evidence", NULL };
 	     *k; k++) {
 		v = json_object_get(doc, *k);
 		if (v && !json_is_object(v))
-			return fail(err, errlen, "%s: not an object", *k);
+			return vs_errf(err, errlen, -EINVAL, "%s: not an object", *k);
 	}
 	snprintf(p->name, sizeof(p->name), "plan");
 	return 0;
@@ -420,31 +408,31 @@ int vs_profile_parse(const char *buf, size_t len, enum vs_profile_kind kind,
 
 	*out = NULL;
 	if (len > VS_PROFILE_MAX_BYTES)
-		return fail(err, errlen, "larger than %d bytes", VS_PROFILE_MAX_BYTES);
+		return vs_errf(err, errlen, -EINVAL, "larger than %d bytes", VS_PROFILE_MAX_BYTES);
 	/* JSON_REJECT_DUPLICATES: two "value" keys in a step would be
 	 * ambiguous; JSON_DISABLE_EOF_CHECK off: trailing junk is an error. */
 	doc = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!doc)
-		return fail(err, errlen, "line %d column %d: %s", jerr.line,
+		return vs_errf(err, errlen, -EINVAL, "line %d column %d: %s", jerr.line,
 			    jerr.column, jerr.text);
 	if (!json_is_object(doc)) {
-		fail(err, errlen, "not a JSON object");
+		vs_errf(err, errlen, -EINVAL, "not a JSON object");
 		goto out;
 	}
 	json_object_foreach(doc, key, v) {
 		if (!in_list(keys, key)) {
-			fail(err, errlen, "unknown key '%.40s'", key);
+			vs_errf(err, errlen, -EINVAL, "unknown key '%.40s'", key);
 			goto out;
 		}
 	}
 	v = json_object_get(doc, "format");
 	if (!json_is_string(v) || strcmp(json_string_value(v), fmt_want)) {
-		fail(err, errlen, "format: must be \"%s\"", fmt_want);
+		vs_errf(err, errlen, -EINVAL, "format: must be \"%s\"", fmt_want);
 		goto out;
 	}
 	v = json_object_get(doc, "version");
 	if (!json_is_integer(v) || json_integer_value(v) != 1) {
-		fail(err, errlen, "version: must be 1");
+		vs_errf(err, errlen, -EINVAL, "version: must be 1");
 		goto out;
 	}
 	p = calloc(1, sizeof(*p));
@@ -457,14 +445,14 @@ int vs_profile_parse(const char *buf, size_t len, enum vs_profile_kind kind,
 	if (kind == VS_KIND_PROFILE) {
 		v = json_object_get(doc, "name");
 		if (!json_is_string(v) || !profile_name_ok(json_string_value(v))) {
-			fail(err, errlen, "name: missing or not [A-Za-z0-9_.-]");
+			vs_errf(err, errlen, -EINVAL, "name: missing or not [A-Za-z0-9_.-]");
 			goto out;
 		}
 		snprintf(p->name, sizeof(p->name), "%s", json_string_value(v));
 		v = json_object_get(doc, "description");
 		if (!json_is_string(v) || json_string_length(v) >= sizeof(p->description) ||
 		    !json_string_length(v)) {
-			fail(err, errlen, "description: missing or too long");
+			vs_errf(err, errlen, -EINVAL, "description: missing or too long");
 			goto out;
 		}
 		snprintf(p->description, sizeof(p->description), "%s", json_string_value(v));
@@ -476,7 +464,7 @@ int vs_profile_parse(const char *buf, size_t len, enum vs_profile_kind kind,
 		json_t *vv;
 
 		if (!json_is_object(v)) {
-			fail(err, errlen, "variables: not an object");
+			vs_errf(err, errlen, -EINVAL, "variables: not an object");
 			goto out;
 		}
 		json_object_foreach(v, key, vv) {
@@ -484,7 +472,7 @@ int vs_profile_parse(const char *buf, size_t len, enum vs_profile_kind kind,
 
 			if (scalar_text(vv, text, sizeof(text)) ||
 			    vs_vars_set(p->vars, &p->nvars, VS_PROFILE_MAX_VARS, key, text)) {
-				fail(err, errlen, "variables.%.40s: bad name or value (or too many)", key);
+				vs_errf(err, errlen, -EINVAL, "variables.%.40s: bad name or value (or too many)", key);
 				goto out;
 			}
 		}
@@ -494,14 +482,14 @@ int vs_profile_parse(const char *buf, size_t len, enum vs_profile_kind kind,
 
 		snprintf(text, sizeof(text), "%.0f", p->dmax_ns);
 		if (vs_vars_set(p->vars, &p->nvars, VS_PROFILE_MAX_VARS, "dmax", text)) {
-			fail(err, errlen, "variables: too many");
+			vs_errf(err, errlen, -EINVAL, "variables: too many");
 			goto out;
 		}
 	}
 	steps = json_object_get(doc, "steps");
 	if (!json_is_array(steps) || !json_array_size(steps) ||
 	    json_array_size(steps) > VS_PROFILE_MAX_STEPS) {
-		fail(err, errlen, "steps: missing, empty or more than %d", VS_PROFILE_MAX_STEPS);
+		vs_errf(err, errlen, -EINVAL, "steps: missing, empty or more than %d", VS_PROFILE_MAX_STEPS);
 		goto out;
 	}
 	p->steps = calloc(json_array_size(steps), sizeof(*p->steps));

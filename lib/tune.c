@@ -13,22 +13,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "errmsg.h"
 #include "sysfs.h"
 #include "tune.h"
 #include "units.h"
-
-static int fail(char *err, size_t errlen, int e, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static int fail(char *err, size_t errlen, int e, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return e;
-}
 
 /* --- target resolution ---------------------------------------------- */
 
@@ -244,16 +232,16 @@ static int resolve_pids(const char *pidtxt, const char *name, int *pids,
 {
 	if (pidtxt[0]) {
 		if (parse_pid(pidtxt, &pids[0]))
-			return fail(err, errlen, -EINVAL, "pid '%s' is not a process id", pidtxt);
+			return vs_errf(err, errlen, -EINVAL, "pid '%s' is not a process id", pidtxt);
 		if (!pid_exists(pids[0]))
-			return fail(err, errlen, -ENOENT, "no process %s", pidtxt);
+			return vs_errf(err, errlen, -ENOENT, "no process %s", pidtxt);
 		*n = 1;
 		return 0;
 	}
 	if (!vs_safe_name(name, 63))
-		return fail(err, errlen, -EINVAL, "name '%s' is not [A-Za-z0-9_.:-]", name);
+		return vs_errf(err, errlen, -EINVAL, "name '%s' is not [A-Za-z0-9_.:-]", name);
 	if (find_pids_by_name(name, pids, max, n) || !*n)
-		return fail(err, errlen, -ENOENT, "no process or VM named '%s'", name);
+		return vs_errf(err, errlen, -ENOENT, "no process or VM named '%s'", name);
 	return 0;
 }
 
@@ -302,14 +290,14 @@ static int resolve_targets(const struct vs_knob_ops *k, char sel[][VS_KNOB_VAL_M
 	case VS_SCOPE_CSTATE:
 		e = vs_cpus_online(&online);
 		if (e)
-			return fail(err, errlen, e, "cannot read the online CPUs: %s", strerror(-e));
+			return vs_errf(err, errlen, e, "cannot read the online CPUs: %s", strerror(-e));
 		mask = online;
 		if (sel[VS_SEL_CPUS][0]) {
 			if (vs_cpulist_parse(sel[VS_SEL_CPUS], &mask) || !mask)
-				return fail(err, errlen, -EINVAL, "cpus '%s' is not a CPU list",
+				return vs_errf(err, errlen, -EINVAL, "cpus '%s' is not a CPU list",
 					    sel[VS_SEL_CPUS]);
 			if (mask & ~online)
-				return fail(err, errlen, -ENOENT,
+				return vs_errf(err, errlen, -ENOENT,
 					    "cpus '%s' names CPUs that are not online",
 					    sel[VS_SEL_CPUS]);
 		}
@@ -324,7 +312,7 @@ static int resolve_targets(const struct vs_knob_ops *k, char sel[][VS_KNOB_VAL_M
 				e = inst_add(l, inst, inst);
 			} else {
 				if (cstate_index(cpu, sel[VS_SEL_STATE], &idx, sname, sizeof(sname)))
-					return fail(err, errlen, -ENOENT,
+					return vs_errf(err, errlen, -ENOENT,
 						    "cpu%u has no idle state '%s'", cpu,
 						    sel[VS_SEL_STATE]);
 				snprintf(inst, sizeof(inst), "cpu%u/state%u", cpu, idx);
@@ -342,7 +330,7 @@ static int resolve_targets(const struct vs_knob_ops *k, char sel[][VS_KNOB_VAL_M
 			return e;
 		if (k->scope == VS_SCOPE_VM) {
 			if (n > 1)
-				return fail(err, errlen, -EINVAL,
+				return vs_errf(err, errlen, -EINVAL,
 					    "name '%s' matches %zu processes; give the pid",
 					    sel[VS_SEL_NAME], n);
 			snprintf(inst, sizeof(inst), "%d", pids[0]);
@@ -356,7 +344,7 @@ static int resolve_targets(const struct vs_knob_ops *k, char sel[][VS_KNOB_VAL_M
 
 				if (parse_pid(sel[VS_SEL_TID], &tid) ||
 				    read_comm(pids[i], tid, comm, sizeof(comm)))
-					return fail(err, errlen, -ENOENT,
+					return vs_errf(err, errlen, -ENOENT,
 						    "no thread %s in process %d",
 						    sel[VS_SEL_TID], pids[i]);
 				e = add_thread(l, pids[i], tid, comm);
@@ -364,11 +352,11 @@ static int resolve_targets(const struct vs_knob_ops *k, char sel[][VS_KNOB_VAL_M
 				e = threads_of(pids[i], sel[VS_SEL_ROLE], l);
 			}
 			if (e)
-				return fail(err, errlen, e, "threads of process %d: %s",
+				return vs_errf(err, errlen, e, "threads of process %d: %s",
 					    pids[i], strerror(-e));
 		}
 		if (!l->n)
-			return fail(err, errlen, -ENOENT, "no %s thread in process %s",
+			return vs_errf(err, errlen, -ENOENT, "no %s thread in process %s",
 				    sel[VS_SEL_ROLE], sel[VS_SEL_PID][0] ?
 				    sel[VS_SEL_PID] : sel[VS_SEL_NAME]);
 		return 0;
@@ -380,28 +368,28 @@ static int resolve_targets(const struct vs_knob_ops *k, char sel[][VS_KNOB_VAL_M
 			uint64_t irq;
 
 			if (vs_parse_u64(tok, 0, 1u << 20, &irq))
-				return fail(err, errlen, -EINVAL, "irq '%s' is not a number", tok);
+				return vs_errf(err, errlen, -EINVAL, "irq '%s' is not a number", tok);
 			snprintf(inst, sizeof(inst), "%u", (unsigned int)irq);
 			snprintf(label, sizeof(label), "irq %u", (unsigned int)irq);
 			if ((e = inst_add(l, inst, label)))
 				return e;
 		}
 		if (!l->n)
-			return fail(err, errlen, -EINVAL, "no irq given");
+			return vs_errf(err, errlen, -EINVAL, "no irq given");
 		return 0;
 	}
 	case VS_SCOPE_NETDEV:
 		if (!vs_safe_name(sel[VS_SEL_NETDEV], 15))
-			return fail(err, errlen, -EINVAL, "netdev '%s' is not a device name",
+			return vs_errf(err, errlen, -EINVAL, "netdev '%s' is not a device name",
 				    sel[VS_SEL_NETDEV]);
 		return inst_add(l, sel[VS_SEL_NETDEV], sel[VS_SEL_NETDEV]);
 	case VS_SCOPE_IOTHREAD:
 		if (!vs_safe_name(sel[VS_SEL_IOTHREAD], 63))
-			return fail(err, errlen, -EINVAL, "iothread '%s' is not an object id",
+			return vs_errf(err, errlen, -EINVAL, "iothread '%s' is not an object id",
 				    sel[VS_SEL_IOTHREAD]);
 		if (snprintf(inst, sizeof(inst), "%s#%s", sel[VS_SEL_QMP],
 			     sel[VS_SEL_IOTHREAD]) >= (int)sizeof(inst))
-			return fail(err, errlen, -ENAMETOOLONG, "qmp socket path is too long");
+			return vs_errf(err, errlen, -ENAMETOOLONG, "qmp socket path is too long");
 		/* the socket's file name: the table has room for little */
 		snprintf(label, sizeof(label), "iothread %.32s@%.48s",
 			 sel[VS_SEL_IOTHREAD],
@@ -447,7 +435,7 @@ int vs_tune_expand(const struct vs_profile *p, const struct vs_var *vars,
 	int e = builtin_vars(builtins, &counts[2]);
 
 	if (e)
-		return fail(err, errlen, e, "cannot read the online CPUs: %s", strerror(-e));
+		return vs_errf(err, errlen, e, "cannot read the online CPUs: %s", strerror(-e));
 	return vs_vars_expand(in, out, len, lists, counts, 3, err, errlen);
 }
 
@@ -465,7 +453,7 @@ int vs_tune_resolve(const struct vs_profile *p, const struct vs_var *vars,
 	*nout = 0;
 	e = builtin_vars(builtins, &nb);
 	if (e)
-		return fail(err, errlen, e, "cannot read the online CPUs: %s", strerror(-e));
+		return vs_errf(err, errlen, e, "cannot read the online CPUs: %s", strerror(-e));
 	lists[0] = vars;
 	counts[0] = nvars;
 	lists[1] = p->vars;
@@ -484,7 +472,7 @@ int vs_tune_resolve(const struct vs_profile *p, const struct vs_var *vars,
 					   counts, 3, msg, sizeof(msg));
 			if (!e && k != VS_SEL_QMP &&
 			    (strchr(sel[k], '/') || strstr(sel[k], "..")))
-				e = fail(msg, sizeof(msg), -EINVAL,
+				e = vs_errf(msg, sizeof(msg), -EINVAL,
 					 "target %s '%s' contains '/' or '..'",
 					 vs_sel_key_names[k], sel[k]);
 			if (e)
@@ -585,7 +573,7 @@ add_skipped:
 		continue;
 step_fail:
 		inst_free(&l);
-		fail(err, errlen, e, "step %zu (%s): %s", i + 1, st->knob->name, msg);
+		vs_errf(err, errlen, e, "step %zu (%s): %s", i + 1, st->knob->name, msg);
 		goto out;
 	}
 	*out = a;
@@ -664,7 +652,7 @@ int vs_tune_apply(struct vs_journal *j, const char *source,
 	r->first = vs_journal_count(j);
 	e = vs_journal_begin(j, source, &r->apply);
 	if (e)
-		return fail(err, errlen, e, "cannot write the journal: %s", strerror(-e));
+		return vs_errf(err, errlen, e, "cannot write the journal: %s", strerror(-e));
 	r->first = vs_journal_count(j);
 	for (i = 0; i < n; i++) {
 		struct vs_jentry je = { 0 };
@@ -682,12 +670,12 @@ int vs_tune_apply(struct vs_journal *j, const char *source,
 		je.apply = r->apply;
 		e = vs_journal_add(j, &je, &idx);
 		if (e) {
-			fail(err, errlen, e, "cannot write the journal: %s", strerror(-e));
+			vs_errf(err, errlen, e, "cannot write the journal: %s", strerror(-e));
 			goto undo;
 		}
 		e = a[i].knob->write(a[i].inst, a[i].new);
 		if (e) {
-			fail(err, errlen, e, "%s %s: writing '%s' failed: %s",
+			vs_errf(err, errlen, e, "%s %s: writing '%s' failed: %s",
 			     a[i].knob->name, a[i].label, a[i].new, strerror(-e));
 			goto undo;
 		}
@@ -698,7 +686,7 @@ int vs_tune_apply(struct vs_journal *j, const char *source,
 			a[i].knob->note(a[i].inst, note, sizeof(note));
 		e = vs_journal_set(j, idx, VS_J_DONE, note);
 		if (e) {
-			fail(err, errlen, e, "cannot write the journal: %s", strerror(-e));
+			vs_errf(err, errlen, e, "cannot write the journal: %s", strerror(-e));
 			goto undo;
 		}
 	}
