@@ -7,7 +7,7 @@
 #include "profile.h"
 
 /*
- * A plan is what `virtsync diagnose --save-plan FILE` writes and
+ * A plan is what `virtsync diagnose --save FILE` writes and
  * `virtsync apply --plan FILE` applies: the same steps as a profile
  * (lib/profile.h), plus what the diagnosis concluded. Format, version 1
  * (also in virtsync-apply(8)):

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "profvars.h"
 #include "plan.h"
 #include "profile.h"
 #include "tune-print.h"
@@ -18,8 +19,6 @@ static struct env {
 	const char *profile;
 	const char *plan;
 	bool dry_run;
-	struct vs_var vars[VS_PROFILE_MAX_VARS];
-	size_t nvars;
 } env;
 
 static const char doc[] =
@@ -36,38 +35,18 @@ static const char doc[] =
 "    virtsync apply latency-poll --dry-run     # show the diff only\n"
 "    virtsync apply latency-poll --dmax 100us  # apply with ${dmax}=100000\n"
 "    virtsync apply throughput-sleep --pid 4242\n"
-"    virtsync apply --plan /tmp/plan.json      # from 'diagnose --save-plan'";
+"    virtsync apply --plan /tmp/plan.json      # from 'diagnose --save'";
 
-enum { OPT_PLAN = 1000, OPT_DRY, OPT_SET, OPT_PID, OPT_DMAX, OPT_CPUS, OPT_QMP };
+enum { OPT_PLAN = 1000, OPT_DRY };
 
 static const struct argp_option opts[] = {
 	{ "plan", OPT_PLAN, "FILE", 0, "Apply a plan saved by diagnose", 0 },
 	{ "dry-run", OPT_DRY, NULL, 0, "Print the diff, change nothing", 0 },
-	{ "set", OPT_SET, "NAME=VALUE", 0, "Set a profile variable ${NAME}", 0 },
-	{ "pid", OPT_PID, "PID", 0, "Same as --set pid=PID", 0 },
-	{ "dmax", OPT_DMAX, "TIME", 0, "Same as --set dmax=<ns> (latency bound)", 0 },
-	{ "cpus", OPT_CPUS, "LIST", 0, "Same as --set cpus=LIST", 0 },
-	{ "qmp", OPT_QMP, "SOCKET", 0, "Same as --set qmp=SOCKET (QEMU iothread knobs)", 0 },
 	{ 0 },
 };
 
-static int set_var(const char *opt, const char *name, const char *value)
-{
-	int err = vs_vars_set(env.vars, &env.nvars, VS_PROFILE_MAX_VARS, name, value);
-
-	if (err)
-		vs_err("%s: bad variable '%s=%s' (names are [a-z_][a-z0-9_]*)", opt,
-		       name, value);
-	return err;
-}
-
 static error_t parse_arg(int key, char *arg, struct argp_state *state)
 {
-	char name[64], num[32];
-	const char *eq;
-	uint64_t pid;
-	double ns;
-
 	switch (key) {
 	case OPT_PLAN:
 		env.plan = arg;
@@ -75,28 +54,6 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case OPT_DRY:
 		env.dry_run = true;
 		break;
-	case OPT_SET:
-		eq = strchr(arg, '=');
-		if (!eq || eq == arg || (size_t)(eq - arg) >= sizeof(name)) {
-			vs_err("--set: '%s' is not NAME=VALUE", arg);
-			return EINVAL;
-		}
-		snprintf(name, sizeof(name), "%.*s", (int)(eq - arg), arg);
-		return set_var("--set", name, eq + 1) ? EINVAL : 0;
-	case OPT_PID:
-		if (opt_u64("--pid", arg, 1, 0x3fffffff, &pid))
-			return EINVAL;
-		snprintf(num, sizeof(num), "%llu", (unsigned long long)pid);
-		return set_var("--pid", "pid", num) ? EINVAL : 0;
-	case OPT_DMAX:
-		if (opt_time("--dmax", arg, &ns))
-			return EINVAL;
-		snprintf(num, sizeof(num), "%.0f", ns);
-		return set_var("--dmax", "dmax", num) ? EINVAL : 0;
-	case OPT_CPUS:
-		return set_var("--cpus", "cpus", arg) ? EINVAL : 0;
-	case OPT_QMP:
-		return set_var("--qmp", "qmp", arg) ? EINVAL : 0;
 	case ARGP_KEY_ARG:
 		if (env.profile) {
 			vs_err("more than one profile: '%s' and '%s'", env.profile, arg);
@@ -117,6 +74,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 }
 
 static const struct argp_child children[] = {
+	{ &vs_profvars_argp, 0, "Profile variables:", 0 },
 	{ &vs_common_argp, 0, "Common options:", 0 },
 	{ 0 },
 };
@@ -166,7 +124,7 @@ VS_COMMAND(apply, 0, "apply a tuning profile or a diagnose plan (journaled)")
 		}
 		snprintf(source, sizeof(source), "profile %.100s", p->name);
 	}
-	e = vs_tune_resolve(p, env.vars, env.nvars, &a, &n, err, sizeof(err));
+	e = vs_tune_resolve(p, vs_profvars.vars, vs_profvars.n, &a, &n, err, sizeof(err));
 	if (e) {
 		vs_err("%s: %s; nothing was changed", source, err);
 		goto out;

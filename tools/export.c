@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "profvars.h"
 #include "export.h"
 #include "plan.h"
 #include "profile.h"
@@ -22,8 +23,6 @@ static struct env {
 	unsigned int vcpus;
 	bool reported;		/* an error line is out already */
 	bool helped;
-	struct vs_var vars[VS_PROFILE_MAX_VARS];
-	size_t nvars;
 } env;
 
 static const char doc[] =
@@ -42,18 +41,13 @@ static const char doc[] =
 "    virtsync export --plan plan.json --libvirt --vcpus 4\n"
 "    virtsync export --plan plan.json --qemu";
 
-enum { OPT_PLAN = 1000, OPT_TUNED, OPT_LIBVIRT, OPT_QEMU, OPT_SET, OPT_PID,
-       OPT_DMAX, OPT_CPUS, OPT_VCPUS, OPT_USAGE };
+enum { OPT_PLAN = 1000, OPT_TUNED, OPT_LIBVIRT, OPT_QEMU, OPT_VCPUS, OPT_USAGE };
 
 static const struct argp_option opts[] = {
 	{ "plan", OPT_PLAN, "FILE", 0, "Export a plan saved by diagnose --save", 0 },
 	{ "tuned", OPT_TUNED, "DIR", 0, "Write a tuned profile directory", 0 },
 	{ "libvirt", OPT_LIBVIRT, NULL, 0, "Print libvirt domain XML", 0 },
 	{ "qemu", OPT_QEMU, NULL, 0, "Print QEMU command-line options", 0 },
-	{ "set", OPT_SET, "NAME=VALUE", 0, "Set a profile variable ${NAME}", 0 },
-	{ "pid", OPT_PID, "PID", 0, "Same as --set pid=PID", 0 },
-	{ "dmax", OPT_DMAX, "TIME", 0, "Same as --set dmax=<ns> (latency bound)", 0 },
-	{ "cpus", OPT_CPUS, "LIST", 0, "Same as --set cpus=LIST", 0 },
 	{ "vcpus", OPT_VCPUS, "N", 0, "vCPUs of the domain for <vcpupin> (default 1)", 0 },
 	/* argp's own --help goes quiet under ARGP_NO_ERRS: ours */
 	{ "help", '?', NULL, 0, "Give this help list", -1 },
@@ -61,22 +55,9 @@ static const struct argp_option opts[] = {
 	{ 0 },
 };
 
-static int set_var(const char *opt, const char *name, const char *value)
-{
-	int err = vs_vars_set(env.vars, &env.nvars, VS_PROFILE_MAX_VARS, name, value);
-
-	if (err)
-		vs_err("%s: bad variable '%s=%s' (names are [a-z_][a-z0-9_]*)", opt,
-		       name, value);
-	return err;
-}
-
 static error_t parse_one(int key, char *arg, struct argp_state *state)
 {
-	char name[64], num[32];
-	const char *eq;
 	uint64_t u;
-	double ns;
 
 	switch (key) {
 	case OPT_PLAN:
@@ -95,26 +76,6 @@ static error_t parse_one(int key, char *arg, struct argp_state *state)
 	case OPT_QEMU:
 		env.qemu = true;
 		break;
-	case OPT_SET:
-		eq = strchr(arg, '=');
-		if (!eq || eq == arg || (size_t)(eq - arg) >= sizeof(name)) {
-			vs_err("--set: '%s' is not NAME=VALUE", arg);
-			return EINVAL;
-		}
-		snprintf(name, sizeof(name), "%.*s", (int)(eq - arg), arg);
-		return set_var("--set", name, eq + 1) ? EINVAL : 0;
-	case OPT_PID:
-		if (opt_u64("--pid", arg, 1, 0x3fffffff, &u))
-			return EINVAL;
-		snprintf(num, sizeof(num), "%llu", (unsigned long long)u);
-		return set_var("--pid", "pid", num) ? EINVAL : 0;
-	case OPT_DMAX:
-		if (opt_time("--dmax", arg, &ns))
-			return EINVAL;
-		snprintf(num, sizeof(num), "%.0f", ns);
-		return set_var("--dmax", "dmax", num) ? EINVAL : 0;
-	case OPT_CPUS:
-		return set_var("--cpus", "cpus", arg) ? EINVAL : 0;
 	case OPT_VCPUS:
 		if (opt_u64("--vcpus", arg, 1, 1024, &u))
 			return EINVAL;
@@ -149,7 +110,7 @@ static error_t parse_one(int key, char *arg, struct argp_state *state)
 	case ARGP_KEY_ERROR:
 		/* ARGP_NO_ERRS keeps argp quiet (it would print a usage hint
 		 * over several lines): one line says what was wrong. */
-		if (!env.reported && state->next > 0 && state->next <= state->argc)
+		if (!env.reported && !vs_profvars.reported && state->next > 0 && state->next <= state->argc)
 			vs_err("unknown option or missing value: '%s'; try 'virtsync export --help'",
 			       state->argv[state->next - 1]);
 		env.reported = true;
@@ -171,6 +132,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 }
 
 static const struct argp_child children[] = {
+	{ &vs_profvars_argp, 0, "Profile variables:", 0 },
 	{ &vs_common_argp, 0, "Common options:", 0 },
 	{ 0 },
 };
@@ -232,7 +194,7 @@ VS_COMMAND(export, 0, "write a profile or plan as tuned profile, libvirt XML, QE
 	if (ret)
 		return ret;
 	ret = VS_EXIT_USAGE;
-	e = vs_export_build(p, source, env.plan, env.vars, env.nvars, &x, err, sizeof(err));
+	e = vs_export_build(p, source, env.plan, vs_profvars.vars, vs_profvars.n, &x, err, sizeof(err));
 	if (e) {
 		vs_err("%s: %s; nothing was written", source, err);
 		goto out;

@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <argp.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "profvars.h"
+
+struct vs_profvars vs_profvars;
+
+enum { OPT_SET = 2000, OPT_PID, OPT_DMAX, OPT_CPUS, OPT_QMP };
+
+static const struct argp_option options[] = {
+	{ "set", OPT_SET, "NAME=VALUE", 0, "Set a profile variable ${NAME}", 0 },
+	{ "pid", OPT_PID, "PID", 0, "Same as --set pid=PID", 0 },
+	{ "dmax", OPT_DMAX, "TIME", 0, "Same as --set dmax=<ns> (latency bound)", 0 },
+	{ "cpus", OPT_CPUS, "LIST", 0, "Same as --set cpus=LIST", 0 },
+	{ "qmp", OPT_QMP, "SOCKET", 0, "Same as --set qmp=SOCKET (QEMU iothread knobs)", 0 },
+	{ 0 },
+};
+
+static int set_var(const char *opt, const char *name, const char *value)
+{
+	int err = vs_vars_set(vs_profvars.vars, &vs_profvars.n, VS_PROFILE_MAX_VARS,
+			      name, value);
+
+	if (err)
+		vs_err("%s: bad variable '%s=%s' (names are [a-z_][a-z0-9_]*)", opt,
+		       name, value);
+	return err;
+}
+
+static error_t parse_one(int key, char *arg)
+{
+	char name[64], num[32];
+	const char *eq;
+	uint64_t pid;
+	double ns;
+
+	switch (key) {
+	case OPT_SET:
+		eq = strchr(arg, '=');
+		if (!eq || eq == arg || (size_t)(eq - arg) >= sizeof(name)) {
+			vs_err("--set: '%s' is not NAME=VALUE", arg);
+			return EINVAL;
+		}
+		snprintf(name, sizeof(name), "%.*s", (int)(eq - arg), arg);
+		return set_var("--set", name, eq + 1) ? EINVAL : 0;
+	case OPT_PID:
+		if (opt_u64("--pid", arg, 1, 0x3fffffff, &pid))
+			return EINVAL;
+		snprintf(num, sizeof(num), "%llu", (unsigned long long)pid);
+		return set_var("--pid", "pid", num) ? EINVAL : 0;
+	case OPT_DMAX:
+		if (opt_time("--dmax", arg, &ns))
+			return EINVAL;
+		snprintf(num, sizeof(num), "%.0f", ns);
+		return set_var("--dmax", "dmax", num) ? EINVAL : 0;
+	case OPT_CPUS:
+		return set_var("--cpus", "cpus", arg) ? EINVAL : 0;
+	case OPT_QMP:
+		return set_var("--qmp", "qmp", arg) ? EINVAL : 0;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+}
+
+static error_t parse_arg(int key, char *arg, struct argp_state *state)
+{
+	error_t e = parse_one(key, arg);
+
+	if (e == EINVAL)
+		vs_profvars.reported = true;
+	return e;
+}
+
+const struct argp vs_profvars_argp = {
+	.options = options,
+	.parser = parse_arg,
+};
