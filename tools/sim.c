@@ -509,6 +509,7 @@ static int run_sweep(int argc, char **argv)
 	struct vs_sim_config c;
 	struct vs_sim_result r;
 	struct vs_params p;
+	struct vs_progress progress;
 	char b[6][16];
 	unsigned int i;
 	int err;
@@ -528,12 +529,15 @@ static int run_sweep(int argc, char **argv)
 		printf("%9s %-6s %9s %9s %8s %9s %7s %9s\n", sw->field->name,
 		       "regime", "T", "E", "batch", "notif", "spur", "lat.max");
 	}
+	vs_progress_begin(&progress, "sim sweep");
 	for (i = 0; i < sw->npoints; i++) {
 		double v = vs_sweep_value(sw, i);
 
 		vs_param_opts_point(&env.params, i, &p);
 		point_config(&p, &c);
+		vs_progress_update(&progress, i, sw->npoints);
 		err = vs_sim_run(&c, &r);
+		vs_progress_done(&progress);
 		if (err) {
 			vs_err("simulation failed at %s=%g: %s", sw->field->name,
 			       v, strerror(-err));

@@ -457,7 +457,8 @@ VS_COMMAND(validate, 0, "check the model against the reference device (Sec. 5)")
 		.children = children,
 	};
 	struct pcdev_vsweep sws[2];
-	unsigned int done[2] = { 0, 0 }, nsw = 0, s, i;
+	unsigned int done[2] = { 0, 0 }, nsw = 0, s, i, ran = 0, total;
+	struct vs_progress progress;
 	struct pcdev_config base;
 	struct sigaction sa;
 	unsigned int repeats;
@@ -510,12 +511,18 @@ VS_COMMAND(validate, 0, "check the model against the reference device (Sec. 5)")
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	for (s = 0, total = 0; s < nsw; s++)
+		total += sws[s].n;
+	vs_progress_begin(&progress, "validate");
 	for (s = 0; s < nsw && !stop_requested; s++) {
 		if (!vs_global.json)
 			print_header(&sws[s]);
 		for (i = 0; i < sws[s].n && !stop_requested; i++) {
 			sws[s].pt[i].cfg.stop = &stop_requested;
+			vs_progress_update(&progress, ran, total);
 			err = pcdev_vsweep_run_point(&sws[s], i);
+			vs_progress_done(&progress);
+			ran++;
 			if (err) {
 				vs_err("%s sweep, point %u: %s%s", sws[s].name, i + 1,
 				       strerror(-err), err == -EPERM ?
