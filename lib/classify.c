@@ -244,6 +244,7 @@ int vs_classify(const struct vs_sample *s, const struct vs_hostcosts *hc,
 	double kpi, ipi, clarity = 1, agree = 1, incidental = 0, contention_cpu = 0;
 	char contention_who[32] = "";
 	bool contention = false, exits_blur = false;
+	const struct vs_thread_sample *starved_fast = NULL;
 	unsigned int len = s->len ? s->len : DEFAULT_LEN, kc;
 	struct vs_params *p = &v->params;
 
@@ -449,7 +450,24 @@ int vs_classify(const struct vs_sample *s, const struct vs_hostcosts *hc,
 		if (v->regime != VS_REGIME_NSS && v->regime != VS_REGIME_SLS &&
 		    v->regime != VS_REGIME_NSCS && v->regime != VS_REGIME_NSPS)
 			agree = 0.7;
+		/*
+		 * A short-queue verdict says the fast side is slow to start
+		 * after a notification. When that side spent more of the
+		 * window runnable on a runqueue than running, its start-up
+		 * here is CPU contention (and so is the ping-pong's S), not
+		 * the wake-up mechanism: from this window the two cannot be
+		 * told apart, and the verdict says so at low confidence.
+		 */
+		if (v->regime == VS_REGIME_NSCS || v->regime == VS_REGIME_NSPS ||
+		    v->regime == VS_REGIME_NSS) {
+			const struct vs_thread_sample *f = fc ? &s->cons : &s->prod;
+
+			if (isfinite(f->runq) && isfinite(f->cpu) && f->runq > f->cpu)
+				starved_fast = f;
+		}
 	}
+	if (starved_fast)
+		agree *= 0.5;
 
 	/*
 	 * Contention check: the side seen waiting is the fast one only if it
@@ -540,6 +558,13 @@ int vs_classify(const struct vs_sample *s, const struct vs_hostcosts *hc,
 	p->yc = isfinite(yc) && v->c_wait == VS_WAIT_SLEEP ? yc : p->yz;
 	v->known = true;
 	write_summary(v, s);
+	if (starved_fast) {
+		size_t used = strlen(v->summary);
+
+		snprintf(v->summary + used, sizeof(v->summary) - used,
+			 " (but %s waited on a runqueue longer than it ran: its start-up may be CPU contention)",
+			 starved_fast->comm);
+	}
 	if (exits_blur) {
 		size_t used = strlen(v->summary);
 
