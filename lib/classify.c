@@ -131,6 +131,22 @@ static double demand(const struct vs_thread_sample *t)
 	return d > 1 ? 1 : d;
 }
 
+/*
+ * A vCPU's wait is a HLT exit: KVM emulates the timer or interrupt that ends
+ * it, and halt polling spins on the host before it blocks. Under load those
+ * exits cost tens of us of host CPU each (more when KVM's instruction
+ * emulator runs the guest), none of it the guest's work on items. A vCPU
+ * that waits at least once per item therefore shows CPU per item that
+ * measures its exits, not its work: that CPU tells nothing about which
+ * side is faster. Host threads' waits cost a few us and are left alone.
+ */
+static bool cpu_is_exits(const struct vs_thread_sample *t, double items_per_s)
+{
+	return t->present && t->role == VS_ROLE_VCPU && isfinite(t->waits_per_s) &&
+	       isfinite(items_per_s) && items_per_s > 0 &&
+	       t->waits_per_s >= items_per_s;
+}
+
 static double per_item(double rate, double items_per_s)
 {
 	if (!isfinite(rate) || !isfinite(items_per_s) || items_per_s <= 0)
@@ -227,7 +243,8 @@ int vs_classify(const struct vs_sample *s, const struct vs_hostcosts *hc,
 	double R = s->items_per_s, T, ep, ec, wp, wc, b = NAN, n, sp, sc, yp, yc;
 	double kpi, ipi, clarity = 1, agree = 1, incidental = 0, contention_cpu = 0;
 	char contention_who[32] = "";
-	bool contention = false;
+	bool contention = false, exits_blur = false;
+	const struct vs_thread_sample *starved_fast = NULL;
 	unsigned int len = s->len ? s->len : DEFAULT_LEN, kc;
 	struct vs_params *p = &v->params;
 
@@ -332,8 +349,14 @@ int vs_classify(const struct vs_sample *s, const struct vs_hostcosts *hc,
 		wp = clamp_pos(ep, 1);
 		wc = clamp_pos(ec, 1);
 		/* CPU per item tells the faster side when it differs
-		 * clearly; otherwise the side that waits more often. */
-		if (fabs(wp - wc) > 0.25 * fmax(wp, wc))
+		 * clearly; otherwise the side that waits more often. The
+		 * larger CPU per item is no evidence when it is a vCPU's
+		 * exits (cpu_is_exits). */
+		bool cpu_says = fabs(wp - wc) > 0.25 * fmax(wp, wc);
+
+		if (cpu_says && cpu_is_exits(wc < wp ? &s->prod : &s->cons, R))
+			cpu_says = false, exits_blur = true;
+		if (cpu_says)
 			v->fast = wc < wp ? VS_FAST_CONSUMER : VS_FAST_PRODUCER;
 		else
 			v->fast = nz(v->c_waits_per_item) > nz(v->p_waits_per_item) ?
@@ -348,7 +371,7 @@ int vs_classify(const struct vs_sample *s, const struct vs_hostcosts *hc,
 		b = 1 / fmax(v->p_waits_per_item, v->c_waits_per_item);
 		add_est(v, "W", fmax(wp, wc), "ns",
 			"CPU per item of the slower side (both sides wait)");
-		clarity = fabs(wp - wc) / fmax(wp, wc) > 0.2 ? 0.8 : 0.6;
+		clarity = fabs(wp - wc) / fmax(wp, wc) > 0.2 && !exits_blur ? 0.8 : 0.6;
 		v->regime = v->mech == VS_MECH_SLEEP ? VS_REGIME_SLS : VS_REGIME_NSS;
 	}
 
@@ -427,7 +450,24 @@ int vs_classify(const struct vs_sample *s, const struct vs_hostcosts *hc,
 		if (v->regime != VS_REGIME_NSS && v->regime != VS_REGIME_SLS &&
 		    v->regime != VS_REGIME_NSCS && v->regime != VS_REGIME_NSPS)
 			agree = 0.7;
+		/*
+		 * A short-queue verdict says the fast side is slow to start
+		 * after a notification. When that side spent more of the
+		 * window runnable on a runqueue than running, its start-up
+		 * here is CPU contention (and so is the ping-pong's S), not
+		 * the wake-up mechanism: from this window the two cannot be
+		 * told apart, and the verdict says so at low confidence.
+		 */
+		if (v->regime == VS_REGIME_NSCS || v->regime == VS_REGIME_NSPS ||
+		    v->regime == VS_REGIME_NSS) {
+			const struct vs_thread_sample *f = fc ? &s->cons : &s->prod;
+
+			if (isfinite(f->runq) && isfinite(f->cpu) && f->runq > f->cpu)
+				starved_fast = f;
+		}
 	}
+	if (starved_fast)
+		agree *= 0.5;
 
 	/*
 	 * Contention check: the side seen waiting is the fast one only if it
@@ -443,7 +483,13 @@ int vs_classify(const struct vs_sample *s, const struct vs_hostcosts *hc,
 		bool fc = v->fast == VS_FAST_CONSUMER;
 		double waiter = fc ? ec : ep, other = fc ? ep : ec;
 
-		if (waiter > CONTENTION * other) {
+		/* A vCPU waiter whose CPU is its exits: its work per item
+		 * is not known, so the waits observed are the evidence
+		 * (with lower confidence below). */
+		if (waiter > CONTENTION * other &&
+		    cpu_is_exits(fc ? &s->cons : &s->prod, R)) {
+			exits_blur = true;
+		} else if (waiter > CONTENTION * other) {
 			const struct vs_thread_sample *starved = fc ? &s->prod : &s->cons;
 
 			v->fast = fc ? VS_FAST_PRODUCER : VS_FAST_CONSUMER;
@@ -512,6 +558,23 @@ int vs_classify(const struct vs_sample *s, const struct vs_hostcosts *hc,
 	p->yc = isfinite(yc) && v->c_wait == VS_WAIT_SLEEP ? yc : p->yz;
 	v->known = true;
 	write_summary(v, s);
+	if (starved_fast) {
+		size_t used = strlen(v->summary);
+
+		snprintf(v->summary + used, sizeof(v->summary) - used,
+			 " (but %s waited on a runqueue longer than it ran: its start-up may be CPU contention)",
+			 starved_fast->comm);
+	}
+	if (exits_blur) {
+		size_t used = strlen(v->summary);
+
+		snprintf(v->summary + used, sizeof(v->summary) - used,
+			 " (the vCPU waits more often than items move: its CPU per item is exits, an upper bound on its work)");
+		for (unsigned int k = 0; k < v->n_est; k++)
+			if (!strcmp(v->est[k].name, cpu_is_exits(&s->prod, R) ? "Wp" : "Wc"))
+				snprintf(v->est[k].from, sizeof(v->est[k].from),
+					 "upper bound: vCPU CPU per item, mostly HLT exits");
+	}
 	if (contention) {
 		size_t used = strlen(v->summary);
 
