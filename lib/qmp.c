@@ -225,34 +225,45 @@ static void copy_str(char *dst, size_t len, json_t *s)
 	snprintf(dst, len, "%s", json_string_value(s) ?: "");
 }
 
+/* Run a query whose reply is an array, and allocate one zeroed element of
+ * `size` bytes per entry for the caller to fill. Count or -errno. */
+static int query_array(struct vs_qmp *q, const char *cmd, size_t size,
+		       json_t **ret, void **out)
+{
+	int err = vs_qmp_execute(q, cmd, NULL, ret);
+
+	if (err)
+		return err;
+	if (!json_is_array(*ret)) {
+		json_decref(*ret);
+		return -EPROTO;
+	}
+	*out = calloc(json_array_size(*ret) + 1, size);
+	if (!*out) {
+		json_decref(*ret);
+		return -ENOMEM;
+	}
+	return (int)json_array_size(*ret);
+}
+
 int vs_qmp_vcpus(struct vs_qmp *q, struct vs_qmp_vcpu **out)
 {
 	json_t *ret, *cpu;
 	struct vs_qmp_vcpu *v;
 	size_t i;
-	int err = vs_qmp_execute(q, "query-cpus-fast", NULL, &ret);
+	int n = query_array(q, "query-cpus-fast", sizeof(*v), &ret, (void **)&v);
 
-	if (err)
-		return err;
-	if (!json_is_array(ret)) {
-		json_decref(ret);
-		return -EPROTO;
-	}
-	v = calloc(json_array_size(ret) + 1, sizeof(*v));
-	if (!v) {
-		json_decref(ret);
-		return -ENOMEM;
-	}
+	if (n < 0)
+		return n;
 	json_array_foreach(ret, i, cpu) {
 		v[i].cpu_index = json_integer_value(json_object_get(cpu, "cpu-index"));
 		v[i].thread_id = json_integer_value(json_object_get(cpu, "thread-id"));
 		copy_str(v[i].qom_path, sizeof(v[i].qom_path),
 			 json_object_get(cpu, "qom-path"));
 	}
-	err = (int)json_array_size(ret);
 	json_decref(ret);
 	*out = v;
-	return err;
+	return n;
 }
 
 int vs_qmp_iothreads(struct vs_qmp *q, struct vs_qmp_iothread **out)
@@ -260,19 +271,10 @@ int vs_qmp_iothreads(struct vs_qmp *q, struct vs_qmp_iothread **out)
 	json_t *ret, *it;
 	struct vs_qmp_iothread *v;
 	size_t i;
-	int err = vs_qmp_execute(q, "query-iothreads", NULL, &ret);
+	int n = query_array(q, "query-iothreads", sizeof(*v), &ret, (void **)&v);
 
-	if (err)
-		return err;
-	if (!json_is_array(ret)) {
-		json_decref(ret);
-		return -EPROTO;
-	}
-	v = calloc(json_array_size(ret) + 1, sizeof(*v));
-	if (!v) {
-		json_decref(ret);
-		return -ENOMEM;
-	}
+	if (n < 0)
+		return n;
 	json_array_foreach(ret, i, it) {
 		copy_str(v[i].id, sizeof(v[i].id), json_object_get(it, "id"));
 		v[i].thread_id = json_integer_value(json_object_get(it, "thread-id"));
@@ -280,10 +282,9 @@ int vs_qmp_iothreads(struct vs_qmp *q, struct vs_qmp_iothread **out)
 		v[i].poll_grow = json_integer_value(json_object_get(it, "poll-grow"));
 		v[i].poll_shrink = json_integer_value(json_object_get(it, "poll-shrink"));
 	}
-	err = (int)json_array_size(ret);
 	json_decref(ret);
 	*out = v;
-	return err;
+	return n;
 }
 
 static const struct {
