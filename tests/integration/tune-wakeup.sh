@@ -4,10 +4,12 @@
 # guest.halt_poll_ns from the measured eventfd round trip, applies it
 # through the journal, measures again and keeps it only if the median
 # improved by the minimum gain; rollback then puts back exactly 0. The 3x
-# cut is checked when the CPUs were at least 60% idle during both
-# measurements: halt polling only shortens wake-ups of idle CPUs, and on
-# this shared 2-CPU machine other work often keeps them busy (README
-# "Tuning", bench/wakeup.c).
+# cut is checked when the CPUs were at least 60% idle in the measurement
+# before the change: halt polling only shortens wake-ups of idle CPUs, and
+# on this shared 2-CPU machine other work often keeps them busy (README
+# "Tuning", bench/wakeup.c). The share after the change is no measure of
+# other work: the polling itself is CPU time (a quiet CI run saw 74% idle
+# before and 50% after, with a 14x cut, and skipped the check).
 . "$(dirname "$0")/../lib.sh"
 need_root
 # Live tests of the tuning engine from every worktree on this machine share
@@ -44,9 +46,9 @@ assert dec["kept"] == (gain >= 0.10), (gain, dec)
 assert live == (want if dec["kept"] else 0), (live, want, dec)
 # the 3x target holds where halt polling can act: on idle CPUs
 ib, ia = b.get("cpu_idle_fraction"), a.get("cpu_idle_fraction")
-if ib is not None and ia is not None and ib >= 0.6 and ia >= 0.6:
+if ib is not None and ib >= 0.6:
     assert b["median_ns"] / a["median_ns"] >= 3, ("idle CPUs, cut below 3x", b, a)
-    print("CPUs idle %.0f%%/%.0f%%: 3x checked" % (ib * 100, ia * 100))
+    print("CPUs idle %.0f%% before: 3x checked (%s after)" % (ib * 100, ia))
 else:
     print("CPUs idle %s/%s: busy machine, 3x not checked" % (ib, ia))
 print("round trip %.1f us -> %.1f us (%.2fx), %s" % (b["median_ns"] / 1e3,
