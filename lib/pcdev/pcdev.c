@@ -114,7 +114,8 @@ int pcdev_config_preset(const char *name, struct pcdev_config *cfg,
 		cfg->kc = 384;
 		cfg->wp_ns = 2000;
 		cfg->wc_ns = 500;
-		cfg->yp_ns = cfg->yc_ns = 50000;
+		/* Sec. 7.2's sleep for a fast consumer: Y = Dmax/2 - W. */
+		cfg->yp_ns = cfg->yc_ns = 250000 / 2 - 2000;
 		cfg->timerslack_ns = 1;
 		*dmax_ns = 250000;
 		return 0;
