@@ -7,12 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cmd.h"
 #include "plan.h"
 #include "tune-pcdev.h"
 #include "tune-print.h"
+#include "tune-qmp.h"
 #include "pcdev/pcdev.h"
 #include "tune_loop.h"
 #include "sysfs.h"
@@ -25,6 +27,8 @@ static const char doc[] =
 "\n"
 "USAGE: virtsync tune --auto [--workload PRESET | --pid PID] [--dmax TIME]\n"
 "                     [--duration TIME] [--rt] [--save FILE]\n"
+"       virtsync tune --auto --qmp SOCKET --objective CMD [--goal GOAL]\n"
+"                     [--plan FILE] [--repeats N] [--dmax TIME] [--save FILE]\n"
 "\n"
 "The wakeup workload is an eventfd ping-pong between two threads pinned to\n"
 "two CPUs; the objective is its median round trip. A reference-device\n"
@@ -32,11 +36,20 @@ static const char doc[] =
 "takes a running one: diagnose's plan for the device is applied and kept\n"
 "when throughput rose (or CPU per item fell) with p98 latency within Dmax.\n"
 "\n"
+"--qmp SOCKET tunes a running QEMU. The host cannot see what the guest's\n"
+"application achieves: --objective CMD (run with /bin/sh -c, e.g. a\n"
+"benchmark in the guest over ssh) prints it as the first number of its last\n"
+"line, items/s (--goal throughput, the default) or ns (--goal latency).\n"
+"Each measurement runs CMD --repeats times (default 3) and takes medians,\n"
+"with QEMU's KVM statistics and the VM's host CPU time around each run.\n"
+"The plan is diagnose --qmp's (its steps aimed at this VM), or --plan FILE.\n"
+"\n"
 "EXAMPLES:\n"
 "    virtsync tune --auto --workload wakeup\n"
 "    virtsync tune --auto --workload wakeup --save /tmp/tune.json\n"
 "    virtsync tune --auto --workload fc-tune --rt\n"
 "    virtsync tune --auto --pid 4242 --dmax 250us\n"
+"    virtsync tune --auto --qmp /run/vm1.qmp --objective 'ssh vm1 ./iops'\n"
 "    virtsync rollback                     # undo a kept change";
 
 static struct env {
@@ -47,10 +60,13 @@ static struct env {
 	double dmax_ns, min_gain;
 	bool have_pid, rt;
 	pid_t pid;
+	const char *qmp, *objective, *plan;
+	enum vs_goal goal;
 } env;
 
 enum { OPT_AUTO = 1000, OPT_WORKLOAD, OPT_SAVE, OPT_ROUNDS, OPT_REPEATS, OPT_DMAX,
-       OPT_MIN_GAIN, OPT_PID, OPT_DURATION, OPT_RT };
+       OPT_MIN_GAIN, OPT_PID, OPT_DURATION, OPT_RT, OPT_QMP, OPT_OBJECTIVE, OPT_GOAL,
+       OPT_PLAN };
 
 static const struct argp_option opts[] = {
 	{ "auto", OPT_AUTO, NULL, 0, "Decide, apply, check, keep or roll back", 0 },
@@ -58,6 +74,11 @@ static const struct argp_option opts[] = {
 	  "wakeup, or a device preset: fc-tune, fc-example, fp-example", 0 },
 	{ "pid", OPT_PID, "PID", 0, "Tune a running reference device", 0 },
 	{ "rt", OPT_RT, NULL, 0, "Run the started device SCHED_FIFO (bench --rt)", 0 },
+	{ "qmp", OPT_QMP, "SOCKET", 0, "Tune the QEMU serving this QMP socket", 0 },
+	{ "objective", OPT_OBJECTIVE, "CMD", 0,
+	  "With --qmp: command printing the guest's figure on its last line", 0 },
+	{ "goal", OPT_GOAL, "GOAL", 0, "throughput (CMD prints items/s) or latency (ns)", 0 },
+	{ "plan", OPT_PLAN, "FILE", 0, "With --qmp: apply this plan instead of diagnose's", 0 },
 	{ "rounds", OPT_ROUNDS, "N", 0, "Round trips per batch (default 2000)", 0 },
 	{ "repeats", OPT_REPEATS, "N", 0, "Batches per measurement (default 5)", 0 },
 	{ "duration", OPT_DURATION, "TIME", 0, "Measure for about this long (sets --rounds)", 0 },
@@ -101,6 +122,37 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		env.pid = (pid_t)v;
 		return 0;
 	}
+	case OPT_QMP:
+		if (!*arg) {
+			vs_err("--qmp: empty socket path");
+			return EINVAL;
+		}
+		env.qmp = arg;
+		return 0;
+	case OPT_OBJECTIVE:
+		if (!*arg) {
+			vs_err("--objective: empty command");
+			return EINVAL;
+		}
+		env.objective = arg;
+		return 0;
+	case OPT_GOAL:
+		if (!strcmp(arg, "throughput")) {
+			env.goal = VS_GOAL_THROUGHPUT;
+		} else if (!strcmp(arg, "latency")) {
+			env.goal = VS_GOAL_LATENCY;
+		} else {
+			vs_err("--goal: unknown goal '%s' (throughput, latency)", arg);
+			return EINVAL;
+		}
+		return 0;
+	case OPT_PLAN:
+		if (access(arg, R_OK)) {
+			vs_err("--plan: cannot read '%s': %s", arg, strerror(errno));
+			return EINVAL;
+		}
+		env.plan = arg;
+		return 0;
 	case OPT_ROUNDS:
 		return opt_uint("--rounds", arg, 10, 10000000, &env.rounds) ? EINVAL : 0;
 	case OPT_REPEATS:
@@ -128,12 +180,20 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			vs_err("only --auto is implemented: give --auto");
 			return EINVAL;
 		}
-		if (!env.workload && !env.have_pid) {
-			vs_err("give --workload PRESET or --pid PID");
+		if ((env.workload != NULL) + env.have_pid + (env.qmp != NULL) > 1) {
+			vs_err("--workload, --pid and --qmp exclude each other");
 			return EINVAL;
 		}
-		if (env.workload && env.have_pid) {
-			vs_err("--pid and --workload exclude each other");
+		if (!env.workload && !env.have_pid && !env.qmp) {
+			vs_err("give --workload PRESET, --pid PID or --qmp SOCKET");
+			return EINVAL;
+		}
+		if (env.qmp && !env.objective) {
+			vs_err("--qmp needs --objective CMD: the host cannot see what the guest achieves");
+			return EINVAL;
+		}
+		if (!env.qmp && (env.objective || env.plan)) {
+			vs_err("--objective and --plan go with --qmp");
 			return EINVAL;
 		}
 		return 0;
@@ -178,9 +238,23 @@ static json_t *objective_json(const struct vs_objective *o)
 	return j;
 }
 
+/* What the loop decided, the same in every workload's document. */
+static void add_decision(json_t *d, const struct vs_tune_outcome *o)
+{
+	json_t *dec = json_object();
+
+	json_object_set_new(d, "plan", o->plan ? vs_plan_to_json(o->plan) : json_null());
+	json_object_set_new(d, "actions", tune_actions_json(o->actions, o->nactions));
+	json_object_set_new(dec, "applied", json_boolean(o->applied));
+	json_object_set_new(dec, "kept", json_boolean(o->kept));
+	json_object_set_new(dec, "gain", vs_json_num(o->applied ? o->gain : NAN));
+	json_object_set_new(dec, "why", json_string(o->why));
+	json_object_set_new(d, "decision", dec);
+}
+
 static json_t *outcome_json(const struct vs_tune_outcome *o, int argc, char **argv)
 {
-	json_t *doc_out = json_object(), *dec = json_object();
+	json_t *doc_out = json_object();
 
 	vs_json_add_meta(doc_out, argc, argv);
 	json_object_set_new(doc_out, "workload", json_string("wakeup"));
@@ -190,13 +264,7 @@ static json_t *outcome_json(const struct vs_tune_outcome *o, int argc, char **ar
 			    o->raw_before : json_null());
 	json_object_set_new(doc_out, "measured_after", o->raw_after ?
 			    json_incref(o->raw_after) : json_null());
-	json_object_set_new(doc_out, "plan", o->plan ? vs_plan_to_json(o->plan) : json_null());
-	json_object_set_new(doc_out, "actions", tune_actions_json(o->actions, o->nactions));
-	json_object_set_new(dec, "applied", json_boolean(o->applied));
-	json_object_set_new(dec, "kept", json_boolean(o->kept));
-	json_object_set_new(dec, "gain", vs_json_num(o->applied ? o->gain : NAN));
-	json_object_set_new(dec, "why", json_string(o->why));
-	json_object_set_new(doc_out, "decision", dec);
+	add_decision(doc_out, o);
 	return doc_out;
 }
 
@@ -225,8 +293,10 @@ static int interrupted_rollback(size_t first)
 static void dev_row(const char *name, double b, double a, double scale)
 {
 	printf("%-22s %12.3f", name, b / scale);
-	if (isfinite(a))
-		printf(" %12.3f   %.2fx", a / scale, b > 0 ? a / b : NAN);
+	if (isfinite(a) && b > 0)
+		printf(" %12.3f   %.2fx", a / scale, a / b);
+	else if (isfinite(a))
+		printf(" %12.3f", a / scale);
 	printf("\n");
 }
 
@@ -245,7 +315,7 @@ static json_t *dev_outcome_json(const struct vs_tune_outcome *o, const char *wor
 {
 	pid_t pid = ctx->pid;
 	double dmax_ns = ctx->dmax_ns;
-	json_t *d = json_object(), *dec = json_object();
+	json_t *d = json_object();
 
 	vs_json_add_meta(d, argc, argv);
 	json_object_set_new(d, "workload", json_string(workload ? workload : "pid"));
@@ -260,13 +330,7 @@ static json_t *dev_outcome_json(const struct vs_tune_outcome *o, const char *wor
 			    json_null());
 	json_object_set_new(d, "measured_after", o->raw_after ? json_incref(o->raw_after) :
 			    json_null());
-	json_object_set_new(d, "plan", o->plan ? vs_plan_to_json(o->plan) : json_null());
-	json_object_set_new(d, "actions", tune_actions_json(o->actions, o->nactions));
-	json_object_set_new(dec, "applied", json_boolean(o->applied));
-	json_object_set_new(dec, "kept", json_boolean(o->kept));
-	json_object_set_new(dec, "gain", vs_json_num(o->applied ? o->gain : NAN));
-	json_object_set_new(dec, "why", json_string(o->why));
-	json_object_set_new(d, "decision", dec);
+	add_decision(d, o);
 	return d;
 }
 
@@ -300,6 +364,10 @@ static int tune_device(int argc, char **argv)
 	ctx.dmax_ns = env.dmax_ns > 0 ? env.dmax_ns : (isfinite(dmax) ? dmax : 50e3);
 	snprintf(ctx.plan_path, sizeof(ctx.plan_path), "/run/virtsync/tune-plan-%d.json",
 		 (int)getpid());
+	if (mkdir("/run/virtsync", 0700) && errno != EEXIST) {
+		vs_err("cannot create /run/virtsync: %s", strerror(errno));
+		return VS_EXIT_FAIL;
+	}
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGTERM);
@@ -403,6 +471,165 @@ out:
 	return ret;
 }
 
+/* ---- a running QEMU --------------------------------------------------- */
+
+static json_t *qemu_objective_json(const struct vs_objective *o, enum vs_goal goal)
+{
+	json_t *j = json_object();
+
+	if (goal == VS_GOAL_THROUGHPUT) {
+		json_object_set_new(j, "throughput_ops", vs_json_num(o->throughput));
+		json_object_set_new(j, "cpu_ns_per_item", vs_json_num(o->cpu_ns_per_item));
+	} else {
+		json_object_set_new(j, "latency_ns", vs_json_num(o->latency_ns));
+		json_object_set_new(j, "vm_cpus_busy", vs_json_num(o->cpu_ns_per_item / 1e9));
+	}
+	return j;
+}
+
+static json_t *qemu_outcome_json(const struct vs_tune_outcome *o,
+				 const struct tune_qmp_ctx *ctx, int argc, char **argv)
+{
+	json_t *d = json_object();
+
+	vs_json_add_meta(d, argc, argv);
+	json_object_set_new(d, "workload", json_string("qmp"));
+	json_object_set_new(d, "pid", json_integer(ctx->pid));
+	json_object_set_new(d, "qmp", json_string(ctx->socket));
+	json_object_set_new(d, "objective", json_string(ctx->objective));
+	json_object_set_new(d, "goal", json_string(ctx->goal == VS_GOAL_THROUGHPUT ?
+						   "throughput" : "latency"));
+	json_object_set_new(d, "dmax_ns", vs_json_num(ctx->dmax_ns > 0 ? ctx->dmax_ns : NAN));
+	json_object_set_new(d, "regime", ctx->regime[0] ? json_string(ctx->regime) : json_null());
+	json_object_set_new(d, "plan_file", ctx->plan_file ? json_string(ctx->plan_file) :
+			    json_null());
+	json_object_set_new(d, "host_steps_left_out", json_integer(ctx->dropped));
+	json_object_set_new(d, "before", qemu_objective_json(&o->before, ctx->goal));
+	json_object_set_new(d, "after", o->applied ? qemu_objective_json(&o->after, ctx->goal) :
+			    json_null());
+	json_object_set_new(d, "measured_before", o->raw_before ? json_incref(o->raw_before) :
+			    json_null());
+	json_object_set_new(d, "measured_after", o->raw_after ? json_incref(o->raw_after) :
+			    json_null());
+	add_decision(d, o);
+	return d;
+}
+
+static void qemu_print(const struct vs_tune_outcome *o, const struct tune_qmp_ctx *ctx)
+{
+	bool thr = ctx->goal == VS_GOAL_THROUGHPUT;
+
+	printf("QEMU pid %d (QMP %s): %u runs of the objective per measurement, medians\n",
+	       (int)ctx->pid, ctx->socket, ctx->repeats);
+	if (ctx->plan_file)
+		printf("plan: %s\n", ctx->plan_file);
+	else if (ctx->regime[0])
+		printf("diagnose: regime %s\n", ctx->regime);
+	if (ctx->dropped)
+		printf("left out %u step(s) of diagnose's plan aimed beyond this VM\n", ctx->dropped);
+	if (o->nactions) {
+		printf("\n");
+		tune_print_actions(o->actions, o->nactions);
+	}
+	printf("\n%-22s %12s %12s\n", "", "before", o->applied ? "after" : "");
+	if (thr) {
+		dev_row("objective (items/s)", o->before.throughput,
+			o->applied ? o->after.throughput : NAN, 1);
+		dev_row("VM CPU per item (ns)", o->before.cpu_ns_per_item,
+			o->applied ? o->after.cpu_ns_per_item : NAN, 1);
+	} else {
+		row("objective (latency)", o->before.latency_ns,
+		    o->applied ? o->after.latency_ns : NAN);
+		dev_row("VM CPUs busy", o->before.cpu_ns_per_item,
+			o->applied ? o->after.cpu_ns_per_item : NAN, 1e9);
+	}
+	printf("\n");
+	if (!o->applied)
+		printf("no change: %s\n", o->why);
+	else if (o->kept)
+		printf("kept: %s; undo with 'virtsync rollback'\n", o->why);
+	else
+		printf("rolled back: %s\n", o->why);
+}
+
+static int tune_qemu(int argc, char **argv)
+{
+	struct vs_tune_workload w = tune_workload_qmp;
+	struct tune_qmp_ctx ctx;
+	struct vs_tune_outcome o;
+	sigset_t sigs, oldsigs, pending;
+	char err[512];
+	int e, ret = VS_EXIT_FAIL;
+
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.socket = env.qmp;
+	ctx.objective = env.objective;
+	ctx.goal = w.goal = env.goal;
+	ctx.repeats = env.repeats ? env.repeats : 3;
+	ctx.plan_file = env.plan;
+	ctx.diag_ns = duration_ns > 0 ? duration_ns : 2e9;
+	ctx.dmax_ns = env.dmax_ns;
+	snprintf(ctx.plan_path, sizeof(ctx.plan_path), "/run/virtsync/tune-plan-%d.json",
+		 (int)getpid());
+	/* diagnose's plan lands there (apply creates it too, later) */
+	if (mkdir("/run/virtsync", 0700) && errno != EEXIST) {
+		vs_err("cannot create /run/virtsync: %s", strerror(errno));
+		return VS_EXIT_FAIL;
+	}
+	e = tune_qmp_peer(env.qmp, &ctx.pid, err, sizeof(err));
+	if (e) {
+		vs_err("%s", err);
+		return VS_EXIT_FAIL;
+	}
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	sigprocmask(SIG_BLOCK, &sigs, &oldsigs);
+	e = vs_tune_loop(&w, &ctx, env.min_gain / 100, ctx.dmax_ns, &o, err, sizeof(err));
+	sigpending(&pending);
+	if (!e && (sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM) ||
+		   sigismember(&pending, SIGHUP))) {
+		ret = 130;
+		if (o.kept) {
+			vs_err("interrupted: rolling the change back");
+			ret = interrupted_rollback(o.journal_first);
+		} else {
+			vs_err("interrupted; nothing was left changed");
+		}
+		vs_tune_outcome_free(&o);
+		sigprocmask(SIG_SETMASK, &oldsigs, NULL);
+		return ret;
+	}
+	sigprocmask(SIG_SETMASK, &oldsigs, NULL);
+	if (e) {
+		/* measure() keeps the reason errno cannot carry */
+		vs_err("%s%s%s", err, ctx.err[0] ? ": " : "", ctx.err);
+		vs_tune_outcome_free(&o);
+		return VS_EXIT_FAIL;
+	}
+	if (vs_global.json) {
+		if (vs_json_print(qemu_outcome_json(&o, &ctx, argc, argv)))
+			goto out;
+	} else {
+		qemu_print(&o, &ctx);
+	}
+	if (env.save) {
+		json_t *d = qemu_outcome_json(&o, &ctx, argc, argv);
+
+		if (json_dump_file(d, env.save, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) {
+			vs_err("cannot write %s", env.save);
+			json_decref(d);
+			goto out;
+		}
+		json_decref(d);
+	}
+	ret = VS_EXIT_OK;
+out:
+	vs_tune_outcome_free(&o);
+	return ret;
+}
+
 VS_COMMAND(tune, VS_NEEDS_ROOT, "closed loop: measure, apply, re-measure, keep or roll back")
 {
 	const struct argp argp = { opts, parse_arg, NULL, doc, children };
@@ -414,10 +641,13 @@ VS_COMMAND(tune, VS_NEEDS_ROOT, "closed loop: measure, apply, re-measure, keep o
 	int e, ret = VS_EXIT_FAIL;
 
 	memset(&env, 0, sizeof(env));
+	env.goal = VS_GOAL_THROUGHPUT;
 	duration_ns = 0;
 	env.min_gain = 10;
 	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
 		return VS_EXIT_USAGE;
+	if (env.qmp)
+		return tune_qemu(argc, argv);
 	if (env.have_pid || strcmp(env.workload, "wakeup"))
 		return tune_device(argc, argv);
 	memset(&ctx, 0, sizeof(ctx));
