@@ -163,9 +163,44 @@ static void vcpu_halt_poll(const struct vs_verdict *v, const struct vs_reco_env 
 	warn(plan, "a guest using cpuidle-haltpoll turns host halt polling off for its vCPUs (MSR_KVM_POLL_CONTROL): tune guest_halt_poll_ns inside it instead");
 }
 
+/* The QEMU iothread the queue's consumer is, or NULL. */
+static const struct vs_qmp_iothread *consumer_iothread(const struct vs_reco_env *env)
+{
+	int i;
+
+	if (!env->qmp_socket || !env->consumer_tid)
+		return NULL;
+	for (i = 0; i < env->n_iothreads; i++)
+		if (env->iothreads[i].thread_id == env->consumer_tid)
+			return &env->iothreads[i];
+	return NULL;
+}
+
+/*
+ * QEMU's iothread polls its virtqueues for up to poll-max-ns (adaptively)
+ * before it waits for a kick: the iothread's own Y, and settable live over
+ * QMP, so the plan can carry it where vhost's poll-us needs a restart.
+ */
+static void iothread_poll(const struct vs_reco_env *env, struct vs_plan *plan,
+			  const struct vs_qmp_iothread *io, double ns, const char *why)
+{
+	struct vs_action *a;
+
+	a = action(plan, "iothread.poll_max_ns", env->vm ? env->vm->pid : 0, "iothread",
+		   VS_APPLY_NOW, "%s", why);
+	snprintf(a->value, sizeof(a->value), "%.0f", ns);
+	snprintf(a->current, sizeof(a->current), "%lld", (long long)io->poll_max_ns);
+	snprintf(a->qmp, sizeof(a->qmp), "%s", env->qmp_socket);
+	snprintf(a->iothread, sizeof(a->iothread), "%s", io->id);
+	snprintf(a->qemu, sizeof(a->qemu), "-object iothread,id=%s,poll-max-ns=%.0f", io->id, ns);
+	snprintf(a->libvirt, sizeof(a->libvirt),
+		 "virsh iothreadset DOMAIN <id of %s> --poll-max-ns %.0f --live", io->id, ns);
+}
+
 static void fast_consumer(const struct vs_verdict *v, const struct vs_reco_env *env,
 			  struct vs_plan *plan)
 {
+	const struct vs_qmp_iothread *io = consumer_iothread(env);
 	const struct vs_params *p = &v->params;
 	double W = vs_verdict_est(v, "W"), yz = p->yz;
 	double ymax = env->dmax_ns / 2 - W;	/* from eq. (11) */
@@ -188,6 +223,9 @@ static void fast_consumer(const struct vs_verdict *v, const struct vs_reco_env *
 				   "consumer sleeps Y = min(Dmax/2 - W, (L-1)Wp - Wc - 500ns), not below Yz %.1f us: no kick per item",
 				   yz / 1e3);
 			snprintf(a->value, sizeof(a->value), "%.0f", y);
+		} else if (is_qemu(env) && io) {
+			iothread_poll(env, plan, io, y,
+				      "the consumer iothread polls the ring for Y before waiting for a kick: kicks become rare");
 		} else if (is_qemu(env)) {
 			/* vhost cannot sleep on a timer; its poll-us busy-loop is
 			 * the closest: poll the ring for Y before re-enabling
@@ -230,6 +268,9 @@ static void fast_consumer(const struct vs_verdict *v, const struct vs_reco_env *
 		a = action(plan, "pcdev.consumer_busyloop_ns", pid, "consumer", VS_APPLY_NOW,
 			   "consumer busy-polls instead of waiting: Y would be below Yz");
 		snprintf(a->value, sizeof(a->value), "1000000000");
+	} else if (is_qemu(env) && io) {
+		iothread_poll(env, plan, io, env->dmax_ns,
+			      "the consumer iothread busy-polls the ring for up to Dmax");
 	} else if (is_qemu(env)) {
 		a = action(plan, "vhost.poll_us", pid, "vhost", VS_APPLY_RESTART,
 			   "vhost busy-polls the ring (set at VM start)");

@@ -25,6 +25,7 @@
 #include "discover.h"
 #include "guest.h"
 #include "model.h"
+#include "qmp.h"
 
 #define VS_MAX_ACTIONS 12
 #define VS_MAX_WARNINGS 8
@@ -44,6 +45,8 @@ struct vs_action {
 	char current[48];	/* "" when unknown */
 	enum vs_applies applies;
 	char why[200];
+	char qmp[108];		/* iothread knobs: QEMU's QMP socket */
+	char iothread[64];	/* ... and the iothread's object id */
 	char qemu[160];		/* command-line change, "" when not QEMU */
 	char libvirt[160];	/* domain XML change */
 };
@@ -58,6 +61,13 @@ struct vs_reco_env {
 	int64_t kvm_halt_poll_ns;	/* host module parameter, -1 unknown */
 	bool kvm_halt_poll_writable;
 	double guest_wait_ns;		/* typical wait of threads in this guest, NaN */
+	/* The queue's consumer thread (0: not seen) and, with diagnose
+	 * --qmp, QEMU's iothreads: a consumer that is one of them gets its
+	 * poll-max-ns set live instead of a restart-time vhost change. */
+	pid_t consumer_tid;
+	const char *qmp_socket;
+	const struct vs_qmp_iothread *iothreads;
+	int n_iothreads;
 };
 
 struct vs_plan {

@@ -256,3 +256,11 @@ void diag_qmp_print(const struct diag_qmp *d)
 		printf("  iothread %.40s (tid %d): poll-max-ns %lld\n", d->b.iothreads[i].id,
 		       d->b.iothreads[i].thread_id, (long long)d->b.iothreads[i].poll_max_ns);
 }
+
+const struct vs_qmp_iothread *diag_qmp_iothreads(const struct diag_qmp *d, int *n)
+{
+	const struct vs_qmp_sample *s = d->have_b ? &d->b : &d->a;
+
+	*n = d->have_b || d->have_a ? s->n_iothreads : 0;
+	return *n > 0 ? s->iothreads : NULL;
+}

@@ -34,5 +34,7 @@ void diag_qmp_source(const struct diag_qmp *d, struct vs_sample *s);
 json_t *diag_qmp_json(const struct diag_qmp *d);
 /* Text lines (indented) for the report. */
 void diag_qmp_print(const struct diag_qmp *d);
+/* QEMU's iothreads as of the window's end (start, if the end failed). */
+const struct vs_qmp_iothread *diag_qmp_iothreads(const struct diag_qmp *d, int *n);
 
 #endif

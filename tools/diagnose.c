@@ -775,6 +775,10 @@ static void plan_add(struct vs_profile *plan, const struct vs_action *a,
 		snprintf(st.sel[VS_SEL_PID], sizeof(st.sel[0]), "%d", (int)a->pid);
 	if (a->role[0] && st.knob->scope == VS_SCOPE_THREAD)
 		snprintf(st.sel[VS_SEL_ROLE], sizeof(st.sel[0]), "%s", a->role);
+	if (a->qmp[0] && st.knob->scope == VS_SCOPE_IOTHREAD) {
+		snprintf(st.sel[VS_SEL_QMP], sizeof(st.sel[0]), "%s", a->qmp);
+		snprintf(st.sel[VS_SEL_IOTHREAD], sizeof(st.sel[0]), "%s", a->iothread);
+	}
 	if (a->cpus[0] && !strncmp(a->cpus, "state ", 6) && st.knob->scope == VS_SCOPE_CSTATE)
 		snprintf(st.sel[VS_SEL_STATE], sizeof(st.sel[0]), "%s", a->cpus + 6);
 	else if (a->cpus[0] && (st.knob->scope == VS_SCOPE_CPU ||
@@ -1185,6 +1189,11 @@ int cmd_diagnose(int argc, char **argv)
 				 q->sample.duration_ns / 1e9, env.duration_ns / 1e9);
 		}
 		renv.vm = q->vm;
+		renv.consumer_tid = q->sample.cons.present ? q->sample.cons.tid : 0;
+		if (dq) {
+			renv.qmp_socket = env.qmp;
+			renv.iothreads = diag_qmp_iothreads(dq, &renv.n_iothreads);
+		}
 		renv.ncpus = q->sample.ncpus;
 		renv.other_busy_cpus = q->sample.other_busy_cpus;
 		vs_recommend(&q->verdict, &renv, &q->plan);

@@ -358,6 +358,41 @@ static void test_recommend_qemu(void **state)
 	__T("exact QEMU change", strstr(a->qemu, "poll-us="));
 	__T("exact libvirt change", strstr(a->libvirt, "poll_us="));
 
+	/* The same queue drained by a QEMU iothread seen through QMP: its
+	 * poll-max-ns is the consumer's Y, set live, with the selectors a
+	 * plan needs; an iothread that is not the consumer is left alone. */
+	{
+		struct vs_qmp_iothread io[2] = {
+			{ .id = "iot0", .thread_id = 4001, .poll_max_ns = 32768 },
+			{ .id = "iot1", .thread_id = 4002, .poll_max_ns = 32768 },
+		};
+		unsigned int i, n = 0;
+
+		e.qmp_socket = "/run/vm1.qmp";
+		e.iothreads = io;
+		e.n_iothreads = 2;
+		e.consumer_tid = 4002;
+		vs_recommend(&v, &e, &p);
+		for (i = 0; i < p.n_actions; i++)
+			n += !strcmp(p.actions[i].knob, "iothread.poll_max_ns");
+		a = find_action(&p, "iothread.poll_max_ns");
+		__T("iothread poll-max-ns, live", a && n == 1 && a->applies == VS_APPLY_NOW &&
+		    !strcmp(a->iothread, "iot1") && !strcmp(a->qmp, "/run/vm1.qmp") &&
+		    !strcmp(a->current, "32768"));
+		__T("poll window = Y", a && atof(a->value) == round(p.y_ns));
+		__T("no vhost change for an iothread consumer", !find_action(&p, "vhost.poll_us"));
+		__T("QEMU and libvirt forms", a && strstr(a->qemu, "id=iot1,poll-max-ns=") &&
+		    strstr(a->libvirt, "iothreadset"));
+		e.consumer_tid = 5000;
+		vs_recommend(&v, &e, &p);
+		__T("a vhost consumer keeps the vhost advice",
+		    !find_action(&p, "iothread.poll_max_ns") && find_action(&p, "vhost.poll_us"));
+		e.qmp_socket = NULL;
+		e.iothreads = NULL;
+		e.n_iothreads = 0;
+		e.consumer_tid = 0;
+	}
+
 	/* nSS on a QEMU VM: longer queue given as QEMU/libvirt changes,
 	 * halt polling through the read-only module parameter. */
 	sample(&s, 70000, 17000, 18000, 4, (struct side){ 0.15, 18000, 0 },
