@@ -107,15 +107,28 @@ for w, title in names.items():
         m, wall, cpu = line.split()
         runs.setdefault(m, []).append((float(wall), float(cpu)))
     alone = runs["alone"]
+    # With alone2 at the end of each round, the reference is the mean of
+    # the two unobserved runs that bracket the observed ones: a drift of
+    # the machine within a round cancels to first order.
+    if "alone2" in runs:
+        ref = [((a[0] + b[0]) / 2, (a[1] + b[1]) / 2)
+               for a, b in zip(alone, runs["alone2"])]
+        refname = "bracket"
+    else:
+        ref, refname = alone, "alone"
     for i, what in ((0, "kicks per wall second"), (1, "kicks per CPU second")):
         print(f"\n{title}: {rounds} rounds, {what}")
-        print(f"{'observer':12} {'median':>10} {'vs alone':>9}  per-round ratio to alone")
+        print(f"{'observer':12} {'median':>10} {'vs ' + refname:>11}  "
+              f"per-round ratio to {refname}")
         for m, vals in runs.items():
-            # each run against the alone run of the same round
-            ratios = [v[i] / a[i] for v, a in zip(vals, alone)]
+            # each run against the reference of the same round
+            ratios = [v[i] / a[i] for v, a in zip(vals, ref)]
             print(f"{m:12} {statistics.median(v[i] for v in vals):10.0f} "
-                  f"{100 * (statistics.median(ratios) - 1):+8.1f}%  "
+                  f"{100 * (statistics.median(ratios) - 1):+10.1f}%  "
                   + " ".join(f"{r:.3f}" for r in ratios))
+        if refname == "bracket":
+            print(f"{'(noise)':12} {'':10} alone2/alone per round: "
+                  + " ".join(f"{b[i] / a[i]:.3f}" for a, b in zip(alone, runs["alone2"])))
 PY
 
 # Per-event cost of each probe, from the kernel's own program statistics,
