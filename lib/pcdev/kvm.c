@@ -1086,6 +1086,9 @@ static void publish(struct kvmdev *d)
 		.producer_tid = d->vcpu_tid,	/* P runs on the vCPU */
 		.consumer_tid = d->cons_tid,
 		.vcpu_tid = d->vcpu_tid,
+		/* item latencies in host TSC ticks (guest stamps rebased) */
+		.hist = d->hist,
+		.tsc_per_ns = d->tsc_per_ns,
 	};
 
 	pcdev_stats_publish(d->cfg, &c);

@@ -101,7 +101,7 @@ struct pcdev_results {
  * rewritten atomically (rename) every 100 ms, one "name value" per line:
  *   items_produced N, items_consumed N, kicks N, interrupts N,
  *   backend thread|kvm, len L, producer_tid T, consumer_tid T, vcpu_tid T,
- *   and (thread backend) the latency histogram, see struct pcdev_counters
+ *   and the latency histogram, see struct pcdev_counters
  * The regime is deliberately not published.
  */
 #define PCDEV_STATS_FMT "/run/virtsync/pcdev-%d.stats"
@@ -112,7 +112,7 @@ struct pcdev_counters {
 	uint64_t items_produced, items_consumed, kicks, interrupts;
 	int producer_tid, consumer_tid, vcpu_tid;	/* 0: none */
 	/*
-	 * Optional (thread backend): C's item latency histogram so far, read
+	 * Optional: C's item latency histogram so far, read
 	 * racily (each bucket one aligned load); published as
 	 * "tsc_per_ns X" and one "lat_bucket_<i> <count>" line per non-empty
 	 * bucket (lib/pcdev/stats.h buckets, in TSC ticks), so an observer can
