@@ -312,7 +312,8 @@ const struct vs_tune_workload tune_workload_pcdev = {
 	.propose = pcdev_propose,
 };
 
-int tune_pcdev_start(const char *preset, double run_ns, bool rt, pid_t *pid)
+int tune_pcdev_start(const char *preset, const char *backend, double run_ns, bool rt,
+		     pid_t *pid)
 {
 	char exe[PATH_MAX], dur[32], path[512];
 	bool pin = pcdev_cpu_available(0) && pcdev_cpu_available(1);
@@ -328,9 +329,14 @@ int tune_pcdev_start(const char *preset, double run_ns, bool rt, pid_t *pid)
 	if (child < 0)
 		return -errno;
 	if (!child) {
-		char *argv[12] = { "virtsync", "bench", "--preset", (char *)preset,
+		char *argv[14] = { "virtsync", "bench", "--preset", (char *)preset,
 				   "--duration", dur };
 		int n = 6;
+
+		if (backend) {
+			argv[n++] = "--backend";
+			argv[n++] = (char *)backend;
+		}
 
 		if (pin) {
 			argv[n++] = "--pin";

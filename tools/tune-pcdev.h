@@ -30,8 +30,10 @@ struct tune_pcdev_ctx {
 extern const struct vs_tune_workload tune_workload_pcdev;
 
 /* Start `virtsync bench --preset NAME` for run_ns (pinned to CPUs 0,1
- * when there are two; SCHED_FIFO when rt); wait until it publishes. */
-int tune_pcdev_start(const char *preset, double run_ns, bool rt, pid_t *pid);
+ * when there are two; SCHED_FIFO when rt; backend "thread" or "kvm", NULL
+ * for bench's default); wait until it publishes. */
+int tune_pcdev_start(const char *preset, const char *backend, double run_ns, bool rt,
+		     pid_t *pid);
 /* SIGINT, wait (then SIGKILL after 2 s); its report is discarded. */
 void tune_pcdev_stop(pid_t pid);
 

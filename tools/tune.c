@@ -60,13 +60,13 @@ static struct env {
 	double dmax_ns, min_gain;
 	bool have_pid, rt;
 	pid_t pid;
-	const char *qmp, *objective, *plan;
+	const char *qmp, *objective, *plan, *backend;
 	enum vs_goal goal;
 } env;
 
 enum { OPT_AUTO = 1000, OPT_WORKLOAD, OPT_SAVE, OPT_ROUNDS, OPT_REPEATS, OPT_DMAX,
        OPT_MIN_GAIN, OPT_PID, OPT_DURATION, OPT_RT, OPT_QMP, OPT_OBJECTIVE, OPT_GOAL,
-       OPT_PLAN };
+       OPT_PLAN, OPT_BACKEND };
 
 static const struct argp_option opts[] = {
 	{ "auto", OPT_AUTO, NULL, 0, "Decide, apply, check, keep or roll back", 0 },
@@ -74,6 +74,8 @@ static const struct argp_option opts[] = {
 	  "wakeup, or a device preset: fc-tune, fc-example, fp-example", 0 },
 	{ "pid", OPT_PID, "PID", 0, "Tune a running reference device", 0 },
 	{ "rt", OPT_RT, NULL, 0, "Run the started device SCHED_FIFO (bench --rt)", 0 },
+	{ "backend", OPT_BACKEND, "NAME", 0,
+	  "Device presets: thread (default) or kvm (the producer in a guest)", 0 },
 	{ "qmp", OPT_QMP, "SOCKET", 0, "Tune the QEMU serving this QMP socket", 0 },
 	{ "objective", OPT_OBJECTIVE, "CMD", 0,
 	  "With --qmp: command printing the guest's figure on its last line", 0 },
@@ -112,6 +114,13 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		return 0;
 	case OPT_RT:
 		env.rt = true;
+		return 0;
+	case OPT_BACKEND:
+		if (strcmp(arg, "thread") && strcmp(arg, "kvm")) {
+			vs_err("--backend: unknown backend '%s' (thread, kvm)", arg);
+			return EINVAL;
+		}
+		env.backend = arg;
 		return 0;
 	case OPT_PID: {
 		unsigned int v;
@@ -190,6 +199,10 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		}
 		if (env.qmp && !env.objective) {
 			vs_err("--qmp needs --objective CMD: the host cannot see what the guest achieves");
+			return EINVAL;
+		}
+		if (env.backend && (!env.workload || !strcmp(env.workload, "wakeup"))) {
+			vs_err("--backend goes with a device preset (--workload fc-tune, ...)");
 			return EINVAL;
 		}
 		if (!env.qmp && (env.objective || env.plan)) {
@@ -319,6 +332,8 @@ static json_t *dev_outcome_json(const struct vs_tune_outcome *o, const char *wor
 
 	vs_json_add_meta(d, argc, argv);
 	json_object_set_new(d, "workload", json_string(workload ? workload : "pid"));
+	json_object_set_new(d, "backend", workload ? json_string(env.backend ? env.backend :
+								 "thread") : json_null());
 	json_object_set_new(d, "pid", json_integer(pid));
 	json_object_set_new(d, "dmax_ns", vs_json_num(dmax_ns > 0 ? dmax_ns : NAN));
 	json_object_set_new(d, "regime", ctx->regime[0] ? json_string(ctx->regime) : json_null());
@@ -378,7 +393,7 @@ static int tune_device(int argc, char **argv)
 		 * diagnoses (window plus ~2 s of calibration each), margin */
 		run_ns = 2 * (ctx.repeats * ctx.window_ns + 0.5e9) +
 			 2 * (ctx.diag_ns + 3e9) + 5e9;
-		e = tune_pcdev_start(env.workload, run_ns, env.rt, &ctx.pid);
+		e = tune_pcdev_start(env.workload, env.backend, run_ns, env.rt, &ctx.pid);
 		if (e) {
 			vs_err("cannot start the reference device (%s): %s", env.workload,
 			       strerror(-e));
@@ -426,9 +441,10 @@ static int tune_device(int argc, char **argv)
 		if (vs_json_print(dev_outcome_json(&o, env.workload, &ctx, argc, argv)))
 			goto out;
 	} else {
-		printf("reference device pid %d%s%s: %u x %.1f s windows, medians\n",
+		printf("reference device pid %d%s%s%s%s: %u x %.1f s windows, medians\n",
 		       (int)ctx.pid, env.workload ? ", preset " : "",
-		       env.workload ? env.workload : "", ctx.repeats, ctx.window_ns / 1e9);
+		       env.workload ? env.workload : "", env.backend ? ", backend " : "",
+		       env.backend ? env.backend : "", ctx.repeats, ctx.window_ns / 1e9);
 		if (ctx.regime[0])
 			printf("diagnose: regime %s\n", ctx.regime);
 		if (ctx.dropped)

@@ -94,6 +94,9 @@ grep -q "^no change: " "$TMP/out" || { cat "$TMP/out"; die "diagnose's empty pla
 expect_usage_error "needs --objective" vs tune --auto --qmp "$sock"
 expect_usage_error "exclude each other" vs tune --auto --qmp "$sock" --objective true --pid 1
 expect_usage_error "go with --qmp" vs tune --auto --workload wakeup --objective true
+expect_usage_error "unknown backend 'qemu'" vs tune --auto --workload fc-tune --backend qemu
+expect_usage_error "goes with a device preset" vs tune --auto --workload wakeup --backend kvm
+expect_usage_error "goes with a device preset" vs tune --auto --qmp "$sock" --objective true --backend kvm
 expect_usage_error "unknown goal" vs tune --auto --qmp "$sock" --objective true --goal fast
 expect_usage_error "cannot read" vs tune --auto --qmp "$sock" --objective true --plan "$TMP/none.json"
 expect_exit 1 vs tune --auto --qmp "$TMP/none.sock" --objective true
