@@ -37,14 +37,45 @@ static int thread_why(int err, const char *inst, char *why, size_t whylen)
 	return err;
 }
 
+/* Scheduling policy of the thread (field 41 of /proc/TID/stat), -errno. */
+static int thread_policy(const char *inst)
+{
+	char path[512], buf[1024], *p;
+	int tid, field, err = vs_thread_inst_check(inst, &tid);
+	unsigned int policy;
+
+	if (!err)
+		err = vs_path(path, sizeof(path), "/proc/%d/stat", tid);
+	if (!err)
+		err = vs_read_str(path, buf, sizeof(buf));
+	if (err)
+		return err;
+	p = strrchr(buf, ')');	/* comm may hold spaces and parentheses */
+	for (field = 2; p && field < 41; field++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p + 1, "%u", &policy) != 1)
+		return -ENODATA;
+	return (int)policy;
+}
+
 static int slack_validate(const char *inst, const char *val, char *canon,
 			  size_t len, char *why, size_t whylen)
 {
 	char path[512];
-	int err = slack_path(inst, path, sizeof(path));
+	int policy, err = slack_path(inst, path, sizeof(path));
 
 	if (err)
 		return thread_why(err, inst, why, whylen);
+	/* The kernel gives real-time threads no slack at all and ignores
+	 * writes: whatever is asked, 0 is what they get, and what verify
+	 * will read. */
+	policy = thread_policy(inst);
+	if (policy == SCHED_FIFO || policy == SCHED_RR || policy == 6 /* DEADLINE */) {
+		err = knob_canon_u64(val, 1, 1000000000ULL, canon, len, why, whylen);
+		if (!err)
+			snprintf(canon, len, "0");
+		return err;
+	}
 	/* Writing 0 makes the kernel restore the thread's default slack,
 	 * which reads back as that default, never as 0: refusing it keeps
 	 * "what we wrote is what we read" true for verify. */

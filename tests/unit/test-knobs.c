@@ -105,6 +105,14 @@ static void test_validate_fixture(void **state)
 					   sizeof(why)) == -ERANGE);
 	__T("reused tid", k->validate("4244@1", "1", canon, sizeof(canon), why,
 				      sizeof(why)) == -ESRCH);
+	/* SCHED_FIFO (policy 1 in /proc/4245/stat, comm with a ')'): the
+	 * kernel keeps a real-time thread's slack at 0 whatever is written */
+	__T("rt thread inst", !vs_thread_inst_make(4245, inst, sizeof(inst)));
+	__T("rt slack is 0", !k->validate(inst, "1", canon, sizeof(canon), why, sizeof(why)) &&
+	    !strcmp(canon, "0"));
+	__T("rt slack still range-checked", k->validate(inst, "0", canon, sizeof(canon), why,
+							sizeof(why)) == -ERANGE);
+	__T("thread inst again", !vs_thread_inst_make(4244, inst, sizeof(inst)));
 	k = vs_knob_find("thread.affinity");
 	__T("affinity refused on fixtures", k->validate(inst, "0", canon, sizeof(canon),
 							why, sizeof(why)) == -EOPNOTSUPP);
