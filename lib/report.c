@@ -871,6 +871,98 @@ static void render_diagnose(struct out *o, const json_t *doc)
 	}
 }
 
+/* What was tuned, in one sentence: the target and the bounds. */
+static void tune_context(struct out *o, const json_t *doc)
+{
+	char line[512], t[32];
+	size_t used = 0;
+
+#define ADD(...) (used += (size_t)snprintf(line + used, used < sizeof(line) ? \
+					    sizeof(line) - used : 0, __VA_ARGS__))
+	ADD("Target:");
+	if (json_is_string(json_object_get(doc, "qmp")))
+		ADD(" QEMU pid %.0f through QMP %s; objective command '%s' (goal %s)",
+		    num(doc, "pid"), str_or(doc, "qmp", "?"), str_or(doc, "objective", "?"),
+		    str_or(doc, "goal", "throughput"));
+	else if (json_is_number(json_object_get(doc, "pid")))
+		ADD(" reference device pid %.0f, %s backend", num(doc, "pid"),
+		    str_or(doc, "backend", "thread"));
+	else
+		ADD(" eventfd ping-pong between two pinned threads");
+	if (json_is_string(json_object_get(doc, "regime")))
+		ADD("; diagnose's regime %s", str_or(doc, "regime", "?"));
+	if (json_is_string(json_object_get(doc, "plan_file")))
+		ADD("; plan from %s", str_or(doc, "plan_file", "?"));
+	if (isfinite(num(doc, "dmax_ns"))) {
+		fmt_ns(num(doc, "dmax_ns"), t, sizeof(t));
+		ADD("; Dmax %s", t);
+	}
+	if (num(doc, "host_steps_left_out") > 0)
+		ADD("; %.0f host-wide step(s) of the plan left out", num(doc, "host_steps_left_out"));
+#undef ADD
+	para(o, line);
+}
+
+/* One value per window (device, QEMU) or batch (wakeup) of a measurement. */
+static unsigned int tune_series(const json_t *m, const char *key, double *ys,
+				unsigned int max)
+{
+	const json_t *arr = json_object_get(m, "windows"), *el;
+	unsigned int n = 0;
+	size_t i;
+
+	if (!arr)
+		arr = json_object_get(m, "batches");
+	json_array_foreach(arr, i, el)
+		if (n < max)
+			ys[n++] = num(el, key);
+	return n;
+}
+
+/*
+ * Every window before and after the change, so a reader sees the spread
+ * behind the medians: the objective, and p98 against Dmax where measured.
+ */
+static void tune_charts(struct out *o, const json_t *doc)
+{
+	static const char *const metrics[][3] = {
+		{ "throughput_ops", "Throughput of each measurement window", "items/s" },
+		{ "latency_ns", "Objective of each run", "latency (ns)" },
+		{ "median_ns", "Median round trip of each batch", "round trip (ns)" },
+		{ "cpu_ns_per_item", "CPU per item of each window", "CPU ns per item" },
+		{ "p98_ns", "p98 latency of each window", "p98 (ns)" },
+	};
+	const json_t *mb = json_object_get(doc, "measured_before");
+	const json_t *ma = json_object_get(doc, "measured_after");
+	double yb[64], ya[64], xb[64], xa[64];
+	unsigned int m, i, nb, na;
+
+	for (m = 0; m < sizeof(metrics) / sizeof(metrics[0]); m++) {
+		struct vs_chart *c;
+		bool any = false;
+
+		nb = tune_series(mb, metrics[m][0], yb, 64);
+		na = json_is_object(ma) ? tune_series(ma, metrics[m][0], ya, 64) : 0;
+		for (i = 0; i < nb; i++)
+			any |= isfinite(yb[i]), xb[i] = i + 1;
+		for (i = 0; i < na; i++)
+			any |= isfinite(ya[i]), xa[i] = nb + i + 1;
+		if (!any)
+			continue;
+		c = vs_chart_new(metrics[m][1], "window (before, then after the change)",
+				 metrics[m][2]);
+		if (!c)
+			return;
+		if (nb)
+			vs_chart_add_series(c, "before", VS_SERIES_POINTS, xb, yb, nb);
+		if (na)
+			vs_chart_add_series(c, "after", VS_SERIES_POINTS, xa, ya, na);
+		if (!strcmp(metrics[m][0], "p98_ns") && isfinite(num(doc, "dmax_ns")))
+			vs_chart_add_rule(c, true, num(doc, "dmax_ns"), "Dmax");
+		chart(o, c);
+	}
+}
+
 /* tune: the before/after table and the decision. */
 static void render_tune(struct out *o, const json_t *doc)
 {
@@ -885,9 +977,11 @@ static void render_tune(struct out *o, const json_t *doc)
 	snprintf(line, sizeof(line), "workload %s: change %s, %s (%s).",
 		 str_or(doc, "workload", "?"),
 		 json_is_true(json_object_get(dec, "applied")) ? "applied" : "not applied",
+		 !json_is_true(json_object_get(dec, "applied")) ? "nothing to undo" :
 		 json_is_true(json_object_get(dec, "kept")) ? "kept" : "rolled back",
 		 str_or(dec, "why", ""));
 	para(o, line);
+	tune_context(o, doc);
 	table_begin(o, cols, 4);
 	json_object_foreach((json_t *)before, key, v) {
 		double bv = json_number_value(v), av = num(after, key);
@@ -921,6 +1015,7 @@ static void render_tune(struct out *o, const json_t *doc)
 		}
 		table_end(o);
 	}
+	tune_charts(o, doc);
 }
 
 static void render_generic(struct out *o, const json_t *doc)

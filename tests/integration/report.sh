@@ -62,6 +62,28 @@ for text in ("nFC", "Recommendation", "predicted, current", "predicted, recommen
 print("diagnose/tune ok:", sorted(set(names)))
 PY
 
+# Saved tune runs of each kind: the target sentence, and every window
+# before and after as points (p98 against Dmax where the device measured it).
+expect_exit 0 "$VS" report --from "$FIX/tune-kvm.json" "$FIX/tune-qmp.json" -o "$TMP/t.html"
+python3 - "$TMP/t.html" "$FIX/tune-kvm.json" "$FIX/tune-qmp.json" <<'PY' || die "tune report content check failed"
+import json, re, sys
+html = open(sys.argv[1]).read()
+kvm, qmp = (json.load(open(f)) for f in sys.argv[2:4])
+charts = re.findall(r'<svg.*?</svg>', html, re.S)
+def points(title):
+    c = [c for c in charts if title in c]
+    assert len(c) >= 1, (title, len(charts))
+    return [dict(re.findall(r'data-series="([^"]*)" data-points="(\d+)"', x)) for x in c]
+nw = len(kvm["measured_before"]["windows"])
+assert {"before": str(nw), "after": str(nw)} in points("Throughput of each measurement window")
+p98 = [c for c in charts if "p98 latency of each window" in c]
+assert len(p98) == 1 and 'data-rule="Dmax"' in p98[0], "p98 chart with Dmax"
+assert "Target: reference device pid %d, kvm backend" % kvm["pid"] in html
+assert "Target: QEMU pid %d through QMP %s" % (qmp["pid"], qmp["qmp"]) in html
+assert "iothread.poll_max_ns" in html and "2.26x" in html
+print("tune ok:", len(charts), "charts")
+PY
+
 expect_exit 0 "$VS" report --from "$TMP/fc.json" --format md
 grep -q '^| mechanism | regime |' "$TMP/out" || die "markdown lacks the mechanism table"
 grep -q '| sleep | sFC |' "$TMP/out" || die "markdown lacks sleep -> sFC"
