@@ -97,4 +97,14 @@ void vs_progress_done(struct vs_progress *p);
  * "host", so every saved JSON document should carry them. */
 void vs_json_add_meta(json_t *doc, int argc, char **argv);
 
+/* This program's own path (/proc/self/exe), to run it again as a child by
+ * its real name; -errno. */
+int vs_self_exe(char *exe, size_t len);
+/* Run this program with argv (argv[0] is the name shown) and its stdout
+ * on /dev/null; its exit status, or -errno when it could not run. */
+int vs_run_self_quiet(char *const argv[]);
+/* Median of v[0..n-1], n > 0 (sorts v in place). */
+double vs_median(double *v, unsigned int n);
+double vs_mono_ns(void);	/* CLOCK_MONOTONIC in ns */
+
 #endif

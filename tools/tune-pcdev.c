@@ -12,30 +12,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cmd.h"
 #include "pcdev/pcdev.h"
 #include "pcdev/stats.h"
 #include "pcdev_ctl.h"
 #include "plan.h"
 #include "sysfs.h"
 #include "tune-pcdev.h"
-
-static double mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static int self_exe(char *exe, size_t len)
-{
-	ssize_t n = readlink("/proc/self/exe", exe, len - 1);
-
-	if (n <= 0)
-		return -errno;
-	exe[n] = '\0';
-	return 0;
-}
 
 /* One snapshot of the device. */
 struct snap {
@@ -81,7 +64,7 @@ static int snap_take(pid_t pid, struct snap *s)
 	f = fopen(path, "re");
 	if (!f)
 		return -errno;
-	s->t_ns = mono_ns();
+	s->t_ns = vs_mono_ns();
 	while (fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "%63s %lf", name, &d) != 2)
 			continue;
@@ -108,19 +91,6 @@ static int snap_take(pid_t pid, struct snap *s)
 	if (!err)
 		err = thread_cpu_ns(pid, ctid, &s->cpu_ns);
 	return err;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, unsigned int n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 #define MAX_REPEATS 16
@@ -190,9 +160,9 @@ static int pcdev_measure(void *vctx, struct vs_objective *o, json_t **raw)
 		return err;
 	}
 	memset(o, 0, sizeof(*o));
-	o->throughput = median(thr, n);
-	o->cpu_ns_per_item = median(cpu, n);
-	o->p98_ns = median(p98, n);
+	o->throughput = vs_median(thr, n);
+	o->cpu_ns_per_item = vs_median(cpu, n);
+	o->p98_ns = vs_median(p98, n);
 	o->latency_ns = NAN;
 	o->idle_frac = o->steal_frac = NAN;
 	if (raw) {
@@ -210,43 +180,21 @@ static int pcdev_measure(void *vctx, struct vs_objective *o, json_t **raw)
 static int diagnose_once(struct tune_pcdev_ctx *c, struct vs_profile **plan,
 			 char *why, size_t len)
 {
-	char exe[PATH_MAX], dur[32], pidarg[16], dmax[32], err[256];
+	char dur[32], pidarg[16], dmax[32], err[256];
+	char *argv[] = { "virtsync", "diagnose", "--pid", pidarg, "--duration", dur,
+			 "--save", c->plan_path, c->dmax_ns > 0 ? "--dmax" : NULL, dmax, NULL };
 	struct vs_profile *p = NULL;
-	int status, fd, e;
-	pid_t child;
+	int e;
 
-	e = self_exe(exe, sizeof(exe));
-	if (e) {
-		snprintf(why, len, "cannot find this program: %s", strerror(-e));
-		return e;
-	}
 	snprintf(dur, sizeof(dur), "%.0f", c->diag_ns);
 	snprintf(pidarg, sizeof(pidarg), "%d", (int)c->pid);
 	snprintf(dmax, sizeof(dmax), "%.0f", c->dmax_ns > 0 ? c->dmax_ns : 0);
 	unlink(c->plan_path);
-	child = fork();
-	if (child < 0) {
-		e = -errno;
-		snprintf(why, len, "fork: %s", strerror(errno));
-		return e;
-	}
-	if (!child) {
-		char *argv[] = { "virtsync", "diagnose", "--pid", pidarg, "--duration", dur,
-				 "--save", c->plan_path, c->dmax_ns > 0 ? "--dmax" : NULL,
-				 dmax, NULL };
-
-		fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
-		if (fd >= 0)
-			dup2(fd, STDOUT_FILENO);
-		execv(exe, argv);
-		_exit(127);
-	}
-	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
-		;
-	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-		snprintf(why, len, "diagnose --pid %d failed (exit %d)", (int)c->pid,
-			 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-		return -EIO;
+	e = vs_run_self_quiet(argv);
+	if (e) {
+		snprintf(why, len, "diagnose --pid %d failed (%s)", (int)c->pid,
+			 e < 0 ? strerror(-e) : "see its messages above");
+		return e < 0 ? e : -EIO;
 	}
 	e = vs_plan_load_file(c->plan_path, &p, err, sizeof(err));
 	unlink(c->plan_path);
@@ -321,7 +269,7 @@ int tune_pcdev_start(const char *preset, const char *backend, double run_ns, boo
 	int fd, e, status;
 	pid_t child;
 
-	e = self_exe(exe, sizeof(exe));
+	e = vs_self_exe(exe, sizeof(exe));
 	if (e)
 		return e;
 	snprintf(dur, sizeof(dur), "%.0f", run_ns);
@@ -355,13 +303,13 @@ int tune_pcdev_start(const char *preset, const char *backend, double run_ns, boo
 	e = vs_path(path, sizeof(path), PCDEV_STATS_FMT, (int)child);
 	if (e)
 		return e;
-	t0 = mono_ns();
+	t0 = vs_mono_ns();
 	while (access(path, R_OK)) {
 		if (waitpid(child, &status, WNOHANG) == child) {
 			*pid = 0;
 			return -ECHILD;
 		}
-		if (mono_ns() - t0 > 3e9)
+		if (vs_mono_ns() - t0 > 3e9)
 			return -ETIMEDOUT;
 		usleep(5000);
 	}
@@ -370,14 +318,14 @@ int tune_pcdev_start(const char *preset, const char *backend, double run_ns, boo
 
 void tune_pcdev_stop(pid_t pid)
 {
-	double t0 = mono_ns();
+	double t0 = vs_mono_ns();
 	int status;
 
 	if (pid <= 0)
 		return;
 	kill(pid, SIGINT);
 	while (waitpid(pid, &status, WNOHANG) != pid) {
-		if (mono_ns() - t0 > 2e9) {
+		if (vs_mono_ns() - t0 > 2e9) {
 			char path[512];
 
 			kill(pid, SIGKILL);

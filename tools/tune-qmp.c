@@ -22,14 +22,6 @@
 #define MAX_REPEATS 16
 #define OUTPUT_MAX 4096
 
-static double mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
 int tune_qmp_peer(const char *socket, pid_t *pid, char *err, size_t len)
 {
 	struct vs_qmp *q;
@@ -94,7 +86,7 @@ static int run_objective(struct tune_qmp_ctx *c, double *value, double *elapsed_
 
 	if (pipe2(fds, O_CLOEXEC))
 		return -errno;
-	t0 = mono_ns();
+	t0 = vs_mono_ns();
 	child = fork();
 	if (child < 0) {
 		e = -errno;
@@ -124,7 +116,7 @@ static int run_objective(struct tune_qmp_ctx *c, double *value, double *elapsed_
 	close(fds[0]);
 	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
 		;
-	*elapsed_ns = mono_ns() - t0;
+	*elapsed_ns = vs_mono_ns() - t0;
 	out[used] = '\0';
 	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
 		snprintf(c->err, sizeof(c->err), "the objective command failed (%s %d)",
@@ -145,19 +137,6 @@ static int run_objective(struct tune_qmp_ctx *c, double *value, double *elapsed_
 		return -EINVAL;
 	}
 	return 0;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, unsigned int n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 /* QEMU's KVM statistics over the window, summed over vCPUs. */
@@ -285,12 +264,12 @@ static int qmp_measure(void *vctx, struct vs_objective *o, json_t **raw)
 	o->latency_ns = o->throughput = o->p98_ns = NAN;
 	o->idle_frac = o->steal_frac = NAN;
 	if (c->goal == VS_GOAL_THROUGHPUT) {
-		o->throughput = median(val, n);
-		o->cpu_ns_per_item = median(cpu_item, n);
+		o->throughput = vs_median(val, n);
+		o->cpu_ns_per_item = vs_median(cpu_item, n);
 	} else {
-		o->latency_ns = median(val, n);
+		o->latency_ns = vs_median(val, n);
 		/* CPU per second of the VM: what the latency costs */
-		o->cpu_ns_per_item = median(cpu_s, n);
+		o->cpu_ns_per_item = vs_median(cpu_s, n);
 	}
 	if (raw) {
 		*raw = json_object();
@@ -305,56 +284,25 @@ static int qmp_measure(void *vctx, struct vs_objective *o, json_t **raw)
 	return 0;
 }
 
-static int self_exe(char *exe, size_t len)
-{
-	ssize_t n = readlink("/proc/self/exe", exe, len - 1);
-
-	if (n <= 0)
-		return -errno;
-	exe[n] = '\0';
-	return 0;
-}
-
 /* This binary's diagnose on the VM, its plan loaded. */
 static int diagnose_plan(struct tune_qmp_ctx *c, struct vs_profile **plan, char *why,
 			 size_t len)
 {
-	char exe[PATH_MAX], dur[32], dmax[32], err[256];
+	char dur[32], dmax[32], err[256];
+	char *argv[] = { "virtsync", "diagnose", "--qmp", (char *)c->socket,
+			 "--duration", dur, "--save", c->plan_path,
+			 c->dmax_ns > 0 ? "--dmax" : NULL, dmax, NULL };
 	json_t *doc, *steps;
-	int status, fd, e;
-	pid_t child;
+	int e;
 
-	e = self_exe(exe, sizeof(exe));
-	if (e) {
-		snprintf(why, len, "cannot find this program: %s", strerror(-e));
-		return e;
-	}
 	snprintf(dur, sizeof(dur), "%.0f", c->diag_ns);
 	snprintf(dmax, sizeof(dmax), "%.0f", c->dmax_ns > 0 ? c->dmax_ns : 0);
 	unlink(c->plan_path);
-	child = fork();
-	if (child < 0) {
-		e = -errno;
-		snprintf(why, len, "fork: %s", strerror(errno));
-		return e;
-	}
-	if (!child) {
-		char *argv[] = { "virtsync", "diagnose", "--qmp", (char *)c->socket,
-				 "--duration", dur, "--save", c->plan_path,
-				 c->dmax_ns > 0 ? "--dmax" : NULL, dmax, NULL };
-
-		fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
-		if (fd >= 0)
-			dup2(fd, STDOUT_FILENO);
-		execv(exe, argv);
-		_exit(127);
-	}
-	while (waitpid(child, &status, 0) < 0 && errno == EINTR)
-		;
-	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-		snprintf(why, len, "diagnose --qmp %s failed (exit %d)", c->socket,
-			 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-		return -EIO;
+	e = vs_run_self_quiet(argv);
+	if (e) {
+		snprintf(why, len, "diagnose --qmp %s failed (%s)", c->socket,
+			 e < 0 ? strerror(-e) : "see its messages above");
+		return e < 0 ? e : -EIO;
 	}
 	/* With no verdict diagnose saves a plan without steps, which the
 	 * plan loader (rightly, for apply) refuses: that is "nothing to do". */

@@ -301,6 +301,56 @@ static int interrupted_rollback(size_t first)
 	return 130;
 }
 
+/* Ctrl-C between apply and the decision would leave a change nobody
+ * decided on: the loop runs with SIGINT, SIGTERM and SIGHUP held, and the
+ * caller releases them (restoring *old) once nothing is half done. */
+static void hold_signals(sigset_t *old)
+{
+	sigset_t sigs;
+
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	sigprocmask(SIG_BLOCK, &sigs, old);
+}
+
+static bool signals_arrived(void)
+{
+	sigset_t pending;
+
+	sigpending(&pending);
+	return sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM) ||
+	       sigismember(&pending, SIGHUP);
+}
+
+/* After an interrupted loop: undo a kept change; 130, or failure. */
+static int interrupted_exit(struct vs_tune_outcome *o, const sigset_t *old)
+{
+	int ret = 130;
+
+	if (o->kept) {
+		vs_err("interrupted: rolling the change back");
+		ret = interrupted_rollback(o->journal_first);
+	} else {
+		vs_err("interrupted; nothing was left changed");
+	}
+	vs_tune_outcome_free(o);
+	sigprocmask(SIG_SETMASK, old, NULL);
+	return ret;
+}
+
+/* --save FILE (consumes d); 0 or -1 after saying why. */
+static int save_doc(json_t *d)
+{
+	int bad = !d || json_dump_file(d, env.save, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+
+	if (bad)
+		vs_err("cannot write %s", env.save);
+	json_decref(d);
+	return bad ? -1 : 0;
+}
+
 /* ---- the reference device --------------------------------------------- */
 
 static void dev_row(const char *name, double b, double a, double scale)
@@ -360,7 +410,7 @@ static int tune_device(int argc, char **argv)
 	struct tune_pcdev_ctx ctx;
 	struct vs_tune_outcome o;
 	struct pcdev_config cfg;
-	sigset_t sigs, oldsigs, pending;
+	sigset_t oldsigs;
 	char err[512];
 	double dmax = NAN, run_ns;
 	bool started = false, interrupted;
@@ -383,11 +433,7 @@ static int tune_device(int argc, char **argv)
 		vs_err("cannot create /run/virtsync: %s", strerror(errno));
 		return VS_EXIT_FAIL;
 	}
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGHUP);
-	sigprocmask(SIG_BLOCK, &sigs, &oldsigs);
+	hold_signals(&oldsigs);
 	if (env.workload) {
 		/* two measurements (each settling 0.2 s first), up to two
 		 * diagnoses (window plus ~2 s of calibration each), margin */
@@ -416,9 +462,7 @@ static int tune_device(int argc, char **argv)
 	}
 	e = vs_tune_loop(&tune_workload_pcdev, &ctx, env.min_gain / 100, ctx.dmax_ns, &o,
 			 err, sizeof(err));
-	sigpending(&pending);
-	interrupted = sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM) ||
-		      sigismember(&pending, SIGHUP);
+	interrupted = signals_arrived();
 	if (!e && o.kept && (started || interrupted)) {
 		/* The device stops with us: put its knobs back first. */
 		if (interrupted_rollback(o.journal_first) != 130)
@@ -471,16 +515,8 @@ static int tune_device(int argc, char **argv)
 		else
 			printf("rolled back: %s\n", o.why);
 	}
-	if (env.save) {
-		json_t *d = dev_outcome_json(&o, env.workload, &ctx, argc, argv);
-
-		if (json_dump_file(d, env.save, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) {
-			vs_err("cannot write %s", env.save);
-			json_decref(d);
-			goto out;
-		}
-		json_decref(d);
-	}
+	if (env.save && save_doc(dev_outcome_json(&o, env.workload, &ctx, argc, argv)))
+		goto out;
 	ret = VS_EXIT_OK;
 out:
 	vs_tune_outcome_free(&o);
@@ -573,7 +609,7 @@ static int tune_qemu(int argc, char **argv)
 	struct vs_tune_workload w = tune_workload_qmp;
 	struct tune_qmp_ctx ctx;
 	struct vs_tune_outcome o;
-	sigset_t sigs, oldsigs, pending;
+	sigset_t oldsigs;
 	char err[512];
 	int e, ret = VS_EXIT_FAIL;
 
@@ -597,26 +633,10 @@ static int tune_qemu(int argc, char **argv)
 		vs_err("%s", err);
 		return VS_EXIT_FAIL;
 	}
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGHUP);
-	sigprocmask(SIG_BLOCK, &sigs, &oldsigs);
+	hold_signals(&oldsigs);
 	e = vs_tune_loop(&w, &ctx, env.min_gain / 100, ctx.dmax_ns, &o, err, sizeof(err));
-	sigpending(&pending);
-	if (!e && (sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM) ||
-		   sigismember(&pending, SIGHUP))) {
-		ret = 130;
-		if (o.kept) {
-			vs_err("interrupted: rolling the change back");
-			ret = interrupted_rollback(o.journal_first);
-		} else {
-			vs_err("interrupted; nothing was left changed");
-		}
-		vs_tune_outcome_free(&o);
-		sigprocmask(SIG_SETMASK, &oldsigs, NULL);
-		return ret;
-	}
+	if (!e && signals_arrived())
+		return interrupted_exit(&o, &oldsigs);
 	sigprocmask(SIG_SETMASK, &oldsigs, NULL);
 	if (e) {
 		/* measure() keeps the reason errno cannot carry */
@@ -630,16 +650,8 @@ static int tune_qemu(int argc, char **argv)
 	} else {
 		qemu_print(&o, &ctx);
 	}
-	if (env.save) {
-		json_t *d = qemu_outcome_json(&o, &ctx, argc, argv);
-
-		if (json_dump_file(d, env.save, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) {
-			vs_err("cannot write %s", env.save);
-			json_decref(d);
-			goto out;
-		}
-		json_decref(d);
-	}
+	if (env.save && save_doc(qemu_outcome_json(&o, &ctx, argc, argv)))
+		goto out;
 	ret = VS_EXIT_OK;
 out:
 	vs_tune_outcome_free(&o);
@@ -649,11 +661,10 @@ out:
 VS_COMMAND(tune, VS_NEEDS_ROOT, "closed loop: measure, apply, re-measure, keep or roll back")
 {
 	const struct argp argp = { opts, parse_arg, NULL, doc, children };
-	sigset_t sigs, oldsigs, pending;
 	struct vs_wakeup_ctx ctx;
 	struct vs_tune_outcome o;
-	char err[512], tb[32], pb[16], pa[16];
-	size_t i;
+	sigset_t oldsigs;
+	char err[512], pb[16], pa[16];
 	int e, ret = VS_EXIT_FAIL;
 
 	memset(&env, 0, sizeof(env));
@@ -675,30 +686,11 @@ VS_COMMAND(tune, VS_NEEDS_ROOT, "closed loop: measure, apply, re-measure, keep o
 		/* ~50 us per round trip at worst here; two measurements */
 		ctx.opts.rounds = duration_ns / 2 / 50e3 / ctx.repeats + 10;
 	ctx.dmax_ns = env.dmax_ns;
-	/* Ctrl-C between apply and the decision would leave a change nobody
-	 * decided on: hold the signals for the few seconds of the loop, then
-	 * undo a kept change if one arrived. */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGHUP);
-	sigprocmask(SIG_BLOCK, &sigs, &oldsigs);
+	hold_signals(&oldsigs);
 	e = vs_tune_loop(&vs_workload_wakeup, &ctx, env.min_gain / 100, env.dmax_ns, &o,
 			 err, sizeof(err));
-	sigpending(&pending);
-	if (!e && (sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM) ||
-		   sigismember(&pending, SIGHUP))) {
-		ret = 130;
-		if (o.kept) {
-			vs_err("interrupted: rolling the change back");
-			ret = interrupted_rollback(o.journal_first);
-		} else {
-			vs_err("interrupted; nothing was left changed");
-		}
-		vs_tune_outcome_free(&o);
-		sigprocmask(SIG_SETMASK, &oldsigs, NULL);
-		return ret;
-	}
+	if (!e && signals_arrived())
+		return interrupted_exit(&o, &oldsigs);
 	sigprocmask(SIG_SETMASK, &oldsigs, NULL);
 	if (e) {
 		vs_err("%s", err);
@@ -733,19 +725,9 @@ VS_COMMAND(tune, VS_NEEDS_ROOT, "closed loop: measure, apply, re-measure, keep o
 			printf("kept: %s; undo with 'virtsync rollback'\n", o.why);
 		else
 			printf("rolled back: %s\n", o.why);
-		(void)tb;
-		(void)i;
 	}
-	if (env.save) {
-		json_t *doc_out = outcome_json(&o, argc, argv);
-
-		if (json_dump_file(doc_out, env.save, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) {
-			vs_err("cannot write %s", env.save);
-			json_decref(doc_out);
-			goto out;
-		}
-		json_decref(doc_out);
-	}
+	if (env.save && save_doc(outcome_json(&o, argc, argv)))
+		goto out;
 	ret = VS_EXIT_OK;
 out:
 	vs_tune_outcome_free(&o);
