@@ -63,6 +63,25 @@ start_qemu() {
 	at_exit "kill $QEMU_PID 2>/dev/null"
 }
 
+# qom_get ID: poll-max-ns of QEMU's iothread ID at QMP_SOCK, through a QMP
+# session of our own (python, not virtsync), so tests check virtsync's
+# writes with an independent reader.
+qom_get() {
+	python3 - "$QMP_SOCK" "$1" <<'PY'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); f = s.makefile("rw")
+def cmd(c, a=None):
+    f.write(json.dumps({"execute": c, **({"arguments": a} if a else {})}) + "\n"); f.flush()
+    while True:
+        r = json.loads(f.readline())
+        if "return" in r or "error" in r:
+            return r
+json.loads(f.readline())
+cmd("qmp_capabilities")
+print(cmd("qom-get", {"path": "/objects/" + sys.argv[2], "property": "poll-max-ns"})["return"])
+PY
+}
+
 # start_qemu_qmp ARGS...: start_qemu with a QMP socket at QMP_SOCK.
 start_qemu_qmp() {
 	QMP_SOCK=$TMP/qmp.sock

@@ -12,23 +12,6 @@ start_qemu_qmp -smp 1 -object iothread,id=io0,poll-max-ns=12345 -object iothread
 sock=$QMP_SOCK
 qpid=$QEMU_PID
 
-# qom_get ID: poll-max-ns of iothread ID, through a QMP session of our own.
-qom_get() {
-	python3 - "$sock" "$1" <<'PY'
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); f = s.makefile("rw")
-def cmd(c, a=None):
-    f.write(json.dumps({"execute": c, **({"arguments": a} if a else {})}) + "\n"); f.flush()
-    while True:
-        r = json.loads(f.readline())
-        if "return" in r or "error" in r:
-            return r
-json.loads(f.readline())
-cmd("qmp_capabilities")
-r = cmd("qom-get", {"path": "/objects/" + sys.argv[2], "property": "poll-max-ns"})
-print(r["return"])
-PY
-}
 
 [ "$(qom_get io0)" = 12345 ] || die "QEMU did not start with poll-max-ns 12345: $(qom_get io0)"
 old1=$(qom_get io1)
