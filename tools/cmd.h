@@ -106,5 +106,8 @@ int vs_run_self_quiet(char *const argv[]);
 /* Median of v[0..n-1], n > 0 (sorts v in place). */
 double vs_median(double *v, unsigned int n);
 double vs_mono_ns(void);	/* CLOCK_MONOTONIC in ns */
+/* Can this process open /dev/kvm (the reference device's KVM backend)?
+ * why: "/dev/kvm works" or the reason not. */
+bool vs_kvm_usable(char *why, size_t len);
 
 #endif

@@ -241,19 +241,6 @@ struct device {
 	char truth_err[160];
 };
 
-static bool kvm_usable(char *why, size_t len)
-{
-	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-
-	if (fd < 0) {
-		snprintf(why, len, "/dev/kvm: %s", strerror(errno));
-		return false;
-	}
-	close(fd);
-	snprintf(why, len, "/dev/kvm works");
-	return true;
-}
-
 static int device_start(struct device *dev, double run_ns)
 {
 	char dur[32], path[512], exe[PATH_MAX];
@@ -1042,7 +1029,7 @@ int cmd_diagnose(int argc, char **argv)
 
 	vs_dbg("calibration done at %.3f s", (now_ns() - t_start) / 1e9);
 	if (embedded) {
-		bool kvm_ok = kvm_usable(kvm_why, sizeof(kvm_why));
+		bool kvm_ok = vs_kvm_usable(kvm_why, sizeof(kvm_why));
 
 		dev.preset = env.workload ? env.workload : "fc-example";
 		if (env.backend && !strcmp(env.backend, "kvm") && !kvm_ok) {

@@ -75,7 +75,8 @@ static const struct argp_option opts[] = {
 	{ "pid", OPT_PID, "PID", 0, "Tune a running reference device", 0 },
 	{ "rt", OPT_RT, NULL, 0, "Run the started device SCHED_FIFO (bench --rt)", 0 },
 	{ "backend", OPT_BACKEND, "NAME", 0,
-	  "Device presets: thread (default) or kvm (the producer in a guest)", 0 },
+	  "Device presets: kvm (the producer in a guest; default where /dev/kvm works) or thread",
+	  0 },
 	{ "qmp", OPT_QMP, "SOCKET", 0, "Tune the QEMU serving this QMP socket", 0 },
 	{ "objective", OPT_OBJECTIVE, "CMD", 0,
 	  "With --qmp: command printing the guest's figure on its last line", 0 },
@@ -434,6 +435,17 @@ static int tune_device(int argc, char **argv)
 		return VS_EXIT_FAIL;
 	}
 	hold_signals(&oldsigs);
+	if (env.workload && !env.backend) {
+		char why[160];
+
+		/* as diagnose: the reference device is a VM where KVM works */
+		env.backend = vs_kvm_usable(why, sizeof(why)) ? "kvm" : "thread";
+	} else if (env.workload && !strcmp(env.backend, "kvm") &&
+		   !vs_kvm_usable(err, sizeof(err))) {
+		vs_err("--backend kvm: %s", err);
+		sigprocmask(SIG_SETMASK, &oldsigs, NULL);
+		return VS_EXIT_FAIL;
+	}
 	if (env.workload) {
 		/* two measurements (each settling 0.2 s first), up to two
 		 * diagnoses (window plus ~2 s of calibration each), margin */

@@ -21,11 +21,12 @@ fi
 HP=/sys/module/haltpoll/parameters/guest_halt_poll_ns
 HP0=$(cat $HP 2>/dev/null)
 
-# tune_case BACKEND MIN_RATIO
+# tune_case BACKEND MIN_RATIO [ARGS]: the saved run must name BACKEND
 tune_case() {
 	local backend=$1 min=$2 ok= r try
+	shift 2
 	for try in 1 2; do
-		"$VS" tune --auto --workload fc-tune --backend "$backend" --rt --save "$TMP/t.json" \
+		"$VS" tune --auto --workload fc-tune "$@" --rt --save "$TMP/t.json" \
 			>"$TMP/out" 2>"$TMP/err" || die "tune ($backend) failed: $(cat $TMP/err)"
 		cat "$TMP/out"
 		r=$(json_get "$TMP/t.json" 'd["after"]["throughput_ops"] / d["before"]["throughput_ops"] if d["after"] else 0')
@@ -41,11 +42,11 @@ tune_case() {
 }
 
 if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
-	tune_case kvm 1.5
+	tune_case kvm 1.5	# the default where /dev/kvm works
 else
 	echo "no /dev/kvm: the KVM backend's 1.5x case is not run" >&2
 fi
-tune_case thread 1.2
+tune_case thread 1.2 --backend thread
 # nothing left: no device, no files, no applied journal entries, host knobs as they were
 pgrep -f 'virtsync bench --preset fc-tune' >/dev/null && die "bench still running"
 ls /run/virtsync/pcdev-*.ctl 2>/dev/null | while read -r f; do
