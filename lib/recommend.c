@@ -45,17 +45,17 @@ static void warn(struct vs_plan *plan, const char *fmt, ...)
 	va_end(ap);
 }
 
-static struct vs_action *action(struct vs_plan *plan, const char *knob,
+static struct vs_advice *action(struct vs_plan *plan, const char *knob,
 				pid_t pid, const char *role, enum vs_applies applies,
 				const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));
 
-static struct vs_action *action(struct vs_plan *plan, const char *knob,
+static struct vs_advice *action(struct vs_plan *plan, const char *knob,
 				pid_t pid, const char *role, enum vs_applies applies,
 				const char *fmt, ...)
 {
-	static struct vs_action sink;
-	struct vs_action *a;
+	static struct vs_advice sink;
+	struct vs_advice *a;
 	va_list ap;
 
 	if (plan->n_actions >= VS_MAX_ACTIONS) {
@@ -134,7 +134,7 @@ static void vcpu_halt_poll(const struct vs_verdict *v, const struct vs_reco_env 
 			   struct vs_plan *plan, double wait_ns, const char *why)
 {
 	double hp = halt_poll_for_wait(wait_ns);
-	struct vs_action *a;
+	struct vs_advice *a;
 
 	if (is_pcdev(env) && env->vm->kvm) {
 		a = action(plan, "vm.halt_poll_ns", env->vm->pid, "", VS_APPLY_NOW,
@@ -184,7 +184,7 @@ static const struct vs_qmp_iothread *consumer_iothread(const struct vs_reco_env 
 static void iothread_poll(const struct vs_reco_env *env, struct vs_plan *plan,
 			  const struct vs_qmp_iothread *io, double ns, const char *why)
 {
-	struct vs_action *a;
+	struct vs_advice *a;
 
 	a = action(plan, "iothread.poll_max_ns", env->vm ? env->vm->pid : 0, "iothread",
 		   VS_APPLY_NOW, "%s", why);
@@ -207,7 +207,7 @@ static void fast_consumer(const struct vs_verdict *v, const struct vs_reco_env *
 	double ysfc = (p->len - 1) * p->wp - p->wc - SFC_MARGIN_NS;
 	double y = fmin(ymax, ysfc);
 	pid_t pid = env->vm ? env->vm->pid : 0;
-	struct vs_action *a;
+	struct vs_advice *a;
 	char why[80];
 
 	if (y >= yz && y > 0) {
@@ -296,7 +296,7 @@ static void fast_producer(const struct vs_verdict *v, const struct vs_reco_env *
 	const struct vs_params *p = &v->params;
 	double qdelay = p->len * p->wc, b = vs_verdict_est(v, "b");
 	pid_t pid = env->vm ? env->vm->pid : 0;
-	struct vs_action *a;
+	struct vs_advice *a;
 
 	plan->rec_mech = VS_MECH_NOTIFY;
 	plan->rec_params.kc = p->len / 2 > p->kc ? p->len / 2 : p->kc;
@@ -399,7 +399,7 @@ static void short_queue(const struct vs_verdict *v, const struct vs_reco_env *en
 	const struct vs_params *p = &v->params;
 	unsigned int l = p->len * 4 > 1024 ? (p->len < 1024 ? 1024 : p->len) : p->len * 4;
 	pid_t pid = env->vm ? env->vm->pid : 0;
-	struct vs_action *a;
+	struct vs_advice *a;
 	int ca, cb, node, level;
 
 	plan->rec_mech = VS_MECH_NOTIFY;
@@ -524,7 +524,7 @@ int vs_recommend_guest(const struct vs_reco_env *env, struct vs_plan *plan)
 {
 	const struct vs_guest_info *g = env->guest;
 	const struct vs_hostcosts *hc = env->hc;
-	struct vs_action *a;
+	struct vs_advice *a;
 	unsigned int i;
 	bool deep = false;
 
@@ -564,5 +564,34 @@ int vs_recommend_guest(const struct vs_reco_env *env, struct vs_plan *plan)
 			snprintf(a->cpus, sizeof(a->cpus), "state %s", g->cstates[i].name);
 		}
 	}
+	return 0;
+}
+
+int vs_advice_step(const struct vs_advice *a, struct vs_step *st)
+{
+	const size_t n = sizeof(st->sel[0]);
+
+	memset(st, 0, sizeof(*st));
+	if (a->applies != VS_APPLY_NOW)
+		return -EOPNOTSUPP;
+	st->knob = vs_knob_find(a->knob);
+	if (!st->knob)
+		return -ENOENT;
+	if (a->pid && (st->knob->scope == VS_SCOPE_THREAD || st->knob->scope == VS_SCOPE_VM))
+		snprintf(st->sel[VS_SEL_PID], n, "%d", (int)a->pid);
+	if (a->role[0] && st->knob->scope == VS_SCOPE_THREAD)
+		snprintf(st->sel[VS_SEL_ROLE], n, "%s", a->role);
+	if (a->qmp[0] && st->knob->scope == VS_SCOPE_IOTHREAD) {
+		snprintf(st->sel[VS_SEL_QMP], n, "%s", a->qmp);
+		snprintf(st->sel[VS_SEL_IOTHREAD], n, "%s", a->iothread);
+	}
+	/* C-state advice names the state as "state NAME" in cpus */
+	if (a->cpus[0] && !strncmp(a->cpus, "state ", 6) && st->knob->scope == VS_SCOPE_CSTATE)
+		snprintf(st->sel[VS_SEL_STATE], n, "%s", a->cpus + 6);
+	else if (a->cpus[0] && (st->knob->scope == VS_SCOPE_CPU ||
+				st->knob->scope == VS_SCOPE_CSTATE))
+		snprintf(st->sel[VS_SEL_CPUS], n, "%s", a->cpus);
+	snprintf(st->value, sizeof(st->value), "%s", a->value);
+	snprintf(st->why, sizeof(st->why), "%s", a->why);
 	return 0;
 }

@@ -25,6 +25,7 @@
 #include "discover.h"
 #include "guest.h"
 #include "model.h"
+#include "profile.h"
 #include "qmp.h"
 
 #define VS_MAX_ACTIONS 12
@@ -36,7 +37,7 @@ enum vs_applies {
 	VS_APPLY_READONLY,	/* read-only on this host: named, not applied */
 };
 
-struct vs_action {
+struct vs_advice {
 	char knob[40];		/* "thread.timerslack_ns", "guest.halt_poll_ns" */
 	pid_t pid;		/* target process, 0 for global knobs */
 	char role[16];		/* target thread role, "" for the whole VM */
@@ -79,7 +80,7 @@ struct vs_plan {
 	struct vs_prediction cur, rec;
 	double y_ns;			/* chosen sleep/poll length, NaN if none */
 	unsigned int n_actions;
-	struct vs_action actions[VS_MAX_ACTIONS];
+	struct vs_advice actions[VS_MAX_ACTIONS];
 	unsigned int n_warnings;
 	char warnings[VS_MAX_WARNINGS][200];
 	char summary[240];
@@ -97,5 +98,13 @@ int vs_recommend(const struct vs_verdict *v, const struct vs_reco_env *env,
 int vs_recommend_guest(const struct vs_reco_env *env, struct vs_plan *plan);
 
 const char *vs_applies_name(enum vs_applies a);	/* "now", "restart", ... */
+
+/*
+ * The plan step (lib/plan.h) for one piece of advice, with only the
+ * selector keys the knob's scope takes. -EOPNOTSUPP for advice that cannot
+ * be applied now (restart-time, read-only), -ENOENT for a knob lib/knobs
+ * does not have (vhost.poll_us, queue.len: QEMU/libvirt changes only).
+ */
+int vs_advice_step(const struct vs_advice *a, struct vs_step *st);
 
 #endif

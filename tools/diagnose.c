@@ -436,7 +436,7 @@ static json_t *actions_json(const struct vs_plan *pl)
 	unsigned int i;
 
 	for (i = 0; i < pl->n_actions; i++) {
-		const struct vs_action *a = &pl->actions[i];
+		const struct vs_advice *a = &pl->actions[i];
 		json_t *o = json_object();
 
 		json_object_set_new(o, "knob", json_string(a->knob));
@@ -715,7 +715,7 @@ static void print_queue(const struct queue *q)
 	print_pred_row("current", pl->have_cur, pl->cur_mech, &pl->cur);
 	print_pred_row("recommended", pl->have_rec, pl->rec_mech, &pl->rec);
 	for (i = 0; i < pl->n_actions; i++) {
-		const struct vs_action *ac = &pl->actions[i];
+		const struct vs_advice *ac = &pl->actions[i];
 
 		snprintf(line, sizeof(line), "%s = %s%s%s%s%s [%s]", ac->knob, ac->value,
 			 ac->current[0] ? " (now " : "", ac->current,
@@ -746,34 +746,15 @@ static void print_queue(const struct queue *q)
 
 /* ---- plan file ----------------------------------------------------------- */
 
-static void plan_add(struct vs_profile *plan, const struct vs_action *a,
+static void plan_add(struct vs_profile *plan, const struct vs_advice *a,
 		     unsigned int *skipped)
 {
 	struct vs_step st;
 
-	memset(&st, 0, sizeof(st));
-	st.knob = vs_knob_find(a->knob);
-	if (!st.knob || a->applies != VS_APPLY_NOW) {
+	if (vs_advice_step(a, &st))
 		(*skipped)++;
-		return;
-	}
-	/* Only the selector keys the knob's scope takes (lib/profile.h). */
-	if (a->pid && (st.knob->scope == VS_SCOPE_THREAD || st.knob->scope == VS_SCOPE_VM))
-		snprintf(st.sel[VS_SEL_PID], sizeof(st.sel[0]), "%d", (int)a->pid);
-	if (a->role[0] && st.knob->scope == VS_SCOPE_THREAD)
-		snprintf(st.sel[VS_SEL_ROLE], sizeof(st.sel[0]), "%s", a->role);
-	if (a->qmp[0] && st.knob->scope == VS_SCOPE_IOTHREAD) {
-		snprintf(st.sel[VS_SEL_QMP], sizeof(st.sel[0]), "%s", a->qmp);
-		snprintf(st.sel[VS_SEL_IOTHREAD], sizeof(st.sel[0]), "%s", a->iothread);
-	}
-	if (a->cpus[0] && !strncmp(a->cpus, "state ", 6) && st.knob->scope == VS_SCOPE_CSTATE)
-		snprintf(st.sel[VS_SEL_STATE], sizeof(st.sel[0]), "%s", a->cpus + 6);
-	else if (a->cpus[0] && (st.knob->scope == VS_SCOPE_CPU ||
-				st.knob->scope == VS_SCOPE_CSTATE))
-		snprintf(st.sel[VS_SEL_CPUS], sizeof(st.sel[0]), "%s", a->cpus);
-	snprintf(st.value, sizeof(st.value), "%s", a->value);
-	snprintf(st.why, sizeof(st.why), "%s", a->why);
-	vs_plan_add_step(plan, &st);
+	else
+		vs_plan_add_step(plan, &st);
 }
 
 static int save_plan(const char *path, struct queue *qs, unsigned int nq,

@@ -275,7 +275,7 @@ static void env_init(struct vs_reco_env *e, struct vs_hostcosts *hc, struct vs_v
 	e->guest_wait_ns = NAN;
 }
 
-static const struct vs_action *find_action(const struct vs_plan *p, const char *knob)
+static const struct vs_advice *find_action(const struct vs_plan *p, const char *knob)
 {
 	unsigned int i;
 
@@ -293,7 +293,7 @@ static void test_recommend_fast_consumer(void **state)
 	struct vs_reco_env e;
 	struct vs_plan p;
 	struct vs_vm vm;
-	const struct vs_action *a;
+	const struct vs_advice *a;
 	double W;
 
 	(void)state;
@@ -311,6 +311,13 @@ static void test_recommend_fast_consumer(void **state)
 	__T("consumer sleep knob", a && a->applies == VS_APPLY_NOW && atof(a->value) == round(p.y_ns));
 	a = find_action(&p, "thread.timerslack_ns");
 	__T("timer slack 1 ns", a && !strcmp(a->value, "1") && !strcmp(a->role, "consumer"));
+	{
+		struct vs_step st;
+
+		__T("thread advice as a plan step: pid and role", a && !vs_advice_step(a, &st) &&
+		    atoi(st.sel[VS_SEL_PID]) == (int)vm.pid && !strcmp(st.sel[VS_SEL_ROLE], "consumer") &&
+		    !st.sel[VS_SEL_CPUS][0]);
+	}
 	__T("model predictions", p.have_cur && p.have_rec);
 	__T("sleeping cuts the CPU per item", p.rec.e_ns < p.cur.e_ns);
 
@@ -342,7 +349,7 @@ static void test_recommend_qemu(void **state)
 	struct vs_reco_env e;
 	struct vs_plan p;
 	struct vs_vm vm;
-	const struct vs_action *a;
+	const struct vs_advice *a;
 
 	(void)state;
 	costs(&hc);
@@ -355,6 +362,11 @@ static void test_recommend_qemu(void **state)
 	vs_recommend(&v, &e, &p);
 	a = find_action(&p, "vhost.poll_us");
 	__T("vhost poll-us at VM start", a && a->applies == VS_APPLY_RESTART);
+	{
+		struct vs_step st;
+
+		__T("restart-time advice is not a plan step", vs_advice_step(a, &st) == -EOPNOTSUPP);
+	}
 	__T("exact QEMU change", strstr(a->qemu, "poll-us="));
 	__T("exact libvirt change", strstr(a->libvirt, "poll_us="));
 
@@ -383,6 +395,14 @@ static void test_recommend_qemu(void **state)
 		__T("no vhost change for an iothread consumer", !find_action(&p, "vhost.poll_us"));
 		__T("QEMU and libvirt forms", a && strstr(a->qemu, "id=iot1,poll-max-ns=") &&
 		    strstr(a->libvirt, "iothreadset"));
+		{
+			struct vs_step st;
+
+			__T("iothread advice as a plan step", a && !vs_advice_step(a, &st) &&
+			    !strcmp(st.sel[VS_SEL_QMP], "/run/vm1.qmp") &&
+			    !strcmp(st.sel[VS_SEL_IOTHREAD], "iot1") && !st.sel[VS_SEL_PID][0] &&
+			    !st.sel[VS_SEL_ROLE][0] && !strcmp(st.value, a->value));
+		}
 		e.consumer_tid = 5000;
 		vs_recommend(&v, &e, &p);
 		__T("a vhost consumer keeps the vhost advice",
@@ -406,7 +426,7 @@ static void test_recommend_qemu(void **state)
 	a = find_action(&p, "kvm.halt_poll_ns");
 	__T("read-only module parameter named as such", a && a->applies == VS_APPLY_READONLY);
 	{
-		const struct vs_action *pa = NULL, *ca = NULL;
+		const struct vs_advice *pa = NULL, *ca = NULL;
 		unsigned int i;
 
 		for (i = 0; i < p.n_actions; i++) {
@@ -455,7 +475,7 @@ static void test_recommend_guest(void **state)
 	struct vs_reco_env e;
 	struct vs_plan p;
 	struct vs_vm vm;
-	const struct vs_action *a;
+	const struct vs_advice *a;
 
 	(void)state;
 	costs(&hc);
