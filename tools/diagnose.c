@@ -186,7 +186,9 @@ static double now_ns(void)
 /* ---- text helpers --------------------------------------------------- */
 
 /* Print `text` wrapped at WIDTH with `indent` spaces on every line. */
-static void print_wrapped(int indent, const char *text)
+/* Word-wrapped at WIDTH: the first line at indent, the rest at
+ * indent + hang (under the text of a labelled line). */
+static void print_hanging(int indent, int hang, const char *text)
 {
 	const char *p = text;
 	int avail = WIDTH - indent;
@@ -205,7 +207,17 @@ static void print_wrapped(int indent, const char *text)
 		p += n;
 		while (*p == ' ')
 			p++;
+		if (hang) {
+			indent += hang;
+			avail -= hang;
+			hang = 0;
+		}
 	}
+}
+
+static void print_wrapped(int indent, const char *text)
+{
+	print_hanging(indent, 0, text);
 }
 
 static const char *fmt_t(double ns, char *buf, size_t len)
@@ -708,7 +720,7 @@ static void print_queue(const struct queue *q)
 		else
 			snprintf(a, sizeof(a), "-");
 		snprintf(line, sizeof(line), "%-8s %-9s %s", e->name, a, e->from);
-		print_wrapped(4, line);
+		print_hanging(4, 19, line);
 	}
 	printf("Recommendation (Dmax %s):\n", fmt_t(pl->dmax_ns, a, sizeof(a)));
 	print_wrapped(2, pl->summary);
@@ -740,7 +752,7 @@ static void print_queue(const struct queue *q)
 	}
 	for (i = 0; i < pl->n_warnings; i++) {
 		snprintf(line, sizeof(line), "warning: %s", pl->warnings[i]);
-		print_wrapped(2, line);
+		print_hanging(2, 9, line);
 	}
 }
 
@@ -829,21 +841,21 @@ static void sources_text(const struct vs_hostcosts *hc, bool calibrated,
 
 		snprintf(line, sizeof(line), "%-5s %s: %s", s->used ? "used" : "n/a",
 			 s->name, s->detail);
-		print_wrapped(2, line);
+		print_hanging(2, 6, line);
 	}
 	if (calibrated) {
 		snprintf(line, sizeof(line), "used  wake-up: %s", hc->wake_from);
-		print_wrapped(2, line);
+		print_hanging(2, 6, line);
 		snprintf(line, sizeof(line), "used  notification cost: %s", hc->notify_from);
-		print_wrapped(2, line);
+		print_hanging(2, 6, line);
 		snprintf(line, sizeof(line), "%-5s Yz: %s", isfinite(hc->yz_ns) ? "used" : "n/a",
 			 hc->yz_from);
-		print_wrapped(2, line);
+		print_hanging(2, 6, line);
 	} else {
-		print_wrapped(2, "n/a   wake-up, notification cost, Yz: --no-calibrate");
+		print_hanging(2, 6, "n/a   wake-up, notification cost, Yz: --no-calibrate");
 	}
 	if (g->is_guest)
-		print_wrapped(2, "used  guest: /proc/interrupts, /proc/diskstats, /proc/net/dev, "
+		print_hanging(2, 6, "used  guest: /proc/interrupts, /proc/diskstats, /proc/net/dev, "
 				 "cpuidle and haltpoll parameters");
 }
 
@@ -1302,7 +1314,7 @@ int cmd_diagnose(int argc, char **argv)
 			}
 			for (i = 0; i < gplan.n_warnings; i++) {
 				snprintf(line, sizeof(line), "warning: %s", gplan.warnings[i]);
-				print_wrapped(2, line);
+				print_hanging(2, 9, line);
 			}
 		}
 		if (embedded) {
