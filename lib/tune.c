@@ -439,6 +439,22 @@ int vs_tune_expand(const struct vs_profile *p, const struct vs_var *vars,
 	return vs_vars_expand(in, out, len, lists, counts, 3, err, errlen);
 }
 
+/* Slot n of the growing array *a (zeroed), or NULL when out of memory. */
+static struct vs_action *next_action(struct vs_action **a, size_t n, size_t *cap)
+{
+	if (n == *cap) {
+		size_t ncap = *cap ? 2 * *cap : 16;
+		struct vs_action *na = realloc(*a, ncap * sizeof(**a));
+
+		if (!na)
+			return NULL;
+		*a = na;
+		*cap = ncap;
+	}
+	memset(&(*a)[n], 0, sizeof((*a)[n]));
+	return &(*a)[n];
+}
+
 int vs_tune_resolve(const struct vs_profile *p, const struct vs_var *vars,
 		    size_t nvars, struct vs_action **out, size_t *nout, char *err,
 		    size_t errlen)
@@ -498,20 +514,12 @@ int vs_tune_resolve(const struct vs_profile *p, const struct vs_var *vars,
 			size_t m;
 			char why[VS_KNOB_WHY_MAX] = "";
 
-			if (n == cap) {
-				void *na;
-
-				cap = cap ? 2 * cap : 16;
-				na = realloc(a, cap * sizeof(*a));
-				if (!na) {
-					e = -ENOMEM;
-					inst_free(&l);
-					goto out;
-				}
-				a = na;
+			ac = next_action(&a, n, &cap);
+			if (!ac) {
+				e = -ENOMEM;
+				inst_free(&l);
+				goto out;
 			}
-			ac = &a[n];
-			memset(ac, 0, sizeof(*ac));
 			ac->knob = st->knob;
 			ac->step = i;
 			snprintf(ac->inst, sizeof(ac->inst), "%s", l.inst[j]);
@@ -550,19 +558,11 @@ int vs_tune_resolve(const struct vs_profile *p, const struct vs_var *vars,
 		inst_free(&l);
 		continue;
 add_skipped:
-		if (n == cap) {
-			void *na;
-
-			cap = cap ? 2 * cap : 16;
-			na = realloc(a, cap * sizeof(*a));
-			if (!na) {
-				e = -ENOMEM;
-				inst_free(&l);
-				goto out;
-			}
-			a = na;
+		if (!next_action(&a, n, &cap)) {
+			e = -ENOMEM;
+			inst_free(&l);
+			goto out;
 		}
-		memset(&a[n], 0, sizeof(a[n]));
 		a[n].knob = st->knob;
 		a[n].step = i;
 		a[n].skip = true;

@@ -53,6 +53,9 @@ int opt_u64(const char *opt, const char *text, uint64_t min, uint64_t max,
 	    uint64_t *out);
 int opt_uint(const char *opt, const char *text, unsigned int min,
 	     unsigned int max, unsigned int *out);
+/* A string option that must not be empty (a path, a command): *out = text,
+ * or one line naming `what` and -EINVAL. */
+int opt_nonempty(const char *opt, const char *text, const char *what, const char **out);
 int opt_double(const char *opt, const char *text, double min, double max,
 	       double *out);
 

@@ -283,3 +283,13 @@ bool vs_kvm_usable(char *why, size_t len)
 	snprintf(why, len, "/dev/kvm works");
 	return true;
 }
+
+int opt_nonempty(const char *opt, const char *text, const char *what, const char **out)
+{
+	if (!text || !*text) {
+		vs_err("%s: empty %s", opt, what);
+		return -EINVAL;
+	}
+	*out = text;
+	return 0;
+}

@@ -135,19 +135,9 @@ static error_t diagnose_parse(int key, char *arg, struct argp_state *state)
 		}
 		return 0;
 	case OPT_QMP:
-		if (!*arg) {
-			vs_err("--qmp: empty socket path");
-			return EINVAL;
-		}
-		env.qmp = arg;
-		return 0;
+		return opt_nonempty("--qmp", arg, "socket path", &env.qmp) ? EINVAL : 0;
 	case OPT_SAVE:
-		if (!*arg) {
-			vs_err("--save: empty file name");
-			return EINVAL;
-		}
-		env.save = arg;
-		return 0;
+		return opt_nonempty("--save", arg, "file name", &env.save) ? EINVAL : 0;
 	case OPT_BACKEND:
 		if (strcmp(arg, "kvm") && strcmp(arg, "thread")) {
 			vs_err("--backend: unknown backend '%s' (kvm, thread)", arg);

@@ -125,12 +125,7 @@ static error_t stat_parse(int key, char *arg, struct argp_state *state)
 		env.prometheus = true;
 		return 0;
 	case OPT_PROM_FILE:
-		if (!arg || !*arg) {
-			vs_err("--prometheus-file: needs a path");
-			return EINVAL;
-		}
-		env.prom_file = arg;
-		return 0;
+		return opt_nonempty("--prometheus-file", arg, "path", &env.prom_file) ? EINVAL : 0;
 	case OPT_ATTACH:
 		if (!strcmp(arg, "auto"))
 			env.attach = VS_ATTACH_AUTO;
@@ -173,12 +168,7 @@ static error_t stat_parse(int key, char *arg, struct argp_state *state)
 		return 0;
 	}
 	case OPT_QMP:
-		if (!arg || !*arg) {
-			vs_err("--qmp: needs a socket path");
-			return EINVAL;
-		}
-		env.qmp = arg;
-		return 0;
+		return opt_nonempty("--qmp", arg, "socket path", &env.qmp) ? EINVAL : 0;
 	case ARGP_KEY_ARGS:
 		env.cmd = state->argv + state->next;
 		return 0;

@@ -133,19 +133,9 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		return 0;
 	}
 	case OPT_QMP:
-		if (!*arg) {
-			vs_err("--qmp: empty socket path");
-			return EINVAL;
-		}
-		env.qmp = arg;
-		return 0;
+		return opt_nonempty("--qmp", arg, "socket path", &env.qmp) ? EINVAL : 0;
 	case OPT_OBJECTIVE:
-		if (!*arg) {
-			vs_err("--objective: empty command");
-			return EINVAL;
-		}
-		env.objective = arg;
-		return 0;
+		return opt_nonempty("--objective", arg, "command", &env.objective) ? EINVAL : 0;
 	case OPT_GOAL:
 		if (!strcmp(arg, "throughput")) {
 			env.goal = VS_GOAL_THROUGHPUT;
