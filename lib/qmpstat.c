@@ -102,6 +102,7 @@ int vs_qmp_sample_rows(const struct vs_qmp_sample *prev,
 		const struct vs_qmp_vcpu_stats *a, *b;
 		struct vs_qmp_vcpu_row *row = &r[n];
 		uint64_t attempted;
+		int k;
 
 		pv = vcpu_by_index(prev, v->cpu_index);
 		b = stats_of(now, v->qom_path);
@@ -124,9 +125,60 @@ int vs_qmp_sample_rows(const struct vs_qmp_sample *prev,
 		row->exits_per_s = row->exits / secs;
 		row->halt_exits_per_s = row->halt_exits / secs;
 		row->wait_share = row->wait_ns / (secs * 1e9);
+		for (k = 0; k < VS_QMP_HIST_BUCKETS; k++) {
+			row->wait_hist[k] = delta(b->halt_wait_hist[k], a->halt_wait_hist[k]);
+			row->poll_ok_hist[k] = delta(b->halt_poll_success_hist[k],
+						     a->halt_poll_success_hist[k]);
+			row->poll_fail_hist[k] = delta(b->halt_poll_fail_hist[k],
+						       a->halt_poll_fail_hist[k]);
+		}
+		row->wait_hist_fits = vs_qmp_hist_fits(row->wait_hist, row->wait_ns);
 		n++;
 	}
 	qsort(r, n, sizeof(*r), cmp_row);
 	*rows = r;
 	return n;
+}
+
+double vs_qmp_hist_quantile(const uint64_t *hist, double q)
+{
+	uint64_t total = 0, seen = 0;
+	int i;
+
+	for (i = 0; i < VS_QMP_HIST_BUCKETS; i++)
+		total += hist[i];
+	if (!total)
+		return NAN;
+	for (i = 0; i < VS_QMP_HIST_BUCKETS; i++) {
+		seen += hist[i];
+		if (seen > 0 && (double)seen >= q * (double)total)
+			break;
+	}
+	return ldexp(1.0, i < VS_QMP_HIST_BUCKETS ? i : VS_QMP_HIST_BUCKETS - 1);
+}
+
+json_t *vs_qmp_hist_json(const uint64_t *hist)
+{
+	json_t *a = json_array();
+	int i;
+
+	for (i = 0; a && i < VS_QMP_HIST_BUCKETS; i++)
+		json_array_append_new(a, json_integer((json_int_t)hist[i]));
+	return a;
+}
+
+bool vs_qmp_hist_fits(const uint64_t *hist, uint64_t sum_ns)
+{
+	double lo = 0, hi = 0;
+	int i;
+
+	for (i = 0; i < VS_QMP_HIST_BUCKETS; i++) {
+		if (!hist[i])
+			continue;	/* 0 x INFINITY would be NaN */
+		/* bucket i: [2^(i-1), 2^i) ns; bucket 0 holds 0; the last one
+		 * also holds everything longer */
+		lo += (double)hist[i] * (i ? ldexp(1.0, i - 1) : 0);
+		hi += (double)hist[i] * (i == VS_QMP_HIST_BUCKETS - 1 ? INFINITY : ldexp(1.0, i));
+	}
+	return (double)sum_ns >= lo && (double)sum_ns <= hi;
 }

@@ -10,6 +10,7 @@
 #include "diagnose-qmp.h"
 #include "qmpstat.h"
 #include "sysfs.h"
+#include "units.h"
 
 #define QMP_TIMEOUT_MS 5000
 
@@ -207,6 +208,13 @@ json_t *diag_qmp_json(const struct diag_qmp *d)
 		json_object_set_new(v, "halt_poll_success_ns", json_integer(r->poll_ok_ns));
 		json_object_set_new(v, "halt_poll_fail_ns", json_integer(r->poll_fail_ns));
 		json_object_set_new(v, "halt_wait_ns", json_integer(r->wait_ns));
+		json_object_set_new(v, "halt_wait_p50_ns_at_most",
+				    vs_json_num(r->wait_hist_fits ?
+						vs_qmp_hist_quantile(r->wait_hist, 0.5) : NAN));
+		json_object_set_new(v, "halt_wait_hist_fits_total", json_boolean(r->wait_hist_fits));
+		json_object_set_new(v, "halt_wait_hist", vs_qmp_hist_json(r->wait_hist));
+		json_object_set_new(v, "halt_poll_success_hist", vs_qmp_hist_json(r->poll_ok_hist));
+		json_object_set_new(v, "halt_poll_fail_hist", vs_qmp_hist_json(r->poll_fail_hist));
 		json_array_append_new(arr, v);
 	}
 	json_object_set_new(o, "vcpus", arr);
@@ -240,17 +248,21 @@ void diag_qmp_print(const struct diag_qmp *d)
 	totals(d, &t);
 	for (i = 0; i < d->n_rows; i++) {
 		const struct vs_qmp_vcpu_row *r = &d->rows[i];
-		char pct[16];
+		double p50 = r->wait_hist_fits ? vs_qmp_hist_quantile(r->wait_hist, 0.5) : NAN;
+		char pct[16], wait[48] = "", med[32];
 
+		if (isfinite(p50))
+			snprintf(wait, sizeof(wait), " (median wait <= %s)",
+				 vs_format_time(p50, med, sizeof(med)));
 		if (isnan(r->poll_ok_pct))
 			snprintf(pct, sizeof(pct), "-");
 		else
 			snprintf(pct, sizeof(pct), "%.0f%%", r->poll_ok_pct);
 		printf("  vCPU %d (tid %d): %.0f exits/s, halt polls %llu ok %llu failed (%s),\n"
-		       "    polling %.1f ms, waiting %.1f ms in %.2f s\n", r->cpu_index,
+		       "    polling %.1f ms, waiting %.1f ms%s in %.2f s\n", r->cpu_index,
 		       r->thread_id, r->exits_per_s, (unsigned long long)r->polls_ok,
 		       (unsigned long long)r->polls_fail, pct,
-		       (r->poll_ok_ns + r->poll_fail_ns) / 1e6, r->wait_ns / 1e6, r->secs);
+		       (r->poll_ok_ns + r->poll_fail_ns) / 1e6, r->wait_ns / 1e6, wait, r->secs);
 	}
 	for (i = 0; d->have_b && i < d->b.n_iothreads; i++)
 		printf("  iothread %.40s (tid %d): poll-max-ns %lld\n", d->b.iothreads[i].id,

@@ -77,6 +77,13 @@ static int print_json(const struct vs_qmp_vcpu_row *r, int n,
 		json_object_set_new(o, "halt_poll_fail_ns", json_integer(r[i].poll_fail_ns));
 		json_object_set_new(o, "halt_wait_ns", json_integer(r[i].wait_ns));
 		json_object_set_new(o, "halt_wait_share", vs_json_num(r[i].wait_share));
+		json_object_set_new(o, "halt_wait_p50_ns_at_most",
+				    vs_json_num(r[i].wait_hist_fits ?
+						vs_qmp_hist_quantile(r[i].wait_hist, 0.5) : NAN));
+		json_object_set_new(o, "halt_wait_hist_fits_total", json_boolean(r[i].wait_hist_fits));
+		json_object_set_new(o, "halt_wait_hist", vs_qmp_hist_json(r[i].wait_hist));
+		json_object_set_new(o, "halt_poll_success_hist", vs_qmp_hist_json(r[i].poll_ok_hist));
+		json_object_set_new(o, "halt_poll_fail_hist", vs_qmp_hist_json(r[i].poll_fail_hist));
 		json_array_append_new(arr, o);
 	}
 	json_object_set_new(doc, "vcpus", arr);
@@ -90,6 +97,68 @@ static int print_json(const struct vs_qmp_vcpu_row *r, int n,
 	}
 	json_object_set_new(doc, "iothreads", io);
 	return vs_json_print(doc);
+}
+
+/*
+ * One KVM log2 histogram as a Prometheus histogram: bucket i of KVM holds
+ * [2^(i-1), 2^i) ns, so le="2^i ns" counts buckets 0..i; KVM's last bucket
+ * also holds everything longer, so it only goes into +Inf.
+ */
+static void prom_hist(FILE *f, const char *name, int pid, const struct vs_qmp_vcpu *v,
+		      const char *label, const uint64_t *hist, uint64_t sum_ns)
+{
+	uint64_t cum = 0;
+	int i;
+
+	for (i = 0; i < VS_QMP_HIST_BUCKETS; i++) {
+		cum += hist[i];
+		if (i == VS_QMP_HIST_BUCKETS - 1)
+			break;
+		fprintf(f, "%s_bucket{pid=\"%d\",vcpu=\"%d\",tid=\"%d\"%s%s,le=\"%.9g\"} %llu\n",
+			name, pid, v->cpu_index, v->thread_id, label ? "," : "", label ? label : "",
+			ldexp(1e-9, i), (unsigned long long)cum);
+	}
+	fprintf(f, "%s_bucket{pid=\"%d\",vcpu=\"%d\",tid=\"%d\"%s%s,le=\"+Inf\"} %llu\n",
+		name, pid, v->cpu_index, v->thread_id, label ? "," : "", label ? label : "",
+		(unsigned long long)cum);
+	fprintf(f, "%s_sum{pid=\"%d\",vcpu=\"%d\",tid=\"%d\"%s%s} %llu.%09llu\n", name, pid,
+		v->cpu_index, v->thread_id, label ? "," : "", label ? label : "",
+		(unsigned long long)(sum_ns / 1000000000), (unsigned long long)(sum_ns % 1000000000));
+	fprintf(f, "%s_count{pid=\"%d\",vcpu=\"%d\",tid=\"%d\"%s%s} %llu\n", name, pid,
+		v->cpu_index, v->thread_id, label ? "," : "", label ? label : "",
+		(unsigned long long)cum);
+}
+
+/* KVM's histograms, totals since each vCPU was created. */
+static void prom_hists(FILE *f, const struct vs_qmp_sample *s, int pid)
+{
+	int pass, i, j;
+
+	for (pass = 0; pass < 2; pass++) {
+		const char *name = pass ? "virtsync_qmp_halt_poll_duration_seconds" :
+				   "virtsync_qmp_halt_wait_duration_seconds";
+
+		fprintf(f, "# HELP %s %s\n# TYPE %s histogram\n", name,
+			pass ? "Length of each halt poll, by result (KVM's log2 histogram)." :
+			"Length of each halt wait after polling (KVM's log2 histogram).",
+			name);
+		for (i = 0; i < s->n_vcpus; i++)
+			for (j = 0; j < s->n_stats; j++) {
+				const struct vs_qmp_vcpu_stats *st = &s->stats[j];
+
+				if (strcmp(st->qom_path, s->vcpus[i].qom_path))
+					continue;
+				if (!pass) {
+					prom_hist(f, name, pid, &s->vcpus[i], NULL,
+						  st->halt_wait_hist, st->halt_wait_ns);
+					continue;
+				}
+				prom_hist(f, name, pid, &s->vcpus[i], "result=\"succeeded\"",
+					  st->halt_poll_success_hist, st->halt_poll_success_ns);
+				prom_hist(f, name, pid, &s->vcpus[i], "result=\"failed\"",
+					  st->halt_poll_fail_hist, st->halt_poll_fail_ns);
+			}
+	}
 }
 
 /* Prometheus text: KVM's counters as they are (totals since the vCPU was
@@ -144,6 +213,7 @@ static void prom_vcpus(FILE *f, const struct vs_qmp_sample *s, int pid)
 						(unsigned long long)(v % 1000000000));
 			}
 	}
+	prom_hists(f, s, pid);
 	fprintf(f, "# HELP virtsync_qmp_iothread_poll_max_ns Adaptive polling window of the iothread.\n"
 		"# TYPE virtsync_qmp_iothread_poll_max_ns gauge\n");
 	for (i = 0; i < s->n_iothreads; i++) {

@@ -77,11 +77,12 @@ for line in open(path).read().splitlines():
         continue
     if line.startswith("# TYPE "):
         name, t = line[7:].split(" ")
-        assert t in ("counter", "gauge") and name not in typed, line
+        assert t in ("counter", "gauge", "histogram") and name not in typed, line
         typed.add(name)
         continue
     m = SAMPLE.match(line)
-    assert m and m.group(1) in typed, line
+    assert m and (m.group(1) in typed or
+                  re.sub(r"_(bucket|sum|count)$", "", m.group(1)) in typed), line
     float(m.group(3))
     labels = dict(l.split("=", 1) for l in m.group(2).split(","))
     assert labels["pid"] == f'"{pid}"', line
@@ -90,6 +91,61 @@ for line in open(path).read().splitlines():
         seen.add(labels["tid"].strip('"'))
 assert seen == set(tids), (seen, tids)
 assert lo <= exits <= hi, (lo, exits, hi)
+PY
+
+# KVM's histograms: 32 log2 buckets per vCPU and interval in JSON, a median
+# only from a histogram that can hold the interval's total wait; in
+# Prometheus text, histogram families whose buckets add up, whose +Inf
+# bucket is the count, and whose wait count lies between our own readings
+# of QEMU's halt_wait_hist before and after
+json_get "$TMP/last.json" 'all(len(v[k]) == 32 and min(v[k]) >= 0 for v in d["vcpus"] for k in ("halt_wait_hist", "halt_poll_success_hist", "halt_poll_fail_hist"))' |
+	grep -qx True || die "histograms in JSON: $(cat "$TMP/last.json")"
+json_get "$TMP/last.json" 'all((v["halt_wait_p50_ns_at_most"] is None) == (not v["halt_wait_hist_fits_total"] or sum(v["halt_wait_hist"]) == 0) for v in d["vcpus"])' |
+	grep -qx True || die "a median from a histogram that does not fit: $(cat "$TMP/last.json")"
+waits() {	# total count of QEMU's halt_wait_hist, all vCPUs
+	python3 - "$sock" <<'PY'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); f = s.makefile("rw")
+def cmd(c, a=None):
+    f.write(json.dumps({"execute": c, **({"arguments": a} if a else {})}) + "\n"); f.flush()
+    while True:
+        r = json.loads(f.readline())
+        if "return" in r: return r["return"]
+f.readline(); cmd("qmp_capabilities")
+r = cmd("query-stats", {"target": "vcpu", "providers": [{"provider": "kvm", "names": ["halt_wait_hist"]}]})
+print(sum(sum(st["value"]) for v in r for st in v["stats"]))
+PY
+}
+w0=$(waits)
+expect_exit 0 "$VS" stat --qmp "$sock" -i 100ms -c 1 --prometheus
+w1=$(waits)
+python3 - "$TMP/out" "$w0" "$w1" <<'PY' || die "prometheus histograms: $(grep duration "$TMP/out" | head -40)"
+import re, sys
+from collections import defaultdict
+path, lo, hi = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+buckets, counts, waits = defaultdict(list), {}, 0
+for line in open(path).read().splitlines():
+    m = re.match(r'^(virtsync_qmp_halt_(?:wait|poll)_duration_seconds)_(bucket|count|sum)\{(.*)\} (\S+)$', line)
+    if not m:
+        continue
+    name, kind, labels, val = m.groups()
+    key = (name, re.sub(r',le="[^"]*"', "", labels))
+    if kind == "bucket":
+        le = re.search(r'le="([^"]*)"', labels).group(1)
+        buckets[key].append((float("inf") if le == "+Inf" else float(le), int(val)))
+    elif kind == "count":
+        counts[key] = int(val)
+        if name.endswith("wait_duration_seconds"):
+            waits += int(val)
+    else:
+        float(val)
+assert buckets and set(buckets) == set(counts), (set(buckets) ^ set(counts))
+for key, b in buckets.items():
+    les = [le for le, _ in b]
+    vals = [v for _, v in b]
+    assert les == sorted(les) and les[-1] == float("inf") and len(b) == 32, key
+    assert vals == sorted(vals) and vals[-1] == counts[key], (key, vals, counts[key])
+assert lo <= waits <= hi, (lo, waits, hi)
 PY
 
 # bad input

@@ -40,7 +40,12 @@ static void test_rows(void **state)
 	sa[1].halt_successful_poll = 5;
 	sb[0].halt_successful_poll = 20;
 	sb[0].halt_wait_ns = 500000000;
+	/* vCPU 0: 5 waits in 2^26..2^27 ns (67-134 ms) make 500 ms: fits */
+	sa[1].halt_wait_hist[27] = 2;
+	sb[0].halt_wait_hist[27] = 7;
 	sb[1].exits = 7;			/* vCPU 1, from 0 */
+	sb[1].halt_wait_ns = 1000000000;	/* 1 s of waits in ... */
+	sb[1].halt_wait_hist[5] = 30;		/* ... 30 waits under 32 ns */
 	n = vs_qmp_sample_rows(&a, &b, &r);
 	__T("two rows", n == 2);
 	__T("sorted by index", r[0].cpu_index == 0 && r[1].cpu_index == 1);
@@ -51,6 +56,9 @@ static void test_rows(void **state)
 	__T_REL("success pct", r[0].poll_ok_pct, 75, 1e-12);
 	__T("no polls: NaN", isnan(r[1].poll_ok_pct));
 	__T_REL("wait share", r[0].wait_share, 0.25, 1e-12);
+	__T("wait histogram delta", r[0].wait_hist[27] == 5 && r[1].wait_hist[5] == 30);
+	__T("a histogram that holds the total fits", r[0].wait_hist_fits);
+	__T("one that cannot hold it does not", !r[1].wait_hist_fits);
 	free(r);
 
 	/* a vCPU only in the later sample has no row; time must move */
@@ -64,10 +72,30 @@ static void test_rows(void **state)
 	__T("no time: refused", vs_qmp_sample_rows(&a, &b, &r) == -EINVAL);
 }
 
+static void test_hist(void **state)
+{
+	uint64_t h[VS_QMP_HIST_BUCKETS] = { 0 };
+
+	(void)state;
+	__T("empty: no quantile", isnan(vs_qmp_hist_quantile(h, 0.5)));
+	__T("empty fits nothing but 0", vs_qmp_hist_fits(h, 0) && !vs_qmp_hist_fits(h, 1));
+	h[3] = 1;			/* [4, 8) ns */
+	h[10] = 3;			/* [512, 1024) ns */
+	__T_REL("p50 is the upper end of its bucket", vs_qmp_hist_quantile(h, 0.5), 1024, 0);
+	__T_REL("p25", vs_qmp_hist_quantile(h, 0.25), 8, 0);
+	/* sums between 4 + 3*512 and 8 + 3*1024 */
+	__T("fits inside", vs_qmp_hist_fits(h, 2000));
+	__T("below the lower ends", !vs_qmp_hist_fits(h, 1539));
+	__T("above the upper ends", !vs_qmp_hist_fits(h, 3081));
+	h[VS_QMP_HIST_BUCKETS - 1] = 1;	/* the open last bucket */
+	__T("the last bucket holds anything longer", vs_qmp_hist_fits(h, 1ULL << 40));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rows),
+		cmocka_unit_test(test_hist),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
