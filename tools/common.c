@@ -201,10 +201,10 @@ void vs_progress_update(struct vs_progress *p, unsigned long done,
 	if (vs_global.json || el < 2.0 || !isatty(STDERR_FILENO))
 		return;
 	if (total)
-		fprintf(stderr, "\r%s: %lu/%lu (%.0f%%), %.0f s", p->label, done,
+		fprintf(stderr, "\r\033[K%s: %lu/%lu (%.0f%%), %.0f s", p->label, done,
 			total, 100.0 * done / total, el);
 	else
-		fprintf(stderr, "\r%s: %lu, %.0f s", p->label, done, el);
+		fprintf(stderr, "\r\033[K%s: %lu, %.0f s", p->label, done, el);
 	p->shown = 1;
 }
 

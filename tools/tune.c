@@ -3,11 +3,13 @@
 #include <argp.h>
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cmd.h"
@@ -331,6 +333,105 @@ static int interrupted_exit(struct vs_tune_outcome *o, const sigset_t *old)
 	return ret;
 }
 
+/*
+ * The progress line (tools/cmd.h: terminals only, after 2 s, never with
+ * --json) for the loop's few seconds: the workload's measure() and
+ * propose() are wrapped to name the phase, and a ticker thread redraws the
+ * line every 250 ms while a phase runs.
+ */
+struct progress_loop {
+	const struct vs_tune_workload *inner;
+	void *ctx;
+	struct vs_progress p;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	unsigned int phase;	/* 0 measuring before, 1 deciding, 2 after */
+	unsigned int measures;	/* the loop measures before, then after */
+	bool done;
+};
+
+static const char *const phase_names[] = {
+	"tune: measuring before the change",
+	"tune: deciding what to change",
+	"tune: measuring after the change",
+};
+
+static void *progress_ticker(void *arg)
+{
+	struct progress_loop *pl = arg;
+	struct timespec ts;
+
+	pthread_mutex_lock(&pl->lock);
+	while (!pl->done) {
+		pl->p.label = phase_names[pl->phase];
+		vs_progress_update(&pl->p, pl->phase + 1, 3);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 250000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&pl->cond, &pl->lock, &ts);
+	}
+	vs_progress_done(&pl->p);
+	pthread_mutex_unlock(&pl->lock);
+	return NULL;
+}
+
+static void progress_phase(struct progress_loop *pl, unsigned int phase)
+{
+	pthread_mutex_lock(&pl->lock);
+	pl->phase = phase;
+	pthread_mutex_unlock(&pl->lock);
+}
+
+static int progress_measure(void *ctx, struct vs_objective *o, json_t **raw)
+{
+	struct progress_loop *pl = ctx;
+
+	progress_phase(pl, pl->measures++ ? 2 : 0);
+	return pl->inner->measure(pl->ctx, o, raw);
+}
+
+static int progress_propose(void *ctx, const struct vs_objective *before,
+			    struct vs_profile **plan, char *why, size_t len)
+{
+	struct progress_loop *pl = ctx;
+
+	progress_phase(pl, 1);
+	return pl->inner->propose(pl->ctx, before, plan, why, len);
+}
+
+/* vs_tune_loop() with the progress line. */
+static int run_loop(const struct vs_tune_workload *w, void *ctx, double dmax_ns,
+		    struct vs_tune_outcome *o, char *err, size_t len)
+{
+	struct progress_loop pl = { .inner = w, .ctx = ctx };
+	struct vs_tune_workload shown = *w;
+	pthread_t ticker;
+	bool ticking;
+	int e;
+
+	shown.measure = progress_measure;
+	shown.propose = progress_propose;
+	pthread_mutex_init(&pl.lock, NULL);
+	pthread_cond_init(&pl.cond, NULL);
+	vs_progress_begin(&pl.p, phase_names[0]);
+	ticking = !pthread_create(&ticker, NULL, progress_ticker, &pl);
+	e = vs_tune_loop(ticking ? &shown : w, ticking ? (void *)&pl : ctx,
+			 env.min_gain / 100, dmax_ns, o, err, len);
+	if (ticking) {
+		pthread_mutex_lock(&pl.lock);
+		pl.done = true;
+		pthread_cond_signal(&pl.cond);
+		pthread_mutex_unlock(&pl.lock);
+		pthread_join(ticker, NULL);
+	}
+	pthread_cond_destroy(&pl.cond);
+	pthread_mutex_destroy(&pl.lock);
+	return e;
+}
+
 /* --save FILE (consumes d); 0 or -1 after saying why. */
 static int save_doc(json_t *d)
 {
@@ -462,7 +563,7 @@ static int tune_device(int argc, char **argv)
 			return VS_EXIT_FAIL;
 		}
 	}
-	e = vs_tune_loop(&tune_workload_pcdev, &ctx, env.min_gain / 100, ctx.dmax_ns, &o,
+	e = run_loop(&tune_workload_pcdev, &ctx, ctx.dmax_ns, &o,
 			 err, sizeof(err));
 	interrupted = signals_arrived();
 	if (!e && o.kept && (started || interrupted)) {
@@ -636,7 +737,7 @@ static int tune_qemu(int argc, char **argv)
 		return VS_EXIT_FAIL;
 	}
 	hold_signals(&oldsigs);
-	e = vs_tune_loop(&w, &ctx, env.min_gain / 100, ctx.dmax_ns, &o, err, sizeof(err));
+	e = run_loop(&w, &ctx, ctx.dmax_ns, &o, err, sizeof(err));
 	if (!e && signals_arrived())
 		return interrupted_exit(&o, &oldsigs);
 	sigprocmask(SIG_SETMASK, &oldsigs, NULL);
@@ -689,7 +790,7 @@ VS_COMMAND(tune, VS_NEEDS_ROOT, "closed loop: measure, apply, re-measure, keep o
 		ctx.opts.rounds = duration_ns / 2 / 50e3 / ctx.repeats + 10;
 	ctx.dmax_ns = env.dmax_ns;
 	hold_signals(&oldsigs);
-	e = vs_tune_loop(&vs_workload_wakeup, &ctx, env.min_gain / 100, env.dmax_ns, &o,
+	e = run_loop(&vs_workload_wakeup, &ctx, env.dmax_ns, &o,
 			 err, sizeof(err));
 	if (!e && signals_arrived())
 		return interrupted_exit(&o, &oldsigs);
