@@ -39,4 +39,9 @@ for name, seen, truth, floor in (("kicks", kicks, dev["kicks"], 1000),
         ok = False
 sys.exit(0 if ok else 1)
 PY
+
+# the text view, with threads (-t) and wakers (-w), fits 80 columns
+expect_exit 0 "$VS" stat -t -w --interval 500ms --count 1 -- "$VS" bench --duration 1s
+grep -q '^PID ' "$TMP/out" && grep -q '^WAKER ' "$TMP/out" || die "text view: $(cat "$TMP/out")"
+awk 'length > 80 { print; bad = 1 } END { exit bad }' "$TMP/out" || die "text wider than 80 columns"
 echo ok
