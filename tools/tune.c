@@ -244,10 +244,16 @@ static json_t *objective_json(const struct vs_objective *o)
 	return j;
 }
 
-/* What the loop decided, the same in every workload's document. */
+/* The raw measurements and what the loop decided, the same in every
+ * workload's document. */
 static void add_decision(json_t *d, const struct vs_tune_outcome *o)
 {
 	json_t *dec = json_object();
+
+	json_object_set_new(d, "measured_before", o->raw_before ? json_incref(o->raw_before) :
+			    json_null());
+	json_object_set_new(d, "measured_after", o->raw_after ? json_incref(o->raw_after) :
+			    json_null());
 
 	json_object_set_new(d, "plan", o->plan ? vs_plan_to_json(o->plan) : json_null());
 	json_object_set_new(d, "actions", tune_actions_json(o->actions, o->nactions));
@@ -266,10 +272,6 @@ static json_t *outcome_json(const struct vs_tune_outcome *o, int argc, char **ar
 	json_object_set_new(doc_out, "workload", json_string("wakeup"));
 	json_object_set_new(doc_out, "before", objective_json(&o->before));
 	json_object_set_new(doc_out, "after", o->applied ? objective_json(&o->after) : json_null());
-	json_object_set_new(doc_out, "measured_before", json_incref(o->raw_before) ?
-			    o->raw_before : json_null());
-	json_object_set_new(doc_out, "measured_after", o->raw_after ?
-			    json_incref(o->raw_after) : json_null());
 	add_decision(doc_out, o);
 	return doc_out;
 }
@@ -483,10 +485,6 @@ static json_t *dev_outcome_json(const struct vs_tune_outcome *o, const char *wor
 	json_object_set_new(d, "host_steps_left_out", json_integer(ctx->dropped));
 	json_object_set_new(d, "before", dev_objective_json(&o->before));
 	json_object_set_new(d, "after", o->applied ? dev_objective_json(&o->after) : json_null());
-	json_object_set_new(d, "measured_before", o->raw_before ? json_incref(o->raw_before) :
-			    json_null());
-	json_object_set_new(d, "measured_after", o->raw_after ? json_incref(o->raw_after) :
-			    json_null());
 	add_decision(d, o);
 	return d;
 }
@@ -661,10 +659,6 @@ static json_t *qemu_outcome_json(const struct vs_tune_outcome *o,
 	json_object_set_new(d, "host_steps_left_out", json_integer(ctx->dropped));
 	json_object_set_new(d, "before", qemu_objective_json(&o->before, ctx->goal));
 	json_object_set_new(d, "after", o->applied ? qemu_objective_json(&o->after, ctx->goal) :
-			    json_null());
-	json_object_set_new(d, "measured_before", o->raw_before ? json_incref(o->raw_before) :
-			    json_null());
-	json_object_set_new(d, "measured_after", o->raw_after ? json_incref(o->raw_after) :
 			    json_null());
 	add_decision(d, o);
 	return d;
