@@ -363,6 +363,13 @@ static void test_recommend_qemu(void **state)
 	a = find_action(&p, "vhost.poll_us");
 	__T("vhost poll-us at VM start", a && a->applies == VS_APPLY_RESTART);
 	{
+		unsigned int i, floor = 0;
+
+		for (i = 0; i < p.n_warnings; i++)
+			floor += strstr(p.warnings[i], "the predicted gain is a floor") != NULL;
+		__T("a VM's kicks: the predicted gain is a floor", floor == 1);
+	}
+	{
 		struct vs_step st;
 
 		__T("restart-time advice is not a plan step", vs_advice_step(a, &st) == -EOPNOTSUPP);
