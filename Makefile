@@ -62,7 +62,7 @@ GEN_HDRS   := $(OUTPUT)/commands.h
 DEB_PACKAGES := libbpf-dev bpftool clang llvm libcpupower-dev libnuma-dev \
 	libjansson-dev libcmocka-dev libelf-dev zlib1g-dev pkg-config make gcc \
 	man-db groff-base linux-perf libclang-rt-14-dev qemu-system-x86 chromium \
-	python3 tuned libvirt-clients
+	python3 tuned libvirt-clients libxml2-utils
 
 .DELETE_ON_ERROR:
 .SECONDARY:

@@ -14,6 +14,7 @@
 PY=/usr/bin/python3
 $PY -c 'import tuned.profiles' 2>/dev/null || skip "tuned's Python modules are not installed (Debian: tuned)"
 command -v virt-xml-validate >/dev/null || skip "virt-xml-validate is not installed (Debian: libvirt-clients)"
+command -v xmllint >/dev/null || skip "xmllint, which virt-xml-validate runs, is not installed (Debian: libxml2-utils)"
 
 cat >"$TMP/plan.json" <<'JSON'
 { "format": "virtsync-plan", "version": 1, "objective": "latency", "dmax_ns": 50000,
