@@ -159,12 +159,30 @@ double vs_qmp_hist_quantile(const uint64_t *hist, double q)
 
 json_t *vs_qmp_hist_json(const uint64_t *hist)
 {
-	json_t *a = json_array();
+	json_t *o = json_object(), *b = json_array();
 	int i;
 
-	for (i = 0; a && i < VS_QMP_HIST_BUCKETS; i++)
-		json_array_append_new(a, json_integer((json_int_t)hist[i]));
-	return a;
+	if (!o || !b) {
+		json_decref(o);
+		json_decref(b);
+		return NULL;
+	}
+	json_object_set_new(o, "unit", json_string("nsecs"));
+	for (i = 0; i < VS_QMP_HIST_BUCKETS; i++) {
+		json_t *e;
+
+		if (!hist[i])
+			continue;
+		e = json_object();
+		json_object_set_new(e, "low", json_integer(i ? 1LL << (i - 1) : 0));
+		/* KVM's last bucket also holds everything longer */
+		json_object_set_new(e, "high", i < VS_QMP_HIST_BUCKETS - 1 ?
+				    json_integer(1LL << i) : json_null());
+		json_object_set_new(e, "count", json_integer((json_int_t)hist[i]));
+		json_array_append_new(b, e);
+	}
+	json_object_set_new(o, "buckets", b);
+	return o;
 }
 
 bool vs_qmp_hist_fits(const uint64_t *hist, uint64_t sum_ns)

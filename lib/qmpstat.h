@@ -60,7 +60,9 @@ double vs_qmp_hist_quantile(const uint64_t *hist, double q);
  * fits a zero total.
  */
 bool vs_qmp_hist_fits(const uint64_t *hist, uint64_t sum_ns);
-/* The histogram as a JSON array of VS_QMP_HIST_BUCKETS counts. */
+/* The histogram as JSON, as every virtsync histogram: {"unit": "nsecs",
+ * "buckets": [{"low", "high", "count"}]} for the non-empty buckets, high
+ * null for KVM's open last one. */
 json_t *vs_qmp_hist_json(const uint64_t *hist);
 
 /* Read one sample; -ENOTSUP when QEMU has no KVM query-stats. */
