@@ -8,7 +8,7 @@
 #    paper's Sec. 8.1): issue 6's 1.5x is the gate. Quiet machine: 1.80-2.09x.
 #  - thread backend (an eventfd kick between two host threads): kicks are
 #    cheap here when the machine is quiet (the gain is about 1 + Np/Sc):
-#    1.28-1.51x quiet, 1.55-2.41x under load, so the gate is 1.2x.
+#    1.28-1.63x quiet, 1.55-2.41x under load, so the gate is 1.2x.
 # Robustness: SCHED_FIFO sides (--rt), medians of 3 windows per measurement;
 # one more run when the machine's load spoils the first (a miss is reported).
 . "$(dirname "$0")/../lib.sh"
