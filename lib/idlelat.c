@@ -361,9 +361,8 @@ static int fsync_path(const char *path, int flags)
 
 int vs_idle_restore_write(const struct vs_idle_restore *r)
 {
-	char dir[4096], file[4096], tmp[4200], *text = NULL;
-	size_t len;
-	int err, fd;
+	char dir[4096], file[4096], *text = NULL;
+	int err;
 
 	err = run_dir_make(dir, sizeof(dir));
 	if (!err)
@@ -372,28 +371,9 @@ int vs_idle_restore_write(const struct vs_idle_restore *r)
 		err = vs_idle_restore_format(r, &text);
 	if (err)
 		return err;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", file);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		err = -errno;
-		goto out;
-	}
-	len = strlen(text);
-	if (write(fd, text, len) != (ssize_t)len || write(fd, "\n", 1) != 1)
-		err = -EIO;
 	/* The file must be on disk before the first sysfs write, or a power
 	 * cut could leave changed states and no record of them. */
-	if (!err && fsync(fd))
-		err = -errno;
-	if (close(fd) && !err)
-		err = -errno;
-	if (!err && rename(tmp, file))
-		err = -errno;
-	if (!err)
-		err = fsync_path(dir, O_RDONLY | O_DIRECTORY);
-	if (err)
-		unlink(tmp);
-out:
+	err = vs_file_replace_text(file, text, 0600, VS_REPLACE_DURABLE);
 	free(text);
 	return err;
 }

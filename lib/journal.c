@@ -122,43 +122,15 @@ void vs_journal_free(struct vs_journal *j)
  * leaves either the previous or this version, never a mix. */
 static int journal_save(struct vs_journal *j)
 {
-	char tmp[600];
 	char *text;
-	size_t len;
-	int fd, dfd, err = 0;
+	int err;
 
 	if (mkdir(j->dir, 0700) && errno != EEXIST)
 		return -errno;
 	text = json_dumps(j->doc, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
 	if (!text)
 		return -ENOMEM;
-	len = strlen(text);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", j->path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		err = -errno;
-		goto out;
-	}
-	if (fchmod(fd, 0600) || write(fd, text, len) != (ssize_t)len ||
-	    write(fd, "\n", 1) != 1 || fsync(fd))
-		err = errno ? -errno : -EIO;
-	if (close(fd) && !err)
-		err = -errno;
-	if (!err && rename(tmp, j->path))
-		err = -errno;
-	if (err) {
-		unlink(tmp);
-		goto out;
-	}
-	dfd = open(j->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0) {
-		err = -errno;
-		goto out;
-	}
-	if (fsync(dfd))
-		err = -errno;
-	close(dfd);
-out:
+	err = vs_file_replace_text(j->path, text, 0600, VS_REPLACE_DURABLE);
 	free(text);
 	return err;
 }

@@ -441,9 +441,9 @@ static json_t *num_or_null(double v)
 
 int vs_sleepcost_cache_write(const struct vs_yz *yz)
 {
-	char dir[4096], file[4096], tmp[4200];
+	char dir[4096], file[4096], *text;
 	json_t *doc;
-	int err, fd;
+	int err;
 
 	err = cache_paths(dir, sizeof(dir), file, sizeof(file));
 	if (err)
@@ -463,23 +463,13 @@ int vs_sleepcost_cache_write(const struct vs_yz *yz)
 	json_object_set_new(doc, "yz_slack_ns", num_or_null(yz->yz_slack_ns));
 	json_object_set_new(doc, "yz_cost_ns", num_or_null(yz->yz_cost_ns));
 	json_object_set_new(doc, "source", json_string(yz->source));
-	snprintf(tmp, sizeof(tmp), "%s.%d.tmp", file, (int)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		err = -errno;
-		goto out;
-	}
-	if (json_dumpfd(doc, fd, JSON_PRESERVE_ORDER) ||
-	    write(fd, "\n", 1) != 1)
-		err = -EIO;
-	if (close(fd) && !err)
-		err = -errno;
-	if (!err && rename(tmp, file))
-		err = -errno;
-	if (err)
-		unlink(tmp);
-out:
+	text = json_dumps(doc, JSON_PRESERVE_ORDER);
 	json_decref(doc);
+	if (!text)
+		return -ENOMEM;
+	/* sleepcost runs may finish at once: one temporary each */
+	err = vs_file_replace_text(file, text, 0644, VS_REPLACE_SHARED);
+	free(text);
 	return err;
 }
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "sysfs.h"
@@ -117,4 +118,88 @@ int vs_write_u64(const char *path, uint64_t val)
 
 	snprintf(buf, sizeof(buf), "%" PRIu64, val);
 	return vs_write_str(path, buf);
+}
+
+static int fsync_dir_of(const char *path)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	int fd, err = 0;
+
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == path)
+		snprintf(dir, sizeof(dir), "/");
+	else if ((size_t)(slash - path) >= sizeof(dir))
+		return -ENAMETOOLONG;
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+static int write_all(int fd, const char *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* vs_file_replace() of buf, then tail. */
+static int replace(const char *path, const void *buf, size_t len, const char *tail,
+		   mode_t mode, unsigned int flags)
+{
+	char tmp[4200];
+	int fd, err = 0;
+
+	if ((flags & VS_REPLACE_SHARED ?
+	     snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid()) :
+	     snprintf(tmp, sizeof(tmp), "%s.tmp", path)) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return -errno;
+	/* a temporary left by a crash keeps its old mode through O_TRUNC */
+	if (fchmod(fd, mode))
+		err = -errno;
+	if (!err)
+		err = write_all(fd, buf, len);
+	if (!err)
+		err = write_all(fd, tail, strlen(tail));
+	if (!err && (flags & VS_REPLACE_DURABLE) && fsync(fd))
+		err = -errno;
+	if (close(fd) && !err)
+		err = -errno;
+	if (!err && rename(tmp, path))
+		err = -errno;
+	if (err) {
+		unlink(tmp);
+		return err;
+	}
+	return flags & VS_REPLACE_DURABLE ? fsync_dir_of(path) : 0;
+}
+
+int vs_file_replace(const char *path, const void *buf, size_t len, mode_t mode,
+		    unsigned int flags)
+{
+	return replace(path, buf, len, "", mode, flags);
+}
+
+int vs_file_replace_text(const char *path, const char *text, mode_t mode,
+			 unsigned int flags)
+{
+	return replace(path, text, strlen(text), "\n", mode, flags);
 }

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /*
  * Every sysfs, procfs and /run path virtsync touches is built here, under
@@ -26,5 +27,24 @@ int vs_read_s64(const char *path, int64_t *val);
 /* Write a value the way `echo v > path` does; a short write is -EIO. */
 int vs_write_str(const char *path, const char *val);
 int vs_write_u64(const char *path, uint64_t val);
+
+/*
+ * Replace the file at `path` (already rooted) with buf[0..len): written to
+ * a temporary in the same directory with exactly `mode`, then rename()d
+ * over it, so a reader sees the old or the new file, whole. The temporary
+ * is "<path>.tmp", or "<path>.<pid>.tmp" with VS_REPLACE_SHARED (several
+ * processes may write the file at once). VS_REPLACE_DURABLE also fsyncs
+ * the file before the rename and the directory after it: once this
+ * returns, a crash leaves the old or the new version, never a mix or
+ * nothing. -errno; the temporary is removed on failure.
+ */
+#define VS_REPLACE_DURABLE	0x1
+#define VS_REPLACE_SHARED	0x2
+int vs_file_replace(const char *path, const void *buf, size_t len, mode_t mode,
+		    unsigned int flags);
+/* The same for a text (a JSON document, a record) that has no final
+ * newline: the file gets text and "\n". */
+int vs_file_replace_text(const char *path, const char *text, mode_t mode,
+			 unsigned int flags);
 
 #endif

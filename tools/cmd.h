@@ -8,6 +8,8 @@
 
 #include <jansson.h>
 
+#include "sysfs.h"	/* VS_REPLACE_* for vs_replace_with() */
+
 /*
  * A subcommand registers itself with one line at file scope:
  *   VS_COMMAND(model, 0, "closed-form predictions for given parameters");
@@ -112,5 +114,10 @@ double vs_mono_ns(void);	/* CLOCK_MONOTONIC in ns */
 /* Can this process open /dev/kvm (the reference device's KVM backend)?
  * why: "/dev/kvm works" or the reason not. */
 bool vs_kvm_usable(char *why, size_t len);
+/* Replace the file at path, whole or not at all (lib's vs_file_replace(),
+ * VS_REPLACE_* flags), with what fill() writes to the stream it is given;
+ * fill returns 0 or -errno. */
+int vs_replace_with(const char *path, mode_t mode, unsigned int flags,
+		    int (*fill)(FILE *f, const void *arg), const void *arg);
 
 #endif

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "sysfs.h"
 #include "units.h"
 
 struct vs_global vs_global;
@@ -292,4 +293,23 @@ int opt_nonempty(const char *opt, const char *text, const char *what, const char
 	}
 	*out = text;
 	return 0;
+}
+
+int vs_replace_with(const char *path, mode_t mode, unsigned int flags,
+		    int (*fill)(FILE *f, const void *arg), const void *arg)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int err;
+
+	if (!f)
+		return -errno;
+	err = fill(f, arg);
+	if (fclose(f) && !err)
+		err = -ENOMEM;
+	if (!err)
+		err = vs_file_replace(path, buf, len, mode, flags);
+	free(buf);
+	return err;
 }

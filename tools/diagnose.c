@@ -766,9 +766,8 @@ static int save_plan(const char *path, struct queue *qs, unsigned int nq,
 	unsigned int i, j, skipped = 0;
 	double best_conf = -1;
 	json_t *doc;
-	char tmp[PATH_MAX];
-	FILE *f;
-	int err = 0;
+	char *text;
+	int err;
 
 	if (!plan)
 		return -ENOMEM;
@@ -795,24 +794,12 @@ static int save_plan(const char *path, struct queue *qs, unsigned int nq,
 		json_object_set_new(doc, "confidence", json_real(best_conf));
 	/* The full report rides along for `virtsync report`; apply ignores it. */
 	json_object_set(doc, "evidence", report);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "we");
-	if (!f) {
-		err = -errno;
-		json_decref(doc);
-		return err;
-	}
-	if (json_dumpf(doc, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)))
-		err = -EIO;
-	if (fputc('\n', f) == EOF)
-		err = -EIO;
-	if (fclose(f) && !err)
-		err = -errno;
+	text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
 	json_decref(doc);
-	if (!err && rename(tmp, path))
-		err = -errno;
-	if (err)
-		unlink(tmp);
+	if (!text)
+		return -ENOMEM;
+	err = vs_file_replace_text(path, text, 0644, 0);
+	free(text);
 	return err;
 }
 

@@ -77,28 +77,17 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	}
 }
 
-/* Write to OUT.tmp and rename, so a failed run leaves no half report. */
+static int fill_report(FILE *f, const void *r)
+{
+	return vs_report_write(r, env.format, f);
+}
+
+/* Whole or not at all, so a failed run leaves no half report. */
 static int write_report(const struct vs_report *r)
 {
-	char tmp[4096];
-	FILE *f;
-	int err;
-
 	if (!env.output)
 		return vs_report_write(r, env.format, stdout);
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", env.output, getpid()) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	f = fopen(tmp, "w");
-	if (!f)
-		return -errno;
-	err = vs_report_write(r, env.format, f);
-	if (fclose(f) && !err)
-		err = -errno;
-	if (!err && rename(tmp, env.output))
-		err = -errno;
-	if (err)
-		unlink(tmp);
-	return err;
+	return vs_replace_with(env.output, 0644, VS_REPLACE_SHARED, fill_report, r);
 }
 
 VS_COMMAND(report, 0, "HTML/Markdown/JSON report with plots from saved runs")

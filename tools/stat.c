@@ -733,37 +733,28 @@ static void write_prom(FILE *f, const struct vs_probe_snapshot *s,
 			(double)s->vms[i].c.ctr[VS_WAKEUP]);
 }
 
-/* node_exporter's textfile collector may read at any moment: write a temp
- * file in the same directory, then rename() over the target. */
+struct prom_args {
+	const struct vs_probe_snapshot *s, *prev;
+	double secs;
+};
+
+static int fill_prom(FILE *f, const void *arg)
+{
+	const struct prom_args *a = arg;
+
+	write_prom(f, a->s, a->prev, a->secs);
+	return 0;
+}
+
+/* node_exporter's textfile collector may read at any moment: the file is
+ * replaced whole (written beside it, then renamed over it). */
 static int write_prom_file(const char *path, const struct vs_probe_snapshot *s,
 			   const struct vs_probe_snapshot *prev, double secs)
 {
-	char tmp[PATH_MAX];
-	FILE *f;
-	int fd, err = 0;
+	const struct prom_args a = { s, prev, secs };
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = mkstemp(tmp);
-	if (fd < 0)
-		return -errno;
-	f = fdopen(fd, "w");
-	if (!f) {
-		err = -errno;
-		close(fd);
-		unlink(tmp);
-		return err;
-	}
-	write_prom(f, s, prev, secs);
-	if (fflush(f) || fsync(fd) || fchmod(fd, 0644))
-		err = -errno;
-	if (fclose(f) && !err)
-		err = -errno;
-	if (!err && rename(tmp, path))
-		err = -errno;
-	if (err)
-		unlink(tmp);
-	return err;
+	return vs_replace_with(path, 0644, VS_REPLACE_DURABLE | VS_REPLACE_SHARED,
+			       fill_prom, &a);
 }
 
 /* ---- main loop ------------------------------------------------------------ */

@@ -394,39 +394,34 @@ static int write_csv(FILE *f, const struct pcdev_vsweep *sws, unsigned int nsw,
 	return ferror(f) ? -EIO : 0;
 }
 
-/* Write the output file through a temporary name: whole file or none. */
+struct output {
+	json_t *doc;
+	const struct pcdev_vsweep *sws;
+	unsigned int nsw;
+	const unsigned int *done;
+	bool as_json;
+};
+
+static int fill_output(FILE *f, const void *arg)
+{
+	const struct output *o = arg;
+
+	if (o->as_json)
+		return json_dumpf(o->doc, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
+				  JSON_REAL_PRECISION(10)) ? -EIO : 0;
+	return write_csv(f, o->sws, o->nsw, o->done);
+}
+
+/* The output file, whole or none: JSON for a .json name, else CSV. */
 static int write_output(const char *path, json_t *doc,
 			const struct pcdev_vsweep *sws, unsigned int nsw,
 			const unsigned int *done)
 {
 	size_t plen = strlen(path);
-	char *tmp = malloc(plen + 16);
-	bool as_json = plen > 5 && !strcmp(path + plen - 5, ".json");
-	FILE *f;
-	int err;
+	const struct output o = { doc, sws, nsw, done,
+				  plen > 5 && !strcmp(path + plen - 5, ".json") };
 
-	if (!tmp)
-		return -ENOMEM;
-	snprintf(tmp, plen + 16, "%s.tmp%d", path, (int)getpid());
-	f = fopen(tmp, "we");
-	if (!f) {
-		err = -errno;
-		free(tmp);
-		return err;
-	}
-	if (as_json)
-		err = json_dumpf(doc, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER |
-				 JSON_REAL_PRECISION(10)) ? -EIO : 0;
-	else
-		err = write_csv(f, sws, nsw, done);
-	if (fclose(f) && !err)
-		err = -EIO;
-	if (!err && rename(tmp, path))
-		err = -errno;
-	if (err)
-		unlink(tmp);
-	free(tmp);
-	return err;
+	return vs_replace_with(path, 0644, VS_REPLACE_SHARED, fill_output, &o);
 }
 
 /* Can the output file be created? Checked before the long runs. */

@@ -83,13 +83,12 @@ int vs_pcdev_ctl_read(pid_t pid, struct vs_pcdev_ctl *ctl)
 
 int vs_pcdev_ctl_write(pid_t pid, const struct vs_pcdev_ctl *ctl)
 {
-	char path[512], tmp[520], buf[512];
-	int fd, n, err;
+	char path[512], buf[512];
+	int n, err;
 
 	err = vs_pcdev_ctl_path(pid, path, sizeof(path));
 	if (err)
 		return err;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	n = snprintf(buf, sizeof(buf),
 		     "# virtsync pcdev control 1\n"
 		     "halt_poll_ns=%" PRIu64 "\n"
@@ -97,18 +96,7 @@ int vs_pcdev_ctl_write(pid_t pid, const struct vs_pcdev_ctl *ctl)
 		     "consumer_sleep_ns=%" PRIu64 "\n",
 		     ctl->halt_poll_ns, ctl->consumer_busyloop_ns,
 		     ctl->consumer_sleep_ns);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, buf, n) != n)
-		err = -EIO;
-	if (close(fd) && !err)
-		err = -errno;
-	if (!err && rename(tmp, path))
-		err = -errno;
-	if (err)
-		unlink(tmp);
-	return err;
+	return vs_file_replace(path, buf, (size_t)n, 0644, 0);
 }
 
 int vs_pcdev_ctl_check(pid_t pid, struct vs_pcdev_ctl_watch *w,

@@ -293,11 +293,10 @@ int pcdev_run(const struct pcdev_config *cfg, struct pcdev_results *res)
 int pcdev_stats_publish(const struct pcdev_config *cfg,
 			const struct pcdev_counters *c)
 {
-	char dir[PATH_MAX], path[PATH_MAX], tmp[PATH_MAX + 8];
+	char dir[PATH_MAX], path[PATH_MAX];
 	static __thread char buf[32768];
 	unsigned int i;
-	int fd, len, err;
-	ssize_t n;
+	int len, err;
 
 	err = vs_path(dir, sizeof(dir), "/run/virtsync");
 	if (!err)
@@ -306,7 +305,6 @@ int pcdev_stats_publish(const struct pcdev_config *cfg,
 		return err;
 	if (mkdir(dir, 0755) && errno != EEXIST)
 		return -errno;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	len = snprintf(buf, sizeof(buf),
 		       "items_produced %llu\nitems_consumed %llu\n"
 		       "kicks %llu\ninterrupts %llu\nbackend %s\nlen %u\n"
@@ -329,19 +327,7 @@ int pcdev_stats_publish(const struct pcdev_config *cfg,
 						(unsigned long long)v);
 		}
 	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, buf, (size_t)len);
-	err = n < 0 ? -errno : n != len ? -EIO : 0;
-	if (close(fd) && !err)
-		err = -errno;
-	/* rename() is atomic: a reader sees the old or the new file, whole. */
-	if (!err && rename(tmp, path))
-		err = -errno;
-	if (err)
-		unlink(tmp);
-	return err;
+	return vs_file_replace(path, buf, (size_t)len, 0644, 0);
 }
 
 int pcdev_stats_unpublish(void)

@@ -101,7 +101,7 @@ expect_usage_error "nosuch.json" "$VS" report --from "$TMP/nosuch.json" -o "$TMP
 expect_usage_error "--format: 'pdf'" "$VS" report --from "$TMP/fc.json" --format pdf
 expect_usage_error "no input" "$VS" report -o "$TMP/bad.html"
 [ ! -e "$TMP/bad.html" ] || die "a failed report left $TMP/bad.html"
-ls "$TMP" | grep -q '\.tmp\.' && die "temporary file left behind"
+ls "$TMP" | grep -q '\.tmp\(\.\|$\)' && die "temporary file left behind"
 
 # The page loads in a real browser and holds the plots.
 CHROMIUM=$(command -v chromium || true)

@@ -15,7 +15,7 @@ prom=$TMP/virtsync.prom
 echo "stale" >"$prom"
 "$VS" stat --prometheus-file "$prom" -- "$KICK" --kicks 3000 --halts 20 \
 	>"$TMP/truth" 2>"$TMP/err" || { cat "$TMP/err"; die "stat failed"; }
-[ -z "$(ls "$TMP" | grep 'virtsync.prom.tmp')" ] || die "temporary file left behind"
+[ -z "$(ls "$TMP" | grep '^virtsync\.prom\..*tmp')" ] || die "temporary file left behind"
 [ "$(stat -c %a "$prom")" = 644 ] || die "mode $(stat -c %a "$prom")"
 pid=$(awk '$1 == "pid" {print $2}' "$TMP/truth")
 outs=$(awk '$1 == "pio_outs" {print $2}' "$TMP/truth")

@@ -27,7 +27,7 @@ sys.exit(0 if ok else 1)
 PY
 head -1 "$TMP/v.csv" | grep -q '^sweep,x_name,x,.*T_ns,model_T_ns,t_err,regime' || die "csv header"
 [ "$(wc -l <"$TMP/v.csv")" = 11 ] || die "csv rows: $(wc -l <"$TMP/v.csv")"
-ls "$TMP"/v.csv.tmp* 2>/dev/null && die "temporary output left"
+ls "$TMP"/v.csv.*tmp* 2>/dev/null && die "temporary output left"
 # A custom sweep through lib/sweep's parser: poll on both sides is BW.
 "$VS" validate --sweep wc=1us:2us:1us --mode poll --wp 1500ns --duration 0.1s \
 	--repeat 1 --pin 0,1 --json >"$TMP/c.json" || die "custom sweep failed"
