@@ -320,43 +320,13 @@ int vs_idle_restore_format(const struct vs_idle_restore *r, char **text)
 	return *text ? 0 : -ENOMEM;
 }
 
-/* mkdir -p: under a fixture root /run itself may be missing. */
-static int mkdir_p(const char *dir)
-{
-	char tmp[4096], *p;
-
-	if (snprintf(tmp, sizeof(tmp), "%s", dir) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	for (p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0755) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	return mkdir(tmp, 0755) && errno != EEXIST ? -errno : 0;
-}
-
 static int run_dir_make(char *dir, size_t len)
 {
 	int err = vs_path(dir, len, RUN_DIR);
 
 	if (err)
 		return err;
-	return mkdir_p(dir);
-}
-
-static int fsync_path(const char *path, int flags)
-{
-	int fd = open(path, flags | O_CLOEXEC), err = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd))
-		err = -errno;
-	close(fd);
-	return err;
+	return vs_mkdir_p(dir, 0755);
 }
 
 int vs_idle_restore_write(const struct vs_idle_restore *r)
@@ -443,7 +413,7 @@ int vs_idle_restore_remove(void)
 		return err;
 	if (unlink(file))
 		return errno == ENOENT ? 0 : -errno;
-	return fsync_path(dir, O_RDONLY | O_DIRECTORY);
+	return vs_fsync_dir(dir);
 }
 
 int vs_idlelat_lock(void)

@@ -409,24 +409,6 @@ void vs_sleepcost_yz_from_result(const struct vs_sleepcost_result *r,
 		 vs_cost_source_name(r->source));
 }
 
-/* mkdir -p: under a fixture root /run itself may be missing. */
-static int mkdir_p(const char *dir)
-{
-	char tmp[4096], *p;
-
-	if (snprintf(tmp, sizeof(tmp), "%s", dir) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	for (p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, 0755) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	return mkdir(tmp, 0755) && errno != EEXIST ? -errno : 0;
-}
-
 static int cache_paths(char *dir, size_t dlen, char *file, size_t flen)
 {
 	int err = vs_path(dir, dlen, "/run/virtsync");
@@ -448,7 +430,7 @@ int vs_sleepcost_cache_write(const struct vs_yz *yz)
 	err = cache_paths(dir, sizeof(dir), file, sizeof(file));
 	if (err)
 		return err;
-	err = mkdir_p(dir);
+	err = vs_mkdir_p(dir, 0755);
 	if (err)
 		return err;
 	doc = json_object();

@@ -120,27 +120,48 @@ int vs_write_u64(const char *path, uint64_t val)
 	return vs_write_str(path, buf);
 }
 
-static int fsync_dir_of(const char *path)
+int vs_mkdir_p(const char *dir, mode_t mode)
 {
-	char dir[4096];
-	const char *slash = strrchr(path, '/');
-	int fd, err = 0;
+	char tmp[4096], *p;
 
-	if (!slash)
-		snprintf(dir, sizeof(dir), ".");
-	else if (slash == path)
-		snprintf(dir, sizeof(dir), "/");
-	else if ((size_t)(slash - path) >= sizeof(dir))
+	if (snprintf(tmp, sizeof(tmp), "%s", dir) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
-	else
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	for (p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, mode) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return mkdir(tmp, mode) && errno != EEXIST ? -errno : 0;
+}
+
+int vs_fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), err = 0;
+
 	if (fd < 0)
 		return -errno;
 	if (fsync(fd))
 		err = -errno;
 	close(fd);
 	return err;
+}
+
+static int fsync_dir_of(const char *path)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return vs_fsync_dir(".");
+	if (slash == path)
+		return vs_fsync_dir("/");
+	if ((size_t)(slash - path) >= sizeof(dir))
+		return -ENAMETOOLONG;
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	return vs_fsync_dir(dir);
 }
 
 static int write_all(int fd, const char *p, size_t len)

@@ -28,6 +28,11 @@ int vs_read_s64(const char *path, int64_t *val);
 int vs_write_str(const char *path, const char *val);
 int vs_write_u64(const char *path, uint64_t val);
 
+/* mkdir -p (under a fixture root even /run may be missing). */
+int vs_mkdir_p(const char *dir, mode_t mode);
+/* fsync a directory, so that renames and unlinks in it are on disk. */
+int vs_fsync_dir(const char *dir);
+
 /*
  * Replace the file at `path` (already rooted) with buf[0..len): written to
  * a temporary in the same directory with exactly `mode`, then rename()d

@@ -519,10 +519,6 @@ static int tune_device(int argc, char **argv)
 	ctx.dmax_ns = env.dmax_ns > 0 ? env.dmax_ns : (isfinite(dmax) ? dmax : 50e3);
 	snprintf(ctx.plan_path, sizeof(ctx.plan_path), "/run/virtsync/tune-plan-%d.json",
 		 (int)getpid());
-	if (mkdir("/run/virtsync", 0700) && errno != EEXIST) {
-		vs_err("cannot create /run/virtsync: %s", strerror(errno));
-		return VS_EXIT_FAIL;
-	}
 	hold_signals(&oldsigs);
 	if (env.workload && !env.backend) {
 		char why[160];
@@ -720,11 +716,6 @@ static int tune_qemu(int argc, char **argv)
 	ctx.dmax_ns = env.dmax_ns;
 	snprintf(ctx.plan_path, sizeof(ctx.plan_path), "/run/virtsync/tune-plan-%d.json",
 		 (int)getpid());
-	/* diagnose's plan lands there (apply creates it too, later) */
-	if (mkdir("/run/virtsync", 0700) && errno != EEXIST) {
-		vs_err("cannot create /run/virtsync: %s", strerror(errno));
-		return VS_EXIT_FAIL;
-	}
 	e = tune_qmp_peer(env.qmp, &ctx.pid, err, sizeof(err));
 	if (e) {
 		vs_err("%s", err);
@@ -770,10 +761,14 @@ VS_COMMAND(tune, VS_NEEDS_ROOT, "closed loop: measure, apply, re-measure, keep o
 	env.min_gain = 10;
 	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
 		return VS_EXIT_USAGE;
-	if (env.qmp)
-		return tune_qemu(argc, argv);
-	if (env.have_pid || strcmp(env.workload, "wakeup"))
-		return tune_device(argc, argv);
+	if (env.qmp || env.have_pid || strcmp(env.workload, "wakeup")) {
+		/* diagnose's plan for the device or the VM lands there */
+		if (mkdir("/run/virtsync", 0700) && errno != EEXIST) {
+			vs_err("cannot create /run/virtsync: %s", strerror(errno));
+			return VS_EXIT_FAIL;
+		}
+		return env.qmp ? tune_qemu(argc, argv) : tune_device(argc, argv);
+	}
 	memset(&ctx, 0, sizeof(ctx));
 	vs_wakeup_opts_default(&ctx.opts);
 	ctx.repeats = env.repeats ? env.repeats : 5;
