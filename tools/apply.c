@@ -86,7 +86,7 @@ VS_COMMAND(apply, 0, "apply a tuning profile or a diagnose plan (journaled)")
 	struct vs_action *a = NULL;
 	struct vs_journal *j = NULL;
 	struct vs_apply_result ar;
-	char path[4096], err[512], source[128];
+	char err[512], source[128];
 	size_t n = 0, i, todo = 0;
 	int e, lockfd = -1, holder, ret = VS_EXIT_FAIL;
 
@@ -98,32 +98,9 @@ VS_COMMAND(apply, 0, "apply a tuning profile or a diagnose plan (journaled)")
 		vs_err("changing knobs needs root; run it with sudo (or use --dry-run)");
 		return VS_EXIT_FAIL;
 	}
-	if (env.plan) {
-		e = vs_plan_load_file(env.plan, &p, err, sizeof(err));
-		if (e) {
-			vs_err("--plan %s: %s", env.plan, err);
-			return VS_EXIT_USAGE;
-		}
-		snprintf(source, sizeof(source), "plan %.100s", env.plan);
-	} else {
-		e = vs_profile_locate(env.profile, path, sizeof(path));
-		if (e == -EINVAL) {
-			vs_err("profile '%s': not a name ([A-Za-z0-9_.-]) nor a path starting with /, ./ or ../",
-			       env.profile);
-			return VS_EXIT_USAGE;
-		}
-		if (e) {
-			vs_err("profile '%s' not found (%s); see 'virtsync profiles list'",
-			       env.profile, strerror(-e));
-			return VS_EXIT_USAGE;
-		}
-		e = vs_profile_load_file(path, VS_KIND_PROFILE, &p, err, sizeof(err));
-		if (e) {
-			vs_err("profile %s: %s", path, err);
-			return VS_EXIT_USAGE;
-		}
-		snprintf(source, sizeof(source), "profile %.100s", p->name);
-	}
+	e = vs_profvars_load(env.profile, env.plan, &p, source, sizeof(source));
+	if (e)
+		return e;
 	e = vs_tune_resolve(p, vs_profvars.vars, vs_profvars.n, &a, &n, err, sizeof(err));
 	if (e) {
 		vs_err("%s: %s; nothing was changed", source, err);

@@ -137,40 +137,6 @@ static const struct argp_child children[] = {
 	{ 0 },
 };
 
-static int load(struct vs_profile **p, char *source, size_t slen)
-{
-	char path[4096], err[512];
-	int e;
-
-	if (env.plan) {
-		e = vs_plan_load_file(env.plan, p, err, sizeof(err));
-		if (e) {
-			vs_err("--plan %s: %s", env.plan, err);
-			return VS_EXIT_USAGE;
-		}
-		snprintf(source, slen, "plan %.140s", env.plan);
-		return 0;
-	}
-	e = vs_profile_locate(env.profile, path, sizeof(path));
-	if (e == -EINVAL) {
-		vs_err("profile '%s': not a name ([A-Za-z0-9_.-]) nor a path starting with /, ./ or ../",
-		       env.profile);
-		return VS_EXIT_USAGE;
-	}
-	if (e) {
-		vs_err("profile '%s' not found (%s); see 'virtsync profiles list'",
-		       env.profile, strerror(-e));
-		return VS_EXIT_USAGE;
-	}
-	e = vs_profile_load_file(path, VS_KIND_PROFILE, p, err, sizeof(err));
-	if (e) {
-		vs_err("profile %s: %s", path, err);
-		return VS_EXIT_USAGE;
-	}
-	snprintf(source, slen, "profile %.64s", (*p)->name);
-	return 0;
-}
-
 VS_COMMAND(export, 0, "write a profile or plan as tuned profile, libvirt XML, QEMU options")
 {
 	const struct argp argp = { opts, parse_arg, "PROFILE", doc, children };
@@ -190,7 +156,7 @@ VS_COMMAND(export, 0, "write a profile or plan as tuned profile, libvirt XML, QE
 	}
 	if (env.helped)
 		return VS_EXIT_OK;
-	ret = load(&p, source, sizeof(source));
+	ret = vs_profvars_load(env.profile, env.plan, &p, source, sizeof(source));
 	if (ret)
 		return ret;
 	ret = VS_EXIT_USAGE;

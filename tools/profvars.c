@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "plan.h"
 #include "profvars.h"
 
 struct vs_profvars vs_profvars;
@@ -79,3 +80,38 @@ const struct argp vs_profvars_argp = {
 	.options = options,
 	.parser = parse_arg,
 };
+
+int vs_profvars_load(const char *profile, const char *plan, struct vs_profile **p,
+		     char *source, size_t slen)
+{
+	char path[4096], err[512];
+	int e;
+
+	if (plan) {
+		e = vs_plan_load_file(plan, p, err, sizeof(err));
+		if (e) {
+			vs_err("--plan %s: %s", plan, err);
+			return VS_EXIT_USAGE;
+		}
+		snprintf(source, slen, "plan %s", plan);
+		return 0;
+	}
+	e = vs_profile_locate(profile, path, sizeof(path));
+	if (e == -EINVAL) {
+		vs_err("profile '%s': not a name ([A-Za-z0-9_.-]) nor a path starting with /, ./ or ../",
+		       profile);
+		return VS_EXIT_USAGE;
+	}
+	if (e) {
+		vs_err("profile '%s' not found (%s); see 'virtsync profiles list'", profile,
+		       strerror(-e));
+		return VS_EXIT_USAGE;
+	}
+	e = vs_profile_load_file(path, VS_KIND_PROFILE, p, err, sizeof(err));
+	if (e) {
+		vs_err("profile %s: %s", path, err);
+		return VS_EXIT_USAGE;
+	}
+	snprintf(source, slen, "profile %s", (*p)->name);
+	return 0;
+}

@@ -21,4 +21,13 @@ struct vs_profvars {
 extern struct vs_profvars vs_profvars;
 extern const struct argp vs_profvars_argp;
 
+/*
+ * Load what apply and export were given: the plan file when `plan` is set,
+ * else the profile named or pathed by `profile` (vs_profile_locate()). On
+ * success *source names it ("plan FILE", "profile NAME"); else one line
+ * is out and the return is VS_EXIT_USAGE.
+ */
+int vs_profvars_load(const char *profile, const char *plan, struct vs_profile **p,
+		     char *source, size_t slen);
+
 #endif
