@@ -52,17 +52,22 @@ int vs_cpulist_contains(const char *list, int cpu)
 	return found;
 }
 
+int vs_cpus_online_list(char *list, unsigned long len)
+{
+	char path[256];
+	int err = vs_path(path, sizeof(path), "/sys/devices/system/cpu/online");
+
+	return err ? err : vs_read_str(path, list, len);
+}
+
 int vs_cpu_is_online(int cpu, char *list, unsigned long len)
 {
-	char path[256], buf[1024];
+	char buf[1024];
 	int err;
 
 	if (cpu < 0)
 		return 0;
-	err = vs_path(path, sizeof(path), "/sys/devices/system/cpu/online");
-	if (err)
-		return err;
-	err = vs_read_str(path, buf, sizeof(buf));
+	err = vs_cpus_online_list(buf, sizeof(buf));
 	if (err)
 		return err;
 	if (list && len) {

@@ -18,4 +18,8 @@ int vs_cpulist_contains(const char *list, int cpu);
  */
 int vs_cpu_is_online(int cpu, char *list, unsigned long len);
 
+/* The online list itself (/sys/devices/system/cpu/online through
+ * vs_path()); -errno. */
+int vs_cpus_online_list(char *list, unsigned long len);
+
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cpuonline.h"
 #include "impl.h"
 #include "sysfs.h"
 #include "units.h"
@@ -90,16 +91,10 @@ int vs_cpulist_format(uint64_t mask, char *buf, size_t len)
 
 int vs_cpus_online(uint64_t *mask)
 {
-	char path[512], buf[256];
-	int err;
+	char buf[256];
+	int err = vs_cpus_online_list(buf, sizeof(buf));
 
-	err = vs_path(path, sizeof(path), "/sys/devices/system/cpu/online");
-	if (err)
-		return err;
-	err = vs_read_str(path, buf, sizeof(buf));
-	if (err)
-		return err;
-	return vs_cpulist_parse(buf, mask);
+	return err ? err : vs_cpulist_parse(buf, mask);
 }
 
 bool vs_safe_name(const char *s, size_t max)
