@@ -146,7 +146,7 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
-$(OUTPUT)/lib/probe.o: $(OUTPUT)/vsprobe.skel.h
+$(OUTPUT)/lib/sources/probe.o: $(OUTPUT)/vsprobe.skel.h
 
 
 
@@ -209,10 +209,11 @@ clean:
 # go to $(OUTPUT)/fuzz-corpus; tests/fuzz/corpus/ is the seed corpus that
 # `make check` replays (tests/unit/test-fuzz-corpus.c).
 FUZZ_TIME ?= 60
-FUZZ_SRCS := tests/fuzz/fuzz-profile.c lib/profile.c $(wildcard lib/knobs/*.c) \
-	lib/sysfs.c lib/units.c
+FUZZ_SRCS := tests/fuzz/fuzz-profile.c lib/tune/profile.c $(wildcard lib/knobs/*.c) \
+	lib/core/sysfs.c lib/core/units.c lib/core/errmsg.c lib/core/cpuonline.c \
+	lib/sources/qmp.c
 .PHONY: fuzz
-$(OUTPUT)/fuzz-profile: $(FUZZ_SRCS) $(wildcard lib/*.h lib/knobs/*.h) | $(OUTPUT)
+$(OUTPUT)/fuzz-profile: $(FUZZ_SRCS) $(wildcard lib/*/*.h) | $(OUTPUT)
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) \
 		$(FUZZ_SRCS) -ljansson -o $@

@@ -4,7 +4,7 @@
  * touching the knob? Inside a guest with cpuidle-haltpoll, per round:
  *   1. eventfd ping-pong as configured (guest_halt_poll_ns as found),
  *   2. the same with every CPU kept out of idle by SCHED_IDLE spinners
- *      (diagnose's prediction, lib/hostcost.c),
+ *      (diagnose's prediction, lib/sources/hostcost.c),
  *   3. guest_halt_poll_ns set to POLL_NS, ping-pong again (the truth),
  * then the parameter is restored (also on SIGINT/SIGTERM).
  *   usage: diag-haltpoll-predict [ROUNDS=3] [POLL_NS=200000]
@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hostcost.h"
-#include "sysfs.h"
-#include "wakeup.h"
+#include "sources/hostcost.h"
+#include "core/sysfs.h"
+#include "sources/wakeup.h"
 
 static char param[512];
 static char saved[64];

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "sim.h"
+#include "model/sim.h"
 
 static double seconds(clockid_t clk)
 {

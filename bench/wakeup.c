@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Wake-up round trip (lib/wakeup.c eventfd ping-pong) against the guest's
+ * Wake-up round trip (lib/sources/wakeup.c eventfd ping-pong) against the guest's
  * halt-poll window, measured in one run with the settings interleaved, so
  * the ratio is not skewed by load that comes and goes on a shared machine.
  * Restores guest_halt_poll_ns to its value at start, also on Ctrl-C.
@@ -16,9 +16,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "knobs.h"
-#include "units.h"
-#include "wakeup.h"
+#include "knobs/knobs.h"
+#include "core/units.h"
+#include "sources/wakeup.h"
 
 #define MAX_VALUES 8
 #define MAX_REPEATS 32

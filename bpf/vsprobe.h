@@ -3,7 +3,7 @@
 #define VS_BPF_VSPROBE_H
 
 /*
- * Shared between bpf/vsprobe.bpf.c and lib/probe.c: fixed-width types only,
+ * Shared between bpf/vsprobe.bpf.c and lib/sources/probe.c: fixed-width types only,
  * no pointers. Everything is aggregated in kernel maps (per-CPU hashes);
  * userspace sums the per-CPU copies when it reads.
  */

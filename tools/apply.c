@@ -9,11 +9,11 @@
 
 #include "cmd.h"
 #include "profvars.h"
-#include "plan.h"
-#include "profile.h"
+#include "tune/plan.h"
+#include "tune/profile.h"
 #include "tune-print.h"
-#include "tune.h"
-#include "units.h"
+#include "tune/apply.h"
+#include "core/units.h"
 
 static struct env {
 	const char *profile;

@@ -14,8 +14,9 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "analyze/validate.h"
 #include "pcdev/pcdev.h"
-#include "units.h"
+#include "core/units.h"
 
 /* Each option is applied over the preset, whatever the order given. */
 enum {
@@ -316,7 +317,8 @@ static void print_wrapped(const char *prefix, const char *text)
 }
 
 static void print_text(const struct pcdev_config *cfg,
-		       const struct pcdev_results *r, double dmax)
+		       const struct pcdev_results *r, const struct vs_prediction *model,
+		       double dmax)
 {
 	const struct pcdev_latency *l = &r->latency;
 	const struct pcdev_measured *m = &r->measured;
@@ -352,10 +354,10 @@ static void print_text(const struct pcdev_config *cfg,
 	printf("               sp %s  sc %s  yp %s  yc %s  yz %s\n",
 	       num(m->sp), num(m->sc), num(m->yp), num(m->yc), num(m->yz));
 	printf("model (%s)%*s regime %s  T_ns %s  E_ns %s  D_ns %s  batch %s\n",
-	       vs_mech_name(r->model.mech),
-	       (int)(7 - strlen(vs_mech_name(r->model.mech))), "",
-	       regime_or_dash(&r->model), num(r->model.t_ns), num(r->model.e_ns),
-	       num(r->model.d_ns), num(r->model.batch));
+	       vs_mech_name(model->mech),
+	       (int)(7 - strlen(vs_mech_name(model->mech))), "",
+	       regime_or_dash(model), num(model->t_ns), num(model->e_ns),
+	       num(model->d_ns), num(model->batch));
 	for (i = 0; i < r->n_kvm_stats; i++)
 		printf("kvm_stats      %-32s %llu\n", r->kvm_stats[i].name,
 		       (unsigned long long)r->kvm_stats[i].value);
@@ -369,8 +371,8 @@ static json_t *json_u64(uint64_t v)
 }
 
 static void print_json(const struct pcdev_config *cfg,
-		       const struct pcdev_results *r, double dmax, int argc,
-		       char **argv)
+		       const struct pcdev_results *r, const struct vs_prediction *model,
+		       double dmax, int argc, char **argv)
 {
 	const struct pcdev_latency *l = &r->latency;
 	const struct pcdev_measured *m = &r->measured;
@@ -452,13 +454,13 @@ static void print_json(const struct pcdev_config *cfg,
 		json_object_set_new(doc, "kvm_stats", o);
 	}
 	o = json_object();
-	json_object_set_new(o, "mech", json_string(vs_mech_name(r->model.mech)));
-	json_object_set_new(o, "regime", r->model.regime < VS_REGIME_COUNT ?
-			    json_string(vs_regime_name(r->model.regime)) : json_null());
-	json_object_set_new(o, "T_ns", vs_json_num(r->model.t_ns));
-	json_object_set_new(o, "E_ns", vs_json_num(r->model.e_ns));
-	json_object_set_new(o, "D_ns", vs_json_num(r->model.d_ns));
-	json_object_set_new(o, "batch", vs_json_num(r->model.batch));
+	json_object_set_new(o, "mech", json_string(vs_mech_name(model->mech)));
+	json_object_set_new(o, "regime", model->regime < VS_REGIME_COUNT ?
+			    json_string(vs_regime_name(model->regime)) : json_null());
+	json_object_set_new(o, "T_ns", vs_json_num(model->t_ns));
+	json_object_set_new(o, "E_ns", vs_json_num(model->e_ns));
+	json_object_set_new(o, "D_ns", vs_json_num(model->d_ns));
+	json_object_set_new(o, "batch", vs_json_num(model->batch));
 	json_object_set_new(doc, "model", o);
 	json_object_set_new(doc, "note", json_string(r->note));
 	vs_json_print(doc);
@@ -523,10 +525,14 @@ VS_COMMAND(bench, 0, "run the reference producer/consumer device")
 	} else if (err) {
 		vs_err("%s backend failed: %s%s%s", pcdev_backend_name(cfg.backend),
 		       strerror(-err), res->note[0] ? ": " : "", res->note);
-	} else if (vs_global.json) {
-		print_json(&cfg, res, dmax, argc, argv);
 	} else {
-		print_text(&cfg, res, dmax);
+		struct vs_prediction model;
+
+		pcdev_model_predict(&cfg, res, &model);
+		if (vs_global.json)
+			print_json(&cfg, res, &model, dmax, argc, argv);
+		else
+			print_text(&cfg, res, &model, dmax);
 	}
 	free(res);
 	return err ? (err == -EINVAL ? VS_EXIT_USAGE : VS_EXIT_FAIL) : VS_EXIT_OK;

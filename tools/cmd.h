@@ -8,7 +8,7 @@
 
 #include <jansson.h>
 
-#include "sysfs.h"	/* VS_REPLACE_* for vs_replace_with() */
+#include "core/sysfs.h"	/* VS_REPLACE_* for vs_replace_with() */
 
 /*
  * A subcommand registers itself with one line at file scope:

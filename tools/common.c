@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "sysfs.h"
-#include "units.h"
+#include "core/sysfs.h"
+#include "core/units.h"
 
 struct vs_global vs_global;
 

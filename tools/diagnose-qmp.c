@@ -8,9 +8,9 @@
 
 #include "cmd.h"
 #include "diagnose-qmp.h"
-#include "qmpstat.h"
-#include "sysfs.h"
-#include "units.h"
+#include "sources/qmpstat.h"
+#include "core/sysfs.h"
+#include "core/units.h"
 
 #define QMP_TIMEOUT_MS 5000
 

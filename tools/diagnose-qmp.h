@@ -5,8 +5,8 @@
 #include <jansson.h>
 #include <sys/types.h>
 
-#include "discover.h"
-#include "measure.h"
+#include "sources/discover.h"
+#include "sources/measure.h"
 
 /*
  * QMP as a measurement source of `virtsync diagnose --qmp SOCKET`: the

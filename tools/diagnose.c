@@ -18,22 +18,22 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "classify.h"
+#include "analyze/classify.h"
 #include "cmd.h"
 #include "diagnose-qmp.h"
-#include "devstats.h"
-#include "discover.h"
-#include "guest.h"
-#include "hostcost.h"
-#include "knobs.h"
-#include "measure.h"
-#include "model.h"
+#include "sources/devstats.h"
+#include "sources/discover.h"
+#include "sources/guest.h"
+#include "sources/hostcost.h"
+#include "knobs/knobs.h"
+#include "sources/measure.h"
+#include "model/model.h"
 #include "pcdev/pcdev.h"
-#include "plan.h"
-#include "probe.h"
-#include "recommend.h"
-#include "sysfs.h"
-#include "units.h"
+#include "tune/plan.h"
+#include "sources/probe.h"
+#include "analyze/recommend.h"
+#include "core/sysfs.h"
+#include "core/units.h"
 
 VS_COMMAND(diagnose, 0, "find VMs, measure, name the regime, recommend a plan");
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* virtsync export: a profile or plan as a tuned profile, libvirt XML or
- * QEMU options (lib/export.h). */
+ * QEMU options (lib/output/export.h). */
 #include <argp.h>
 #include <errno.h>
 #include <stdio.h>
@@ -9,10 +9,10 @@
 
 #include "cmd.h"
 #include "profvars.h"
-#include "export.h"
-#include "plan.h"
-#include "profile.h"
-#include "units.h"
+#include "output/export.h"
+#include "tune/plan.h"
+#include "tune/profile.h"
+#include "core/units.h"
 
 static struct env {
 	const char *profile;

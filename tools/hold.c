@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "pmqos.h"
-#include "sysfs.h"
+#include "knobs/pmqos.h"
+#include "core/sysfs.h"
 
 static const char doc[] =
 "Hold a PM QoS CPU latency request (/dev/cpu_dma_latency) until killed.\n"

@@ -13,9 +13,9 @@
 #include <time.h>
 
 #include "cmd.h"
-#include "cpuonline.h"
-#include "idlelat.h"
-#include "units.h"
+#include "core/cpuonline.h"
+#include "sources/idlelat.h"
+#include "core/units.h"
 
 static struct env {
 	struct vs_idlelat_opts o;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * virtsync model: closed-form predictions of the producer/consumer model
- * (lib/model.h) for busy waiting, sleeping and notifications side by side,
+ * (lib/model/model.h) for busy waiting, sleeping and notifications side by side,
  * for one parameter set or along a sweep of one parameter.
  */
 #include <argp.h>
@@ -11,10 +11,10 @@
 #include <string.h>
 
 #include "cmd.h"
-#include "model.h"
+#include "model/model.h"
 #include "params.h"
-#include "sweep.h"
-#include "units.h"
+#include "model/sweep.h"
+#include "core/units.h"
 
 static struct env {
 	struct vs_param_opts params;	/* preset, parameters, sweep */

@@ -8,7 +8,7 @@
 
 #include "cmd.h"
 #include "params.h"
-#include "units.h"
+#include "core/units.h"
 
 /* Keys of the generated field options: VS_KEY_FIELD + index in the table.
  * -p is --preset, -y is --sleep (--y), -s is --sweep where the tool allows. */
@@ -43,7 +43,7 @@ static const char *preset_list(void)
 	return list;
 }
 
-/* argp wants a static option array; build it once from lib/sweep.h's table
+/* argp wants a static option array; build it once from lib/model/sweep.h's table
  * so that a new parameter needs no edit here. */
 static void build_options_into(struct argp_option *o, int sweep_key)
 {

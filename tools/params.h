@@ -6,13 +6,13 @@
 
 #include <stdio.h>
 
-#include "model.h"
-#include "sweep.h"
+#include "model/model.h"
+#include "model/sweep.h"
 
 /*
  * The model parameters as command-line options, shared by the tools that
  * take them (`virtsync model`, `virtsync sim`): -p/--preset NAME, one
- * option per field of lib/sweep.h's table (--len --wp --wc --kp --kc --np
+ * option per field of lib/model/sweep.h's table (--len --wp --wc --kp --kc --np
  * --nc --sp --sc --yp --yc --yz --y, -y/--sleep) and --sweep
  * PARAM=START:END:STEP (also -s in vs_params_argp_s, for tools that leave
  * -s free). A preset is applied first and explicit options override it,

@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "cmd.h"
-#include "knobs.h"
-#include "profile.h"
+#include "knobs/knobs.h"
+#include "tune/profile.h"
 #include "tune-print.h"
 
 static const char doc[] =

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "cmd.h"
-#include "plan.h"
+#include "tune/plan.h"
 #include "profvars.h"
 
 struct vs_profvars vs_profvars;

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "profile.h"
+#include "tune/profile.h"
 
 /*
  * Profile variables given on the command line, shared by apply and export:

@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "report.h"
+#include "output/report.h"
 
 #define MAX_FROM 256
 

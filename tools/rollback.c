@@ -7,7 +7,7 @@
 
 #include "cmd.h"
 #include "tune-print.h"
-#include "tune.h"
+#include "tune/apply.h"
 
 static const char doc[] =
 "Undo what apply and tune changed, last change first.\n"

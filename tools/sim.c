@@ -14,8 +14,8 @@
 
 #include "cmd.h"
 #include "params.h"
-#include "sim.h"
-#include "units.h"
+#include "model/sim.h"
+#include "core/units.h"
 
 enum {
 	OPT_P_MODE = 0x1000,

@@ -11,9 +11,9 @@
 #include <string.h>
 
 #include "cmd.h"
-#include "cpuonline.h"
-#include "sleepcost.h"
-#include "units.h"
+#include "core/cpuonline.h"
+#include "sources/sleepcost.h"
+#include "core/units.h"
 
 static struct env {
 	struct vs_sleepcost_opts o;

@@ -16,7 +16,7 @@
 #include <time.h>
 
 #include "cmd.h"
-#include "qmpstat.h"
+#include "sources/qmpstat.h"
 #include "stat-qmp.h"
 
 #define QMP_TIMEOUT_MS 5000

@@ -22,9 +22,9 @@
 #include <bpf/libbpf.h>
 
 #include "cmd.h"
-#include "probe.h"
+#include "sources/probe.h"
 #include "stat-qmp.h"
-#include "units.h"
+#include "core/units.h"
 
 #define MAX_PIDS 64
 

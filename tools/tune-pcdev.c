@@ -15,9 +15,9 @@
 #include "cmd.h"
 #include "pcdev/pcdev.h"
 #include "pcdev/stats.h"
-#include "pcdev_ctl.h"
-#include "plan.h"
-#include "sysfs.h"
+#include "pcdev/ctlfile.h"
+#include "tune/plan.h"
+#include "core/sysfs.h"
 #include "tune-pcdev.h"
 
 /* One snapshot of the device. */

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "tune_loop.h"
+#include "tune/loop.h"
 
 /*
  * `virtsync tune --auto` on the reference device: measure = windows of the

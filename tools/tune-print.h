@@ -4,7 +4,7 @@
 
 #include <jansson.h>
 
-#include "tune.h"
+#include "tune/apply.h"
 
 /* The diff of a resolved profile: "KNOB TARGET OLD -> NEW" per action. */
 void tune_print_actions(const struct vs_action *a, size_t n);

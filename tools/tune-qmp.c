@@ -12,10 +12,10 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "discover.h"
-#include "plan.h"
-#include "qmpstat.h"
-#include "sysfs.h"
+#include "sources/discover.h"
+#include "tune/plan.h"
+#include "sources/qmpstat.h"
+#include "core/sysfs.h"
 #include "tune-qmp.h"
 
 #define QMP_TIMEOUT_MS 5000

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "tune_loop.h"
+#include "tune/loop.h"
 
 /*
  * `virtsync tune --auto --qmp SOCKET`: a running QEMU. The host cannot see

@@ -13,14 +13,14 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "plan.h"
+#include "tune/plan.h"
 #include "tune-pcdev.h"
 #include "tune-print.h"
 #include "tune-qmp.h"
 #include "pcdev/pcdev.h"
-#include "tune_loop.h"
-#include "sysfs.h"
-#include "units.h"
+#include "tune/loop.h"
+#include "core/sysfs.h"
+#include "core/units.h"
 
 static const char doc[] =
 "Closed-loop tuning: measure a workload, apply the change it calls for\n"

@@ -15,9 +15,9 @@
 #include <unistd.h>
 
 #include "cmd.h"
-#include "pcdev/validate.h"
-#include "sweep.h"
-#include "units.h"
+#include "analyze/validate.h"
+#include "model/sweep.h"
+#include "core/units.h"
 
 enum {
 	OPT_QUICK = 1000, OPT_DURATION, OPT_PIN, OPT_SLACK, OPT_SWEEP,
@@ -244,8 +244,8 @@ static const char *fmt_x(const struct pcdev_vsweep *sw, double x, char *buf,
 
 static const char *pt_regime(const struct pcdev_vpoint *pt)
 {
-	return pt->res.model.regime < VS_REGIME_COUNT ?
-	       vs_regime_name(pt->res.model.regime) : "-";
+	return pt->model.regime < VS_REGIME_COUNT ?
+	       vs_regime_name(pt->model.regime) : "-";
 }
 
 static double pt_batch(const struct pcdev_vpoint *pt)
@@ -275,8 +275,8 @@ static void print_point(const struct pcdev_vsweep *sw, unsigned int i)
 	char x[32];
 
 	printf("%8s %10.1f %10.1f %6.1f %-6s %9.1f %9.1f %10.0f\n",
-	       fmt_x(sw, pt->x, x, sizeof(x)), pt->res.t_ns, pt->res.model.t_ns,
-	       pt->t_err * 100, pt_regime(pt), pt_batch(pt), pt->res.model.batch,
+	       fmt_x(sw, pt->x, x, sizeof(x)), pt->res.t_ns, pt->model.t_ns,
+	       pt->t_err * 100, pt_regime(pt), pt_batch(pt), pt->model.batch,
 	       pt->res.latency.p98);
 	fflush(stdout);
 }
@@ -307,14 +307,14 @@ static json_t *point_json(const struct pcdev_vpoint *pt)
 	json_object_set_new(o, "x", vs_json_num(pt->x));
 	json_object_set_new(o, "items", json_integer((json_int_t)pt->res.items));
 	json_object_set_new(o, "T_ns", vs_json_num(pt->res.t_ns));
-	json_object_set_new(o, "model_T_ns", vs_json_num(pt->res.model.t_ns));
+	json_object_set_new(o, "model_T_ns", vs_json_num(pt->model.t_ns));
 	json_object_set_new(o, "t_err", vs_json_num(pt->t_err));
 	json_object_set_new(o, "regime", json_string(pt_regime(pt)));
 	json_object_set_new(o, "batch", vs_json_num(pt_batch(pt)));
-	json_object_set_new(o, "model_batch", vs_json_num(pt->res.model.batch));
+	json_object_set_new(o, "model_batch", vs_json_num(pt->model.batch));
 	json_object_set_new(o, "batch_err", vs_json_num(pt->batch_err));
 	json_object_set_new(o, "E_ns", vs_json_num(pt->res.e_ns));
-	json_object_set_new(o, "model_E_ns", vs_json_num(pt->res.model.e_ns));
+	json_object_set_new(o, "model_E_ns", vs_json_num(pt->model.e_ns));
 	json_object_set_new(o, "p98_ns", vs_json_num(pt->res.latency.p98));
 	json_object_set_new(o, "spurious", json_integer((json_int_t)pt->res.spurious));
 	json_object_set_new(mm, "wp", vs_json_num(m->wp));
@@ -383,9 +383,9 @@ static int write_csv(FILE *f, const struct pcdev_vsweep *sws, unsigned int nsw,
 				pcdev_mode_name(c->p_mode), pcdev_mode_name(c->c_mode),
 				c->len, c->kp, c->kc, c->wp_ns, c->wc_ns, c->yp_ns,
 				c->yc_ns, (unsigned long long)pt->res.items,
-				pt->res.t_ns, pt->res.model.t_ns, pt->t_err,
-				pt_regime(pt), pt_batch(pt), pt->res.model.batch,
-				pt->batch_err, pt->res.e_ns, pt->res.model.e_ns,
+				pt->res.t_ns, pt->model.t_ns, pt->t_err,
+				pt_regime(pt), pt_batch(pt), pt->model.batch,
+				pt->batch_err, pt->res.e_ns, pt->model.e_ns,
 				pt->res.latency.p98,
 				(unsigned long long)pt->res.spurious, m->wp, m->wc,
 				m->np, m->nc, m->sp, m->sc, m->yp, m->yc, m->yz);

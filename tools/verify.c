@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "cmd.h"
-#include "tune.h"
+#include "tune/apply.h"
 
 static const char doc[] =
 "Compare the live value of every knob apply or tune changed with the value\n"

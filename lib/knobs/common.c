@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Helpers shared by the knobs: CPU lists, thread instances, names. */
+/* Helpers shared by the knobs: thread instances, names. */
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -8,94 +8,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cpuonline.h"
-#include "impl.h"
-#include "sysfs.h"
-#include "units.h"
+#include "core/cpuonline.h"
+#include "knobs/impl.h"
+#include "core/sysfs.h"
+#include "core/units.h"
 
-int vs_cpulist_parse(const char *text, uint64_t *mask)
-{
-	const char *p = text;
-	uint64_t m = 0;
-
-	if (!text || !*text)
-		return -EINVAL;
-	while (*p) {
-		unsigned long lo, hi;
-		char *end;
-
-		if (!isdigit((unsigned char)*p))
-			return -EINVAL;
-		errno = 0;
-		lo = strtoul(p, &end, 10);
-		if (errno)
-			return -ERANGE;
-		hi = lo;
-		p = end;
-		if (*p == '-') {
-			p++;
-			if (!isdigit((unsigned char)*p))
-				return -EINVAL;
-			hi = strtoul(p, &end, 10);
-			if (errno)
-				return -ERANGE;
-			p = end;
-		}
-		if (hi < lo)
-			return -EINVAL;
-		if (hi >= 64)
-			return -ERANGE;
-		for (; lo <= hi; lo++)
-			m |= 1ULL << lo;
-		if (*p == ',') {
-			p++;
-			if (!*p)
-				return -EINVAL;
-		} else if (*p) {
-			return -EINVAL;
-		}
-	}
-	*mask = m;
-	return 0;
-}
-
-int vs_cpulist_format(uint64_t mask, char *buf, size_t len)
-{
-	size_t off = 0;
-	unsigned int i = 0;
-	int n;
-
-	if (!len)
-		return -EINVAL;
-	buf[0] = '\0';
-	while (i < 64) {
-		unsigned int j;
-
-		if (!(mask & (1ULL << i))) {
-			i++;
-			continue;
-		}
-		for (j = i; j + 1 < 64 && (mask & (1ULL << (j + 1))); j++)
-			;
-		if (j == i)
-			n = snprintf(buf + off, len - off, "%s%u", off ? "," : "", i);
-		else
-			n = snprintf(buf + off, len - off, "%s%u-%u", off ? "," : "", i, j);
-		if (n < 0 || (size_t)n >= len - off)
-			return -ENAMETOOLONG;
-		off += n;
-		i = j + 1;
-	}
-	return 0;
-}
-
-int vs_cpus_online(uint64_t *mask)
-{
-	char buf[256];
-	int err = vs_cpus_online_list(buf, sizeof(buf));
-
-	return err ? err : vs_cpulist_parse(buf, mask);
-}
 
 bool vs_safe_name(const char *s, size_t max)
 {

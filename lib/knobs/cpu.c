@@ -14,8 +14,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "impl.h"
-#include "sysfs.h"
+#include "knobs/impl.h"
+#include "core/sysfs.h"
 
 static int cstate_inst(const char *inst, unsigned int *cpu, unsigned int *state)
 {

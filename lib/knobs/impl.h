@@ -5,7 +5,7 @@
 /* Helpers for the knob implementations in lib/knobs/ only. */
 #include <stdio.h>
 
-#include "knobs.h"
+#include "knobs/knobs.h"
 
 #define WHY(...) snprintf(why, whylen, __VA_ARGS__)
 

@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "impl.h"
-#include "sysfs.h"
+#include "knobs/impl.h"
+#include "core/sysfs.h"
 
 static int sysctl_validate(const char *file, const char *inst, const char *val,
 			   char *canon, size_t len, char *why, size_t whylen)

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "impl.h"
-#include "sysfs.h"
+#include "knobs/impl.h"
+#include "core/sysfs.h"
 
 struct param_def {
 	const char *path;

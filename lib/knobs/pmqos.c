@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* pmqos.cpu_dma_latency_us: a PM QoS CPU latency request kept by a holder
- * process (lib/pmqos.h). */
+ * process (lib/knobs/pmqos.h). */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -12,9 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "impl.h"
-#include "pmqos.h"
-#include "sysfs.h"
+#include "knobs/impl.h"
+#include "knobs/pmqos.h"
+#include "core/sysfs.h"
 
 int vs_pmqos_request(int32_t us)
 {

@@ -2,7 +2,7 @@
 /*
  * iothread.poll_max_ns: the adaptive polling window of a running QEMU's
  * iothread (the `poll-max-ns` property of its `-object iothread`), set live
- * with qom-set over QMP (lib/qmp.h). The instance is "SOCKET#ID": the QMP
+ * with qom-set over QMP (lib/sources/qmp.h). The instance is "SOCKET#ID": the QMP
  * socket path and the iothread's object id, so the journal alone is enough
  * for rollback. Every call opens its own QMP connection: QEMU serves one
  * client per monitor socket, and holding it would lock others out.
@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "impl.h"
-#include "qmp.h"
+#include "knobs/impl.h"
+#include "sources/qmp.h"
 
 #define QMP_TIMEOUT_MS 3000
 

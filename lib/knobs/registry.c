@@ -2,7 +2,7 @@
 /* The table of knobs. */
 #include <string.h>
 
-#include "knobs.h"
+#include "knobs/knobs.h"
 
 #define K(id) extern const struct vs_knob_ops vs_knob_##id;
 #define KNOB_LIST                                                             \

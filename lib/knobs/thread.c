@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Per-thread knobs: thread.timerslack_ns and thread.affinity. Instances are
- * "TID@START" (lib/knobs.h) so a journal entry never lands on a thread that
+ * "TID@START" (lib/knobs/knobs.h) so a journal entry never lands on a thread that
  * reused the TID of one that exited.
  */
 #include <errno.h>
@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "impl.h"
-#include "sysfs.h"
+#include "knobs/impl.h"
+#include "core/sysfs.h"
 
 /*
  * Linux exposes timerslack_ns only as /proc/PID/timerslack_ns (there is no

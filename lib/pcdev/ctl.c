@@ -6,9 +6,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ctl.h"
-#include "sysfs.h"
-#include "tsc.h"
+#include "pcdev/ctl.h"
+#include "core/sysfs.h"
+#include "pcdev/tsc.h"
 
 void pcdev_ctl_from_mode(enum pcdev_mode m, double yc_ns, double busyloop_ns,
 			 struct vs_pcdev_ctl *ctl)

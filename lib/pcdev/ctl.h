@@ -3,7 +3,7 @@
 #define VS_PCDEV_CTL_STATE_H
 
 /*
- * The device's side of its control file (lib/pcdev_ctl.h): create it with
+ * The device's side of its control file (lib/pcdev/ctlfile.h): create it with
  * the values the device runs with, look at it at most every
  * PCDEV_CTL_PERIOD_NS from the consumer's wait path (a TSC compare the
  * rest of the time, never a syscall per item), remove it at exit.
@@ -20,8 +20,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "pcdev.h"
-#include "pcdev_ctl.h"
+#include "pcdev/pcdev.h"
+#include "pcdev/ctlfile.h"
 
 #define PCDEV_CTL_PERIOD_NS	5e6
 #define PCDEV_CTL_POLL_NS	10000000000ull

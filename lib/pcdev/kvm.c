@@ -35,14 +35,13 @@
 
 #include <linux/kvm.h>
 
-#include "ctl.h"
-#include "knobs.h"
-#include "pcdev.h"
-#include "sysfs.h"
-#include "ring.h"
-#include "stats.h"
-#include "trace.h"
-#include "tsc.h"
+#include "pcdev/ctl.h"
+#include "pcdev/pcdev.h"
+#include "core/sysfs.h"
+#include "pcdev/ring.h"
+#include "pcdev/stats.h"
+#include "pcdev/trace.h"
+#include "pcdev/tsc.h"
 #include "guest/abi.h"
 
 /* The flat guest image, embedded by the Makefile (guest/blob.S). */
@@ -968,8 +967,12 @@ static void consumer_apply_ctl(struct kvmdev *d, enum pcdev_mode *mode,
 	const struct vs_pcdev_ctl *f = &d->pctl.cur;
 	enum pcdev_mode m = pcdev_ctl_consumer_mode(f);
 
-	if (vs_vm_set_halt_poll_ns(d->vm_fd, f->halt_poll_ns > UINT32_MAX ?
-				   UINT32_MAX : (uint32_t)f->halt_poll_ns))
+	struct kvm_enable_cap cap = {
+		.cap = KVM_CAP_HALT_POLL,
+		.args[0] = f->halt_poll_ns > UINT32_MAX ? UINT32_MAX : f->halt_poll_ns,
+	};
+
+	if (ioctl(d->vm_fd, KVM_ENABLE_CAP, &cap))
 		d->ctl_hp_failed++;
 	if ((m == PCDEV_NOTIFY || m == PCDEV_BUSYLOOP) && !d->ctl->kick_on) {
 		d->ctl_refused++;

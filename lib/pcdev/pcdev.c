@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The reference device's front end: configuration defaults and checks, the
- * backend dispatch, the results every backend shares (rates, CPU per item,
- * the model's prediction from the measured parameters) and the published
- * counters file that outside observers read.
+ * backend dispatch, the results every backend shares (rates, CPU per item)
+ * and the published counters file that outside observers read.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,10 +14,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "pcdev.h"
-#include "stats.h"
-#include "ring.h"
-#include "sysfs.h"
+#include "pcdev/pcdev.h"
+#include "pcdev/stats.h"
+#include "pcdev/ring.h"
+#include "core/sysfs.h"
 
 static const char *const mode_names[] = {
 	[PCDEV_NOTIFY] = "notify",
@@ -186,51 +185,6 @@ int pcdev_config_validate(const struct pcdev_config *cfg, const char **why)
 	return w ? -EINVAL : 0;
 }
 
-enum vs_mech pcdev_model_mech(const struct pcdev_config *cfg,
-			      const struct pcdev_results *res)
-{
-	enum pcdev_mode m = cfg->c_mode;
-	uint64_t p_waits = res->sleeps_p + res->blocks_p;
-	uint64_t c_waits = res->sleeps_c + res->blocks_c;
-
-	if (cfg->p_mode != cfg->c_mode && p_waits > c_waits)
-		m = cfg->p_mode;
-	switch (m) {
-	case PCDEV_SLEEP:
-		return VS_MECH_SLEEP;
-	case PCDEV_POLL:
-		return VS_MECH_BUSY;
-	default:
-		return VS_MECH_NOTIFY;
-	}
-}
-
-static double measured_or(double measured, double nominal)
-{
-	return isfinite(measured) ? measured : nominal;
-}
-
-void pcdev_model_params(const struct pcdev_config *cfg,
-			const struct pcdev_results *res, struct vs_params *p)
-{
-	const struct pcdev_measured *m = &res->measured;
-
-	memset(p, 0, sizeof(*p));
-	p->len = cfg->len;
-	p->kp = cfg->kp;
-	p->kc = cfg->kc;
-	p->wp = measured_or(m->wp, cfg->wp_ns);
-	p->wc = measured_or(m->wc, cfg->wc_ns);
-	/* A cost never paid in this run does not enter its regime: 0. */
-	p->np = measured_or(m->np, 0);
-	p->nc = measured_or(m->nc, 0);
-	p->sp = measured_or(m->sp, 0);
-	p->sc = measured_or(m->sc, 0);
-	p->yp = measured_or(m->yp, cfg->yp_ns);
-	p->yc = measured_or(m->yc, cfg->yc_ns);
-	p->yz = measured_or(m->yz, 0);
-}
-
 /* Everything derived from the backend's raw counts, shared by backends. */
 static void results_derive(const struct pcdev_config *cfg,
 			   struct pcdev_results *res)
@@ -252,22 +206,6 @@ static void results_derive(const struct pcdev_config *cfg,
 	res->spurious = res->spurious_kicks + res->spurious_interrupts;
 }
 
-static void results_model(const struct pcdev_config *cfg,
-			  struct pcdev_results *res)
-{
-	struct vs_prediction *pred = &res->model;
-	struct vs_params p;
-
-	pred->mech = pcdev_model_mech(cfg, res);
-	pred->regime = VS_REGIME_COUNT;
-	pred->t_ns = pred->t_lo_ns = pred->t_hi_ns = NAN;
-	pred->e_ns = pred->e_lo_ns = pred->e_hi_ns = NAN;
-	pred->d_ns = pred->batch = NAN;
-	pcdev_model_params(cfg, res, &p);
-	if (vs_params_validate(&p, NULL) || vs_model_predict(&p, pred->mech, pred))
-		pred->regime = VS_REGIME_COUNT;
-}
-
 int pcdev_run(const struct pcdev_config *cfg, struct pcdev_results *res)
 {
 	int err = pcdev_config_validate(cfg, NULL);
@@ -286,7 +224,6 @@ int pcdev_run(const struct pcdev_config *cfg, struct pcdev_results *res)
 	if (err)
 		return err;
 	results_derive(cfg, res);
-	results_model(cfg, res);
 	return 0;
 }
 

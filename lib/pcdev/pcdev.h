@@ -13,7 +13,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "model.h"
 
 enum pcdev_backend {
 	PCDEV_BACKEND_THREAD,
@@ -84,7 +83,6 @@ struct pcdev_results {
 	unsigned int latency_sample;
 	struct pcdev_latency latency;
 	struct pcdev_measured measured;
-	struct vs_prediction model;	/* lib/model on the measured parameters */
 	/* Backend notes, e.g. "achieved Wp 2.1us, asked 200ns (emulated guest)". */
 	char note[256];
 	/* kvm backend: KVM binary statistics (KVM_GET_STATS_FD), name/value. */
@@ -135,19 +133,6 @@ const char *pcdev_mode_name(enum pcdev_mode m);
 int pcdev_mode_from_name(const char *name, enum pcdev_mode *m);
 const char *pcdev_backend_name(enum pcdev_backend b);
 
-/*
- * Which single mechanism of lib/model describes a run: both sides' modes
- * when equal, else the mode of the side that waited (busyloop counts as
- * notify, since it ends in a blocking wait).
- */
-enum vs_mech pcdev_model_mech(const struct pcdev_config *cfg,
-			      const struct pcdev_results *res);
-
-/* Model parameters from a run's measurements (nominal values where a
- * parameter was not observed). */
-void pcdev_model_params(const struct pcdev_config *cfg,
-			const struct pcdev_results *res, struct vs_params *p);
-
 /* Is `cpu` (>= 0) one this process may run on? -1 (no pinning) is. */
 bool pcdev_cpu_available(int cpu);
 
@@ -166,8 +151,9 @@ void pcdev_config_default(struct pcdev_config *cfg);
 
 /*
  * Run to completion (duration, items or *stop). -errno on setup failure;
- * -ENOTSUP for a backend this build lacks. Fills res->model from the
- * measured parameters.
+ * -ENOTSUP for a backend this build lacks. The model's prediction from
+ * the measured parameters is lib/analyze/validate.h's: the ground truth
+ * does not know the model it validates.
  */
 int pcdev_run(const struct pcdev_config *cfg, struct pcdev_results *res);
 

@@ -2,7 +2,7 @@
 /* Running averages and latency percentiles of the reference device. */
 #include <math.h>
 
-#include "stats.h"
+#include "pcdev/stats.h"
 
 double pcdev_avg_ns(const struct pcdev_avg *a, double ticks_per_ns)
 {

@@ -27,12 +27,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ctl.h"
-#include "pcdev.h"
-#include "ring.h"
-#include "stats.h"
-#include "trace.h"
-#include "tsc.h"
+#include "pcdev/ctl.h"
+#include "pcdev/pcdev.h"
+#include "pcdev/ring.h"
+#include "pcdev/stats.h"
+#include "pcdev/trace.h"
+#include "pcdev/tsc.h"
 
 /* One side's state: written by its own thread only (counters that the
  * main thread publishes are stored with relaxed atomics). */

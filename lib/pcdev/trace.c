@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 
-#include "trace.h"
+#include "pcdev/trace.h"
 
 static const char *const trace_names[PCDEV_EV_COUNT] = {
 	[PCDEV_EV_PUBLISH] = "publish",

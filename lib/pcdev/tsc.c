@@ -3,7 +3,7 @@
 #include <pthread.h>
 #include <time.h>
 
-#include "tsc.h"
+#include "pcdev/tsc.h"
 
 static double tsc_per_ns;
 static pthread_once_t tsc_once = PTHREAD_ONCE_INIT;

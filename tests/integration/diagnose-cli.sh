@@ -36,7 +36,7 @@ for _ in $(seq 150); do [ -e "/run/virtsync/pcdev-$bp.stats" ] && break; sleep 0
 expect_exit 0 "$VS" diagnose --pid "$bp" --duration 1s --dmax 400us --json \
 	--save "$TMP/plan.json"
 cp "$TMP/out" "$TMP/d.json"
-# The device's knobs go through its control file (lib/pcdev_ctl.h); where
+# The device's knobs go through its control file (lib/pcdev/ctlfile.h); where
 # this build's device does not write one, apply rightly refuses them.
 ctl=0
 [ -e "/run/virtsync/pcdev-$bp.ctl" ] && ctl=1

@@ -120,7 +120,7 @@ json_get "$TMP/out" 'd["qemu"]' | grep "poll-max-ns=50000" >/dev/null || die "js
 # --- script.sh start/stop on live threads ------------------------------
 if [ "$(id -u)" = 0 ]; then
 	# a process with a thread named like QEMU's iothread, and a control
-	# file as the reference device keeps it (lib/pcdev_ctl.h)
+	# file as the reference device keeps it (lib/pcdev/ctlfile.h)
 	python3 -c '
 import threading, time, ctypes
 libc = ctypes.CDLL(None)

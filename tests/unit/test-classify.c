@@ -7,8 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "classify.h"
-#include "recommend.h"
+#include "analyze/classify.h"
+#include "analyze/recommend.h"
+#include "tune/plan.h"
 
 struct side {
 	double cpu, waits, sleep_frac;

@@ -5,10 +5,10 @@
 
 #include <errno.h>
 
-#include "devstats.h"
-#include "discover.h"
-#include "guest.h"
-#include "measure.h"
+#include "sources/devstats.h"
+#include "sources/discover.h"
+#include "sources/guest.h"
+#include "sources/measure.h"
 
 static const struct vs_vm *find_vm(const struct vs_discovery *d, pid_t pid)
 {

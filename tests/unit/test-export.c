@@ -10,9 +10,9 @@
 #include <unistd.h>
 
 #include "test.h"
-#include "export.h"
-#include "knobs.h"
-#include "profile.h"
+#include "output/export.h"
+#include "knobs/knobs.h"
+#include "tune/profile.h"
 
 static void test_every_knob_maps(void **state)
 {

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "profile.h"
+#include "tune/profile.h"
 #include "test.h"
 
 #define CORPUS "tests/fuzz/corpus"

@@ -9,8 +9,8 @@
 #include <unistd.h>
 
 #include "test.h"
-#include "idlelat.h"
-#include "sysfs.h"
+#include "sources/idlelat.h"
+#include "core/sysfs.h"
 
 static char root[] = "/tmp/vs-idlelat-XXXXXX";
 

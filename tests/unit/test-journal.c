@@ -7,10 +7,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "journal.h"
-#include "plan.h"
+#include "tune/journal.h"
+#include "tune/plan.h"
 #include "test.h"
-#include "tune.h"
+#include "tune/apply.h"
 
 static char root[64];
 

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "knobs.h"
-#include "pcdev_ctl.h"
+#include "knobs/knobs.h"
+#include "pcdev/ctlfile.h"
 #include "test.h"
 
 static void test_cpulist(void **state)

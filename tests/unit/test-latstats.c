@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Percentiles and summaries (lib/latstats.h) and CPU lists (cpuonline.h). */
+/* Percentiles and summaries (lib/core/latstats.h) and CPU lists (cpuonline.h). */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 
 #include "test.h"
-#include "cpuonline.h"
-#include "latstats.h"
+#include "core/cpuonline.h"
+#include "core/latstats.h"
 
 static void test_percentile_small(void **state)
 {

@@ -4,15 +4,15 @@
  * regime selection of Tables 2 and 3 on both sides of every limit, and
  * validation. Expected T/E values of the derived regimes (nSCS, nSPS, nSS,
  * sLS with Yp = Yc) were measured with an independent event-by-event
- * simulation of the rules in lib/model.h, not computed from the formulas.
+ * simulation of the rules in lib/model/model.h, not computed from the formulas.
  */
 #include <errno.h>
 #include <math.h>
 #include <string.h>
 
 #include "test.h"
-#include "model.h"
-#include "sweep.h"
+#include "model/model.h"
+#include "model/sweep.h"
 
 static struct vs_prediction predict(const struct vs_params *p, enum vs_mech m)
 {
@@ -67,7 +67,7 @@ static void test_nfp_batch_sec82(void **state)
 
 	/* Sec. 8.2: Sp 28us, Wp 200ns, Wc 300ns, kc 384 of L 512 (3/4 L,
 	 * as the paper says virtio uses): the paper predicts 1429. Ours is
-	 * 1430: the paper's count drops an exact tie (see lib/model.c). */
+	 * 1430: the paper's count drops an exact tie (see lib/model/model.c). */
 	__T("preset", vs_params_preset("fp-example", &p) == 0);
 	__T("paper numbers", p.sp == 28000 && p.wp == 200 && p.wc == 300 &&
 			     p.kc == 384 && p.len == 512);

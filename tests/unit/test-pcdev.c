@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "test.h"
+#include "analyze/validate.h"
 #include "pcdev/pcdev.h"
 #include "pcdev/stats.h"
 #include "pcdev/trace.h"
@@ -183,6 +184,7 @@ static void run_capped(struct pcdev_config *cfg, struct pcdev_results *res)
 static void test_thread_poll(void **state)
 {
 	struct pcdev_results *res = calloc(1, sizeof(*res));
+	struct vs_prediction model;
 	struct pcdev_config cfg;
 
 	pcdev_config_default(&cfg);
@@ -197,8 +199,8 @@ static void test_thread_poll(void **state)
 		strstr(res->note, "sampled on 1 item in"));
 	__T("W measured per item", isfinite(res->measured.wp) &&
 		res->measured.wp > 0 && res->measured.wp < res->t_ns * 2);
-	__T("model busy", res->model.mech == VS_MECH_BUSY &&
-			  res->model.regime == VS_REGIME_BW);
+	pcdev_model_predict(&cfg, res, &model);
+	__T("model busy", model.mech == VS_MECH_BUSY && model.regime == VS_REGIME_BW);
 	free(res);
 }
 
@@ -233,6 +235,7 @@ static void test_thread_notify_sampled(void **state)
 static void test_thread_notify(void **state)
 {
 	struct pcdev_results *res = calloc(1, sizeof(*res));
+	struct vs_prediction model;
 	struct pcdev_config cfg;
 	char path[] = "/tmp/vs-trace-XXXXXX", line[128];
 	unsigned long long tsc, prev = 0, n_pub = 0, n_see = 0;
@@ -256,8 +259,8 @@ static void test_thread_notify(void **state)
 	__T("kicks", res->kicks > 0);
 	__T("C blocked", res->blocks_c > 0);
 	__T("measured wp near 2us", res->measured.wp >= 1900 && isfinite(res->measured.np));
-	__T("model notify", res->model.mech == VS_MECH_NOTIFY &&
-			    res->model.regime < VS_REGIME_COUNT);
+	pcdev_model_predict(&cfg, res, &model);
+	__T("model notify", model.mech == VS_MECH_NOTIFY && model.regime < VS_REGIME_COUNT);
 	f = fopen(path, "r");
 	__T("trace written", f != NULL);
 	while (fgets(line, sizeof(line), f)) {

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "test.h"
-#include "probe.h"
+#include "sources/probe.h"
 
 static void test_quantile(void **state)
 {

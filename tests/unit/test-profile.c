@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "plan.h"
-#include "profile.h"
+#include "tune/plan.h"
+#include "tune/profile.h"
 #include "test.h"
-#include "tune_loop.h"
+#include "tune/loop.h"
 
 static int parse(const char *text, enum vs_profile_kind kind, char *err, size_t len)
 {

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "test.h"
-#include "qmp.h"
+#include "sources/qmp.h"
 
 static pid_t qemu_pid;
 static char sock_path[64];

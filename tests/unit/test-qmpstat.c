@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "test.h"
-#include "qmpstat.h"
+#include "sources/qmpstat.h"
 
 static void vcpu(struct vs_qmp_sample *s, int i, int idx, int tid, const char *path)
 {

@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "test.h"
-#include "model.h"
-#include "sim.h"
+#include "model/model.h"
+#include "model/sim.h"
 
 /* Fig. 8: Wc = 2us, L = 512, kp = 1, kc = 384, Table 4 costs. */
 static void fig8_config(struct vs_sim_config *c, double wp)
@@ -124,7 +124,7 @@ static void test_fig6_sleep_matches_model(void **state)
 				 y, r.t_ns, pr.t_lo_ns, pr.t_hi_ns);
 			__T(what, r.t_ns >= pr.t_lo_ns && r.t_ns <= pr.t_hi_ns);
 			/* Yp = Yc has a closed form too (the Sec. 5.1
-			 * staircase, derived in lib/model.c). */
+			 * staircase, derived in lib/model/model.c). */
 			snprintf(what, sizeof(what), "Fig. 6 Y=%.0f sLS T", y);
 			__T_REL(what, r.t_ns, pr.t_ns, 0.01);
 			dev = fabs(r.t_ns - pr.t_ns) / pr.t_ns;
@@ -170,7 +170,7 @@ static void test_fig6_sleep_matches_model(void **state)
 }
 
 /*
- * sLS with Yp = Yc: the staircase of lib/model.c against the simulator at
+ * sLS with Yp = Yc: the staircase of lib/model/model.c against the simulator at
  * the instants where the two parties act together (round numbers: C frees
  * a slot at the very instant P looks for one) and on random systems, half
  * of them with round numbers. Each run covers 1000 L items: the phase of
@@ -224,7 +224,7 @@ static void test_sls_equal_sleeps_match_model(void **state)
 		c.p.yc = c.p.yp = fmax(c.p.yp, c.p.yz);
 		slow = fmax(c.p.wp, c.p.wc);
 		fast = fmin(c.p.wp, c.p.wc);
-		/* where lib/model.c gives T as exact (see model.h) */
+		/* where lib/model/model.c gives T as exact (see model.h) */
 		if (vs_model_predict(&c.p, VS_MECH_SLEEP, &pr) ||
 		    pr.regime != VS_REGIME_SLS ||
 		    c.p.len * (slow - fast) < 4 * slow)
@@ -246,7 +246,7 @@ static void test_sls_equal_sleeps_match_model(void **state)
 
 /*
  * sLS with Yp != Yc: eq. 8 (Wp + Wc + Yz/(L+m) + Yz/(2L+m)) is not a lower
- * bound on E; E at T's eq. 6/7 bounds is (see lib/model.c).
+ * bound on E; E at T's eq. 6/7 bounds is (see lib/model/model.c).
  */
 static void test_sls_energy_bounds(void **state)
 {

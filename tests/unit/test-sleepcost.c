@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "test.h"
-#include "sleepcost.h"
+#include "sources/sleepcost.h"
 
 static char root[] = "/tmp/vs-sleepcost-XXXXXX";
 

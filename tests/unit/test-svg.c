@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "test.h"
-#include "svg.h"
+#include "output/svg.h"
 
 static char *render(struct vs_chart *c, int *err)
 {

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sysfs.h"
+#include "core/sysfs.h"
 #include "test.h"
 
 /* Entries in dir other than "." and "..". */

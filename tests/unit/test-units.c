@@ -7,8 +7,8 @@
 #include <unistd.h>
 
 #include "test.h"
-#include "units.h"
-#include "sysfs.h"
+#include "core/units.h"
+#include "core/sysfs.h"
 
 static void test_time_accepts(void **state)
 {

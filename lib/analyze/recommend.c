@@ -1,0 +1,575 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Sec. 7 design strategies mapped to knobs (see recommend.h). */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <numa.h>
+
+#include "knobs/knobs.h"
+#include "analyze/recommend.h"
+#include "core/sysfs.h"
+
+/* Sec. 7.2: stay this far inside the sFC region, away from the border
+ * where the OS's sleep-length jitter would tip the system into sLS. */
+#define SFC_MARGIN_NS 500.0
+/* Halt polling longer than this burns more CPU than a wake-up costs on
+ * any host we know; the guest haltpoll driver's own default is 200 us. */
+#define HALT_POLL_MAX_NS 400000.0
+#define HALT_POLL_MIN_NS 50000.0
+#define HALT_POLL_DEFAULT_NS 200000.0
+
+const char *vs_applies_name(enum vs_applies a)
+{
+	switch (a) {
+	case VS_APPLY_NOW: return "now";
+	case VS_APPLY_RESTART: return "restart";
+	default: return "read-only";
+	}
+}
+
+static void warn(struct vs_plan *plan, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void warn(struct vs_plan *plan, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (plan->n_warnings >= VS_MAX_WARNINGS)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(plan->warnings[plan->n_warnings++], sizeof(plan->warnings[0]),
+		  fmt, ap);
+	va_end(ap);
+}
+
+static struct vs_advice *action(struct vs_plan *plan, const char *knob,
+				pid_t pid, const char *role, enum vs_applies applies,
+				const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+
+static struct vs_advice *action(struct vs_plan *plan, const char *knob,
+				pid_t pid, const char *role, enum vs_applies applies,
+				const char *fmt, ...)
+{
+	static struct vs_advice sink;
+	struct vs_advice *a;
+	va_list ap;
+
+	if (plan->n_actions >= VS_MAX_ACTIONS) {
+		memset(&sink, 0, sizeof(sink));
+		return &sink;
+	}
+	a = &plan->actions[plan->n_actions++];
+	memset(a, 0, sizeof(*a));
+	snprintf(a->knob, sizeof(a->knob), "%s", knob);
+	a->pid = pid;
+	snprintf(a->role, sizeof(a->role), "%s", role ? role : "");
+	a->applies = applies;
+	va_start(ap, fmt);
+	vsnprintf(a->why, sizeof(a->why), fmt, ap);
+	va_end(ap);
+	return a;
+}
+
+static void predict(const struct vs_params *p, enum vs_mech m,
+		    struct vs_prediction *out, bool *ok)
+{
+	*ok = !vs_params_validate(p, NULL) && !vs_model_predict(p, m, out);
+}
+
+static bool is_pcdev(const struct vs_reco_env *env)
+{
+	return env->vm && env->vm->kind == VS_VM_PCDEV;
+}
+
+static bool is_qemu(const struct vs_reco_env *env)
+{
+	return env->vm && env->vm->kind == VS_VM_QEMU;
+}
+
+/* Busy polling needs two otherwise idle cores (Sec. 7.2 last paragraph);
+ * on a machine where other threads keep CPUs busy it steals their time. */
+static bool polling_allowed(const struct vs_reco_env *env, struct vs_plan *plan)
+{
+	double spare;
+
+	if (!env->ncpus || !isfinite(env->other_busy_cpus)) {
+		warn(plan, "no busy-polling advice: the load of the other CPUs is unknown");
+		return false;
+	}
+	spare = env->ncpus - env->other_busy_cpus;
+	if (spare < 2.0 + 0.25) {
+		warn(plan, "no busy-polling advice: other threads keep %.1f of %u CPUs busy, polling needs 2 idle cores",
+		     env->other_busy_cpus, env->ncpus);
+		return false;
+	}
+	return true;
+}
+
+static double round_up(double v, double step)
+{
+	return ceil(v / step) * step;
+}
+
+/* Halt polling sized to the waits it must cover: long enough to catch the
+ * typical wake-up, never beyond the cap. */
+static double halt_poll_for_wait(double wait_ns)
+{
+	double v;
+
+	if (!isfinite(wait_ns) || wait_ns <= 0)
+		return HALT_POLL_DEFAULT_NS;
+	v = round_up(wait_ns * 1.25, 10000);
+	if (v < HALT_POLL_MIN_NS)
+		v = HALT_POLL_MIN_NS;
+	if (v > HALT_POLL_MAX_NS)
+		v = HALT_POLL_MAX_NS;
+	return v;
+}
+
+static void vcpu_halt_poll(const struct vs_verdict *v, const struct vs_reco_env *env,
+			   struct vs_plan *plan, double wait_ns, const char *why)
+{
+	double hp = halt_poll_for_wait(wait_ns);
+	struct vs_advice *a;
+
+	if (is_pcdev(env) && env->vm->kvm) {
+		a = action(plan, "vm.halt_poll_ns", env->vm->pid, "", VS_APPLY_NOW,
+			   "%s", why);
+		snprintf(a->value, sizeof(a->value), "%.0f", hp);
+	} else if (env->vm && env->vm->kvm) {
+		/* KVM_CAP_HALT_POLL is only reachable through the VM fd the VMM
+		 * holds; QEMU offers no option for it, so the host-wide module
+		 * parameter is the knob, applied to VMs created afterwards. */
+		a = action(plan, "kvm.halt_poll_ns", 0, "",
+			   env->kvm_halt_poll_writable ? VS_APPLY_RESTART : VS_APPLY_READONLY,
+			   "%s (per-VM halt polling cannot change on a running QEMU VM)", why);
+		snprintf(a->value, sizeof(a->value), "%.0f", hp);
+		if (env->kvm_halt_poll_ns >= 0)
+			snprintf(a->current, sizeof(a->current), "%lld",
+				 (long long)env->kvm_halt_poll_ns);
+		snprintf(a->qemu, sizeof(a->qemu),
+			 "no QEMU option: echo %.0f > /sys/module/kvm/parameters/halt_poll_ns, then restart the VM",
+			 hp);
+		snprintf(a->libvirt, sizeof(a->libvirt),
+			 "no domain XML element: set the module parameter on the host, then restart the domain");
+		if (!env->kvm_halt_poll_writable)
+			warn(plan, "kvm.halt_poll_ns is read-only on this host: halt polling cannot be changed here");
+	}
+	(void)v;
+	warn(plan, "a guest using cpuidle-haltpoll turns host halt polling off for its vCPUs (MSR_KVM_POLL_CONTROL): tune guest_halt_poll_ns inside it instead");
+}
+
+/* The QEMU iothread the queue's consumer is, or NULL. */
+static const struct vs_qmp_iothread *consumer_iothread(const struct vs_reco_env *env)
+{
+	int i;
+
+	if (!env->qmp_socket || !env->consumer_tid)
+		return NULL;
+	for (i = 0; i < env->n_iothreads; i++)
+		if (env->iothreads[i].thread_id == env->consumer_tid)
+			return &env->iothreads[i];
+	return NULL;
+}
+
+/*
+ * QEMU's iothread polls its virtqueues for up to poll-max-ns (adaptively)
+ * before it waits for a kick: the iothread's own Y, and settable live over
+ * QMP, so the plan can carry it where vhost's poll-us needs a restart.
+ */
+static void iothread_poll(const struct vs_reco_env *env, struct vs_plan *plan,
+			  const struct vs_qmp_iothread *io, double ns, const char *why)
+{
+	struct vs_advice *a;
+
+	a = action(plan, "iothread.poll_max_ns", env->vm ? env->vm->pid : 0, "iothread",
+		   VS_APPLY_NOW, "%s", why);
+	snprintf(a->value, sizeof(a->value), "%.0f", ns);
+	snprintf(a->current, sizeof(a->current), "%lld", (long long)io->poll_max_ns);
+	snprintf(a->qmp, sizeof(a->qmp), "%s", env->qmp_socket);
+	snprintf(a->iothread, sizeof(a->iothread), "%s", io->id);
+	snprintf(a->qemu, sizeof(a->qemu), "-object iothread,id=%s,poll-max-ns=%.0f", io->id, ns);
+	snprintf(a->libvirt, sizeof(a->libvirt),
+		 "virsh iothreadset DOMAIN <id of %s> --poll-max-ns %.0f --live", io->id, ns);
+}
+
+static void fast_consumer(const struct vs_verdict *v, const struct vs_reco_env *env,
+			  struct vs_plan *plan)
+{
+	const struct vs_qmp_iothread *io = consumer_iothread(env);
+	const struct vs_params *p = &v->params;
+	double W = vs_verdict_est(v, "W"), yz = p->yz;
+	double ymax = env->dmax_ns / 2 - W;	/* from eq. (11) */
+	double ysfc = (p->len - 1) * p->wp - p->wc - SFC_MARGIN_NS;
+	double y = fmin(ymax, ysfc);
+	pid_t pid = env->vm ? env->vm->pid : 0;
+	struct vs_advice *a;
+	char why[80];
+
+	if (y >= yz && y > 0) {
+		plan->y_ns = y;
+		plan->rec_mech = VS_MECH_SLEEP;
+		plan->rec_params.yc = plan->rec_params.yp = y;
+		snprintf(plan->summary, sizeof(plan->summary),
+			 "fast consumer: let the consumer sleep %.1f us instead of waiting for kicks (Dmax/2 - W%s)",
+			 y / 1e3, y < ymax ? ", capped to stay in sFC" : "");
+		if (is_pcdev(env)) {
+			a = action(plan, "pcdev.consumer_sleep_ns", pid, "consumer",
+				   VS_APPLY_NOW,
+				   "consumer sleeps Y = min(Dmax/2 - W, (L-1)Wp - Wc - 500ns), not below Yz %.1f us: no kick per item",
+				   yz / 1e3);
+			snprintf(a->value, sizeof(a->value), "%.0f", y);
+		} else if (is_qemu(env) && io) {
+			iothread_poll(env, plan, io, y,
+				      "the consumer iothread polls the ring for Y before waiting for a kick: kicks become rare");
+		} else if (is_qemu(env)) {
+			/* vhost cannot sleep on a timer; its poll-us busy-loop is
+			 * the closest: poll the ring for Y before re-enabling
+			 * notifications. */
+			a = action(plan, "vhost.poll_us", pid, "vhost", VS_APPLY_RESTART,
+				   "vhost polls the ring for Y before waiting for a kick: kicks become rare (set at VM start)");
+			snprintf(a->value, sizeof(a->value), "%.0f", ceil(y / 1e3));
+			snprintf(a->qemu, sizeof(a->qemu),
+				 "-netdev tap,id=...,vhost=on,poll-us=%.0f", ceil(y / 1e3));
+			snprintf(a->libvirt, sizeof(a->libvirt),
+				 "<interface ...><driver name='vhost' poll_us='%.0f'/></interface>",
+				 ceil(y / 1e3));
+		}
+		if (!is_qemu(env)) {
+			a = action(plan, "thread.timerslack_ns", pid, "consumer", VS_APPLY_NOW,
+				   "the default 50 us timer slack would stretch every %.1f us sleep",
+				   y / 1e3);
+			snprintf(a->value, sizeof(a->value), "1");
+		}
+		return;
+	}
+	/* Sec. 7.2: Dmax below what sleeping can give: busy waiting. */
+	if (ymax <= 0)
+		snprintf(why, sizeof(why), "Dmax/2 is below W %.1f us: no sleep fits",
+			 W / 1e3);
+	else
+		snprintf(why, sizeof(why), "Y %.1f us < Yz %.1f us", y / 1e3, yz / 1e3);
+	snprintf(plan->summary, sizeof(plan->summary),
+		 "fast consumer, Dmax %.0f us below what sleeping gives (%s): busy polling",
+		 env->dmax_ns / 1e3, why);
+	if (!polling_allowed(env, plan)) {
+		plan->rec_mech = plan->cur_mech;
+		snprintf(plan->summary, sizeof(plan->summary),
+			 "fast consumer: Dmax %.0f us needs busy polling (%s), but the CPUs are shared: keep notifications",
+			 env->dmax_ns / 1e3, why);
+		return;
+	}
+	plan->rec_mech = VS_MECH_BUSY;
+	if (is_pcdev(env)) {
+		a = action(plan, "pcdev.consumer_busyloop_ns", pid, "consumer", VS_APPLY_NOW,
+			   "consumer busy-polls instead of waiting: Y would be below Yz");
+		snprintf(a->value, sizeof(a->value), "1000000000");
+	} else if (is_qemu(env) && io) {
+		iothread_poll(env, plan, io, env->dmax_ns,
+			      "the consumer iothread busy-polls the ring for up to Dmax");
+	} else if (is_qemu(env)) {
+		a = action(plan, "vhost.poll_us", pid, "vhost", VS_APPLY_RESTART,
+			   "vhost busy-polls the ring (set at VM start)");
+		snprintf(a->value, sizeof(a->value), "%.0f", ceil(env->dmax_ns / 1e3));
+		snprintf(a->qemu, sizeof(a->qemu), "-netdev tap,id=...,vhost=on,poll-us=%.0f",
+			 ceil(env->dmax_ns / 1e3));
+		snprintf(a->libvirt, sizeof(a->libvirt),
+			 "<interface ...><driver name='vhost' poll_us='%.0f'/></interface>",
+			 ceil(env->dmax_ns / 1e3));
+	}
+	a = action(plan, "thread.affinity", pid, "consumer", VS_APPLY_NOW,
+		   "a polling thread needs a core of its own");
+	snprintf(a->value, sizeof(a->value), "%u", env->ncpus > 1 ? env->ncpus - 1 : 0);
+	a = action(plan, "cpuidle.state_disable", 0, "", VS_APPLY_NOW,
+		   "shallow C-states only on the polling cores: deep exits cost more than Dmax allows");
+	snprintf(a->value, sizeof(a->value), "1");
+	snprintf(a->cpus, sizeof(a->cpus), "%u", env->ncpus > 1 ? env->ncpus - 1 : 0);
+}
+
+static void fast_producer(const struct vs_verdict *v, const struct vs_reco_env *env,
+			  struct vs_plan *plan)
+{
+	const struct vs_params *p = &v->params;
+	double qdelay = p->len * p->wc, b = vs_verdict_est(v, "b");
+	pid_t pid = env->vm ? env->vm->pid : 0;
+	struct vs_advice *a;
+
+	plan->rec_mech = VS_MECH_NOTIFY;
+	plan->rec_params.kc = p->len / 2 > p->kc ? p->len / 2 : p->kc;
+	if (qdelay > env->dmax_ns) {
+		unsigned int l = 1;
+
+		while (l * 2 * p->wc <= env->dmax_ns && l * 2 < p->len)
+			l *= 2;
+		plan->rec_params.len = l;
+		plan->rec_params.kc = l / 2 ? l / 2 : 1;
+		snprintf(plan->summary, sizeof(plan->summary),
+			 "fast producer: queueing delay L*Wc %.0f us exceeds Dmax %.0f us: shorten the queue to %u",
+			 qdelay / 1e3, env->dmax_ns / 1e3, l);
+		a = action(plan, "queue.len", pid, "", VS_APPLY_RESTART,
+			   "the queueing delay L*Wc, not the synchronization, bounds the latency (Sec. 7.3)");
+		snprintf(a->value, sizeof(a->value), "%u", l);
+		snprintf(a->current, sizeof(a->current), "%u", p->len);
+		if (is_qemu(env)) {
+			/* QEMU's virtio-net accepts 256..1024 only. */
+			snprintf(a->qemu, sizeof(a->qemu),
+				 "-device virtio-net-pci,...,tx_queue_size=256,rx_queue_size=256 (QEMU minimum 256)");
+			snprintf(a->libvirt, sizeof(a->libvirt),
+				 "<driver name='vhost' rx_queue_size='256' tx_queue_size='256'/>");
+		} else if (is_pcdev(env)) {
+			snprintf(a->qemu, sizeof(a->qemu), "virtsync bench ... --len %u", l);
+		}
+		return;
+	}
+	if (v->mech == VS_MECH_NOTIFY && isfinite(b) && b >= p->len / 4.0) {
+		plan->rec_params.kc = p->kc;
+		snprintf(plan->summary, sizeof(plan->summary),
+			 "fast producer: nothing to change: each interrupt is amortized over %.0f items and L*Wc %.1f us is within Dmax",
+			 b, qdelay / 1e3);
+		return;
+	}
+	snprintf(plan->summary, sizeof(plan->summary),
+		 "fast producer: use notifications with a large kc (L/2 = %u) so that interrupts are amortized",
+		 plan->rec_params.kc);
+	if (v->mech == VS_MECH_SLEEP && is_pcdev(env)) {
+		a = action(plan, "producer.mode", pid, "producer", VS_APPLY_RESTART,
+			   "sleeping gains nothing for a fast producer (Sec. 7.3) and costs Yz per sleep when idle");
+		snprintf(a->value, sizeof(a->value), "notify");
+		snprintf(a->qemu, sizeof(a->qemu), "virtsync bench ... --mode notify --kc %u",
+			 plan->rec_params.kc);
+	}
+}
+
+/*
+ * Two CPUs for a producer/consumer pair: sharing the largest cache level
+ * that more than one CPU shares (sysfs cache topology), on one NUMA node
+ * (libnuma). Returns the cache level (0 when none is shared: then CPUs 0
+ * and 1 of one node), -1 with fewer than two CPUs.
+ */
+static int cpu_pair(unsigned int ncpus, int *a, int *b, int *node)
+{
+	int best = 0, i, j, idx;
+	bool numa = numa_available() >= 0;
+
+	*a = 0;
+	*b = ncpus > 1 ? 1 : 0;
+	*node = numa ? numa_node_of_cpu(0) : 0;
+	if (ncpus < 2)
+		return -1;
+	for (i = 0; i < (int)ncpus && i < 64; i++) {
+		for (idx = 0; idx < 8; idx++) {
+			char path[512], text[256];
+			uint64_t mask, level;
+
+			if (vs_path(path, sizeof(path),
+				    "/sys/devices/system/cpu/cpu%d/cache/index%d/shared_cpu_list",
+				    i, idx) || vs_read_str(path, text, sizeof(text)) ||
+			    vs_cpulist_parse(text, &mask))
+				continue;
+			if (vs_path(path, sizeof(path),
+				    "/sys/devices/system/cpu/cpu%d/cache/index%d/level", i, idx) ||
+			    vs_read_u64(path, &level))
+				continue;
+			for (j = i + 1; j < (int)ncpus && j < 64; j++) {
+				if (!(mask & (1ULL << j)))
+					continue;
+				if (numa && numa_node_of_cpu(i) != numa_node_of_cpu(j))
+					continue;
+				/* The smallest shared cache is the closest pair. */
+				if (!best || (int)level < best) {
+					best = (int)level;
+					*a = i;
+					*b = j;
+					*node = numa ? numa_node_of_cpu(i) : 0;
+				}
+				break;
+			}
+		}
+	}
+	return best;
+}
+
+static void short_queue(const struct vs_verdict *v, const struct vs_reco_env *env,
+			struct vs_plan *plan)
+{
+	const struct vs_params *p = &v->params;
+	unsigned int l = p->len * 4 > 1024 ? (p->len < 1024 ? 1024 : p->len) : p->len * 4;
+	pid_t pid = env->vm ? env->vm->pid : 0;
+	struct vs_advice *a;
+	int ca, cb, node, level;
+
+	plan->rec_mech = VS_MECH_NOTIFY;
+	plan->rec_params.len = l;
+	/* Sec. 2.3.3/2.3.4: with a slow start-up a small threshold helps. */
+	if (v->regime == VS_REGIME_NSCS || v->regime == VS_REGIME_NSS)
+		plan->rec_params.kc = l / 4 ? l / 4 : 1;
+	else
+		plan->rec_params.kc = p->kc * l / p->len;
+	plan->rec_params.kp = 1;
+	snprintf(plan->summary, sizeof(plan->summary),
+		 "short queue: the start-up latency exceeds what %u slots absorb: longer queue (%u), smaller kc, P and C on cores sharing a cache",
+		 p->len, l);
+	if (l > p->len) {
+		a = action(plan, "queue.len", pid, "", VS_APPLY_RESTART,
+			   "a longer queue absorbs the start-up time S (Table 3)");
+		snprintf(a->value, sizeof(a->value), "%u", l);
+		snprintf(a->current, sizeof(a->current), "%u", p->len);
+		if (is_qemu(env)) {
+			snprintf(a->qemu, sizeof(a->qemu),
+				 "-device virtio-net-pci,...,tx_queue_size=%u,rx_queue_size=%u",
+				 l, l);
+			snprintf(a->libvirt, sizeof(a->libvirt),
+				 "<driver name='vhost' rx_queue_size='%u' tx_queue_size='%u'/>", l, l);
+		} else if (is_pcdev(env)) {
+			snprintf(a->qemu, sizeof(a->qemu), "virtsync bench ... --len %u --kc %u",
+				 l, plan->rec_params.kc);
+		}
+	}
+	level = cpu_pair(env->ncpus, &ca, &cb, &node);
+	if (level >= 0) {
+		char where[64];
+
+		if (level > 0)
+			snprintf(where, sizeof(where), "share an L%d cache on NUMA node %d",
+				 level, node);
+		else
+			snprintf(where, sizeof(where), "on NUMA node %d (no shared cache found)",
+				 node);
+		a = action(plan, "thread.affinity", pid, "producer", VS_APPLY_NOW,
+			   "producer and consumer next to each other: CPUs %d and %d %s (shorter start-up)",
+			   ca, cb, where);
+		snprintf(a->value, sizeof(a->value), "%d", ca);
+		a = action(plan, "thread.affinity", pid, "consumer", VS_APPLY_NOW,
+			   "next to the producer: CPUs %d and %d %s", ca, cb, where);
+		snprintf(a->value, sizeof(a->value), "%d", cb);
+	}
+	if (env->vm && env->vm->kvm)
+		vcpu_halt_poll(v, env, plan, vs_verdict_est(v, "Yp"),
+			       "the vCPU's start-up after an interrupt: halt polling sized to its waits");
+}
+
+int vs_recommend(const struct vs_verdict *v, const struct vs_reco_env *env,
+		 struct vs_plan *plan)
+{
+	if (!v || !env || !plan)
+		return -EINVAL;
+	memset(plan, 0, sizeof(*plan));
+	plan->dmax_ns = env->dmax_ns;
+	plan->y_ns = NAN;
+	if (!v->known) {
+		snprintf(plan->summary, sizeof(plan->summary), "no verdict: nothing to recommend");
+		return 0;
+	}
+	plan->valid = true;
+	plan->cur_mech = v->mech;
+	plan->cur_params = v->params;
+	plan->rec_params = v->params;
+	plan->rec_mech = v->mech;
+	predict(&plan->cur_params, plan->cur_mech, &plan->cur, &plan->have_cur);
+
+	switch (v->regime) {
+	case VS_REGIME_NFC:
+	case VS_REGIME_SFC:
+		fast_consumer(v, env, plan);
+		break;
+	case VS_REGIME_NFP:
+	case VS_REGIME_SFP:
+		fast_producer(v, env, plan);
+		break;
+	case VS_REGIME_SLS:
+		if (v->fast == VS_FAST_CONSUMER) {
+			fast_consumer(v, env, plan);
+		} else {
+			fast_producer(v, env, plan);
+		}
+		break;
+	case VS_REGIME_NSCS:
+	case VS_REGIME_NSPS:
+	case VS_REGIME_NSS:
+		short_queue(v, env, plan);
+		break;
+	case VS_REGIME_BW:
+	default: {
+		/* Busy waiting is optimal for T and D; check whether sleeping
+		 * would meet Dmax and save the CPU (Sec. 7 objective). */
+		double y = env->dmax_ns / 2 - vs_verdict_est(v, "W");
+
+		if (y >= v->params.yz && y > 0) {
+			plan->rec_mech = VS_MECH_SLEEP;
+			plan->rec_params.yc = plan->rec_params.yp = y;
+			plan->y_ns = y;
+			snprintf(plan->summary, sizeof(plan->summary),
+				 "busy waiting burns two CPUs; sleeping %.1f us would keep D within Dmax at a fraction of the CPU",
+				 y / 1e3);
+		} else {
+			snprintf(plan->summary, sizeof(plan->summary),
+				 "busy waiting: Dmax %.0f us is below what sleeping gives: keep it",
+				 env->dmax_ns / 1e3);
+		}
+		break;
+	}
+	}
+	predict(&plan->rec_params, plan->rec_mech, &plan->rec, &plan->have_rec);
+	/* Np and Nc are calibrated on this host as eventfd writes between
+	 * host threads; a vCPU's kick is a VM exit as well (30-35 us for the
+	 * KVM reference device on the project machines, against ~0.2 us), so
+	 * what dropping notifications saves is under-predicted. */
+	if (env->vm && env->vm->kvm && plan->cur_mech == VS_MECH_NOTIFY &&
+	    plan->rec_mech != VS_MECH_NOTIFY)
+		warn(plan, "a vCPU's kick is a VM exit, dearer than the host eventfd write Np was calibrated on: the predicted gain is a floor");
+	if (plan->have_rec && isfinite(plan->rec.d_ns) && plan->rec.d_ns > env->dmax_ns)
+		warn(plan, "the recommended settings still predict D %.0f us > Dmax %.0f us",
+		     plan->rec.d_ns / 1e3, env->dmax_ns / 1e3);
+	return 0;
+}
+
+int vs_recommend_guest(const struct vs_reco_env *env, struct vs_plan *plan)
+{
+	const struct vs_guest_info *g = env->guest;
+	const struct vs_hostcosts *hc = env->hc;
+	struct vs_advice *a;
+	unsigned int i;
+	bool deep = false;
+
+	if (!g || !g->is_guest)
+		return 0;
+	if (g->haltpoll_loaded && g->guest_halt_poll_ns == 0) {
+		double hp = halt_poll_for_wait(env->guest_wait_ns);
+
+		a = action(plan, "guest.halt_poll_ns", 0, "",
+			   g->guest_halt_poll_writable ? VS_APPLY_NOW : VS_APPLY_READONLY,
+			   "idle vCPUs halt at once: every wake-up pays a VM exit and a host wake-up");
+		if (hc && isfinite(hc->wake_ns) && isfinite(hc->wake_polled_ns))
+			snprintf(a->why, sizeof(a->why),
+				 "wake-up %.0f us now, %.0f us with the waiting CPU polling: halt polling sized to the waits",
+				 hc->wake_ns / 1e3, hc->wake_polled_ns / 1e3);
+		snprintf(a->value, sizeof(a->value), "%.0f", hp);
+		snprintf(a->current, sizeof(a->current), "0");
+		if (!g->guest_halt_poll_writable)
+			warn(plan, "guest.halt_poll_ns is read-only here");
+	}
+	if (!strcmp(g->cpuidle_driver, "haltpoll"))
+		warn(plan, "cpuidle-haltpoll is active: it turns the host's halt polling off for this guest, so guest_halt_poll_ns is the only polling%s",
+		     g->guest_halt_poll_ns == 0 ? " (and it is 0: nobody polls)" : "");
+	for (i = 0; i < g->n_cstates; i++)
+		if (g->cstates[i].latency_us * 1000.0 > env->dmax_ns / 4 &&
+		    !g->cstates[i].disabled)
+			deep = true;
+	if (deep) {
+		for (i = 0; i < g->n_cstates; i++) {
+			if (g->cstates[i].latency_us * 1000.0 <= env->dmax_ns / 4 ||
+			    g->cstates[i].disabled)
+				continue;
+			a = action(plan, "cpuidle.state_disable", 0, "", VS_APPLY_NOW,
+				   "C-state %s exits in %u us, more than Dmax/4",
+				   g->cstates[i].name, g->cstates[i].latency_us);
+			snprintf(a->value, sizeof(a->value), "1");
+			snprintf(a->cpus, sizeof(a->cpus), "state %s", g->cstates[i].name);
+		}
+	}
+	return 0;
+}

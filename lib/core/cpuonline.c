@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/cpuonline.h"
+#include "core/sysfs.h"
+
+static int parse_num(const char **p, long *out)
+{
+	char *end;
+
+	if (!isdigit((unsigned char)**p))
+		return -EINVAL;
+	errno = 0;
+	*out = strtol(*p, &end, 10);
+	if (errno || *out > INT_MAX)
+		return -EINVAL;
+	*p = end;
+	return 0;
+}
+
+int vs_cpulist_contains(const char *list, int cpu)
+{
+	const char *p = list;
+	int found = 0;
+
+	if (!list || !*list)
+		return -EINVAL;
+	while (*p) {
+		long lo, hi;
+
+		if (parse_num(&p, &lo))
+			return -EINVAL;
+		hi = lo;
+		if (*p == '-') {
+			p++;
+			if (parse_num(&p, &hi) || hi < lo)
+				return -EINVAL;
+		}
+		if (cpu >= lo && cpu <= hi)
+			found = 1;
+		if (*p == ',')
+			p++;
+		else if (*p == '\n')
+			break;
+		else if (*p)
+			return -EINVAL;
+	}
+	return found;
+}
+
+int vs_cpus_online_list(char *list, unsigned long len)
+{
+	char path[256];
+	int err = vs_path(path, sizeof(path), "/sys/devices/system/cpu/online");
+
+	return err ? err : vs_read_str(path, list, len);
+}
+
+int vs_cpu_is_online(int cpu, char *list, unsigned long len)
+{
+	char buf[1024];
+	int err;
+
+	if (cpu < 0)
+		return 0;
+	err = vs_cpus_online_list(buf, sizeof(buf));
+	if (err)
+		return err;
+	if (list && len) {
+		strncpy(list, buf, len - 1);
+		list[len - 1] = '\0';
+	}
+	return vs_cpulist_contains(buf, cpu);
+}
+
+int vs_cpulist_parse(const char *text, uint64_t *mask)
+{
+	const char *p = text;
+	uint64_t m = 0;
+
+	if (!text || !*text)
+		return -EINVAL;
+	while (*p) {
+		unsigned long lo, hi;
+		char *end;
+
+		if (!isdigit((unsigned char)*p))
+			return -EINVAL;
+		errno = 0;
+		lo = strtoul(p, &end, 10);
+		if (errno)
+			return -ERANGE;
+		hi = lo;
+		p = end;
+		if (*p == '-') {
+			p++;
+			if (!isdigit((unsigned char)*p))
+				return -EINVAL;
+			hi = strtoul(p, &end, 10);
+			if (errno)
+				return -ERANGE;
+			p = end;
+		}
+		if (hi < lo)
+			return -EINVAL;
+		if (hi >= 64)
+			return -ERANGE;
+		for (; lo <= hi; lo++)
+			m |= 1ULL << lo;
+		if (*p == ',') {
+			p++;
+			if (!*p)
+				return -EINVAL;
+		} else if (*p) {
+			return -EINVAL;
+		}
+	}
+	*mask = m;
+	return 0;
+}
+
+int vs_cpulist_format(uint64_t mask, char *buf, size_t len)
+{
+	size_t off = 0;
+	unsigned int i = 0;
+	int n;
+
+	if (!len)
+		return -EINVAL;
+	buf[0] = '\0';
+	while (i < 64) {
+		unsigned int j;
+
+		if (!(mask & (1ULL << i))) {
+			i++;
+			continue;
+		}
+		for (j = i; j + 1 < 64 && (mask & (1ULL << (j + 1))); j++)
+			;
+		if (j == i)
+			n = snprintf(buf + off, len - off, "%s%u", off ? "," : "", i);
+		else
+			n = snprintf(buf + off, len - off, "%s%u-%u", off ? "," : "", i, j);
+		if (n < 0 || (size_t)n >= len - off)
+			return -ENAMETOOLONG;
+		off += n;
+		i = j + 1;
+	}
+	return 0;
+}
+
+int vs_cpus_online(uint64_t *mask)
+{
+	char buf[256];
+	int err = vs_cpus_online_list(buf, sizeof(buf));
+
+	return err ? err : vs_cpulist_parse(buf, mask);
+}

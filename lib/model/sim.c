@@ -1,0 +1,774 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Discrete-event simulator of the paper's producer/consumer system (see
+ * sim.h for the semantics). Only two things ever happen next: P finishes
+ * its current activity or C finishes its own (request arrivals are known in
+ * advance and folded into P's timer), so the event loop compares two times
+ * instead of keeping a heap, and nothing is allocated per event.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/sim.h"
+
+/* ---- PRNG: xoshiro256** seeded through splitmix64 (Blackman, Vigna) ---- */
+
+static uint64_t splitmix64(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+void vs_rng_seed(struct vs_rng *r, uint64_t seed)
+{
+	uint64_t x = seed;
+	int i;
+
+	for (i = 0; i < 4; i++)
+		r->s[i] = splitmix64(&x);
+	r->has_spare = false;
+	r->spare = 0;
+}
+
+static inline uint64_t rotl(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+uint64_t vs_rng_next(struct vs_rng *r)
+{
+	uint64_t *s = r->s;
+	uint64_t result = rotl(s[1] * 5, 7) * 9;
+	uint64_t t = s[1] << 17;
+
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = rotl(s[3], 45);
+	return result;
+}
+
+double vs_rng_uniform(struct vs_rng *r)
+{
+	return (double)(vs_rng_next(r) >> 11) * 0x1.0p-53;
+}
+
+double vs_rng_exp(struct vs_rng *r)
+{
+	/* 1 - u is in (0, 1], so the log is finite. */
+	return -log(1.0 - vs_rng_uniform(r));
+}
+
+double vs_rng_normal(struct vs_rng *r)
+{
+	/* Marsaglia's polar method: two values per accepted pair, the second
+	 * kept in the generator state (so a seed still fixes the sequence). */
+	double u, v, q, f;
+
+	if (r->has_spare) {
+		r->has_spare = false;
+		return r->spare;
+	}
+	do {
+		u = 2.0 * vs_rng_uniform(r) - 1.0;
+		v = 2.0 * vs_rng_uniform(r) - 1.0;
+		q = u * u + v * v;
+	} while (q >= 1.0 || q == 0.0);
+	f = sqrt(-2.0 * log(q) / q);
+	r->spare = v * f;
+	r->has_spare = true;
+	return u * f;
+}
+
+/* ---- names ---- */
+
+static const char *const var_names[VS_SIM_VAR_COUNT] = {
+	[VS_SIM_WP] = "wp", [VS_SIM_WC] = "wc", [VS_SIM_NP] = "np",
+	[VS_SIM_NC] = "nc", [VS_SIM_SP] = "sp", [VS_SIM_SC] = "sc",
+	[VS_SIM_YP] = "yp", [VS_SIM_YC] = "yc",
+};
+
+static const char *const dist_names[] = {
+	[VS_DIST_CONST] = "const", [VS_DIST_NORMAL] = "normal",
+	[VS_DIST_EXP] = "exp",
+};
+
+const char *vs_sim_var_name(enum vs_sim_var v)
+{
+	return (unsigned int)v < VS_SIM_VAR_COUNT ? var_names[v] : "?";
+}
+
+int vs_sim_var_from_name(const char *name, enum vs_sim_var *v)
+{
+	int i;
+
+	for (i = 0; i < VS_SIM_VAR_COUNT; i++)
+		if (name && !strcmp(name, var_names[i])) {
+			*v = i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+const char *vs_dist_name(enum vs_dist_kind k)
+{
+	return (unsigned int)k <= VS_DIST_EXP ? dist_names[k] : "?";
+}
+
+int vs_dist_from_name(const char *name, enum vs_dist_kind *k)
+{
+	int i;
+
+	for (i = 0; i <= VS_DIST_EXP; i++)
+		if (name && !strcmp(name, dist_names[i])) {
+			*k = i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+int vs_sim_mode_from_name(const char *name, enum vs_mech *m)
+{
+	int i;
+
+	for (i = 0; i < VS_MECH_COUNT; i++)
+		if (name && !strcmp(name, vs_mech_name(i))) {
+			*m = i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+double *vs_sim_var_field(struct vs_params *p, enum vs_sim_var v)
+{
+	switch (v) {
+	case VS_SIM_WP: return &p->wp;
+	case VS_SIM_WC: return &p->wc;
+	case VS_SIM_NP: return &p->np;
+	case VS_SIM_NC: return &p->nc;
+	case VS_SIM_SP: return &p->sp;
+	case VS_SIM_SC: return &p->sc;
+	case VS_SIM_YP: return &p->yp;
+	case VS_SIM_YC: return &p->yc;
+	default: return NULL;
+	}
+}
+
+void vs_sim_config_default(struct vs_sim_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	vs_params_default(&cfg->p);
+	cfg->p_mode = VS_MECH_NOTIFY;
+	cfg->c_mode = VS_MECH_NOTIFY;
+	cfg->recheck_ns = 20;
+	cfg->items = 200000;
+	cfg->warmup_items = UINT64_MAX;
+	cfg->seed = 1;
+}
+
+int vs_sim_config_validate(const struct vs_sim_config *cfg, const char **why)
+{
+	const char *dummy;
+	int i, err;
+
+	if (!why)
+		why = &dummy;
+	err = vs_params_validate(&cfg->p, why);
+	if (err)
+		return err;
+	if ((unsigned int)cfg->p_mode >= VS_MECH_COUNT) {
+		*why = "p-mode";
+		return -EINVAL;
+	}
+	if ((unsigned int)cfg->c_mode >= VS_MECH_COUNT) {
+		*why = "c-mode";
+		return -EINVAL;
+	}
+	for (i = 0; i < VS_SIM_VAR_COUNT; i++) {
+		if ((unsigned int)cfg->dist[i].kind > VS_DIST_EXP ||
+		    !isfinite(cfg->dist[i].sigma) || cfg->dist[i].sigma < 0) {
+			*why = var_names[i];
+			return -EINVAL;
+		}
+	}
+	if (!isfinite(cfg->arrival_rate) || cfg->arrival_rate < 0) {
+		*why = "arrival-rate";
+		return -EINVAL;
+	}
+	if (!isfinite(cfg->recheck_ns) || cfg->recheck_ns < 0) {
+		*why = "recheck";
+		return -EINVAL;
+	}
+	if (!isfinite(cfg->sim_time_ns) || cfg->sim_time_ns < 0 ||
+	    (cfg->sim_time_ns == 0 && cfg->items == 0)) {
+		*why = cfg->sim_time_ns ? "sim-time" : "items";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* ---- latency histogram: log-linear, 128 sub-buckets per power of two, so
+ * a percentile is within 1/256 of the exact value; the maximum is exact. */
+
+#define HIST_SUB_BITS 7
+#define HIST_SUB (1u << HIST_SUB_BITS)
+#define HIST_BUCKETS (HIST_SUB + (64 - HIST_SUB_BITS) * HIST_SUB)
+
+static inline unsigned int hist_index(double ns)
+{
+	uint64_t x = ns < 1.8e19 ? (uint64_t)ns : UINT64_MAX;
+	unsigned int e, shift;
+
+	if (x < HIST_SUB)
+		return (unsigned int)x;
+	e = 63 - (unsigned int)__builtin_clzll(x);
+	shift = e - HIST_SUB_BITS;
+	return HIST_SUB + shift * HIST_SUB +
+	       (unsigned int)((x >> shift) - HIST_SUB);
+}
+
+static double hist_value(unsigned int idx)
+{
+	unsigned int shift, mant;
+
+	if (idx < HIST_SUB)
+		return idx + 0.5;
+	shift = (idx - HIST_SUB) / HIST_SUB;
+	mant = HIST_SUB + (idx - HIST_SUB) % HIST_SUB;
+	return ldexp(mant + 0.5, (int)shift);
+}
+
+static double hist_quantile(const uint64_t *h, uint64_t n, double q)
+{
+	uint64_t rank = (uint64_t)ceil(q * (double)n), seen = 0;
+	unsigned int i;
+
+	if (!n)
+		return NAN;
+	if (rank < 1)
+		rank = 1;
+	for (i = 0; i < HIST_BUCKETS; i++) {
+		seen += h[i];
+		if (seen >= rank)
+			return hist_value(i);
+	}
+	return NAN;
+}
+
+/* ---- the system ---- */
+
+enum p_state { P_WORK, P_NOTIFY, P_START, P_SLEEP, P_RECHECK, P_BLOCKED,
+	       P_SPIN, P_WAITREQ };
+enum c_state { C_WORK, C_FREED, C_NOTIFY, C_START, C_SLEEP, C_RECHECK,
+	       C_BLOCKED, C_SPIN };
+
+/* Counters that are measured as differences between the end of the run and
+ * the end of the warm-up. */
+struct counters {
+	double cpu;		/* P + C CPU work */
+	uint64_t freed;
+	uint64_t notif_p, notif_c, spur_p, spur_c, sleeps_p, sleeps_c;
+};
+
+/* What happened in the current classification window. */
+struct window {
+	double start;
+	uint64_t start_items;
+	uint64_t p_waits, c_waits;	/* blocks or sleeps */
+	bool c_start_saw_p_blocked;	/* C's slow start let P fill up */
+	bool p_start_saw_c_blocked;	/* P's slow start let C drain */
+};
+
+struct sim {
+	const struct vs_sim_config *cfg;
+	struct vs_rng rng;
+	double now;
+	double tp, tc;			/* next event of P and of C */
+	enum p_state ps;
+	enum c_state cs;
+	uint64_t reserved;		/* items P has taken a slot for */
+	uint64_t published;		/* items visible to C */
+	uint64_t taken;			/* items C has started */
+	bool c_armed, p_armed;		/* waiting for a notification */
+	double p_spin_since, c_spin_since;
+	double prev_extract;		/* when P took the previous request */
+	double next_arrival;		/* arrival of the next request */
+	double mean_gap;		/* 1 / arrival rate, ns */
+	double *head;			/* per slot: head-of-R time of the item */
+	unsigned int len;
+	struct counters c;		/* running totals */
+	/* distributions, flattened for the hot path */
+	double mean[VS_SIM_VAR_COUNT], sigma[VS_SIM_VAR_COUNT];
+	enum vs_dist_kind kind[VS_SIM_VAR_COUNT];
+	double yz, recheck;
+	unsigned int kp, kc;
+	/* measurement */
+	bool measuring, done;
+	uint64_t warmup_items, stop_items;
+	double warmup_time, stop_time;
+	struct counters snap;
+	double snap_time, last_free;
+	uint64_t *hist;
+	uint64_t hist_n;
+	double lat_max;
+	struct window w;
+	uint64_t win_items;
+	double regime_time[VS_REGIME_COUNT];
+	uint64_t events;
+};
+
+static inline double draw(struct sim *s, enum vs_sim_var v)
+{
+	double x;
+
+	switch (s->kind[v]) {
+	case VS_DIST_CONST:
+		return s->mean[v];
+	case VS_DIST_EXP:
+		return s->mean[v] * vs_rng_exp(&s->rng);
+	case VS_DIST_NORMAL:
+	default:
+		/* Truncated at 0 by redrawing, as in the paper's Sec. 6. */
+		do
+			x = s->mean[v] + s->sigma[v] * vs_rng_normal(&s->rng);
+		while (x < 0);
+		return x;
+	}
+}
+
+static inline unsigned int occupied(const struct sim *s)
+{
+	return (unsigned int)(s->reserved - s->c.freed);
+}
+
+static enum vs_regime regime_of_fast(enum vs_mech mode, bool consumer_fast)
+{
+	if (mode == VS_MECH_SLEEP)
+		return consumer_fast ? VS_REGIME_SFC : VS_REGIME_SFP;
+	if (mode == VS_MECH_NOTIFY)
+		return consumer_fast ? VS_REGIME_NFC : VS_REGIME_NFP;
+	return VS_REGIME_BW;
+}
+
+/*
+ * Name the regime of one window from what the parties did in it (the
+ * model's definitions, Sections 2.2 and 2.3): only the fast party waits in
+ * sFC/sFP/nFC/nFP; both wait in sLS and in the short-queue regimes, told
+ * apart by whose start-up was too slow for the queue to absorb it.
+ */
+static enum vs_regime classify(const struct sim *s, const struct window *w)
+{
+	enum vs_mech pm = s->cfg->p_mode, cm = s->cfg->c_mode;
+	bool consumer_fast = s->mean[VS_SIM_WC] <= s->mean[VS_SIM_WP];
+
+	if (pm == VS_MECH_BUSY && cm == VS_MECH_BUSY)
+		return VS_REGIME_BW;
+	if (!w->p_waits && !w->c_waits)
+		return regime_of_fast(consumer_fast ? cm : pm, consumer_fast);
+	if (!w->p_waits)
+		return regime_of_fast(cm, true);
+	if (!w->c_waits)
+		return regime_of_fast(pm, false);
+	if (pm != VS_MECH_NOTIFY || cm != VS_MECH_NOTIFY)
+		return VS_REGIME_SLS;
+	if (w->c_start_saw_p_blocked && w->p_start_saw_c_blocked)
+		return VS_REGIME_NSS;
+	if (w->c_start_saw_p_blocked)
+		return VS_REGIME_NSCS;
+	if (w->p_start_saw_c_blocked)
+		return VS_REGIME_NSPS;
+	return w->c_waits >= w->p_waits ? VS_REGIME_NFC : VS_REGIME_NFP;
+}
+
+static void window_close(struct sim *s)
+{
+	double len = s->now - s->w.start;
+
+	if (len > 0)
+		s->regime_time[classify(s, &s->w)] += len;
+	memset(&s->w, 0, sizeof(s->w));
+	s->w.start = s->now;
+	s->w.start_items = s->c.freed;
+}
+
+static void p_next(struct sim *s);
+static void c_next(struct sim *s);
+
+/* P has a request and may need a slot for it. */
+static void p_next(struct sim *s)
+{
+	double w, head;
+
+	if (s->mean_gap > 0 && s->next_arrival > s->now) {
+		s->ps = P_WAITREQ;
+		s->tp = s->next_arrival;
+		return;
+	}
+	if (occupied(s) >= s->len) {
+		switch (s->cfg->p_mode) {
+		case VS_MECH_BUSY:
+			s->ps = P_SPIN;
+			s->p_spin_since = s->now;
+			s->tp = INFINITY;
+			return;
+		case VS_MECH_SLEEP:
+			w = draw(s, VS_SIM_YP);
+			s->ps = P_SLEEP;
+			s->tp = s->now + (w > s->yz ? w : s->yz);
+			s->c.cpu += s->yz;
+			s->c.sleeps_p++;
+			s->w.p_waits++;
+			return;
+		default:
+			/* Enable notifications, then look again. */
+			s->p_armed = true;
+			if (s->recheck > 0) {
+				s->ps = P_RECHECK;
+				s->tp = s->now + s->recheck;
+				s->c.cpu += s->recheck;
+			} else {
+				s->ps = P_BLOCKED;
+				s->tp = INFINITY;
+				s->w.p_waits++;
+			}
+			return;
+		}
+	}
+	/* Take the request at the head of R and a slot for it. */
+	head = s->prev_extract;
+	if (s->mean_gap > 0) {
+		if (s->next_arrival > head)
+			head = s->next_arrival;
+		s->next_arrival += s->mean_gap * vs_rng_exp(&s->rng);
+	}
+	s->prev_extract = s->now;
+	s->head[s->reserved % s->len] = head;
+	s->reserved++;
+	w = draw(s, VS_SIM_WP);
+	s->ps = P_WORK;
+	s->tp = s->now + w;
+	s->c.cpu += w;
+}
+
+static void c_next(struct sim *s)
+{
+	double w;
+
+	if (s->published > s->taken) {
+		s->taken++;
+		w = draw(s, VS_SIM_WC);
+		s->cs = C_WORK;
+		s->tc = s->now + w;
+		s->c.cpu += w;
+		return;
+	}
+	switch (s->cfg->c_mode) {
+	case VS_MECH_BUSY:
+		s->cs = C_SPIN;
+		s->c_spin_since = s->now;
+		s->tc = INFINITY;
+		return;
+	case VS_MECH_SLEEP:
+		w = draw(s, VS_SIM_YC);
+		s->cs = C_SLEEP;
+		s->tc = s->now + (w > s->yz ? w : s->yz);
+		s->c.cpu += s->yz;
+		s->c.sleeps_c++;
+		s->w.c_waits++;
+		return;
+	default:
+		s->c_armed = true;
+		if (s->recheck > 0) {
+			s->cs = C_RECHECK;
+			s->tc = s->now + s->recheck;
+			s->c.cpu += s->recheck;
+		} else {
+			s->cs = C_BLOCKED;
+			s->tc = INFINITY;
+			s->w.c_waits++;
+		}
+		return;
+	}
+}
+
+static void p_event(struct sim *s)
+{
+	double w;
+
+	switch (s->ps) {
+	case P_WORK:
+		s->published++;
+		if (s->cs == C_SPIN) {
+			s->c.cpu += s->now - s->c_spin_since;
+			c_next(s);
+		}
+		if (s->c_armed && s->published - s->taken >= s->kp) {
+			/* One notification per arming (event idx). */
+			s->c_armed = false;
+			s->c.notif_p++;
+			w = draw(s, VS_SIM_NP);
+			s->ps = P_NOTIFY;
+			s->tp = s->now + w;
+			s->c.cpu += w;
+			return;
+		}
+		p_next(s);
+		return;
+	case P_NOTIFY:
+		if (s->cs == C_BLOCKED) {
+			w = draw(s, VS_SIM_SC);
+			s->cs = C_START;
+			s->tc = s->now + w;
+			s->c.cpu += w;
+		} else {
+			s->c.spur_p++;
+		}
+		p_next(s);
+		return;
+	case P_START:
+		if (s->cs == C_BLOCKED)
+			s->w.p_start_saw_c_blocked = true;
+		p_next(s);
+		return;
+	case P_RECHECK:
+		if (occupied(s) < s->len) {
+			s->p_armed = false;
+			p_next(s);
+		} else {
+			s->ps = P_BLOCKED;
+			s->tp = INFINITY;
+			s->w.p_waits++;
+		}
+		return;
+	case P_SLEEP:
+	case P_WAITREQ:
+	default:
+		p_next(s);
+		return;
+	}
+}
+
+static void measure_start(struct sim *s)
+{
+	s->measuring = true;
+	s->snap = s->c;
+	s->snap_time = s->now;
+	memset(&s->w, 0, sizeof(s->w));
+	s->w.start = s->now;
+	s->w.start_items = s->c.freed;
+}
+
+/* C has finished an item: free its slot and account for it. */
+static void c_finish(struct sim *s)
+{
+	double lat;
+
+	s->c.freed++;
+	s->last_free = s->now;
+	if (s->measuring) {
+		lat = s->now - s->head[(s->c.freed - 1) % s->len];
+		s->hist[hist_index(lat)]++;
+		s->hist_n++;
+		if (lat > s->lat_max)
+			s->lat_max = lat;
+		if (s->c.freed - s->w.start_items >= s->win_items)
+			window_close(s);
+		if (s->stop_time > 0 ? s->now >= s->stop_time
+				     : s->c.freed >= s->stop_items)
+			s->done = true;
+	} else if (s->stop_time > 0 ? s->now >= s->warmup_time
+				    : s->c.freed >= s->warmup_items) {
+		measure_start(s);
+	}
+}
+
+static void c_event(struct sim *s)
+{
+	double w;
+
+	switch (s->cs) {
+	case C_WORK:
+		c_finish(s);
+		/* fall through */
+	case C_FREED:
+		if (s->ps == P_SPIN) {
+			s->c.cpu += s->now - s->p_spin_since;
+			p_next(s);
+		}
+		if (s->p_armed && s->len - occupied(s) >= s->kc) {
+			s->p_armed = false;
+			s->c.notif_c++;
+			w = draw(s, VS_SIM_NC);
+			s->cs = C_NOTIFY;
+			s->tc = s->now + w;
+			s->c.cpu += w;
+			return;
+		}
+		c_next(s);
+		return;
+	case C_NOTIFY:
+		if (s->ps == P_BLOCKED) {
+			w = draw(s, VS_SIM_SP);
+			s->ps = P_START;
+			s->tp = s->now + w;
+			s->c.cpu += w;
+		} else {
+			s->c.spur_c++;
+		}
+		c_next(s);
+		return;
+	case C_START:
+		if (s->ps == P_BLOCKED)
+			s->w.c_start_saw_p_blocked = true;
+		c_next(s);
+		return;
+	case C_RECHECK:
+		if (s->published > s->taken) {
+			s->c_armed = false;
+			c_next(s);
+		} else {
+			s->cs = C_BLOCKED;
+			s->tc = INFINITY;
+			s->w.c_waits++;
+		}
+		return;
+	case C_SLEEP:
+	default:
+		c_next(s);
+		return;
+	}
+}
+
+int vs_sim_run(const struct vs_sim_config *cfg, struct vs_sim_result *res)
+{
+	struct sim *s;
+	double best;
+	int i, err;
+
+	err = vs_sim_config_validate(cfg, NULL);
+	if (err)
+		return err;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->head = calloc(cfg->p.len, sizeof(*s->head));
+	s->hist = calloc(HIST_BUCKETS, sizeof(*s->hist));
+	if (!s->head || !s->hist) {
+		err = -ENOMEM;
+		goto out;
+	}
+	s->cfg = cfg;
+	vs_rng_seed(&s->rng, cfg->seed);
+	s->len = cfg->p.len;
+	s->kp = cfg->p.kp;
+	s->kc = cfg->p.kc;
+	s->yz = cfg->p.yz;
+	s->recheck = cfg->recheck_ns;
+	for (i = 0; i < VS_SIM_VAR_COUNT; i++) {
+		s->mean[i] = *vs_sim_var_field((struct vs_params *)&cfg->p, i);
+		s->kind[i] = cfg->dist[i].kind;
+		s->sigma[i] = cfg->dist[i].sigma;
+		/* A normal with no spread is a constant: keep the fast path. */
+		if (s->kind[i] == VS_DIST_NORMAL && s->sigma[i] == 0)
+			s->kind[i] = VS_DIST_CONST;
+	}
+	if (cfg->arrival_rate > 0) {
+		s->mean_gap = 1e9 / cfg->arrival_rate;
+		s->next_arrival = s->mean_gap * vs_rng_exp(&s->rng);
+	}
+	if (cfg->sim_time_ns > 0) {
+		s->stop_time = cfg->sim_time_ns;
+		s->warmup_time = cfg->sim_time_ns / 10;
+	} else {
+		s->stop_items = cfg->items;
+		s->warmup_items = cfg->warmup_items == UINT64_MAX ?
+				  cfg->items / 10 : cfg->warmup_items;
+		if (s->warmup_items >= cfg->items)
+			s->warmup_items = cfg->items - 1;
+	}
+	s->win_items = 8 * (uint64_t)s->len;
+
+	/* Both parties look at the (empty) queue at time 0. */
+	s->ps = P_WAITREQ;
+	s->tp = 0;
+	c_next(s);
+	if (!s->stop_time && !s->warmup_items)
+		measure_start(s);
+
+	while (!s->done) {
+		/*
+		 * C frees a slot at the instant P acts: the free happens
+		 * first, so that P's look sees it (the model's rule: a look
+		 * at the instant of a publish or free sees it). C looks for
+		 * its next item after P's event, so it sees P's publish too.
+		 */
+		if (s->tp == s->tc && s->cs == C_WORK && s->tc != INFINITY) {
+			s->now = s->tc;
+			c_finish(s);
+			s->cs = C_FREED;
+			s->events++;
+			continue;
+		}
+		if (s->tp <= s->tc) {
+			if (s->tp == INFINITY) {
+				err = -EDEADLK;	/* cannot happen; don't spin */
+				goto out;
+			}
+			s->now = s->tp;
+			p_event(s);
+		} else {
+			s->now = s->tc;
+			c_event(s);
+		}
+		s->events++;
+	}
+
+	/* End at the last completion so that T covers whole items only. */
+	s->now = s->last_free;
+	window_close(s);
+	memset(res, 0, sizeof(*res));
+	res->items = s->c.freed - s->snap.freed;
+	res->sim_time_ns = s->last_free - s->snap_time;
+	res->t_ns = res->items ? res->sim_time_ns / res->items : NAN;
+	res->e_ns = res->items ? (s->c.cpu - s->snap.cpu) / res->items : NAN;
+	res->notifications_p = s->c.notif_p - s->snap.notif_p;
+	res->notifications_c = s->c.notif_c - s->snap.notif_c;
+	res->spurious_p = s->c.spur_p - s->snap.spur_p;
+	res->spurious_c = s->c.spur_c - s->snap.spur_c;
+	res->sleeps_p = s->c.sleeps_p - s->snap.sleeps_p;
+	res->sleeps_c = s->c.sleeps_c - s->snap.sleeps_c;
+	{
+		uint64_t waits = res->notifications_p + res->notifications_c +
+				 res->sleeps_p + res->sleeps_c;
+
+		res->batch = waits ? (double)res->items / waits : NAN;
+	}
+	/* A bucket's midpoint may lie above the exact maximum. */
+	res->latency.p50 = fmin(hist_quantile(s->hist, s->hist_n, 0.50), s->lat_max);
+	res->latency.p95 = fmin(hist_quantile(s->hist, s->hist_n, 0.95), s->lat_max);
+	res->latency.p98 = fmin(hist_quantile(s->hist, s->hist_n, 0.98), s->lat_max);
+	res->latency.max = s->hist_n ? s->lat_max : NAN;
+	best = -1;
+	for (i = 0; i < VS_REGIME_COUNT; i++) {
+		res->regime_share[i] = res->sim_time_ns > 0 ?
+			s->regime_time[i] / res->sim_time_ns : 0;
+		if (res->regime_share[i] > best) {
+			best = res->regime_share[i];
+			res->regime = i;
+		}
+	}
+	res->events = s->events;
+	err = 0;
+out:
+	free(s->hist);
+	free(s->head);
+	free(s);
+	return err;
+}

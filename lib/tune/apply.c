@@ -1,0 +1,783 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The tuning engine: resolve, lock, apply, rollback, verify (lib/tune/apply.h). */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/errmsg.h"
+#include "core/sysfs.h"
+#include "tune/apply.h"
+#include "core/units.h"
+
+/* --- target resolution ---------------------------------------------- */
+
+struct inst_list {
+	char (*inst)[VS_KNOB_INST_MAX];
+	char (*label)[96];
+	size_t n, cap;
+};
+
+static int inst_add(struct inst_list *l, const char *inst, const char *label)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 16;
+		void *a = realloc(l->inst, cap * sizeof(*l->inst));
+		void *b;
+
+		if (!a)
+			return -ENOMEM;
+		l->inst = a;
+		b = realloc(l->label, cap * sizeof(*l->label));
+		if (!b)
+			return -ENOMEM;
+		l->label = b;
+		l->cap = cap;
+	}
+	snprintf(l->inst[l->n], VS_KNOB_INST_MAX, "%s", inst);
+	snprintf(l->label[l->n], 96, "%s", label);
+	l->n++;
+	return 0;
+}
+
+static void inst_free(struct inst_list *l)
+{
+	free(l->inst);
+	free(l->label);
+}
+
+static int parse_pid(const char *s, int *pid)
+{
+	uint64_t v;
+
+	if (vs_parse_u64(s, 1, 0x3fffffff, &v))
+		return -EINVAL;
+	*pid = (int)v;
+	return 0;
+}
+
+static bool pid_exists(int pid)
+{
+	char path[512];
+
+	return !vs_path(path, sizeof(path), "/proc/%d", pid) && !access(path, F_OK);
+}
+
+static int read_comm(int pid, int tid, char *buf, size_t len)
+{
+	char path[512];
+	int err = vs_path(path, sizeof(path), "/proc/%d/task/%d/comm", pid, tid);
+
+	return err ? err : vs_read_str(path, buf, len);
+}
+
+/* Does the process carry `name` as its comm, as QEMU's "-name NAME[,...]"
+ * or "-name guest=NAME,..."? */
+static bool process_has_name(int pid, const char *name)
+{
+	char path[512], buf[8192], comm[64];
+	ssize_t n;
+	size_t off, nl = strlen(name);
+	int fd;
+	bool after_name = false;
+
+	if (!read_comm(pid, pid, comm, sizeof(comm)) && !strcmp(comm, name))
+		return true;
+	if (vs_path(path, sizeof(path), "/proc/%d/cmdline", pid))
+		return false;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	for (off = 0; off < (size_t)n; off += strlen(buf + off) + 1) {
+		const char *a = buf + off;
+
+		if (after_name) {
+			if (!strncmp(a, "guest=", 6))
+				a += 6;
+			if (!strncmp(a, name, nl) && (a[nl] == '\0' || a[nl] == ','))
+				return true;
+		}
+		after_name = !strcmp(a, "-name");
+	}
+	return false;
+}
+
+static int find_pids_by_name(const char *name, int *pids, size_t max, size_t *n)
+{
+	char path[512];
+	struct dirent *de;
+	DIR *d;
+	int err = vs_path(path, sizeof(path), "/proc");
+
+	*n = 0;
+	if (err)
+		return err;
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		int pid;
+
+		if (!isdigit((unsigned char)de->d_name[0]) || parse_pid(de->d_name, &pid))
+			continue;
+		if (pid == getpid())
+			continue;
+		if (process_has_name(pid, name) && *n < max)
+			pids[(*n)++] = pid;
+	}
+	closedir(d);
+	return 0;
+}
+
+/*
+ * Thread roles by name. QEMU: "CPU n/KVM" vCPUs, "IO <id>" iothreads,
+ * "vhost-<pid>" vhost workers. The reference device (lib/pcdev): thread
+ * backend "vs-producer" and "vs-consumer"; KVM backend "vs-vcpuN" (the
+ * guest, which produces) and "vs-vhost" (the host side, which consumes).
+ */
+static bool role_matches(const char *role, const char *comm, int pid)
+{
+	unsigned int u;
+	char want[32];
+	int n = 0;
+
+	if (!strcmp(role, "vcpu"))
+		return (sscanf(comm, "CPU %u/KVM%n", &u, &n) == 1 && !comm[n]) ||
+		       (sscanf(comm, "vs-vcpu%u%n", &u, &n) == 1 && !comm[n]);
+	if (!strcmp(role, "iothread"))
+		return !strncmp(comm, "IO ", 3);
+	if (!strcmp(role, "vhost")) {
+		snprintf(want, sizeof(want), "vhost-%d", pid);
+		return !strcmp(comm, want) || !strcmp(comm, "vs-vhost");
+	}
+	if (!strcmp(role, "producer"))
+		return !strcmp(comm, "vs-producer") ||
+		       (sscanf(comm, "vs-vcpu%u%n", &u, &n) == 1 && !comm[n]);
+	if (!strcmp(role, "consumer"))
+		return !strcmp(comm, "vs-consumer") || !strcmp(comm, "vs-vhost");
+	return false;
+}
+
+static int add_thread(struct inst_list *l, int pid, int tid, const char *comm)
+{
+	char inst[VS_KNOB_INST_MAX], label[96];
+	int err = vs_thread_inst_make(tid, inst, sizeof(inst));
+
+	if (err)
+		return err;
+	snprintf(label, sizeof(label), "tid %d (%.32s)", tid, comm);
+	(void)pid;
+	return inst_add(l, inst, label);
+}
+
+static int threads_of(int pid, const char *role, struct inst_list *l)
+{
+	char path[512], comm[64];
+	struct dirent *de;
+	DIR *d;
+	int err = vs_path(path, sizeof(path), "/proc/%d/task", pid);
+
+	if (err)
+		return err;
+	d = opendir(path);
+	if (!d)
+		return -errno == -ENOENT ? -ESRCH : -errno;
+	while ((de = readdir(d))) {
+		int tid;
+
+		if (!isdigit((unsigned char)de->d_name[0]) || parse_pid(de->d_name, &tid))
+			continue;
+		if (read_comm(pid, tid, comm, sizeof(comm)))
+			continue;
+		if (role[0] && !role_matches(role, comm, pid))
+			continue;
+		err = add_thread(l, pid, tid, comm);
+		if (err && err != -ESRCH)
+			break;
+		err = 0;
+	}
+	closedir(d);
+	if (err || strcmp(role, "vhost"))
+		return err;
+	/* vhost workers are kernel threads "vhost-<owner pid>" (before Linux
+	 * 6.4) or threads of the owner (since): look for both. */
+	{
+		int pids[16];
+		size_t n, i;
+		char name[32];
+
+		snprintf(name, sizeof(name), "vhost-%d", pid);
+		err = find_pids_by_name(name, pids, 16, &n);
+		for (i = 0; !err && i < n; i++)
+			err = add_thread(l, pids[i], pids[i], name);
+	}
+	return err;
+}
+
+static int resolve_pids(const char *pidtxt, const char *name, int *pids,
+			size_t max, size_t *n, char *err, size_t errlen)
+{
+	if (pidtxt[0]) {
+		if (parse_pid(pidtxt, &pids[0]))
+			return vs_errf(err, errlen, -EINVAL, "pid '%s' is not a process id", pidtxt);
+		if (!pid_exists(pids[0]))
+			return vs_errf(err, errlen, -ENOENT, "no process %s", pidtxt);
+		*n = 1;
+		return 0;
+	}
+	if (!vs_safe_name(name, 63))
+		return vs_errf(err, errlen, -EINVAL, "name '%s' is not [A-Za-z0-9_.:-]", name);
+	if (find_pids_by_name(name, pids, max, n) || !*n)
+		return vs_errf(err, errlen, -ENOENT, "no process or VM named '%s'", name);
+	return 0;
+}
+
+static int cstate_index(unsigned int cpu, const char *state, unsigned int *idx,
+			char *name, size_t nlen)
+{
+	char path[512];
+	unsigned int s;
+	uint64_t v;
+
+	if (!vs_parse_u64(state, 0, 63, &v)) {
+		if (vs_path(path, sizeof(path),
+			    "/sys/devices/system/cpu/cpu%u/cpuidle/state%u/name", cpu,
+			    (unsigned int)v) ||
+		    vs_read_str(path, name, nlen))
+			return -ENOENT;
+		*idx = v;
+		return 0;
+	}
+	for (s = 0; s < 64; s++) {
+		if (vs_path(path, sizeof(path),
+			    "/sys/devices/system/cpu/cpu%u/cpuidle/state%u/name", cpu, s) ||
+		    vs_read_str(path, name, nlen))
+			return -ENOENT;
+		if (!strcmp(name, state)) {
+			*idx = s;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static int resolve_targets(const struct vs_knob_ops *k, char sel[][VS_KNOB_VAL_MAX],
+			   struct inst_list *l, char *err, size_t errlen)
+{
+	char inst[VS_KNOB_INST_MAX], label[96];
+	uint64_t mask, online;
+	int pids[64], e;
+	size_t n, i;
+	unsigned int cpu;
+
+	switch (k->scope) {
+	case VS_SCOPE_GLOBAL:
+		return inst_add(l, "", "global");
+	case VS_SCOPE_CPU:
+	case VS_SCOPE_CSTATE:
+		e = vs_cpus_online(&online);
+		if (e)
+			return vs_errf(err, errlen, e, "cannot read the online CPUs: %s", strerror(-e));
+		mask = online;
+		if (sel[VS_SEL_CPUS][0]) {
+			if (vs_cpulist_parse(sel[VS_SEL_CPUS], &mask) || !mask)
+				return vs_errf(err, errlen, -EINVAL, "cpus '%s' is not a CPU list",
+					    sel[VS_SEL_CPUS]);
+			if (mask & ~online)
+				return vs_errf(err, errlen, -ENOENT,
+					    "cpus '%s' names CPUs that are not online",
+					    sel[VS_SEL_CPUS]);
+		}
+		for (cpu = 0; cpu < 64; cpu++) {
+			char sname[64];
+			unsigned int idx;
+
+			if (!(mask & (1ULL << cpu)))
+				continue;
+			if (k->scope == VS_SCOPE_CPU) {
+				snprintf(inst, sizeof(inst), "cpu%u", cpu);
+				e = inst_add(l, inst, inst);
+			} else {
+				if (cstate_index(cpu, sel[VS_SEL_STATE], &idx, sname, sizeof(sname)))
+					return vs_errf(err, errlen, -ENOENT,
+						    "cpu%u has no idle state '%s'", cpu,
+						    sel[VS_SEL_STATE]);
+				snprintf(inst, sizeof(inst), "cpu%u/state%u", cpu, idx);
+				snprintf(label, sizeof(label), "%.40s (%.40s)", inst, sname);
+				e = inst_add(l, inst, label);
+			}
+			if (e)
+				return e;
+		}
+		return 0;
+	case VS_SCOPE_THREAD:
+	case VS_SCOPE_VM:
+		e = resolve_pids(sel[VS_SEL_PID], sel[VS_SEL_NAME], pids, 64, &n, err, errlen);
+		if (e)
+			return e;
+		if (k->scope == VS_SCOPE_VM) {
+			if (n > 1)
+				return vs_errf(err, errlen, -EINVAL,
+					    "name '%s' matches %zu processes; give the pid",
+					    sel[VS_SEL_NAME], n);
+			snprintf(inst, sizeof(inst), "%d", pids[0]);
+			snprintf(label, sizeof(label), "pcdev pid %d", pids[0]);
+			return inst_add(l, inst, label);
+		}
+		for (i = 0; i < n; i++) {
+			if (sel[VS_SEL_TID][0]) {
+				char comm[64];
+				int tid;
+
+				if (parse_pid(sel[VS_SEL_TID], &tid) ||
+				    read_comm(pids[i], tid, comm, sizeof(comm)))
+					return vs_errf(err, errlen, -ENOENT,
+						    "no thread %s in process %d",
+						    sel[VS_SEL_TID], pids[i]);
+				e = add_thread(l, pids[i], tid, comm);
+			} else {
+				e = threads_of(pids[i], sel[VS_SEL_ROLE], l);
+			}
+			if (e)
+				return vs_errf(err, errlen, e, "threads of process %d: %s",
+					    pids[i], strerror(-e));
+		}
+		if (!l->n)
+			return vs_errf(err, errlen, -ENOENT, "no %s thread in process %s",
+				    sel[VS_SEL_ROLE], sel[VS_SEL_PID][0] ?
+				    sel[VS_SEL_PID] : sel[VS_SEL_NAME]);
+		return 0;
+	case VS_SCOPE_IRQ: {
+		char list[VS_KNOB_VAL_MAX], *tok, *save;
+
+		snprintf(list, sizeof(list), "%s", sel[VS_SEL_IRQ]);
+		for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+			uint64_t irq;
+
+			if (vs_parse_u64(tok, 0, 1u << 20, &irq))
+				return vs_errf(err, errlen, -EINVAL, "irq '%s' is not a number", tok);
+			snprintf(inst, sizeof(inst), "%u", (unsigned int)irq);
+			snprintf(label, sizeof(label), "irq %u", (unsigned int)irq);
+			if ((e = inst_add(l, inst, label)))
+				return e;
+		}
+		if (!l->n)
+			return vs_errf(err, errlen, -EINVAL, "no irq given");
+		return 0;
+	}
+	case VS_SCOPE_NETDEV:
+		if (!vs_safe_name(sel[VS_SEL_NETDEV], 15))
+			return vs_errf(err, errlen, -EINVAL, "netdev '%s' is not a device name",
+				    sel[VS_SEL_NETDEV]);
+		return inst_add(l, sel[VS_SEL_NETDEV], sel[VS_SEL_NETDEV]);
+	case VS_SCOPE_IOTHREAD:
+		if (!vs_safe_name(sel[VS_SEL_IOTHREAD], 63))
+			return vs_errf(err, errlen, -EINVAL, "iothread '%s' is not an object id",
+				    sel[VS_SEL_IOTHREAD]);
+		if (snprintf(inst, sizeof(inst), "%s#%s", sel[VS_SEL_QMP],
+			     sel[VS_SEL_IOTHREAD]) >= (int)sizeof(inst))
+			return vs_errf(err, errlen, -ENAMETOOLONG, "qmp socket path is too long");
+		/* the socket's file name: the table has room for little */
+		snprintf(label, sizeof(label), "iothread %.32s@%.48s",
+			 sel[VS_SEL_IOTHREAD],
+			 strrchr(sel[VS_SEL_QMP], '/') ? strrchr(sel[VS_SEL_QMP], '/') + 1
+						       : sel[VS_SEL_QMP]);
+		return inst_add(l, inst, label);
+	}
+	return -EINVAL;
+}
+
+/* Errors that make an optional step skippable: the knob or its target is
+ * absent or fixed on this host. A bad value is never skipped. */
+static bool skippable(int e)
+{
+	return e == -ENOENT || e == -EROFS || e == -EOPNOTSUPP || e == -EACCES ||
+	       e == -ESRCH;
+}
+
+static int builtin_vars(struct vs_var *vars, size_t *n)
+{
+	char cpus[VS_KNOB_VAL_MAX];
+	uint64_t online;
+	int err;
+
+	*n = 0;
+	err = vs_cpus_online(&online);
+	if (!err)
+		err = vs_cpulist_format(online, cpus, sizeof(cpus));
+	if (!err)
+		err = vs_vars_set(vars, n, 4, "cpus", cpus);
+	if (!err)
+		err = vs_vars_set(vars, n, 4, "dmax", "200000");
+	return err;
+}
+
+int vs_tune_expand(const struct vs_profile *p, const struct vs_var *vars,
+		   size_t nvars, const char *in, char *out, size_t len, char *err,
+		   size_t errlen)
+{
+	struct vs_var builtins[4];
+	const struct vs_var *lists[3] = { vars, p->vars, builtins };
+	size_t counts[3] = { nvars, p->nvars, 0 };
+	int e = builtin_vars(builtins, &counts[2]);
+
+	if (e)
+		return vs_errf(err, errlen, e, "cannot read the online CPUs: %s", strerror(-e));
+	return vs_vars_expand(in, out, len, lists, counts, 3, err, errlen);
+}
+
+/* Slot n of the growing array *a (zeroed), or NULL when out of memory. */
+static struct vs_action *next_action(struct vs_action **a, size_t n, size_t *cap)
+{
+	if (n == *cap) {
+		size_t ncap = *cap ? 2 * *cap : 16;
+		struct vs_action *na = realloc(*a, ncap * sizeof(**a));
+
+		if (!na)
+			return NULL;
+		*a = na;
+		*cap = ncap;
+	}
+	memset(&(*a)[n], 0, sizeof((*a)[n]));
+	return &(*a)[n];
+}
+
+int vs_tune_resolve(const struct vs_profile *p, const struct vs_var *vars,
+		    size_t nvars, struct vs_action **out, size_t *nout, char *err,
+		    size_t errlen)
+{
+	struct vs_var builtins[4];
+	const struct vs_var *lists[3];
+	size_t counts[3], nb, i, j, n = 0, cap = 0;
+	struct vs_action *a = NULL;
+	int e;
+
+	*out = NULL;
+	*nout = 0;
+	e = builtin_vars(builtins, &nb);
+	if (e)
+		return vs_errf(err, errlen, e, "cannot read the online CPUs: %s", strerror(-e));
+	lists[0] = vars;
+	counts[0] = nvars;
+	lists[1] = p->vars;
+	counts[1] = p->nvars;
+	lists[2] = builtins;
+	counts[2] = nb;
+	for (i = 0; i < p->nsteps; i++) {
+		const struct vs_step *st = &p->steps[i];
+		char sel[VS_SEL_NKEYS][VS_KNOB_VAL_MAX], value[VS_KNOB_VAL_MAX];
+		char msg[256];
+		struct inst_list l = { 0 };
+		int k;
+
+		for (k = 0; k < VS_SEL_NKEYS; k++) {
+			e = vs_vars_expand(st->sel[k], sel[k], sizeof(sel[k]), lists,
+					   counts, 3, msg, sizeof(msg));
+			if (!e && k != VS_SEL_QMP &&
+			    (strchr(sel[k], '/') || strstr(sel[k], "..")))
+				e = vs_errf(msg, sizeof(msg), -EINVAL,
+					 "target %s '%s' contains '/' or '..'",
+					 vs_sel_key_names[k], sel[k]);
+			if (e)
+				goto step_fail;
+		}
+		e = vs_vars_expand(st->value, value, sizeof(value), lists, counts, 3,
+				   msg, sizeof(msg));
+		if (e)
+			goto step_fail;
+		e = resolve_targets(st->knob, sel, &l, msg, sizeof(msg));
+		if (e && st->optional && skippable(e)) {
+			/* one action stands for the whole skipped step */
+			e = inst_add(&l, "", "-");
+			if (e)
+				goto step_fail;
+			l.n = 1;
+			goto add_skipped;
+		}
+		if (e)
+			goto step_fail;
+		for (j = 0; j < l.n; j++) {
+			struct vs_action *ac;
+			size_t m;
+			char why[VS_KNOB_WHY_MAX] = "";
+
+			ac = next_action(&a, n, &cap);
+			if (!ac) {
+				e = -ENOMEM;
+				inst_free(&l);
+				goto out;
+			}
+			ac->knob = st->knob;
+			ac->step = i;
+			snprintf(ac->inst, sizeof(ac->inst), "%s", l.inst[j]);
+			snprintf(ac->label, sizeof(ac->label), "%s", l.label[j]);
+			snprintf(ac->why, sizeof(ac->why), "%s", st->why);
+			e = st->knob->validate(ac->inst, value, ac->new, sizeof(ac->new),
+					       why, sizeof(why));
+			if (!e) {
+				e = st->knob->read(ac->inst, ac->old, sizeof(ac->old));
+				if (e)
+					snprintf(why, sizeof(why), "cannot read the current value: %s",
+						 strerror(-e));
+			}
+			if (e && st->optional && skippable(e)) {
+				ac->skip = true;
+				snprintf(ac->why, sizeof(ac->why), "skipped: %.230s", why);
+				n++;
+				continue;
+			}
+			if (e) {
+				snprintf(msg, sizeof(msg), "%s %s: %s", st->knob->name,
+					 ac->label, why[0] ? why : strerror(-e));
+				goto step_fail;
+			}
+			/* a later step on the same instance starts from the
+			 * value the earlier one wrote */
+			for (m = n; m-- > 0;)
+				if (a[m].knob == ac->knob && !a[m].skip &&
+				    !strcmp(a[m].inst, ac->inst)) {
+					snprintf(ac->old, sizeof(ac->old), "%s", a[m].new);
+					break;
+				}
+			ac->same = !strcmp(ac->old, ac->new);
+			n++;
+		}
+		inst_free(&l);
+		continue;
+add_skipped:
+		if (!next_action(&a, n, &cap)) {
+			e = -ENOMEM;
+			inst_free(&l);
+			goto out;
+		}
+		a[n].knob = st->knob;
+		a[n].step = i;
+		a[n].skip = true;
+		snprintf(a[n].label, sizeof(a[n].label), "-");
+		snprintf(a[n].why, sizeof(a[n].why), "skipped: %.230s", msg);
+		n++;
+		inst_free(&l);
+		continue;
+step_fail:
+		inst_free(&l);
+		vs_errf(err, errlen, e, "step %zu (%s): %s", i + 1, st->knob->name, msg);
+		goto out;
+	}
+	*out = a;
+	*nout = n;
+	return 0;
+out:
+	free(a);
+	return e;
+}
+
+/* --- lock ------------------------------------------------------------- */
+
+int vs_tune_lock(int *fdp, int *holder)
+{
+	char dir[512], path[512], buf[32];
+	int fd, n;
+
+	*holder = 0;
+	if (vs_path(dir, sizeof(dir), "/run/virtsync") ||
+	    vs_path(path, sizeof(path), "/run/virtsync/lock"))
+		return -ENAMETOOLONG;
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return -errno;
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		int e = -errno;
+
+		n = pread(fd, buf, sizeof(buf) - 1, 0);
+		if (n > 0) {
+			buf[n] = '\0';
+			*holder = atoi(buf);
+		}
+		close(fd);
+		return e;
+	}
+	/* the pid is only for the message of whoever waits on us */
+	n = snprintf(buf, sizeof(buf), "%d\n", getpid());
+	if (ftruncate(fd, 0) || pwrite(fd, buf, n, 0) != n) {
+		/* not fatal: the flock is what excludes */
+	}
+	*fdp = fd;
+	return 0;
+}
+
+void vs_tune_unlock(int fd)
+{
+	if (fd < 0)
+		return;
+	if (ftruncate(fd, 0)) {
+		/* stale pid text is harmless */
+	}
+	close(fd);
+}
+
+/* --- apply ------------------------------------------------------------ */
+
+static unsigned long kill_after(void)
+{
+	const char *s = getenv("VIRTSYNC_TEST_KILL_AFTER_WRITES");
+	uint64_t v;
+
+	return s && !vs_parse_u64(s, 1, 1000000, &v) ? v : 0;
+}
+
+int vs_tune_apply(struct vs_journal *j, const char *source,
+		  struct vs_action *a, size_t n, struct vs_apply_result *r,
+		  char *err, size_t errlen)
+{
+	unsigned long kill_at = kill_after();
+	size_t i;
+	int e;
+
+	memset(r, 0, sizeof(*r));
+	r->first = vs_journal_count(j);
+	e = vs_journal_begin(j, source, &r->apply);
+	if (e)
+		return vs_errf(err, errlen, e, "cannot write the journal: %s", strerror(-e));
+	r->first = vs_journal_count(j);
+	for (i = 0; i < n; i++) {
+		struct vs_jentry je = { 0 };
+		char note[64] = "";
+		size_t idx;
+
+		if (a[i].skip || a[i].same)
+			continue;
+		snprintf(je.knob, sizeof(je.knob), "%s", a[i].knob->name);
+		snprintf(je.target, sizeof(je.target), "%s", a[i].inst);
+		snprintf(je.label, sizeof(je.label), "%s", a[i].label);
+		snprintf(je.old, sizeof(je.old), "%s", a[i].old);
+		snprintf(je.new, sizeof(je.new), "%s", a[i].new);
+		je.status = VS_J_PENDING;
+		je.apply = r->apply;
+		e = vs_journal_add(j, &je, &idx);
+		if (e) {
+			vs_errf(err, errlen, e, "cannot write the journal: %s", strerror(-e));
+			goto undo;
+		}
+		e = a[i].knob->write(a[i].inst, a[i].new);
+		if (e) {
+			vs_errf(err, errlen, e, "%s %s: writing '%s' failed: %s",
+			     a[i].knob->name, a[i].label, a[i].new, strerror(-e));
+			goto undo;
+		}
+		r->written++;
+		if (kill_at && r->written == kill_at)
+			raise(SIGKILL);
+		if (a[i].knob->note)
+			a[i].knob->note(a[i].inst, note, sizeof(note));
+		e = vs_journal_set(j, idx, VS_J_DONE, note);
+		if (e) {
+			vs_errf(err, errlen, e, "cannot write the journal: %s", strerror(-e));
+			goto undo;
+		}
+	}
+	return 0;
+undo:
+	{
+		size_t restored, failed;
+
+		vs_tune_rollback(j, r->first, NULL, NULL, &restored, &failed);
+	}
+	return e;
+}
+
+/* --- rollback and verify ---------------------------------------------- */
+
+int vs_tune_rollback(struct vs_journal *j, size_t from, vs_rollback_cb cb,
+		     void *ctx, size_t *restored, size_t *failed)
+{
+	size_t i = vs_journal_count(j);
+	int ret = 0;
+
+	*restored = *failed = 0;
+	while (i-- > from) {
+		const struct vs_knob_ops *k;
+		char live[VS_KNOB_VAL_MAX] = "";
+		struct vs_jentry e;
+		int err;
+
+		if (vs_journal_get(j, i, &e) ||
+		    (e.status != VS_J_PENDING && e.status != VS_J_DONE))
+			continue;
+		k = vs_knob_find(e.knob);
+		if (!k) {
+			err = -EINVAL;
+		} else {
+			err = k->read(e.target, live, sizeof(live));
+			/* the old value already in place (a crash before the
+			 * write): nothing to write, still mark it restored */
+			if (!err && strcmp(live, e.old))
+				err = k->write(e.target, e.old);
+		}
+		if (err == -ESRCH || (err == -ENOENT && k && k->scope == VS_SCOPE_THREAD)) {
+			vs_journal_set(j, i, VS_J_GONE, NULL);
+			err = -ESRCH;
+		} else if (!err) {
+			if (vs_journal_set(j, i, VS_J_RESTORED, NULL))
+				err = -EIO;
+		}
+		if (!err)
+			(*restored)++;
+		else if (err != -ESRCH) {
+			(*failed)++;
+			ret = -EIO;
+		}
+		if (cb)
+			cb(&e, live, err, ctx);
+	}
+	return ret;
+}
+
+int vs_tune_verify(struct vs_journal *j, vs_verify_cb cb, void *ctx,
+		   size_t *checked)
+{
+	size_t n = vs_journal_count(j), i, m;
+	int drifted = 0;
+
+	*checked = 0;
+	for (i = n; i-- > 0;) {
+		const struct vs_knob_ops *k;
+		char live[VS_KNOB_VAL_MAX];
+		struct vs_jentry e, later;
+		bool seen = false, drift;
+		int err;
+
+		if (vs_journal_get(j, i, &e) ||
+		    (e.status != VS_J_PENDING && e.status != VS_J_DONE))
+			continue;
+		/* only the last change of each instance counts */
+		for (m = i + 1; m < n && !seen; m++)
+			seen = !vs_journal_get(j, m, &later) &&
+			       (later.status == VS_J_PENDING || later.status == VS_J_DONE) &&
+			       !strcmp(later.knob, e.knob) && !strcmp(later.target, e.target);
+		if (seen)
+			continue;
+		k = vs_knob_find(e.knob);
+		err = k ? k->read(e.target, live, sizeof(live)) : -EINVAL;
+		drift = err || strcmp(live, e.new);
+		drifted += drift;
+		(*checked)++;
+		if (cb)
+			cb(&e, err ? NULL : live, err, drift, ctx);
+	}
+	return drifted;
+}

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef VS_TUNE_H
+#define VS_TUNE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "tune/journal.h"
+#include "knobs/knobs.h"
+#include "tune/profile.h"
+
+/*
+ * The tuning engine. A profile or plan is first resolved into actions (one
+ * knob instance each, with its old value read and its new value validated
+ * and canonicalized) without changing anything; only when every action is
+ * valid does vs_tune_apply() write, journaling each old value first.
+ */
+
+struct vs_action {
+	const struct vs_knob_ops *knob;
+	char inst[VS_KNOB_INST_MAX];
+	char label[96];
+	char old[VS_KNOB_VAL_MAX];
+	char new[VS_KNOB_VAL_MAX];
+	char why[256];		/* the step's reason, or why it is skipped */
+	size_t step;
+	bool skip;		/* optional step, not possible on this host */
+	bool same;		/* already at the new value */
+};
+
+/*
+ * Resolve every step: variables (`vars` from the command line, then the
+ * profile's, then ${cpus} and ${dmax}), targets, old values, validation.
+ * On failure returns -errno and one sentence in `err` naming the step;
+ * nothing has been written.
+ */
+int vs_tune_resolve(const struct vs_profile *p, const struct vs_var *vars,
+		    size_t nvars, struct vs_action **out, size_t *n, char *err,
+		    size_t errlen);
+
+/* Expand ${name} in `in` exactly as vs_tune_resolve() does for a step's
+ * value and targets (for exports, which resolve nothing on this host). */
+int vs_tune_expand(const struct vs_profile *p, const struct vs_var *vars,
+		   size_t nvars, const char *in, char *out, size_t len, char *err,
+		   size_t errlen);
+
+/* flock() of /run/virtsync/lock. -EWOULDBLOCK when another process holds
+ * it; then *holder is its pid (0 if unknown). */
+int vs_tune_lock(int *fd, int *holder);
+void vs_tune_unlock(int fd);
+
+struct vs_apply_result {
+	int apply;		/* index in the journal's "applies" */
+	size_t first;		/* first journal entry of this apply */
+	size_t written;
+};
+
+/*
+ * Write the actions in order, each one journaled before it is written.
+ * When a write fails, the writes of this apply are undone (reverse order)
+ * and the error is returned with `err` naming the knob. Call with the lock
+ * held.
+ *
+ * Test hook: with VIRTSYNC_TEST_KILL_AFTER_WRITES=k in the environment the
+ * process SIGKILLs itself right after its k-th write, before marking it
+ * done: the worst moment for a crash (tests/integration/tune-crash.sh).
+ */
+int vs_tune_apply(struct vs_journal *j, const char *source,
+		  struct vs_action *a, size_t n, struct vs_apply_result *r,
+		  char *err, size_t errlen);
+
+/* Called for each entry rollback acts on: `err` 0 restored (`live` is the
+ * value it had before), -ESRCH target gone, other -errno failed. */
+typedef void (*vs_rollback_cb)(const struct vs_jentry *e, const char *live,
+			       int err, void *ctx);
+
+/*
+ * Restore every pending or done entry from index `from` on, last first.
+ * Idempotent: restored entries are skipped, and a crash in the middle
+ * leaves entries that a second run restores. Returns 0 when all went
+ * back, -EIO when some failed (they stay active for a retry).
+ */
+int vs_tune_rollback(struct vs_journal *j, size_t from, vs_rollback_cb cb,
+		     void *ctx, size_t *restored, size_t *failed);
+
+/* For each knob instance changed and not rolled back, compare its live
+ * value with the last value applied. `live` is NULL when it cannot be
+ * read (err). Returns the number of drifted instances. */
+typedef void (*vs_verify_cb)(const struct vs_jentry *e, const char *live,
+			     int err, bool drift, void *ctx);
+int vs_tune_verify(struct vs_journal *j, vs_verify_cb cb, void *ctx,
+		   size_t *checked);
+
+#endif

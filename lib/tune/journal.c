@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The crash-safe journal of changes (format in lib/tune/journal.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "tune/journal.h"
+#include "core/sysfs.h"
+
+struct vs_journal {
+	json_t *doc;
+	char path[512];
+	char dir[512];
+};
+
+static const char *const status_names[] = { "pending", "done", "restored", "gone" };
+
+const char *vs_jstatus_name(enum vs_jstatus st)
+{
+	return st <= VS_J_GONE ? status_names[st] : "?";
+}
+
+int vs_journal_path(char *buf, size_t len)
+{
+	return vs_path(buf, len, "/run/virtsync/journal.json");
+}
+
+static json_t *empty_doc(void)
+{
+	json_t *doc = json_object();
+
+	json_object_set_new(doc, "format", json_string("virtsync-journal"));
+	json_object_set_new(doc, "version", json_integer(1));
+	json_object_set_new(doc, "applies", json_array());
+	json_object_set_new(doc, "entries", json_array());
+	return doc;
+}
+
+static int parse_status(const char *s)
+{
+	int i;
+
+	for (i = 0; i <= VS_J_GONE; i++)
+		if (!strcmp(s, status_names[i]))
+			return i;
+	return -1;
+}
+
+static bool doc_ok(json_t *doc)
+{
+	json_t *entries, *e;
+	size_t i;
+
+	if (!json_is_object(doc) ||
+	    !json_is_string(json_object_get(doc, "format")) ||
+	    strcmp(json_string_value(json_object_get(doc, "format")), "virtsync-journal") ||
+	    !json_is_array(json_object_get(doc, "applies")))
+		return false;
+	entries = json_object_get(doc, "entries");
+	if (!json_is_array(entries))
+		return false;
+	json_array_foreach(entries, i, e) {
+		const char *keys[] = { "knob", "target", "label", "old", "new", "status" };
+		size_t k;
+
+		for (k = 0; k < 6; k++)
+			if (!json_is_string(json_object_get(e, keys[k])))
+				return false;
+		if (parse_status(json_string_value(json_object_get(e, "status"))) < 0)
+			return false;
+	}
+	return true;
+}
+
+int vs_journal_load(struct vs_journal **out)
+{
+	struct vs_journal *j = calloc(1, sizeof(*j));
+	json_error_t jerr;
+	int err;
+
+	*out = NULL;
+	if (!j)
+		return -ENOMEM;
+	err = vs_journal_path(j->path, sizeof(j->path));
+	if (!err)
+		err = vs_path(j->dir, sizeof(j->dir), "/run/virtsync");
+	if (err)
+		goto fail;
+	if (access(j->path, F_OK)) {
+		j->doc = empty_doc();
+	} else {
+		j->doc = json_load_file(j->path, JSON_REJECT_DUPLICATES, &jerr);
+		if (!doc_ok(j->doc)) {
+			err = -EBADMSG;
+			goto fail;
+		}
+	}
+	*out = j;
+	return 0;
+fail:
+	vs_journal_free(j);
+	return err;
+}
+
+void vs_journal_free(struct vs_journal *j)
+{
+	if (!j)
+		return;
+	json_decref(j->doc);
+	free(j);
+}
+
+/* Replace the file atomically and durably: after this returns, a crash
+ * leaves either the previous or this version, never a mix. */
+static int journal_save(struct vs_journal *j)
+{
+	char *text;
+	int err;
+
+	if (mkdir(j->dir, 0700) && errno != EEXIST)
+		return -errno;
+	text = json_dumps(j->doc, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+	if (!text)
+		return -ENOMEM;
+	err = vs_file_replace_text(j->path, text, 0600, VS_REPLACE_DURABLE);
+	free(text);
+	return err;
+}
+
+static json_t *entries_of(const struct vs_journal *j)
+{
+	return json_object_get(j->doc, "entries");
+}
+
+size_t vs_journal_count(const struct vs_journal *j)
+{
+	return json_array_size(entries_of(j));
+}
+
+static void copy_str(json_t *o, const char *key, char *buf, size_t len)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	snprintf(buf, len, "%s", s ? s : "");
+}
+
+int vs_journal_get(const struct vs_journal *j, size_t idx, struct vs_jentry *e)
+{
+	json_t *o = json_array_get(entries_of(j), idx);
+
+	if (!o)
+		return -ENOENT;
+	memset(e, 0, sizeof(*e));
+	copy_str(o, "knob", e->knob, sizeof(e->knob));
+	copy_str(o, "target", e->target, sizeof(e->target));
+	copy_str(o, "label", e->label, sizeof(e->label));
+	copy_str(o, "old", e->old, sizeof(e->old));
+	copy_str(o, "new", e->new, sizeof(e->new));
+	copy_str(o, "note", e->note, sizeof(e->note));
+	e->status = parse_status(json_string_value(json_object_get(o, "status")));
+	e->apply = json_integer_value(json_object_get(o, "apply"));
+	return 0;
+}
+
+bool vs_journal_active(const struct vs_journal *j)
+{
+	struct vs_jentry e;
+	size_t i;
+
+	for (i = 0; i < vs_journal_count(j); i++)
+		if (!vs_journal_get(j, i, &e) &&
+		    (e.status == VS_J_PENDING || e.status == VS_J_DONE))
+			return true;
+	return false;
+}
+
+int vs_journal_begin(struct vs_journal *j, const char *source, int *apply)
+{
+	json_t *a = json_object(), *applies;
+	char stamp[64];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (!vs_journal_active(j)) {
+		json_decref(j->doc);
+		j->doc = empty_doc();
+	}
+	applies = json_object_get(j->doc, "applies");
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	json_object_set_new(a, "source", json_string(source));
+	json_object_set_new(a, "pid", json_integer(getpid()));
+	json_object_set_new(a, "time", json_string(stamp));
+	json_object_set_new(a, "first", json_integer(vs_journal_count(j)));
+	*apply = json_array_size(applies);
+	json_array_append_new(applies, a);
+	return journal_save(j);
+}
+
+int vs_journal_add(struct vs_journal *j, const struct vs_jentry *e, size_t *idx)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "knob", json_string(e->knob));
+	json_object_set_new(o, "target", json_string(e->target));
+	json_object_set_new(o, "label", json_string(e->label));
+	json_object_set_new(o, "old", json_string(e->old));
+	json_object_set_new(o, "new", json_string(e->new));
+	json_object_set_new(o, "status", json_string(vs_jstatus_name(e->status)));
+	json_object_set_new(o, "apply", json_integer(e->apply));
+	json_object_set_new(o, "note", json_string(e->note));
+	*idx = vs_journal_count(j);
+	json_array_append_new(entries_of(j), o);
+	return journal_save(j);
+}
+
+int vs_journal_set(struct vs_journal *j, size_t idx, enum vs_jstatus st,
+		   const char *note)
+{
+	json_t *o = json_array_get(entries_of(j), idx);
+
+	if (!o)
+		return -ENOENT;
+	json_object_set_new(o, "status", json_string(vs_jstatus_name(st)));
+	if (note)
+		json_object_set_new(o, "note", json_string(note));
+	return journal_save(j);
+}

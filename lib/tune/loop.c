@@ -1,0 +1,346 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The closed tuning loop and its wake-up preset (lib/tune/loop.h). */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tune/plan.h"
+#include "core/sysfs.h"
+#include "tune/loop.h"
+
+bool vs_objective_improved(enum vs_goal goal, const struct vs_objective *b,
+			   const struct vs_objective *a, double min_gain,
+			   double dmax_ns, double *gain, char *why, size_t len)
+{
+	*gain = 0;
+	if (dmax_ns > 0 && isfinite(a->p98_ns) && a->p98_ns > dmax_ns) {
+		snprintf(why, len, "p98 latency %.0f ns is above dmax %.0f ns",
+			 a->p98_ns, dmax_ns);
+		return false;
+	}
+	if (goal == VS_GOAL_LATENCY) {
+		if (!(b->latency_ns > 0) || !(a->latency_ns > 0)) {
+			snprintf(why, len, "no latency measured");
+			return false;
+		}
+		*gain = b->latency_ns / a->latency_ns - 1;
+		if (*gain >= min_gain) {
+			snprintf(why, len, "median latency %.1fx lower",
+				 b->latency_ns / a->latency_ns);
+			return true;
+		}
+		if (a->latency_ns >= b->latency_ns)
+			snprintf(why, len, "median latency rose %.0f%%",
+				 (a->latency_ns / b->latency_ns - 1) * 100);
+		else
+			snprintf(why, len, "median latency fell only %.0f%%, less than the %.0f%% required",
+				 (1 - a->latency_ns / b->latency_ns) * 100, min_gain * 100);
+		return false;
+	}
+	if (!(b->throughput > 0) || !(a->throughput > 0)) {
+		snprintf(why, len, "no throughput measured");
+		return false;
+	}
+	*gain = a->throughput / b->throughput - 1;
+	if (*gain >= min_gain) {
+		snprintf(why, len, "throughput %.2fx higher", a->throughput / b->throughput);
+		return true;
+	}
+	if (a->throughput >= b->throughput && b->cpu_ns_per_item > 0 &&
+	    a->cpu_ns_per_item <= b->cpu_ns_per_item * (1 - min_gain)) {
+		*gain = b->cpu_ns_per_item / a->cpu_ns_per_item - 1;
+		snprintf(why, len, "same throughput with %.0f%% less CPU per item",
+			 (1 - a->cpu_ns_per_item / b->cpu_ns_per_item) * 100);
+		return true;
+	}
+	snprintf(why, len, "neither throughput nor CPU per item improved by %.0f%%",
+		 min_gain * 100);
+	return false;
+}
+
+void vs_tune_outcome_free(struct vs_tune_outcome *out)
+{
+	json_decref(out->raw_before);
+	json_decref(out->raw_after);
+	vs_profile_free(out->plan);
+	free(out->actions);
+	memset(out, 0, sizeof(*out));
+}
+
+int vs_tune_loop(const struct vs_tune_workload *w, void *ctx, double min_gain,
+		 double dmax_ns, struct vs_tune_outcome *out, char *err,
+		 size_t errlen)
+{
+	struct vs_journal *j = NULL;
+	struct vs_apply_result ar;
+	char source[96];
+	int lockfd = -1, holder, e;
+	size_t i, restored, failed;
+
+	memset(out, 0, sizeof(*out));
+	e = w->measure(ctx, &out->before, &out->raw_before);
+	if (e) {
+		snprintf(err, errlen, "measuring %s: %s", w->name, strerror(-e));
+		return e;
+	}
+	e = w->propose(ctx, &out->before, &out->plan, out->why, sizeof(out->why));
+	if (e) {
+		snprintf(err, errlen, "%s", out->why);
+		return e;
+	}
+	if (!out->plan || !out->plan->nsteps)
+		return 0;
+	e = vs_tune_resolve(out->plan, NULL, 0, &out->actions, &out->nactions, err, errlen);
+	if (e)
+		return e;
+	for (i = 0; i < out->nactions; i++)
+		if (!out->actions[i].same && !out->actions[i].skip)
+			break;
+	if (i == out->nactions) {
+		snprintf(out->why, sizeof(out->why), "every knob of the plan is already set");
+		return 0;
+	}
+	e = vs_tune_lock(&lockfd, &holder);
+	if (e) {
+		if (e == -EWOULDBLOCK)
+			snprintf(err, errlen,
+				 "another virtsync apply/rollback/tune (pid %d) holds /run/virtsync/lock",
+				 holder);
+		else
+			snprintf(err, errlen, "cannot take /run/virtsync/lock: %s", strerror(-e));
+		return e;
+	}
+	e = vs_journal_load(&j);
+	if (e) {
+		snprintf(err, errlen, "cannot read the journal: %s", strerror(-e));
+		goto out;
+	}
+	snprintf(source, sizeof(source), "tune --auto --workload %s", w->name);
+	e = vs_tune_apply(j, source, out->actions, out->nactions, &ar, err, errlen);
+	if (e)
+		goto out;
+	out->applied = true;
+	out->journal_first = ar.first;
+	e = w->measure(ctx, &out->after, &out->raw_after);
+	if (!e && vs_objective_improved(w->goal, &out->before, &out->after, min_gain,
+					dmax_ns, &out->gain, out->why, sizeof(out->why))) {
+		out->kept = true;
+		goto out;
+	}
+	if (e)
+		snprintf(out->why, sizeof(out->why), "measuring after the change failed: %s",
+			 strerror(-e));
+	/* not better: put back exactly what this run changed */
+	if (vs_tune_rollback(j, ar.first, NULL, NULL, &restored, &failed)) {
+		snprintf(err, errlen, "rolling back failed for %zu knobs; run 'virtsync rollback'",
+			 failed);
+		e = -EIO;
+		goto out;
+	}
+	e = 0;
+out:
+	vs_journal_free(j);
+	vs_tune_unlock(lockfd);
+	return e;
+}
+
+/* --- wake-up preset --------------------------------------------------- */
+
+static int wakeup_measure(void *ctx, struct vs_objective *o, json_t **raw)
+{
+	struct vs_wakeup_ctx *c = ctx;
+	struct vs_wakeup_result r[16];
+	double med[16], p98[16], cpu[16], idle = NAN, steal = NAN, t;
+	unsigned long long idle_t = 0, steal_t = 0, total_t = 0;
+	unsigned int n = c->repeats ? c->repeats : 3, i, k;
+	json_t *arr = json_array();
+	int e;
+
+	if (n > 16)
+		n = 16;
+	for (i = 0; i < n; i++) {
+		json_t *b = json_object();
+
+		e = vs_wakeup_measure(&c->opts, &r[i]);
+		if (e) {
+			json_decref(b);
+			json_decref(arr);
+			return e;
+		}
+		med[i] = r[i].median_ns;
+		p98[i] = r[i].p98_ns;
+		cpu[i] = r[i].cpu_ns_per_rt;
+		idle_t += r[i].idle_ticks;
+		steal_t += r[i].steal_ticks;
+		total_t += r[i].total_ticks;
+		json_object_set_new(b, "rounds", json_integer(r[i].rounds));
+		json_object_set_new(b, "median_ns", json_real(r[i].median_ns));
+		json_object_set_new(b, "p98_ns", json_real(r[i].p98_ns));
+		json_object_set_new(b, "mean_ns", json_real(r[i].mean_ns));
+		json_object_set_new(b, "min_ns", json_real(r[i].min_ns));
+		json_object_set_new(b, "max_ns", json_real(r[i].max_ns));
+		json_object_set_new(b, "cpu_ns_per_round_trip", json_real(r[i].cpu_ns_per_rt));
+		json_object_set_new(b, "cpu_idle_fraction", isfinite(r[i].idle_frac) ?
+				    json_real(r[i].idle_frac) : json_null());
+		json_object_set_new(b, "cpu_steal_fraction", isfinite(r[i].steal_frac) ?
+				    json_real(r[i].steal_frac) : json_null());
+		json_array_append_new(arr, b);
+	}
+	/* median of the batch medians: one batch disturbed by a neighbour
+	 * on this shared machine does not decide */
+	for (i = 1; i < n; i++)
+		for (k = i; k > 0 && med[k - 1] > med[k]; k--) {
+			t = med[k]; med[k] = med[k - 1]; med[k - 1] = t;
+		}
+	for (i = 1; i < n; i++)
+		for (k = i; k > 0 && p98[k - 1] > p98[k]; k--) {
+			t = p98[k]; p98[k] = p98[k - 1]; p98[k - 1] = t;
+		}
+	for (i = 1; i < n; i++)
+		for (k = i; k > 0 && cpu[k - 1] > cpu[k]; k--) {
+			t = cpu[k]; cpu[k] = cpu[k - 1]; cpu[k - 1] = t;
+		}
+	if (total_t) {
+		idle = (double)idle_t / total_t;
+		steal = (double)steal_t / total_t;
+	}
+	o->latency_ns = med[n / 2];
+	o->p98_ns = p98[n / 2];
+	o->cpu_ns_per_item = cpu[n / 2];
+	o->throughput = 1e9 / med[n / 2];
+	o->idle_frac = idle;
+	o->steal_frac = steal;
+	if (raw) {
+		json_t *doc = json_object();
+
+		json_object_set_new(doc, "workload", json_string("wakeup"));
+		json_object_set_new(doc, "cpu_ping", json_integer(c->opts.cpu_ping));
+		json_object_set_new(doc, "cpu_pong", json_integer(c->opts.cpu_pong));
+		json_object_set_new(doc, "median_ns", json_real(o->latency_ns));
+		json_object_set_new(doc, "p98_ns", json_real(o->p98_ns));
+		json_object_set_new(doc, "cpu_ns_per_round_trip", json_real(o->cpu_ns_per_item));
+		json_object_set_new(doc, "cpu_idle_fraction",
+				    isfinite(idle) ? json_real(idle) : json_null());
+		json_object_set_new(doc, "cpu_steal_fraction",
+				    isfinite(steal) ? json_real(steal) : json_null());
+		json_object_set_new(doc, "batches", arr);
+		*raw = doc;
+	} else {
+		json_decref(arr);
+	}
+	return 0;
+}
+
+uint64_t vs_wakeup_poll_window(double median_ns, uint64_t grow_start,
+			       double dmax_ns)
+{
+	double cap = 1e6, w = 4 * median_ns;
+
+	/* The waiting side idles for about one round trip less its own
+	 * work; 4x the median covers the slow half of the distribution too.
+	 * Below grow_start the governor would jump past it anyway; above
+	 * 1 ms (or dmax) polling burns more CPU than any wake-up costs. */
+	if (dmax_ns > 0 && dmax_ns < cap)
+		cap = dmax_ns;
+	if (w < grow_start)
+		w = grow_start;
+	if (w > cap)
+		w = cap;
+	return (uint64_t)(ceil(w / 10000) * 10000);
+}
+
+static int wakeup_propose(void *ctx, const struct vs_objective *before,
+			  struct vs_profile **planp, char *why, size_t len)
+{
+	struct vs_wakeup_ctx *c = ctx;
+	struct vs_profile *plan = vs_plan_new("latency", "tune --auto --workload wakeup");
+	char path[512], buf[64];
+	struct vs_step st;
+	uint64_t cur = 0, grow_start = 50000, win;
+	int e;
+
+	*planp = NULL;
+	if (!plan)
+		return -ENOMEM;
+	if (c->dmax_ns > 0)
+		plan->dmax_ns = c->dmax_ns;
+	vs_path(path, sizeof(path), "/sys/devices/system/cpu/cpuidle/current_driver");
+	if (!vs_read_str(path, buf, sizeof(buf)) && !strcmp(buf, "haltpoll")) {
+		vs_path(path, sizeof(path), "/sys/module/haltpoll/parameters/guest_halt_poll_ns");
+		e = vs_read_u64(path, &cur);
+		if (e) {
+			snprintf(why, len, "cannot read %s: %s", path, strerror(-e));
+			vs_profile_free(plan);
+			return e;
+		}
+		vs_path(path, sizeof(path),
+			"/sys/module/haltpoll/parameters/guest_halt_poll_grow_start");
+		vs_read_u64(path, &grow_start);
+		win = vs_wakeup_poll_window(before->latency_ns, grow_start, c->dmax_ns);
+		if (cur >= win) {
+			snprintf(why, len,
+				 "guest.halt_poll_ns is %llu, already covering the %.0f us round trip",
+				 (unsigned long long)cur, before->latency_ns / 1e3);
+			*planp = plan;
+			return 0;
+		}
+		memset(&st, 0, sizeof(st));
+		st.knob = vs_knob_find("guest.halt_poll_ns");
+		snprintf(st.value, sizeof(st.value), "%llu", (unsigned long long)win);
+		snprintf(st.why, sizeof(st.why),
+			 "idle vCPUs poll %llu us (4x the %.0f us round trip) before HLT",
+			 (unsigned long long)win / 1000, before->latency_ns / 1e3);
+		e = vs_plan_add_step(plan, &st);
+		if (e) {
+			vs_profile_free(plan);
+			return e;
+		}
+		snprintf(why, len, "in a KVM guest with cpuidle-haltpoll: poll before halting");
+		*planp = plan;
+		return 0;
+	}
+	/* bare metal or another idle driver: keep the two CPUs out of every
+	 * idle state deeper than POLL (state0) */
+	{
+		unsigned int s;
+		int cpus[2] = { c->opts.cpu_ping, c->opts.cpu_pong }, i;
+
+		for (i = 0; i < 2; i++) {
+			if (cpus[i] < 0)
+				continue;
+			for (s = 1; s < 16; s++) {
+				vs_path(path, sizeof(path),
+					"/sys/devices/system/cpu/cpu%d/cpuidle/state%u/disable",
+					cpus[i], s);
+				if (access(path, F_OK))
+					break;
+				memset(&st, 0, sizeof(st));
+				st.knob = vs_knob_find("cpuidle.state_disable");
+				snprintf(st.sel[VS_SEL_CPUS], sizeof(st.sel[0]), "%d", cpus[i]);
+				snprintf(st.sel[VS_SEL_STATE], sizeof(st.sel[0]), "%u", s);
+				snprintf(st.value, sizeof(st.value), "1");
+				snprintf(st.why, sizeof(st.why), "no deep idle on the ping-pong CPUs");
+				e = vs_plan_add_step(plan, &st);
+				if (e) {
+					vs_profile_free(plan);
+					return e;
+				}
+			}
+		}
+	}
+	snprintf(why, len, plan->nsteps ?
+		 "no cpuidle-haltpoll: keep the ping-pong CPUs out of deep idle states" :
+		 "no knob for wake-up latency on this host (no haltpoll, no deep idle states)");
+	*planp = plan;
+	return 0;
+}
+
+const struct vs_tune_workload vs_workload_wakeup = {
+	.name = "wakeup",
+	.goal = VS_GOAL_LATENCY,
+	.measure = wakeup_measure,
+	.propose = wakeup_propose,
+};

@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef VS_TUNE_LOOP_H
+#define VS_TUNE_LOOP_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "tune/profile.h"
+#include "tune/apply.h"
+#include "sources/wakeup.h"
+
+/*
+ * The closed loop of `virtsync tune --auto`: measure, propose a plan,
+ * apply it through the journal, measure again, keep it when the objective
+ * improved, else roll it back. The loop knows nothing about workloads: a
+ * workload is a measure() and a propose(). The wake-up preset below is one;
+ * diagnose plugs in another (measure = its sampling of the reference device
+ * or a VM, propose = its recommended plan) without touching the loop.
+ */
+
+enum vs_goal { VS_GOAL_LATENCY, VS_GOAL_THROUGHPUT };
+
+struct vs_objective {
+	double latency_ns;	/* typical (median) latency, NaN if unknown */
+	double p98_ns;		/* worst-case proxy, checked against dmax */
+	double throughput;	/* items/s, NaN if not a throughput workload */
+	double cpu_ns_per_item;
+	/* context: share of the CPUs idle / stolen during the measurement
+	 * (NaN when not measured) */
+	double idle_frac, steal_frac;
+};
+
+struct vs_tune_workload {
+	const char *name;
+	enum vs_goal goal;
+	/* *raw (optional): the measurement as JSON, kept for the report */
+	int (*measure)(void *ctx, struct vs_objective *o, json_t **raw);
+	/* A plan (steps may be zero: nothing to do, say why) from the
+	 * measurement before any change. */
+	int (*propose)(void *ctx, const struct vs_objective *before,
+		       struct vs_profile **plan, char *why, size_t len);
+};
+
+struct vs_tune_outcome {
+	struct vs_objective before, after;
+	json_t *raw_before, *raw_after;
+	struct vs_profile *plan;
+	struct vs_action *actions;
+	size_t nactions;
+	bool applied;		/* the plan was written */
+	bool kept;		/* ... and kept (else rolled back) */
+	double gain;		/* relative improvement of the objective */
+	size_t journal_first;	/* first journal entry this run wrote */
+	char why[256];		/* the decision in one sentence */
+};
+
+/* Does `after` improve on `before` by at least min_gain (0.1 = 10%) for
+ * the goal, with p98 latency within dmax_ns (when > 0)? */
+bool vs_objective_improved(enum vs_goal goal, const struct vs_objective *before,
+			   const struct vs_objective *after, double min_gain,
+			   double dmax_ns, double *gain, char *why, size_t len);
+
+int vs_tune_loop(const struct vs_tune_workload *w, void *ctx, double min_gain,
+		 double dmax_ns, struct vs_tune_outcome *out, char *err,
+		 size_t errlen);
+void vs_tune_outcome_free(struct vs_tune_outcome *out);
+
+/* --- the wake-up preset ---------------------------------------------- */
+
+struct vs_wakeup_ctx {
+	struct vs_wakeup_opts opts;
+	unsigned int repeats;	/* batches; the objective is their median */
+	double dmax_ns;		/* cap of the proposed poll window (> 0) */
+};
+
+/*
+ * measure: eventfd ping-pong (lib/sources/wakeup.h). propose: inside a KVM guest
+ * with the cpuidle-haltpoll driver, raise guest.halt_poll_ns to cover the
+ * measured round trip (4x the median, within [grow_start, min(1 ms,
+ * dmax)]); on a host whose cpuidle has deeper states than POLL, disable
+ * those on the two CPUs of the ping-pong; else nothing to do.
+ */
+extern const struct vs_tune_workload vs_workload_wakeup;
+
+/* The guest.halt_poll_ns the wake-up preset proposes for a measured median
+ * round trip (exposed for the unit test). */
+uint64_t vs_wakeup_poll_window(double median_ns, uint64_t grow_start,
+			       double dmax_ns);
+
+#endif

@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Plans (lib/tune/plan.h): profiles that a diagnosis wrote, and the step
+ * each piece of its advice becomes.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "knobs/knobs.h"
+#include "tune/plan.h"
+
+int vs_plan_load_file(const char *path, struct vs_profile **out, char *err,
+		      size_t errlen)
+{
+	return vs_profile_load_file(path, VS_KIND_PLAN, out, err, errlen);
+}
+
+struct vs_profile *vs_plan_new(const char *objective, const char *source)
+{
+	struct vs_profile *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->kind = VS_KIND_PLAN;
+	p->dmax_ns = -1;
+	snprintf(p->name, sizeof(p->name), "plan");
+	snprintf(p->objective, sizeof(p->objective), "%s", objective);
+	snprintf(p->source, sizeof(p->source), "%s", source);
+	return p;
+}
+
+int vs_plan_add_step(struct vs_profile *plan, const struct vs_step *step)
+{
+	struct vs_step *s;
+
+	if (plan->nsteps >= VS_PROFILE_MAX_STEPS)
+		return -ENOSPC;
+	s = realloc(plan->steps, (plan->nsteps + 1) * sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	plan->steps = s;
+	s[plan->nsteps++] = *step;
+	return 0;
+}
+
+json_t *vs_plan_to_json(const struct vs_profile *plan)
+{
+	json_t *doc = json_object(), *steps = json_array(), *vars = json_object();
+	char stamp[64];
+	time_t now = time(NULL);
+	struct tm tm;
+	size_t i;
+	int k;
+
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	json_object_set_new(doc, "format", json_string("virtsync-plan"));
+	json_object_set_new(doc, "version", json_integer(1));
+	json_object_set_new(doc, "objective", json_string(plan->objective));
+	json_object_set_new(doc, "created", json_string(stamp));
+	if (plan->source[0])
+		json_object_set_new(doc, "source", json_string(plan->source));
+	if (plan->regime[0])
+		json_object_set_new(doc, "regime", json_string(plan->regime));
+	if (plan->dmax_ns >= 0)
+		json_object_set_new(doc, "dmax_ns", json_real(plan->dmax_ns));
+	for (i = 0; i < plan->nvars; i++)
+		if (strcmp(plan->vars[i].name, "dmax") || plan->dmax_ns < 0)
+			json_object_set_new(vars, plan->vars[i].name,
+					    json_string(plan->vars[i].value));
+	if (json_object_size(vars))
+		json_object_set_new(doc, "variables", vars);
+	else
+		json_decref(vars);
+	for (i = 0; i < plan->nsteps; i++) {
+		const struct vs_step *s = &plan->steps[i];
+		json_t *js = json_object(), *t = json_object();
+
+		json_object_set_new(js, "knob", json_string(s->knob->name));
+		for (k = 0; k < VS_SEL_NKEYS; k++)
+			if (s->sel[k][0])
+				json_object_set_new(t, vs_sel_key_names[k], json_string(s->sel[k]));
+		if (json_object_size(t))
+			json_object_set_new(js, "target", t);
+		else
+			json_decref(t);
+		json_object_set_new(js, "value", json_string(s->value));
+		if (s->why[0])
+			json_object_set_new(js, "why", json_string(s->why));
+		if (s->optional)
+			json_object_set_new(js, "optional", json_true());
+		json_array_append_new(steps, js);
+	}
+	json_object_set_new(doc, "steps", steps);
+	return doc;
+}
+
+int vs_advice_step(const struct vs_advice *a, struct vs_step *st)
+{
+	const size_t n = sizeof(st->sel[0]);
+
+	memset(st, 0, sizeof(*st));
+	if (a->applies != VS_APPLY_NOW)
+		return -EOPNOTSUPP;
+	st->knob = vs_knob_find(a->knob);
+	if (!st->knob)
+		return -ENOENT;
+	if (a->pid && (st->knob->scope == VS_SCOPE_THREAD || st->knob->scope == VS_SCOPE_VM))
+		snprintf(st->sel[VS_SEL_PID], n, "%d", (int)a->pid);
+	if (a->role[0] && st->knob->scope == VS_SCOPE_THREAD)
+		snprintf(st->sel[VS_SEL_ROLE], n, "%s", a->role);
+	if (a->qmp[0] && st->knob->scope == VS_SCOPE_IOTHREAD) {
+		snprintf(st->sel[VS_SEL_QMP], n, "%s", a->qmp);
+		snprintf(st->sel[VS_SEL_IOTHREAD], n, "%s", a->iothread);
+	}
+	/* C-state advice names the state as "state NAME" in cpus */
+	if (a->cpus[0] && !strncmp(a->cpus, "state ", 6) && st->knob->scope == VS_SCOPE_CSTATE)
+		snprintf(st->sel[VS_SEL_STATE], n, "%s", a->cpus + 6);
+	else if (a->cpus[0] && (st->knob->scope == VS_SCOPE_CPU ||
+				st->knob->scope == VS_SCOPE_CSTATE))
+		snprintf(st->sel[VS_SEL_CPUS], n, "%s", a->cpus);
+	snprintf(st->value, sizeof(st->value), "%s", a->value);
+	snprintf(st->why, sizeof(st->why), "%s", a->why);
+	return 0;
+}

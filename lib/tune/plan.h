@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef VS_PLAN_H
+#define VS_PLAN_H
+
+#include <jansson.h>
+
+#include "analyze/recommend.h"
+#include "tune/profile.h"
+
+/*
+ * A plan is what `virtsync diagnose --save FILE` writes and
+ * `virtsync apply --plan FILE` applies: the same steps as a profile
+ * (lib/tune/profile.h), plus what the diagnosis concluded. Format, version 1
+ * (also in virtsync-apply(8)):
+ *
+ * {
+ *   "format": "virtsync-plan",             required
+ *   "version": 1,                           required
+ *   "objective": "throughput",              required: throughput | latency |
+ *                                           cpu | energy
+ *   "steps": [ ... ],                       required: profile steps, 1..256
+ *   "created": "2026-01-01T00:00:00Z",      optional string
+ *   "source": "diagnose",                   optional string (who made it)
+ *   "regime": "nFC",                        optional: BW sFC sFP sLS nFC nFP
+ *                                           nSCS nSPS nSS (the paper's nine)
+ *   "confidence": 0.8,                      optional number in [0, 1]
+ *   "dmax_ns": 200000,                      optional latency bound, >= 0;
+ *                                           also sets ${dmax}
+ *   "variables": { "pid": 1234 },           optional, as in profiles
+ *   "predicted": { ... },                   optional object, not interpreted
+ *   "measured": { ... },                    (diagnose's numbers, kept for
+ *   "evidence": { ... }                      the report)
+ * }
+ */
+
+int vs_plan_load_file(const char *path, struct vs_profile **out, char *err,
+		      size_t errlen);
+
+/* Build the JSON document of a plan (for diagnose and `tune --save`). */
+json_t *vs_plan_to_json(const struct vs_profile *plan);
+
+/* Append a step to a plan built in memory; -ENOSPC past the limit. */
+int vs_plan_add_step(struct vs_profile *plan, const struct vs_step *step);
+struct vs_profile *vs_plan_new(const char *objective, const char *source);
+
+/*
+ * The plan step for one piece of advice, with only the
+ * selector keys the knob's scope takes. -EOPNOTSUPP for advice that cannot
+ * be applied now (restart-time, read-only), -ENOENT for a knob lib/knobs
+ * does not have (vhost.poll_us, queue.len: QEMU/libvirt changes only).
+ */
+int vs_advice_step(const struct vs_advice *a, struct vs_step *st);
+
+#endif
