@@ -32,6 +32,9 @@ static struct env {
 
 static volatile sig_atomic_t stop_requested;
 
+/* Shorter runs measure start-up, not the device (virtsync-bench(8)). */
+#define BENCH_MIN_RUN_NS 10e6
+
 static const char bench_doc[] =
 "Run the reference virtio producer/consumer device and report throughput,\n"
 "CPU per item, latency, notifications and the measured model parameters.\n"
@@ -64,10 +67,11 @@ static const struct argp_option bench_options[] = {
 	{ "yc", OPT_YC, "TIME", 0, "consumer sleep length", 0 },
 	{ "busyloop", OPT_BUSYLOOP, "TIME", 0, "busyloop mode: poll this long, then block", 0 },
 	{ "timerslack", OPT_SLACK, "TIME", 0, "timer slack of both threads", 0 },
-	{ "duration", OPT_DURATION, "TIME", 0, "run length (default 1s)", 0 },
+	{ "duration", OPT_DURATION, "TIME", 0, "run length, 10ms to 1h (default 1s)", 0 },
 	{ "items", OPT_ITEMS, "N", 0, "stop after N items", 0 },
 	{ "pin", OPT_PIN, "P,C", 0, "pin producer and consumer to CPUs P and C", 0 },
-	{ "halt-poll-ns", OPT_HALT_POLL, "NS", 0, "kvm backend: KVM_CAP_HALT_POLL", 0 },
+	{ "halt-poll", OPT_HALT_POLL, "TIME", 0,
+	  "kvm backend: the VM's halt polling (KVM_CAP_HALT_POLL)", 0 },
 	{ "preset", OPT_PRESET, "NAME", 0, "fc-example or fp-example (Sec. 8)", 0 },
 	{ "trace", OPT_TRACE, "FILE", 0, "write the Sec. 4.2.1 event trace", 0 },
 	{ "dmax", OPT_DMAX, "TIME", 0, "latency bound to check p98 against", 0 },
@@ -201,10 +205,12 @@ static int build_config(struct pcdev_config *cfg, double *dmax)
 		err = parse_time(OPT_BUSYLOOP, "--busyloop", &cfg->busyloop_ns);
 	if (!err)
 		err = parse_time(OPT_SLACK, "--timerslack", &cfg->timerslack_ns);
-	if (!err)
-		err = parse_time(OPT_DURATION, "--duration", &cfg->duration_ns);
-	if (!err)
-		err = parse_time(OPT_DMAX, "--dmax", dmax);
+	if (!err && opt(OPT_DURATION))
+		err = opt_duration("--duration", opt(OPT_DURATION), BENCH_MIN_RUN_NS,
+				   3600e9, &cfg->duration_ns);
+	if (!err && opt(OPT_DMAX))
+		err = opt_time_in("--dmax", opt(OPT_DMAX), VS_DMAX_MIN_NS,
+				  VS_DMAX_MAX_NS, dmax);
 	if (!err && opt(OPT_ITEMS)) {
 		err = opt_u64("--items", opt(OPT_ITEMS), 1, UINT64_MAX, &cfg->items);
 		/* --items alone: run until that many, however long. */
@@ -212,12 +218,12 @@ static int build_config(struct pcdev_config *cfg, double *dmax)
 			cfg->duration_ns = 0;
 	}
 	if (!err && opt(OPT_HALT_POLL)) {
-		err = opt_u64("--halt-poll-ns", opt(OPT_HALT_POLL), 0,
-			      UINT32_MAX, &u);
-		cfg->halt_poll_ns = (int64_t)u;
+		err = opt_time_in("--halt-poll", opt(OPT_HALT_POLL), 0,
+				  UINT32_MAX, &y);
+		cfg->halt_poll_ns = (int64_t)y;
 	}
 	if (!err && opt(OPT_HALT_POLL) && cfg->backend != PCDEV_BACKEND_KVM) {
-		vs_err("--halt-poll-ns: only with --backend kvm (the thread "
+		vs_err("--halt-poll: only with --backend kvm (the thread "
 		       "backend has no vCPU)");
 		err = -EINVAL;
 	}
@@ -525,6 +531,13 @@ VS_COMMAND(bench, 0, "run the reference producer/consumer device")
 	} else if (err) {
 		vs_err("%s backend failed: %s%s%s", pcdev_backend_name(cfg.backend),
 		       strerror(-err), res->note[0] ? ": " : "", res->note);
+	} else if (!res->items) {
+		/* A rate of nothing is no figure: say so instead. */
+		vs_err("no item went through the queue in %s; nothing to report "
+		       "(give a longer --duration)",
+		       vs_format_time(res->elapsed_ns, (char[VS_FMT_LEN]){ 0 },
+				      VS_FMT_LEN));
+		err = -ENODATA;
 	} else {
 		struct vs_prediction model;
 

@@ -48,9 +48,27 @@ extern struct vs_global vs_global;
 
 /*
  * Option value parsers for tools: on bad text they print one line naming
- * the option and the text, and return -EINVAL/-ERANGE; the caller exits 2.
+ * the option and the text, and return -EINVAL/-ERANGE (-EDOM for a time
+ * without its unit); the caller exits 2. Every range error has one form,
+ * "--gap: '2s' is out of range (1us to 1s)", with limits the parser takes.
+ *
+ * Times follow virtsync(8), TIMES: ns, us, ms, s, m (min), h; only 0 goes
+ * without a unit. opt_time() takes any time from 0, opt_time_in() one in
+ * [min_ns, max_ns]; opt_duration() is for run lengths (--duration,
+ * --interval, --sim-time): its hint for a bare number is seconds ("write
+ * 2s"). opt_time_unit() names the unit the hint suggests (NULL: ns or us).
  */
 int opt_time(const char *opt, const char *text, double *ns);
+/* Every --dmax takes the same range: a latency bound below 1us cannot be
+ * met by a wake-up on any host, and 0 would mean "no bound". */
+#define VS_DMAX_MIN_NS 1e3
+#define VS_DMAX_MAX_NS 3600e9
+int opt_time_in(const char *opt, const char *text, double min_ns,
+		double max_ns, double *ns);
+int opt_duration(const char *opt, const char *text, double min_ns,
+		 double max_ns, double *ns);
+int opt_time_unit(const char *opt, const char *text, double min_ns,
+		  double max_ns, const char *unit, double *ns);
 int opt_u64(const char *opt, const char *text, uint64_t min, uint64_t max,
 	    uint64_t *out);
 int opt_uint(const char *opt, const char *text, unsigned int min,

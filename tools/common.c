@@ -46,16 +46,58 @@ void vs_dbg(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/* Limits print as times the parser takes back ("1ms", "10m", "1h"). */
+static void time_range_error(const char *opt, const char *text, double min_ns,
+			     double max_ns)
+{
+	char lo[VS_FMT_LEN], hi[VS_FMT_LEN];
+
+	vs_err("%s: '%s' is out of range (%s to %s)", opt, text,
+	       vs_format_time(min_ns, lo, sizeof(lo)),
+	       vs_format_time(max_ns, hi, sizeof(hi)));
+}
+
+int opt_time_unit(const char *opt, const char *text, double min_ns,
+		  double max_ns, const char *unit, double *ns)
+{
+	double v;
+	int err = vs_parse_time_ns(text, &v);
+
+	if (err == -EDOM && unit)
+		vs_err("%s: '%s' needs a unit (write %s%s)", opt, text, text, unit);
+	else if (err == -EDOM)
+		vs_err("%s: '%s' needs a unit (write %sns or %sus)", opt, text,
+		       text, text);
+	else if (err == -ERANGE)
+		time_range_error(opt, text, min_ns, max_ns);
+	else if (err)
+		vs_err("%s: '%s' is not a time (write 300ns, 2us, 1.5ms, 1s, 2m or 1h)",
+		       opt, text ? text : "");
+	if (err)
+		return err;
+	if (v < min_ns || v > max_ns) {
+		time_range_error(opt, text, min_ns, max_ns);
+		return -ERANGE;
+	}
+	*ns = v;
+	return 0;
+}
+
 int opt_time(const char *opt, const char *text, double *ns)
 {
-	int err = vs_parse_time_ns(text, ns);
+	return opt_time_unit(opt, text, 0, VS_TIME_MAX_NS, NULL, ns);
+}
 
-	if (err == -ERANGE)
-		vs_err("%s: time '%s' is too large", opt, text);
-	else if (err)
-		vs_err("%s: '%s' is not a time (use 300ns, 2us, 1.5ms, 1s or plain nanoseconds)",
-		       opt, text ? text : "");
-	return err;
+int opt_time_in(const char *opt, const char *text, double min_ns,
+		double max_ns, double *ns)
+{
+	return opt_time_unit(opt, text, min_ns, max_ns, NULL, ns);
+}
+
+int opt_duration(const char *opt, const char *text, double min_ns,
+		 double max_ns, double *ns)
+{
+	return opt_time_unit(opt, text, min_ns, max_ns, "s", ns);
 }
 
 int opt_u64(const char *opt, const char *text, uint64_t min, uint64_t max,
@@ -64,7 +106,7 @@ int opt_u64(const char *opt, const char *text, uint64_t min, uint64_t max,
 	int err = vs_parse_u64(text, min, max, out);
 
 	if (err == -ERANGE)
-		vs_err("%s: '%s' is out of range [%llu, %llu]", opt, text,
+		vs_err("%s: '%s' is out of range (%llu to %llu)", opt, text,
 		       (unsigned long long)min, (unsigned long long)max);
 	else if (err)
 		vs_err("%s: '%s' is not a non-negative integer", opt,
@@ -89,7 +131,7 @@ int opt_double(const char *opt, const char *text, double min, double max,
 	int err = vs_parse_double(text, min, max, out);
 
 	if (err == -ERANGE)
-		vs_err("%s: '%s' is out of range [%g, %g]", opt, text, min, max);
+		vs_err("%s: '%s' is out of range (%g to %g)", opt, text, min, max);
 	else if (err)
 		vs_err("%s: '%s' is not a number", opt, text ? text : "");
 	return err;

@@ -119,21 +119,11 @@ static error_t diagnose_parse(int key, char *arg, struct argp_state *state)
 		return 0;
 	}
 	case OPT_DURATION:
-		if (opt_time("--duration", arg, &env.duration_ns))
-			return EINVAL;
-		if (env.duration_ns < 1e6 || env.duration_ns > 3600e9) {
-			vs_err("--duration: '%s' is out of range (1ms to 1h)", arg);
-			return EINVAL;
-		}
-		return 0;
+		return opt_duration("--duration", arg, 1e6, 3600e9,
+				    &env.duration_ns) ? EINVAL : 0;
 	case OPT_DMAX:
-		if (opt_time("--dmax", arg, &env.dmax_ns))
-			return EINVAL;
-		if (env.dmax_ns <= 0) {
-			vs_err("--dmax: '%s' must be more than 0", arg);
-			return EINVAL;
-		}
-		return 0;
+		return opt_time_in("--dmax", arg, VS_DMAX_MIN_NS, VS_DMAX_MAX_NS,
+				   &env.dmax_ns) ? EINVAL : 0;
 	case OPT_QMP:
 		return opt_nonempty("--qmp", arg, "socket path", &env.qmp) ? EINVAL : 0;
 	case OPT_SAVE:
@@ -259,7 +249,7 @@ static int device_start(struct device *dev, double run_ns)
 
 	if (pipe2(fds, O_CLOEXEC))
 		return -errno;
-	snprintf(dur, sizeof(dur), "%.0f", run_ns);
+	snprintf(dur, sizeof(dur), "%.0fns", run_ns);
 	dev->pid = fork();
 	if (dev->pid < 0) {
 		int err = -errno;

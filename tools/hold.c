@@ -3,6 +3,7 @@
 #include <argp.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <sys/stat.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,7 +18,7 @@
 static const char doc[] =
 "Hold a PM QoS CPU latency request (/dev/cpu_dma_latency) until killed.\n"
 "\n"
-"USAGE: virtsync hold [--pidfile FILE] US\n"
+"USAGE: virtsync hold [--pidfile FILE] LATENCY\n"
 "\n"
 "The kernel drops the request when the file closes, so a process must keep\n"
 "it open. 'virtsync apply' starts this for pmqos.cpu_dma_latency_us and\n"
@@ -25,7 +26,7 @@ static const char doc[] =
 "\n"
 "EXAMPLES:\n"
 "    virtsync hold 0          # keep every CPU out of deep idle states\n"
-"    virtsync hold 20 &       # allow only states that wake within 20 us";
+"    virtsync hold 20us &     # allow only states that wake within 20 us";
 
 static struct env {
 	const char *pidfile;
@@ -46,6 +47,7 @@ static const struct argp_option opts[] = {
 static error_t parse_arg(int key, char *arg, struct argp_state *state)
 {
 	unsigned int fd;
+	double ns;
 
 	switch (key) {
 	case OPT_PIDFILE:
@@ -61,13 +63,17 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			vs_err("unexpected argument '%s'", arg);
 			return EINVAL;
 		}
-		if (opt_u64("US", arg, 0, VS_PMQOS_MAX_US, &env.us))
+		/* PM QoS counts whole microseconds; rounding down keeps
+		 * the request at least as strict as asked. */
+		if (opt_time_unit("LATENCY", arg, 0, VS_PMQOS_MAX_US * 1e3, "us",
+				  &ns))
 			return EINVAL;
+		env.us = (uint64_t)floor(ns / 1e3);
 		env.have_us = true;
 		return 0;
 	case ARGP_KEY_END:
 		if (!env.have_us) {
-			vs_err("give the latency limit in microseconds");
+			vs_err("give the latency limit, e.g. 0 or 20us");
 			return EINVAL;
 		}
 		return 0;
@@ -104,7 +110,7 @@ static const struct argp_child children[] = {
 
 VS_COMMAND(hold, VS_NEEDS_ROOT, "hold a PM QoS CPU latency request until killed")
 {
-	const struct argp argp = { opts, parse_arg, "US", doc, children };
+	const struct argp argp = { opts, parse_arg, "LATENCY", doc, children };
 	char text[64];
 	sigset_t set;
 	int fd, sig;

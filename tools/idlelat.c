@@ -97,13 +97,8 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		return opt_uint("--samples", arg, 1, 1000000, &env.o.samples) ?
 		       EINVAL : 0;
 	case 'g':
-		if (opt_time("--gap", arg, &env.o.gap_ns))
-			return EINVAL;
-		if (env.o.gap_ns < 1e3 || env.o.gap_ns > 1e9) {
-			vs_err("--gap: '%s' is out of range [1us, 1s]", arg);
-			return EINVAL;
-		}
-		return 0;
+		return opt_time_in("--gap", arg, 1e3, 1e9, &env.o.gap_ns) ?
+		       EINVAL : 0;
 	case OPT_GOVERNOR:
 		env.o.governor = arg;
 		return 0;

@@ -54,7 +54,7 @@ static error_t parse_one(int key, char *arg)
 		snprintf(num, sizeof(num), "%llu", (unsigned long long)pid);
 		return set_var("--pid", "pid", num) ? EINVAL : 0;
 	case OPT_DMAX:
-		if (opt_time("--dmax", arg, &ns))
+		if (opt_time_in("--dmax", arg, VS_DMAX_MIN_NS, VS_DMAX_MAX_NS, &ns))
 			return EINVAL;
 		snprintf(num, sizeof(num), "%.0f", ns);
 		return set_var("--dmax", "dmax", num) ? EINVAL : 0;

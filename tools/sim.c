@@ -82,7 +82,7 @@ static const struct argp_option options[] = {
 	  "greedy, R never empty", 1 },
 	{ "items", 'n', "N", 0, "Items to simulate (default 200000)", 2 },
 	{ "sim-time", 't', "TIME", 0,
-	  "Simulate this long instead of a number of items", 2 },
+	  "Simulate this long (1us to 1h) instead of a number of items", 2 },
 	{ "warmup", OPT_WARMUP, "N", 0,
 	  "Items not measured (default a tenth of --items)", 2 },
 	{ "seed", 's', "N", 0, "Seed of the random generator (default 1)", 2 },
@@ -241,13 +241,8 @@ static error_t parse_arg_one(int key, char *arg, struct argp_state *state)
 		env.cfg.items = u;
 		return 0;
 	case 't':
-		if (opt_time("--sim-time", arg, &env.cfg.sim_time_ns))
-			return EINVAL;
-		if (env.cfg.sim_time_ns <= 0) {
-			vs_err("--sim-time: '%s' must be above 0", arg);
-			return EINVAL;
-		}
-		return 0;
+		return opt_duration("--sim-time", arg, 1e3, 3600e9,
+				    &env.cfg.sim_time_ns) ? EINVAL : 0;
 	case OPT_WARMUP:
 		if (opt_u64("--warmup", arg, 0, UINT64_MAX / 2, &u))
 			return EINVAL;
@@ -456,7 +451,10 @@ static void print_text(const struct vs_sim_config *c,
 	       vs_format_time(r->t_ns, b[0], 16), 1e6 / r->t_ns);
 	printf("E           %s of CPU per item\n",
 	       vs_format_time(r->e_ns, b[0], 16));
-	printf("batch       %.1f items per notification or sleep\n", r->batch);
+	if (isfinite(r->batch))
+		printf("batch       %.1f items per notification or sleep\n", r->batch);
+	else
+		printf("batch       - (no notification or sleep)\n");
 	printf("notify      P->C %llu (spurious %llu), C->P %llu (spurious %llu)\n",
 	       (unsigned long long)r->notifications_p,
 	       (unsigned long long)r->spurious_p,
@@ -492,6 +490,23 @@ static void print_text(const struct vs_sim_config *c,
 			       vs_format_time(pr.t_ns, b[0], 16),
 			       all_constant(c) ? "" : " (constant parameters)");
 	}
+}
+
+/* T and E are intervals between items: one item gives none (T was the
+ * first item's own time and batch printed "nan"). */
+#define SIM_MIN_ITEMS 2
+
+static void measured_nothing(const struct vs_sim_result *r, const char *param,
+			     const char *value)
+{
+	char t[VS_FMT_LEN], at[64] = "";
+
+	if (param)
+		snprintf(at, sizeof(at), " at %s=%s", param, value);
+	vs_err("%llu item%s measured after the warm-up in %s of simulated "
+	       "time%s: too few for a figure (give a longer --sim-time or more "
+	       "--items)", (unsigned long long)r->items, r->items == 1 ? "" : "s",
+	       vs_format_time(r->sim_time_ns, t, sizeof(t)), at);
 }
 
 static void sweep_value_text(double v, char *buf, size_t len)
@@ -538,9 +553,15 @@ static int run_sweep(int argc, char **argv)
 		vs_progress_update(&progress, i, sw->npoints);
 		err = vs_sim_run(&c, &r);
 		vs_progress_done(&progress);
-		if (err) {
+		if (!err && r.items < SIM_MIN_ITEMS) {
+			sweep_value_text(v, b[0], 16);
+			measured_nothing(&r, sw->field->name, b[0]);
+			err = -ENODATA;
+		} else if (err) {
 			vs_err("simulation failed at %s=%g: %s", sw->field->name,
 			       v, strerror(-err));
+		}
+		if (err) {
 			json_decref(doc);
 			json_decref(points);
 			return VS_EXIT_FAIL;
@@ -565,10 +586,14 @@ static int run_sweep(int argc, char **argv)
 			       (unsigned long long)r.events);
 		} else {
 			sweep_value_text(v, b[0], 16);
-			printf("%9s %-6s %9s %9s %8.1f %9llu %7llu %9s\n", b[0],
+			if (isfinite(r.batch))
+				snprintf(b[4], 16, "%.1f", r.batch);
+			else
+				snprintf(b[4], 16, "-");
+			printf("%9s %-6s %9s %9s %8s %9llu %7llu %9s\n", b[0],
 			       vs_regime_name(r.regime),
 			       vs_format_time(r.t_ns, b[1], 16),
-			       vs_format_time(r.e_ns, b[2], 16), r.batch,
+			       vs_format_time(r.e_ns, b[2], 16), b[4],
 			       (unsigned long long)(r.notifications_p +
 						    r.notifications_c),
 			       (unsigned long long)(r.spurious_p + r.spurious_c),
@@ -627,6 +652,10 @@ VS_COMMAND(sim, 0, "discrete-event simulation, constant or random parameters")
 	err = vs_sim_run(&c, &r);
 	if (err) {
 		vs_err("simulation failed: %s", strerror(-err));
+		return VS_EXIT_FAIL;
+	}
+	if (r.items < SIM_MIN_ITEMS) {
+		measured_nothing(&r, NULL, NULL);
 		return VS_EXIT_FAIL;
 	}
 	if (!vs_global.json) {

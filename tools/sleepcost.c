@@ -72,9 +72,11 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		env.o.cpu = (int)u;
 		return 0;
 	case OPT_MIN:
-		return opt_time("--min", arg, &env.o.min_ns) ? EINVAL : 0;
+		return opt_time_in("--min", arg, 1, 10e9, &env.o.min_ns) ?
+		       EINVAL : 0;
 	case OPT_MAX:
-		return opt_time("--max", arg, &env.o.max_ns) ? EINVAL : 0;
+		return opt_time_in("--max", arg, 1, 10e9, &env.o.max_ns) ?
+		       EINVAL : 0;
 	case 's':
 		env.steps_set = true;
 		return opt_uint("--steps", arg, 1, 100, &env.o.steps) ? EINVAL : 0;
@@ -84,7 +86,8 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		       EINVAL : 0;
 	case 'd':
 		env.duration_set = true;
-		return opt_time("--duration", arg, &env.o.duration_ns) ? EINVAL : 0;
+		return opt_duration("--duration", arg, 1e6, 600e9,
+				    &env.o.duration_ns) ? EINVAL : 0;
 	case 'q':
 		env.quick = true;
 		return 0;
@@ -272,12 +275,13 @@ VS_COMMAND(sleepcost, 0, "effective length and CPU cost of short sleeps (Yz)")
 		return VS_EXIT_USAGE;
 	}
 	if (vs_sleepcost_opts_check(&env.o, &what)) {
+		char lo[VS_FMT_LEN], hi[VS_FMT_LEN];
+
+		/* The single-option ranges were checked while parsing. */
 		if (!strcmp(what, "max"))
-			vs_err("--max: must be at least --min and at most 10s");
-		else if (!strcmp(what, "min"))
-			vs_err("--min: must be at least 1ns");
-		else if (!strcmp(what, "duration"))
-			vs_err("--duration: must be between 1ms and 600s");
+			vs_err("--max: %s is below --min %s",
+			       vs_format_time(env.o.max_ns, hi, sizeof(hi)),
+			       vs_format_time(env.o.min_ns, lo, sizeof(lo)));
 		else
 			vs_err("--%s: out of range", what);
 		return VS_EXIT_USAGE;

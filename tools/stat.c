@@ -105,12 +105,9 @@ static error_t stat_parse(int key, char *arg, struct argp_state *state)
 		env.pids[env.n_pids++] = (pid_t)v;
 		return 0;
 	case 'i':
-		if (opt_time("--interval", arg, &env.interval_ns))
+		if (opt_duration("--interval", arg, 10e6, 24 * 3600e9,
+				 &env.interval_ns))
 			return EINVAL;
-		if (env.interval_ns < 1e7 || env.interval_ns > 86400e9) {
-			vs_err("--interval: '%s' is out of range [10ms, 1d]", arg);
-			return EINVAL;
-		}
 		env.interval_set = true;
 		return 0;
 	case 'c':

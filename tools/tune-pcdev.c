@@ -186,9 +186,9 @@ static int diagnose_once(struct tune_pcdev_ctx *c, struct vs_profile **plan,
 	struct vs_profile *p = NULL;
 	int e;
 
-	snprintf(dur, sizeof(dur), "%.0f", c->diag_ns);
+	snprintf(dur, sizeof(dur), "%.0fns", c->diag_ns);
 	snprintf(pidarg, sizeof(pidarg), "%d", (int)c->pid);
-	snprintf(dmax, sizeof(dmax), "%.0f", c->dmax_ns > 0 ? c->dmax_ns : 0);
+	snprintf(dmax, sizeof(dmax), "%.0fns", c->dmax_ns > 0 ? c->dmax_ns : 0);
 	unlink(c->plan_path);
 	e = vs_run_self_quiet(argv);
 	if (e) {
@@ -272,7 +272,7 @@ int tune_pcdev_start(const char *preset, const char *backend, double run_ns, boo
 	e = vs_self_exe(exe, sizeof(exe));
 	if (e)
 		return e;
-	snprintf(dur, sizeof(dur), "%.0f", run_ns);
+	snprintf(dur, sizeof(dur), "%.0fns", run_ns);
 	child = fork();
 	if (child < 0)
 		return -errno;

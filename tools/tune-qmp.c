@@ -295,8 +295,8 @@ static int diagnose_plan(struct tune_qmp_ctx *c, struct vs_profile **plan, char 
 	json_t *doc, *steps;
 	int e;
 
-	snprintf(dur, sizeof(dur), "%.0f", c->diag_ns);
-	snprintf(dmax, sizeof(dmax), "%.0f", c->dmax_ns > 0 ? c->dmax_ns : 0);
+	snprintf(dur, sizeof(dur), "%.0fns", c->diag_ns);
+	snprintf(dmax, sizeof(dmax), "%.0fns", c->dmax_ns > 0 ? c->dmax_ns : 0);
 	unlink(c->plan_path);
 	e = vs_run_self_quiet(argv);
 	if (e) {

@@ -160,15 +160,11 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case OPT_REPEATS:
 		return opt_uint("--repeats", arg, 1, 16, &env.repeats) ? EINVAL : 0;
 	case OPT_DURATION:
-		if (opt_time("--duration", arg, &duration_ns))
-			return EINVAL;
-		if (duration_ns < 1e6) {
-			vs_err("--duration: '%s' is too short (at least 1ms)", arg);
-			return EINVAL;
-		}
-		return 0;
+		return opt_duration("--duration", arg, 1e6, 3600e9, &duration_ns) ?
+		       EINVAL : 0;
 	case OPT_DMAX:
-		return opt_time("--dmax", arg, &env.dmax_ns) ? EINVAL : 0;
+		return opt_time_in("--dmax", arg, VS_DMAX_MIN_NS, VS_DMAX_MAX_NS,
+				   &env.dmax_ns) ? EINVAL : 0;
 	case OPT_MIN_GAIN:
 		return opt_double("--min-gain", arg, 0, 1000, &env.min_gain) ? EINVAL : 0;
 	case OPT_SAVE:

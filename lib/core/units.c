@@ -8,8 +8,6 @@
 
 #include "core/units.h"
 
-#define VS_TIME_MAX_NS 1e15
-
 static const struct {
 	const char *suffix;
 	double scale;
@@ -18,6 +16,9 @@ static const struct {
 	{ "us", 1e3 },
 	{ "ms", 1e6 },
 	{ "s", 1e9 },
+	{ "m", 60e9 },
+	{ "min", 60e9 },	/* what people write for minutes */
+	{ "h", 3600e9 },
 };
 
 /* strtod() accepts leading blanks, signs, "inf", "nan" and hex floats: none
@@ -50,9 +51,7 @@ int vs_parse_time_ns(const char *text, double *ns)
 	if (!span)
 		return -EINVAL;
 	unit = text + span;
-	if (!*unit) {
-		scale = 1.0;
-	} else {
+	if (*unit) {
 		for (i = 0; i < sizeof(time_units) / sizeof(time_units[0]); i++)
 			if (!strcmp(unit, time_units[i].suffix))
 				scale = time_units[i].scale;
@@ -63,6 +62,13 @@ int vs_parse_time_ns(const char *text, double *ns)
 	v = strtod(text, &end);
 	if (errno || end != unit || !isfinite(v))
 		return -EINVAL;
+	/* A bare number was once nanoseconds everywhere, silently: "bench
+	 * --duration 2" ran 2 ns. Only 0 means the same in every unit. */
+	if (!scale) {
+		if (v != 0)
+			return -EDOM;
+		scale = 1.0;
+	}
 	v *= scale;
 	if (v > VS_TIME_MAX_NS)
 		return -ERANGE;
@@ -106,19 +112,78 @@ int vs_parse_double(const char *text, double min, double max, double *out)
 	return 0;
 }
 
+/* v rounded to four significant digits, so that the unit is chosen after
+ * rounding: 999.96ns is "1us", not "1000ns". */
+static double round4(double v)
+{
+	char tmp[32];
+
+	snprintf(tmp, sizeof(tmp), "%.3e", v);
+	return strtod(tmp, NULL);
+}
+
+static const char *format_scaled(double v, double scale, const char *unit,
+				 char *buf, size_t len)
+{
+	double x = v / scale;
+
+	/* %.4g would switch to an exponent from 10000 on (hours, G/s). */
+	if (fabs(x) >= 1e4)
+		snprintf(buf, len, "%.0f%s", x, unit);
+	else
+		snprintf(buf, len, "%.4g%s", x, unit);
+	return buf;
+}
+
 const char *vs_format_time(double ns, char *buf, size_t len)
 {
-	double a = fabs(ns);
+	double a;
 
 	if (isnan(ns))
-		snprintf(buf, len, "-");
-	else if (a < 1e3)
-		snprintf(buf, len, "%.0fns", ns);
-	else if (a < 1e6)
-		snprintf(buf, len, "%.2fus", ns / 1e3);
-	else if (a < 1e9)
-		snprintf(buf, len, "%.2fms", ns / 1e6);
-	else
-		snprintf(buf, len, "%.2fs", ns / 1e9);
+		return snprintf(buf, len, "-"), buf;
+	if (isinf(ns))
+		return snprintf(buf, len, ns < 0 ? "-inf" : "inf"), buf;
+	ns = round4(ns);
+	a = fabs(ns);
+	if (a < 1e3)
+		return format_scaled(ns, 1, "ns", buf, len);
+	if (a < 1e6)
+		return format_scaled(ns, 1e3, "us", buf, len);
+	if (a < 1e9)
+		return format_scaled(ns, 1e6, "ms", buf, len);
+	if (a < 60e9)
+		return format_scaled(ns, 1e9, "s", buf, len);
+	if (a < 3600e9)
+		return format_scaled(ns, 60e9, "m", buf, len);
+	return format_scaled(ns, 3600e9, "h", buf, len);
+}
+
+const char *vs_format_count(double v, char *buf, size_t len)
+{
+	double a;
+
+	if (isnan(v))
+		return snprintf(buf, len, "-"), buf;
+	if (isinf(v))
+		return snprintf(buf, len, v < 0 ? "-inf" : "inf"), buf;
+	v = round4(v);
+	a = fabs(v);
+	if (a < 1e3)
+		return format_scaled(v, 1, "", buf, len);
+	if (a < 1e6)
+		return format_scaled(v, 1e3, "k", buf, len);
+	if (a < 1e9)
+		return format_scaled(v, 1e6, "M", buf, len);
+	return format_scaled(v, 1e9, "G", buf, len);
+}
+
+const char *vs_format_rate(double per_s, char *buf, size_t len)
+{
+	size_t n;
+
+	vs_format_count(per_s, buf, len);
+	n = strlen(buf);
+	if (isfinite(per_s) && n + 2 < len)
+		memcpy(buf + n, "/s", 3);
 	return buf;
 }

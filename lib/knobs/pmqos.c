@@ -153,7 +153,7 @@ static int stop_holder(void)
 static int start_holder(const char *val)
 {
 	int pfd[2], status, err = 0;
-	char fdtxt[16], pidfile[512], c;
+	char fdtxt[16], pidfile[512], limit[48], c;
 	struct pollfd p;
 	pid_t child;
 
@@ -186,8 +186,10 @@ static int start_holder(const char *val)
 		/* the ready pipe must survive exec */
 		fcntl(pfd[1], F_SETFD, 0);
 		snprintf(fdtxt, sizeof(fdtxt), "%d", pfd[1]);
+		/* hold takes a time like every command: the unit is us */
+		snprintf(limit, sizeof(limit), "%sus", val);
 		execl(exe, "virtsync", "hold", "--ready-fd", fdtxt, "--pidfile",
-		      pidfile, val, (char *)NULL);
+		      pidfile, limit, (char *)NULL);
 		_exit(127);
 	}
 	waitpid(child, &status, 0);

@@ -187,6 +187,10 @@ int vs_sweep_parse(const char *spec, struct vs_sweep *sw, const char **why)
 	err = vs_param_parse(sw->field, a, &sw->start);
 	if (!err)
 		err = vs_param_parse(sw->field, b, &sw->end);
+	if (err == -EDOM) {
+		*why = "start and end need a unit (300ns, 2us, 1.5ms; only 0 goes without)";
+		return -EINVAL;
+	}
 	if (err) {
 		*why = sw->field->kind == VS_PARAM_UINT ?
 		       "start and end must be non-negative integers" :
@@ -202,6 +206,10 @@ int vs_sweep_parse(const char *spec, struct vs_sweep *sw, const char **why)
 		}
 	} else {
 		err = vs_param_parse(sw->field, c, &sw->step);
+		if (err == -EDOM) {
+			*why = "step needs a unit (100ns, 1us; or xFACTOR)";
+			return -EINVAL;
+		}
 		if (err || !(sw->step > 0)) {
 			*why = sw->field->kind == VS_PARAM_UINT ?
 			       "step must be a positive integer (or xFACTOR)" :

@@ -17,7 +17,7 @@ expect_usage_error "preset.*nope" "$VS" bench --preset nope
 expect_usage_error "pin.*0,4095.*4095" "$VS" bench --pin 0,4095
 expect_usage_error "pin.*'x'" "$VS" bench --pin x
 expect_usage_error "rt.*99" "$VS" bench --rt=99
-expect_usage_error "halt-poll-ns.*kvm" "$VS" bench --halt-poll-ns 1000
+expect_usage_error "halt-poll.*kvm" "$VS" bench --halt-poll 1us
 expect_usage_error "pin 0,0 with --rt" "$VS" bench --mode poll --pin 0,0 --rt
 expect_usage_error "len.*3" "$VS" validate --sweep wp=1us:2us:1us --len 3
 expect_usage_error "unknown sweep 'foo'" "$VS" validate foo

@@ -3,7 +3,7 @@
 # The reference device's kvm backend on a real KVM VM: the guest kicks
 # through ioeventfd, takes irqfd interrupts, halts; every item produced in
 # the guest is consumed by vs-vhost and reported; sleep mode uses the
-# TSC-deadline timer; --halt-poll-ns reaches KVM; SIGINT ends a run cleanly.
+# TSC-deadline timer; --halt-poll reaches KVM; SIGINT ends a run cleanly.
 . "$(dirname "$0")/../lib.sh"
 need_root
 need_kvm
@@ -89,16 +89,16 @@ check $J "d['sleeps_consumer'] > 0 and d['measured']['yc'] >= 200000" "C did not
 check $J "d['kicks'] == 0 and d['interrupts'] == 0" "notifications in sleep/poll mode"
 check $J "d['items'] > 0 and 'produced' not in d['note']" "items lost"
 
-# --halt-poll-ns reaches this VM (KVM_CAP_HALT_POLL): off means KVM never
+# --halt-poll reaches this VM (KVM_CAP_HALT_POLL): off means KVM never
 # polls; 2 ms lets it poll the short waits of the notify run.
-for hp in 0 2000000; do
-	bench_json "$TMP/hp$hp.json" --halt-poll-ns $hp --duration 1s --len 4 \
+for hp in 0 2ms; do
+	bench_json "$TMP/hp$hp.json" --halt-poll $hp --duration 1s --len 4 \
 		--kp 1 --kc 1 --wp 0 --wc 150us --pin $pin
 done
 check "$TMP/hp0.json" "k['halt_attempted_poll'] == 0 and k['halt_exits'] > 0" \
-	"halt polling with --halt-poll-ns 0"
-check "$TMP/hp2000000.json" "k['halt_attempted_poll'] > 0" \
-	"no halt polling with --halt-poll-ns 2000000"
+	"halt polling with --halt-poll 0"
+check "$TMP/hp2ms.json" "k['halt_attempted_poll'] > 0" \
+	"no halt polling with --halt-poll 2ms"
 
 # SIGINT: results so far, exit 0, nothing left behind.
 "$VS" bench --backend kvm --duration 60s --wp 0 --wc 0 >"$TMP/int.out" 2>&1 &

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +18,9 @@ static void test_time_accepts(void **state)
 		double ns;
 	} good[] = {
 		{ "300ns", 300 }, { "2us", 2000 }, { "1.5ms", 1.5e6 },
-		{ "1s", 1e9 }, { "0", 0 }, { "750", 750 }, { "0.5us", 500 },
-		{ "2.", 2 },
+		{ "1s", 1e9 }, { "0", 0 }, { "0.0", 0 }, { "0.5us", 500 },
+		{ "2.ns", 2 }, { "2m", 120e9 }, { "2min", 120e9 },
+		{ "1.5h", 5400e9 }, { "0s", 0 },
 	};
 	size_t i;
 	double ns;
@@ -34,8 +36,8 @@ static void test_time_refuses(void **state)
 {
 	static const char *const bad[] = {
 		"abc", "-5us", "5 parsecs", "", " 5us", "5us ", "5 us", "1e3",
-		"inf", "nan", "0x10", "+5", "5usx", "us", ".", "1..2", "5m",
-		"5min", "5US",
+		"inf", "nan", "0x10", "+5", "5usx", "us", ".", "1..2", "5mn",
+		"5mins", "5US", "1d", "5M",
 	};
 	size_t i;
 	double ns = 42;
@@ -43,8 +45,58 @@ static void test_time_refuses(void **state)
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		__T(bad[i], vs_parse_time_ns(bad[i], &ns) == -EINVAL);
 	__T("NULL", vs_parse_time_ns(NULL, &ns) == -EINVAL);
+	/* A bare number was nanoseconds once, silently: now it is refused
+	 * so that the tool can say which unit it needs. */
+	__T("bare 2", vs_parse_time_ns("2", &ns) == -EDOM);
+	__T("bare 750", vs_parse_time_ns("750", &ns) == -EDOM);
+	__T("bare 2.", vs_parse_time_ns("2.", &ns) == -EDOM);
 	__T("untouched on error", ns == 42);
 	__T("too large", vs_parse_time_ns("2000000s", &ns) == -ERANGE);
+	__T("300h too large", vs_parse_time_ns("300h", &ns) == -ERANGE);
+}
+
+/* What is printed parses back, with four significant digits. */
+static void test_time_format(void **state)
+{
+	static const struct {
+		double ns;
+		const char *text;
+	} cases[] = {
+		{ 0, "0ns" }, { 300, "300ns" }, { 0.5, "0.5ns" },
+		{ 999.96, "1us" }, { 2001, "2.001us" }, { 2000, "2us" },
+		{ 1.5e6, "1.5ms" }, { 12345678, "12.35ms" }, { 1e9, "1s" },
+		{ 59.9e9, "59.9s" }, { 90e9, "1.5m" }, { 600e9, "10m" },
+		{ 3600e9, "1h" }, { 3.6e14, "100h" }, { 1e17, "27778h" }, { -1500, "-1.5us" },
+	};
+	char buf[VS_FMT_LEN];
+	size_t i;
+	double back;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		vs_format_time(cases[i].ns, buf, sizeof(buf));
+		__T(cases[i].text, !strcmp(buf, cases[i].text));
+		if (cases[i].ns > 0 && cases[i].ns <= VS_TIME_MAX_NS) {
+			__T(buf, vs_parse_time_ns(buf, &back) == 0);
+			__T_REL(buf, back, cases[i].ns, 1e-3);
+		}
+	}
+	__T("NaN", !strcmp(vs_format_time(NAN, buf, sizeof(buf)), "-"));
+	__T("inf", !strcmp(vs_format_time(INFINITY, buf, sizeof(buf)), "inf"));
+}
+
+static void test_rate_format(void **state)
+{
+	char buf[VS_FMT_LEN];
+
+	__T("950/s", !strcmp(vs_format_rate(950, buf, sizeof(buf)), "950/s"));
+	__T("0/s", !strcmp(vs_format_rate(0, buf, sizeof(buf)), "0/s"));
+	__T("12.35k/s", !strcmp(vs_format_rate(12346, buf, sizeof(buf)), "12.35k/s"));
+	__T("1k/s", !strcmp(vs_format_rate(999.96, buf, sizeof(buf)), "1k/s"));
+	__T("1.234M/s", !strcmp(vs_format_rate(1234000, buf, sizeof(buf)), "1.234M/s"));
+	__T("9G/s", !strcmp(vs_format_rate(9e9, buf, sizeof(buf)), "9G/s"));
+	__T("NaN", !strcmp(vs_format_rate(NAN, buf, sizeof(buf)), "-"));
+	__T("count", !strcmp(vs_format_count(4200, buf, sizeof(buf)), "4.2k"));
+	__T("small", !strcmp(vs_format_count(0.25, buf, sizeof(buf)), "0.25"));
 }
 
 static void test_u64(void **state)
@@ -85,6 +137,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_time_accepts),
 		cmocka_unit_test(test_time_refuses),
+		cmocka_unit_test(test_time_format),
+		cmocka_unit_test(test_rate_format),
 		cmocka_unit_test(test_u64),
 		cmocka_unit_test(test_path_root),
 	};
