@@ -146,7 +146,7 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
-$(OUTPUT)/lib/sources/probe.o: $(OUTPUT)/vsprobe.skel.h
+$(OUTPUT)/lib/sources/probe.o $(OUTPUT)/lib/sources/probe-bpf.o: $(OUTPUT)/vsprobe.skel.h
 
 
 

@@ -1,18 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* VM and I/O thread discovery from /proc (see discover.h). */
-#include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "core/procfs.h"
+#include "core/sysfs.h"
 #include "sources/devstats.h"
 #include "sources/discover.h"
-#include "core/sysfs.h"
 
 const char *vs_role_name(enum vs_thread_role r)
 {
@@ -35,41 +36,15 @@ const char *vs_vm_kind_name(enum vs_vm_kind k)
 	}
 }
 
-static bool is_number(const char *s)
-{
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (!isdigit((unsigned char)*s))
-			return false;
-	return true;
-}
-
-static int read_comm(pid_t pid, pid_t tid, char *buf,
-		     size_t len)
-{
-	char path[512];
-	int err;
-
-	if (tid)
-		err = vs_path(path, sizeof(path), "/proc/%d/task/%d/comm", (int)pid,
-			      (int)tid);
-	else
-		err = vs_path(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	if (err)
-		return err;
-	return vs_read_str(path, buf, len);
-}
-
 /* "iff:\ttap0" in /proc/PID/fdinfo/FD of a /dev/net/tun fd. */
-static void read_tap_name(pid_t pid, const char *fd, struct vs_vm *vm)
+static void read_tap_name(pid_t pid, int fd, struct vs_vm *vm)
 {
 	char path[512], line[256];
 	FILE *f;
 
 	if (vm->n_taps >= VS_MAX_TAPS)
 		return;
-	if (vs_path(path, sizeof(path), "/proc/%d/fdinfo/%s", (int)pid, fd))
+	if (vs_path(path, sizeof(path), "/proc/%d/fdinfo/%d", (int)pid, fd))
 		return;
 	f = fopen(path, "re");
 	if (!f)
@@ -86,40 +61,17 @@ static void read_tap_name(pid_t pid, const char *fd, struct vs_vm *vm)
 	fclose(f);
 }
 
-/* Walk /proc/PID/fd: KVM VM/vCPU inodes and tun devices. */
-static int scan_fds(pid_t pid, struct vs_vm *vm)
+/* One fd of the process: KVM VM/vCPU inodes and tun devices. */
+static int note_fd(pid_t pid, int fd, const char *target, void *arg)
 {
-	char dir[512], link[512], target[256];
-	struct dirent *de;
-	DIR *d;
-	int err;
+	struct vs_vm *vm = arg;
 
-	err = vs_path(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
-	if (err)
-		return err;
-	d = opendir(dir);
-	if (!d)
-		return -errno;
-	while ((de = readdir(d))) {
-		ssize_t n;
-
-		if (!is_number(de->d_name))
-			continue;
-		if ((size_t)snprintf(link, sizeof(link), "%s/%s", dir, de->d_name) >=
-		    sizeof(link))
-			continue;
-		n = readlink(link, target, sizeof(target) - 1);
-		if (n < 0)
-			continue;
-		target[n] = '\0';
-		if (!strcmp(target, "anon_inode:kvm-vm"))
-			vm->kvm = true;
-		else if (!strncmp(target, "anon_inode:kvm-vcpu:", 20))
-			vm->n_vcpu_fds++;	/* not kvm-vcpu-stats:N */
-		else if (!strcmp(target, "/dev/net/tun"))
-			read_tap_name(pid, de->d_name, vm);
-	}
-	closedir(d);
+	if (!strcmp(target, "anon_inode:kvm-vm"))
+		vm->kvm = true;
+	else if (!strncmp(target, "anon_inode:kvm-vcpu:", 20))
+		vm->n_vcpu_fds++;	/* not kvm-vcpu-stats:N */
+	else if (!strcmp(target, "/dev/net/tun"))
+		read_tap_name(pid, fd, vm);
 	return 0;
 }
 
@@ -166,62 +118,36 @@ static enum vs_thread_role role_from_comm(const char *comm, int *vcpu)
 	return VS_ROLE_OTHER;
 }
 
-static void scan_threads(pid_t pid, struct vs_vm *vm)
+static int note_thread(pid_t pid, pid_t tid, void *arg)
 {
-	char dir[512], comm[32];
-	struct dirent *de;
-	DIR *d;
+	struct vs_vm *vm = arg;
+	enum vs_thread_role role;
+	char comm[32];
+	int vcpu;
 
-	if (vs_path(dir, sizeof(dir), "/proc/%d/task", (int)pid))
-		return;
-	d = opendir(dir);
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		enum vs_thread_role role;
-		pid_t tid;
-		int vcpu;
-
-		if (!is_number(de->d_name))
-			continue;
-		tid = (pid_t)atoi(de->d_name);
-		if (read_comm(pid, tid, comm, sizeof(comm)))
-			continue;
-		role = role_from_comm(comm, &vcpu);
-		/* The main thread and helpers are listed only for QEMU's
-		 * named roles; "other" threads would crowd the output. */
-		if (role != VS_ROLE_OTHER)
-			add_thread(vm, tid, comm, role, vcpu);
-	}
-	closedir(d);
+	if (vs_proc_comm(pid, tid, comm, sizeof(comm)))
+		return 0;
+	role = role_from_comm(comm, &vcpu);
+	/* The main thread and helpers are listed only for QEMU's named
+	 * roles; "other" threads would crowd the output. */
+	if (role != VS_ROLE_OTHER)
+		add_thread(vm, tid, comm, role, vcpu);
+	return 0;
 }
 
 /* Kernel vhost workers before Linux 6.4 are separate kthreads named
- * vhost-<owner pid>; since 6.4 they are threads of the owner (found above). */
-static void scan_vhost_kthreads(struct vs_vm *vm)
+ * vhost-<owner pid>; since 6.4 they are threads of the owner (found by
+ * note_thread). */
+static int note_vhost_kthread(pid_t p, void *arg)
 {
-	char dir[512], comm[32], want[32];
-	struct dirent *de;
-	DIR *d;
+	struct vs_vm *vm = arg;
+	char comm[32], want[32];
 
 	snprintf(want, sizeof(want), "vhost-%d", (int)vm->pid);
-	if (vs_path(dir, sizeof(dir), "/proc"))
-		return;
-	d = opendir(dir);
-	if (!d)
-		return;
-	while ((de = readdir(d))) {
-		pid_t p;
-
-		if (!is_number(de->d_name))
-			continue;
-		p = (pid_t)atoi(de->d_name);
-		if (p == vm->pid || read_comm(p, 0, comm, sizeof(comm)))
-			continue;
-		if (!strcmp(comm, want))
-			add_thread(vm, p, comm, VS_ROLE_VHOST, -1);
-	}
-	closedir(d);
+	if (p != vm->pid && !vs_proc_comm(p, 0, comm, sizeof(comm)) &&
+	    !strcmp(comm, want))
+		add_thread(vm, p, comm, VS_ROLE_VHOST, -1);
+	return 0;
 }
 
 /* The reference device names its threads, and publishes their tids too; the
@@ -250,7 +176,7 @@ static void apply_devstats(struct vs_vm *vm, const struct vs_devstats *st)
 			if (vm->threads[j].role == VS_ROLE_OTHER)
 				vm->threads[j].role = pub[i].role;
 		}
-		if (!found && !read_comm(vm->pid, pub[i].tid, comm, sizeof(comm)))
+		if (!found && !vs_proc_comm(vm->pid, pub[i].tid, comm, sizeof(comm)))
 			add_thread(vm, pub[i].tid, comm, pub[i].role,
 				   pub[i].role == VS_ROLE_VCPU ? 0 : -1);
 	}
@@ -259,63 +185,65 @@ static void apply_devstats(struct vs_vm *vm, const struct vs_devstats *st)
 /* ioctl(vcpu_fd, KVM_RUN): _IO(KVMIO, 0x80) with KVMIO 0xAE. */
 #define VS_KVM_RUN 0xae80UL
 
+struct vcpu_search {
+	struct vs_vm *vm;
+	unsigned int found;
+};
+
 /*
  * A thread that runs a vCPU sits in ioctl(vcpu_fd, KVM_RUN) whenever the
  * vCPU is halted or exits to the kernel, and /proc/PID/task/TID/syscall
  * then shows the syscall number and its arguments: the fd names the vCPU
- * (anon_inode:kvm-vcpu:N). Looked at a few times, since a running vCPU
- * shows "running". Returns the number of vCPU threads found.
+ * (anon_inode:kvm-vcpu:N).
  */
+static int note_vcpu_by_syscall(pid_t pid, pid_t tid, void *arg)
+{
+	struct vcpu_search *vs = arg;
+	char path[512], buf[256], target[64], comm[32];
+	unsigned long nr, fd, req;
+	ssize_t n;
+	int vcpu;
+
+	if (vs_vm_thread_by_tid(vs->vm, tid))
+		return 0;
+	if (vs_path(path, sizeof(path), "/proc/%d/task/%d/syscall", (int)pid,
+		    (int)tid) ||
+	    vs_read_str(path, buf, sizeof(buf)) ||
+	    sscanf(buf, "%lu %lx %lx", &nr, &fd, &req) != 3 ||
+	    nr != SYS_ioctl || req != VS_KVM_RUN)
+		return 0;
+	if (vs_path(path, sizeof(path), "/proc/%d/fd/%lu", (int)pid, fd))
+		return 0;
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n <= 0)
+		return 0;
+	target[n] = '\0';
+	if (sscanf(target, "anon_inode:kvm-vcpu:%d", &vcpu) != 1)
+		return 0;
+	if (vs_proc_comm(pid, tid, comm, sizeof(comm)))
+		snprintf(comm, sizeof(comm), "?");
+	/* KVM's own workers in the VM's thread group (such as
+	 * kvm-nx-lpage-recovery) report the syscall of the thread they were
+	 * forked from: not vCPUs. */
+	if (!strncmp(comm, "kvm-", 4))
+		return 0;
+	add_thread(vs->vm, tid, comm, VS_ROLE_VCPU, vcpu);
+	vs->found++;
+	return 0;
+}
+
+/* Looked at a few times, since a running vCPU shows "running". Returns the
+ * number of vCPU threads found. */
 static unsigned int find_vcpus_by_syscall(pid_t pid, struct vs_vm *vm,
 					  unsigned int rounds)
 {
-	char dir[512], path[1024], buf[256], target[64], comm[32];
-	unsigned int r, found = 0;
+	struct vcpu_search vs = { vm, 0 };
+	unsigned int r;
 
-	if (vs_path(dir, sizeof(dir), "/proc/%d/task", (int)pid))
-		return 0;
 	for (r = 0; r < rounds; r++) {
-		struct dirent *de;
-		DIR *d = opendir(dir);
-
-		if (!d)
-			return found;
-		while ((de = readdir(d))) {
-			unsigned long nr, fd, req;
-			int vcpu;
-			ssize_t n;
-			pid_t tid;
-
-			if (!is_number(de->d_name))
-				continue;
-			tid = (pid_t)atoi(de->d_name);
-			if (vs_vm_thread_by_tid(vm, tid))
-				continue;
-			snprintf(path, sizeof(path), "%s/%s/syscall", dir, de->d_name);
-			if (vs_read_str(path, buf, sizeof(buf)) ||
-			    sscanf(buf, "%lu %lx %lx", &nr, &fd, &req) != 3 ||
-			    nr != SYS_ioctl || req != VS_KVM_RUN)
-				continue;
-			if (vs_path(path, sizeof(path), "/proc/%d/fd/%lu", (int)pid, fd))
-				continue;
-			n = readlink(path, target, sizeof(target) - 1);
-			if (n <= 0)
-				continue;
-			target[n] = '\0';
-			if (sscanf(target, "anon_inode:kvm-vcpu:%d", &vcpu) != 1)
-				continue;
-			if (read_comm(pid, tid, comm, sizeof(comm)))
-				snprintf(comm, sizeof(comm), "?");
-			/* KVM's own workers in the VM's thread group (such as
-			 * kvm-nx-lpage-recovery) report the syscall of the
-			 * thread they were forked from: not vCPUs. */
-			if (!strncmp(comm, "kvm-", 4))
-				continue;
-			add_thread(vm, tid, comm, VS_ROLE_VCPU, vcpu);
-			found++;
-		}
-		closedir(d);
-		if (found >= vm->n_vcpu_fds)
+		if (vs_proc_each_task(pid, note_vcpu_by_syscall, &vs) < 0)
+			break;
+		if (vs.found >= vm->n_vcpu_fds)
 			break;
 		if (r + 1 < rounds) {
 			struct timespec ts = { 0, 2000000 };
@@ -323,7 +251,7 @@ static unsigned int find_vcpus_by_syscall(pid_t pid, struct vs_vm *vm,
 			nanosleep(&ts, NULL);
 		}
 	}
-	return found;
+	return vs.found;
 }
 
 int vs_discover_pid(pid_t pid, struct vs_vm *vm)
@@ -336,12 +264,12 @@ int vs_discover_pid(pid_t pid, struct vs_vm *vm)
 
 	memset(vm, 0, sizeof(*vm));
 	vm->pid = pid;
-	err = read_comm(pid, 0, vm->comm, sizeof(vm->comm));
+	err = vs_proc_comm(pid, 0, vm->comm, sizeof(vm->comm));
 	if (err)
-		return err == -ENOENT ? -ESRCH : err;
-	err = scan_fds(pid, vm);
+		return err;
+	err = vs_proc_each_fd(pid, note_fd, vm);
 	if (err && err != -EACCES)
-		return err == -ENOENT ? -ESRCH : err;
+		return err;
 	if (!vs_devstats_path(pid, path, sizeof(path)) &&
 	    !vs_devstats_read(path, &st)) {
 		vm->has_stats = true;
@@ -349,8 +277,8 @@ int vs_discover_pid(pid_t pid, struct vs_vm *vm)
 	}
 	if (!vm->kvm && !vm->has_stats)
 		return -ENOENT;
-	scan_threads(pid, vm);
-	scan_vhost_kthreads(vm);
+	vs_proc_each_task(pid, note_thread, vm);
+	vs_proc_each_pid(note_vhost_kthread, vm);
 	if (vm->has_stats)
 		apply_devstats(vm, &st);
 	for (i = 0; i < vm->n_threads; i++)
@@ -371,11 +299,23 @@ int vs_discover_pid(pid_t pid, struct vs_vm *vm)
 	return 0;
 }
 
+static int discover_one(pid_t pid, void *arg)
+{
+	struct vs_discovery *d = arg;
+	int err;
+
+	if (d->n_vms >= VS_MAX_VMS)
+		return 1;
+	err = vs_discover_pid(pid, &d->vms[d->n_vms]);
+	if (!err)
+		d->n_vms++;
+	else if (err == -EACCES)
+		d->n_skipped++;
+	return 0;
+}
+
 int vs_discover(pid_t only_pid, struct vs_discovery *d)
 {
-	char dir[512];
-	struct dirent *de;
-	DIR *pd;
 	int err;
 
 	memset(d, 0, sizeof(*d));
@@ -386,23 +326,88 @@ int vs_discover(pid_t only_pid, struct vs_discovery *d)
 		d->n_vms = 1;
 		return 0;
 	}
-	err = vs_path(dir, sizeof(dir), "/proc");
+	err = vs_proc_each_pid(discover_one, d);
+	return err < 0 ? err : 0;
+}
+
+/* ---- processes that hold a VM, for the probes' target lists ---------- */
+
+int vs_pid_alive(pid_t pid)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	int err = vs_path(path, sizeof(path), "/proc/%d", (int)pid);
+
 	if (err)
 		return err;
-	pd = opendir(dir);
-	if (!pd)
-		return -errno;
-	while ((de = readdir(pd)) && d->n_vms < VS_MAX_VMS) {
-		if (!is_number(de->d_name))
-			continue;
-		err = vs_discover_pid((pid_t)atoi(de->d_name), &d->vms[d->n_vms]);
-		if (!err)
-			d->n_vms++;
-		else if (err == -EACCES)
-			d->n_skipped++;
-	}
-	closedir(pd);
+	if (pid <= 0 || stat(path, &st))
+		return -ESRCH;
 	return 0;
+}
+
+static int is_vm_fd(pid_t pid, int fd, const char *target, void *arg)
+{
+	return !strcmp(target, "anon_inode:kvm-vm");
+}
+
+int vs_pid_is_vm(pid_t pid)
+{
+	return vs_proc_each_fd(pid, is_vm_fd, NULL);
+}
+
+struct pid_list {
+	pid_t *pids, self;
+	unsigned int n, cap;
+};
+
+static int collect_vm(pid_t pid, void *arg)
+{
+	struct pid_list *l = arg;
+
+	if (pid == l->self || vs_pid_is_vm(pid) != 1)
+		return 0;
+	if (l->n == l->cap) {
+		unsigned int cap = l->cap ? l->cap * 2 : 8;
+		pid_t *np = realloc(l->pids, cap * sizeof(*np));
+
+		if (!np)
+			return -ENOMEM;
+		l->pids = np;
+		l->cap = cap;
+	}
+	l->pids[l->n++] = pid;
+	return 0;
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+int vs_find_vms(pid_t **pids, unsigned int *n)
+{
+	struct pid_list l = { NULL, getpid(), 0, 0 };
+	int err = vs_proc_each_pid(collect_vm, &l);
+
+	if (err < 0) {
+		free(l.pids);
+		return err;
+	}
+	if (l.n)
+		qsort(l.pids, l.n, sizeof(*l.pids), cmp_pid);
+	*pids = l.pids;
+	*n = l.n;
+	return 0;
+}
+
+void vs_task_comm(pid_t pid, pid_t tid, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (pid <= 0 && tid <= 0)
+		return;
+	vs_proc_comm(pid > 0 ? pid : tid, tid, buf, len);
 }
 
 const struct vs_thread *vs_vm_thread_by_tid(const struct vs_vm *vm, pid_t tid)

@@ -90,4 +90,14 @@ const struct vs_thread *vs_vm_thread_by_tid(const struct vs_vm *vm, pid_t tid);
 const struct vs_thread *vs_vm_thread(const struct vs_vm *vm,
 				     enum vs_thread_role role);
 
+/* Processes that hold a KVM VM (an anon_inode:kvm-vm fd), sorted, this
+ * process left out; the caller frees *pids. -errno. */
+int vs_find_vms(pid_t **pids, unsigned int *n);
+/* 0 if /proc/PID exists, -ESRCH if not. */
+int vs_pid_alive(pid_t pid);
+/* 1 if PID holds a KVM VM, 0 if not, -errno (-ESRCH: gone). */
+int vs_pid_is_vm(pid_t pid);
+/* comm of a task (tid may equal pid), "" when gone. */
+void vs_task_comm(pid_t pid, pid_t tid, char *buf, size_t len);
+
 #endif

@@ -31,6 +31,7 @@
 #include <linux/types.h>
 
 #include "bpf/vsprobe.h"
+#include "sources/discover.h"	/* vs_find_vms(), vs_pid_is_vm() */
 
 #define VS_HIST_SLOTS MAX_SLOTS
 #define VS_COMM_LEN 16
@@ -162,16 +163,6 @@ struct vs_probe_prog_stats {
 };
 int vs_probe_prog_stats(struct vs_probe *p, struct vs_probe_prog_stats *out,
 			unsigned int max, unsigned int *n);
-
-/* Processes that hold a KVM VM (an anon_inode:kvm-vm fd), sorted; the
- * caller frees *pids. -errno. */
-int vs_find_vms(pid_t **pids, unsigned int *n);
-/* 0 if /proc/PID exists, -ESRCH if not. */
-int vs_pid_alive(pid_t pid);
-/* 1 if PID holds a KVM VM, 0 if not, -errno. */
-int vs_pid_is_vm(pid_t pid);
-/* comm of a task (tid may equal pid), "" when gone. */
-void vs_task_comm(pid_t pid, pid_t tid, char *buf, size_t len);
 
 /* Helpers on snapshots. */
 void vs_counters_sub(struct vs_counters *out, const struct vs_counters *a,

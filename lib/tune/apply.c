@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The tuning engine: resolve, lock, apply, rollback, verify (lib/tune/apply.h). */
-#include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -14,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/errmsg.h"
+#include "core/procfs.h"
 #include "core/sysfs.h"
 #include "tune/apply.h"
 #include "core/units.h"
@@ -115,31 +114,28 @@ static bool process_has_name(int pid, const char *name)
 	return false;
 }
 
+struct name_search {
+	const char *name;
+	int *pids;
+	size_t max, n;
+};
+
+static int note_named(pid_t pid, void *arg)
+{
+	struct name_search *ns = arg;
+
+	if (pid != getpid() && ns->n < ns->max && process_has_name(pid, ns->name))
+		ns->pids[ns->n++] = pid;
+	return 0;
+}
+
 static int find_pids_by_name(const char *name, int *pids, size_t max, size_t *n)
 {
-	char path[512];
-	struct dirent *de;
-	DIR *d;
-	int err = vs_path(path, sizeof(path), "/proc");
+	struct name_search ns = { name, pids, max, 0 };
+	int err = vs_proc_each_pid(note_named, &ns);
 
-	*n = 0;
-	if (err)
-		return err;
-	d = opendir(path);
-	if (!d)
-		return -errno;
-	while ((de = readdir(d))) {
-		int pid;
-
-		if (!isdigit((unsigned char)de->d_name[0]) || parse_pid(de->d_name, &pid))
-			continue;
-		if (pid == getpid())
-			continue;
-		if (process_has_name(pid, name) && *n < max)
-			pids[(*n)++] = pid;
-	}
-	closedir(d);
-	return 0;
+	*n = ns.n;
+	return err < 0 ? err : 0;
 }
 
 /*
@@ -183,33 +179,30 @@ static int add_thread(struct inst_list *l, int pid, int tid, const char *comm)
 	return inst_add(l, inst, label);
 }
 
+struct role_search {
+	const char *role;
+	struct inst_list *l;
+};
+
+static int note_role_thread(pid_t pid, pid_t tid, void *arg)
+{
+	struct role_search *rs = arg;
+	char comm[64];
+	int err;
+
+	if (read_comm(pid, tid, comm, sizeof(comm)))
+		return 0;
+	if (rs->role[0] && !role_matches(rs->role, comm, pid))
+		return 0;
+	err = add_thread(rs->l, pid, tid, comm);
+	return err && err != -ESRCH ? err : 0;
+}
+
 static int threads_of(int pid, const char *role, struct inst_list *l)
 {
-	char path[512], comm[64];
-	struct dirent *de;
-	DIR *d;
-	int err = vs_path(path, sizeof(path), "/proc/%d/task", pid);
+	struct role_search rs = { role, l };
+	int err = vs_proc_each_task(pid, note_role_thread, &rs);
 
-	if (err)
-		return err;
-	d = opendir(path);
-	if (!d)
-		return -errno == -ENOENT ? -ESRCH : -errno;
-	while ((de = readdir(d))) {
-		int tid;
-
-		if (!isdigit((unsigned char)de->d_name[0]) || parse_pid(de->d_name, &tid))
-			continue;
-		if (read_comm(pid, tid, comm, sizeof(comm)))
-			continue;
-		if (role[0] && !role_matches(role, comm, pid))
-			continue;
-		err = add_thread(l, pid, tid, comm);
-		if (err && err != -ESRCH)
-			break;
-		err = 0;
-	}
-	closedir(d);
 	if (err || strcmp(role, "vhost"))
 		return err;
 	/* vhost workers are kernel threads "vhost-<owner pid>" (before Linux
@@ -280,7 +273,7 @@ static int resolve_targets(const struct vs_knob_ops *k, char sel[][VS_KNOB_VAL_M
 	char inst[VS_KNOB_INST_MAX], label[96];
 	uint64_t mask, online;
 	int pids[64], e;
-	size_t n, i;
+	size_t n = 0, i;
 	unsigned int cpu;
 
 	switch (k->scope) {

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 
+#include "core/procfs.h"
 #include "sources/devstats.h"
 #include "sources/discover.h"
 #include "sources/guest.h"
@@ -93,6 +94,45 @@ static void test_discover_pid(void **state)
 	__T("no such process", vs_discover(999, d) == -ESRCH);
 	__T("not a VM", vs_discover(300, d) == -ENOENT);
 	free(d);
+}
+
+static int count_pid(pid_t pid, void *arg)
+{
+	return ++*(int *)arg == 3;	/* stop at the third */
+}
+
+static int count_task(pid_t pid, pid_t tid, void *arg)
+{
+	*(int *)arg += tid > pid;
+	return 0;
+}
+
+static int kvm_fd(pid_t pid, int fd, const char *target, void *arg)
+{
+	if (!strcmp(target, "anon_inode:kvm-vm"))
+		*(int *)arg = fd;
+	return 0;
+}
+
+/* The one /proc walker discover and the probes share. */
+static void test_proc_walker(void **state)
+{
+	int n = 0, fd = -1;
+	char comm[32];
+
+	(void)state;
+	__T("fixture root", diag_fixture_root("diagnose-host") == 0);
+	__T("a positive return stops the walk", vs_proc_each_pid(count_pid, &n) == 1 && n == 3);
+	n = 0;
+	__T("tasks of 100", vs_proc_each_task(100, count_task, &n) == 0 && n == 4);
+	__T("a gone process", vs_proc_each_task(999, count_task, &n) == -ESRCH);
+	__T("fds of 100", vs_proc_each_fd(100, kvm_fd, &fd) == 0 && fd == 10);
+	__T("fds of a gone process", vs_proc_each_fd(999, kvm_fd, &fd) == -ESRCH);
+	__T("comm", vs_proc_comm(100, 102, comm, sizeof(comm)) == 0 &&
+	    !strcmp(comm, "CPU 1/KVM"));
+	__T("comm of a gone thread", vs_proc_comm(100, 199, comm, sizeof(comm)) == -ESRCH &&
+	    !comm[0]);
+	__T("VM found by its fd", vs_pid_is_vm(100) == 1 && vs_pid_is_vm(300) == 0);
 }
 
 static void test_devstats(void **state)
@@ -186,6 +226,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_discover_host),
 		cmocka_unit_test(test_discover_pid),
+		cmocka_unit_test(test_proc_walker),
 		cmocka_unit_test(test_devstats),
 		cmocka_unit_test(test_thread_counters),
 		cmocka_unit_test(test_guest),

@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Arithmetic on probe snapshots, histogram quantiles and counter names
+ * (probe.h): plain C, no privileges, unit-tested. */
+#include <math.h>
+#include <stdint.h>
+
+#include "sources/probe.h"
+
+void vs_counters_sub(struct vs_counters *out, const struct vs_counters *a,
+		     const struct vs_counters *b)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < VS_NR_CTR; i++)
+		out->ctr[i] = a->ctr[i] - b->ctr[i];
+	for (i = 0; i < VS_NR_SUM; i++)
+		out->sum[i] = a->sum[i] - b->sum[i];
+	for (i = 0; i < VS_UEXIT_SLOTS; i++)
+		out->uexit[i] = a->uexit[i] - b->uexit[i];
+	for (i = 0; i < VS_NR_HIST; i++)
+		for (j = 0; j < VS_HIST_SLOTS; j++)
+			out->hist[i].slot[j] = a->hist[i].slot[j] -
+					       b->hist[i].slot[j];
+	out->halt_poll_ns = a->halt_poll_ns;
+}
+
+void vs_counters_add(struct vs_counters *acc, const struct vs_counters *c)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < VS_NR_CTR; i++)
+		acc->ctr[i] += c->ctr[i];
+	for (i = 0; i < VS_NR_SUM; i++)
+		acc->sum[i] += c->sum[i];
+	for (i = 0; i < VS_UEXIT_SLOTS; i++)
+		acc->uexit[i] += c->uexit[i];
+	for (i = 0; i < VS_NR_HIST; i++)
+		for (j = 0; j < VS_HIST_SLOTS; j++)
+			acc->hist[i].slot[j] += c->hist[i].slot[j];
+	if (c->halt_poll_ns)
+		acc->halt_poll_ns = c->halt_poll_ns;
+}
+
+uint64_t vs_hist_total(const struct vs_hist *h)
+{
+	uint64_t t = 0;
+	unsigned int i;
+
+	for (i = 0; i < VS_HIST_SLOTS; i++)
+		t += h->slot[i];
+	return t;
+}
+
+double vs_hist_quantile(const struct vs_hist *h, double q)
+{
+	uint64_t total = vs_hist_total(h), acc = 0;
+	double rank;
+	unsigned int i;
+
+	if (!total)
+		return NAN;
+	rank = q * (double)total;
+	for (i = 0; i < VS_HIST_SLOTS; i++) {
+		double lo, hi;
+
+		if (!h->slot[i] || (double)(acc + h->slot[i]) < rank) {
+			acc += h->slot[i];
+			continue;
+		}
+		if (i == 0)
+			return 0.0;
+		lo = ldexp(1.0, (int)i - 1);
+		hi = ldexp(1.0, (int)i);
+		return lo + (hi - lo) * (rank - (double)acc) / (double)h->slot[i];
+	}
+	return ldexp(1.0, VS_HIST_SLOTS - 1);
+}
+
+uint64_t vs_counters_kicks(const struct vs_counters *c)
+{
+	return c->ctr[VS_KICK_PIO] + c->ctr[VS_KICK_MMIO] +
+	       c->ctr[VS_KICK_FAST_MMIO];
+}
+
+uint64_t vs_counters_irqs(const struct vs_counters *c)
+{
+	return c->ctr[VS_IRQ_SET] + c->ctr[VS_IRQ_MSI];
+}
+
+const char *vs_ctr_name(enum vs_ctr c)
+{
+	static const char *const names[VS_NR_CTR] = {
+		[VS_KICK_PIO] = "kicks_pio",
+		[VS_KICK_MMIO] = "kicks_mmio",
+		[VS_KICK_FAST_MMIO] = "kicks_fast_mmio",
+		[VS_PIO_IN] = "pio_in",
+		[VS_IRQ_SET] = "irqs_set_irq",
+		[VS_IRQ_MSI] = "irqs_msi",
+		[VS_IRQ_APIC_ACCEPT] = "irqs_apic_accept",
+		[VS_EXIT] = "exits",
+		[VS_UEXIT] = "userspace_exits",
+		[VS_HALT_POLLED] = "halts_polled",
+		[VS_HALT_WAITED] = "halts_waited",
+		[VS_HALT_INVALID] = "halts_invalid",
+		[VS_HALT_GROW] = "halt_poll_grow",
+		[VS_HALT_SHRINK] = "halt_poll_shrink",
+		[VS_WAKEUP] = "wakeups",
+		[VS_SLEEP] = "sleeps",
+	};
+
+	return (unsigned int)c < VS_NR_CTR ? names[c] : "?";
+}
+
+const char *vs_uexit_name(unsigned int slot)
+{
+	/* KVM_EXIT_* numbers from <linux/kvm.h> */
+	static const char *const names[] = {
+		"UNKNOWN", "EXCEPTION", "IO", "HYPERCALL", "DEBUG", "HLT",
+		"MMIO", "IRQ_WINDOW_OPEN", "SHUTDOWN", "FAIL_ENTRY", "INTR",
+		"SET_TPR", "TPR_ACCESS", "S390_SIEIC", "S390_RESET", "DCR",
+		"NMI", "INTERNAL_ERROR", "OSI", "PAPR_HCALL", "S390_UCONTROL",
+		"WATCHDOG", "S390_TSCH", "EPR", "SYSTEM_EVENT", "S390_STSI",
+		"IOAPIC_EOI", "HYPERV", "ARM_NISV", "X86_RDMSR",
+	};
+
+	if (slot < sizeof(names) / sizeof(names[0]))
+		return names[slot];
+	if (slot == VS_UEXIT_ERRNO)
+		return "ERRNO";
+	return "OTHER";
+}
+
