@@ -62,7 +62,7 @@ GEN_HDRS   := $(OUTPUT)/commands.h
 DEB_PACKAGES := libbpf-dev bpftool clang llvm libcpupower-dev libnuma-dev \
 	libjansson-dev libcmocka-dev libelf-dev zlib1g-dev pkg-config make gcc \
 	man-db groff-base linux-perf libclang-rt-14-dev qemu-system-x86 chromium \
-	python3 tuned libvirt-clients libxml2-utils
+	python3 tuned libvirt-clients libxml2-utils busybox-static
 
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -184,6 +184,41 @@ $(GUEST_OBJ): lib/pcdev/guest/blob.S $(GUEST_DIR)/pcdev-guest.bin
 # bench/ binaries link only the library: archive the image into it too, so a
 # benchmark that runs the kvm backend finds the image.
 $(LIBVS): $(GUEST_OBJ)
+
+
+# --- the test guest: a real Linux guest under QEMU (tests/guest/) ----------
+# Debian's stock kernel, fetched once into $(LG_CACHE) (never committed),
+# and an initramfs of busybox-static, our vsload workload (static) and the
+# virtio modules. tests/guest/guest.sh starts it; tests and `make run` use
+# it. `make linux-guest` builds it; the harness builds it on demand.
+LG_CACHE  := $(OUTPUT)/guest-cache
+LG_DIR    := $(OUTPUT)/linux-guest
+LG_INITRD := $(LG_DIR)/initramfs.cpio.gz
+BUSYBOX   ?= /bin/busybox
+.PHONY: linux-guest
+linux-guest: $(LG_INITRD)
+
+$(LG_CACHE)/vmlinuz: tests/guest/fetch-kernel.sh
+	$(call msg,FETCH,$@)
+	$(Q)./tests/guest/fetch-kernel.sh $(LG_CACHE)
+
+$(LG_DIR)/vsload: tests/guest/vsload.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -static -O2 -std=gnu11 -D_GNU_SOURCE $(WARNINGS) $< -o $@
+
+$(LG_INITRD): $(LG_CACHE)/vmlinuz $(LG_DIR)/vsload tests/guest/init.sh
+	$(call msg,CPIO,$@)
+	$(Q)[ -x $(BUSYBOX) ] || { echo "$(BUSYBOX) missing: make deps installs busybox-static" >&2; exit 1; }
+	$(Q)rm -rf $(LG_DIR)/root && mkdir -p $(LG_DIR)/root/bin $(LG_DIR)/root/lib/modules \
+		$(LG_DIR)/root/proc $(LG_DIR)/root/sys $(LG_DIR)/root/dev
+	$(Q)cp $(BUSYBOX) $(LG_DIR)/root/bin/busybox
+	$(Q)cp tests/guest/init.sh $(LG_DIR)/root/init
+	$(Q)cp $(LG_DIR)/vsload $(LG_DIR)/root/bin/vsload
+	$(Q)cp $(LG_CACHE)/modules/*.ko $(LG_DIR)/root/lib/modules/
+	$(Q)cd $(LG_DIR)/root && find . | $(BUSYBOX) cpio -o -H newc -R 0:0 2>/dev/null \
+		| gzip -1 >../initramfs.cpio.gz.new
+	$(Q)mv $@.new $@ && rm -rf $(LG_DIR)/root
 
 
 # --- install ---------------------------------------------------------------

@@ -87,3 +87,37 @@ start_qemu_qmp() {
 	QMP_SOCK=$TMP/qmp.sock
 	start_qemu -m 32 "$@" -qmp unix:"$QMP_SOCK",server=on,wait=off
 }
+
+# start_guest ARGS...: boot the test guest, a real Linux guest under QEMU
+# (tests/guest/guest.sh start ARGS; TCG here, KVM where a stock guest runs
+# under it), in $TMP/guest, built next to $VS. Sets GUEST_DIR, GUEST_PID,
+# GUEST_QMP, GUEST_CONSOLE, GUEST_ACCEL; the guest is stopped at exit.
+# Skips only when QEMU or Debian's kernel package cannot be had.
+start_guest() {
+	command -v qemu-system-x86_64 >/dev/null || skip "qemu-system-x86_64 not installed"
+	GUEST_DIR=$TMP/guest
+	at_exit "'$TOP/tests/guest/guest.sh' stop '$GUEST_DIR'"
+	if ! VS_OUTPUT=$(dirname "$VS") "$TOP/tests/guest/guest.sh" start "$GUEST_DIR" "$@" \
+		>"$TMP/guest.out" 2>"$TMP/guest.err"; then
+		grep -q "guest kernel:" "$TMP/guest.err" && skip "$(grep -m1 "guest kernel:" "$TMP/guest.err")"
+		cat "$TMP/guest.err"
+		die "the test guest did not start"
+	fi
+	GUEST_PID=$(sed -n 's/^pid=//p' "$TMP/guest.out")
+	GUEST_QMP=$(sed -n 's/^qmp=//p' "$TMP/guest.out")
+	GUEST_CONSOLE=$(sed -n 's/^console=//p' "$TMP/guest.out")
+	GUEST_ACCEL=$(sed -n 's/^accel=//p' "$TMP/guest.out")
+}
+
+# guest_reports N: wait until the guest has printed N more report lines,
+# then print them
+guest_reports() {
+	local have want i
+	have=$(grep -c '^VSLOAD t=' "$GUEST_CONSOLE")
+	want=$((have + $1))
+	for i in $(seq $(($1 * 30 + 50))); do
+		[ "$(grep -c '^VSLOAD t=' "$GUEST_CONSOLE")" -ge $want ] && break
+		sleep 0.1
+	done
+	grep '^VSLOAD t=' "$GUEST_CONSOLE" | tr -d '\r' | sed -n "$((have + 1)),${want}p"
+}
