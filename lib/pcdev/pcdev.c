@@ -1,23 +1,29 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The reference device's front end: configuration defaults and checks, the
- * backend dispatch, the results every backend shares (rates, CPU per item)
- * and the published counters file that outside observers read.
+ * run (a backend driven through its ops table: open, start, publish, stop
+ * at the deadline or on *stop, results), the results every backend shares
+ * (rates, CPU per item) and the published counters file outside observers
+ * read.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "pcdev/pcdev.h"
-#include "pcdev/stats.h"
-#include "pcdev/ring.h"
 #include "core/sysfs.h"
+#include "pcdev/backend.h"
+#include "pcdev/pcdev.h"
+#include "pcdev/ring.h"
+#include "pcdev/stats.h"
+#include "pcdev/tsc.h"
 
 static const char *const mode_names[] = {
 	[PCDEV_NOTIFY] = "notify",
@@ -206,25 +212,141 @@ static void results_derive(const struct pcdev_config *cfg,
 	res->spurious = res->spurious_kicks + res->spurious_interrupts;
 }
 
+static const struct pcdev_backend_ops *const backends[] = {
+	[PCDEV_BACKEND_THREAD] = &pcdev_thread_ops,
+	[PCDEV_BACKEND_KVM] = &pcdev_kvm_ops,
+};
+
+static void publish(const struct pcdev_config *cfg,
+		    const struct pcdev_backend_ops *ops, void *priv)
+{
+	struct pcdev_counters c = { 0 };
+
+	ops->counters(priv, &c);
+	/* Observers are optional: a failed write must not end the run. */
+	pcdev_stats_publish(cfg, &c);
+}
+
+/*
+ * Until the run ends: publish every 100 ms, end it at the deadline or on
+ * *stop (checked every 10 ms). The sides post run->finished when they end
+ * it themselves (item cap, the guest's DONE, their own deadline check).
+ */
+static void run_main_loop(const struct pcdev_config *cfg,
+			  const struct pcdev_backend_ops *ops, void *priv,
+			  struct pcdev_run *run)
+{
+	const uint64_t period = vs_ns_to_tsc(100e6), step = vs_ns_to_tsc(10e6);
+	uint64_t now = vs_rdtsc(), next_publish = now, until;
+	struct timespec ts;
+
+	for (;;) {
+		if (cfg->publish && now >= next_publish) {
+			publish(cfg, ops, priv);
+			next_publish = now + period;
+		}
+		if (run->done || now >= run->deadline || (cfg->stop && *cfg->stop))
+			return;
+		until = now + step;
+		if (cfg->publish && next_publish < until)
+			until = next_publish;
+		if (run->deadline < until)
+			until = run->deadline;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += (long)vs_tsc_to_ns(until - now) + 1;
+		ts.tv_sec += ts.tv_nsec / 1000000000L;
+		ts.tv_nsec %= 1000000000L;
+		if (!sem_clockwait(&run->finished, CLOCK_MONOTONIC, &ts))
+			return;
+		now = vs_rdtsc();
+	}
+}
+
+/* Real-time sides spinning on every CPU would starve an ordinary main
+ * thread and with it the published counters and the deadline: it outranks
+ * them (it sleeps but for a file write every 100 ms). */
+struct main_prio {
+	bool raised;
+	int policy;
+	struct sched_param param;
+};
+
+static void main_prio_raise(const struct pcdev_config *cfg, struct main_prio *m)
+{
+	struct sched_param sp = { .sched_priority = cfg->rt_priority + 1 };
+
+	m->raised = cfg->rt_priority > 0 &&
+		    !pthread_getschedparam(pthread_self(), &m->policy, &m->param) &&
+		    !pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+}
+
+static void main_prio_restore(struct main_prio *m)
+{
+	if (m->raised)
+		pthread_setschedparam(pthread_self(), m->policy, &m->param);
+	m->raised = false;
+}
+
 int pcdev_run(const struct pcdev_config *cfg, struct pcdev_results *res)
 {
+	const struct pcdev_backend_ops *ops;
+	struct main_prio prio = { 0 };
+	struct pcdev_run *run;
+	const char *why;
+	void *priv = NULL;
+	FILE *trace = NULL;
 	int err = pcdev_config_validate(cfg, NULL);
 
 	if (err)
 		return err;
 	memset(res, 0, sizeof(*res));
-	switch (cfg->backend) {
-	case PCDEV_BACKEND_THREAD:
-		err = pcdev_thread_run(cfg, res);
-		break;
-	case PCDEV_BACKEND_KVM:
-		err = pcdev_kvm_run(cfg, res);
-		break;
-	}
-	if (err)
+	ops = backends[cfg->backend];
+	vs_tsc_per_ns();	/* calibrate before anything is timed */
+	run = aligned_alloc(64, sizeof(*run));
+	if (!run)
+		return -ENOMEM;
+	err = pcdev_run_init(run);
+	if (err) {
+		free(run);
 		return err;
-	results_derive(cfg, res);
-	return 0;
+	}
+	if (cfg->trace_path) {
+		trace = fopen(cfg->trace_path, "we");
+		if (!trace) {
+			err = -errno;
+			goto out;
+		}
+	}
+	err = ops->open(cfg, run, &priv);
+	if (err)
+		goto out;
+	err = ops->start(priv);
+	if (!err) {
+		main_prio_raise(cfg, &prio);
+		run_main_loop(cfg, ops, priv, run);
+	}
+	ops->stop(priv);
+	main_prio_restore(&prio);
+	if (cfg->publish)
+		pcdev_stats_unpublish();
+	if (!err)
+		err = ops->results(priv, res);
+	if (!err && trace)
+		err = ops->write_trace(priv, trace);
+	if (!err)
+		results_derive(cfg, res);
+out:
+	if (err && priv && ops->failure && (why = ops->failure(priv)))
+		snprintf(res->note, sizeof(res->note), "%s", why);
+	if (trace && fclose(trace) && !err)
+		err = -EIO;
+	if (err && trace)
+		unlink(cfg->trace_path);
+	if (priv)
+		ops->close(priv);
+	pcdev_run_destroy(run);
+	free(run);
+	return err;
 }
 
 int pcdev_stats_publish(const struct pcdev_config *cfg,

@@ -14,6 +14,9 @@
 #include <stdint.h>
 
 
+/* Most queues one device runs (bench --queues). */
+#define PCDEV_MAX_QUEUES	64
+
 enum pcdev_backend {
 	PCDEV_BACKEND_THREAD,
 	PCDEV_BACKEND_KVM,
@@ -156,9 +159,5 @@ void pcdev_config_default(struct pcdev_config *cfg);
  * does not know the model it validates.
  */
 int pcdev_run(const struct pcdev_config *cfg, struct pcdev_results *res);
-
-/* Backends (called by pcdev_run). */
-int pcdev_thread_run(const struct pcdev_config *cfg, struct pcdev_results *res);
-int pcdev_kvm_run(const struct pcdev_config *cfg, struct pcdev_results *res);
 
 #endif

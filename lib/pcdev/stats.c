@@ -2,6 +2,7 @@
 /* Running averages and latency percentiles of the reference device. */
 #include <math.h>
 
+#include "pcdev/pcdev.h"
 #include "pcdev/stats.h"
 
 double pcdev_avg_ns(const struct pcdev_avg *a, double ticks_per_ns)
@@ -49,4 +50,18 @@ double pcdev_hist_quantile(const struct pcdev_hist *h, double q)
 	pcdev_hist_bucket_range(i, &low, &width);
 	mid = width == 1 ? (double)low : (double)low + (double)(width - 1) / 2;
 	return mid > (double)h->max ? (double)h->max : mid;
+}
+
+void pcdev_hist_latency(const struct pcdev_hist *h, double tpn,
+			struct pcdev_latency *l)
+{
+	if (!h->count) {
+		l->p50 = l->p95 = l->p98 = l->p99 = l->max = NAN;
+		return;
+	}
+	l->p50 = pcdev_hist_quantile(h, 0.50) / tpn;
+	l->p95 = pcdev_hist_quantile(h, 0.95) / tpn;
+	l->p98 = pcdev_hist_quantile(h, 0.98) / tpn;
+	l->p99 = pcdev_hist_quantile(h, 0.99) / tpn;
+	l->max = (double)h->max / tpn;
 }

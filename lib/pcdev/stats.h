@@ -70,4 +70,9 @@ void pcdev_hist_bucket_range(unsigned int idx, uint64_t *low, uint64_t *width);
  */
 double pcdev_hist_quantile(const struct pcdev_hist *h, double q);
 
+/* p50, p95, p98, p99 and max in ns (NaN for an empty histogram). */
+struct pcdev_latency;
+void pcdev_hist_latency(const struct pcdev_hist *h, double ticks_per_ns,
+			struct pcdev_latency *l);
+
 #endif

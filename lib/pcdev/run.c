@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The end of a run, which every side of the reference device watches, and
+ * the small thread and eventfd helpers both backends use.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "pcdev/backend.h"
+#include "pcdev/tsc.h"
+
+int pcdev_run_init(struct pcdev_run *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->deadline = UINT64_MAX;
+	r->side_deadline = UINT64_MAX;
+	return sem_init(&r->finished, 0, 0) ? -errno : 0;
+}
+
+void pcdev_run_destroy(struct pcdev_run *r)
+{
+	sem_destroy(&r->finished);
+}
+
+void pcdev_run_wake_on_end(struct pcdev_run *r, int fd)
+{
+	if (fd >= 0 && r->n_wake < PCDEV_RUN_WAKE_MAX)
+		r->wake_fd[r->n_wake++] = fd;
+}
+
+void pcdev_run_finish(struct pcdev_run *r, uint64_t now_tsc)
+{
+	unsigned int i;
+
+	if (__atomic_exchange_n(&r->done, 1, __ATOMIC_SEQ_CST))
+		return;
+	r->tsc_end = now_tsc < r->side_deadline ? now_tsc : r->side_deadline;
+	for (i = 0; i < r->n_wake; i++)
+		pcdev_efd_signal(r->wake_fd[i]);
+	sem_post(&r->finished);
+}
+
+uint64_t pcdev_thread_cpu_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+struct timespec pcdev_ns_to_ts(double ns)
+{
+	struct timespec ts;
+	uint64_t v = ns > 0 ? (uint64_t)ns : 0;
+
+	ts.tv_sec = (time_t)(v / 1000000000ull);
+	ts.tv_nsec = (long)(v % 1000000000ull);
+	return ts;
+}
+
+void pcdev_side_sleep(struct pcdev_side *s, const struct timespec *ts)
+{
+	uint64_t t0 = vs_rdtsc(), c0 = pcdev_thread_cpu_ns();
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, 0, ts, NULL) == EINTR)
+		;
+	pcdev_avg_add(&s->yz, pcdev_thread_cpu_ns() - c0);
+	pcdev_avg_add(&s->y, vs_rdtsc() - t0);
+	s->sleeps++;
+}
+
+void pcdev_efd_signal(int fd)
+{
+	uint64_t one = 1;
+
+	/* Cannot fail short of a counter overflow (2^64 - 2 pending). */
+	if (write(fd, &one, sizeof(one)) < 0)
+		return;
+}
+
+void pcdev_efd_wait(int fd)
+{
+	uint64_t v;
+
+	while (read(fd, &v, sizeof(v)) < 0 && errno == EINTR)
+		;
+}
+
+int pcdev_thread_setup(const char *name, double timerslack_ns)
+{
+	unsigned long slack;
+
+	pthread_setname_np(pthread_self(), name);
+	if (timerslack_ns >= 0) {
+		/* 0 would restore the default slack: 1 ns is the minimum. */
+		slack = timerslack_ns < 1 ? 1 : (unsigned long)timerslack_ns;
+		if (prctl(PR_SET_TIMERSLACK, slack, 0, 0, 0))
+			return -errno;
+	}
+	return 0;
+}
+
+int pcdev_thread_pin(pthread_t t, int cpu)
+{
+	cpu_set_t set;
+
+	if (cpu < 0)
+		return 0;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return -pthread_setaffinity_np(t, sizeof(set), &set);
+}
+
+void pcdev_note(struct pcdev_results *res, const char *fmt, ...)
+{
+	size_t used = strlen(res->note);
+	va_list ap;
+
+	if (used && used + 2 < sizeof(res->note)) {
+		strcpy(res->note + used, "; ");
+		used += 2;
+	}
+	va_start(ap, fmt);
+	vsnprintf(res->note + used, sizeof(res->note) - used, fmt, ap);
+	va_end(ap);
+}
