@@ -161,3 +161,96 @@ int vs_cpus_online(uint64_t *mask)
 
 	return err ? err : vs_cpulist_parse(buf, mask);
 }
+
+int vs_cpuset_parse(const char *text, struct vs_cpuset *set)
+{
+	struct vs_cpuset s;
+	const char *p = text;
+
+	memset(&s, 0, sizeof(s));
+	if (!text || !*text)
+		return -EINVAL;
+	while (*p) {
+		long lo, hi;
+
+		if (parse_num(&p, &lo))
+			return -EINVAL;
+		hi = lo;
+		if (*p == '-') {
+			p++;
+			if (parse_num(&p, &hi) || hi < lo)
+				return -EINVAL;
+		}
+		if (hi >= VS_CPUSET_MAX)
+			return -ERANGE;
+		for (; lo <= hi; lo++)
+			vs_cpuset_add(&s, (int)lo);
+		if (*p == ',') {
+			p++;
+			if (!*p)
+				return -EINVAL;
+		} else if (*p) {
+			return -EINVAL;
+		}
+	}
+	*set = s;
+	return 0;
+}
+
+int vs_cpuset_next(const struct vs_cpuset *set, int after)
+{
+	int c;
+
+	for (c = after < 0 ? 0 : after + 1; c < VS_CPUSET_MAX; c++) {
+		uint64_t w = set->bits[c / 64] >> (c % 64);
+
+		if (!w) {
+			c |= 63;	/* nothing more in this word */
+			continue;
+		}
+		return c + __builtin_ctzll(w);
+	}
+	return -1;
+}
+
+unsigned int vs_cpuset_count(const struct vs_cpuset *set)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < VS_CPUSET_MAX / 64; i++)
+		n += (unsigned int)__builtin_popcountll(set->bits[i]);
+	return n;
+}
+
+int vs_cpuset_format(const struct vs_cpuset *set, char *buf, size_t len)
+{
+	size_t off = 0;
+	int i = vs_cpuset_next(set, -1);
+
+	if (!len)
+		return -EINVAL;
+	buf[0] = '\0';
+	while (i >= 0) {
+		int j = i, n;
+
+		while (vs_cpuset_has(set, j + 1))
+			j++;
+		if (j == i)
+			n = snprintf(buf + off, len - off, "%s%d", off ? "," : "", i);
+		else
+			n = snprintf(buf + off, len - off, "%s%d-%d", off ? "," : "", i, j);
+		if (n < 0 || (size_t)n >= len - off)
+			return -ENAMETOOLONG;
+		off += (size_t)n;
+		i = vs_cpuset_next(set, j);
+	}
+	return 0;
+}
+
+int vs_cpus_online_set(struct vs_cpuset *set)
+{
+	char buf[4096];
+	int err = vs_cpus_online_list(buf, sizeof(buf));
+
+	return err ? err : vs_cpuset_parse(buf, set);
+}

@@ -31,4 +31,34 @@ int vs_cpulist_format(uint64_t mask, char *buf, size_t len);
 /* Online CPUs as a mask (the list above, parsed). */
 int vs_cpus_online(uint64_t *mask);
 
+/*
+ * A set of CPUs beyond the 64 a mask holds, for topology: kernel CPU lists
+ * parse into it (-EINVAL malformed, -ERANGE a CPU >= VS_CPUSET_MAX) and
+ * render back in the kernel's form ("0-3,8"; "" when empty).
+ */
+#define VS_CPUSET_MAX 1024
+struct vs_cpuset {
+	uint64_t bits[VS_CPUSET_MAX / 64];
+};
+
+int vs_cpuset_parse(const char *text, struct vs_cpuset *set);
+int vs_cpuset_format(const struct vs_cpuset *set, char *buf, size_t len);
+unsigned int vs_cpuset_count(const struct vs_cpuset *set);
+/* The first CPU above `after` in the set (after -1: the first), -1 none. */
+int vs_cpuset_next(const struct vs_cpuset *set, int after);
+/* Online CPUs (/sys/devices/system/cpu/online) as a set. */
+int vs_cpus_online_set(struct vs_cpuset *set);
+
+static inline bool vs_cpuset_has(const struct vs_cpuset *s, int cpu)
+{
+	return cpu >= 0 && cpu < VS_CPUSET_MAX &&
+	       (s->bits[cpu / 64] >> (cpu % 64) & 1);
+}
+
+static inline void vs_cpuset_add(struct vs_cpuset *s, int cpu)
+{
+	if (cpu >= 0 && cpu < VS_CPUSET_MAX)
+		s->bits[cpu / 64] |= 1ULL << (cpu % 64);
+}
+
 #endif
