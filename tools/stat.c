@@ -23,6 +23,7 @@
 
 #include "cmd.h"
 #include "sources/probe.h"
+#include "output/prom.h"
 #include "stat-qmp.h"
 #include "core/units.h"
 
@@ -613,121 +614,27 @@ static int print_json(const struct vs_probe_snapshot *s,
 
 /* ---- Prometheus text exposition ------------------------------------------ */
 
-/* Label values escape backslash, double quote and newline. */
-static void prom_label(FILE *f, const char *s)
+/* The families and their rules live in lib/output/prom.c, shared with
+ * `virtsync watch`; stat labels each VM by pid and comm. */
+static int write_prom(FILE *f, const struct vs_probe_snapshot *s,
+		      const struct vs_probe_snapshot *prev, double secs)
 {
-	for (; *s; s++) {
-		if (*s == '\\' || *s == '"')
-			fprintf(f, "\\%c", *s);
-		else if (*s == '\n')
-			fputs("\\n", f);
-		else
-			fputc(*s, f);
+	static const struct vs_prom_probe_opts o = { .name_label = "comm" };
+	struct vs_prom *p = vs_prom_new();
+	const char *text;
+	size_t len;
+	int err;
+
+	if (!p)
+		return -ENOMEM;
+	err = vs_prom_probe(p, s, prev, secs, &o);
+	if (!err) {
+		text = vs_prom_text(p, &len);
+		if (fwrite(text, 1, len, f) != len)
+			err = -EIO;
 	}
-}
-
-static void prom_head(FILE *f, const char *name, const char *type,
-		      const char *help)
-{
-	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-static void prom_vm(FILE *f, const char *name, const struct vs_probe_vm *vm,
-		    const char *extra, double v)
-{
-	fprintf(f, "%s{pid=\"%d\",comm=\"", name, (int)vm->pid);
-	prom_label(f, vm->comm);
-	fprintf(f, "\"%s%s} ", extra ? "," : "", extra ? extra : "");
-	if (isfinite(v))
-		fprintf(f, "%.17g\n", v);
-	else
-		fprintf(f, "NaN\n");
-}
-
-static void write_prom(FILE *f, const struct vs_probe_snapshot *s,
-		       const struct vs_probe_snapshot *prev, double secs)
-{
-	static const struct { const char *label; enum vs_ctr c; } kicks[] = {
-		{ "kind=\"pio\"", VS_KICK_PIO }, { "kind=\"mmio\"", VS_KICK_MMIO },
-		{ "kind=\"fast_mmio\"", VS_KICK_FAST_MMIO },
-	}, irqs[] = {
-		{ "kind=\"set_irq\"", VS_IRQ_SET }, { "kind=\"msi\"", VS_IRQ_MSI },
-	}, halts[] = {
-		{ "result=\"polled\"", VS_HALT_POLLED },
-		{ "result=\"waited\"", VS_HALT_WAITED },
-	};
-	struct vs_counters d;
-	char lbl[64];
-	unsigned int i, k;
-
-	prom_head(f, "virtsync_source_up", "gauge",
-		  "1 if virtsync could measure from this source, 0 if not.");
-	for (i = 0; i < s->n_sources; i++) {
-		fprintf(f, "virtsync_source_up{source=\"");
-		prom_label(f, s->sources[i].name);
-		fprintf(f, "\",how=\"%s\"} %d\n", s->sources[i].how,
-			s->sources[i].used);
-	}
-	prom_head(f, "virtsync_kicks_total", "counter",
-		  "Guest-to-host notifications (PIO out, MMIO write, fast MMIO).");
-	for (i = 0; i < s->n_vms; i++)
-		for (k = 0; k < 3; k++)
-			prom_vm(f, "virtsync_kicks_total", &s->vms[i], kicks[k].label,
-				(double)s->vms[i].c.ctr[kicks[k].c]);
-	prom_head(f, "virtsync_interrupts_total", "counter",
-		  "Interrupts injected into the guest (kvm_set_irq raise, MSI).");
-	for (i = 0; i < s->n_vms; i++)
-		for (k = 0; k < 2; k++)
-			prom_vm(f, "virtsync_interrupts_total", &s->vms[i], irqs[k].label,
-				(double)s->vms[i].c.ctr[irqs[k].c]);
-	prom_head(f, "virtsync_exits_total", "counter",
-		  "VM exits seen by kvm:kvm_exit (silent on some hosts).");
-	for (i = 0; i < s->n_vms; i++)
-		prom_vm(f, "virtsync_exits_total", &s->vms[i], NULL,
-			(double)s->vms[i].c.ctr[VS_EXIT]);
-	prom_head(f, "virtsync_userspace_exits_total", "counter",
-		  "Exits to the VMM in userspace, by KVM_EXIT reason.");
-	for (i = 0; i < s->n_vms; i++)
-		for (k = 0; k < VS_UEXIT_SLOTS; k++) {
-			if (!s->vms[i].c.uexit[k])
-				continue;
-			snprintf(lbl, sizeof(lbl), "reason=\"%s\"", vs_uexit_name(k));
-			prom_vm(f, "virtsync_userspace_exits_total", &s->vms[i], lbl,
-				(double)s->vms[i].c.uexit[k]);
-		}
-	prom_head(f, "virtsync_halts_total", "counter",
-		  "vCPU halts that ended, by whether halt polling caught the wake-up.");
-	for (i = 0; i < s->n_vms; i++)
-		for (k = 0; k < 2; k++)
-			prom_vm(f, "virtsync_halts_total", &s->vms[i], halts[k].label,
-				(double)s->vms[i].c.ctr[halts[k].c]);
-	prom_head(f, "virtsync_halt_poll_success_ratio", "gauge",
-		  "Share of halts ended by polling over the last interval.");
-	for (i = 0; i < s->n_vms; i++) {
-		struct row r;
-
-		vm_delta(&d, &s->vms[i], prev);
-		row_of(&r, &d, secs);
-		prom_vm(f, "virtsync_halt_poll_success_ratio", &s->vms[i], NULL,
-			r.poll_pct / 100.0);
-	}
-	prom_head(f, "virtsync_wakeup_latency_seconds", "gauge",
-		  "Thread wake-up to run latency quantiles over the last interval.");
-	for (i = 0; i < s->n_vms; i++) {
-		struct row r;
-
-		vm_delta(&d, &s->vms[i], prev);
-		row_of(&r, &d, secs);
-		prom_vm(f, "virtsync_wakeup_latency_seconds", &s->vms[i],
-			"quantile=\"0.5\"", r.wake_p50 / 1e9);
-		prom_vm(f, "virtsync_wakeup_latency_seconds", &s->vms[i],
-			"quantile=\"0.99\"", r.wake_p99 / 1e9);
-	}
-	prom_head(f, "virtsync_wakeups_total", "counter",
-		  "Thread wake-ups measured (sched_waking to sched_switch in).");
-	for (i = 0; i < s->n_vms; i++)
-		prom_vm(f, "virtsync_wakeups_total", &s->vms[i], NULL,
-			(double)s->vms[i].c.ctr[VS_WAKEUP]);
+	vs_prom_free(p);
+	return err;
 }
 
 struct prom_args {
@@ -739,8 +646,7 @@ static int fill_prom(FILE *f, const void *arg)
 {
 	const struct prom_args *a = arg;
 
-	write_prom(f, a->s, a->prev, a->secs);
-	return 0;
+	return write_prom(f, a->s, a->prev, a->secs);
 }
 
 /* node_exporter's textfile collector may read at any moment: the file is
@@ -851,8 +757,10 @@ static int emit(const struct vs_probe_snapshot *s,
 		}
 	}
 	if (env.prometheus) {
-		write_prom(stdout, s, prev, secs);
+		err = write_prom(stdout, s, prev, secs);
 		fflush(stdout);
+		if (err)
+			vs_err("cannot write the Prometheus text: %s", strerror(-err));
 	} else if (vs_global.json) {
 		err = print_json(s, prev, secs, argc, argv);
 	} else if (!env.prom_file) {
