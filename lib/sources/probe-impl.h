@@ -11,6 +11,7 @@
  *   counters.c     arithmetic on snapshots, histogram quantiles, names
  */
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -58,6 +59,9 @@ struct vs_probe {
 	unsigned int n_pc;
 	struct vs_probe_source src[VS_PROBE_MAX_SOURCES];
 	unsigned int n_src;
+	/* vs_probe_read() and vs_probe_set_targets() may be called from two
+	 * threads (watch serves fresh counters while a window measures). */
+	pthread_mutex_t lock;
 };
 
 /* Record what was (err 0) or could not be used, and why. */

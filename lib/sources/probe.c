@@ -212,6 +212,7 @@ int vs_probe_open(const struct vs_probe_opts *opts, struct vs_probe **out)
 	p = calloc(1, sizeof(*p));
 	if (!p)
 		return -ENOMEM;
+	pthread_mutex_init(&p->lock, NULL);
 	p->opts = *opts;
 	if (!p->opts.flags)
 		p->opts.flags = VS_PROBE_ALL;
@@ -260,6 +261,7 @@ err_free:
 int vs_probe_set_targets(struct vs_probe *p, const pid_t *pids, unsigned int n)
 {
 	pid_t *copy = NULL;
+	int err = 0;
 
 	if (n) {
 		copy = malloc(n * sizeof(*copy));
@@ -267,12 +269,14 @@ int vs_probe_set_targets(struct vs_probe *p, const pid_t *pids, unsigned int n)
 			return -ENOMEM;
 		memcpy(copy, pids, n * sizeof(*copy));
 	}
+	pthread_mutex_lock(&p->lock);
 	free(p->pids);
 	p->pids = copy;
 	p->n_pids = n;
 	if (p->skel)
-		return vs_probe_bpf_targets_fill(p);
-	return 0;
+		err = vs_probe_bpf_targets_fill(p);
+	pthread_mutex_unlock(&p->lock);
+	return err;
 }
 
 static int build_vms(struct vs_probe *p, struct vs_probe_snapshot *s)
@@ -322,7 +326,7 @@ static int build_vms(struct vs_probe *p, struct vs_probe_snapshot *s)
 	return 0;
 }
 
-int vs_probe_read(struct vs_probe *p, struct vs_probe_snapshot *s)
+static int probe_read(struct vs_probe *p, struct vs_probe_snapshot *s)
 {
 	int err;
 
@@ -340,6 +344,16 @@ int vs_probe_read(struct vs_probe *p, struct vs_probe_snapshot *s)
 		err = build_vms(p, s);
 	if (err)
 		vs_probe_snapshot_free(s);
+	return err;
+}
+
+int vs_probe_read(struct vs_probe *p, struct vs_probe_snapshot *s)
+{
+	int err;
+
+	pthread_mutex_lock(&p->lock);
+	err = probe_read(p, s);
+	pthread_mutex_unlock(&p->lock);
 	return err;
 }
 
@@ -364,6 +378,7 @@ void vs_probe_close(struct vs_probe *p)
 		vs_probe_bpf_close(p);
 	vs_probe_perf_close(p);
 	free(p->pids);
+	pthread_mutex_destroy(&p->lock);
 	free(p);
 }
 
