@@ -133,14 +133,25 @@ int vs_prom_probe(struct vs_prom *p, const struct vs_probe_snapshot *s,
 		vm_sample(p, &s->vms[i], o, NULL, NULL,
 			  hp + hw ? (double)hp / (double)(hp + hw) : NAN);
 	}
-	vs_prom_family(p, "virtsync_wakeup_latency_seconds", VS_PROM_GAUGE,
-		       "Thread wake-up to run latency quantiles over the last interval.");
+	/* A summary as client libraries make them: quantiles over a recent
+	 * window (the last interval), _sum and _count since the start. */
+	vs_prom_family(p, "virtsync_wakeup_latency_seconds", VS_PROM_SUMMARY,
+		       "Thread wake-up to run latency: quantiles over the last interval, "
+		       "sum and count since the probes opened.");
 	for (i = 0; i < s->n_vms; i++) {
+		struct vm_labels l;
+		unsigned int n;
+
 		window_of(&d, &s->vms[i], prev);
 		vm_sample(p, &s->vms[i], o, "quantile", "0.5",
 			  vs_hist_quantile(&d.hist[VS_HIST_WAKEUP], 0.5) / 1e9);
 		vm_sample(p, &s->vms[i], o, "quantile", "0.99",
 			  vs_hist_quantile(&d.hist[VS_HIST_WAKEUP], 0.99) / 1e9);
+		n = labels_of(&l, &s->vms[i], o, NULL, NULL);
+		vs_prom_sample_suffix(p, "_sum", l.l, n,
+				      s->vms[i].c.sum[VS_SUM_WAKEUP_NS] / 1e9);
+		vs_prom_sample_suffix(p, "_count", l.l, n,
+				      (double)s->vms[i].c.ctr[VS_WAKEUP]);
 	}
 	vs_prom_family(p, "virtsync_wakeups_total", VS_PROM_COUNTER,
 		       "Thread wake-ups measured (sched_waking to sched_switch in).");

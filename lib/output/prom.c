@@ -15,6 +15,7 @@ struct vs_prom {
 	char **families;	/* names written, to refuse a second one */
 	unsigned int n_families, cap_families;
 	bool open;		/* a family is started */
+	enum vs_prom_type type;	/* ... of this type */
 	int err;
 };
 
@@ -22,6 +23,7 @@ static const char *const type_names[] = {
 	[VS_PROM_COUNTER] = "counter",
 	[VS_PROM_GAUGE] = "gauge",
 	[VS_PROM_UNTYPED] = "untyped",
+	[VS_PROM_SUMMARY] = "summary",
 };
 
 struct vs_prom *vs_prom_new(void)
@@ -159,7 +161,7 @@ int vs_prom_family(struct vs_prom *p, const char *name, enum vs_prom_type type,
 
 	if (p->err)
 		return p->err;
-	if (!vs_prom_metric_name_ok(name) || (unsigned int)type > VS_PROM_UNTYPED ||
+	if (!vs_prom_metric_name_ok(name) || (unsigned int)type > VS_PROM_SUMMARY ||
 	    !help || !*help || (type == VS_PROM_COUNTER && !ends_with(name, "_total")))
 		return p->err = -EINVAL;
 	for (i = 0; i < p->n_families; i++)
@@ -178,6 +180,7 @@ int vs_prom_family(struct vs_prom *p, const char *name, enum vs_prom_type type,
 	if (!copy)
 		return p->err = -ENOMEM;
 	p->families[p->n_families++] = copy;
+	p->type = type;
 	puts_(p, "# HELP ");
 	puts_(p, name);
 	puts_(p, " ");
@@ -204,8 +207,8 @@ static void put_number(struct vs_prom *p, double v)
 	puts_(p, "\n");
 }
 
-int vs_prom_sample(struct vs_prom *p, const struct vs_prom_label *labels,
-		   unsigned int n, double value)
+static int sample(struct vs_prom *p, const char *suffix,
+		  const struct vs_prom_label *labels, unsigned int n, double value)
 {
 	unsigned int i, j;
 
@@ -221,6 +224,7 @@ int vs_prom_sample(struct vs_prom *p, const struct vs_prom_label *labels,
 				return p->err = -EINVAL;
 	}
 	puts_(p, p->families[p->n_families - 1]);
+	puts_(p, suffix);
 	for (i = 0; i < n; i++) {
 		puts_(p, i ? "," : "{");
 		puts_(p, labels[i].name);
@@ -237,6 +241,22 @@ int vs_prom_sample(struct vs_prom *p, const struct vs_prom_label *labels,
 	else
 		put_number(p, value);
 	return p->err;
+}
+
+int vs_prom_sample(struct vs_prom *p, const struct vs_prom_label *labels,
+		   unsigned int n, double value)
+{
+	return sample(p, "", labels, n, value);
+}
+
+int vs_prom_sample_suffix(struct vs_prom *p, const char *suffix,
+			  const struct vs_prom_label *labels, unsigned int n,
+			  double value)
+{
+	if (!p->err && (!p->open || p->type != VS_PROM_SUMMARY || !suffix ||
+			(strcmp(suffix, "_sum") && strcmp(suffix, "_count"))))
+		p->err = -EINVAL;
+	return sample(p, suffix ? suffix : "", labels, n, value);
 }
 
 int vs_prom_error(const struct vs_prom *p)

@@ -31,6 +31,7 @@ enum vs_prom_type {
 	VS_PROM_COUNTER,
 	VS_PROM_GAUGE,
 	VS_PROM_UNTYPED,
+	VS_PROM_SUMMARY,	/* quantile samples, then _sum and _count */
 };
 
 struct vs_prom_label {
@@ -53,6 +54,11 @@ int vs_prom_family(struct vs_prom *p, const char *name, enum vs_prom_type type,
  * for a bad label name, a duplicate label name, or no family started. */
 int vs_prom_sample(struct vs_prom *p, const struct vs_prom_label *labels,
 		   unsigned int n, double value);
+
+/* A summary's NAME_sum or NAME_count sample (suffix "_sum", "_count"). */
+int vs_prom_sample_suffix(struct vs_prom *p, const char *suffix,
+			  const struct vs_prom_label *labels, unsigned int n,
+			  double value);
 
 /* First error of any call (-errno), 0 when none. */
 int vs_prom_error(const struct vs_prom *p);
@@ -77,6 +83,19 @@ struct vs_prom_probe_opts {
 int vs_prom_probe(struct vs_prom *p, const struct vs_probe_snapshot *s,
 		  const struct vs_probe_snapshot *prev, double secs,
 		  const struct vs_prom_probe_opts *o);
+
+/*
+ * `virtsync watch`'s families (lib/tune/watch.h): per queue (labels vm,
+ * pid, device, queue) its windows, regime as an info series, confidence,
+ * rates, threads' CPU and waits, T/E/D measured and predicted, knobs in
+ * force and recommended, and the tuner's state and events.
+ */
+struct vs_watch;
+struct vs_httpd_stats;
+int vs_prom_watch(struct vs_prom *p, const struct vs_watch *w, double window_s,
+		  const char *version);
+/* The metrics server's own counts (lib/output/httpd.h). */
+int vs_prom_httpd(struct vs_prom *p, const struct vs_httpd_stats *st);
 
 /* Name checks, exposed for tests. */
 int vs_prom_metric_name_ok(const char *name);

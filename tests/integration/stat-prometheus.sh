@@ -50,6 +50,9 @@ for n, line in enumerate(open(path).read().split("\n")[:-1], 1):
     m = SAMPLE.match(line)
     assert m, f"line {n}: not a sample: {line!r}"
     name, labels, value = m.groups()
+    full = name
+    if current and type_[current] == "summary" and name in (current + "_sum", current + "_count"):
+        name = current
     assert name == current, f"line {n}: {name} outside its family"
     assert name not in done, f"line {n}: family {name} not contiguous"
     assert name in help_, f"line {n}: {name} without HELP"
@@ -58,7 +61,7 @@ for n, line in enumerate(open(path).read().split("\n")[:-1], 1):
     if type_[name] == "counter":
         assert name.endswith("_total"), f"line {n}: counter {name} without _total"
         assert float(value) >= 0, f"line {n}: negative counter"
-    key = (name, labels)
+    key = (full, labels)
     assert key not in series, f"line {n}: duplicate series {key}"
     series.add(key)
     values[key] = value

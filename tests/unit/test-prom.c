@@ -50,6 +50,23 @@ static void test_text(void **state)
 	__T("reset empties", !strcmp(vs_prom_text(p, &len), "") && !len);
 	__T("reset forgets families",
 	    !vs_prom_family(p, "virtsync_kicks_total", VS_PROM_COUNTER, "K."));
+	vs_prom_reset(p);
+	{
+		const struct vs_prom_label q = { "quantile", "0.5" };
+
+		__T("summary", !vs_prom_family(p, "virtsync_lat_seconds", VS_PROM_SUMMARY, "L."));
+		__T("quantile", !vs_prom_sample(p, &q, 1, 2e-6));
+		__T("sum", !vs_prom_sample_suffix(p, "_sum", NULL, 0, 1.5));
+		__T("count", !vs_prom_sample_suffix(p, "_count", NULL, 0, 3));
+		__T("summary text", !strcmp(vs_prom_text(p, NULL),
+			"# HELP virtsync_lat_seconds L.\n# TYPE virtsync_lat_seconds summary\n"
+			"virtsync_lat_seconds{quantile=\"0.5\"} 2e-06\n"
+			"virtsync_lat_seconds_sum 1.5\nvirtsync_lat_seconds_count 3\n"));
+		__T("other suffix", vs_prom_sample_suffix(p, "_bucket", NULL, 0, 1) == -EINVAL);
+		vs_prom_reset(p);
+		vs_prom_family(p, "virtsync_g", VS_PROM_GAUGE, "G.");
+		__T("suffix on a gauge", vs_prom_sample_suffix(p, "_sum", NULL, 0, 1) == -EINVAL);
+	}
 	vs_prom_free(p);
 	vs_prom_free(NULL);
 }
