@@ -5,6 +5,8 @@
 VERSION    := 0.1.0
 OUTPUT     ?= .output
 PREFIX     ?= /usr/local
+# systemd reads units from /usr/local/lib/systemd/system too
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 DESTDIR    ?=
 CC         ?= cc
 CLANG      ?= clang
@@ -62,7 +64,7 @@ GEN_HDRS   := $(OUTPUT)/commands.h
 DEB_PACKAGES := libbpf-dev bpftool clang llvm libcpupower-dev libnuma-dev \
 	libjansson-dev libcmocka-dev libelf-dev zlib1g-dev pkg-config make gcc \
 	man-db groff-base linux-perf libclang-rt-14-dev qemu-system-x86 chromium \
-	python3 tuned libvirt-clients libxml2-utils busybox-static
+	python3 tuned libvirt-clients libxml2-utils busybox-static prometheus
 
 .DELETE_ON_ERROR:
 .SECONDARY:
@@ -233,6 +235,10 @@ install: $(BIN)
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/virtsync
 	for f in profiles/*.json; do [ -e "$$f" ] || continue; \
 		install -m 0644 "$$f" $(DESTDIR)$(PREFIX)/share/virtsync/profiles/; done
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' systemd/virtsync-watch.service.in \
+		> $(DESTDIR)$(SYSTEMDUNITDIR)/virtsync-watch.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/virtsync-watch.service
 
 clean:
 	rm -rf .output .output-san

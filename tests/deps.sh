@@ -19,6 +19,31 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
+# Tests need only the programs of some packages that ship a daemon
+# (prometheus would listen on *:9090): policy-rc.d keeps invoke-rc.d and
+# deb-systemd-invoke from starting any service during the install (one
+# already in place is left as it is), and the daemons are disabled after.
+policy=/usr/sbin/policy-rc.d
+ours=""
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\n# virtsync tests/deps.sh: no service starts\nexit 101\n' >"$policy"
+	chmod 0755 "$policy"
+	ours=1
+	trap 'rm -f "$policy"' EXIT
+fi
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
+for svc in prometheus; do
+	case " $missing " in *" $svc "*) ;; *) continue ;; esac
+	if [ -d /run/systemd/system ]; then
+		systemctl disable --now "$svc.service" >/dev/null 2>&1 || true
+	else
+		deb-systemd-helper disable "$svc.service" >/dev/null 2>&1 || true
+	fi
+	if [ -x "/etc/init.d/$svc" ]; then
+		"/etc/init.d/$svc" stop >/dev/null 2>&1 || true
+		update-rc.d "$svc" disable >/dev/null 2>&1 || true
+	fi
+done
+[ -z "$ours" ] || rm -f "$policy"
