@@ -121,3 +121,103 @@ guest_reports() {
 	done
 	grep '^VSLOAD t=' "$GUEST_CONSOLE" | tr -d '\r' | sed -n "$((have + 1)),${want}p"
 }
+
+# free_port: a TCP port on 127.0.0.1 that nothing listens on now.
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# http_get URL [FILE]: the body (to FILE or stdout), status code on fd 3
+# when it is open; exit status 1 when the server cannot be reached.
+http_get() {
+	python3 - "$1" "${2:-/dev/stdout}" <<'PY'
+import sys, urllib.request, urllib.error
+try:
+    r = urllib.request.urlopen(sys.argv[1], timeout=10)
+    code, body = r.status, r.read()
+except urllib.error.HTTPError as e:
+    code, body = e.code, e.read()
+except OSError as e:
+    print(f"http_get {sys.argv[1]}: {e}", file=sys.stderr)
+    sys.exit(1)
+open(sys.argv[2], "wb").write(body)
+try:
+    open("/dev/fd/3", "w").write(f"{code}\n")
+except OSError:
+    pass
+PY
+}
+
+# start_prometheus TARGET [INTERVAL]: Debian's Prometheus scraping TARGET
+# (HOST:PORT, job "virtsync") every INTERVAL (default 1s), with its own
+# configuration and storage under $TMP, listening on 127.0.0.1 only. Sets
+# PROM_URL and PROM_PID; it is killed by its pid when the test ends. Its
+# first scrape comes about 5 s after the start (discovery's update delay).
+start_prometheus() {
+	local target=$1 every=${2:-1s} port i
+	command -v prometheus >/dev/null || skip "prometheus not installed ('make deps' installs Debian's)"
+	mkdir -p "$TMP/prom/data"
+	cat >"$TMP/prom/prometheus.yml" <<YML
+global:
+  scrape_interval: $every
+  scrape_timeout: $every
+  evaluation_interval: 1m
+scrape_configs:
+  - job_name: virtsync
+    static_configs:
+      - targets: ['$target']
+YML
+	port=$(free_port)
+	prometheus --config.file="$TMP/prom/prometheus.yml" \
+		--storage.tsdb.path="$TMP/prom/data" --storage.tsdb.retention.time=1h \
+		--web.listen-address=127.0.0.1:"$port" --log.level=warn \
+		>"$TMP/prom/log" 2>&1 &
+	PROM_PID=$!
+	at_exit "kill $PROM_PID 2>/dev/null; wait $PROM_PID 2>/dev/null"
+	PROM_URL=http://127.0.0.1:$port
+	for i in $(seq 100); do
+		http_get "$PROM_URL/-/ready" /dev/null 2>/dev/null && return 0
+		kill -0 "$PROM_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	cat "$TMP/prom/log"
+	die "prometheus did not start"
+}
+
+# prom_query EXPR [TIME]: Prometheus' /api/v1/query answer (JSON) for EXPR
+# at TIME (Unix seconds; default now).
+prom_query() {
+	python3 - "$PROM_URL" "$1" "${2:-}" <<'PY'
+import json, sys, urllib.parse, urllib.request
+q = {"query": sys.argv[2]}
+if sys.argv[3]:
+    q["time"] = sys.argv[3]
+url = sys.argv[1] + "/api/v1/query?" + urllib.parse.urlencode(q)
+d = json.load(urllib.request.urlopen(url, timeout=10))
+assert d["status"] == "success", d
+print(json.dumps(d["data"]))
+PY
+}
+
+# vs_bpf_progs: how many of virtsync's BPF programs (vs_*) are loaded.
+vs_bpf_progs() {
+	bpftool prog list 2>/dev/null | grep -c ' name vs_' || true
+}
+
+# start_watch ARGS...: virtsync watch on a free loopback port in the
+# background; WATCH_PID, WATCH_URL (its /metrics), stderr in $TMP/watch.err.
+start_watch() {
+	local i port
+	"$VS" watch --listen 127.0.0.1:0 "$@" >"$TMP/watch.out" 2>"$TMP/watch.err" &
+	WATCH_PID=$!
+	at_exit "kill $WATCH_PID 2>/dev/null; wait $WATCH_PID 2>/dev/null"
+	for i in $(seq 100); do
+		port=$(sed -n 's|.*serving http://127.0.0.1:\([0-9]*\)/metrics.*|\1|p' "$TMP/watch.err")
+		[ -n "$port" ] && break
+		kill -0 "$WATCH_PID" 2>/dev/null || { cat "$TMP/watch.err"; die "watch exited"; }
+		sleep 0.1
+	done
+	[ -n "$port" ] || { cat "$TMP/watch.err"; die "watch did not start serving"; }
+	WATCH_PORT=$port
+	WATCH_URL=http://127.0.0.1:$port/metrics
+}
