@@ -35,8 +35,7 @@ VS_COMMAND(watch, 0, "run until stopped: windows, logs, Prometheus /metrics, opt
 #define FRESH_NS 100e6
 
 enum {
-	OPT_LISTEN = 0x100, OPT_TUNE, OPT_TUNE_AFTER, OPT_TUNE_CONFIRM, OPT_MIN_GAIN,
-	OPT_KNOB_INTERVAL, OPT_ROLLBACK_ON_EXIT, OPT_MAX_CONNS, OPT_HTTP_TIMEOUT,
+	OPT_LISTEN = 0x100, OPT_MAX_CONNS, OPT_HTTP_TIMEOUT,
 };
 
 static struct env {
@@ -58,20 +57,15 @@ static const char watch_doc[] =
 "Run until stopped: every interval, find the VMs and their queues again,\n"
 "measure them with the probes kept open, log regime changes and advice (one\n"
 "line each, to stderr; JSON lines on stdout with --json), and serve the\n"
-"rates, regimes, model predictions and knobs as Prometheus metrics on\n"
-"http://ADDRESS/metrics. With --tune, apply a queue's plan through the\n"
-"journal when it stays in a bad regime, and keep it only when the next\n"
-"windows confirm the gain.\n"
+"rates as Prometheus metrics on http://ADDRESS/metrics.\n"
 "\n"
 "USAGE: virtsync watch [--interval T] [--count N] [--listen ADDR:PORT]\n"
-"                      [--json] [--tune [--tune-after N] [--tune-confirm N]\n"
-"                      [--min-gain PCT] [--knob-interval T]\n"
-"                      [--rollback-on-exit]]\n"
+"                      [--max-connections N] [--http-timeout T] [--json]\n"
 "\n"
 "EXAMPLES:\n"
 "    virtsync watch                       # metrics on 127.0.0.1:9477\n"
 "    virtsync watch -i 5s --listen 127.0.0.1:9100 --json\n"
-"    virtsync watch --tune --rollback-on-exit\n"
+
 "    curl -s http://127.0.0.1:9477/metrics | promtool check metrics";
 
 static const struct argp_option watch_options[] = {
@@ -83,23 +77,11 @@ static const struct argp_option watch_options[] = {
 	  "HTTP connections open at once (default 16)", 0 },
 	{ "http-timeout", OPT_HTTP_TIMEOUT, "TIME", 0,
 	  "Close an HTTP connection this long after it opened (default 5s)", 0 },
-	{ "tune", OPT_TUNE, NULL, 0, "Apply plans to queues that stay in a bad regime", 0 },
-	{ "tune-after", OPT_TUNE_AFTER, "N", 0,
-	  "Bad windows in a row before a change (default 3)", 0 },
-	{ "tune-confirm", OPT_TUNE_CONFIRM, "N", 0,
-	  "Windows that must confirm the gain (default 3)", 0 },
-	{ "min-gain", OPT_MIN_GAIN, "PCT", 0, "Keep only above this gain (default 10)", 0 },
-	{ "knob-interval", OPT_KNOB_INTERVAL, "TIME", 0,
-	  "At most one change of a knob per this long (default 600s)", 0 },
-	{ "rollback-on-exit", OPT_ROLLBACK_ON_EXIT, NULL, 0,
-	  "On SIGTERM/SIGINT undo what --tune applied (default: leave it)", 0 },
 	{ 0 },
 };
 
 static error_t watch_parse(int key, char *arg, struct argp_state *state)
 {
-	double d;
-
 	switch (key) {
 	case 'i':
 		if (opt_time("--interval", arg, &env.interval_ns))
@@ -132,25 +114,6 @@ static error_t watch_parse(int key, char *arg, struct argp_state *state)
 			vs_err("--http-timeout: '%s' is out of range [100ms, 600s]", arg);
 			return EINVAL;
 		}
-		return 0;
-	case OPT_TUNE:
-		env.tune = true;
-		return 0;
-	case OPT_TUNE_AFTER:
-		return opt_uint("--tune-after", arg, 1, 1000, &env.tune_after) ? EINVAL : 0;
-	case OPT_TUNE_CONFIRM:
-		return opt_uint("--tune-confirm", arg, 1, 1000, &env.tune_confirm) ? EINVAL : 0;
-	case OPT_MIN_GAIN:
-		if (opt_double("--min-gain", arg, 0, 10000, &d))
-			return EINVAL;
-		env.min_gain = d / 100;
-		return 0;
-	case OPT_KNOB_INTERVAL:
-		if (opt_time("--knob-interval", arg, &env.knob_interval_ns))
-			return EINVAL;
-		return 0;
-	case OPT_ROLLBACK_ON_EXIT:
-		env.rollback_on_exit = true;
 		return 0;
 	case ARGP_KEY_ARG:
 		vs_err("unexpected argument '%s'", arg);
@@ -378,10 +341,6 @@ int cmd_watch(int argc, char **argv)
 	env.knob_interval_ns = 600e9;
 	if (argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, NULL))
 		return VS_EXIT_USAGE;
-	if (env.rollback_on_exit && !env.tune) {
-		vs_err("--rollback-on-exit: only with --tune");
-		return VS_EXIT_USAGE;
-	}
 	if (vs_probe_check_caps()) {
 		vs_err("needs CAP_BPF and CAP_PERFMON (or root)");
 		return VS_EXIT_FAIL;
@@ -451,9 +410,8 @@ int cmd_watch(int argc, char **argv)
 		vs_httpd_parse_listen(env.listen, host, sizeof(host), &port);
 		v6 = strchr(host, ':') != NULL;
 		fprintf(stderr, "virtsync watch: serving http://%s%s%s:%d/metrics, window "
-			"%.3gs, %u VM%s, tuning %s\n", v6 ? "[" : "", host, v6 ? "]" : "",
-			vs_httpd_port(httpd), env.interval_ns / 1e9, n, n == 1 ? "" : "s",
-			env.tune ? "on" : "off");
+			"%.3gs, %u VM%s\n", v6 ? "[" : "", host, v6 ? "]" : "",
+			vs_httpd_port(httpd), env.interval_ns / 1e9, n, n == 1 ? "" : "s");
 	}
 
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
@@ -484,12 +442,6 @@ int cmd_watch(int argc, char **argv)
 		}
 	}
 	ret = VS_EXIT_OK;
-	if (stop && env.rollback_on_exit) {
-		pthread_mutex_lock(&s.lock);
-		if (vs_watch_rollback_all(&s.w))
-			ret = VS_EXIT_FAIL;
-		pthread_mutex_unlock(&s.lock);
-	}
 cleanup:
 	vs_httpd_stop(httpd);
 	vs_probe_close(s.probe);

@@ -7,6 +7,28 @@ make -C "$TOP" --no-print-directory -s install PREFIX=/opt/vs DESTDIR="$TMP/root
 [ -x "$TMP/root/opt/vs/sbin/virtsync" ] || die "binary not installed"
 [ -f "$TMP/root/opt/vs/share/man/man8/virtsync.8" ] || die "man page not installed"
 "$TMP/root/opt/vs/sbin/virtsync" --version | grep -q '^virtsync ' || die "installed binary does not run"
+# The service: installed where systemd looks under the prefix, running
+# the installed binary, hardened, and keeping /run/virtsync (the journal)
+# when it stops. systemd-analyze checks it as systemd would load it.
+unit=$TMP/root/opt/vs/lib/systemd/system/virtsync-watch.service
+[ -f "$unit" ] || die "systemd unit not installed"
+grep -qx 'ExecStart=/opt/vs/sbin/virtsync watch $VIRTSYNC_WATCH_ARGS' "$unit" ||
+	die "unit's ExecStart: $(grep ExecStart "$unit")"
+for want in NoNewPrivileges=yes ProtectSystem=strict RuntimeDirectory=virtsync \
+	RuntimeDirectoryPreserve=yes IPAddressDeny=any; do
+	grep -qx "$want" "$unit" || die "unit lacks $want"
+done
+if command -v systemd-analyze >/dev/null; then
+	sed "s|/opt/vs/sbin/virtsync|$VS|" "$unit" >"$TMP/virtsync-watch.service"
+	MANPATH=$TMP/root/opt/vs/share/man: systemd-analyze verify "$TMP/virtsync-watch.service" \
+		>"$TMP/verify" 2>&1 || die "systemd-analyze verify: $(cat "$TMP/verify")"
+	exposure=$(systemd-analyze security --offline=true "$TMP/virtsync-watch.service" 2>&1 |
+		sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
+	[ -n "$exposure" ] || die "systemd-analyze security said nothing"
+	awk -v e="$exposure" 'BEGIN { exit !(e <= 5.0) }' ||
+		die "the unit's exposure is $exposure (more than 5.0, 'medium')"
+fi
+
 comp=$TMP/root/opt/vs/share/bash-completion/completions/virtsync
 [ -f "$comp" ] || die "bash completion not installed"
 
