@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* VM and I/O thread discovery from /proc (see discover.h). */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -23,6 +24,7 @@ const char *vs_role_name(enum vs_thread_role r)
 	case VS_ROLE_IOTHREAD: return "iothread";
 	case VS_ROLE_PRODUCER: return "producer";
 	case VS_ROLE_CONSUMER: return "consumer";
+	case VS_ROLE_MAIN_LOOP: return "main-loop";
 	default: return "other";
 	}
 }
@@ -93,13 +95,22 @@ static void add_thread(struct vs_vm *vm, pid_t tid, const char *comm,
 	t->vcpu_index = vcpu_index;
 }
 
+/* A QEMU system emulator, whatever its accelerator: named qemu-system-*
+ * (comm is cut at 15 characters: "qemu-system-x86"). */
+static bool is_qemu(const char *comm)
+{
+	return !strncmp(comm, "qemu-system", 11);
+}
+
 static enum vs_thread_role role_from_comm(const char *comm, int *vcpu)
 {
+	char accel[8];
 	int n;
 
 	*vcpu = -1;
-	/* QEMU names vCPU threads "CPU %d/KVM" (qemu_thread_create). */
-	if (sscanf(comm, "CPU %d/KVM", &n) == 1) {
+	/* QEMU names vCPU threads "CPU %d/%s" after the accelerator
+	 * (qemu_thread_create with debug-threads): KVM, TCG, HVF, ... */
+	if (sscanf(comm, "CPU %d/%7s", &n, accel) == 2) {
 		*vcpu = n;
 		return VS_ROLE_VCPU;
 	}
@@ -128,8 +139,13 @@ static int note_thread(pid_t pid, pid_t tid, void *arg)
 	if (vs_proc_comm(pid, tid, comm, sizeof(comm)))
 		return 0;
 	role = role_from_comm(comm, &vcpu);
-	/* The main thread and helpers are listed only for QEMU's named
-	 * roles; "other" threads would crowd the output. */
+	/* QEMU's main thread runs its main loop: the consumer of every
+	 * device that has no iothread (and, without KVM's irqfd, the path
+	 * of every completion interrupt). */
+	if (role == VS_ROLE_OTHER && tid == pid && is_qemu(comm))
+		role = VS_ROLE_MAIN_LOOP;
+	/* Other helpers are listed only for QEMU's named roles; "other"
+	 * threads would crowd the output. */
 	if (role != VS_ROLE_OTHER)
 		add_thread(vm, tid, comm, role, vcpu);
 	return 0;
@@ -254,6 +270,144 @@ static unsigned int find_vcpus_by_syscall(pid_t pid, struct vs_vm *vm,
 	return vs.found;
 }
 
+int vs_read_cmdline(pid_t pid, char **buf, size_t *len)
+{
+	char path[512];
+	size_t cap = 4096, n = 0;
+	char *b;
+	FILE *f;
+	int err;
+
+	err = vs_path(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	if (err)
+		return err;
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? -ESRCH : -errno;
+	b = malloc(cap + 1);
+	while (b) {
+		char *nb;
+
+		n += fread(b + n, 1, cap - n, f);
+		if (n < cap)
+			break;
+		cap *= 2;
+		nb = realloc(b, cap + 1);
+		if (!nb)
+			free(b);
+		b = nb;
+	}
+	fclose(f);
+	if (!b)
+		return -ENOMEM;
+	b[n] = '\0';
+	*buf = b;
+	*len = n;
+	return 0;
+}
+
+bool vs_qemu_opt(const char *opts, const char *key, char *val, size_t len)
+{
+	size_t klen = strlen(key);
+	const char *p = opts;
+	bool first = true;
+
+	while (*p) {
+		const char *end = strchr(p, ','), *eq;
+		size_t flen;
+
+		/* ",," is QEMU's escaped comma inside a value */
+		while (end && end[1] == ',')
+			end = strchr(end + 2, ',');
+		flen = end ? (size_t)(end - p) : strlen(p);
+		eq = memchr(p, '=', flen);
+		if (first && !eq && !klen) {
+			snprintf(val, len, "%.*s", (int)flen, p);
+			return true;
+		}
+		if (eq && klen && (size_t)(eq - p) == klen && !strncmp(p, key, klen)) {
+			snprintf(val, len, "%.*s", (int)(flen - klen - 1), eq + 1);
+			return true;
+		}
+		first = false;
+		p += flen;
+		if (*p == ',')
+			p++;
+	}
+	return false;
+}
+
+/* The socket of a "-chardev socket,id=ID,path=P" that "-mon chardev=ID,
+ * mode=control" makes a QMP monitor. */
+static void qmp_from_mon(const char *args, size_t len, const char *mon_opts,
+			 char *out, size_t outlen)
+{
+	char id[64], mode[16], cid[64], path[108], be[16];
+	const char *a;
+
+	if (!vs_qemu_opt(mon_opts, "chardev", id, sizeof(id)) ||
+	    !vs_qemu_opt(mon_opts, "mode", mode, sizeof(mode)) ||
+	    strcmp(mode, "control"))
+		return;
+	for (a = args; a < args + len; a += strlen(a) + 1) {
+		const char *opt = a + strlen(a) + 1;
+
+		if (strcmp(a, "-chardev") || opt >= args + len)
+			continue;
+		if (vs_qemu_opt(opt, "", be, sizeof(be)) && !strcmp(be, "socket") &&
+		    vs_qemu_opt(opt, "id", cid, sizeof(cid)) && !strcmp(cid, id) &&
+		    vs_qemu_opt(opt, "path", path, sizeof(path))) {
+			snprintf(out, outlen, "%s", path);
+			return;
+		}
+	}
+}
+
+/* Accelerator and QMP socket, from the vCPU thread names and the command
+ * line. */
+static void qemu_details(pid_t pid, struct vs_vm *vm)
+{
+	char *args = NULL, val[128];
+	const char *a;
+	size_t len = 0;
+	unsigned int i;
+
+	if (vm->kvm)
+		snprintf(vm->accel, sizeof(vm->accel), "kvm");
+	for (i = 0; !vm->accel[0] && i < vm->n_threads; i++) {
+		const char *slash = strchr(vm->threads[i].comm, '/');
+		size_t k;
+
+		if (vm->threads[i].role != VS_ROLE_VCPU || !slash)
+			continue;
+		for (k = 0; slash[k + 1] && k + 1 < sizeof(vm->accel); k++)
+			vm->accel[k] = (char)tolower((unsigned char)slash[k + 1]);
+		vm->accel[k] = '\0';
+	}
+	if (vs_read_cmdline(pid, &args, &len))
+		return;
+	for (a = args; a < args + len; a += strlen(a) + 1) {
+		const char *opt = a + strlen(a) + 1;
+
+		if (opt >= args + len)
+			break;
+		if (!vm->accel[0] && !strcmp(a, "-accel") &&
+		    vs_qemu_opt(opt, "", val, sizeof(val)))
+			snprintf(vm->accel, sizeof(vm->accel), "%.7s", val);
+		if (!vm->accel[0] && !strcmp(a, "-machine") &&
+		    vs_qemu_opt(opt, "accel", val, sizeof(val)))
+			snprintf(vm->accel, sizeof(vm->accel), "%.7s", val);
+		/* "-qmp unix:PATH[,server=on,...]" */
+		if (!vm->qmp_socket[0] && !strcmp(a, "-qmp") && !strncmp(opt, "unix:", 5))
+			snprintf(vm->qmp_socket, sizeof(vm->qmp_socket), "%.*s",
+				 (int)strcspn(opt + 5, ","), opt + 5);
+		if (!vm->qmp_socket[0] && !strcmp(a, "-mon"))
+			qmp_from_mon(args, len, opt, vm->qmp_socket,
+				     sizeof(vm->qmp_socket));
+	}
+	free(args);
+}
+
 int vs_discover_pid(pid_t pid, struct vs_vm *vm)
 {
 	struct vs_devstats st;
@@ -275,7 +429,7 @@ int vs_discover_pid(pid_t pid, struct vs_vm *vm)
 		vm->has_stats = true;
 		snprintf(vm->stats_path, sizeof(vm->stats_path), "%s", path);
 	}
-	if (!vm->kvm && !vm->has_stats)
+	if (!vm->kvm && !vm->has_stats && !is_qemu(vm->comm))
 		return -ENOENT;
 	vs_proc_each_task(pid, note_thread, vm);
 	vs_proc_each_pid(note_vhost_kthread, vm);
@@ -290,6 +444,8 @@ int vs_discover_pid(pid_t pid, struct vs_vm *vm)
 		vm->kind = VS_VM_QEMU;
 	else
 		vm->kind = VS_VM_OTHER;
+	if (vm->kind == VS_VM_QEMU)
+		qemu_details(pid, vm);
 	vm->vcpu_threads_unknown = vm->kvm && !qemu_vcpu;
 	if (vm->vcpu_threads_unknown && vm->n_vcpu_fds &&
 	    find_vcpus_by_syscall(pid, vm, 10)) {

@@ -4,8 +4,9 @@
 
 /*
  * Find the producer/consumer pairs on this machine from /proc alone: KVM VMs
- * (processes holding an anon_inode:kvm-vm fd), their vCPU threads, vhost
- * workers, QEMU iothreads and tap devices, and the bundled reference device
+ * (processes holding an anon_inode:kvm-vm fd), QEMU processes without one
+ * (TCG or another accelerator), their vCPU threads, vhost workers, QEMU
+ * iothreads and main loop, tap devices, and the bundled reference device
  * (which publishes /run/virtsync/pcdev-<pid>.stats). Every path goes through
  * vs_path(), so tests run on fixture trees under $VIRTSYNC_ROOT.
  */
@@ -18,11 +19,12 @@
 #define VS_MAX_TAPS	8
 
 enum vs_thread_role {
-	VS_ROLE_VCPU,		/* "CPU n/KVM" or the device's vcpu_tid */
+	VS_ROLE_VCPU,		/* "CPU n/KVM", "CPU n/TCG", or the device's vcpu_tid */
 	VS_ROLE_VHOST,		/* vhost-<pid> worker */
 	VS_ROLE_IOTHREAD,	/* QEMU "IO iothreadN" */
 	VS_ROLE_PRODUCER,	/* reference device: vs-producer */
 	VS_ROLE_CONSUMER,	/* reference device: vs-consumer / vs-vhost */
+	VS_ROLE_MAIN_LOOP,	/* QEMU's main thread: devices without an iothread */
 	VS_ROLE_OTHER,
 };
 
@@ -44,6 +46,13 @@ struct vs_vm {
 	char comm[32];
 	enum vs_vm_kind kind;
 	bool kvm;		/* holds an anon_inode:kvm-vm fd */
+	/* QEMU's accelerator: "kvm" with a kvm-vm fd, else the one its vCPU
+	 * threads are named after ("tcg"), else its -accel/-machine option;
+	 * "" when none of these says. */
+	char accel[8];
+	/* QEMU's QMP socket from its command line (-qmp unix:PATH, or a
+	 * -chardev socket that a -mon mode=control uses); "" if none. */
+	char qmp_socket[108];
 	unsigned int n_vcpu_fds;	/* anon_inode:kvm-vcpu fds */
 	unsigned int n_threads;
 	struct vs_thread threads[VS_MAX_THREADS];
@@ -75,13 +84,26 @@ const char *vs_vm_kind_name(enum vs_vm_kind k);	/* "qemu", "pcdev", ... */
 /*
  * Scan the process table. only_pid > 0 limits it to that process:
  * -ESRCH when it does not exist, -ENOENT when it exists but is neither a KVM
- * VM nor the reference device. Finding nothing on the whole host is 0 with
+ * VM, a QEMU process, nor the reference device. Finding nothing on the whole host is 0 with
  * n_vms == 0.
  */
 int vs_discover(pid_t only_pid, struct vs_discovery *d);
 
 /* Examine one process; -ENOENT when it is not a VM or reference device. */
 int vs_discover_pid(pid_t pid, struct vs_vm *vm);
+
+/*
+ * The process's command line as NUL-separated arguments (what
+ * /proc/PID/cmdline holds), malloc()ed in *buf, its length in *len.
+ */
+int vs_read_cmdline(pid_t pid, char **buf, size_t *len);
+
+/*
+ * The value of key in a QEMU option string ("virtio-blk-pci,drive=d0,
+ * iothread=io1": key "iothread" gives "io1"); the first field, without
+ * "=", is key "" (the driver or backend). false when absent.
+ */
+bool vs_qemu_opt(const char *opts, const char *key, char *val, size_t len);
 
 /* The thread with this tid, or NULL. */
 const struct vs_thread *vs_vm_thread_by_tid(const struct vs_vm *vm, pid_t tid);

@@ -44,10 +44,12 @@ KVM_PROBE_TIMEOUT=${VS_GUEST_KVM_PROBE:-10}
 die() { echo "guest.sh: $*" >&2; exit 1; }
 usage() { echo "guest.sh: $*" >&2; exit 2; }
 
-# TIME in ns/us/ms/s/m/h (a bare number is nanoseconds) -> integer ns
+# TIME in ns/us/ms/s/m/h -> integer ns; as in virtsync, a bare number
+# other than 0 is refused (which unit would it be?)
 to_ns() {
 	local v=$1 n u
-	[[ $v =~ ^([0-9]+(\.[0-9]+)?)(ns|us|ms|s|m|h)?$ ]] || return 1
+	[ "$v" = 0 ] && { echo 0; return 0; }
+	[[ $v =~ ^([0-9]+(\.[0-9]+)?)(ns|us|ms|s|m|h)$ ]] || return 1
 	n=${BASH_REMATCH[1]} u=${BASH_REMATCH[3]}
 	awk -v n="$n" -v u="${u:-ns}" 'BEGIN {
 		m = u == "ns" ? 1 : u == "us" ? 1e3 : u == "ms" ? 1e6 : \

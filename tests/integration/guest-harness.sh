@@ -9,6 +9,7 @@
 G=$TOP/tests/guest/guest.sh
 expect_usage_error "unknown workload 'disk'" "$G" start "$TMP/x" --workload disk
 expect_usage_error "bad --latency" "$G" start "$TMP/x" --latency 5parsecs
+expect_usage_error "bad --poll-max" "$G" start "$TMP/x" --poll-max 20000
 [ ! -e "$TMP/x/qemu.pid" ] || die "a bad option started something"
 
 t0=$SECONDS

@@ -40,7 +40,7 @@ static void test_discover_host(void **state)
 	(void)state;
 	__T("fixture root", diag_fixture_root("diagnose-host") == 0);
 	__T("discover", vs_discover(0, d) == 0);
-	__T("four VM-like processes (QEMU, device, two other VMMs)", d->n_vms == 4);
+	__T("five VM-like processes (two QEMUs, device, two other VMMs)", d->n_vms == 5);
 	__T("bash is not a VM", find_vm(d, 300) == NULL);
 	__T("the vhost kthread is not a VM", find_vm(d, 200) == NULL);
 
@@ -59,6 +59,20 @@ static void test_discover_host(void **state)
 	t = find_tid(qemu, 200);
 	__T("vhost-100 kthread (older kernels)", t && t->role == VS_ROLE_VHOST);
 	__T("QEMU's named vCPUs are known", !qemu->vcpu_threads_unknown);
+	t = find_tid(qemu, 100);
+	__T("QEMU's main thread runs the main loop", t && t->role == VS_ROLE_MAIN_LOOP);
+	__T("a kvm-vm fd means KVM", !strcmp(qemu->accel, "kvm"));
+
+	/* QEMU under TCG: no kvm-vm fd, still a VM with vCPUs and queues. */
+	qemu = find_vm(d, 700);
+	__T("TCG QEMU found", qemu && qemu->kind == VS_VM_QEMU && !qemu->kvm);
+	__T("accelerator from the vCPU thread names", !strcmp(qemu->accel, "tcg"));
+	t = find_tid(qemu, 702);
+	__T("CPU 1/TCG is vCPU 1", t && t->role == VS_ROLE_VCPU && t->vcpu_index == 1);
+	t = find_tid(qemu, 703);
+	__T("IO io1 is an iothread", t && t->role == VS_ROLE_IOTHREAD);
+	__T("QMP socket from -chardev socket + -mon mode=control",
+	    !strcmp(qemu->qmp_socket, "/run/vm7.qmp"));
 
 	dev = find_vm(d, 400);
 	__T("reference device found by its counters", dev && dev->kind == VS_VM_PCDEV);
@@ -93,6 +107,7 @@ static void test_discover_pid(void **state)
 	    d->vms[0].pid == 100);
 	__T("no such process", vs_discover(999, d) == -ESRCH);
 	__T("not a VM", vs_discover(300, d) == -ENOENT);
+	__T("a QEMU without KVM is one", vs_discover(700, d) == 0 && !d->vms[0].kvm);
 	free(d);
 }
 
@@ -133,6 +148,22 @@ static void test_proc_walker(void **state)
 	__T("comm of a gone thread", vs_proc_comm(100, 199, comm, sizeof(comm)) == -ESRCH &&
 	    !comm[0]);
 	__T("VM found by its fd", vs_pid_is_vm(100) == 1 && vs_pid_is_vm(300) == 0);
+}
+
+static void test_qemu_opt(void **state)
+{
+	char v[64];
+
+	(void)state;
+	__T("driver", vs_qemu_opt("virtio-blk-pci,drive=d0,iothread=io1", "", v, sizeof(v)) &&
+	    !strcmp(v, "virtio-blk-pci"));
+	__T("key", vs_qemu_opt("virtio-blk-pci,drive=d0,iothread=io1", "iothread", v,
+			       sizeof(v)) && !strcmp(v, "io1"));
+	__T("absent", !vs_qemu_opt("virtio-blk-pci,drive=d0", "iothread", v, sizeof(v)));
+	__T("no driver field", !vs_qemu_opt("drive=d0", "", v, sizeof(v)));
+	__T("escaped comma", vs_qemu_opt("socket,path=/a,,b,id=x", "path", v, sizeof(v)) &&
+	    !strcmp(v, "/a,,b"));
+	__T("prefix is not the key", !vs_qemu_opt("iothreads=2", "iothread", v, sizeof(v)));
 }
 
 static void test_devstats(void **state)
@@ -226,6 +257,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_discover_host),
 		cmocka_unit_test(test_discover_pid),
+		cmocka_unit_test(test_qemu_opt),
 		cmocka_unit_test(test_proc_walker),
 		cmocka_unit_test(test_devstats),
 		cmocka_unit_test(test_thread_counters),
