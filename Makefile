@@ -140,7 +140,7 @@ $(VMLINUX): | $(OUTPUT)
 	$(call msg,GEN,$@)
 	$(Q)$(BPFTOOL) btf dump file $(BTF_SRC) format c > $@
 
-$(OUTPUT)/vsprobe.bpf.o: bpf/vsprobe.bpf.c bpf/vsprobe.h $(VMLINUX) | $(OUTPUT)
+$(OUTPUT)/vsprobe.bpf.o: bpf/vsprobe.bpf.c bpf/vsprobe.h bpf/exitlat.h $(VMLINUX) | $(OUTPUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 

@@ -7,6 +7,7 @@
  * probe_tp_btf() pattern). kvm_exit and the syscall tracepoints only exist
  * as classic tracepoints with the fields we need: the raw arguments of
  * kvm_exit are (vcpu, isa) and the reason sits in vendor-private structs.
+ * kvm_entry is classic too, to pair with kvm_exit in the same clock.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -127,6 +128,31 @@ struct {
 	__type(key, __u32);
 	__type(value, __u32);
 } irq_depth SEC(".maps");
+
+/* The exit each vCPU thread is in (bpf/exitlat.h): kvm_exit fills it,
+ * the next kvm_entry of the thread closes it. Keyed by tid, not per CPU: a
+ * vCPU thread may migrate while it is out of the guest (halted). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, struct vs_exit_pending);
+} exit_pending SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 4096);
+	__type(key, struct vs_exitlat_key);
+	__type(value, struct vs_exitlat_val);
+} exitlat SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct vs_exitlat_val);
+} zero_exitlat SEC(".maps");
 
 /* mm of a VM process -> its tgid, learnt in vCPU context. */
 struct {
@@ -696,6 +722,8 @@ int vs_exit_tp(struct trace_event_raw_kvm_exit *ctx)
 	struct vs_thread_val *v;
 	__u64 one = 1, *cnt;
 
+	struct vs_exit_pending pend;
+
 	if (!is_target(key.tgid))
 		return 0;
 	v = thread_val(key.tgid, key.tid, NULL);
@@ -706,6 +734,36 @@ int vs_exit_tp(struct trace_event_raw_kvm_exit *ctx)
 		(*cnt)++;
 	else
 		bpf_map_update_elem(&exits, &key, &one, BPF_NOEXIST);
+	vs_exitlat_on_exit(&pend, bpf_ktime_get_ns(), key.isa, key.reason);
+	bpf_map_update_elem(&exit_pending, &key.tid, &pend, BPF_ANY);
+	return 0;
+}
+
+/* The vCPU is back in the guest: the exit it was in cost this long. Only
+ * threads kvm_exit saw (targets) have a pending exit. */
+SEC("tracepoint/kvm/kvm_entry")
+int vs_entry_tp(void *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid(), now = bpf_ktime_get_ns();
+	__u32 tid = (__u32)id, zero = 0;
+	struct vs_exit_pending *p = bpf_map_lookup_elem(&exit_pending, &tid);
+	struct vs_exitlat_key key = { .tgid = id >> 32 };
+	struct vs_exitlat_val *v;
+
+	if (!p)
+		return 0;
+	key.isa = p->isa;
+	key.reason = p->reason;
+	v = bpf_map_lookup_elem(&exitlat, &key);
+	if (!v) {
+		v = bpf_map_lookup_elem(&zero_exitlat, &zero);
+		if (v)
+			bpf_map_update_elem(&exitlat, &key, v, BPF_NOEXIST);
+		v = bpf_map_lookup_elem(&exitlat, &key);
+	}
+	if (v)
+		vs_exitlat_on_entry(p, now, v);
+	bpf_map_delete_elem(&exit_pending, &tid);
 	return 0;
 }
 

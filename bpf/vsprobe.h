@@ -86,4 +86,6 @@ struct vs_pair_val {
 	__u32 hist[MAX_SLOTS];
 };
 
+#include "exitlat.h"
+
 #endif

@@ -22,6 +22,7 @@
 #include <bpf/libbpf.h>
 
 #include "cmd.h"
+#include "sources/exitlat.h"
 #include "sources/probe.h"
 #include "output/prom.h"
 #include "stat-qmp.h"
@@ -317,11 +318,32 @@ static void print_sources(FILE *out, const struct vs_probe_snapshot *s)
 		const struct vs_probe_source *src = &s->sources[i];
 		char line[256];
 
-		if (src->used)
+		if (src->used && !src->why[0])
 			continue;
-		snprintf(line, sizeof(line), "  not used: %s: %s", src->name,
-			 src->why);
+		/* A used source with a note is attached but silent. */
+		snprintf(line, sizeof(line), "  %s: %s: %s",
+			 src->used ? "silent" : "not used", src->name, src->why);
 		fprintf(out, "%.79s\n", line);	/* 80 columns */
+	}
+}
+
+/* Where kvm_exit/kvm_entry fire: each reason's rate and exit-to-entry
+ * time over the interval, the four most frequent. */
+static void print_exit_costs(const struct vs_probe_snapshot *s,
+			     const struct vs_probe_snapshot *prev, pid_t pid,
+			     double secs)
+{
+	struct vs_exitcost e[VS_EXITCOST_MAX];
+	unsigned int n = vs_exitcost_between(s, prev, pid, secs, e, VS_EXITCOST_MAX), i;
+	char c[4][16];
+
+	for (i = 0; i < n && i < 4; i++) {
+		fmt_rate(c[0], 16, e[i].per_s);
+		fmt_lat(c[1], 16, e[i].mean_ns);
+		fmt_lat(c[2], 16, e[i].p50_ns);
+		fmt_lat(c[3], 16, e[i].p99_ns);
+		printf("  exit %-20.20s %7s/s  mean %6s p50 %6s p99 %6s%s\n",
+		       e[i].name, c[0], c[1], c[2], c[3], e[i].kick ? " kick" : "");
 	}
 }
 
@@ -361,6 +383,7 @@ static void print_text(const struct vs_probe_snapshot *s,
 		printf("%-7d %-10.10s %7s %7s %7s %7s %7s %5s %6s %6s\n",
 		       (int)vm->pid, vm->alive ? vm->comm : "(exited)", c[0], c[1],
 		       c[2], c[3], c[4], c[5], c[6], c[7]);
+		print_exit_costs(s, prev, vm->pid, secs);
 		if (!env.threads)
 			continue;
 		for (j = 0; j < s->n_threads; j++) {
@@ -434,6 +457,32 @@ static json_t *hist_json(const struct vs_hist *h)
 	return o;
 }
 
+/* The interval's exit-to-entry time per reason ([] where kvm_exit is
+ * silent). */
+static json_t *exit_costs_json(const struct vs_probe_snapshot *s,
+			       const struct vs_probe_snapshot *prev, pid_t pid,
+			       double secs)
+{
+	struct vs_exitcost e[VS_EXITCOST_MAX];
+	unsigned int n = vs_exitcost_between(s, prev, pid, secs, e, VS_EXITCOST_MAX), i;
+	json_t *a = json_array();
+
+	for (i = 0; i < n; i++) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "reason", json_string(e[i].name));
+		json_object_set_new(o, "kick", json_boolean(e[i].kick));
+		json_object_set_new(o, "count", json_integer((json_int_t)e[i].count));
+		json_object_set_new(o, "per_s", vs_json_num(e[i].per_s));
+		json_object_set_new(o, "mean_ns", vs_json_num(e[i].mean_ns));
+		json_object_set_new(o, "p50_ns", vs_json_num(e[i].p50_ns));
+		json_object_set_new(o, "p99_ns", vs_json_num(e[i].p99_ns));
+		json_object_set_new(o, "hist", hist_json(&e[i].hist));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
 static json_t *counters_json(const struct vs_counters *d, double secs)
 {
 	json_t *o = json_object(), *counts = json_object(), *rates = json_object();
@@ -501,10 +550,10 @@ static json_t *sources_json(const struct vs_probe_snapshot *s)
 		json_object_set_new(o, "name", json_string(src->name));
 		json_object_set_new(o, "how", json_string(src->how));
 		json_object_set_new(o, "used", json_boolean(src->used));
-		if (!src->used) {
+		if (!src->used)
 			json_object_set_new(o, "errno", json_integer(-src->err));
+		if (!src->used || src->why[0])
 			json_object_set_new(o, "why", json_string(src->why));
-		}
 		json_array_append_new(a, o);
 	}
 	return a;
@@ -559,6 +608,7 @@ static int print_json(const struct vs_probe_snapshot *s,
 				(json_int_t)e->count));
 		}
 		json_object_set_new(o, "exit_reasons_total", ex);
+		json_object_set_new(o, "exit_cost", exit_costs_json(s, prev, vm->pid, secs));
 		if (env.threads) {
 			json_t *ta = json_array();
 

@@ -240,7 +240,8 @@ static void write_summary(struct vs_verdict *v, const struct vs_sample *s)
 int vs_classify(const struct vs_sample *s, const struct vs_hostcosts *hc,
 		struct vs_verdict *v)
 {
-	double R = s->items_per_s, T, ep, ec, wp, wc, b = NAN, n, sp, sc, yp, yc;
+	double R = s->items_per_s, T, ep, ec, wp, wc, b = NAN, n, np, sp, sc, yp, yc;
+	char np_from[256];
 	double kpi, ipi, clarity = 1, agree = 1, incidental = 0, contention_cpu = 0;
 	char contention_who[32] = "";
 	bool contention = false, exits_blur = false;
@@ -294,6 +295,19 @@ int vs_classify(const struct vs_sample *s, const struct vs_hostcosts *hc,
 	ep = s->prod.cpu * T;
 	ec = s->cons.cpu * T;
 	n = hc ? hc->notify_ns : NAN;
+	/* A vCPU producer's kick is a VM exit: its measured cost where
+	 * kvm_exit/kvm_entry fire, else the host's eventfd write, and the
+	 * estimate says which. Nc stays the host's: the consumer's interrupt
+	 * is an irqfd (eventfd) write on the host. */
+	np = s->have_kick_exit ? s->kick_exit_ns : n;
+	v->np_from_exits = s->have_kick_exit;
+	if (s->have_kick_exit)
+		snprintf(np_from, sizeof(np_from), "%s", s->kick_exit_from);
+	else if (s->vm_kvm)
+		snprintf(np_from, sizeof(np_from), "%s, not the kick's VM exit (%s)",
+			 hc ? hc->notify_from : "not measured", s->kick_exit_from);
+	else
+		snprintf(np_from, sizeof(np_from), "%s", hc ? hc->notify_from : "not measured");
 	sp = sc = hc ? hc->wake_ns : NAN;
 	/*
 	 * S is the whole start-up after a notification: syscall, wake-up, idle
@@ -329,7 +343,7 @@ int vs_classify(const struct vs_sample *s, const struct vs_hostcosts *hc,
 		b = v->mech == VS_MECH_NOTIFY && kpi > 0 ? 1 / kpi : 1 / v->c_waits_per_item;
 		/* CPU per item, not T: on a shared machine the producer also
 		 * waits on the runqueue, which is not work. */
-		wp = v->mech == VS_MECH_NOTIFY && isfinite(n) ? ep - n / b : ep;
+		wp = v->mech == VS_MECH_NOTIFY && isfinite(np) ? ep - np / b : ep;
 		wp = clamp_pos(wp, 1);
 		wc = clamp_pos(ec, 1);
 		clarity = demand(&s->prod) / 0.9 > 1 ? 1 : demand(&s->prod) / 0.9;
@@ -396,7 +410,7 @@ int vs_classify(const struct vs_sample *s, const struct vs_hostcosts *hc,
 			v->regime == VS_REGIME_NFC ? "items per kick" :
 			v->regime == VS_REGIME_NFP ? "items per interrupt" :
 			"items per wait of the fast side");
-	add_est(v, "Np", n, "ns", "%s", hc ? hc->notify_from : "not measured");
+	add_est(v, "Np", np, "ns", "%s", np_from);
 	add_est(v, "Nc", n, "ns", "%s", hc ? hc->notify_from : "not measured");
 	add_est(v, "Sp", sp, "ns", "%s", hc ? hc->wake_from : "not measured");
 	add_est(v, "Sc", sc, "ns", "%s", hc ? hc->wake_from : "not measured");
@@ -550,7 +564,8 @@ int vs_classify(const struct vs_sample *s, const struct vs_hostcosts *hc,
 	p->kc = kc;
 	p->wp = wp;
 	p->wc = wc;
-	p->np = p->nc = isfinite(n) ? n : 0;
+	p->np = isfinite(np) ? np : 0;
+	p->nc = isfinite(n) ? n : 0;
 	p->sp = isfinite(sp) ? sp : 0;
 	p->sc = isfinite(sc) ? sc : 0;
 	p->yz = hc && isfinite(hc->yz_ns) ? hc->yz_ns : 0;

@@ -60,6 +60,8 @@ struct vs_verdict {
 	struct vs_estimate est[VS_MAX_ESTIMATES];
 	/* The estimates as model parameters, for lib/recommend. */
 	struct vs_params params;
+	/* Np is the vCPU's measured kick exit, not the host eventfd write. */
+	bool np_from_exits;
 	char summary[320];
 };
 

@@ -514,12 +514,12 @@ int vs_recommend(const struct vs_verdict *v, const struct vs_reco_env *env,
 	}
 	}
 	predict(&plan->rec_params, plan->rec_mech, &plan->rec, &plan->have_rec);
-	/* Np and Nc are calibrated on this host as eventfd writes between
-	 * host threads; a vCPU's kick is a VM exit as well (30-35 us for the
-	 * KVM reference device on the project machines, against ~0.2 us), so
-	 * what dropping notifications saves is under-predicted. */
-	if (env->vm && env->vm->kvm && plan->cur_mech == VS_MECH_NOTIFY &&
-	    plan->rec_mech != VS_MECH_NOTIFY)
+	/* Without timed kick exits (kvm_exit/kvm_entry silent), Np is the
+	 * host's eventfd write; a vCPU's kick is a VM exit as well (30-35 us
+	 * for the KVM reference device on the project machines, against
+	 * ~0.2 us), so what dropping notifications saves is under-predicted. */
+	if (env->vm && env->vm->kvm && !v->np_from_exits &&
+	    plan->cur_mech == VS_MECH_NOTIFY && plan->rec_mech != VS_MECH_NOTIFY)
 		warn(plan, "a vCPU's kick is a VM exit, dearer than the host eventfd write Np was calibrated on: the predicted gain is a floor");
 	if (plan->have_rec && isfinite(plan->rec.d_ns) && plan->rec.d_ns > env->dmax_ns)
 		warn(plan, "the recommended settings still predict D %.0f us > Dmax %.0f us",

@@ -5,8 +5,11 @@
  * VMX_EXIT_REASONS and SVM_EXIT_REASONS tables (arch/x86/include/uapi/asm/
  * vmx.h, svm.h), the ones `perf kvm stat` prints.
  */
+#include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "sources/probe.h"
 
@@ -92,4 +95,48 @@ const char *vs_exit_reason_name(uint32_t isa, uint32_t reason)
 		return lookup(svm_reasons, sizeof(svm_reasons) / sizeof(svm_reasons[0]),
 			      reason);
 	return NULL;
+}
+
+static int find_code(const struct reason_name *t, size_t n, const char *name,
+		     uint32_t *code)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(t[i].name, name)) {
+			*code = t[i].code;
+			return 0;
+		}
+	return -ENOENT;
+}
+
+int vs_exit_reason_code(const char *name, uint32_t *isa, uint32_t *code)
+{
+	/* The two tables do not share a name: VMX is upper case. */
+	if (!find_code(vmx_reasons, sizeof(vmx_reasons) / sizeof(vmx_reasons[0]), name,
+		       code)) {
+		*isa = 1;
+		return 0;
+	}
+	if (!find_code(svm_reasons, sizeof(svm_reasons) / sizeof(svm_reasons[0]), name,
+		       code)) {
+		*isa = 2;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+bool vs_exit_reason_is_kick(uint32_t isa, uint32_t reason)
+{
+	/*
+	 * A virtqueue kick is a guest write to the device's notify register:
+	 * an OUT to a port (legacy virtio, the reference device) or an MMIO
+	 * write, which KVM takes as an EPT misconfiguration on VMX (the fast
+	 * path of ioeventfd) and as a nested page fault on SVM.
+	 */
+	if (isa == 1)
+		return (reason & 0xffff) == 30 || (reason & 0xffff) == 49;
+	if (isa == 2)
+		return reason == 0x07b || reason == 0x400;
+	return false;
 }

@@ -13,6 +13,7 @@
 
 #include "sources/devstats.h"
 #include "sources/measure.h"
+#include "sources/exitlat.h"
 #include "sources/probe.h"
 #include "core/sysfs.h"
 
@@ -547,6 +548,14 @@ void vs_sample_apply_probe(struct vs_sample *s, const struct vs_vm *vm,
 		}
 		s->halts_per_s = (c->ctr[VS_HALT_POLLED] + c->ctr[VS_HALT_WAITED]) / sec;
 		s->halts_polled_per_s = c->ctr[VS_HALT_POLLED] / sec;
+		s->vm_kvm = true;
+		s->have_kick_exit = !vs_exitcost_kick(snap, vm->pid, &s->kick_exit_ns,
+						      s->kick_exit_from,
+						      sizeof(s->kick_exit_from));
+		if (!s->have_kick_exit)
+			snprintf(s->kick_exit_from, sizeof(s->kick_exit_from),
+				 "%s", c->ctr[VS_EXIT] ? "no kick among the timed exits" :
+				 "kvm_exit did not fire");
 	}
 	apply_thread_probe(&s->prod, snap, sec);
 	apply_thread_probe(&s->cons, snap, sec);

@@ -60,6 +60,12 @@ struct vs_sample {
 	double other_busy_cpus;
 	/* KVM events of the VM from the probes (NaN without them). */
 	double halts_per_s, halts_polled_per_s;
+	/* A vCPU producer's kick is a VM exit: its measured cost (kvm_exit
+	 * -> kvm_entry of the kick reasons) when those tracepoints fire, and
+	 * what it is made of, or why it is missing. */
+	bool vm_kvm, have_kick_exit;
+	double kick_exit_ns;
+	char kick_exit_from[112];
 	bool kicks_from_probes, irqs_from_probes;
 	unsigned int n_sources;
 	struct vs_source sources[VS_MAX_SOURCES];

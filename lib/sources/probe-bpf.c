@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 
 #include "core/sysfs.h"
+#include "sources/exitlat.h"
 #include "sources/probe-impl.h"
 #include "vsprobe.skel.h"
 
@@ -320,6 +321,51 @@ static int read_exits(struct vs_probe *p, struct vs_probe_snapshot *s)
 	return 0;
 }
 
+static int read_exitlats(struct vs_probe *p, struct vs_probe_snapshot *s)
+{
+	int fd = bpf_map__fd(p->skel->maps.exitlat), c;
+	size_t stride = percpu_stride(sizeof(struct vs_exitlat_val));
+	struct vs_exitlat_key key, next;
+	unsigned int cap = 0;
+	bool have = false;
+	char *buf;
+
+	buf = calloc(p->ncpus, stride);
+	if (!buf)
+		return -ENOMEM;
+	while (!bpf_map_get_next_key(fd, have ? &key : NULL, &next)) {
+		struct vs_probe_exitlat *e;
+
+		key = next;
+		have = true;
+		if (bpf_map_lookup_elem(fd, &key, buf))
+			continue;
+		if (s->n_exitlats == cap) {
+			struct vs_probe_exitlat *ne;
+
+			cap = cap ? cap * 2 : 32;
+			ne = realloc(s->exitlats, cap * sizeof(*ne));
+			if (!ne) {
+				free(buf);
+				return -ENOMEM;
+			}
+			s->exitlats = ne;
+		}
+		e = &s->exitlats[s->n_exitlats++];
+		memset(e, 0, sizeof(*e));
+		e->tgid = (pid_t)key.tgid;
+		e->isa = key.isa;
+		e->reason = key.reason;
+		for (c = 0; c < p->ncpus; c++) {
+			const struct vs_exitlat_val *v = (void *)(buf + c * stride);
+
+			vs_exitlat_add(e, v);
+		}
+	}
+	free(buf);
+	return 0;
+}
+
 static int read_pairs(struct vs_probe *p, struct vs_probe_snapshot *s)
 {
 	int fd = bpf_map__fd(p->skel->maps.pairs), c;
@@ -384,6 +430,8 @@ int vs_probe_bpf_read(struct vs_probe *p, struct vs_probe_snapshot *s)
 
 	if (!err)
 		err = read_exits(p, s);
+	if (!err)
+		err = read_exitlats(p, s);
 	if (!err)
 		err = read_pairs(p, s);
 	return err;

@@ -28,6 +28,7 @@ struct vs_tp {
 	const char *perf_filter;
 	int perf_ctr2;			/* second counter with perf_filter2 */
 	const char *perf_filter2;
+	const char *perf_none;		/* why perf cannot count it (NULL: default) */
 };
 
 #define VS_TP_NONE ((size_t)-1)

@@ -79,6 +79,7 @@ int vs_probe_perf_open(struct vs_probe *p)
 		snprintf(name, sizeof(name), "%s:%s", t->sys, t->name);
 		if (t->perf_ctr < 0) {
 			vs_probe_add_source(p, name, "perf", -EOPNOTSUPP,
+					    t->perf_none ? t->perf_none :
 					    t->flag == VS_PROBE_KVM ?
 					    "kworker attribution needs BPF" :
 					    "timing needs BPF");

@@ -51,6 +51,8 @@ const struct vs_tp vs_tps[] = {
 	  PROG(vs_apic_raw), NONE, VS_IRQ_APIC_ACCEPT, NULL, -1, NULL },
 	{ "kvm", "kvm_exit", VS_PROBE_KVM, NONE, NONE, PROG(vs_exit_tp),
 	  VS_EXIT, NULL, -1, NULL },
+	{ "kvm", "kvm_entry", VS_PROBE_KVM, NONE, NONE, PROG(vs_entry_tp),
+	  -1, NULL, -1, NULL, "the exit-to-entry time needs BPF" },
 	{ "kvm", "kvm_userspace_exit", VS_PROBE_KVM, PROG(vs_uexit_btf),
 	  PROG(vs_uexit_raw), NONE, VS_UEXIT, NULL, -1, NULL },
 	{ "kvm", "kvm_vcpu_wakeup", VS_PROBE_KVM, PROG(vs_wake_btf), PROG(vs_wake_raw),
@@ -326,6 +328,34 @@ static int build_vms(struct vs_probe *p, struct vs_probe_snapshot *s)
 	return 0;
 }
 
+/*
+ * kvm_exit and kvm_entry attach everywhere but fire only where the vendor
+ * module (kvm_intel, kvm_amd) emits them: a source that is attached and
+ * silent says so rather than reading as "used".
+ */
+static void note_silent_exits(struct vs_probe_snapshot *s)
+{
+	uint64_t exits = 0, timed = 0;
+	unsigned int i;
+
+	for (i = 0; i < s->n_threads; i++)
+		exits += s->threads[i].c.ctr[VS_EXIT];
+	for (i = 0; i < s->n_exitlats; i++)
+		timed += s->exitlats[i].count;
+	for (i = 0; i < s->n_sources; i++) {
+		struct vs_probe_source *src = &s->sources[i];
+
+		if (!src->used)
+			continue;
+		if (!strcmp(src->name, "kvm:kvm_exit") && !exits)
+			snprintf(src->why, sizeof(src->why),
+				 "attached, no event yet (nested PVM hosts never emit it)");
+		else if (!strcmp(src->name, "kvm:kvm_entry") && !timed)
+			snprintf(src->why, sizeof(src->why),
+				 "attached, no exit timed yet (pairs with kvm_exit)");
+	}
+}
+
 static int probe_read(struct vs_probe *p, struct vs_probe_snapshot *s)
 {
 	int err;
@@ -344,6 +374,8 @@ static int probe_read(struct vs_probe *p, struct vs_probe_snapshot *s)
 		err = build_vms(p, s);
 	if (err)
 		vs_probe_snapshot_free(s);
+	else
+		note_silent_exits(s);
 	return err;
 }
 
@@ -362,12 +394,14 @@ void vs_probe_snapshot_free(struct vs_probe_snapshot *s)
 	free(s->vms);
 	free(s->threads);
 	free(s->exits);
+	free(s->exitlats);
 	free(s->pairs);
 	s->vms = NULL;
 	s->threads = NULL;
 	s->exits = NULL;
+	s->exitlats = NULL;
 	s->pairs = NULL;
-	s->n_vms = s->n_threads = s->n_exits = s->n_pairs = 0;
+	s->n_vms = s->n_threads = s->n_exits = s->n_pairs = s->n_exitlats = 0;
 }
 
 void vs_probe_close(struct vs_probe *p)

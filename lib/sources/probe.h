@@ -71,6 +71,16 @@ struct vs_probe_exit {
 	uint64_t count;
 };
 
+/* Exit cost: kvm_exit to the next kvm_entry of the same vCPU thread
+ * (bpf/exitlat.h), per VM and reason. */
+struct vs_probe_exitlat {
+	pid_t tgid;			/* 0: not known (a trace without tgids) */
+	uint32_t isa;			/* 1 VMX, 2 SVM */
+	uint32_t reason;
+	uint64_t count, sum_ns, max_ns;
+	struct vs_hist hist;
+};
+
 struct vs_probe_pair {
 	pid_t waker_tgid, waker_tid;	/* 0: woken from irq/idle context */
 	pid_t wakee_tgid, wakee_tid;
@@ -98,9 +108,11 @@ struct vs_probe_snapshot {
 	uint64_t time_ns;		/* CLOCK_MONOTONIC at read */
 	uint64_t elapsed_ns;		/* since vs_probe_open() */
 	unsigned int n_vms, n_threads, n_exits, n_pairs, n_sources;
+	unsigned int n_exitlats;
 	struct vs_probe_vm *vms;	/* one per target, in target order */
 	struct vs_probe_thread *threads;
 	struct vs_probe_exit *exits;
+	struct vs_probe_exitlat *exitlats;
 	struct vs_probe_pair *pairs;
 	struct vs_probe_source sources[VS_PROBE_MAX_SOURCES];
 	/* perf fallback: worst enabled/running ratio over all counters
@@ -176,6 +188,11 @@ uint64_t vs_counters_kicks(const struct vs_counters *c);
 uint64_t vs_counters_irqs(const struct vs_counters *c);
 /* Exit reason name (VMX when isa == 1, SVM when 2), NULL when unknown. */
 const char *vs_exit_reason_name(uint32_t isa, uint32_t reason);
+/* The other way: a name as kvm_exit prints it; -ENOENT when unknown. */
+int vs_exit_reason_code(const char *name, uint32_t *isa, uint32_t *code);
+/* An exit a virtqueue kick takes: VMX IO_INSTRUCTION and EPT_MISCONFIG
+ * (ioeventfd on MMIO), SVM io and npf. */
+bool vs_exit_reason_is_kick(uint32_t isa, uint32_t reason);
 /* KVM_EXIT_* name for a userspace exit slot. */
 const char *vs_uexit_name(unsigned int slot);
 const char *vs_ctr_name(enum vs_ctr c);

@@ -81,6 +81,38 @@ static void test_nfc_storm(void **state)
 	__T("confident", v.confidence > 0.8);
 }
 
+/* The same storm from a vCPU: Np is the kick's measured VM exit where
+ * kvm_exit/kvm_entry fire, the host's eventfd write otherwise, and the
+ * estimate says which. */
+static void test_np_from_exits(void **state)
+{
+	struct vs_sample s;
+	struct vs_verdict v;
+	struct vs_hostcosts hc;
+	char from[112];
+
+	(void)state;
+	costs(&hc);
+	strcpy(hc.notify_from, "eventfd write");
+	sample(&s, 1e6, 0.93e6, 0, 256, (struct side){ 1.0, 0, 0 },
+	       (struct side){ 0.5, 0.93e6, 0 });
+	s.vm_kvm = s.have_kick_exit = true;
+	s.kick_exit_ns = 400;
+	strcpy(s.kick_exit_from, "mean kvm_exit -> kvm_entry of 9 EPT_MISCONFIG exits");
+	__T("classify", vs_classify(&s, &hc, &v) == 0 && v.known && v.np_from_exits);
+	__T("Np is the exit", vs_verdict_est(&v, "Np") == 400 && v.params.np == 400);
+	__T("Nc stays the host's", v.params.nc == 500);
+	__T_REL("Wp less the exit cost per item", vs_verdict_est(&v, "Wp"), 1000 - 400 * 0.93, 1e-6);
+	s.have_kick_exit = false;
+	strcpy(s.kick_exit_from, "kvm_exit did not fire");
+	__T("classify", vs_classify(&s, &hc, &v) == 0 && !v.np_from_exits);
+	__T("Np falls back to the eventfd write", vs_verdict_est(&v, "Np") == 500);
+	for (unsigned int i = 0; i < v.n_est; i++)
+		if (!strcmp(v.est[i].name, "Np"))
+			snprintf(from, sizeof(from), "%s", v.est[i].from);
+	__T("and says so", !strcmp(from, "eventfd write, not the kick's VM exit (kvm_exit did not fire)"));
+}
+
 static void test_nfp(void **state)
 {
 	struct vs_sample s;
@@ -526,6 +558,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_nfc_storm),
+		cmocka_unit_test(test_np_from_exits),
 		cmocka_unit_test(test_nfp),
 		cmocka_unit_test(test_sleep_regimes),
 		cmocka_unit_test(test_bw_and_short),
