@@ -1018,6 +1018,104 @@ static void render_tune(struct out *o, const json_t *doc)
 	tune_charts(o, doc);
 }
 
+/* virtsync topo: the topology, the round-trip heat map (an unstable pair
+ * split between its two modes), the pairs and the clusters. */
+static void render_topo(struct out *o, const json_t *doc)
+{
+	static const char *const pcols[] = { "pair", "relation", "round trip", "samples" };
+	static const char *const ccols[] = { "CPUs", "median", "what they share" };
+	const json_t *t = json_object_get(doc, "topology"), *c = json_object_get(doc, "c2c");
+	const json_t *cpus = json_object_get(c, "cpus"), *pairs = json_object_get(c, "pairs");
+	const json_t *v;
+	char line[256], a[VS_FMT_LEN], b[VS_FMT_LEN];
+	size_t n = json_array_size(cpus), i, shown = 0;
+
+	snprintf(line, sizeof(line), "CPUs %s: %lld cores, %lld package(s), %s; NUMA: %zu node(s) (%s)",
+		 str_or(t, "online", "?"), (long long)num(t, "cores"),
+		 (long long)num(t, "packages"),
+		 json_is_true(json_object_get(t, "smt")) ? "SMT" : "no SMT",
+		 json_array_size(json_object_get(t, "nodes")), str_or(t, "numa_from", "?"));
+	para(o, line);
+	if (!json_is_object(c) || !n)
+		return;
+	if (o->fmt == VS_REPORT_HTML) {
+		double *val = calloc(n * n, sizeof(double)), *alt = calloc(n * n, sizeof(double));
+		char (*lab)[16] = calloc(n, sizeof(*lab));
+		const char **labels = calloc(n, sizeof(*labels));
+
+		if (val && alt && lab && labels) {
+			for (i = 0; i < n * n; i++)
+				val[i] = alt[i] = NAN;
+			for (i = 0; i < n; i++) {
+				snprintf(lab[i], sizeof(lab[i]), "%lld",
+					 (long long)json_integer_value(json_array_get(cpus, i)));
+				labels[i] = lab[i];
+			}
+			json_array_foreach(pairs, i, v) {
+				long long pa = json_integer_value(json_object_get(v, "a"));
+				long long pb = json_integer_value(json_object_get(v, "b"));
+				bool unst = json_is_true(json_object_get(v, "unstable"));
+				size_t x, y, k;
+
+				for (x = 0; x < n && json_integer_value(json_array_get(cpus, x)) != pa; x++)
+					;
+				for (y = 0; y < n && json_integer_value(json_array_get(cpus, y)) != pb; y++)
+					;
+				if (x == n || y == n)
+					continue;
+				for (k = 0; k < 2; k++) {
+					size_t at = k ? y * n + x : x * n + y;
+
+					val[at] = num(v, unst ? "low_ns" : "median_ns");
+					if (unst)
+						alt[at] = num(v, "high_ns");
+				}
+			}
+			fputs("<figure>", o->f);
+			vs_svg_heatmap(o->f, "Cache-line round trip between CPUs (median ns; split: two modes)",
+				       "c2c", labels, (unsigned int)n, val, alt, "ns");
+			fputs("</figure>\n", o->f);
+		}
+		free(val);
+		free(alt);
+		free(lab);
+		free(labels);
+	}
+	snprintf(line, sizeof(line), "%lld passes of %lld round trips per sample%s%s",
+		 (long long)num(c, "passes"), (long long)num(c, "round_trips_per_sample"),
+		 json_is_true(json_object_get(c, "sampled")) ? ", a sample of the pairs" : "",
+		 json_is_true(json_object_get(c, "unstable")) ?
+		 "; unstable pairs have two modes: the host moves these CPUs" : "");
+	para(o, line);
+	table_begin(o, pcols, 4);
+	json_array_foreach(pairs, i, v) {
+		char pair[32], rt[96], cnt[16];
+
+		if (shown++ >= 64)
+			break;
+		snprintf(pair, sizeof(pair), "%lld-%lld",
+			 (long long)json_integer_value(json_object_get(v, "a")),
+			 (long long)json_integer_value(json_object_get(v, "b")));
+		if (json_is_true(json_object_get(v, "unstable")))
+			snprintf(rt, sizeof(rt), "%s or %s (%.0f%% slow), %lld switches",
+				 fmt_ns(num(v, "low_ns"), a, sizeof(a)),
+				 fmt_ns(num(v, "high_ns"), b, sizeof(b)),
+				 100 * num(v, "high_share"), (long long)num(v, "switches"));
+		else
+			snprintf(rt, sizeof(rt), "%s", fmt_ns(num(v, "median_ns"), a, sizeof(a)));
+		snprintf(cnt, sizeof(cnt), "%lld", (long long)num(v, "samples"));
+		table_row(o, (const char *[]){ pair, str_or(v, "relation", "-"), rt, cnt }, 4);
+	}
+	table_end(o);
+	if (!json_array_size(json_object_get(c, "clusters")))
+		return;
+	table_begin(o, ccols, 3);
+	json_array_foreach(json_object_get(c, "clusters"), i, v)
+		table_row(o, (const char *[]){ str_or(v, "cpus", "?"),
+			  fmt_ns(num(v, "median_ns"), a, sizeof(a)), str_or(v, "name", "") }, 3);
+	table_end(o);
+}
+
 static void render_generic(struct out *o, const json_t *doc)
 {
 	kv_table(o, doc);
@@ -1037,6 +1135,7 @@ static const struct {
 	{ "sim", "Simulation", render_sim },
 	{ "diagnose", "Diagnosis", render_diagnose },
 	{ "tune", "Tuning", render_tune },
+	{ "topo", "Topology", render_topo },
 };
 
 static void render_input(struct out *o, const struct input *in)

@@ -4,7 +4,7 @@
 
 /*
  * One report from the saved JSON of several virtsync runs (diagnose, bench,
- * validate, model, sim, sleepcost, idlelat, stat, tune), possibly from
+ * validate, model, sim, sleepcost, idlelat, stat, tune, topo), possibly from
  * several hosts: a self-contained HTML page with inline SVG, Markdown, or
  * a JSON summary.
  */

@@ -468,3 +468,115 @@ int vs_chart_render(const struct vs_chart *c, FILE *out, int width, int height)
 	fputs("</g>\n</svg>\n", out);
 	return ferror(out) ? -EIO : 0;
 }
+
+/* ---- heat map ------------------------------------------------------------ */
+
+/* A sequential colour-blind-safe ramp (viridis, five stops), t in [0, 1]. */
+static void ramp(double t, char *buf, size_t len)
+{
+	static const unsigned char stop[5][3] = {
+		{ 68, 1, 84 }, { 59, 82, 139 }, { 33, 145, 140 },
+		{ 94, 201, 98 }, { 253, 231, 37 },
+	};
+	double x = (t < 0 ? 0 : t > 1 ? 1 : t) * 4;
+	int i = (int)x < 4 ? (int)x : 3, k;
+	double f = x - i;
+	unsigned int rgb[3];
+
+	for (k = 0; k < 3; k++)
+		rgb[k] = (unsigned int)lround(stop[i][k] + f * (stop[i + 1][k] - stop[i][k]));
+	snprintf(buf, len, "#%02x%02x%02x", rgb[0], rgb[1], rgb[2]);
+}
+
+static double heat_t(double v, double lo, double hi)
+{
+	return hi > lo ? log(v / lo) / log(hi / lo) : 0;
+}
+
+int vs_svg_heatmap(FILE *out, const char *title, const char *name,
+		   const char *const *labels, unsigned int n, const double *value,
+		   const double *alt, const char *unit)
+{
+	double lo = INFINITY, hi = 0, cell;
+	int left = 60, top = 40, size, i, j;
+	char col[16], col2[16];
+
+	for (i = 0; i < (int)(n * n); i++) {
+		if (isfinite(value[i]) && value[i] > 0) {
+			lo = fmin(lo, value[i]);
+			hi = fmax(hi, value[i]);
+		}
+		if (alt && isfinite(alt[i]) && alt[i] > 0) {
+			lo = fmin(lo, alt[i]);
+			hi = fmax(hi, alt[i]);
+		}
+	}
+	if (!isfinite(lo))
+		return -EDOM;
+	size = n <= 4 ? 80 * (int)n : n <= 16 ? 40 * (int)n : 640;
+	cell = (double)size / n;
+	fprintf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+		"font-family=\"sans-serif\" font-size=\"11\">\n",
+		left + size + 140 > 600 ? left + size + 140 : 600, top + size + 30);
+	fprintf(out, "<text x=\"10\" y=\"18\" font-size=\"14\">");
+	vs_html_escape(out, title);
+	fputs("</text>\n", out);
+	for (i = 0; i < (int)n && n <= 48; i++) {
+		fprintf(out, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">", left - 4,
+			top + (i + 0.5) * cell + 4);
+		vs_html_escape(out, labels[i]);
+		fprintf(out, "</text><text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">",
+			left + (i + 0.5) * cell, top - 4);
+		vs_html_escape(out, labels[i]);
+		fputs("</text>\n", out);
+	}
+	fputs("<g class=\"series\" data-series=\"", out);
+	vs_html_escape(out, name);
+	fputs("\">\n", out);
+	for (i = 0; i < (int)n; i++)
+		for (j = 0; j < (int)n; j++) {
+			double v = value[i * n + j], a = alt ? alt[i * n + j] : NAN;
+			double x = left + j * cell, y = top + i * cell;
+
+			if (!isfinite(v)) {
+				fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+					"fill=\"#eeeeee\"/>\n", x, y, cell, cell);
+				continue;
+			}
+			ramp(heat_t(v, lo, hi), col, sizeof(col));
+			fprintf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+				"fill=\"%s\" data-row=\"%d\" data-col=\"%d\" data-value=\"%.4g\"",
+				x, y, cell, cell, col, i, j, v);
+			if (isfinite(a))
+				fprintf(out, " data-alt=\"%.4g\"", a);
+			fputs("><title>", out);
+			vs_html_escape(out, labels[i]);
+			fputs(" - ", out);
+			vs_html_escape(out, labels[j]);
+			fprintf(out, ": %.4g", v);
+			if (isfinite(a))
+				fprintf(out, " or %.4g", a);
+			fputc(' ', out);
+			vs_html_escape(out, unit);
+			fputs("</title></rect>\n", out);
+			if (isfinite(a)) {
+				/* The other mode in the lower-right half. */
+				ramp(heat_t(a, lo, hi), col2, sizeof(col2));
+				fprintf(out, "<path d=\"M%.1f %.1fL%.1f %.1fL%.1f %.1fZ\" fill=\"%s\"/>\n",
+					x + cell, y, x + cell, y + cell, x, y + cell, col2);
+			}
+		}
+	fputs("</g>\n", out);
+	/* Legend: the ramp with its end values. */
+	for (i = 0; i < 10; i++) {
+		ramp(i / 9.0, col, sizeof(col));
+		fprintf(out, "<rect x=\"%d\" y=\"%d\" width=\"16\" height=\"%d\" fill=\"%s\"/>\n",
+			left + size + 20, top + (9 - i) * (size / 10), size / 10, col);
+	}
+	fprintf(out, "<text x=\"%d\" y=\"%d\">%.4g ", left + size + 40, top + 10, hi);
+	vs_html_escape(out, unit);
+	fprintf(out, "</text><text x=\"%d\" y=\"%d\">%.4g ", left + size + 40, top + size, lo);
+	vs_html_escape(out, unit);
+	fputs("</text>\n</svg>\n", out);
+	return ferror(out) ? -EIO : 0;
+}

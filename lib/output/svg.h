@@ -41,6 +41,20 @@ int vs_chart_add_rule(struct vs_chart *c, bool horizontal, double at,
  * -EDOM when no series has a finite point. */
 int vs_chart_render(const struct vs_chart *c, FILE *out, int width, int height);
 
+/*
+ * A square heat map of an n x n matrix (row-major, NaN: empty cell), on a
+ * log colour scale from the smallest to the largest finite value, with
+ * the row and column labels, a legend and one <title> per cell. A cell
+ * whose `alt` value is finite has two values (value and alt, such as the
+ * two modes of an unstable round trip): it is split diagonally, one half
+ * per value. The cells are in <g class="series" data-series="NAME">,
+ * each <rect> with data-row, data-col and data-value. -EDOM when no cell
+ * is finite, -EIO on a write error.
+ */
+int vs_svg_heatmap(FILE *out, const char *title, const char *name,
+		   const char *const *labels, unsigned int n, const double *value,
+		   const double *alt, const char *unit);
+
 /* Escape text for HTML/SVG content and attributes. */
 void vs_html_escape(FILE *out, const char *text);
 

@@ -91,6 +91,26 @@ expect_exit 0 "$VS" report --from "$TMP/fc.json" "$TMP/sweep.json" --format json
 json_get "$TMP/out" '[i["kind"] for i in d["inputs"]] == ["model", "sweep"] or exit(1)' >/dev/null ||
 	die "JSON report kinds: $(cat "$TMP/out" | head -c 300)"
 
+# A saved virtsync topo run of this machine (its pair 0-1 had two modes):
+# the heat map splits the cell between both, the tables give both values.
+expect_exit 0 "$VS" report --from "$FIX/topo.json" -o "$TMP/t.html"
+python3 - "$TMP/t.html" "$FIX/topo.json" <<'PY' || die "topo report content check failed"
+import json, re, sys
+html = open(sys.argv[1]).read(); d = json.load(open(sys.argv[2]))
+assert 'data-series="c2c"' in html, "no heat map"
+cells = re.findall(r'<rect [^>]*data-row="(\d+)" data-col="(\d+)" data-value="([^"]*)"([^>]*)>', html)
+assert sorted((int(r), int(c)) for r, c, _, _ in cells) == [(0, 1), (1, 0)], cells
+p = d["c2c"]["pairs"][0]
+assert p["unstable"]
+for _, _, v, rest in cells:
+    assert abs(float(v) - p["low_ns"]) < 0.01 * p["low_ns"], (v, p["low_ns"])
+    alt = re.search(r'data-alt="([^"]*)"', rest)
+    assert alt and abs(float(alt.group(1)) - p["high_ns"]) < 0.01 * p["high_ns"], rest
+assert "share L3" in html and "switches" in html
+PY
+expect_exit 0 "$VS" report --from "$FIX/topo.json" --format md
+grep -q '^| 0-1 | share L3 | .* or .* slow' "$TMP/out" || die "topo pair in Markdown: $(cat "$TMP/out")"
+
 # Bad inputs: one line, exit 2, no report file left behind.
 echo '{"not": "virtsync"}' >"$TMP/other.json"
 echo '{broken' >"$TMP/broken.json"

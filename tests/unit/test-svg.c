@@ -73,11 +73,44 @@ static void test_log_and_empty(void **state)
 	vs_chart_free(NULL);
 }
 
+static void test_heatmap(void **state)
+{
+	const char *labels[] = { "0", "1", "<2>" };
+	double v[9] = { NAN, 20, 100, 20, NAN, 40, 100, 40, NAN };
+	double alt[9] = { NAN, NAN, 400, NAN, NAN, NAN, 400, NAN, NAN };
+	double none[4] = { NAN, NAN, NAN, NAN };
+	char *buf = NULL, *p;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int rects = 0, err;
+
+	(void)state;
+	err = vs_svg_heatmap(f, "round trips", "c2c", labels, 3, v, alt, "ns");
+	fclose(f);
+	__T("rendered", err == 0);
+	__T("series", strstr(buf, "data-series=\"c2c\"") != NULL);
+	for (p = buf; (p = strstr(p, "data-value=")); p++)
+		rects++;
+	__T("one rect per finite cell", rects == 6);
+	__T("two modes in one cell", strstr(buf, "data-row=\"0\" data-col=\"2\" data-value=\"100\" "
+						 "data-alt=\"400\"") != NULL);
+	__T("escaped label", strstr(buf, "&lt;2&gt;") != NULL);
+	__T("legend ends", strstr(buf, ">400 ns<") && strstr(buf, ">20 ns<"));
+	__T("no nan", !strstr(buf, "nan"));
+	free(buf);
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	__T("nothing finite", vs_svg_heatmap(f, "x", "c2c", labels, 2, none, NULL, "ns") == -EDOM);
+	fclose(f);
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_series_and_marks),
 		cmocka_unit_test(test_log_and_empty),
+		cmocka_unit_test(test_heatmap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
