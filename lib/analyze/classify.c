@@ -322,7 +322,8 @@ int vs_classify(const struct vs_sample *s, const struct vs_hostcosts *hc,
 	yp = s->prod.waits_per_s > 0 ? fmax(1 - demand(&s->prod), 0) / s->prod.waits_per_s * 1e9 : NAN;
 	yc = s->cons.waits_per_s > 0 ? fmax(1 - demand(&s->cons), 0) / s->cons.waits_per_s * 1e9 : NAN;
 
-	add_est(v, "T", T, "ns", "1 / %.0f items/s (device counters)", R);
+	add_est(v, "T", T, "ns", "1 / %.0f items/s (%s)", R,
+		s->items_from[0] ? s->items_from : "device counters");
 
 	if (v->p_wait == VS_WAIT_NONE && v->c_wait == VS_WAIT_NONE) {
 		v->regime = VS_REGIME_BW;
@@ -425,8 +426,8 @@ int vs_classify(const struct vs_sample *s, const struct vs_hostcosts *hc,
 	if (v->c_wait == VS_WAIT_SLEEP)
 		add_est(v, "Yc", yc, "ns", "consumer idle time per sleep (schedstat)");
 	add_est(v, "Yz", hc ? hc->yz_ns : NAN, "ns", "%s", hc ? hc->yz_from : "not measured");
-	add_est(v, "L", len, "slots", "%s", s->len ? "published by the device"
-					       : "not visible: QEMU default 256");
+	add_est(v, "L", len, "slots", "%s", s->len_from[0] ? s->len_from :
+		s->len ? "published by the device" : "not visible: QEMU default 256");
 
 	/* The inequalities of Table 2 (sleeping) or Table 3 (notifications). */
 	add_ineq(v, "Wp > Wc", wp, wc);

@@ -301,10 +301,19 @@ static bool snap_threads(pid_t pid, struct thread_track *tr)
 int vs_measure(const struct vs_vm *vm, double duration_ns,
 	       volatile sig_atomic_t *stop, struct vs_sample *s)
 {
+	const struct vs_thread *prod, *cons;
+
+	vs_measure_pick_threads(vm, &prod, &cons);
+	return vs_measure_pair(vm, prod, cons, duration_ns, stop, s);
+}
+
+int vs_measure_pair(const struct vs_vm *vm, const struct vs_thread *prod,
+		    const struct vs_thread *cons, double duration_ns,
+		    volatile sig_atomic_t *stop, struct vs_sample *s)
+{
 	struct vs_devstats st_a, st_b, st_cur;
 	double t_a = 0, t_b = 0, t_cur, start, end, thr_a, thr_b;
 	struct thread_track tr[2] = { 0 };
-	const struct vs_thread *prod, *cons;
 	uint64_t busy_a = 0, tot_a = 0, busy_b = 0, tot_b = 0;
 	bool have_dev = false, dev_gone = false, have_stat, have_tap;
 	uint64_t tap_a = 0, tap_b = 0;
@@ -314,7 +323,6 @@ int vs_measure(const struct vs_vm *vm, double duration_ns,
 	s->items_per_s = s->kicks_per_s = s->irqs_per_s = NAN;
 	s->other_busy_cpus = NAN;
 	s->halts_per_s = s->halts_polled_per_s = NAN;
-	vs_measure_pick_threads(vm, &prod, &cons);
 	tr[0].t = prod;
 	tr[1].t = cons;
 

@@ -53,6 +53,8 @@ struct vs_sample {
 	double irqs_per_s;	/* C->P notifications */
 	unsigned int len;	/* queue length if published, else 0 */
 	char backend[16];
+	/* where items and len came from, "" for the device's own counters */
+	char items_from[40], len_from[40];
 	struct vs_thread_sample prod, cons;
 	/* Whole machine, for the safety gates: busy CPUs other than the two
 	 * threads measured, averaged over the window. */
@@ -93,6 +95,12 @@ void vs_sample_source(struct vs_sample *s, const char *name, bool used,
  */
 int vs_measure(const struct vs_vm *vm, double duration_ns,
 	       volatile sig_atomic_t *stop, struct vs_sample *s);
+
+/* vs_measure() with the two threads given (either may be NULL): a QEMU
+ * device's vCPU and the consumer that serves that device. */
+int vs_measure_pair(const struct vs_vm *vm, const struct vs_thread *prod,
+		    const struct vs_thread *cons, double duration_ns,
+		    volatile sig_atomic_t *stop, struct vs_sample *s);
 
 /* Pick the producer and consumer threads of a VM (NULL if none). */
 void vs_measure_pick_threads(const struct vs_vm *vm,

@@ -3,6 +3,7 @@
  * (see vqueue.h). */
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -343,18 +344,25 @@ static int sample_queues(struct vs_qmp *q, struct vs_vqset *set, bool first)
 
 int vs_vq_window_begin(struct vs_qmp *q, const struct vs_vm *vm, struct vs_vqset *set)
 {
+	uint64_t t;
 	bool ok;
+	int err = 0;
 
 	vcpu_counters(vm, &set->syscw0, &set->vcpu_exec0_ns, &ok);
 	if (!ok)
 		set->syscw0 = UINT64_MAX;
-	set->t0_ns = set->tlast_ns = mono_ns();
 	set->n_samples = 0;
-	return q ? sample_queues(q, set, true) : 0;
+	t = mono_ns();
+	if (q)
+		err = sample_queues(q, set, true);
+	/* a sample is stamped half-way through its QMP round trips */
+	set->t0_ns = set->tlast_ns = t + (mono_ns() - t) / 2;
+	return err;
 }
 
 int vs_vq_window_sample(struct vs_qmp *q, struct vs_vqset *set)
 {
+	uint64_t t = mono_ns();
 	int err;
 
 	if (!q)
@@ -362,7 +370,7 @@ int vs_vq_window_sample(struct vs_qmp *q, struct vs_vqset *set)
 	err = sample_queues(q, set, false);
 	if (!err)
 		set->n_samples++;
-	set->tlast_ns = mono_ns();
+	set->tlast_ns = t + (mono_ns() - t) / 2;
 	return err;
 }
 
@@ -374,7 +382,8 @@ int vs_vq_window_end(struct vs_qmp *q, const struct vs_vm *vm, struct vs_vqset *
 	int err = vs_vq_window_sample(q, set);
 
 	vcpu_counters(vm, &syscw, &exec_ns, &ok);
-	set->secs = (double)(mono_ns() - set->t0_ns) / 1e9;
+	/* rates over what the samples span; without QMP, the whole window */
+	set->secs = (double)((q ? set->tlast_ns : mono_ns()) - set->t0_ns) / 1e9;
 	if (ok && set->syscw0 != UINT64_MAX && set->secs > 0)
 		set->vcpu_writes_per_s = (double)(syscw - set->syscw0) / set->secs;
 	for (i = 0; i < set->n_devs; i++) {
@@ -596,4 +605,92 @@ void vs_vq_attribute(struct vs_vqset *set, const struct vs_vm *vm,
 			 "vCPU wake-up: %s", snap ? "no vCPU was woken by QEMU in the window" :
 			 "needs the BPF probes");
 	}
+}
+
+static void figure_source(struct vs_sample *s, const char *what, const struct vs_vq_figure *f)
+{
+	if (isfinite(f->per_s))
+		vs_sample_source(s, what, true, "%.0f/s from %s%s%s", f->per_s, f->source,
+				 f->note[0] ? "; " : "", f->note);
+	else
+		vs_sample_source(s, what, false, "%s", f->note);
+}
+
+void vs_vq_fill_sample(const struct vs_vqset *set, const struct vs_vdev *d,
+		       const struct vs_vq *v, const struct vs_sample *dev_sample,
+		       struct vs_sample *s)
+{
+	*s = *dev_sample;
+	s->have_items = isfinite(v->items.per_s);
+	s->items_per_s = v->items.per_s;
+	s->have_kicks = isfinite(v->kicks.per_s);
+	s->kicks_per_s = v->kicks.per_s;
+	s->have_irqs = isfinite(v->irqs.per_s);
+	s->irqs_per_s = v->irqs.per_s;
+	s->kicks_from_probes = s->have_kicks && strstr(v->kicks.source, "sched_waking");
+	s->irqs_from_probes = s->have_irqs && strstr(v->irqs.source, "sched_waking");
+	s->len = v->size;
+	snprintf(s->items_from, sizeof(s->items_from), "%.39s",
+		 s->have_items ? v->items.source : "");
+	snprintf(s->len_from, sizeof(s->len_from), "%s",
+		 v->size ? "vring-num from QMP" : "");
+	snprintf(s->backend, sizeof(s->backend), "%.15s", d->type);
+	figure_source(s, "virtqueue items", &v->items);
+	if (isfinite(v->inflight))
+		vs_sample_source(s, "virtqueue in-flight", true,
+				 "mean inuse %.2f of %u over %u QMP samples", v->inflight,
+				 v->size, v->n_samples);
+	figure_source(s, "kicks", &v->kicks);
+	figure_source(s, "interrupts", &v->irqs);
+	vs_sample_source(s, "guest-side costs", isfinite(set->vcpu_wake_ns),
+			 "%.100s", set->costs_from);
+}
+
+struct dev_job {
+	const struct vs_vm *vm;
+	const struct vs_thread *prod, *cons;
+	double duration_ns;
+	volatile sig_atomic_t *stop;
+	struct vs_sample *out;
+	int err;
+};
+
+static void *dev_job_run(void *arg)
+{
+	struct dev_job *j = arg;
+
+	j->err = vs_measure_pair(j->vm, j->prod, j->cons, j->duration_ns, j->stop, j->out);
+	return NULL;
+}
+
+int vs_vq_measure_all(struct vs_qmp *q, const struct vs_vm *vm, double duration_ns,
+		      volatile sig_atomic_t *stop, struct vs_vqset *set,
+		      struct vs_sample *dev_samples)
+{
+	struct dev_job jobs[VS_VQ_MAX_DEVICES];
+	pthread_t th[VS_VQ_MAX_DEVICES];
+	bool started[VS_VQ_MAX_DEVICES] = { false };
+	const struct vs_thread *vcpu = vs_vm_thread(vm, VS_ROLE_VCPU);
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < set->n_devs; i++) {
+		jobs[i] = (struct dev_job){
+			.vm = vm, .prod = vcpu, .duration_ns = duration_ns, .stop = stop,
+			.out = &dev_samples[i],
+			.cons = set->devs[i].cons_tid ?
+				vs_vm_thread_by_tid(vm, set->devs[i].cons_tid) : NULL,
+		};
+		started[i] = !pthread_create(&th[i], NULL, dev_job_run, &jobs[i]);
+		if (!started[i])
+			dev_job_run(&jobs[i]);
+	}
+	err = vs_vq_measure(q, vm, duration_ns, stop, set);
+	for (i = 0; i < set->n_devs; i++)
+		if (started[i])
+			pthread_join(th[i], NULL);
+	for (i = 0; !err && i < set->n_devs; i++)
+		if (jobs[i].err)
+			err = jobs[i].err;
+	return err;
 }

@@ -112,8 +112,9 @@ struct vs_vqset {
 	double vcpu_wake_ns;
 	double vcpu_cpu_per_item_ns;
 	char costs_from[160];
-	/* internal */
+	/* the window on CLOCK_MONOTONIC: first and last QMP samples */
 	uint64_t t0_ns, tlast_ns;
+	/* internal */
 	uint64_t syscw0, vcpu_exec0_ns;
 };
 
@@ -143,6 +144,27 @@ int vs_vq_measure(struct vs_qmp *q, const struct vs_vm *vm, double duration_ns,
  */
 void vs_vq_attribute(struct vs_vqset *set, const struct vs_vm *vm,
 		     const struct vs_probe_snapshot *snap);
+
+struct vs_sample;
+/*
+ * One window over every device of vm at once: the queue indices sampled
+ * in the calling thread (vs_vq_measure()), and per device its first vCPU
+ * and its consumer thread (vs_measure_pair()) in a thread of their own,
+ * into dev_samples[0 .. set->n_devs - 1]. -errno when the window failed.
+ */
+int vs_vq_measure_all(struct vs_qmp *q, const struct vs_vm *vm, double duration_ns,
+		      volatile sig_atomic_t *stop, struct vs_vqset *set,
+		      struct vs_sample *dev_samples);
+
+/*
+ * The sample of one queue for classification: the device's thread sample
+ * (its vCPU and its consumer thread over the window, from
+ * vs_measure_pair()) with the queue's own items, kicks, interrupts and
+ * ring size, and a source line for each. Call after vs_vq_attribute().
+ */
+void vs_vq_fill_sample(const struct vs_vqset *set, const struct vs_vdev *d,
+		       const struct vs_vq *v, const struct vs_sample *dev_sample,
+		       struct vs_sample *s);
 
 /* Items between two readings of a 16-bit ring index. */
 static inline uint16_t vs_vq_idx_delta(uint16_t from, uint16_t to)

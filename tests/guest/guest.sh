@@ -23,6 +23,7 @@
 #   --poll-max TIME         the iothread's poll-max-ns at start
 #   --with-net / --with-blk also give the guest the other device
 #   --smp N --memory MB     default 1 vCPU, 256 MB
+#   --cpus LIST             run QEMU on these host CPUs only (taskset)
 #   --accel auto|kvm|tcg    auto: KVM when a stock guest boots under it
 #                           here (probed once, the verdict is cached),
 #                           TCG otherwise
@@ -30,6 +31,8 @@
 #                           runs until stopped
 #
 # start prints key=value lines (pid, qmp, console, accel, farend_log).
+# DIR/qmp-test.sock is a second QMP monitor, for a test's own reader
+# while virtsync holds the first (a QMP socket serves one client).
 # Every process it starts is recorded in DIR (qemu.pid, farend.pid) and
 # stopped by that PID, after checking the PID is still ours.
 set -u
@@ -120,12 +123,13 @@ free_udp_port() {
 # launch DIR ACCEL: QEMU daemonized with the options parsed into globals
 launch() {
 	local dir=$1 accel=$2 args=() append io=
-	rm -f "$dir/console.log" "$dir/qemu.pid" "$dir/qmp.sock"
+	rm -f "$dir/console.log" "$dir/qemu.pid" "$dir/qmp.sock" "$dir/qmp-test.sock"
 	args=(-accel "$accel" -nodefaults -display none -no-reboot
 		-name "vsguest,debug-threads=on" -m "$memory" -smp "$smp"
 		-kernel "$KERNEL" -initrd "$INITRD"
 		-serial "file:$dir/console.log"
 		-qmp "unix:$dir/qmp.sock,server=on,wait=off"
+		-qmp "unix:$dir/qmp-test.sock,server=on,wait=off"
 		-daemonize -pidfile "$dir/qemu.pid")
 	if [ "$workload" = blk ] || [ "$with_blk" = 1 ]; then
 		if [ "$iothread" = 1 ]; then
@@ -141,7 +145,9 @@ launch() {
 	fi
 	append="console=ttyS0 quiet loglevel=3 ipv6.disable=1 vsload=$workload"
 	append+=$(printf ',%s' "${load_args[@]}")
-	qemu-system-x86_64 "${args[@]}" -append "$append" 2>"$dir/qemu.err" ||
+	local pin=()
+	[ -n "$cpus" ] && pin=(taskset -c "$cpus")
+	"${pin[@]}" qemu-system-x86_64 "${args[@]}" -append "$append" 2>"$dir/qemu.err" ||
 		die "QEMU did not start: $(tail -1 "$dir/qemu.err")"
 }
 
@@ -178,7 +184,7 @@ pick_accel() {
 
 parse_opts() {
 	workload=blk qd=1 rw=read bs=4096 size=64 rate=0 latency=0 iothread=1
-	poll_max= with_net=0 with_blk=0 smp=1 memory=256 accel=auto duration_ns=10000000000
+	poll_max= with_net=0 with_blk=0 smp=1 memory=256 accel=auto duration_ns=10000000000 cpus=
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--workload) workload=${2:-}; shift ;;
@@ -195,6 +201,7 @@ parse_opts() {
 		--with-blk) with_blk=1 ;;
 		--smp) smp=${2:-}; shift ;;
 		--memory) memory=${2:-}; shift ;;
+		--cpus) cpus=${2:-}; shift ;;
 		--accel) accel=${2:-}; shift ;;
 		*) usage "unknown option '$1'" ;;
 		esac
@@ -207,6 +214,7 @@ parse_opts() {
 	*) usage "unknown workload '$workload' (blk, net or rr)" ;;
 	esac
 	case $accel in auto|kvm|tcg) ;; *) usage "unknown accel '$accel' (auto, kvm or tcg)" ;; esac
+	[[ $cpus =~ ^[0-9,-]*$ ]] || usage "--cpus takes a CPU list such as 0 or 0-1"
 	[[ $qd$bs$size$rate$smp$memory =~ ^[0-9]+$ ]] || usage "--qd, --bs, --size, --rate, --smp and --memory take integers"
 }
 

@@ -1,0 +1,132 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Recommendation quality on a real guest (issue 17): for each workload,
+# boot the test guest, sweep its iothread's poll-max-ns live (0 to 512 us,
+# QEMU's default 32 us included) and measure the guest's own figure (IOPS
+# from vsload's reports) and QEMU's host CPU per item; then let virtsync
+# diagnose the guest once at the default and measure its pick. Prints one
+# table per workload: every point (default and best marked) and virtsync's
+# pick.
+#
+# The sweep best is the point with the highest IOPS; the goal is that
+# virtsync's pick reaches >= 95 % of it at no more CPU per item than it.
+# Points are measured in ROUNDS interleaved passes (the order reversed
+# every other pass) and averaged, so that drifting load on the shared
+# machine hits every point alike; the machine's load is printed.
+#
+# Usage: bench/guest-poll-sweep.sh [WORKLOAD...]
+#   workloads: qd1 (QD1 4k reads, null-co 0 latency: request/response),
+#              deep (QD16), slow (QD1, null-co latency-ns 200 us)
+#   ROUNDS=2 LINES=3 (reports per point) POINTS="0 8000 ..." (ns)
+set -u
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+VS=${VIRTSYNC_BIN:-$TOP/.output/virtsync}
+G=$TOP/tests/guest/guest.sh
+Q=$TOP/tests/guest/qmp.py
+ROUNDS=${ROUNDS:-2}
+LINES=${LINES:-3}
+POINTS=${POINTS:-"0 8000 32768 65536 131072 262144 524288"}
+DEFAULT=32768
+tmp=$(mktemp -d /tmp/vs-sweep.XXXXXX)
+dir=$tmp/guest
+trap '"$G" stop "$dir"; rm -rf "$tmp"' EXIT
+trap 'exit 130' INT TERM
+hz=$(getconf CLK_TCK)
+
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+# measure NS: set poll-max-ns, skip one report, then LINES reports:
+# prints "iops cpu_us_per_item cpu_pct"
+measure() {
+	local ns=$1 pid have c0 t0 c1 t1
+	pid=$(cat "$dir/qemu.pid")
+	python3 "$Q" "$dir/qmp.sock" set io1 "$ns" || return 1
+	have=$(grep -c '^VSLOAD t=' "$dir/console.log")
+	while [ "$(grep -c '^VSLOAD t=' "$dir/console.log")" -lt $((have + 1)) ]; do sleep 0.05; done
+	c0=$(cpu_ticks "$pid") t0=$(date +%s.%N)
+	while [ "$(grep -c '^VSLOAD t=' "$dir/console.log")" -lt $((have + 1 + LINES)) ]; do sleep 0.05; done
+	c1=$(cpu_ticks "$pid") t1=$(date +%s.%N)
+	grep '^VSLOAD t=' "$dir/console.log" | tr -d '\r' | sed -n "$((have + 2)),$((have + 1 + LINES))p" |
+		awk -v c="$((c1 - c0))" -v hz="$hz" -v dt="$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" '
+		{ split($4, kv, "="); ops += kv[2]; split($5, kv, "="); rate += kv[2] }
+		END { printf "%.0f %.1f %.0f\n", rate / NR, (c / hz) * 1e6 / ops, 100 * (c / hz) / dt }'
+}
+
+run_workload() {
+	local name=$1 opts pick p r i order
+	case $name in
+	qd1) opts="--workload blk --qd 1" ;;
+	deep) opts="--workload blk --qd 16" ;;
+	slow) opts="--workload blk --qd 1 --latency 200us" ;;
+	*) echo "unknown workload '$name' (qd1, deep, slow)" >&2; return 2 ;;
+	esac
+	# shellcheck disable=SC2086
+	"$G" start "$dir" $opts >"$tmp/start.out" || return 1
+	: >"$tmp/points"
+	for r in $(seq "$ROUNDS"); do
+		order=$POINTS
+		[ $((r % 2)) = 0 ] && order=$(echo "$POINTS" | tr ' ' '\n' | tac | tr '\n' ' ')
+		for p in $order; do
+			echo "$p $(measure "$p")" >>"$tmp/points"
+		done
+	done
+	# virtsync's pick: one diagnose at QEMU's default, its iothread advice
+	python3 "$Q" "$dir/qmp.sock" set io1 "$DEFAULT"
+	"$VS" diagnose --qmp "$dir/qmp.sock" --duration 3s --json >"$tmp/diag.json" 2>"$tmp/diag.err"
+	pick=$(python3 - "$tmp/diag.json" <<'PY'
+import json, sys
+try:
+    d = json.load(open(sys.argv[1]))
+except Exception:
+    print("error"); sys.exit(0)
+vals = []
+def walk(o):
+    if isinstance(o, dict):
+        if o.get("knob") == "iothread.poll_max_ns" and "value" in o:
+            vals.append(str(o["value"]))
+        for v in o.values(): walk(v)
+    elif isinstance(o, list):
+        for v in o: walk(v)
+walk(d)
+print(vals[0] if vals else "none")
+PY
+)
+	pick_ns=$pick
+	[ "$pick" = none ] || [ "$pick" = error ] && pick_ns=$DEFAULT
+	for r in $(seq "$ROUNDS"); do
+		echo "pick $(measure "$pick_ns")" >>"$tmp/points"
+	done
+	"$G" stop "$dir"
+	python3 - "$tmp/points" "$name" "$pick" "$DEFAULT" <<'PY'
+import sys, collections
+pts = collections.defaultdict(list)
+for line in open(sys.argv[1]):
+    k, iops, cpu, pct = line.split()
+    pts[k].append((float(iops), float(cpu), float(pct)))
+name, pick, default = sys.argv[2], sys.argv[3], sys.argv[4]
+avg = {k: tuple(sum(x[i] for x in v) / len(v) for i in range(3)) for k, v in pts.items()}
+sweep = {k: v for k, v in avg.items() if k != "pick"}
+best = max(sweep, key=lambda k: sweep[k][0])
+print("workload %s (IOPS = the guest's own reports; CPU = QEMU's, per item)" % name)
+print("  %-22s %9s %12s %7s" % ("poll-max-ns", "IOPS", "CPU us/item", "CPU %"))
+for k in sorted(sweep, key=int):
+    tag = " (default)" if k == default else ""
+    tag += " (best)" if k == best else ""
+    print("  %-22s %9.0f %12.1f %7.0f" % (k + tag, *sweep[k]))
+p = avg["pick"]
+label = "virtsync: " + ("no change" if pick == "none" else pick if pick != "error" else "diagnose failed")
+print("  %-22s %9.0f %12.1f %7.0f" % (label, *p))
+b = sweep[best]
+ok = p[0] >= 0.95 * b[0] and p[1] <= b[1] * 1.0
+print("  pick/best IOPS %.2f, CPU/item %.2f: %s" % (p[0] / b[0], p[1] / b[1],
+      "meets the goal" if ok else "short of the goal (>= 0.95 IOPS at <= the best's CPU/item)"))
+PY
+}
+
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) CPUs; rounds $ROUNDS, $LINES reports per point"
+ws=("$@")
+[ ${#ws[@]} -gt 0 ] || ws=(qd1 deep slow)
+for w in "${ws[@]}"; do
+	run_workload "$w"
+done
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
