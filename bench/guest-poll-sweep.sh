@@ -62,15 +62,7 @@ run_workload() {
 	esac
 	# shellcheck disable=SC2086
 	"$G" start "$dir" $opts >"$tmp/start.out" || return 1
-	: >"$tmp/points"
-	for r in $(seq "$ROUNDS"); do
-		order=$POINTS
-		[ $((r % 2)) = 0 ] && order=$(echo "$POINTS" | tr ' ' '\n' | tac | tr '\n' ' ')
-		for p in $order; do
-			echo "$p $(measure "$p")" >>"$tmp/points"
-		done
-	done
-	# virtsync's pick: one diagnose at QEMU's default, its iothread advice
+	# virtsync's pick: one diagnose at QEMU's default, before the sweep, its iothread advice
 	python3 "$Q" "$dir/qmp.sock" set io1 "$DEFAULT"
 	"$VS" diagnose --qmp "$dir/qmp.sock" --duration 3s --json >"$tmp/diag.json" 2>"$tmp/diag.err"
 	pick=$(python3 - "$tmp/diag.json" <<'PY'
@@ -93,7 +85,14 @@ PY
 )
 	pick_ns=$pick
 	[ "$pick" = none ] || [ "$pick" = error ] && pick_ns=$DEFAULT
+	: >"$tmp/points"
 	for r in $(seq "$ROUNDS"); do
+		order=$POINTS
+		[ $((r % 2)) = 0 ] && order=$(echo "$POINTS" | tr ' ' '\n' | tac | tr '\n' ' ')
+		for p in $order; do
+			echo "$p $(measure "$p")" >>"$tmp/points"
+		done
+		# the pick is measured in every round too, among the others
 		echo "pick $(measure "$pick_ns")" >>"$tmp/points"
 	done
 	"$G" stop "$dir"
@@ -101,7 +100,10 @@ PY
 import sys, collections
 pts = collections.defaultdict(list)
 for line in open(sys.argv[1]):
-    k, iops, cpu, pct = line.split()
+    f = line.split()
+    if len(f) != 4:
+        sys.exit("a measurement failed: %r" % line)
+    k, iops, cpu, pct = f
     pts[k].append((float(iops), float(cpu), float(pct)))
 name, pick, default = sys.argv[2], sys.argv[3], sys.argv[4]
 avg = {k: tuple(sum(x[i] for x in v) / len(v) for i in range(3)) for k, v in pts.items()}
@@ -115,6 +117,7 @@ for k in sorted(sweep, key=int):
     print("  %-22s %9.0f %12.1f %7.0f" % (k + tag, *sweep[k]))
 p = avg["pick"]
 label = "virtsync: " + ("no change" if pick == "none" else pick if pick != "error" else "diagnose failed")
+# virtsync "says the default is right" when it recommends no change
 print("  %-22s %9.0f %12.1f %7.0f" % (label, *p))
 b = sweep[best]
 ok = p[0] >= 0.95 * b[0] and p[1] <= b[1] * 1.0
