@@ -88,9 +88,8 @@ void vs_dbg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * takes the reference. Returns 0 or -EIO. */
 int vs_json_print(json_t *doc);
 
-/* JSON number, or null where the value is not defined (NaN). Plain
- * fprintf("%f") would print "nan" and break the document. */
-json_t *vs_json_num(double v);
+/* vs_json_num(): lib/core/json.h */
+#include "core/json.h"
 
 /*
  * argp child every subcommand includes, for -j/--json[=pretty] and -v:
@@ -120,18 +119,9 @@ void vs_progress_done(struct vs_progress *p);
  * "host", so every saved JSON document should carry them. */
 void vs_json_add_meta(json_t *doc, int argc, char **argv);
 
-/* This program's own path (/proc/self/exe), to run it again as a child by
- * its real name; -errno. */
-int vs_self_exe(char *exe, size_t len);
-/* Run this program with argv (argv[0] is the name shown) and its stdout
- * on /dev/null; its exit status, or -errno when it could not run. */
-int vs_run_self_quiet(char *const argv[]);
-/* Median of v[0..n-1], n > 0 (sorts v in place). */
-double vs_median(double *v, unsigned int n);
-double vs_mono_ns(void);	/* CLOCK_MONOTONIC in ns */
-/* Can this process open /dev/kvm (the reference device's KVM backend)?
- * why: "/dev/kvm works" or the reason not. */
-bool vs_kvm_usable(char *why, size_t len);
+/* vs_mono_ns(), vs_median(): lib/core; vs_kvm_usable(): lib/diagnose/device.h */
+#include "core/clock.h"
+#include "core/latstats.h"
 /* Replace the file at path, whole or not at all (lib's vs_file_replace(),
  * VS_REPLACE_* flags), with what fill() writes to the stream it is given;
  * fill returns 0 or -errno. */

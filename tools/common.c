@@ -154,11 +154,6 @@ int vs_json_print(json_t *doc)
 	return fflush(stdout) ? -EIO : 0;
 }
 
-json_t *vs_json_num(double v)
-{
-	return isfinite(v) ? json_real(v) : json_null();
-}
-
 void vs_json_add_meta(json_t *doc, int argc, char **argv)
 {
 	char cmdline[1024] = "", stamp[64], host[256] = "";
@@ -256,75 +251,6 @@ void vs_progress_done(struct vs_progress *p)
 	if (p->shown)
 		fprintf(stderr, "\r\033[K");
 	p->shown = 0;
-}
-
-int vs_self_exe(char *exe, size_t len)
-{
-	ssize_t n = readlink("/proc/self/exe", exe, len - 1);
-
-	if (n <= 0)
-		return -errno;
-	exe[n] = '\0';
-	return 0;
-}
-
-int vs_run_self_quiet(char *const argv[])
-{
-	char exe[PATH_MAX];
-	int status, fd, e;
-	pid_t child;
-
-	e = vs_self_exe(exe, sizeof(exe));
-	if (e)
-		return e;
-	child = fork();
-	if (child < 0)
-		return -errno;
-	if (!child) {
-		fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
-		if (fd >= 0)
-			dup2(fd, STDOUT_FILENO);
-		execv(exe, argv);
-		_exit(127);
-	}
-	while (waitpid(child, &status, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-double vs_median(double *v, unsigned int n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-double vs_mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-bool vs_kvm_usable(char *why, size_t len)
-{
-	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-
-	if (fd < 0) {
-		snprintf(why, len, "/dev/kvm: %s", strerror(errno));
-		return false;
-	}
-	close(fd);
-	snprintf(why, len, "/dev/kvm works");
-	return true;
 }
 
 int opt_nonempty(const char *opt, const char *text, const char *what, const char **out)

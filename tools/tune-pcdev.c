@@ -1,21 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The reference-device workload of `virtsync tune --auto`. */
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
 #include <math.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cmd.h"
+#include "diagnose/diagnose.h"
 #include "pcdev/pcdev.h"
 #include "pcdev/stats.h"
-#include "pcdev/ctlfile.h"
 #include "tune/plan.h"
 #include "core/sysfs.h"
 #include "tune-pcdev.h"
@@ -176,34 +172,37 @@ static int pcdev_measure(void *vctx, struct vs_objective *o, json_t **raw)
 	return 0;
 }
 
-/* Run this binary's diagnose on the device and load its plan. */
+/* Diagnose the device in-process; its plan. */
 static int diagnose_once(struct tune_pcdev_ctx *c, struct vs_profile **plan,
 			 char *why, size_t len)
 {
-	char dur[32], pidarg[16], dmax[32], err[256];
-	char *argv[] = { "virtsync", "diagnose", "--pid", pidarg, "--duration", dur,
-			 "--save", c->plan_path, c->dmax_ns > 0 ? "--dmax" : NULL, dmax, NULL };
-	struct vs_profile *p = NULL;
+	struct vs_diag_opts o = VS_DIAG_OPTS_INIT;
+	struct vs_diagnosis d;
+	unsigned int skipped;
+	double confidence;
 	int e;
 
-	snprintf(dur, sizeof(dur), "%.0fns", c->diag_ns);
-	snprintf(pidarg, sizeof(pidarg), "%d", (int)c->pid);
-	snprintf(dmax, sizeof(dmax), "%.0fns", c->dmax_ns > 0 ? c->dmax_ns : 0);
-	unlink(c->plan_path);
-	e = vs_run_self_quiet(argv);
-	if (e) {
-		snprintf(why, len, "diagnose --pid %d failed (%s)", (int)c->pid,
-			 e < 0 ? strerror(-e) : "see its messages above");
-		return e < 0 ? e : -EIO;
+	o.target = VS_DIAG_PID;
+	o.pid = c->pid;
+	o.duration_ns = c->diag_ns;
+	if (c->dmax_ns > 0)
+		o.dmax_ns = c->dmax_ns;
+	/* the host's costs do not change between two diagnoses */
+	o.costs = c->have_costs ? &c->costs : NULL;
+	e = vs_diagnose(&o, &d);
+	if (!e) {
+		if (d.calibrated && !c->have_costs) {
+			c->costs = d.hc;
+			c->have_costs = true;
+		}
+		e = vs_plan_from_diagnosis(&d, plan, &confidence, &skipped);
+		if (e)
+			snprintf(why, len, "diagnose's plan: %s", strerror(-e));
+	} else {
+		snprintf(why, len, "diagnose --pid %d failed: %s", (int)c->pid, d.why);
 	}
-	e = vs_plan_load_file(c->plan_path, &p, err, sizeof(err));
-	unlink(c->plan_path);
-	if (e) {
-		snprintf(why, len, "diagnose's plan: %s", err);
-		return e;
-	}
-	*plan = p;
-	return 0;
+	vs_diagnosis_free(&d);
+	return e;
 }
 
 static int pcdev_propose(void *vctx, const struct vs_objective *before,
@@ -260,82 +259,3 @@ const struct vs_tune_workload tune_workload_pcdev = {
 	.propose = pcdev_propose,
 };
 
-int tune_pcdev_start(const char *preset, const char *backend, double run_ns, bool rt,
-		     pid_t *pid)
-{
-	char exe[PATH_MAX], dur[32], path[512];
-	bool pin = pcdev_cpu_available(0) && pcdev_cpu_available(1);
-	double t0;
-	int fd, e, status;
-	pid_t child;
-
-	e = vs_self_exe(exe, sizeof(exe));
-	if (e)
-		return e;
-	snprintf(dur, sizeof(dur), "%.0fns", run_ns);
-	child = fork();
-	if (child < 0)
-		return -errno;
-	if (!child) {
-		char *argv[14] = { "virtsync", "bench", "--preset", (char *)preset,
-				   "--duration", dur };
-		int n = 6;
-
-		if (backend) {
-			argv[n++] = "--backend";
-			argv[n++] = (char *)backend;
-		}
-
-		if (pin) {
-			argv[n++] = "--pin";
-			argv[n++] = "0,1";
-		}
-		if (rt)
-			argv[n++] = "--rt";
-		argv[n] = NULL;
-		fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
-		if (fd >= 0)
-			dup2(fd, STDOUT_FILENO);
-		execv(exe, argv);
-		_exit(127);
-	}
-	*pid = child;
-	e = vs_path(path, sizeof(path), PCDEV_STATS_FMT, (int)child);
-	if (e)
-		return e;
-	t0 = vs_mono_ns();
-	while (access(path, R_OK)) {
-		if (waitpid(child, &status, WNOHANG) == child) {
-			*pid = 0;
-			return -ECHILD;
-		}
-		if (vs_mono_ns() - t0 > 3e9)
-			return -ETIMEDOUT;
-		usleep(5000);
-	}
-	return 0;
-}
-
-void tune_pcdev_stop(pid_t pid)
-{
-	double t0 = vs_mono_ns();
-	int status;
-
-	if (pid <= 0)
-		return;
-	kill(pid, SIGINT);
-	while (waitpid(pid, &status, WNOHANG) != pid) {
-		if (vs_mono_ns() - t0 > 2e9) {
-			char path[512];
-
-			kill(pid, SIGKILL);
-			waitpid(pid, &status, 0);
-			/* A killed device cannot remove its files. */
-			vs_pcdev_ctl_remove(pid);
-			if (!vs_path(path, sizeof(path), PCDEV_STATS_FMT, (int)pid))
-				unlink(path);
-			return;
-		}
-		usleep(10000);
-	}
-}

@@ -5,13 +5,14 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "sources/hostcost.h"
 #include "tune/loop.h"
 
 /*
  * `virtsync tune --auto` on the reference device: measure = windows of the
  * device's published counters (items, C's latency histogram) and its two
- * threads' CPU time (/proc/PID/task/TID/schedstat); propose = `virtsync
- * diagnose --pid PID --save` (this binary, in a child), keeping the steps
+ * threads' CPU time (/proc/PID/task/TID/schedstat); propose = the
+ * diagnosis of that pid (vs_diagnose, in this process), keeping the steps
  * aimed at the device itself.
  */
 struct tune_pcdev_ctx {
@@ -20,7 +21,8 @@ struct tune_pcdev_ctx {
 	unsigned int repeats;	/* windows per measurement; medians */
 	double diag_ns;		/* diagnose's window */
 	double dmax_ns;		/* NaN/0: none */
-	char plan_path[256];
+	struct vs_hostcosts costs;	/* the first diagnosis' calibration */
+	bool have_costs;
 	unsigned int dropped;	/* host-wide steps left out of the plan */
 	unsigned int diagnoses;	/* diagnose runs (a second when the first
 				 * could not classify the queue) */
@@ -28,13 +30,5 @@ struct tune_pcdev_ctx {
 };
 
 extern const struct vs_tune_workload tune_workload_pcdev;
-
-/* Start `virtsync bench --preset NAME` for run_ns (pinned to CPUs 0,1
- * when there are two; SCHED_FIFO when rt; backend "thread" or "kvm", NULL
- * for bench's default); wait until it publishes. */
-int tune_pcdev_start(const char *preset, const char *backend, double run_ns, bool rt,
-		     pid_t *pid);
-/* SIGINT, wait (then SIGKILL after 2 s); its report is discarded. */
-void tune_pcdev_stop(pid_t pid);
 
 #endif

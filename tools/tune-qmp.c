@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "diagnose/diagnose.h"
 #include "sources/discover.h"
 #include "tune/plan.h"
 #include "sources/qmpstat.h"
@@ -284,44 +285,31 @@ static int qmp_measure(void *vctx, struct vs_objective *o, json_t **raw)
 	return 0;
 }
 
-/* This binary's diagnose on the VM, its plan loaded. */
+/* The diagnosis of the VM through its QMP socket, in this process; its
+ * plan (without steps when nothing could be classified). */
 static int diagnose_plan(struct tune_qmp_ctx *c, struct vs_profile **plan, char *why,
 			 size_t len)
 {
-	char dur[32], dmax[32], err[256];
-	char *argv[] = { "virtsync", "diagnose", "--qmp", (char *)c->socket,
-			 "--duration", dur, "--save", c->plan_path,
-			 c->dmax_ns > 0 ? "--dmax" : NULL, dmax, NULL };
-	json_t *doc, *steps;
+	struct vs_diag_opts o = VS_DIAG_OPTS_INIT;
+	struct vs_diagnosis d;
+	unsigned int skipped;
+	double confidence;
 	int e;
 
-	snprintf(dur, sizeof(dur), "%.0fns", c->diag_ns);
-	snprintf(dmax, sizeof(dmax), "%.0fns", c->dmax_ns > 0 ? c->dmax_ns : 0);
-	unlink(c->plan_path);
-	e = vs_run_self_quiet(argv);
-	if (e) {
-		snprintf(why, len, "diagnose --qmp %s failed (%s)", c->socket,
-			 e < 0 ? strerror(-e) : "see its messages above");
-		return e < 0 ? e : -EIO;
+	o.target = VS_DIAG_QMP;
+	o.qmp = c->socket;
+	o.duration_ns = c->diag_ns;
+	if (c->dmax_ns > 0)
+		o.dmax_ns = c->dmax_ns;
+	e = vs_diagnose(&o, &d);
+	if (!e) {
+		e = vs_plan_from_diagnosis(&d, plan, &confidence, &skipped);
+		if (e)
+			snprintf(why, len, "diagnose's plan: %s", strerror(-e));
+	} else {
+		snprintf(why, len, "diagnose --qmp %s failed: %s", c->socket, d.why);
 	}
-	/* With no verdict diagnose saves a plan without steps, which the
-	 * plan loader (rightly, for apply) refuses: that is "nothing to do". */
-	doc = json_load_file(c->plan_path, 0, NULL);
-	steps = doc ? json_object_get(doc, "steps") : NULL;
-	if (json_is_array(steps) && !json_array_size(steps)) {
-		*plan = vs_plan_new("throughput", "diagnose");
-		if (*plan && json_is_string(json_object_get(doc, "regime")))
-			snprintf((*plan)->regime, sizeof((*plan)->regime), "%s",
-				 json_string_value(json_object_get(doc, "regime")));
-		json_decref(doc);
-		unlink(c->plan_path);
-		return *plan ? 0 : -ENOMEM;
-	}
-	json_decref(doc);
-	e = vs_plan_load_file(c->plan_path, plan, err, sizeof(err));
-	unlink(c->plan_path);
-	if (e)
-		snprintf(why, len, "diagnose's plan: %s", err);
+	vs_diagnosis_free(&d);
 	return e;
 }
 

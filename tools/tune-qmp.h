@@ -16,8 +16,8 @@
  * is one run of the command; around it virtsync reads QEMU's KVM
  * statistics (query-stats) and the host CPU time of every thread of the
  * VM (QEMU's own and its vhost workers). propose = the plan given with
- * --plan, else `virtsync diagnose --qmp SOCKET --save` (this binary, in a
- * child), keeping the steps aimed at this VM.
+ * --plan, else the diagnosis through the socket (vs_diagnose, in this
+ * process), keeping the steps aimed at this VM.
  */
 struct tune_qmp_ctx {
 	const char *socket;
@@ -28,7 +28,6 @@ struct tune_qmp_ctx {
 	const char *plan_file;	/* NULL: diagnose decides */
 	double diag_ns;
 	double dmax_ns;
-	char plan_path[256];	/* diagnose's plan, removed after loading */
 	unsigned int dropped;	/* steps of the plan aimed elsewhere */
 	char regime[16];
 	char err[256];		/* why the last measure() failed */

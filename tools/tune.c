@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "diagnose/device.h"
 #include "tune/plan.h"
 #include "tune-pcdev.h"
 #include "tune-print.h"
@@ -498,8 +499,9 @@ static int tune_device(int argc, char **argv)
 	struct pcdev_config cfg;
 	sigset_t oldsigs;
 	char err[512];
-	double dmax = NAN, run_ns;
-	bool started = false, interrupted;
+	struct vs_refdev *dev = NULL;
+	double dmax = NAN;
+	bool interrupted;
 	int e, ret = VS_EXIT_FAIL;
 
 	memset(&ctx, 0, sizeof(ctx));
@@ -513,8 +515,6 @@ static int tune_device(int argc, char **argv)
 	/* The preset's bound, else diagnose's default (50 us), so that the
 	 * plan and the check use the same Dmax. */
 	ctx.dmax_ns = env.dmax_ns > 0 ? env.dmax_ns : (isfinite(dmax) ? dmax : 50e3);
-	snprintf(ctx.plan_path, sizeof(ctx.plan_path), "/run/virtsync/tune-plan-%d.json",
-		 (int)getpid());
 	hold_signals(&oldsigs);
 	if (env.workload && !env.backend) {
 		char why[160];
@@ -528,19 +528,23 @@ static int tune_device(int argc, char **argv)
 		return VS_EXIT_FAIL;
 	}
 	if (env.workload) {
-		/* two measurements (each settling 0.2 s first), up to two
-		 * diagnoses (window plus ~2 s of calibration each), margin */
-		run_ns = 2 * (ctx.repeats * ctx.window_ns + 0.5e9) +
-			 2 * (ctx.diag_ns + 3e9) + 5e9;
-		e = tune_pcdev_start(env.workload, env.backend, run_ns, env.rt, &ctx.pid);
+		struct vs_refdev_opts ro = {
+			.preset = env.workload,
+			.backend = strcmp(env.backend, "kvm") ? PCDEV_BACKEND_THREAD :
+				   PCDEV_BACKEND_KVM,
+			.pin = true,
+			.rt_priority = env.rt ? 10 : 0,
+		};
+
+		/* in this process: it ends with it (lib/diagnose/device.h) */
+		e = vs_refdev_start(&ro, &dev);
 		if (e) {
 			vs_err("cannot start the reference device (%s): %s", env.workload,
 			       strerror(-e));
-			tune_pcdev_stop(ctx.pid);
 			sigprocmask(SIG_SETMASK, &oldsigs, NULL);
 			return VS_EXIT_FAIL;
 		}
-		started = true;
+		ctx.pid = vs_refdev_pid(dev);
 	} else {
 		char path[512];
 
@@ -556,13 +560,12 @@ static int tune_device(int argc, char **argv)
 	e = run_loop(&tune_workload_pcdev, &ctx, ctx.dmax_ns, &o,
 			 err, sizeof(err));
 	interrupted = signals_arrived();
-	if (!e && o.kept && (started || interrupted)) {
+	if (!e && o.kept && (dev || interrupted)) {
 		/* The device stops with us: put its knobs back first. */
 		if (interrupted_rollback(o.journal_first) != 130)
 			e = -EIO, snprintf(err, sizeof(err), "rolling back the kept change failed");
 	}
-	if (started)
-		tune_pcdev_stop(ctx.pid);
+	vs_refdev_stop(dev, NULL);
 	sigprocmask(SIG_SETMASK, &oldsigs, NULL);
 	if (e) {
 		vs_err("%s", err);
@@ -601,7 +604,7 @@ static int tune_device(int argc, char **argv)
 		printf("\n");
 		if (!o.applied)
 			printf("no change: %s\n", o.why);
-		else if (o.kept && started)
+		else if (o.kept && env.workload)
 			printf("kept: %s (undone with the device at exit)\n", o.why);
 		else if (o.kept)
 			printf("kept: %s; undo with 'virtsync rollback'\n", o.why);
@@ -710,8 +713,6 @@ static int tune_qemu(int argc, char **argv)
 	ctx.plan_file = env.plan;
 	ctx.diag_ns = duration_ns > 0 ? duration_ns : 2e9;
 	ctx.dmax_ns = env.dmax_ns;
-	snprintf(ctx.plan_path, sizeof(ctx.plan_path), "/run/virtsync/tune-plan-%d.json",
-		 (int)getpid());
 	e = tune_qmp_peer(env.qmp, &ctx.pid, err, sizeof(err));
 	if (e) {
 		vs_err("%s", err);
@@ -757,14 +758,10 @@ VS_COMMAND(tune, VS_NEEDS_ROOT, "closed loop: measure, apply, re-measure, keep o
 	env.min_gain = 10;
 	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
 		return VS_EXIT_USAGE;
-	if (env.qmp || env.have_pid || strcmp(env.workload, "wakeup")) {
-		/* diagnose's plan for the device or the VM lands there */
-		if (mkdir("/run/virtsync", 0700) && errno != EEXIST) {
-			vs_err("cannot create /run/virtsync: %s", strerror(errno));
-			return VS_EXIT_FAIL;
-		}
+	/* what a killed run left behind */
+	vs_refdev_sweep();
+	if (env.qmp || env.have_pid || strcmp(env.workload, "wakeup"))
 		return env.qmp ? tune_qemu(argc, argv) : tune_device(argc, argv);
-	}
 	memset(&ctx, 0, sizeof(ctx));
 	vs_wakeup_opts_default(&ctx.opts);
 	ctx.repeats = env.repeats ? env.repeats : 5;

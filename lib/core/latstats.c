@@ -54,3 +54,9 @@ int vs_latstats_compute(double *v, size_t n, struct vs_latstats *st)
 	st->p99 = vs_percentile_sorted(v, n, 99);
 	return 0;
 }
+
+double vs_median(double *v, size_t n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}

@@ -29,4 +29,8 @@ double vs_percentile_sorted(const double *sorted, size_t n, double p);
  */
 int vs_latstats_compute(double *v, size_t n, struct vs_latstats *st);
 
+/* Median of v[0..n-1], n > 0 (sorts v in place); NaNs sort unordered, so
+ * callers drop them first when they matter. */
+double vs_median(double *v, size_t n);
+
 #endif

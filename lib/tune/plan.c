@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "diagnose/diagnose.h"
 #include "knobs/knobs.h"
 #include "tune/plan.h"
 
@@ -124,5 +125,63 @@ int vs_advice_step(const struct vs_advice *a, struct vs_step *st)
 		snprintf(st->sel[VS_SEL_CPUS], n, "%s", a->cpus);
 	snprintf(st->value, sizeof(st->value), "%s", a->value);
 	snprintf(st->why, sizeof(st->why), "%s", a->why);
+	return 0;
+}
+
+static int add_advice(struct vs_profile *plan, const struct vs_plan *advice,
+		      unsigned int *skipped)
+{
+	struct vs_step st;
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < advice->n_actions; i++) {
+		if (vs_advice_step(&advice->actions[i], &st)) {
+			(*skipped)++;
+			continue;
+		}
+		err = vs_plan_add_step(plan, &st);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int vs_plan_from_diagnosis(const struct vs_diagnosis *d, struct vs_profile **out,
+			   double *confidence, unsigned int *skipped)
+{
+	struct vs_profile *plan = vs_plan_new("throughput", "diagnose");
+	char dmax[32];
+	unsigned int i;
+	int err;
+
+	*out = NULL;
+	*confidence = -1;
+	*skipped = 0;
+	if (!plan)
+		return -ENOMEM;
+	plan->dmax_ns = d->dmax_ns;
+	/* as a loaded plan: its Dmax is also ${dmax} */
+	snprintf(dmax, sizeof(dmax), "%.0f", d->dmax_ns);
+	err = vs_vars_set(plan->vars, &plan->nvars, VS_PROFILE_MAX_VARS, "dmax", dmax);
+	for (i = 0; !err && i < d->n_queues; i++) {
+		const struct vs_diag_queue *q = &d->queues[i];
+
+		if (q->err || !q->plan.valid)
+			continue;
+		err = add_advice(plan, &q->plan, skipped);
+		if (q->verdict.confidence > *confidence) {
+			*confidence = q->verdict.confidence;
+			snprintf(plan->regime, sizeof(plan->regime), "%s",
+				 vs_regime_name(q->verdict.regime));
+		}
+	}
+	if (!err)
+		err = add_advice(plan, &d->guest_plan, skipped);
+	if (err) {
+		vs_profile_free(plan);
+		return err;
+	}
+	*out = plan;
 	return 0;
 }

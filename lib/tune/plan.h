@@ -51,4 +51,14 @@ struct vs_profile *vs_plan_new(const char *objective, const char *source);
  */
 int vs_advice_step(const struct vs_advice *a, struct vs_step *st);
 
+/*
+ * The plan of a diagnosis: the steps of every classified queue's advice and
+ * of the guest's, those apply can set now (*skipped counts the others),
+ * with the Dmax it was made for and the regime of the most confident queue
+ * (*confidence, -1 when none). -ENOMEM.
+ */
+struct vs_diagnosis;
+int vs_plan_from_diagnosis(const struct vs_diagnosis *d, struct vs_profile **out,
+			   double *confidence, unsigned int *skipped);
+
 #endif

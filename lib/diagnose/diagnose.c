@@ -1,0 +1,560 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* The diagnosis pipeline (diagnose.h). */
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/errmsg.h"
+#include "core/sysfs.h"
+#include "diagnose/diagnose.h"
+#include "diagnose/qmp.h"
+#include "sources/probe.h"
+
+struct vs_diag_session {
+	struct vs_diag_opts o;
+	bool embedded;
+	struct vs_refdev *dev;
+	double t_dev;			/* when the device published */
+	struct vs_probe *probe;
+	struct vs_diag_qmp_conn *qmp;
+	double t_open;
+	volatile sig_atomic_t never;	/* the stop flag when o.stop is NULL */
+};
+
+const char *vs_diag_mode_name(enum vs_diag_mode m)
+{
+	switch (m) {
+	case VS_DIAG_MODE_PID: return "pid";
+	case VS_DIAG_MODE_HOST: return "host";
+	case VS_DIAG_MODE_EMBEDDED: return "embedded";
+	}
+	return "?";
+}
+
+/* ---- rules ------------------------------------------------------------ */
+
+/* VMs with neither a known I/O thread nor item counters (a paused VMM,
+ * threads not named) cannot be measured. */
+unsigned int vs_diag_measurable(const struct vs_discovery *d)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; d && i < d->n_vms; i++) {
+		const struct vs_thread *p, *c;
+
+		vs_measure_pick_threads(&d->vms[i], &p, &c);
+		if (p || c || d->vms[i].has_stats || d->vms[i].n_taps)
+			n++;
+	}
+	return n;
+}
+
+bool vs_diag_wants_device(enum vs_diag_target t, const struct vs_discovery *host)
+{
+	switch (t) {
+	case VS_DIAG_DEVICE:
+		return true;
+	case VS_DIAG_AUTO:
+		return !vs_diag_measurable(host);
+	default:
+		return false;
+	}
+}
+
+void vs_diag_short_window(struct vs_verdict *v, double measured_ns, double window_ns)
+{
+	size_t used;
+
+	if (!v->known || !(window_ns > 0) || !(measured_ns < 0.5 * window_ns))
+		return;
+	used = strlen(v->summary);
+	v->confidence *= measured_ns > 0 ? measured_ns / window_ns : 0;
+	snprintf(v->summary + used, sizeof(v->summary) - used,
+		 " (the process stopped after %.2f s of the %.1f s window)",
+		 measured_ns / 1e9, window_ns / 1e9);
+}
+
+double vs_diag_guest_wait_ns(const struct vs_verdict *v, const struct vs_sample *s)
+{
+	const struct vs_thread_sample *t;
+	double y;
+
+	if (!v->known)
+		return NAN;
+	t = v->c_wait != VS_WAIT_NONE ? &s->cons : &s->prod;
+	y = (1 - t->cpu) / t->waits_per_s * 1e9;
+	return isfinite(y) && y > 0 ? y : NAN;
+}
+
+/* ---- open ------------------------------------------------------------- */
+
+static void progress(const struct vs_diag_session *s, enum vs_diag_phase ph,
+		     const struct vs_diagnosis *d)
+{
+	if (s->o.progress)
+		s->o.progress(s->o.progress_arg, ph, d);
+}
+
+static int check_opts(const struct vs_diag_opts *o, struct vs_diagnosis *d)
+{
+	if (!(o->duration_ns > 0) || !(o->dmax_ns > 0))
+		return vs_errf(d->why, sizeof(d->why), -EINVAL,
+			       "the window and Dmax must be above 0");
+	switch (o->target) {
+	case VS_DIAG_PID:
+		if (o->pid <= 0)
+			return vs_errf(d->why, sizeof(d->why), -EINVAL, "no pid given");
+		break;
+	case VS_DIAG_QMP:
+		if (!o->qmp || !*o->qmp)
+			return vs_errf(d->why, sizeof(d->why), -EINVAL, "no QMP socket given");
+		break;
+	case VS_DIAG_AUTO:
+	case VS_DIAG_HOST:
+	case VS_DIAG_DEVICE:
+		break;
+	default:
+		return vs_errf(d->why, sizeof(d->why), -EINVAL, "unknown target");
+	}
+	if (o->backend && strcmp(o->backend, "kvm") && strcmp(o->backend, "thread"))
+		return vs_errf(d->why, sizeof(d->why), -EINVAL,
+			       "unknown backend '%.40s' (kvm, thread)", o->backend);
+	return 0;
+}
+
+static int discover(struct vs_diag_session *s, pid_t pid, struct vs_diagnosis *d)
+{
+	int err;
+
+	if (s->o.target == VS_DIAG_DEVICE)
+		return 0;
+	err = vs_discover(pid, d->found);
+	if (!pid && err)
+		return vs_errf(d->why, sizeof(d->why), err, "cannot scan /proc: %s",
+			       strerror(-err));
+	if (err) {
+		d->about_target = true;
+		d->target_refused = err == -ESRCH || err == -ENOENT;
+	}
+	if (err == -ESRCH)
+		return vs_errf(d->why, sizeof(d->why), err, "no such process");
+	if (err == -ENOENT)
+		return vs_errf(d->why, sizeof(d->why), err,
+			       "not a KVM VM (no anon_inode:kvm-vm fd) nor a reference "
+			       "device (no /run/virtsync/pcdev-PID.stats)");
+	if (err)
+		return vs_errf(d->why, sizeof(d->why), err, "cannot inspect /proc/%d: %s",
+			       (int)pid, strerror(-err));
+	if (s->qmp && d->found->n_vms)
+		vs_diag_qmp_roles(s->qmp, &d->found->vms[0]);
+	return 0;
+}
+
+static void calibrate(const struct vs_diag_opts *o, struct vs_diagnosis *d)
+{
+	struct vs_hostcosts *hc = &d->hc;
+
+	if (o->costs) {
+		*hc = *o->costs;
+		d->calibrated = true;
+	} else if (!o->no_calibrate) {
+		struct vs_hostcost_opts ho = { .rounds = 60, .polled = true, .yz = true };
+
+		vs_hostcosts_measure(&ho, hc);
+		d->calibrated = true;
+	} else {
+		memset(hc, 0, sizeof(*hc));
+		hc->notify_ns = hc->wake_ns = hc->wake_polled_ns = hc->yz_ns = NAN;
+		snprintf(hc->notify_from, sizeof(hc->notify_from), "not measured (--no-calibrate)");
+		snprintf(hc->wake_from, sizeof(hc->wake_from), "not measured (--no-calibrate)");
+		snprintf(hc->yz_from, sizeof(hc->yz_from), "not measured (--no-calibrate)");
+	}
+}
+
+static int start_device(struct vs_diag_session *s, struct vs_diagnosis *d)
+{
+	struct vs_diag_device *dev = &d->device;
+	struct vs_refdev_opts ro = { 0 };
+	bool kvm_ok = vs_kvm_usable(dev->kvm_why, sizeof(dev->kvm_why));
+	int err;
+
+	snprintf(dev->preset, sizeof(dev->preset), "%s",
+		 s->o.preset ? s->o.preset : VS_DIAG_DEFAULT_PRESET);
+	if (s->o.backend && !strcmp(s->o.backend, "kvm") && !kvm_ok)
+		return vs_errf(d->why, sizeof(d->why), -ENODEV, "backend kvm: %s",
+			       dev->kvm_why);
+	snprintf(dev->backend, sizeof(dev->backend), "%s",
+		 s->o.backend ? s->o.backend : kvm_ok ? "kvm" : "thread");
+	dev->asked = s->o.target == VS_DIAG_DEVICE;
+	dev->backend_asked = s->o.backend != NULL;
+	progress(s, VS_DIAG_PHASE_DEVICE, d);
+
+	ro.preset = dev->preset;
+	ro.backend = strcmp(dev->backend, "kvm") ? PCDEV_BACKEND_THREAD : PCDEV_BACKEND_KVM;
+	err = vs_refdev_start(&ro, &s->dev);
+	if (err)
+		return vs_errf(d->why, sizeof(d->why), err,
+			       "cannot start the reference device: %s",
+			       err == -ENOENT ? "unknown preset" : strerror(-err));
+	dev->ran = true;
+	dev->pid = vs_refdev_pid(s->dev);
+	s->t_dev = vs_mono_ns();
+	err = vs_discover(dev->pid, d->found);
+	if (err)
+		return vs_errf(d->why, sizeof(d->why), err,
+			       "the reference device (pid %d) is not visible: %s",
+			       (int)dev->pid, strerror(-err));
+	return 0;
+}
+
+/* The probes count from their opening: open them right before the
+ * window (each window then reads them before and after). */
+static void open_probes(struct vs_diag_session *s, struct vs_diagnosis *d)
+{
+	struct vs_probe_opts po = { .flags = VS_PROBE_ALL, .attach = VS_ATTACH_AUTO };
+	pid_t pids[VS_DIAG_MAX_QUEUES];
+	unsigned int i, n = d->found->n_vms < VS_DIAG_MAX_QUEUES ? d->found->n_vms :
+				 VS_DIAG_MAX_QUEUES;
+	int err;
+
+	if (s->o.no_probes) {
+		snprintf(d->probe_why, sizeof(d->probe_why), "--no-probes");
+		return;
+	}
+	if (!n)
+		return;
+	for (i = 0; i < n; i++)
+		pids[i] = d->found->vms[i].pid;
+	po.pids = pids;
+	po.n_pids = n;
+	err = vs_probe_open(&po, &s->probe);
+	if (err) {
+		s->probe = NULL;
+		snprintf(d->probe_why, sizeof(d->probe_why), "cannot load: %s", strerror(-err));
+	}
+}
+
+int vs_diag_open(const struct vs_diag_opts *o, struct vs_diag_session **out,
+		 struct vs_diagnosis *d)
+{
+	struct vs_diag_session *s;
+	char path[512];
+	pid_t pid = 0;
+	int err;
+
+	*out = NULL;
+	memset(d, 0, sizeof(*d));
+	d->kvm_halt_poll_ns = -1;
+	if (!o)
+		return d->err = -EINVAL;
+	err = check_opts(o, d);
+	if (err)
+		return d->err = err;
+	s = calloc(1, sizeof(*s));
+	d->found = calloc(1, sizeof(*d->found));
+	d->unmeasured = calloc(1, sizeof(*d->unmeasured));
+	d->queues = calloc(VS_DIAG_MAX_QUEUES, sizeof(*d->queues));
+	if (!s || !d->found || !d->unmeasured || !d->queues) {
+		free(s);
+		vs_diagnosis_free(d);
+		return d->err = vs_errf(d->why, sizeof(d->why), -ENOMEM, "out of memory");
+	}
+	s->o = *o;
+	if (!s->o.stop)
+		s->o.stop = &s->never;
+	s->t_open = vs_mono_ns();
+	d->duration_ns = o->duration_ns;
+	d->dmax_ns = o->dmax_ns;
+	/* a killed run's files would pass for a device, and a reused pid
+	 * for that device */
+	vs_refdev_sweep();
+
+	if (o->target == VS_DIAG_QMP) {
+		pid_t qpid;
+
+		err = vs_diag_qmp_connect(o->qmp, &s->qmp, &qpid);
+		if (err) {
+			d->about_target = true;
+			vs_errf(d->why, sizeof(d->why), err, "%s",
+				err == -EPROTO ? "not a QMP socket" : strerror(-err));
+			goto fail;
+		}
+		if (o->pid && o->pid != qpid) {
+			d->about_target = d->target_refused = true;
+			err = vs_errf(d->why, sizeof(d->why), -EXDEV,
+				      "belongs to pid %d, not to the pid given (%d)",
+				      (int)qpid, (int)o->pid);
+			goto fail;
+		}
+		pid = qpid;
+	} else if (o->target == VS_DIAG_PID) {
+		pid = o->pid;
+	}
+	vs_guest_detect(&d->guest);
+	if (!vs_path(path, sizeof(path), "/sys/module/kvm/parameters/halt_poll_ns")) {
+		vs_read_s64(path, &d->kvm_halt_poll_ns);
+		d->kvm_halt_poll_writable = d->kvm_halt_poll_ns >= 0 && !access(path, W_OK);
+	}
+
+	err = discover(s, pid, d);
+	if (err)
+		goto fail;
+	s->embedded = vs_diag_wants_device(o->target, d->found);
+	if (s->embedded && o->target == VS_DIAG_AUTO && d->found->n_vms)
+		*d->unmeasured = *d->found;
+	d->mode = pid ? VS_DIAG_MODE_PID : s->embedded ? VS_DIAG_MODE_EMBEDDED :
+		  VS_DIAG_MODE_HOST;
+	progress(s, VS_DIAG_PHASE_FOUND, d);
+
+	/* Costs first, on a quiet machine when the device is ours. */
+	calibrate(o, d);
+	if (s->embedded) {
+		err = start_device(s, d);
+		if (err)
+			goto fail;
+	}
+	d->n_queues = d->found->n_vms < VS_DIAG_MAX_QUEUES ? d->found->n_vms :
+		      VS_DIAG_MAX_QUEUES;
+	open_probes(s, d);
+	d->elapsed_ns = vs_mono_ns() - s->t_open;
+	*out = s;
+	return 0;
+
+fail:
+	d->err = err;
+	vs_diag_close(s, NULL);
+	return err;
+}
+
+/* ---- one window ------------------------------------------------------- */
+
+struct measure_job {
+	struct vs_diag_queue *q;
+	double duration_ns;
+	volatile sig_atomic_t *stop;
+};
+
+static void *measure_thread(void *arg)
+{
+	struct measure_job *j = arg;
+
+	j->q->err = vs_measure(j->q->vm, j->duration_ns, j->stop, &j->q->sample);
+	return NULL;
+}
+
+/* b -= a, per process and per thread: the probes' counts over the window. */
+static void probe_window(struct vs_probe_snapshot *b, const struct vs_probe_snapshot *a)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < b->n_vms; i++)
+		for (j = 0; j < a->n_vms; j++)
+			if (a->vms[j].pid == b->vms[i].pid)
+				vs_counters_sub(&b->vms[i].c, &b->vms[i].c, &a->vms[j].c);
+	for (i = 0; i < b->n_threads; i++)
+		for (j = 0; j < a->n_threads; j++)
+			if (a->threads[j].tid == b->threads[i].tid)
+				vs_counters_sub(&b->threads[i].c, &b->threads[i].c,
+						&a->threads[j].c);
+	b->elapsed_ns -= a->elapsed_ns;
+}
+
+static void measure_queues(struct vs_diag_session *s, struct vs_diagnosis *d)
+{
+	struct measure_job jobs[VS_DIAG_MAX_QUEUES];
+	pthread_t th[VS_DIAG_MAX_QUEUES];
+	bool started[VS_DIAG_MAX_QUEUES];
+	unsigned int i;
+
+	for (i = 0; i < d->n_queues; i++) {
+		jobs[i].q = &d->queues[i];
+		jobs[i].duration_ns = s->o.duration_ns;
+		jobs[i].stop = s->o.stop;
+		started[i] = !pthread_create(&th[i], NULL, measure_thread, &jobs[i]);
+		if (!started[i])
+			measure_thread(&jobs[i]);
+	}
+	for (i = 0; i < d->n_queues; i++)
+		if (started[i])
+			pthread_join(th[i], NULL);
+}
+
+static void apply_probes(struct vs_diag_session *s, struct vs_diagnosis *d,
+			 struct vs_probe_snapshot *before, bool have_before)
+{
+	struct vs_probe_snapshot after;
+	unsigned int i;
+	int err;
+
+	if (!s->probe)
+		goto sources;
+	if (!have_before) {
+		snprintf(d->probe_why, sizeof(d->probe_why), "read failed");
+		goto sources;
+	}
+	err = vs_probe_read(s->probe, &after);
+	if (err) {
+		snprintf(d->probe_why, sizeof(d->probe_why), "read failed: %s", strerror(-err));
+		goto sources;
+	}
+	probe_window(&after, before);
+	for (i = 0; i < d->n_queues; i++)
+		if (!d->queues[i].err)
+			vs_sample_apply_probe(&d->queues[i].sample, d->queues[i].vm, &after);
+	vs_probe_snapshot_free(&after);
+sources:
+	if (d->probe_why[0])
+		for (i = 0; i < d->n_queues; i++)
+			if (!d->queues[i].err)
+				vs_sample_source(&d->queues[i].sample, "bpf-probes", false,
+						 "%s", d->probe_why);
+}
+
+static void conclude(struct vs_diag_session *s, struct vs_diagnosis *d)
+{
+	struct vs_reco_env renv;
+	unsigned int i;
+
+	memset(&renv, 0, sizeof(renv));
+	renv.dmax_ns = d->dmax_ns;
+	renv.guest = &d->guest;
+	renv.hc = &d->hc;
+	renv.kvm_halt_poll_ns = d->kvm_halt_poll_ns;
+	renv.kvm_halt_poll_writable = d->kvm_halt_poll_writable;
+	renv.guest_wait_ns = NAN;
+	for (i = 0; i < d->n_queues; i++) {
+		struct vs_diag_queue *q = &d->queues[i];
+		double y;
+
+		if (q->err)
+			continue;
+		vs_classify(&q->sample, &d->hc, &q->verdict);
+		vs_diag_short_window(&q->verdict, q->sample.duration_ns, d->duration_ns);
+		renv.vm = q->vm;
+		renv.consumer_tid = q->sample.cons.present ? q->sample.cons.tid : 0;
+		if (d->qmp) {
+			renv.qmp_socket = s->o.qmp;
+			renv.iothreads = d->qmp->iothreads;
+			renv.n_iothreads = d->qmp->n_iothreads;
+		}
+		renv.ncpus = q->sample.ncpus;
+		renv.other_busy_cpus = q->sample.other_busy_cpus;
+		vs_recommend(&q->verdict, &renv, &q->plan);
+		/* The waits of the threads that run inside this guest size its
+		 * halt polling. */
+		y = d->guest.is_guest ? vs_diag_guest_wait_ns(&q->verdict, &q->sample) : NAN;
+		if (isfinite(y))
+			renv.guest_wait_ns = y;
+	}
+	renv.vm = NULL;
+	vs_recommend_guest(&renv, &d->guest_plan);
+}
+
+int vs_diag_window(struct vs_diag_session *s, struct vs_diagnosis *d)
+{
+	struct vs_guest_counters ga, gb;
+	struct vs_probe_snapshot before;
+	bool have_before = false;
+	double t0, since_dev;
+	unsigned int i;
+
+	if (!s || !d)
+		return -EINVAL;
+	for (i = 0; i < d->n_queues; i++) {
+		memset(&d->queues[i], 0, sizeof(d->queues[i]));
+		d->queues[i].vm = &d->found->vms[i];
+	}
+	memset(&d->guest_rates, 0, sizeof(d->guest_rates));
+	memset(&d->guest_plan, 0, sizeof(d->guest_plan));
+	progress(s, VS_DIAG_PHASE_WINDOW, d);
+
+	/* A device we started reaches its steady state first. */
+	since_dev = vs_mono_ns() - s->t_dev;
+	if (s->dev && since_dev < VS_DIAG_WARMUP_NS)
+		usleep((useconds_t)((VS_DIAG_WARMUP_NS - since_dev) / 1e3));
+
+	if (s->probe)
+		have_before = !vs_probe_read(s->probe, &before);
+	vs_guest_counters_read(&ga);
+	t0 = vs_mono_ns();
+	if (s->qmp)
+		vs_diag_qmp_begin(s->qmp);
+	measure_queues(s, d);
+	if (s->qmp) {
+		if (!d->qmp)
+			d->qmp = calloc(1, sizeof(*d->qmp));
+		if (d->qmp) {
+			vs_diag_qmp_end(s->qmp, d->qmp);
+			if (d->n_queues)
+				vs_diag_qmp_source(d->qmp, &d->queues[0].sample);
+		}
+	}
+	apply_probes(s, d, &before, have_before);
+	if (have_before)
+		vs_probe_snapshot_free(&before);
+	vs_guest_counters_read(&gb);
+	vs_guest_rates(&ga, &gb, (vs_mono_ns() - t0) / 1e9, &d->guest_rates);
+
+	conclude(s, d);
+	d->elapsed_ns = vs_mono_ns() - s->t_open;
+	d->err = 0;
+	return 0;
+}
+
+/* ---- close ------------------------------------------------------------ */
+
+void vs_diag_close(struct vs_diag_session *s, struct vs_diagnosis *d)
+{
+	if (!s)
+		return;
+	vs_probe_close(s->probe);
+	vs_diag_qmp_disconnect(s->qmp);
+	if (s->dev) {
+		struct vs_refdev_report rep;
+		int err = vs_refdev_stop(s->dev, &rep);
+
+		if (d && !err) {
+			d->device.report = rep;
+			d->device.have_report = true;
+		} else if (d) {
+			snprintf(d->device.report_err, sizeof(d->device.report_err),
+				 "the device failed: %s%s%.100s", strerror(-err),
+				 rep.res.note[0] ? ": " : "", rep.res.note);
+		}
+	}
+	if (d)
+		d->elapsed_ns = vs_mono_ns() - s->t_open;
+	free(s);
+}
+
+void vs_diagnosis_free(struct vs_diagnosis *d)
+{
+	if (!d)
+		return;
+	free(d->found);
+	free(d->unmeasured);
+	free(d->queues);
+	vs_diag_qmp_free(d->qmp);
+	free(d->qmp);
+	d->found = d->unmeasured = NULL;
+	d->queues = NULL;
+	d->qmp = NULL;
+	d->n_queues = 0;
+}
+
+int vs_diagnose(const struct vs_diag_opts *o, struct vs_diagnosis *d)
+{
+	struct vs_diag_session *s;
+	int err = vs_diag_open(o, &s, d);
+
+	if (err)
+		return err;
+	err = vs_diag_window(s, d);
+	vs_diag_close(s, d);
+	return d->err = err;
+}
