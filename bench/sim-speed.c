@@ -3,7 +3,8 @@
  * bench/sim-speed: simulated events per second of lib/sim on one core, for
  * a few representative configurations (constant parameters in the Fig. 8
  * notification regimes and the Fig. 6 sleep regimes, random parameters as in
- * Fig. 13). Rates are per second of this process's CPU time, so that other
+ * Fig. 13, and poll-then-block: a fixed poll that catches one more item per
+ * nFC batch, and QEMU's adaptive window over Fig. 13's random costs). Rates are per second of this process's CPU time, so that other
  * load on the machine does not count against the simulator; wall-clock rates
  * are printed too. The goal is 20 million events per second.
  *
@@ -66,7 +67,10 @@ int main(int argc, char **argv)
 		"nFC  Wp=2.5us (const)", "nFP  Wp=1us (const)",
 		"sFC  Y=50us (const)", "nFC  Wp=2.5us (Fig.13 random)",
 		"nFP  Wp=1us (Fig.13 random)",
+		"hybrid nFC Pc=100ns (const)",
+		"hybrid qemu Pc=1us (Fig.13)",
 	};
+	const int ncases = sizeof(names) / sizeof(names[0]);
 
 	if (argc > 1) {
 		errno = 0;
@@ -84,7 +88,7 @@ int main(int argc, char **argv)
 
 	printf("%-30s %12s %10s %10s\n", "case", "events", "Mev/s cpu",
 	       "Mev/s wall");
-	for (i = 0; i < 5; i++) {
+	for (i = 0; i < ncases; i++) {
 		double c0, w0, cpu, wall;
 
 		switch (i) {
@@ -97,7 +101,20 @@ int main(int argc, char **argv)
 			c.p_mode = c.c_mode = VS_MECH_SLEEP;
 			break;
 		case 3: fig13(&c, 2500); break;
-		default: fig13(&c, 1000); break;
+		case 4: fig13(&c, 1000); break;
+		case 5:
+			/* g = 500ns, nFC batch 1, the next item 80ns away */
+			fig8(&c, 2500);
+			c.p_mode = c.c_mode = VS_MECH_HYBRID;
+			c.p.pp = 0;
+			c.p.pc = 100;
+			break;
+		default:
+			fig13(&c, 2500);
+			c.p_mode = c.c_mode = VS_MECH_HYBRID;
+			c.poll_p.kind = c.poll_c.kind = VS_POLL_QEMU;
+			c.p.pp = c.p.pc = 1000;
+			break;
 		}
 		c.items = items;
 		c0 = seconds(CLOCK_PROCESS_CPUTIME_ID);

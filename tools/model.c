@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * virtsync model: closed-form predictions of the producer/consumer model
- * (lib/model/model.h) for busy waiting, sleeping and notifications side by side,
- * for one parameter set or along a sweep of one parameter.
+ * (lib/model/model.h) for busy waiting, sleeping, notifications and
+ * poll-then-block (hybrid) side by side, for one parameter set or along a
+ * sweep of one parameter.
  */
 #include <argp.h>
 #include <errno.h>
@@ -30,13 +31,15 @@ enum {
 static const char argp_doc[] =
 "Closed-form predictions of the producer/consumer model (seed paper Sec. 2):\n"
 "regime, time per item T, CPU per item E, worst-case latency D and batch,\n"
-"for busy waiting, sleeping and notifications side by side.\n"
+"for busy waiting, sleeping, notifications and hybrid (poll up to Pp/Pc,\n"
+"then block: vhost poll-us, QEMU poll-max-ns, halt polling) side by side.\n"
 "\n"
 "USAGE: virtsync model [--preset NAME] [--wp TIME] [--wc TIME] [--len N] ...\n"
 "                      [--sweep PARAM=START:END:STEP] [--csv] [--json]\n"
 "\n"
 "Times take a unit (300ns, 2us, 1.5ms, 1s, 2m, 1h); only 0 goes without.\n"
-"Without --preset the Table 4 costs with L=256, kp=1, kc=192, Wp=300ns, Wc=200ns, Y=5us.\n"
+"Without --preset the Table 4 costs with L=256, kp=1, kc=192, Wp=300ns,\n"
+"Wc=200ns, Y=5us, P=32.768us (--poll sets Pp and Pc).\n"
 "Options override the preset wherever they stand; a new L moves kc to 3/4 L\n"
 "unless --kc is given. Presets: paper-costs, fc-example (Sec. 8.1),\n"
 "fp-example (Sec. 8.2).\n"
@@ -46,7 +49,8 @@ static const char argp_doc[] =
 "    virtsync model --wp 2.4us --wc 2us --len 512 --kc 384\n"
 "    virtsync model --preset paper-costs --sweep wp=200ns:2.9us:100ns\n"
 "    virtsync model --wp 2us --wc 1us --len 512 --sweep y=4us:3ms:x1.2 --csv\n"
-"    virtsync model --preset fp-example --json=pretty";
+"    virtsync model --preset fp-example --json=pretty\n"
+"    virtsync model --wp 50us --wc 10us --sc 20us --np 25us --sweep pc=0:50us:5us";
 
 /* The parameters, --preset and --sweep come from tools/params.c. */
 static const struct argp_option opts[] = {
@@ -156,7 +160,8 @@ static void print_params(const struct vs_params *p, const char *skip)
 	printf("parameters:");
 	line[0] = '\0';
 	for (f = vs_param_fields; f->name; f++) {
-		if (!strcmp(f->name, "y") || (skip && !strcmp(f->name, skip)))
+		if (!strcmp(f->name, "y") || !strcmp(f->name, "poll") ||
+		    (skip && !strcmp(f->name, skip)))
 			continue;
 		if (f->kind == VS_PARAM_UINT) {
 			snprintf(buf, sizeof(buf), "%s=%.0f", f->name,
@@ -205,7 +210,7 @@ static void print_row(const char *label, const char *cells[VS_MECH_COUNT])
 
 /* What each regime means, for the legend under the table. */
 static const char *const regime_legend[VS_REGIME_COUNT] = {
-	[VS_REGIME_BW] = "both spin, the slower party sets the pace",
+	[VS_REGIME_BW] = "the fast party spins (or polls within its budget)",
 	[VS_REGIME_SFC] = "C sleeps between batches, P never waits",
 	[VS_REGIME_SFP] = "P sleeps on a full queue, C never waits",
 	[VS_REGIME_SLS] = "sleeps too long for the queue: both wait",
@@ -416,35 +421,37 @@ static void sweep_text_header(const struct vs_params *p)
 	char line[160];
 	size_t off;
 
-	print_params(p, !strcmp(env.params.sweep.field->name, "y") ? NULL :
+	print_params(p, !strcmp(env.params.sweep.field->name, "y") ||
+		     !strcmp(env.params.sweep.field->name, "poll") ? NULL :
 		     env.params.sweep.field->name);
 	printf("\n");
-	off = snprintf(line, sizeof(line), "%-9s", "");
+	/* Four mechanisms do not fit 80 columns as regime, T and E side by
+	 * side: each point is two lines, T with the regime, then E. */
+	off = snprintf(line, sizeof(line), "%-12s", env.params.sweep.field->name);
 	for (m = 0; m < VS_MECH_COUNT; m++)
-		off += snprintf(line + off, sizeof(line) - off, " %-22s",
+		off += snprintf(line + off, sizeof(line) - off, " %-15s",
 				vs_mech_name(m));
-	put_trimmed(line);
-	off = snprintf(line, sizeof(line), "%-9s", env.params.sweep.field->name);
-	for (m = 0; m < VS_MECH_COUNT; m++)
-		off += snprintf(line + off, sizeof(line) - off,
-				" %-4s %-8s %-8s", "reg", "T", "E");
 	put_trimmed(line);
 }
 
 static void sweep_text_row(double value,
 			   const struct vs_prediction pr[VS_MECH_COUNT])
 {
-	char v[32], t[32], e[32], line[160];
+	char v[32], t[32], line[160];
 	size_t off;
 	int m;
 
-	off = snprintf(line, sizeof(line), "%-9s",
+	off = snprintf(line, sizeof(line), "%-9s T ",
 		       fmt_value(env.params.sweep.field, value, v, sizeof(v)));
 	for (m = 0; m < VS_MECH_COUNT; m++)
-		off += snprintf(line + off, sizeof(line) - off,
-				" %-4s %-8s %-8s", vs_regime_name(pr[m].regime),
-				fmt_time(pr[m].t_ns, t, sizeof(t)),
-				fmt_time(pr[m].e_ns, e, sizeof(e)));
+		off += snprintf(line + off, sizeof(line) - off, " %-5s %-9s",
+				vs_regime_name(pr[m].regime),
+				fmt_time(pr[m].t_ns, t, sizeof(t)));
+	put_trimmed(line);
+	off = snprintf(line, sizeof(line), "%-9s E ", "");
+	for (m = 0; m < VS_MECH_COUNT; m++)
+		off += snprintf(line + off, sizeof(line) - off, " %-5s %-9s", "",
+				fmt_time(pr[m].e_ns, t, sizeof(t)));
 	put_trimmed(line);
 }
 
@@ -470,6 +477,9 @@ static int run_sweep(const struct vs_params *base, int argc, char **argv)
 		if (!strcmp(env.params.sweep.field->name, "y")) {
 			json_object_set_new(params, "yp_ns", json_null());
 			json_object_set_new(params, "yc_ns", json_null());
+		} else if (!strcmp(env.params.sweep.field->name, "poll")) {
+			json_object_set_new(params, "pp_ns", json_null());
+			json_object_set_new(params, "pc_ns", json_null());
 		} else {
 			snprintf(key, sizeof(key), "%s%s", env.params.sweep.field->name,
 				 env.params.sweep.field->kind == VS_PARAM_TIME ? "_ns" : "");

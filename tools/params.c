@@ -268,4 +268,6 @@ void vs_params_print(FILE *out, const char *prefix, const struct vs_params *p)
 		vs_format_time(p->sp, b[4], 16), vs_format_time(p->sc, b[5], 16),
 		vs_format_time(p->yp, b[6], 16), vs_format_time(p->yc, b[7], 16),
 		vs_format_time(p->yz, b[8], 16));
+	fprintf(out, "%sPp=%s Pc=%s\n", prefix, vs_format_time(p->pp, b[0], 16),
+		vs_format_time(p->pc, b[1], 16));
 }

@@ -13,7 +13,7 @@
  * The model parameters as command-line options, shared by the tools that
  * take them (`virtsync model`, `virtsync sim`): -p/--preset NAME, one
  * option per field of lib/model/sweep.h's table (--len --wp --wc --kp --kc --np
- * --nc --sp --sc --yp --yc --yz --y, -y/--sleep) and --sweep
+ * --nc --sp --sc --yp --yc --yz --y, -y/--sleep, --pp --pc --poll) and --sweep
  * PARAM=START:END:STEP (also -s in vs_params_argp_s, for tools that leave
  * -s free). A preset is applied first and explicit options override it,
  * whatever their order on the command line; a new L (--len or a len sweep)
@@ -63,7 +63,7 @@ int vs_param_opts_finish(struct vs_param_opts *o);
 void vs_param_opts_point(const struct vs_param_opts *o, unsigned int i,
 			 struct vs_params *out);
 
-/* Two lines of "name=value" pairs, each under 80 columns, with prefix. */
+/* Three lines of "name=value" pairs, each under 80 columns, with prefix. */
 void vs_params_print(FILE *out, const char *prefix, const struct vs_params *p);
 
 #endif

@@ -26,6 +26,7 @@ enum {
 	OPT_RECHECK,
 	OPT_CSV,
 	OPT_WARMUP,
+	OPT_POLL_ADAPT,
 	OPT_USAGE,
 };
 
@@ -53,7 +54,9 @@ const char argp_program_doc[] =
 "                    [--random VAR=DIST] [--sigma VAR=SPREAD] [--sweep SPEC]\n"
 "\n"
 "P and C exchange items through a queue of L slots; each side waits by\n"
-"notifying (thresholds kp, kc), sleeping (Yp, Yc) or busy waiting. Wp, Wc,\n"
+"notifying (thresholds kp, kc), sleeping (Yp, Yc), busy waiting or polling\n"
+"up to Pp, Pc and then notifying (hybrid; the window fixed or adapted as\n"
+"QEMU's iothreads or KVM's halt polling adapt theirs). Wp, Wc,\n"
 "Np, Nc, Sp, Sc (and Yp, Yc) may be random: normal truncated at 0, or\n"
 "exponential. Results: T, E, batch, notifications (and spurious ones),\n"
 "sleeps, latency percentiles, the regime (share of time in each).\n"
@@ -64,11 +67,17 @@ const char argp_program_doc[] =
 "  virtsync sim --preset paper-costs --random wc=exp --sigma wp=0.5% \\\n"
 "      --sweep wp=1.9us:2.9us:100ns              # Fig. 13, exponential Wc\n"
 "  virtsync sim --mode sleep --len 512 --wp 2us --wc 1us --y 1.5ms\n"
-"  virtsync sim --preset fc-example --arrival-rate 1M --json\n";
+"  virtsync sim --preset fc-example --arrival-rate 1M --json\n"
+"  virtsync sim --mode hybrid --wp 7us --wc 2us --np 2us --sc 8us --pp 0 \\\n"
+"      --pc 32us --poll-adapt qemu           # QEMU's window finds the gap\n";
 
 static const struct argp_option options[] = {
 	{ "mode", 'm', "MODE", 0,
-	  "How both sides wait: notify (default), sleep or busy", 1 },
+	  "How both sides wait: notify (default), sleep, busy or hybrid", 1 },
+	{ "poll-adapt", OPT_POLL_ADAPT, "CTL", 0,
+	  "How a hybrid side's poll window moves, up to Pp or Pc: fixed "
+	  "(default: always the maximum), qemu (aio-posix: from 4us, x2, back "
+	  "to 0) or kvm (halt polling: from 10us, x2, back to 0)", 1 },
 	{ "p-mode", OPT_P_MODE, "MODE", 0, "How P waits on a full queue", 1 },
 	{ "c-mode", OPT_C_MODE, "MODE", 0, "How C waits on an empty queue", 1 },
 	{ "random", OPT_RANDOM, "VAR=DIST", 0,
@@ -99,8 +108,8 @@ static const struct argp_option options[] = {
 static int parse_mode(const char *opt, const char *arg, enum vs_mech *m)
 {
 	if (vs_sim_mode_from_name(arg, m)) {
-		vs_err("%s: '%s' is not a mode (notify, sleep or busy)", opt,
-		       arg);
+		vs_err("%s: '%s' is not a mode (notify, sleep, busy or hybrid)",
+		       opt, arg);
 		return EINVAL;
 	}
 	return 0;
@@ -229,6 +238,14 @@ static error_t parse_arg_one(int key, char *arg, struct argp_state *state)
 		return parse_mode("--p-mode", arg, &env.cfg.p_mode);
 	case OPT_C_MODE:
 		return parse_mode("--c-mode", arg, &env.cfg.c_mode);
+	case OPT_POLL_ADAPT:
+		if (vs_poll_adapt_from_name(arg, &env.cfg.poll_p.kind)) {
+			vs_err("--poll-adapt: '%s' is not a controller (fixed, qemu or kvm)",
+			       arg);
+			return EINVAL;
+		}
+		env.cfg.poll_c.kind = env.cfg.poll_p.kind;
+		return 0;
 	case OPT_RANDOM:
 		return each_pair("--random", arg, set_random);
 	case OPT_SIGMA:
@@ -378,6 +395,12 @@ static json_t *result_json(const struct vs_sim_config *c,
 	json_object_set_new(o, "spurious_c", json_integer(r->spurious_c));
 	json_object_set_new(o, "sleeps_p", json_integer(r->sleeps_p));
 	json_object_set_new(o, "sleeps_c", json_integer(r->sleeps_c));
+	json_object_set_new(o, "polls_p", json_integer(r->polls_p));
+	json_object_set_new(o, "polls_c", json_integer(r->polls_c));
+	json_object_set_new(o, "poll_hits_p", json_integer(r->poll_hits_p));
+	json_object_set_new(o, "poll_hits_c", json_integer(r->poll_hits_c));
+	json_object_set_new(o, "poll_window_p_ns", vs_json_num(r->poll_window_p_ns));
+	json_object_set_new(o, "poll_window_c_ns", vs_json_num(r->poll_window_c_ns));
 	json_object_set_new(o, "latency_ns", latency_json(&r->latency));
 	for (i = 0; i < VS_REGIME_COUNT; i++)
 		if (r->regime_share[i] > 0)
@@ -418,6 +441,8 @@ static json_t *setup_json(const struct vs_sim_config *c)
 	json_object_set_new(o, "arrival_rate", c->arrival_rate > 0 ?
 			    json_real(c->arrival_rate) : json_null());
 	json_object_set_new(o, "recheck_ns", vs_json_num(c->recheck_ns));
+	json_object_set_new(o, "poll_adapt",
+			    json_string(vs_poll_adapt_name(c->poll_c.kind)));
 	json_object_set_new(o, "seed", json_integer((json_int_t)c->seed));
 	return o;
 }
@@ -462,6 +487,15 @@ static void print_text(const struct vs_sim_config *c,
 	       (unsigned long long)r->spurious_c);
 	printf("sleeps      P %llu, C %llu\n", (unsigned long long)r->sleeps_p,
 	       (unsigned long long)r->sleeps_c);
+	if (c->p_mode == VS_MECH_HYBRID || c->c_mode == VS_MECH_HYBRID)
+		printf("polls       P %llu (%llu found), C %llu (%llu found); %s window P %s, C %s\n",
+		       (unsigned long long)r->polls_p,
+		       (unsigned long long)r->poll_hits_p,
+		       (unsigned long long)r->polls_c,
+		       (unsigned long long)r->poll_hits_c,
+		       vs_poll_adapt_name(c->poll_c.kind),
+		       vs_format_time(r->poll_window_p_ns, b[4], 16),
+		       vs_format_time(r->poll_window_c_ns, b[5], 16));
 	printf("latency     p50 %s  p95 %s  p98 %s  max %s\n",
 	       vs_format_time(r->latency.p50, b[0], 16),
 	       vs_format_time(r->latency.p95, b[1], 16),

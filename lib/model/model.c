@@ -17,12 +17,16 @@
  *    starts working Sc after the end of Np. P blocks on a full queue; C,
  *    after freeing the kc-th slot since P blocked, notifies (Nc of C's time)
  *    and P starts Sp after the end of Nc. Blocking costs nothing.
+ *  - hybrid: a party that cannot proceed first spins up to Pp (P) or Pc
+ *    (C); a publish or free within that ends the wait (seen at the instant
+ *    it happens), else it blocks as with notify.
  *
  * E counts CPU work of both parties per item: processing, spinning, Yz per
  * sleep, N and S per notification.
  */
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
 #include <strings.h>
@@ -35,10 +39,14 @@
  * not fall one short through rounding. */
 #define VS_FLOOR_EPS 1e-9
 
+/* QEMU's iothread poll-max-ns default (32 us), the hybrid mechanism's. */
+#define VS_POLL_DEFAULT_NS 32768
+
 static const char *const mech_names[VS_MECH_COUNT] = {
 	[VS_MECH_BUSY] = "busy",
 	[VS_MECH_SLEEP] = "sleep",
 	[VS_MECH_NOTIFY] = "notify",
+	[VS_MECH_HYBRID] = "hybrid",
 };
 
 static const char *const regime_names[VS_REGIME_COUNT] = {
@@ -99,6 +107,7 @@ void vs_params_default(struct vs_params *p)
 	p->wp = 300;		/* the Sec. 8 processing times */
 	p->wc = 200;
 	p->yp = p->yc = 5000;
+	p->pp = p->pc = VS_POLL_DEFAULT_NS;
 }
 
 const char *const vs_preset_names[] = {
@@ -185,6 +194,7 @@ int vs_params_validate(const struct vs_params *p, const char **why)
 		TIME_FIELD(wp), TIME_FIELD(wc), TIME_FIELD(np),
 		TIME_FIELD(nc), TIME_FIELD(sp), TIME_FIELD(sc),
 		TIME_FIELD(yp), TIME_FIELD(yc), TIME_FIELD(yz),
+		TIME_FIELD(pp), TIME_FIELD(pc),
 #undef TIME_FIELD
 	};
 	const char *dummy;
@@ -559,6 +569,180 @@ static void notify_predict(const struct vs_params *p, struct vs_prediction *out)
 		out->d_ns = INFINITY;
 }
 
+/*
+ * Hybrid, poll then block (docs/hybrid.md derives each case and shows the
+ * time diagrams). Fast consumer shown (Wc <= Wp); a fast producer is the
+ * mirror image (P <-> C, Wp <-> Wc, kp <-> kc, Np <-> Nc, Sp <-> Sc, free
+ * slots <-> queued items). g = Wp - Wc is the gap C sees after each item
+ * once it has caught up with P.
+ *  - Pc >= g: the poll spans every gap, C never blocks again once it has
+ *    caught up: busy waiting (BW), E = Wp + Wc + g.
+ *  - queue absorbs Sc (Table 3's first inequality): nFC's cycle. C catches
+ *    up after b items with the next one delta = (q+1) g - Sc - (kp-1) Wc
+ *    away (q = b - kp); if delta <= Pc the poll catches it, C serves one
+ *    more item, then the gap is g > Pc and it blocks: b' = b + 1. C's CPU
+ *    per cycle gains the failed poll Pc and the successful delta.
+ *  - queue does not absorb Sc: P finds it full w = Sc + Wc - (L-kp) Wp
+ *    before C frees the first slot. Pp >= w: P polls through, never
+ *    blocks; C then catches up after b = L + floor((L-2) Wc / g) items, the
+ *    next delta = (q+1) g - (L-2) Wc away, and T = Wp + (Np + w) / b'.
+ *    Pp < w: P blocks after Pp (before C frees anything, so kc counts as
+ *    with notify) and the cycle is nSCS's or nSS's, where C's poll may
+ *    again catch one more item at the end of its drain.
+ * Pp = Pc = 0 is exactly notify; large Pp, Pc make it BW.
+ */
+static void hybrid_fast_side(const struct vs_params *p, int fc,
+			     struct vs_prediction *out)
+{
+	/* The fast side's and the slow side's values (FC: C fast, P slow). */
+	double wf = fc ? p->wc : p->wp, ws = fc ? p->wp : p->wc;
+	double kf = fc ? p->kp : p->kc, ks = fc ? p->kc : p->kp;
+	double nf = fc ? p->np : p->nc, ns = fc ? p->nc : p->np;
+	double sf = fc ? p->sc : p->sp, ss = fc ? p->sp : p->sc;
+	double pf = fc ? p->pc : p->pp, ps = fc ? p->pp : p->pc;
+	double L = p->len, g = ws - wf, w, q, b, delta, m, cycle, x;
+	int caught;
+
+	/* The wait of the slow side for the fast side's start-up. */
+	w = sf + wf - (L - kf) * ws;
+	if (w <= 0 || ps >= w) {
+		if (w <= 0) {
+			/* nFC (nFP): the slow side never waits */
+			q = floor_eps((sf + (kf - 1) * wf) / g);
+			b = kf + q;
+			delta = (q + 1) * g - sf - (kf - 1) * wf;
+		} else {
+			/* the slow side polls through the start-up */
+			q = floor_eps((L - 2) * wf / g);
+			b = L + q;
+			delta = (q + 1) * g - (L - 2) * wf;
+		}
+		/* delta <= g: a poll that spans g catches up for good */
+		if (pf >= g) {
+			busy_predict(p, out);
+			return;
+		}
+		caught = delta <= pf;
+		b += caught;
+		out->batch = b;
+		if (w <= 0) {
+			out->regime = fc ? VS_REGIME_NFC : VS_REGIME_NFP;
+			out->t_ns = ws + nf / b;
+			out->e_ns = p->wp + p->wc +
+				    (nf + sf + pf + (caught ? delta : 0)) / b;
+		} else {
+			out->regime = fc ? VS_REGIME_NSCS : VS_REGIME_NSPS;
+			out->t_ns = ws + (nf + w) / b;
+			out->e_ns = p->wp + p->wc +
+				    (nf + sf + w + pf + (caught ? delta : 0)) / b;
+		}
+		return;
+	}
+	/* The slow side blocks after polling ps. */
+	x = (L - ks - 1) * wf - ss;	/* Table 3's other inequality, shifted */
+	if (x >= g) {
+		/* nSCS (nSPS): the fast side drains m items after the slow
+		 * side restarts, its poll may catch one more (delta <= g) */
+		if (pf >= g) {
+			busy_predict(p, out);
+			return;
+		}
+		out->regime = fc ? VS_REGIME_NSCS : VS_REGIME_NSPS;
+		m = floor_eps(x / g);
+		delta = (m + 1) * g - x;
+		caught = delta <= pf;
+		m += caught;
+		cycle = nf + sf + ks * wf + ns + ss + (m + kf) * ws;
+		out->batch = L + m;
+		out->t_ns = cycle / (L + m);
+		out->e_ns = p->wp + p->wc + (nf + sf + ns + ss + ps + pf +
+					     (caught ? delta : 0)) / (L + m);
+		return;
+	}
+	/*
+	 * nSS: the fast side drains the queue before the slow side restarts;
+	 * its poll catches the slow side's first item if that comes within
+	 * pf (then it is caught up for good when pf >= g, else it blocks
+	 * after that one item).
+	 */
+	delta = ss + ws - (L - ks) * wf;
+	caught = delta <= pf;
+	if (caught && pf >= g) {
+		busy_predict(p, out);
+		return;
+	}
+	out->regime = VS_REGIME_NSS;
+	cycle = kf * ws + nf + sf + ks * wf + ns + ss + (caught ? ws : 0);
+	out->batch = L + caught;
+	out->t_ns = cycle / (L + caught);
+	out->e_ns = p->wp + p->wc + (nf + sf + ns + ss + ps + pf +
+				     (caught ? delta : 0)) / (L + caught);
+}
+
+/*
+ * From a cold start (both parties look at the empty queue at t = 0, as the
+ * simulator and the device start), does C's first poll, still without any
+ * start-up cost, lead straight to busy waiting? A hybrid pair can settle in
+ * either of two steady states, polling or the notification cycle: which one
+ * depends on how it started (docs/hybrid.md).
+ *  - C catches P's first item (Pc >= Wp). With a fast consumer every gap
+ *    after that is g = Wp - Wc < Wp <= Pc: busy waiting.
+ *  - With a fast producer C works from Wp on; P fills the queue and waits
+ *    Wc - (L-1) Wp for C's first free; if its poll covers that and every
+ *    later gap Wc - Wp, it is busy waiting too. Otherwise P blocks and
+ *    the notification cycle follows, as derived for the steady state.
+ */
+static bool hybrid_cold_start_polls(const struct vs_params *p)
+{
+	if (p->pc < p->wp)
+		return false;
+	if (p->wc <= p->wp)
+		return true;
+	return p->pp >= p->wc - p->wp &&
+	       p->pp >= p->wc - (p->len - 1) * p->wp;
+}
+
+static void hybrid_predict(const struct vs_params *p, struct vs_prediction *out)
+{
+	double d_short = 2 * p->wp + (p->kc + 1) * p->wc + 2 * p->sc + p->nc +
+			 p->np + p->sp;
+
+	if (p->pp == 0 && p->pc == 0) {
+		notify_predict(p, out);
+		return;
+	}
+	if (hybrid_cold_start_polls(p))
+		busy_predict(p, out);
+	else
+		hybrid_fast_side(p, p->wc <= p->wp, out);
+	/*
+	 * D: busy's where polling spans every gap; where a side blocks,
+	 * notify's bound for the regime (polling only shortens the waits it
+	 * covers), with the larger batch in nFP's count of notifications.
+	 */
+	switch (out->regime) {
+	case VS_REGIME_BW:
+		return;
+	case VS_REGIME_NFC:
+		out->d_ns = 2 * p->wp + 2 * p->np + p->sc + p->wc;
+		break;
+	case VS_REGIME_NFP:
+		out->d_ns = (p->len + 1) * p->wc +
+			    p->nc * (1 + floor_eps((p->len - p->kc) / out->batch));
+		break;
+	case VS_REGIME_NSCS:
+		out->d_ns = fmax(d_short, 2 * p->wp + p->sc + p->nc +
+				 (p->len + 1) * p->wc);
+		break;
+	default:
+		out->d_ns = d_short;
+		break;
+	}
+	/* kp > 1: a lone request waits for later ones where C blocks. */
+	if (p->kp > 1 && out->regime != VS_REGIME_NFP)
+		out->d_ns = INFINITY;
+}
+
 int vs_model_predict(const struct vs_params *p, enum vs_mech m,
 		     struct vs_prediction *out)
 {
@@ -579,6 +763,10 @@ int vs_model_predict(const struct vs_params *p, enum vs_mech m,
 		return 0;
 	case VS_MECH_NOTIFY:
 		notify_predict(p, out);
+		return 0;
+	case VS_MECH_HYBRID:
+		hybrid_predict(p, out);
+		out->mech = VS_MECH_HYBRID;
 		return 0;
 	default:
 		return -EINVAL;
@@ -621,6 +809,8 @@ json_t *vs_params_json(const struct vs_params *p)
 	json_object_set_new(o, "yp_ns", num_or_null(p->yp));
 	json_object_set_new(o, "yc_ns", num_or_null(p->yc));
 	json_object_set_new(o, "yz_ns", num_or_null(p->yz));
+	json_object_set_new(o, "pp_ns", num_or_null(p->pp));
+	json_object_set_new(o, "pc_ns", num_or_null(p->pc));
 	return o;
 }
 

@@ -16,6 +16,10 @@
  *  - notify: after publishing the item that brings a blocked C's queue to kp
  *    items, P spends Np, and C starts Sc after that; after freeing the kc-th
  *    slot since P blocked, C spends Nc, and P starts Sp after that.
+ *  - hybrid: a party that cannot proceed polls (spins, CPU) up to Pp (Pc);
+ *    what it waits for within that ends the wait, else it blocks as with
+ *    notify. Pp = Pc = 0 is notify, Pp, Pc -> infinity is busy
+ *    (docs/hybrid.md has the derivation).
  *  - Wp == Wc is taken as the fast-consumer side of Tables 2 and 3, except
  *    that when only the producer-side inequality holds the pair also settles
  *    into lockstep (reported as sFP / nFP): the batch is then infinite.
@@ -25,6 +29,7 @@ enum vs_mech {
 	VS_MECH_BUSY,	/* both parties busy wait */
 	VS_MECH_SLEEP,	/* both parties sleep for Yp / Yc */
 	VS_MECH_NOTIFY,	/* both parties block and notify (kp / kc) */
+	VS_MECH_HYBRID,	/* poll up to Pp / Pc, then block and notify */
 	VS_MECH_COUNT,
 };
 
@@ -50,6 +55,13 @@ struct vs_params {
 	double sp, sc;		/* start-up cost after a notification */
 	double yp, yc;		/* sleep lengths */
 	double yz;		/* CPU cost of one sleep, also the shortest sleep */
+	/*
+	 * Poll budgets of the hybrid mechanism (not in the paper's Table 1):
+	 * a party that cannot proceed busy-polls up to Pp (Pc), then blocks
+	 * as with notifications: vhost's busyloop (poll-us), QEMU's iothread
+	 * poll-max-ns, KVM and guest halt polling.
+	 */
+	double pp, pc;
 };
 
 /*
@@ -74,11 +86,12 @@ struct vs_prediction {
 	double batch;		/* items per notification or per sleep */
 };
 
-const char *vs_mech_name(enum vs_mech m);		/* "busy", "sleep", "notify" */
+const char *vs_mech_name(enum vs_mech m);	/* "busy", "sleep", "notify", "hybrid" */
 const char *vs_regime_name(enum vs_regime r);		/* "BW", "sFC", ... */
 int vs_regime_from_name(const char *name, enum vs_regime *r);	/* -EINVAL */
 
-/* Fill Table 4's measured costs with L=256, kp=1, kc=3/4 L defaults. */
+/* Fill Table 4's measured costs with L=256, kp=1, kc=3/4 L defaults; poll
+ * budgets Pp = Pc = 32768 ns, QEMU's iothread poll-max-ns default. */
 void vs_params_default(struct vs_params *p);
 
 /*
@@ -101,7 +114,7 @@ int vs_params_validate(const struct vs_params *p, const char **why);
 int vs_model_predict(const struct vs_params *p, enum vs_mech m,
 		     struct vs_prediction *out);
 
-/* All three mechanisms, out[VS_MECH_BUSY..VS_MECH_NOTIFY]. */
+/* Every mechanism, out[VS_MECH_BUSY..VS_MECH_HYBRID]. */
 int vs_model_predict_all(const struct vs_params *p,
 			 struct vs_prediction out[VS_MECH_COUNT]);
 
@@ -110,7 +123,7 @@ int vs_model_predict_all(const struct vs_params *p,
  * references; NaN and infinities become null):
  *   params: {"len":..,"wp_ns":..,"wc_ns":..,"kp":..,"kc":..,"np_ns":..,
  *            "nc_ns":..,"sp_ns":..,"sc_ns":..,"yp_ns":..,"yc_ns":..,
- *            "yz_ns":..}
+ *            "yz_ns":..,"pp_ns":..,"pc_ns":..}
  *   prediction: {"regime":..,"T_ns":..,"E_ns":..,"D_ns":..,"batch":..,
  *                "T_lo_ns":..,"T_hi_ns":..,"E_lo_ns":..,"E_hi_ns":..}
  */

@@ -134,6 +134,60 @@ int vs_dist_from_name(const char *name, enum vs_dist_kind *k)
 	return -EINVAL;
 }
 
+static const char *const adapt_names[VS_POLL_ADAPT_COUNT] = {
+	[VS_POLL_FIXED] = "fixed", [VS_POLL_QEMU] = "qemu",
+	[VS_POLL_KVM] = "kvm",
+};
+
+const char *vs_poll_adapt_name(enum vs_poll_adapt k)
+{
+	return (unsigned int)k < VS_POLL_ADAPT_COUNT ? adapt_names[k] : "?";
+}
+
+int vs_poll_adapt_from_name(const char *name, enum vs_poll_adapt *k)
+{
+	int i;
+
+	for (i = 0; i < VS_POLL_ADAPT_COUNT; i++)
+		if (name && !strcmp(name, adapt_names[i])) {
+			*k = i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+/* The documented defaults: QEMU grows a window from 0 to 4 us, KVM's
+ * halt_poll_ns_grow_start is 10 us; both double and reset to 0. */
+#define QEMU_POLL_START_NS	4000
+#define KVM_POLL_START_NS	10000
+
+double vs_poll_adapt_next(const struct vs_poll_ctl *ctl, double max_ns,
+			  double window, double waited)
+{
+	double start, v;
+
+	if (ctl->kind == VS_POLL_FIXED)
+		return max_ns;
+	start = ctl->start_ns > 0 ? ctl->start_ns :
+		ctl->kind == VS_POLL_KVM ? KVM_POLL_START_NS : QEMU_POLL_START_NS;
+	if (waited <= window)
+		return window;		/* the window fitted: keep it */
+	if (waited > max_ns) {
+		/* longer than polling may ever take: poll less */
+		v = ctl->shrink > 0 ? window / ctl->shrink : 0;
+		if (ctl->kind == VS_POLL_KVM && v < start)
+			v = 0;
+		return v;
+	}
+	if (window >= max_ns)
+		return window;
+	/* longer than the window, shorter than the maximum: poll longer */
+	v = window > 0 ? window * (ctl->grow > 0 ? ctl->grow : 2) : start;
+	if (v < start)
+		v = start;
+	return v < max_ns ? v : max_ns;
+}
+
 int vs_sim_mode_from_name(const char *name, enum vs_mech *m)
 {
 	int i;
@@ -189,6 +243,17 @@ int vs_sim_config_validate(const struct vs_sim_config *cfg, const char **why)
 	}
 	if ((unsigned int)cfg->c_mode >= VS_MECH_COUNT) {
 		*why = "c-mode";
+		return -EINVAL;
+	}
+	if ((unsigned int)cfg->poll_p.kind >= VS_POLL_ADAPT_COUNT ||
+	    (unsigned int)cfg->poll_c.kind >= VS_POLL_ADAPT_COUNT ||
+	    !(cfg->poll_p.grow >= 0) || !(cfg->poll_c.grow >= 0) ||
+	    !(cfg->poll_p.shrink >= 0) || !(cfg->poll_c.shrink >= 0) ||
+	    !(cfg->poll_p.start_ns >= 0) || !(cfg->poll_c.start_ns >= 0) ||
+	    !isfinite(cfg->poll_p.grow + cfg->poll_c.grow + cfg->poll_p.shrink +
+		      cfg->poll_c.shrink + cfg->poll_p.start_ns +
+		      cfg->poll_c.start_ns)) {
+		*why = "poll-adapt";
 		return -EINVAL;
 	}
 	for (i = 0; i < VS_SIM_VAR_COUNT; i++) {
@@ -265,9 +330,9 @@ static double hist_quantile(const uint64_t *h, uint64_t n, double q)
 /* ---- the system ---- */
 
 enum p_state { P_WORK, P_NOTIFY, P_START, P_SLEEP, P_RECHECK, P_BLOCKED,
-	       P_SPIN, P_WAITREQ };
+	       P_SPIN, P_POLL, P_WAITREQ };
 enum c_state { C_WORK, C_FREED, C_NOTIFY, C_START, C_SLEEP, C_RECHECK,
-	       C_BLOCKED, C_SPIN };
+	       C_BLOCKED, C_SPIN, C_POLL };
 
 /* Counters that are measured as differences between the end of the run and
  * the end of the warm-up. */
@@ -275,13 +340,16 @@ struct counters {
 	double cpu;		/* P + C CPU work */
 	uint64_t freed;
 	uint64_t notif_p, notif_c, spur_p, spur_c, sleeps_p, sleeps_c;
+	uint64_t polls_p, polls_c, hits_p, hits_c;
+	double window_p, window_c;	/* sums of the windows polls began with */
 };
 
 /* What happened in the current classification window. */
 struct window {
 	double start;
 	uint64_t start_items;
-	uint64_t p_waits, c_waits;	/* blocks or sleeps */
+	uint64_t p_waits, c_waits;	/* blocks, sleeps or polls that waited */
+	uint64_t p_blocks, c_blocks;	/* blocks alone */
 	bool c_start_saw_p_blocked;	/* C's slow start let P fill up */
 	bool p_start_saw_c_blocked;	/* P's slow start let C drain */
 };
@@ -298,6 +366,11 @@ struct sim {
 	uint64_t taken;			/* items C has started */
 	bool c_armed, p_armed;		/* waiting for a notification */
 	double p_spin_since, c_spin_since;
+	/* hybrid: the current poll windows and when the current wait began */
+	double p_window, c_window, p_wait_since, c_wait_since;
+	bool p_waiting, c_waiting;
+	/* woke from a notification, has not published (freed) since */
+	bool p_fresh, c_fresh;
 	double prev_extract;		/* when P took the previous request */
 	double next_arrival;		/* arrival of the next request */
 	double mean_gap;		/* 1 / arrival rate, ns */
@@ -348,13 +421,21 @@ static inline unsigned int occupied(const struct sim *s)
 	return (unsigned int)(s->reserved - s->c.freed);
 }
 
-static enum vs_regime regime_of_fast(enum vs_mech mode, bool consumer_fast)
+static enum vs_regime regime_of_fast(enum vs_mech mode, bool consumer_fast,
+				     const struct window *w)
 {
 	if (mode == VS_MECH_SLEEP)
 		return consumer_fast ? VS_REGIME_SFC : VS_REGIME_SFP;
-	if (mode == VS_MECH_NOTIFY)
+	/* a hybrid side that only polled is busy waiting */
+	if (mode == VS_MECH_NOTIFY ||
+	    (mode == VS_MECH_HYBRID && (consumer_fast ? w->c_blocks : w->p_blocks)))
 		return consumer_fast ? VS_REGIME_NFC : VS_REGIME_NFP;
 	return VS_REGIME_BW;
+}
+
+static bool blocks(enum vs_mech m)
+{
+	return m == VS_MECH_NOTIFY || m == VS_MECH_HYBRID;
 }
 
 /*
@@ -371,13 +452,16 @@ static enum vs_regime classify(const struct sim *s, const struct window *w)
 	if (pm == VS_MECH_BUSY && cm == VS_MECH_BUSY)
 		return VS_REGIME_BW;
 	if (!w->p_waits && !w->c_waits)
-		return regime_of_fast(consumer_fast ? cm : pm, consumer_fast);
+		return regime_of_fast(consumer_fast ? cm : pm, consumer_fast, w);
 	if (!w->p_waits)
-		return regime_of_fast(cm, true);
+		return regime_of_fast(cm, true, w);
 	if (!w->c_waits)
-		return regime_of_fast(pm, false);
-	if (pm != VS_MECH_NOTIFY || cm != VS_MECH_NOTIFY)
+		return regime_of_fast(pm, false, w);
+	if (!blocks(pm) || !blocks(cm))
 		return VS_REGIME_SLS;
+	/* both hybrid sides only polled: busy waiting */
+	if (!w->p_blocks && !w->c_blocks)
+		return VS_REGIME_BW;
 	if (w->c_start_saw_p_blocked && w->p_start_saw_c_blocked)
 		return VS_REGIME_NSS;
 	if (w->c_start_saw_p_blocked)
@@ -401,6 +485,57 @@ static void window_close(struct sim *s)
 static void p_next(struct sim *s);
 static void c_next(struct sim *s);
 
+/* Enable notifications, then look again (the double check), or block. */
+static void p_block(struct sim *s)
+{
+	s->p_armed = true;
+	if (s->recheck > 0) {
+		s->ps = P_RECHECK;
+		s->tp = s->now + s->recheck;
+		s->c.cpu += s->recheck;
+	} else {
+		s->ps = P_BLOCKED;
+		s->tp = INFINITY;
+		s->w.p_waits++;
+		s->w.p_blocks++;
+	}
+}
+
+static void c_block(struct sim *s)
+{
+	s->c_armed = true;
+	if (s->recheck > 0) {
+		s->cs = C_RECHECK;
+		s->tc = s->now + s->recheck;
+		s->c.cpu += s->recheck;
+	} else {
+		s->cs = C_BLOCKED;
+		s->tc = INFINITY;
+		s->w.c_waits++;
+		s->w.c_blocks++;
+	}
+}
+
+/* A hybrid side waits from now on: the window adapts when the wait ends. */
+static inline void wait_begins(bool *waiting, double *since, double now)
+{
+	if (!*waiting) {
+		*waiting = true;
+		*since = now;
+	}
+}
+
+static inline void wait_ends(struct sim *s, const struct vs_poll_ctl *ctl,
+			     double max, double *window, bool *waiting,
+			     double since)
+{
+	if (!*waiting)
+		return;
+	*waiting = false;
+	if (ctl->kind != VS_POLL_FIXED)
+		*window = vs_poll_adapt_next(ctl, max, *window, s->now - since);
+}
+
 /* P has a request and may need a slot for it. */
 static void p_next(struct sim *s)
 {
@@ -412,6 +547,9 @@ static void p_next(struct sim *s)
 		return;
 	}
 	if (occupied(s) >= s->len) {
+		/* P waits on C's start-up: Table 3's second case */
+		if (s->cs == C_START || s->c_fresh)
+			s->w.c_start_saw_p_blocked = true;
 		switch (s->cfg->p_mode) {
 		case VS_MECH_BUSY:
 			s->ps = P_SPIN;
@@ -426,21 +564,26 @@ static void p_next(struct sim *s)
 			s->c.sleeps_p++;
 			s->w.p_waits++;
 			return;
-		default:
-			/* Enable notifications, then look again. */
-			s->p_armed = true;
-			if (s->recheck > 0) {
-				s->ps = P_RECHECK;
-				s->tp = s->now + s->recheck;
-				s->c.cpu += s->recheck;
-			} else {
-				s->ps = P_BLOCKED;
-				s->tp = INFINITY;
+		case VS_MECH_HYBRID:
+			wait_begins(&s->p_waiting, &s->p_wait_since, s->now);
+			if (s->p_window > 0) {
+				s->ps = P_POLL;
+				s->p_spin_since = s->now;
+				s->tp = s->now + s->p_window;
+				s->c.polls_p++;
+				s->c.window_p += s->p_window;
 				s->w.p_waits++;
+				return;
 			}
+			p_block(s);
+			return;
+		default:
+			p_block(s);
 			return;
 		}
 	}
+	wait_ends(s, &s->cfg->poll_p, s->cfg->p.pp, &s->p_window,
+		  &s->p_waiting, s->p_wait_since);
 	/* Take the request at the head of R and a slot for it. */
 	head = s->prev_extract;
 	if (s->mean_gap > 0) {
@@ -462,6 +605,8 @@ static void c_next(struct sim *s)
 	double w;
 
 	if (s->published > s->taken) {
+		wait_ends(s, &s->cfg->poll_c, s->cfg->p.pc, &s->c_window,
+			  &s->c_waiting, s->c_wait_since);
 		s->taken++;
 		w = draw(s, VS_SIM_WC);
 		s->cs = C_WORK;
@@ -469,6 +614,9 @@ static void c_next(struct sim *s)
 		s->c.cpu += w;
 		return;
 	}
+	/* C waits on P's start-up: Table 3's first case */
+	if (s->ps == P_START || s->p_fresh)
+		s->w.p_start_saw_c_blocked = true;
 	switch (s->cfg->c_mode) {
 	case VS_MECH_BUSY:
 		s->cs = C_SPIN;
@@ -483,17 +631,21 @@ static void c_next(struct sim *s)
 		s->c.sleeps_c++;
 		s->w.c_waits++;
 		return;
-	default:
-		s->c_armed = true;
-		if (s->recheck > 0) {
-			s->cs = C_RECHECK;
-			s->tc = s->now + s->recheck;
-			s->c.cpu += s->recheck;
-		} else {
-			s->cs = C_BLOCKED;
-			s->tc = INFINITY;
+	case VS_MECH_HYBRID:
+		wait_begins(&s->c_waiting, &s->c_wait_since, s->now);
+		if (s->c_window > 0) {
+			s->cs = C_POLL;
+			s->c_spin_since = s->now;
+			s->tc = s->now + s->c_window;
+			s->c.polls_c++;
+			s->c.window_c += s->c_window;
 			s->w.c_waits++;
+			return;
 		}
+		c_block(s);
+		return;
+	default:
+		c_block(s);
 		return;
 	}
 }
@@ -505,8 +657,10 @@ static void p_event(struct sim *s)
 	switch (s->ps) {
 	case P_WORK:
 		s->published++;
-		if (s->cs == C_SPIN) {
+		s->p_fresh = false;
+		if (s->cs == C_SPIN || s->cs == C_POLL) {
 			s->c.cpu += s->now - s->c_spin_since;
+			s->c.hits_c += s->cs == C_POLL;
 			c_next(s);
 		}
 		if (s->c_armed && s->published - s->taken >= s->kp) {
@@ -533,8 +687,10 @@ static void p_event(struct sim *s)
 		p_next(s);
 		return;
 	case P_START:
-		if (s->cs == C_BLOCKED)
+		/* C waiting for P's start-up: blocked, or polling (hybrid) */
+		if (s->cs == C_BLOCKED || s->cs == C_POLL)
 			s->w.p_start_saw_c_blocked = true;
+		s->p_fresh = true;
 		p_next(s);
 		return;
 	case P_RECHECK:
@@ -545,6 +701,18 @@ static void p_event(struct sim *s)
 			s->ps = P_BLOCKED;
 			s->tp = INFINITY;
 			s->w.p_waits++;
+			s->w.p_blocks++;
+		}
+		return;
+	case P_POLL:
+		/* The window ran out; a slot freed at this very instant is
+		 * seen (C's free is handled first, its wake-up after). */
+		s->c.cpu += s->now - s->p_spin_since;
+		if (occupied(s) < s->len) {
+			s->c.hits_p++;
+			p_next(s);
+		} else {
+			p_block(s);
 		}
 		return;
 	case P_SLEEP:
@@ -571,6 +739,7 @@ static void c_finish(struct sim *s)
 	double lat;
 
 	s->c.freed++;
+	s->c_fresh = false;
 	s->last_free = s->now;
 	if (s->measuring) {
 		lat = s->now - s->head[(s->c.freed - 1) % s->len];
@@ -598,8 +767,9 @@ static void c_event(struct sim *s)
 		c_finish(s);
 		/* fall through */
 	case C_FREED:
-		if (s->ps == P_SPIN) {
+		if (s->ps == P_SPIN || s->ps == P_POLL) {
 			s->c.cpu += s->now - s->p_spin_since;
+			s->c.hits_p += s->ps == P_POLL;
 			p_next(s);
 		}
 		if (s->p_armed && s->len - occupied(s) >= s->kc) {
@@ -625,8 +795,10 @@ static void c_event(struct sim *s)
 		c_next(s);
 		return;
 	case C_START:
-		if (s->ps == P_BLOCKED)
+		/* P waiting for C's start-up: blocked, or polling (hybrid) */
+		if (s->ps == P_BLOCKED || s->ps == P_POLL)
 			s->w.c_start_saw_p_blocked = true;
+		s->c_fresh = true;
 		c_next(s);
 		return;
 	case C_RECHECK:
@@ -637,7 +809,14 @@ static void c_event(struct sim *s)
 			s->cs = C_BLOCKED;
 			s->tc = INFINITY;
 			s->w.c_waits++;
+			s->w.c_blocks++;
 		}
+		return;
+	case C_POLL:
+		/* The window ran out (P's publish at this instant came first
+		 * and ended the poll already). */
+		s->c.cpu += s->now - s->c_spin_since;
+		c_block(s);
 		return;
 	case C_SLEEP:
 	default:
@@ -694,6 +873,9 @@ int vs_sim_run(const struct vs_sim_config *cfg, struct vs_sim_result *res)
 			s->warmup_items = cfg->items - 1;
 	}
 	s->win_items = 8 * (uint64_t)s->len;
+	/* A fixed window is the maximum; the adaptive ones grow from 0. */
+	s->p_window = cfg->poll_p.kind == VS_POLL_FIXED ? cfg->p.pp : 0;
+	s->c_window = cfg->poll_c.kind == VS_POLL_FIXED ? cfg->p.pc : 0;
 
 	/* Both parties look at the (empty) queue at time 0. */
 	s->ps = P_WAITREQ;
@@ -744,6 +926,14 @@ int vs_sim_run(const struct vs_sim_config *cfg, struct vs_sim_result *res)
 	res->spurious_c = s->c.spur_c - s->snap.spur_c;
 	res->sleeps_p = s->c.sleeps_p - s->snap.sleeps_p;
 	res->sleeps_c = s->c.sleeps_c - s->snap.sleeps_c;
+	res->polls_p = s->c.polls_p - s->snap.polls_p;
+	res->polls_c = s->c.polls_c - s->snap.polls_c;
+	res->poll_hits_p = s->c.hits_p - s->snap.hits_p;
+	res->poll_hits_c = s->c.hits_c - s->snap.hits_c;
+	res->poll_window_p_ns = res->polls_p ?
+		(s->c.window_p - s->snap.window_p) / res->polls_p : NAN;
+	res->poll_window_c_ns = res->polls_c ?
+		(s->c.window_c - s->snap.window_c) / res->polls_c : NAN;
 	{
 		uint64_t waits = res->notifications_p + res->notifications_c +
 				 res->sleeps_p + res->sleeps_c;

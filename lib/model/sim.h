@@ -30,6 +30,10 @@
  *    slot C frees at the instant P looks, and C the item P publishes.
  *  - A sleep lasts max(Y, Yz) and costs Yz of CPU; busy waiting costs all
  *    the time spent spinning.
+ *  - hybrid: a party that cannot proceed spins up to its poll window (Pp,
+ *    Pc, or an adaptive controller's window up to them); a publish or free
+ *    within it ends the wait at that instant, else it arms and blocks as
+ *    with notify.
  *  - Latency of a request: from the moment it reaches the head of R (its
  *    arrival, or when P took the previous request if that was later) until
  *    C has finished processing it.
@@ -60,9 +64,37 @@ struct vs_dist {
 	double sigma;		/* ns, VS_DIST_NORMAL only */
 };
 
+/*
+ * How a hybrid side's poll window moves (its maximum is Pp or Pc), after
+ * each wait that ended in `waited` ns (poll, block and start-up): kept when
+ * the wait fitted the window; shrunk when it was longer than the maximum;
+ * grown (doubled, from a first step when at 0, capped at the maximum) when
+ * it was longer than the window but shorter than the maximum.
+ *  - QEMU's adaptive iothread polling (aio-posix, poll-max-ns, poll-grow,
+ *    poll-shrink): first step 4 us, grow 0 = x2, shrink 0 = back to 0;
+ *  - KVM halt polling (Documentation/virt/kvm/halt-polling.rst,
+ *    halt_poll_ns, _grow, _grow_start, _shrink): first step 10 us, grow 2,
+ *    shrink 0 = back to 0, and a window shrunk below the first step is 0.
+ * Both start at 0; fixed polls the maximum every time.
+ */
+enum vs_poll_adapt {
+	VS_POLL_FIXED,
+	VS_POLL_QEMU,
+	VS_POLL_KVM,
+	VS_POLL_ADAPT_COUNT,
+};
+
+struct vs_poll_ctl {
+	enum vs_poll_adapt kind;
+	double grow;		/* factor; 0: the documented default */
+	double shrink;		/* divisor; 0: the documented default */
+	double start_ns;	/* first step from 0; 0: the documented default */
+};
+
 struct vs_sim_config {
 	struct vs_params p;		/* means of the parameters */
 	enum vs_mech p_mode, c_mode;	/* how each side waits */
+	struct vs_poll_ctl poll_p, poll_c;	/* hybrid sides' windows */
 	struct vs_dist dist[VS_SIM_VAR_COUNT];
 	double arrival_rate;	/* requests per second into R; 0 = greedy */
 	double recheck_ns;	/* enable-notifications -> second check */
@@ -86,6 +118,10 @@ struct vs_sim_result {
 	uint64_t spurious_p;	/* P->C notifications that found C running */
 	uint64_t spurious_c;	/* C->P notifications that found P running */
 	uint64_t sleeps_p, sleeps_c;
+	/* hybrid: polls started, those that ended in what they waited for,
+	 * and the mean window a poll started with */
+	uint64_t polls_p, polls_c, poll_hits_p, poll_hits_c;
+	double poll_window_p_ns, poll_window_c_ns;
 	struct vs_sim_latency latency;
 	/* share of measured time per regime, by windows of 8L items */
 	double regime_share[VS_REGIME_COUNT];
@@ -112,7 +148,12 @@ const char *vs_sim_var_name(enum vs_sim_var v);	/* "wp", "wc", ... */
 int vs_sim_var_from_name(const char *name, enum vs_sim_var *v);
 const char *vs_dist_name(enum vs_dist_kind k);	/* "const", "normal", "exp" */
 int vs_dist_from_name(const char *name, enum vs_dist_kind *k);
-int vs_sim_mode_from_name(const char *name, enum vs_mech *m);	/* busy|sleep|notify */
+int vs_sim_mode_from_name(const char *name, enum vs_mech *m);	/* busy|sleep|notify|hybrid */
+const char *vs_poll_adapt_name(enum vs_poll_adapt k);	/* "fixed", "qemu", "kvm" */
+int vs_poll_adapt_from_name(const char *name, enum vs_poll_adapt *k);
+/* The window after a wait of `waited` ns (see enum vs_poll_adapt). */
+double vs_poll_adapt_next(const struct vs_poll_ctl *ctl, double max_ns,
+			  double window_ns, double waited_ns);
 
 /* Pointer to the mean of a random-capable parameter inside *p. */
 double *vs_sim_var_field(struct vs_params *p, enum vs_sim_var v);

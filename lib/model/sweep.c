@@ -26,6 +26,9 @@ const struct vs_param_field vs_param_fields[] = {
 	{ "yc", VS_PARAM_TIME, "Yc, consumer sleep length" },
 	{ "yz", VS_PARAM_TIME, "Yz, CPU cost of one sleep (shortest sleep)" },
 	{ "y", VS_PARAM_TIME, "Y, sets Yp and Yc together" },
+	{ "pp", VS_PARAM_TIME, "Pp, producer poll budget (hybrid)" },
+	{ "pc", VS_PARAM_TIME, "Pc, consumer poll budget (hybrid)" },
+	{ "poll", VS_PARAM_TIME, "P, sets Pp and Pc together (hybrid)" },
 	{ NULL, 0, NULL },
 };
 
@@ -89,6 +92,8 @@ static const struct {
 	{ "yp", offsetof(struct vs_params, yp) },
 	{ "yc", offsetof(struct vs_params, yc) },
 	{ "yz", offsetof(struct vs_params, yz) },
+	{ "pp", offsetof(struct vs_params, pp) },
+	{ "pc", offsetof(struct vs_params, pc) },
 };
 
 static long field_offset(const char *name)
@@ -112,6 +117,10 @@ int vs_param_set(struct vs_params *p, const struct vs_param_field *f,
 		p->yp = p->yc = value;
 		return 0;
 	}
+	if (!strcmp(f->name, "poll")) {
+		p->pp = p->pc = value;
+		return 0;
+	}
 	off = field_offset(f->name);
 	if (off < 0)
 		return -EINVAL;
@@ -127,7 +136,8 @@ int vs_param_set(struct vs_params *p, const struct vs_param_field *f,
 
 double vs_param_get(const struct vs_params *p, const struct vs_param_field *f)
 {
-	long off = field_offset(strcmp(f->name, "y") ? f->name : "yc");
+	long off = field_offset(!strcmp(f->name, "y") ? "yc" :
+				!strcmp(f->name, "poll") ? "pc" : f->name);
 
 	if (off < 0)
 		return NAN;

@@ -8,8 +8,9 @@
  * Named fields of struct vs_params, so that `--sweep wp=200ns:3us:100ns`
  * (model, sim, bench) and any "name=value" setting share one table.
  * Names are the lower-case paper symbols: len kp kc (integers) and
- * wp wc np nc sp sc yp yc yz (times); "y" (alias "sleep") sets Yp and Yc
- * together, the Yp = Yc case of the paper's Sec. 5.1.
+ * wp wc np nc sp sc yp yc yz pp pc (times); "y" (alias "sleep") sets Yp and
+ * Yc together, the Yp = Yc case of the paper's Sec. 5.1, and "poll" sets
+ * the hybrid mechanism's Pp and Pc together.
  */
 enum vs_param_kind {
 	VS_PARAM_UINT,		/* unsigned int field: len, kp, kc */
@@ -42,7 +43,8 @@ int vs_param_parse(const struct vs_param_field *f, const char *text,
 /*
  * Set / read a field. Setting an integer field to a value that is not a
  * whole number in [0, UINT_MAX] returns -EINVAL; "y" sets yp and yc and
- * reads back yc (they are equal when set through "y").
+ * reads back yc (they are equal when set through "y"); "poll" likewise
+ * sets pp and pc and reads back pc.
  */
 int vs_param_set(struct vs_params *p, const struct vs_param_field *f,
 		 double value);

@@ -236,7 +236,8 @@ static void kv_table(struct out *o, const json_t *obj)
 
 /* ---- renderers per input kind ----------------------------------------- */
 
-static const char *const mech_names[] = { "busy", "sleep", "notify" };
+static const char *const mech_names[] = { "busy", "sleep", "notify", "hybrid" };
+#define N_MECHS (sizeof(mech_names) / sizeof(mech_names[0]))
 
 static void render_mechanisms(struct out *o, const json_t *mechs)
 {
@@ -244,7 +245,7 @@ static void render_mechanisms(struct out *o, const json_t *mechs)
 	unsigned int i;
 
 	table_begin(o, cols, 6);
-	for (i = 0; i < 3; i++) {
+	for (i = 0; i < N_MECHS; i++) {
 		const json_t *m = json_object_get(mechs, mech_names[i]);
 		char t[32], e[32], d[32], b[32];
 		const char *cells[6];
@@ -280,8 +281,11 @@ static void render_sweep(struct out *o, const json_t *doc)
 	const json_t *points = json_object_get(sweep, "points"), *pt;
 	const char *param = str_or(sweep, "param", "?");
 	size_t n = json_array_size(points), i;
-	double *x, *y[3], *e[3];
-	const char *band_mech = (param[0] == 'y') ? "sleep" : "notify";
+	double *x, *y[N_MECHS], *e[N_MECHS];
+	/* Shade the regimes of the mechanism the swept parameter belongs to. */
+	const char *band_mech = param[0] == 'y' ? "sleep" :
+				!strcmp(param, "pp") || !strcmp(param, "pc") ||
+				!strcmp(param, "poll") ? "hybrid" : "notify";
 	struct vs_chart *ct, *ce;
 	char title[128], xl[64];
 	unsigned int m;
@@ -292,20 +296,20 @@ static void render_sweep(struct out *o, const json_t *doc)
 		return;
 	}
 	/* One block: x, then T and E for each mechanism. */
-	x = calloc(7 * n, sizeof(double));
+	x = calloc((1 + 2 * N_MECHS) * n, sizeof(double));
 	if (!x) {
 		para(o, "(out of memory)");
 		return;
 	}
-	for (m = 0; m < 3; m++) {
+	for (m = 0; m < N_MECHS; m++) {
 		y[m] = x + (1 + m) * n;
-		e[m] = x + (4 + m) * n;
+		e[m] = x + (1 + N_MECHS + m) * n;
 	}
 	json_array_foreach(points, i, pt) {
 		const json_t *mechs = json_object_get(pt, "mechanisms");
 
 		x[i] = num(pt, "value");
-		for (m = 0; m < 3; m++) {
+		for (m = 0; m < N_MECHS; m++) {
 			const json_t *mj = json_object_get(mechs, mech_names[m]);
 
 			y[m][i] = mj ? num(mj, "T_ns") : NAN;
@@ -340,7 +344,7 @@ static void render_sweep(struct out *o, const json_t *doc)
 		}
 		i = j;
 	}
-	for (m = 0; m < 3; m++) {
+	for (m = 0; m < N_MECHS; m++) {
 		vs_chart_add_series(ct, mech_names[m], VS_SERIES_LINE, x, y[m], n);
 		vs_chart_add_series(ce, mech_names[m], VS_SERIES_LINE, x, e[m], n);
 	}
@@ -348,19 +352,22 @@ static void render_sweep(struct out *o, const json_t *doc)
 	chart(o, ce);
 	{
 		static const char *const cols[] = { "value", "busy T", "sleep T", "notify T",
-						    "sleep regime", "notify regime" };
-		table_begin(o, cols, 6);
+						    "hybrid T", "sleep regime", "notify regime",
+						    "hybrid regime" };
+		table_begin(o, cols, 8);
 		json_array_foreach(points, i, pt) {
 			const json_t *mechs = json_object_get(pt, "mechanisms");
-			char v[32], a[32], b[32], c[32];
-			const char *cells[6] = {
+			char v[32], a[32], b[32], c[32], h[32];
+			const char *cells[8] = {
 				fmt_ns(x[i], v, sizeof(v)), fmt_ns(y[0][i], a, sizeof(a)),
 				fmt_ns(y[1][i], b, sizeof(b)), fmt_ns(y[2][i], c, sizeof(c)),
+				fmt_ns(y[3][i], h, sizeof(h)),
 				str_or(json_object_get(mechs, "sleep"), "regime", "-"),
 				str_or(json_object_get(mechs, "notify"), "regime", "-"),
+				str_or(json_object_get(mechs, "hybrid"), "regime", "-"),
 			};
 
-			table_row(o, cells, 6);
+			table_row(o, cells, 8);
 		}
 		table_end(o);
 	}

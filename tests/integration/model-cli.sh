@@ -3,14 +3,14 @@
 # virtsync model: text, JSON, CSV and sweeps, and every kind of bad input.
 . "$(dirname "$0")/../lib.sh"
 
-# Text: the make-run screen (Sec. 8.1 preset), all three mechanisms.
+# Text: the make-run screen (Sec. 8.1 preset), all four mechanisms.
 expect_exit 0 "$VS" model --preset fc-example
-for w in busy sleep notify BW sFC nFC 'best throughput: busy+sleep' \
+for w in busy sleep notify hybrid BW sFC nFC 'best throughput: busy+sleep' \
 	'least CPU: sleep' 'len=512' 'wp=300.0ns' 'kc=384'; do
 	grep -q -- "$w" "$TMP/out" || die "text lacks '$w'"
 done
 awk 'length > 80 { exit 1 }' "$TMP/out" || die "text wider than 80 columns"
-grep -q '^T, time per item *300.0ns *300.0ns *520.0ns$' "$TMP/out" ||
+grep -q '^T, time per item *300.0ns *300.0ns *520.0ns *300.0ns$' "$TMP/out" ||
 	die "T row: $(grep '^T,' "$TMP/out")"
 
 # Options after the preset override it; --sleep sets both sleeps.
@@ -33,9 +33,9 @@ expect_exit 0 "$VS" model --kc 10 --len 64 --json
 # JSON shape for the Sec. 8.2 preset: null where undefined, bounds for sLS.
 expect_exit 0 "$VS" model --preset fp-example --json=pretty
 cp "$TMP/out" "$TMP/fp.json"
-json_get "$TMP/fp.json" 'sorted(d["mechanisms"])' | grep -q "\['busy', 'notify', 'sleep'\]" ||
+json_get "$TMP/fp.json" 'sorted(d["mechanisms"])' | grep -q "\['busy', 'hybrid', 'notify', 'sleep'\]" ||
 	die "mechanisms: $(json_get "$TMP/fp.json" 'sorted(d["mechanisms"])')"
-for m in busy sleep notify; do
+for m in busy sleep notify hybrid; do
 	for k in regime T_ns E_ns D_ns batch T_lo_ns T_hi_ns E_lo_ns E_hi_ns; do
 		[ "$(json_get "$TMP/fp.json" "'$k' in d['mechanisms']['$m']")" = True ] ||
 			die "$m lacks $k"
@@ -60,7 +60,7 @@ expect_exit 0 "$VS" model --wp 2us --wc 1us --len 512 --yp 1.5ms --yc 2ms --json
 expect_exit 0 "$VS" model --preset paper-costs --sweep wp=200ns:2.9us:100ns
 [ "$(grep -c '^[0-9.]*[nu]s ' "$TMP/out")" = 28 ] || die "sweep rows: $(cat "$TMP/out")"
 awk 'length > 80 { exit 1 }' "$TMP/out" || die "sweep wider than 80 columns"
-grep -q '^2.500us *BW .* nFC *3.600us' "$TMP/out" || die "Fig. 8 at 2.5us"
+grep -q '^2.500us *T *BW .* nFC *3.600us' "$TMP/out" || die "Fig. 8 at 2.5us"
 expect_exit 0 "$VS" model --preset paper-costs --sweep wp=200ns:2.9us:100ns --csv
 [ "$(wc -l <"$TMP/out")" = 29 ] || die "CSV lines"
 head -1 "$TMP/out" | grep -q '^wp,busy_regime,busy_T_ns,' || die "CSV header"
@@ -84,9 +84,40 @@ cp "$TMP/out" "$TMP/sw.json"
 expect_exit 0 "$VS" model --sweep kc=32:256:32
 [ "$(grep -c '^[0-9][0-9]* ' "$TMP/out")" = 8 ] || die "integer sweep"
 
+# Hybrid (poll then block): P = 0 is notify, a poll spanning the gap Wp - Wc
+# is busy waiting, between them the poll catches the next item of a batch
+# (Wp 50us, Wc 10us, Sc 20us, Np 25us: T 75, 62.5, 50us; docs/hybrid.md).
+expect_exit 0 "$VS" model --wp 50us --wc 10us --sc 20us --np 25us --poll 0 --json
+[ "$(json_get "$TMP/out" 'd["mechanisms"]["hybrid"] == d["mechanisms"]["notify"]')" = True ] ||
+	die "poll 0 is notify: $(json_get "$TMP/out" 'd["mechanisms"]')"
+[ "$(json_get "$TMP/out" 'd["params"]["pp_ns"] == d["params"]["pc_ns"] == 0')" = True ] ||
+	die "--poll sets Pp and Pc"
+expect_exit 0 "$VS" model --wp 50us --wc 10us --sc 20us --np 25us --pp 0 \
+	--sweep pc=0:50us:5us --json
+cp "$TMP/out" "$TMP/hy.json"
+python3 - "$TMP/hy.json" <<'EOF' || die "hybrid sweep: $(cat "$TMP/hy.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["params"]["pc_ns"] is None and d["params"]["pp_ns"] == 0, d["params"]
+pts = [(p["value"], p["mechanisms"]["hybrid"]) for p in d["sweep"]["points"]]
+t = {v: (h["regime"], round(h["T_ns"], 3), h["batch"]) for v, h in pts}
+assert t[0] == ("nFC", 75000, 1), t[0]
+assert t[15000] == ("nFC", 75000, 1), t[15000]
+assert t[20000] == ("nFC", 62500, 2), t[20000]
+assert t[35000] == ("nFC", 62500, 2), t[35000]
+assert t[40000][:2] == ("BW", 50000) and t[40000][2] is None, t[40000]
+# CPU grows with the poll inside a regime, drops where the regime changes
+e = {v: h["E_ns"] for v, h in pts}
+assert e[5000] > e[0] and e[20000] < e[15000] and e[40000] < e[35000], e
+EOF
+expect_exit 0 "$VS" model --wp 50us --wc 10us --sweep poll=0:40us:20us
+[ "$(grep -c '^[0-9.]*[nu]s ' "$TMP/out")" = 3 ] || die "poll sweep rows: $(cat "$TMP/out")"
+awk 'length > 80 { exit 1 }' "$TMP/out" || die "poll sweep wider than 80 columns"
+expect_usage_error "--poll: 'x' is not a time" "$VS" model --poll x
+
 # Help: the argp text with usage and examples, exit 0.
 expect_exit 0 "$VS" model --help
-for w in USAGE EXAMPLES --sweep --preset --sleep 'Common options'; do
+for w in USAGE EXAMPLES --sweep --preset --sleep --poll hybrid 'Common options'; do
 	grep -q -- "$w" "$TMP/out" || die "--help lacks '$w'"
 done
 # help, not predictions (argp's own --help goes quiet under ARGP_NO_ERRS)

@@ -52,6 +52,25 @@ awk 'length($0) > 80 { exit 1 }' "$TMP/out" || die "text wider than 80 columns"
 grep -q '^regime ' "$TMP/out" || die "text output: $(cat "$TMP/out")"
 
 # Bad input.
+# Hybrid, the same name as in `model`: with constant parameters the sim lands
+# on the closed form (the staircase point Pc = 20us: nFC, batch 2, T 62.5us),
+# and QEMU's adaptive window grows past the 5us gap until C never blocks.
+expect_exit 0 "$VS" sim --mode hybrid --wp 50us --wc 10us --sc 20us --np 25us \
+	--pp 0 --pc 20us --items 20000 --json
+cp "$TMP/out" "$TMP/hy.json"
+[ "$(json_get "$TMP/hy.json" 'd["regime"] == d["model"]["regime"] == "nFC"')" = True ] ||
+	die "hybrid regime: $(cat "$TMP/hy.json")"
+[ "$(json_get "$TMP/hy.json" 'abs(d["T_ns"] / d["model"]["T_ns"] - 1) < 0.02 and abs(d["E_ns"] / d["model"]["E_ns"] - 1) < 0.02')" = True ] ||
+	die "hybrid T/E against the model: $(cat "$TMP/hy.json")"
+[ "$(json_get "$TMP/hy.json" 'd["poll_hits_c"] > 0 and d["polls_c"] >= d["poll_hits_c"] and d["setup"]["poll_adapt"] == "fixed"')" = True ] ||
+	die "hybrid poll counts: $(cat "$TMP/hy.json")"
+expect_exit 0 "$VS" sim --mode hybrid --wp 7us --wc 2us --np 2us --sc 8us \
+	--pp 0 --pc 32us --poll-adapt qemu --items 20000
+grep -q '^regime *BW' "$TMP/out" || die "qemu window: $(cat "$TMP/out")"
+grep -q '^polls .* qemu window' "$TMP/out" || die "polls line: $(cat "$TMP/out")"
+awk 'length > 80 { exit 1 }' "$TMP/out" || die "hybrid text wider than 80 columns"
+expect_usage_error "--poll-adapt: 'fast' is not a controller" "$VS" sim --poll-adapt fast
+
 expect_usage_error "L must be at least 2" "$VS" sim --len 0
 expect_usage_error "L must be at least 2" "$VS" sim --len 1 --kc 1
 expect_usage_error "kc: must be between 1 and L" "$VS" sim --len 8 --kc 9

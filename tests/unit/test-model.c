@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "test.h"
@@ -517,7 +518,128 @@ static void test_sweep(void **state)
 	__T("fractional kc", vs_param_set(&p, vs_param_field_find("kc"), 9.5) ==
 			     -EINVAL);
 	__T("get wc", vs_param_get(&p, vs_param_field_find("wc")) == p.wc);
+	__T("set poll", vs_param_set(&p, vs_param_field_find("poll"), 3000) == 0 &&
+			p.pp == 3000 && p.pc == 3000 &&
+			vs_param_get(&p, vs_param_field_find("poll")) == 3000);
 	__T("unknown field", vs_param_field_find("bogus") == NULL);
+}
+
+/* Hybrid: the limits, the staircase in P, and the mirror image. */
+static void test_hybrid(void **state)
+{
+	struct vs_prediction h, n, b;
+	struct vs_params p;
+	unsigned int i, seed = 7;
+	char what[160];
+
+	/* P = 0 is exactly notify, P -> infinity exactly busy, over
+	 * parameter sets of every notification regime. */
+	for (i = 0; i < 2000; i++) {
+		vs_params_default(&p);
+		seed = seed * 1103515245u + 12345u;
+		p.len = 2 + seed % 300;
+		seed = seed * 1103515245u + 12345u;
+		p.kc = 1 + seed % p.len;
+		p.kp = i % 5 ? 1 : 1 + (seed >> 8) % p.len;
+		seed = seed * 1103515245u + 12345u;
+		p.wp = 100 + seed % 3000;
+		seed = seed * 1103515245u + 12345u;
+		p.wc = 100 + seed % 3000;
+		seed = seed * 1103515245u + 12345u;
+		p.sc = seed % 40000;
+		p.sp = (seed >> 4) % 40000;
+		p.np = (seed >> 2) % 3000;
+		p.nc = (seed >> 6) % 3000;
+		p.pp = p.pc = 0;
+		h = predict(&p, VS_MECH_HYBRID);
+		n = predict(&p, VS_MECH_NOTIFY);
+		snprintf(what, sizeof(what), "P=0 is notify (L=%u Wp=%.0f Wc=%.0f %s)",
+			 p.len, p.wp, p.wc, vs_regime_name(n.regime));
+		__T(what, h.mech == VS_MECH_HYBRID && h.regime == n.regime &&
+			  h.t_ns == n.t_ns && h.e_ns == n.e_ns &&
+			  (h.d_ns == n.d_ns) && (h.batch == n.batch ||
+						 (isinf(h.batch) && isinf(n.batch))));
+		p.pp = p.pc = 1e15;
+		h = predict(&p, VS_MECH_HYBRID);
+		b = predict(&p, VS_MECH_BUSY);
+		snprintf(what, sizeof(what), "P=inf is busy (L=%u Wp=%.0f Wc=%.0f)",
+			 p.len, p.wp, p.wc);
+		__T(what, h.regime == VS_REGIME_BW && h.t_ns == b.t_ns &&
+			  h.e_ns == b.e_ns && h.d_ns == b.d_ns);
+	}
+
+	/*
+	 * The fast-consumer staircase of docs/hybrid.md: Wp 50us, Wc 10us,
+	 * Sc 20us, Np 25us (L 256, kp 1). g = 40us; nFC's batch is 1 and the
+	 * next item is delta = g - Sc = 20us away when C would block.
+	 */
+	vs_params_default(&p);
+	p.wp = 50000;
+	p.wc = 10000;
+	p.sc = 20000;
+	p.np = 25000;
+	p.pp = 0;
+	p.pc = 19999;
+	h = predict(&p, VS_MECH_HYBRID);
+	__T("Pc < delta: nFC, batch 1", h.regime == VS_REGIME_NFC && h.batch == 1);
+	__T_REL("Pc < delta: T = Wp + Np", h.t_ns, 75000, 1e-12);
+	__T_REL("Pc < delta: E adds the failed poll", h.e_ns,
+		50000 + 10000 + 25000 + 20000 + 19999, 1e-12);
+	p.pc = 20000;
+	h = predict(&p, VS_MECH_HYBRID);
+	__T("Pc = delta: the poll catches one", h.regime == VS_REGIME_NFC &&
+						 h.batch == 2);
+	__T_REL("Pc = delta: T = Wp + Np/2", h.t_ns, 62500, 1e-12);
+	__T_REL("Pc = delta: E", h.e_ns,
+		60000 + (25000 + 20000 + 20000 + 20000) / 2.0, 1e-12);
+	p.pc = 39999;
+	__T("Pc < g: still blocks", predict(&p, VS_MECH_HYBRID).batch == 2);
+	p.pc = 40000;
+	h = predict(&p, VS_MECH_HYBRID);
+	__T("Pc = g: busy waiting", h.regime == VS_REGIME_BW && isnan(h.batch));
+	__T_REL("Pc = g: T = Wp", h.t_ns, 50000, 1e-12);
+	__T_REL("Pc = g: E = 2 Wp", h.e_ns, 100000, 1e-12);
+
+	/* The mirror image with P and C swapped (a fast producer that polls
+	 * a full queue): the same numbers, nFP. C's first poll is what the
+	 * cold start asks about, so it stays below Wp here. */
+	vs_params_default(&p);
+	p.wc = 50000;
+	p.wp = 10000;
+	p.sp = 20000;
+	p.nc = 25000;
+	p.kc = 1;
+	p.pc = 0;
+	p.pp = 19999;
+	h = predict(&p, VS_MECH_HYBRID);
+	__T("mirror: nFP, batch 1", h.regime == VS_REGIME_NFP && h.batch == 1);
+	__T_REL("mirror: T = Wc + Nc", h.t_ns, 75000, 1e-12);
+	p.pp = 20000;
+	h = predict(&p, VS_MECH_HYBRID);
+	__T("mirror: nFP, batch 2", h.regime == VS_REGIME_NFP && h.batch == 2);
+	__T_REL("mirror: T = Wc + Nc/2", h.t_ns, 62500, 1e-12);
+	__T_REL("mirror: E", h.e_ns, 60000 + (25000 + 20000 + 20000 + 20000) / 2.0,
+		1e-12);
+	p.pp = 40000;
+	__T("mirror: Pp = g is busy", regime_of(&p, VS_MECH_HYBRID) == VS_REGIME_BW);
+
+	/* Cold start: C's first poll catches P's first item (Pc >= Wp) and
+	 * a fast consumer never blocks at all, whatever Sc would cost. */
+	vs_params_default(&p);
+	p.len = 4;
+	p.kc = 3;
+	p.wp = 1000;
+	p.wc = 300;
+	p.sc = 50000;
+	p.pp = 0;
+	p.pc = 999;
+	__T("Pc >= g but < Wp, short queue: stays on notifications",
+	    regime_of(&p, VS_MECH_HYBRID) != VS_REGIME_BW);
+	p.pc = 1000;
+	__T("Pc >= Wp: polls from the start", regime_of(&p, VS_MECH_HYBRID) ==
+					      VS_REGIME_BW);
+	p.pp = -1;
+	__T("negative poll refused", vs_params_validate(&p, NULL) == -EINVAL);
 }
 
 int main(void)
@@ -534,6 +656,7 @@ int main(void)
 		cmocka_unit_test(test_validate),
 		cmocka_unit_test(test_presets),
 		cmocka_unit_test(test_sweep),
+		cmocka_unit_test(test_hybrid),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

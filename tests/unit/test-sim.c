@@ -700,6 +700,174 @@ static void test_deterministic_seed(void **state)
 					    a.events != b.events);
 }
 
+/*
+ * Hybrid (poll then block) with constant parameters: the simulator and the
+ * closed forms agree on T and E within 2 % over random systems of every
+ * regime the mechanism reaches, and on the regime where the simulator's
+ * window of 8L items holds a few cycles.
+ */
+static void test_hybrid_matches_model(void **state)
+{
+	struct vs_sim_config c;
+	struct vs_sim_result r;
+	struct vs_prediction pr;
+	struct vs_rng g;
+	unsigned int i, seen[VS_REGIME_COUNT] = { 0 };
+	double worst_t = 0, worst_e = 0;
+	char what[240];
+
+	vs_rng_seed(&g, 17);
+	for (i = 0; i < 1200; i++) {
+		vs_sim_config_default(&c);
+		c.recheck_ns = 0;
+		c.items = 20000;
+		c.p_mode = c.c_mode = VS_MECH_HYBRID;
+		c.p.len = 2 + vs_rng_next(&g) % (i % 2 ? 30 : 300);
+		c.p.kp = i % 5 == 0 ? 1 + vs_rng_next(&g) % c.p.len : 1;
+		c.p.kc = 1 + vs_rng_next(&g) % c.p.len;
+		c.p.wp = 100 + floor(vs_rng_uniform(&g) * 3000);
+		c.p.wc = 100 + floor(vs_rng_uniform(&g) * 3000);
+		c.p.np = floor(vs_rng_uniform(&g) * 3000);
+		c.p.nc = floor(vs_rng_uniform(&g) * 3000);
+		c.p.sp = floor(vs_rng_uniform(&g) * 40000);
+		c.p.sc = floor(vs_rng_uniform(&g) * 40000);
+		c.p.pp = i % 3 == 0 ? 0 :
+			 floor(vs_rng_uniform(&g) * (i % 7 ? 4000 : 40000));
+		c.p.pc = i % 4 == 0 ? 0 :
+			 floor(vs_rng_uniform(&g) * (i % 7 ? 4000 : 40000));
+		predict(&c, VS_MECH_HYBRID, &pr);
+		run(&c, &r);
+		seen[pr.regime]++;
+		snprintf(what, sizeof(what),
+			 "%s L=%u kp=%u kc=%u Wp=%.0f Wc=%.0f Np=%.0f Nc=%.0f Sp=%.0f Sc=%.0f Pp=%.0f Pc=%.0f",
+			 vs_regime_name(pr.regime), c.p.len, c.p.kp, c.p.kc,
+			 c.p.wp, c.p.wc, c.p.np, c.p.nc, c.p.sp, c.p.sc, c.p.pp,
+			 c.p.pc);
+		__T_REL(what, r.t_ns, pr.t_ns, 0.02);
+		__T_REL(what, r.e_ns, pr.e_ns, 0.02);
+		if (pr.regime == VS_REGIME_BW || pr.batch <= 2.0 * c.p.len)
+			__T(what, r.regime == pr.regime);
+		worst_t = fmax(worst_t, fabs(r.t_ns - pr.t_ns) / pr.t_ns);
+		worst_e = fmax(worst_e, fabs(r.e_ns - pr.e_ns) / pr.e_ns);
+	}
+	print_message("hybrid: worst |T_sim - T_model| / T_model %.4f %%, E %.4f %%; BW %u nFC %u nFP %u nSCS %u nSPS %u nSS %u\n",
+		      worst_t * 100, worst_e * 100, seen[VS_REGIME_BW],
+		      seen[VS_REGIME_NFC], seen[VS_REGIME_NFP],
+		      seen[VS_REGIME_NSCS], seen[VS_REGIME_NSPS],
+		      seen[VS_REGIME_NSS]);
+	__T("every hybrid regime met", seen[VS_REGIME_BW] && seen[VS_REGIME_NFC] &&
+	    seen[VS_REGIME_NFP] && seen[VS_REGIME_NSCS] &&
+	    seen[VS_REGIME_NSPS] && seen[VS_REGIME_NSS]);
+}
+
+/* The staircase of docs/hybrid.md in P: T 75, 62.5, 50 us, in the sim. */
+static void test_hybrid_staircase(void **state)
+{
+	static const struct { double pc, t; unsigned int regime; } pts[] = {
+		{ 0, 75000, VS_REGIME_NFC }, { 19000, 75000, VS_REGIME_NFC },
+		{ 21000, 62500, VS_REGIME_NFC }, { 39000, 62500, VS_REGIME_NFC },
+		{ 41000, 50000, VS_REGIME_BW },
+	};
+	struct vs_sim_config c;
+	struct vs_sim_result r;
+	char what[96];
+	size_t i;
+
+	for (i = 0; i < sizeof(pts) / sizeof(pts[0]); i++) {
+		vs_sim_config_default(&c);
+		c.items = 20000;
+		c.p_mode = c.c_mode = VS_MECH_HYBRID;
+		c.p.wp = 50000;
+		c.p.wc = 10000;
+		c.p.sc = 20000;
+		c.p.np = 25000;
+		c.p.pp = 0;
+		c.p.pc = pts[i].pc;
+		run(&c, &r);
+		snprintf(what, sizeof(what), "Pc=%.0f: T", pts[i].pc);
+		__T_REL(what, r.t_ns, pts[i].t, 0.02);
+		snprintf(what, sizeof(what), "Pc=%.0f: regime %s", pts[i].pc,
+			 vs_regime_name(r.regime));
+		__T(what, r.regime == pts[i].regime);
+		snprintf(what, sizeof(what), "Pc=%.0f: polls hit", pts[i].pc);
+		__T(what, pts[i].pc == 0 ? r.polls_c == 0 :
+			  pts[i].pc < 20000 ? r.poll_hits_c == 0 :
+			  r.poll_hits_c > 0 && r.poll_hits_c <= r.polls_c);
+	}
+}
+
+/* QEMU's and KVM's poll-window controllers, by their documented rules. */
+static void test_poll_adapt(void **state)
+{
+	const struct vs_poll_ctl qemu = { VS_POLL_QEMU, 0, 0, 0 };
+	const struct vs_poll_ctl kvm = { VS_POLL_KVM, 0, 0, 0 };
+	const struct vs_poll_ctl kvm2 = { VS_POLL_KVM, 0, 2, 0 };
+	const struct vs_poll_ctl fixed = { VS_POLL_FIXED, 0, 0, 0 };
+	struct vs_sim_config c;
+	struct vs_sim_result r, n;
+	enum vs_poll_adapt k;
+
+	/* QEMU: 0 -> 4us, doubling, capped at poll-max-ns; reset to 0 when
+	 * a wait exceeds the maximum; kept when the wait fits. */
+	__T("qemu first step", vs_poll_adapt_next(&qemu, 32768, 0, 10000) == 4000);
+	__T("qemu doubles", vs_poll_adapt_next(&qemu, 32768, 4000, 10000) == 8000);
+	__T("qemu capped", vs_poll_adapt_next(&qemu, 32768, 16384, 20000) == 32768);
+	__T("qemu keeps a fitting window",
+	    vs_poll_adapt_next(&qemu, 32768, 8000, 7000) == 8000);
+	__T("qemu resets", vs_poll_adapt_next(&qemu, 32768, 32768, 50000) == 0);
+	/* KVM: grow_start 10us, grow 2; shrink 0 resets; a shrunk window
+	 * below grow_start is 0. */
+	__T("kvm first step", vs_poll_adapt_next(&kvm, 200000, 0, 50000) == 10000);
+	__T("kvm doubles", vs_poll_adapt_next(&kvm, 200000, 10000, 50000) == 20000);
+	__T("kvm resets", vs_poll_adapt_next(&kvm, 200000, 80000, 300000) == 0);
+	__T("kvm halves", vs_poll_adapt_next(&kvm2, 200000, 80000, 300000) == 40000);
+	__T("kvm below grow_start is 0",
+	    vs_poll_adapt_next(&kvm2, 200000, 15000, 300000) == 0);
+	__T("fixed", vs_poll_adapt_next(&fixed, 5000, 0, 1e9) == 5000);
+	__T("names", !vs_poll_adapt_from_name("kvm", &k) && k == VS_POLL_KVM &&
+		     !strcmp(vs_poll_adapt_name(VS_POLL_QEMU), "qemu") &&
+		     vs_poll_adapt_from_name("grow", &k) == -EINVAL);
+
+	/*
+	 * In the simulator: a fast consumer with gaps of 5us and a wait of
+	 * ~10us (Np 2us, Sc 8us) when it blocks. QEMU's controller grows the
+	 * window past the gap and the pair ends up busy waiting. With a
+	 * maximum of 4us every wait (a block and its wake-up, 12us) is longer
+	 * than the maximum, so it never starts polling: notify's T and CPU.
+	 * A fixed 4us poll would have caught the item 2us after nFC's batch
+	 * of 2 (docs/hybrid.md): T = Wp + Np / 3 instead of Wp + Np / 2.
+	 */
+	vs_sim_config_default(&c);
+	c.items = 50000;
+	c.p_mode = c.c_mode = VS_MECH_HYBRID;
+	c.poll_c = qemu;
+	c.p.wp = 7000;
+	c.p.wc = 2000;
+	c.p.np = 2000;
+	c.p.sc = 8000;
+	c.p.pp = 0;
+	c.p.pc = 32768;
+	run(&c, &r);
+	__T("qemu: the window grew past the gap", r.poll_window_c_ns >= 5000);
+	__T_REL("qemu: busy waiting's T", r.t_ns, 7000, 0.02);
+	__T("qemu: BW", r.regime == VS_REGIME_BW);
+	c.p.pc = 4000;
+	run(&c, &r);
+	c.c_mode = VS_MECH_NOTIFY;
+	run(&c, &n);
+	__T("qemu, max below the gap: no poll catches an item",
+	    r.poll_hits_c == 0);
+	__T_REL("qemu, max below the gap: notify's T", r.t_ns, n.t_ns, 0.02);
+	__T_REL("qemu, max below the gap: notify's CPU", r.e_ns, n.e_ns, 0.01);
+	c.c_mode = VS_MECH_HYBRID;
+	c.poll_c = fixed;
+	run(&c, &r);
+	__T_REL("fixed 4us poll catches one more: T", r.t_ns, 7000 + 2000 / 3.0,
+		0.02);
+	__T_REL("fixed 4us poll catches one more: E", r.e_ns,
+		9000 + (2000 + 8000 + 4000 + 2000) / 3.0, 0.02);
+}
+
 static void test_poisson_arrivals(void **state)
 {
 	struct vs_sim_config c;
@@ -825,6 +993,9 @@ int main(void)
 		cmocka_unit_test(test_fig13_random_parameters),
 		cmocka_unit_test(test_spurious_needs_the_race),
 		cmocka_unit_test(test_deterministic_seed),
+		cmocka_unit_test(test_hybrid_matches_model),
+		cmocka_unit_test(test_hybrid_staircase),
+		cmocka_unit_test(test_poll_adapt),
 		cmocka_unit_test(test_poisson_arrivals),
 		cmocka_unit_test(test_sim_time_mode),
 		cmocka_unit_test(test_bad_config),
