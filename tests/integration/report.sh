@@ -132,7 +132,7 @@ flags="--headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
 # shellcheck disable=SC2086
 timeout 60 "$CHROMIUM" $flags --dump-dom "file://$TMP/r.html" >"$TMP/dom.html" 2>/dev/null ||
 	die "chromium could not load the report"
-[ "$(grep -c 'class="series"' "$TMP/dom.html")" -eq 6 ] || die "rendered DOM lacks the 6 series"
+[ "$(grep -c 'class="series"' "$TMP/dom.html")" -eq 8 ] || die "rendered DOM lacks the 8 series (T and E of four mechanisms)"
 # shellcheck disable=SC2086
 timeout 60 "$CHROMIUM" $flags --window-size=900,1200 --screenshot="$TMP/r.png" \
 	"file://$TMP/r.html" >/dev/null 2>&1 || die "chromium screenshot failed"
