@@ -27,7 +27,7 @@ enum {
 
 static struct env {
 	bool quick;
-	const char *which[2];
+	const char *which[3];
 	unsigned int n_which;
 	const char *duration, *pin, *slack, *sweep, *mode, *wp, *wc, *len;
 	const char *kp, *kc, *sleep, *max_err, *output, *rt, *repeat;
@@ -37,10 +37,11 @@ static volatile sig_atomic_t stop_requested;
 
 static const char validate_doc[] =
 "Validate the model against the reference device (paper Sec. 5): the\n"
-"Fig. 6/7 sleep sweep and the Fig. 8 notification sweep, on the thread\n"
-"backend, with the model fed each run's measured parameters.\n"
+"Fig. 6/7 sleep sweep and the Fig. 8 notification sweep (the default), and\n"
+"the poll-then-block sweep of the consumer's busy-loop budget (hybrid), on\n"
+"the thread backend, with the model fed each run's measured parameters.\n"
 "\n"
-"USAGE: virtsync validate [sleep|notify|all] [--quick] [--duration T]\n"
+"USAGE: virtsync validate [sleep|notify|hybrid|all] [--quick] [--duration T]\n"
 "                         [--pin P,C] [-o FILE.csv|FILE.json] [--json]\n"
 "       virtsync validate --sweep PARAM=START:END:STEP [--mode M] [--wp T]...\n"
 "\n"
@@ -50,6 +51,7 @@ static const char validate_doc[] =
 "EXAMPLES:\n"
 "    virtsync validate -o validate.csv        # both sweeps, 1s per point\n"
 "    virtsync validate notify --quick --json\n"
+"    virtsync validate hybrid --pin 0,1          # busy-loop budget 0-120us\n"
 "    virtsync validate --sweep wc=1us:4us:500ns --mode notify --wp 2us";
 
 static const struct argp_option validate_options[] = {
@@ -60,7 +62,7 @@ static const struct argp_option validate_options[] = {
 	{ "pin", OPT_PIN, "P,C", 0, "pin producer and consumer", 0 },
 	{ "timerslack", OPT_SLACK, "TIME", 0, "timer slack of both sides (1ns)", 0 },
 	{ "sweep", OPT_SWEEP, "SPEC", 0, "custom sweep PARAM=START:END:STEP", 0 },
-	{ "mode", OPT_MODE, "MODE", 0, "custom sweep: notify, sleep, poll", 0 },
+	{ "mode", OPT_MODE, "MODE", 0, "custom sweep: notify, sleep, poll, busyloop", 0 },
 	{ "wp", OPT_WP, "TIME", 0, "custom sweep: Wp", 0 },
 	{ "wc", OPT_WC, "TIME", 0, "custom sweep: Wc", 0 },
 	{ "len", OPT_LEN, "L", 0, "custom sweep: queue length", 0 },
@@ -93,12 +95,13 @@ static error_t validate_parse(int key, char *arg, struct argp_state *state)
 	case OPT_RT: env.rt = arg; break;
 	case OPT_REPEAT: env.repeat = arg; break;
 	case ARGP_KEY_ARG:
-		if (strcmp(arg, "sleep") && strcmp(arg, "notify") && strcmp(arg, "all")) {
-			vs_err("unknown sweep '%s' (sleep, notify, all)", arg);
+		if (strcmp(arg, "sleep") && strcmp(arg, "notify") &&
+		    strcmp(arg, "hybrid") && strcmp(arg, "all")) {
+			vs_err("unknown sweep '%s' (sleep, notify, hybrid, all)", arg);
 			return EINVAL;
 		}
-		if (env.n_which >= 2) {
-			vs_err("at most two sweeps");
+		if (env.n_which >= 3) {
+			vs_err("at most three sweeps");
 			return EINVAL;
 		}
 		env.which[env.n_which++] = arg;
@@ -218,7 +221,7 @@ static int make_custom(const struct pcdev_config *base, struct pcdev_vsweep *sw)
 	free(vals);
 	if (err == -EINVAL)
 		vs_err("--sweep: '%s': %s is a cost of this machine, not a device "
-		       "setting (len, kp, kc, wp, wc, yp, yc, y)", env.sweep,
+		       "setting (len, kp, kc, wp, wc, yp, yc, y, busyloop, poll)", env.sweep,
 		       spec.field->name);
 	for (i = 0; !err && i < sw->n; i++) {
 		const char *w;
@@ -260,7 +263,8 @@ static void print_header(const struct pcdev_vsweep *sw)
 
 	printf("%s sweep%s: P %s / C %s, L %u kp %u kc %u, Wp %s Wc %s\n",
 	       sw->name, !strcmp(sw->name, "sleep") ? " (Fig. 6/7)" :
-	       !strcmp(sw->name, "notify") ? " (Fig. 8)" : "",
+	       !strcmp(sw->name, "notify") ? " (Fig. 8)" :
+	       !strcmp(sw->name, "hybrid") ? " (poll then block)" : "",
 	       pcdev_mode_name(c->p_mode), pcdev_mode_name(c->c_mode),
 	       c->len, c->kp, c->kc,
 	       !strcmp(sw->x_name, "wp") ? "swept" : vs_format_time(c->wp_ns, a, sizeof(a)),
@@ -451,8 +455,8 @@ VS_COMMAND(validate, 0, "check the model against the reference device (Sec. 5)")
 		.doc = validate_doc,
 		.children = children,
 	};
-	struct pcdev_vsweep sws[2];
-	unsigned int done[2] = { 0, 0 }, nsw = 0, s, i, ran = 0, total;
+	struct pcdev_vsweep sws[3];
+	unsigned int done[3] = { 0, 0, 0 }, nsw = 0, s, i, ran = 0, total;
 	struct vs_progress progress;
 	struct pcdev_config base;
 	struct sigaction sa;
@@ -485,15 +489,21 @@ VS_COMMAND(validate, 0, "check the model against the reference device (Sec. 5)")
 		nsw = 1;
 	} else {
 		bool want_sleep = !env.n_which, want_notify = !env.n_which;
+		bool want_hybrid = false;
 
 		for (i = 0; i < env.n_which; i++) {
-			want_sleep |= !strcmp(env.which[i], "sleep") || !strcmp(env.which[i], "all");
-			want_notify |= !strcmp(env.which[i], "notify") || !strcmp(env.which[i], "all");
+			bool all = !strcmp(env.which[i], "all");
+
+			want_sleep |= all || !strcmp(env.which[i], "sleep");
+			want_notify |= all || !strcmp(env.which[i], "notify");
+			want_hybrid |= all || !strcmp(env.which[i], "hybrid");
 		}
 		if (want_sleep)
 			err = pcdev_vsweep_builtin("sleep", env.quick, &base, &sws[nsw++]);
 		if (!err && want_notify)
 			err = pcdev_vsweep_builtin("notify", env.quick, &base, &sws[nsw++]);
+		if (!err && want_hybrid)
+			err = pcdev_vsweep_builtin("hybrid", env.quick, &base, &sws[nsw++]);
 		if (err) {
 			vs_err("cannot set up the sweeps: %s", strerror(-err));
 			goto out;

@@ -24,6 +24,21 @@ static const double sleep_full[] = {
 };
 static const double sleep_quick[] = { 4e3, 50e3, 300e3, 1300e3, 2800e3 };
 static const double notify_quick[] = { 500, 1500, 2200, 2600, 2900 };
+/*
+ * Poll then block (docs/hybrid.md), a fast consumer: Wp 50us, Wc 10us, so
+ * the gap is g = 40us; with Sc below g nFC's batch is 1 and the next item is
+ * delta = g - Sc away. The consumer's busy-loop budget crosses both steps:
+ * below delta T = Wp + Np, between delta and g T = Wp + Np/2, from g on BW
+ * (T = Wp; from Wp on C's first poll catches P's first item and it never
+ * blocks at all). Sc runs 8-25us here, so delta is 15-32us and the step
+ * between the two levels is wide only from 32us to 40us: the quick points
+ * keep clear of 10-32us, where Sc's spread mixes the two levels in a run
+ * (the full sweep has two points there).
+ */
+static const double hybrid_full[] = {
+	0, 5e3, 10e3, 20e3, 30e3, 36e3, 38e3, 45e3, 60e3, 80e3, 120e3,
+};
+static const double hybrid_quick[] = { 0, 10e3, 37e3, 45e3, 80e3 };
 
 int pcdev_config_set_param(struct pcdev_config *cfg, const char *name,
 			   double v)
@@ -44,6 +59,8 @@ int pcdev_config_set_param(struct pcdev_config *cfg, const char *name,
 		cfg->yc_ns = v;
 	else if (!strcmp(name, "y") || !strcmp(name, "sleep"))
 		cfg->yp_ns = cfg->yc_ns = v;
+	else if (!strcmp(name, "busyloop") || !strcmp(name, "poll"))
+		cfg->busyloop_ns = v;
 	else
 		return -EINVAL;
 	return 0;
@@ -102,6 +119,17 @@ int pcdev_vsweep_builtin(const char *name, bool quick,
 			wp[i] = 200 + 100.0 * i;
 		err = quick ? pcdev_vsweep_custom("wp", notify_quick, 5, &cfg, sw) :
 			      pcdev_vsweep_custom("wp", wp, 28, &cfg, sw);
+	} else if (!strcmp(name, "hybrid")) {
+		cfg.len = 256;
+		cfg.kc = 192;
+		cfg.p_mode = PCDEV_NOTIFY;
+		cfg.c_mode = PCDEV_BUSYLOOP;
+		cfg.wp_ns = 50000;
+		cfg.wc_ns = 10000;
+		err = quick ? pcdev_vsweep_custom("busyloop", hybrid_quick, 5, &cfg, sw) :
+			      pcdev_vsweep_custom("busyloop", hybrid_full,
+						  sizeof(hybrid_full) / sizeof(double),
+						  &cfg, sw);
 	} else {
 		return -ENOENT;
 	}
@@ -117,6 +145,15 @@ double pcdev_vpoint_batch(const struct pcdev_vpoint *pt)
 	/* Fig. 7 counts items per sleep of either side. */
 	if (pt->cfg.c_mode == PCDEV_SLEEP)
 		return r->sleep_batch;
+	/* Poll then block: items per notification, as the model's batch (a
+	 * poll that found items is a wake-up too, not a notification). */
+	if (pcdev_model_mech(&pt->cfg, r) == VS_MECH_HYBRID) {
+		uint64_t n = pt->model.regime == VS_REGIME_NFP ||
+			     pt->model.regime == VS_REGIME_NSPS ?
+			     r->interrupts : r->kicks;
+
+		return n ? (double)r->items / n : NAN;
+	}
 	return r->batch;	/* per wake-up of the waiting side */
 }
 
@@ -133,7 +170,14 @@ enum vs_mech pcdev_model_mech(const struct pcdev_config *cfg,
 	enum pcdev_mode m = cfg->c_mode;
 	uint64_t p_waits = res->sleeps_p + res->blocks_p;
 	uint64_t c_waits = res->sleeps_c + res->blocks_c;
+	bool p_blocks = cfg->p_mode == PCDEV_NOTIFY || cfg->p_mode == PCDEV_BUSYLOOP;
+	bool c_blocks = cfg->c_mode == PCDEV_NOTIFY || cfg->c_mode == PCDEV_BUSYLOOP;
 
+	/* Busy-loop then block on one side, notify or the same on the other:
+	 * the hybrid mechanism, the notifying side's budget 0. */
+	if (p_blocks && c_blocks &&
+	    (cfg->p_mode == PCDEV_BUSYLOOP || cfg->c_mode == PCDEV_BUSYLOOP))
+		return VS_MECH_HYBRID;
 	if (cfg->p_mode != cfg->c_mode && p_waits > c_waits)
 		m = cfg->p_mode;
 	switch (m) {
@@ -170,6 +214,9 @@ void pcdev_model_params(const struct pcdev_config *cfg,
 	p->yp = measured_or(m->yp, cfg->yp_ns);
 	p->yc = measured_or(m->yc, cfg->yc_ns);
 	p->yz = measured_or(m->yz, 0);
+	/* The busy-loop budget is the device's own setting, not measured. */
+	p->pp = cfg->p_mode == PCDEV_BUSYLOOP ? cfg->busyloop_ns : 0;
+	p->pc = cfg->c_mode == PCDEV_BUSYLOOP ? cfg->busyloop_ns : 0;
 }
 
 void pcdev_model_predict(const struct pcdev_config *cfg,

@@ -14,9 +14,10 @@
 #include "pcdev/pcdev.h"
 
 /*
- * Which single mechanism of lib/model describes a run: both sides' modes
- * when equal, else the mode of the side that waited (busyloop counts as
- * notify, since it ends in a blocking wait).
+ * Which single mechanism of lib/model describes a run: hybrid when one side
+ * busy-loops before blocking and the other blocks too (the notifying side's
+ * poll budget 0); else both sides' modes when equal, else the mode of the
+ * side that waited.
  */
 enum vs_mech pcdev_model_mech(const struct pcdev_config *cfg,
 			      const struct pcdev_results *res);
@@ -60,14 +61,18 @@ struct pcdev_vsweep {
  *   "sleep":  Fig. 6/7, both sides sleep, Wp 2us, Wc 1us, L 512, Y from
  *             4us to 3ms (quick: 5 points);
  *   "notify": Fig. 8, both sides notify, Wc 2us, L 512, kp 1, kc 384, Wp
- *             from 200ns to 2.9us in 100ns steps (quick: 5 points).
+ *             from 200ns to 2.9us in 100ns steps (quick: 5 points);
+ *   "hybrid": poll then block (docs/hybrid.md), P notifies, C busy-loops
+ *             up to the swept budget (0 to 120us, quick: 5 points) and
+ *             blocks, Wp 50us, Wc 10us, L 256, kp 1, kc 192.
  * -ENOENT for an unknown name, -ENOMEM.
  */
 int pcdev_vsweep_builtin(const char *name, bool quick,
 			 const struct pcdev_config *base, struct pcdev_vsweep *sw);
 
 /*
- * A custom sweep of one device parameter (len, kp, kc, wp, wc, yp, yc, y)
+ * A custom sweep of one device parameter (len, kp, kc, wp, wc, yp, yc, y,
+ * busyloop or its alias poll)
  * over `base`: n points from values[]. -EINVAL for a parameter the device
  * cannot set (the machine's own costs np, nc, sp, sc, yz).
  */

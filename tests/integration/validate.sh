@@ -28,6 +28,34 @@ PY
 head -1 "$TMP/v.csv" | grep -q '^sweep,x_name,x,.*T_ns,model_T_ns,t_err,regime' || die "csv header"
 [ "$(wc -l <"$TMP/v.csv")" = 11 ] || die "csv rows: $(wc -l <"$TMP/v.csv")"
 ls "$TMP"/v.csv.*tmp* 2>/dev/null && die "temporary output left"
+# Poll then block (validate hybrid --quick): the logic, not the 10 % figure
+# (bench/hybrid-validate.sh measures that). The model's staircase in the
+# consumer's budget, the device following it by a wide margin: T at budget 0
+# (nFC, T = Wp + Np, Np 13-25us here) at least 10 % above T at 80us (BW,
+# C's first poll catches P's first item and it never blocks).
+"$VS" validate hybrid --quick --pin 0,1 --json >"$TMP/h.json" ||
+	[ $? = 1 ] || die "validate hybrid failed: $(cat "$TMP/h.json")"
+python3 - "$TMP/h.json" <<'PY' || die "hybrid validation: $(cat "$TMP/h.json")"
+import json, sys
+s = json.load(open(sys.argv[1]))["sweeps"]
+assert len(s) == 1 and s[0]["name"] == "hybrid" and s[0]["x"] == "busyloop", s
+s = s[0]
+assert s["p_mode"] == "notify" and s["c_mode"] == "busyloop", s
+pts = s["points"]
+assert len(pts) == 5 and all(p["items"] > 0 for p in pts), pts
+first, last = pts[0], pts[-1]
+assert first["regime"] == "nFC" and last["regime"] == "BW", [p["regime"] for p in pts]
+# the model on each run's measured costs: Wp + Np at budget 0, Wp where the
+# poll spans the gap
+m = first["measured"]
+assert abs(first["model_T_ns"] / (m["wp"] + m["np"]) - 1) < 0.01, first
+assert abs(last["model_T_ns"] / last["measured"]["wp"] - 1) < 0.01, last
+# the device: the same direction, by far more than the noise
+assert first["T_ns"] > 1.1 * last["T_ns"], (first["T_ns"], last["T_ns"])
+print("hybrid: T %.1f -> %.1f us, median |T err| %.1f %%" %
+      (first["T_ns"] / 1e3, last["T_ns"] / 1e3, 100 * s["median_t_err"]))
+PY
+expect_usage_error "unknown sweep 'spin' (sleep, notify, hybrid, all)" "$VS" validate spin
 # A custom sweep through lib/sweep's parser: poll on both sides is BW.
 "$VS" validate --sweep wc=1us:2us:1us --mode poll --wp 1500ns --duration 0.1s \
 	--repeat 1 --pin 0,1 --json >"$TMP/c.json" || die "custom sweep failed"
