@@ -13,6 +13,7 @@
 #include "core/sysfs.h"
 #include "diagnose/diagnose.h"
 #include "diagnose/qmp.h"
+#include "diagnose/vq.h"
 #include "sources/probe.h"
 
 struct vs_diag_session {
@@ -22,6 +23,8 @@ struct vs_diag_session {
 	double t_dev;			/* when the device published */
 	struct vs_probe *probe;
 	struct vs_diag_qmp_conn *qmp;
+	pid_t qmp_pid;
+	unsigned int n_vms;		/* processes measured in each window */
 	double t_open;
 	volatile sig_atomic_t never;	/* the stop flag when o.stop is NULL */
 };
@@ -291,7 +294,7 @@ int vs_diag_open(const struct vs_diag_opts *o, struct vs_diag_session **out,
 				      (int)qpid, (int)o->pid);
 			goto fail;
 		}
-		pid = qpid;
+		pid = s->qmp_pid = qpid;
 	} else if (o->target == VS_DIAG_PID) {
 		pid = o->pid;
 	}
@@ -318,8 +321,14 @@ int vs_diag_open(const struct vs_diag_opts *o, struct vs_diag_session **out,
 		if (err)
 			goto fail;
 	}
-	d->n_queues = d->found->n_vms < VS_DIAG_MAX_QUEUES ? d->found->n_vms :
-		      VS_DIAG_MAX_QUEUES;
+	d->n_queues = s->n_vms = d->found->n_vms < VS_DIAG_MAX_VMS ? d->found->n_vms :
+				  VS_DIAG_MAX_VMS;
+	/* A QEMU with virtio devices is measured per virtqueue. */
+	d->vqs = calloc(VS_DIAG_MAX_VMS, sizeof(*d->vqs));
+	for (unsigned int i = 0; d->vqs && i < s->n_vms; i++)
+		d->vqs[i] = vs_diag_vq_open(&d->found->vms[i],
+					    s->qmp && d->found->vms[i].pid == s->qmp_pid ?
+					    vs_diag_qmp_session(s->qmp) : NULL);
 	open_probes(s, d);
 	d->elapsed_ns = vs_mono_ns() - s->t_open;
 	*out = s;
@@ -343,6 +352,11 @@ static void *measure_thread(void *arg)
 {
 	struct measure_job *j = arg;
 
+	if (j->q->vq && j->q->vq->per_queue) {
+		vs_diag_vq_measure(j->q->vq, j->duration_ns, j->stop);
+		j->q->err = j->q->vq->err;
+		return NULL;
+	}
 	j->q->err = vs_measure(j->q->vm, j->duration_ns, j->stop, &j->q->sample);
 	return NULL;
 }
@@ -403,22 +417,38 @@ static void apply_probes(struct vs_diag_session *s, struct vs_diagnosis *d,
 		goto sources;
 	}
 	probe_window(&after, before);
-	for (i = 0; i < d->n_queues; i++)
-		if (!d->queues[i].err)
-			vs_sample_apply_probe(&d->queues[i].sample, d->queues[i].vm, &after);
+	for (i = 0; i < d->n_queues; i++) {
+		struct vs_diag_queue *q = &d->queues[i];
+
+		if (q->err)
+			continue;
+		if (q->vq && q->vq->per_queue)
+			vs_diag_vq_attribute(q->vq, &after, NULL);
+		else
+			vs_sample_apply_probe(&q->sample, q->vm, &after);
+	}
 	vs_probe_snapshot_free(&after);
+	return;
 sources:
-	if (d->probe_why[0])
-		for (i = 0; i < d->n_queues; i++)
-			if (!d->queues[i].err)
-				vs_sample_source(&d->queues[i].sample, "bpf-probes", false,
-						 "%s", d->probe_why);
+	for (i = 0; i < d->n_queues; i++) {
+		struct vs_diag_queue *q = &d->queues[i];
+
+		if (q->err)
+			continue;
+		if (q->vq && q->vq->per_queue)
+			vs_diag_vq_attribute(q->vq, NULL, d->probe_why[0] ? d->probe_why :
+					     "not loaded");
+		else if (d->probe_why[0])
+			vs_sample_source(&q->sample, "bpf-probes", false, "%s", d->probe_why);
+	}
 }
 
 static void conclude(struct vs_diag_session *s, struct vs_diagnosis *d)
 {
+	struct vs_qmp_iothread *io = NULL;
 	struct vs_reco_env renv;
 	unsigned int i;
+	int n;
 
 	memset(&renv, 0, sizeof(renv));
 	renv.dmax_ns = d->dmax_ns;
@@ -437,10 +467,21 @@ static void conclude(struct vs_diag_session *s, struct vs_diagnosis *d)
 		vs_diag_short_window(&q->verdict, q->sample.duration_ns, d->duration_ns);
 		renv.vm = q->vm;
 		renv.consumer_tid = q->sample.cons.present ? q->sample.cons.tid : 0;
-		if (d->qmp) {
+		renv.qmp_socket = NULL;
+		renv.iothreads = NULL;
+		renv.n_iothreads = 0;
+		if (d->qmp && q->vm->pid == s->qmp_pid) {
 			renv.qmp_socket = s->o.qmp;
 			renv.iothreads = d->qmp->iothreads;
 			renv.n_iothreads = d->qmp->n_iothreads;
+		} else if (q->vq && q->vq->q) {
+			/* the socket found on QEMU's command line */
+			free(io);
+			io = NULL;
+			n = vs_qmp_iothreads(q->vq->q, &io);
+			renv.iothreads = n > 0 ? io : NULL;
+			renv.n_iothreads = n > 0 ? n : 0;
+			renv.qmp_socket = q->vm->qmp_socket;
 		}
 		renv.ncpus = q->sample.ncpus;
 		renv.other_busy_cpus = q->sample.other_busy_cpus;
@@ -451,6 +492,7 @@ static void conclude(struct vs_diag_session *s, struct vs_diagnosis *d)
 		if (isfinite(y))
 			renv.guest_wait_ns = y;
 	}
+	free(io);
 	renv.vm = NULL;
 	vs_recommend_guest(&renv, &d->guest_plan);
 }
@@ -465,9 +507,11 @@ int vs_diag_window(struct vs_diag_session *s, struct vs_diagnosis *d)
 
 	if (!s || !d)
 		return -EINVAL;
+	d->n_queues = s->n_vms;
 	for (i = 0; i < d->n_queues; i++) {
 		memset(&d->queues[i], 0, sizeof(d->queues[i]));
 		d->queues[i].vm = &d->found->vms[i];
+		d->queues[i].vq = d->vqs ? d->vqs[i] : NULL;
 	}
 	memset(&d->guest_rates, 0, sizeof(d->guest_rates));
 	memset(&d->guest_plan, 0, sizeof(d->guest_plan));
@@ -492,11 +536,19 @@ int vs_diag_window(struct vs_diag_session *s, struct vs_diagnosis *d)
 			vs_diag_qmp_end(s->qmp, d->qmp);
 			if (d->n_queues)
 				vs_diag_qmp_source(d->qmp, &d->queues[0].sample);
+			for (i = 0; i < d->n_queues; i++) {
+				struct vs_diag_vq *v = d->queues[i].vq;
+
+				for (unsigned int k = 0; v && v->per_queue &&
+				     d->queues[i].vm->pid == s->qmp_pid && k < v->set.n_devs; k++)
+					vs_diag_qmp_source(d->qmp, &v->dev_samples[k]);
+			}
 		}
 	}
 	apply_probes(s, d, &before, have_before);
 	if (have_before)
 		vs_probe_snapshot_free(&before);
+	d->n_queues = vs_diag_vq_split(d->queues, d->n_queues, VS_DIAG_MAX_QUEUES);
 	vs_guest_counters_read(&gb);
 	vs_guest_rates(&ga, &gb, (vs_mono_ns() - t0) / 1e9, &d->guest_rates);
 
@@ -513,6 +565,8 @@ void vs_diag_close(struct vs_diag_session *s, struct vs_diagnosis *d)
 	if (!s)
 		return;
 	vs_probe_close(s->probe);
+	for (unsigned int i = 0; d && d->vqs && i < VS_DIAG_MAX_VMS; i++)
+		vs_diag_vq_disconnect(d->vqs[i]);
 	vs_diag_qmp_disconnect(s->qmp);
 	if (s->dev) {
 		struct vs_refdev_report rep;
@@ -539,6 +593,10 @@ void vs_diagnosis_free(struct vs_diagnosis *d)
 	free(d->found);
 	free(d->unmeasured);
 	free(d->queues);
+	for (unsigned int i = 0; d->vqs && i < VS_DIAG_MAX_VMS; i++)
+		vs_diag_vq_free(d->vqs[i]);
+	free(d->vqs);
+	d->vqs = NULL;
 	vs_diag_qmp_free(d->qmp);
 	free(d->qmp);
 	d->found = d->unmeasured = NULL;

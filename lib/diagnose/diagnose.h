@@ -46,8 +46,11 @@
 #include "sources/hostcost.h"
 #include "sources/measure.h"
 #include "sources/qmpstat.h"
+#include "sources/vqueue.h"
 
-#define VS_DIAG_MAX_QUEUES 8
+#define VS_DIAG_MAX_VMS 8		/* processes measured in one window */
+/* queues, once a QEMU's virtio devices are split into their rings */
+#define VS_DIAG_MAX_QUEUES 32
 #define VS_DIAG_WARMUP_NS 200e6		/* a started device runs this long first */
 #define VS_DIAG_DEFAULT_PRESET "fc-example"
 
@@ -97,9 +100,32 @@ enum vs_diag_mode {
 	VS_DIAG_MODE_EMBEDDED,	/* the reference device started for it */
 };
 
+/*
+ * A QEMU's virtio devices over the window (lib/sources/vqueue): with QMP
+ * (the socket of VS_DIAG_QMP, or one found on QEMU's command line) each
+ * device is measured between its first vCPU and its own consumer thread
+ * and every ring becomes a queue; without QMP the VM stays one queue and
+ * its devices are only listed.
+ */
+struct vs_diag_vq {
+	const struct vs_vm *vm;
+	bool per_queue;
+	char qmp_why[128];		/* why no QMP, "" with it */
+	struct vs_vqset set;
+	struct vs_sample dev_samples[VS_VQ_MAX_DEVICES];
+	int err;
+	struct vs_qmp *q;		/* during the session only */
+	bool own_q;
+};
+
 /* One queue over the window. */
 struct vs_diag_queue {
 	const struct vs_vm *vm;		/* in d->found */
+	/* a ring of a QEMU measured per virtqueue: its device set, device
+	 * and ring; or (vq set, NULL, NULL) for a QEMU only listed */
+	struct vs_diag_vq *vq;
+	const struct vs_vdev *dev;
+	const struct vs_vq *ring;
 	int err;			/* -ENODATA: nothing to measure */
 	struct vs_sample sample;
 	struct vs_verdict verdict;	/* valid when !err */
@@ -163,6 +189,9 @@ struct vs_diagnosis {
 	struct vs_guest_rates guest_rates;
 	struct vs_plan guest_plan;
 	struct vs_diag_qmp *qmp;	/* NULL without VS_DIAG_QMP */
+	/* per measured process: its virtio devices, NULL when not a QEMU
+	 * with any (VS_DIAG_MAX_VMS slots) */
+	struct vs_diag_vq **vqs;
 	double elapsed_ns;		/* since vs_diag_open() */
 };
 

@@ -203,3 +203,8 @@ void vs_diag_qmp_source(const struct vs_diag_qmp *q, struct vs_sample *s)
 			 (unsigned long long)t.polls_ok, (unsigned long long)t.polls_fail,
 			 q->named);
 }
+
+struct vs_qmp *vs_diag_qmp_session(struct vs_diag_qmp_conn *c)
+{
+	return c ? c->q : NULL;
+}

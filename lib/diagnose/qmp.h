@@ -21,6 +21,9 @@ struct vs_diag_qmp_conn;
 int vs_diag_qmp_connect(const char *socket, struct vs_diag_qmp_conn **c, pid_t *pid);
 void vs_diag_qmp_disconnect(struct vs_diag_qmp_conn *c);
 
+/* The QMP session itself (for the virtqueue window, vq.h). */
+struct vs_qmp *vs_diag_qmp_session(struct vs_diag_qmp_conn *c);
+
 /* Set the roles of vm's threads from QEMU's own lists; returns how many
  * threads QMP named. */
 int vs_diag_qmp_roles(struct vs_diag_qmp_conn *c, struct vs_vm *vm);

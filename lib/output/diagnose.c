@@ -144,6 +144,81 @@ static json_t *warnings_json(const struct vs_plan *pl)
 	return arr;
 }
 
+static json_t *figure_json(const struct vs_vq_figure *f)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "per_s", vs_json_num(f->per_s));
+	json_object_set_new(o, "source", f->source[0] ? json_string(f->source) : json_null());
+	json_object_set_new(o, "note", json_string(f->note));
+	return o;
+}
+
+/* The ring of a queue measured per virtqueue, and its device. */
+static void vq_json(json_t *o, const struct vs_diag_queue *q)
+{
+	const struct vs_vqset *vs = &q->vq->set;
+	const struct vs_vdev *d = q->dev;
+	const struct vs_vq *r = q->ring;
+	json_t *jd = json_object(), *jq = json_object();
+
+	json_object_set_new(jd, "type", json_string(d->type));
+	json_object_set_new(jd, "id", json_string(d->id));
+	json_object_set_new(jd, "qom_path", json_string(d->qom_path));
+	json_object_set_new(jd, "iothread", d->iothread[0] ? json_string(d->iothread) : json_null());
+	json_object_set_new(jd, "vhost", json_boolean(d->vhost));
+	json_object_set_new(jd, "consumer", json_string(vs_vq_consumer_name(d->cons_kind)));
+	json_object_set_new(jd, "consumer_tid", d->cons_tid ? json_integer(d->cons_tid)
+							    : json_null());
+	json_object_set_new(jd, "queues_from", json_string(vs->from));
+	json_object_set_new(jd, "queues_assumed", json_boolean(d->queues_assumed));
+	json_object_set_new(o, "device", jd);
+	json_object_set_new(jq, "index", json_integer(r->index));
+	json_object_set_new(jq, "role", json_string(r->role));
+	json_object_set_new(jq, "size", r->size ? json_integer(r->size) : json_null());
+	json_object_set_new(jq, "active", json_boolean(r->active));
+	json_object_set_new(jq, "items", figure_json(&r->items));
+	json_object_set_new(jq, "kicks", figure_json(&r->kicks));
+	json_object_set_new(jq, "interrupts", figure_json(&r->irqs));
+	json_object_set_new(jq, "inflight", vs_json_num(r->inflight));
+	json_object_set_new(jq, "qmp_samples", json_integer(r->n_samples));
+	/* the raw window, so that another reader of QEMU's indices can check
+	 * the rate over the same interval */
+	json_object_set_new(jq, "used_total", json_integer((json_int_t)r->used));
+	json_object_set_new(jq, "window_first_ns", json_integer((json_int_t)vs->t0_ns));
+	json_object_set_new(jq, "window_last_ns", json_integer((json_int_t)vs->tlast_ns));
+	json_object_set_new(jq, "vcpu_wake_ns", vs_json_num(vs->vcpu_wake_ns));
+	json_object_set_new(jq, "vcpu_cpu_per_item_ns", vs_json_num(vs->vcpu_cpu_per_item_ns));
+	json_object_set_new(jq, "guest_costs_from", json_string(vs->costs_from));
+	json_object_set_new(o, "queue", jq);
+}
+
+/* A QEMU measured as one queue: its virtio devices from the command line. */
+static void vq_list_json(json_t *o, const struct vs_diag_vq *v)
+{
+	json_t *devs = json_array();
+	unsigned int d, k;
+
+	for (d = 0; d < v->set.n_devs; d++) {
+		const struct vs_vdev *dv = &v->set.devs[d];
+		json_t *jd = json_object(), *roles = json_array();
+
+		json_object_set_new(jd, "type", json_string(dv->type));
+		json_object_set_new(jd, "id", json_string(dv->id));
+		json_object_set_new(jd, "iothread", dv->iothread[0] ? json_string(dv->iothread)
+								    : json_null());
+		json_object_set_new(jd, "consumer", json_string(vs_vq_consumer_name(dv->cons_kind)));
+		for (k = 0; k < dv->n_vqs; k++)
+			json_array_append_new(roles, json_string(dv->vqs[k].role));
+		json_object_set_new(jd, "queues", roles);
+		json_object_set_new(jd, "queues_assumed", json_boolean(dv->queues_assumed));
+		json_array_append_new(devs, jd);
+	}
+	json_object_set_new(o, "virtio_devices", devs);
+	json_object_set_new(o, "virtio_devices_from", json_string(v->set.from));
+	json_object_set_new(o, "virtio_queues_not_measured", json_string(v->qmp_why));
+}
+
 static json_t *queue_json(const struct vs_diag_queue *q)
 {
 	const struct vs_sample *s = &q->sample;
@@ -156,6 +231,10 @@ static json_t *queue_json(const struct vs_diag_queue *q)
 	json_object_set_new(o, "pid", json_integer(q->vm->pid));
 	json_object_set_new(o, "name", json_string(q->vm->comm));
 	json_object_set_new(o, "kind", json_string(vs_vm_kind_name(q->vm->kind)));
+	if (q->dev)
+		vq_json(o, q);
+	else if (q->vq)
+		vq_list_json(o, q->vq);
 	json_object_set_new(js, "duration_ns", vs_json_num(s->duration_ns));
 	json_object_set_new(js, "items_per_s", vs_json_num(s->items_per_s));
 	json_object_set_new(js, "kicks_per_s", vs_json_num(s->kicks_per_s));
@@ -240,6 +319,9 @@ static json_t *vm_json(const struct vs_vm *vm)
 	json_object_set_new(o, "kind", json_string(vs_vm_kind_name(vm->kind)));
 	json_object_set_new(o, "kvm", json_boolean(vm->kvm));
 	json_object_set_new(o, "vcpu_fds", json_integer(vm->n_vcpu_fds));
+	json_object_set_new(o, "accel", vm->accel[0] ? json_string(vm->accel) : json_null());
+	json_object_set_new(o, "qmp_socket", vm->qmp_socket[0] ? json_string(vm->qmp_socket)
+							       : json_null());
 	json_object_set_new(o, "stats_file", vm->has_stats ? json_string(vm->stats_path)
 							   : json_null());
 	json_object_set_new(o, "vcpu_threads_unknown", json_boolean(vm->vcpu_threads_unknown));
@@ -271,11 +353,19 @@ static void print_discovery(FILE *f, const struct vs_discovery *d)
 		const struct vs_vm *vm = &d->vms[i];
 		char line[160];
 
-		snprintf(line, sizeof(line), "pid %d %s: %s%s, %u vCPU fd%s", (int)vm->pid,
-			 vm->comm, vm->kind == VS_VM_PCDEV ? "reference device" :
-			 vm->kind == VS_VM_QEMU ? "QEMU VM" : "KVM VM",
-			 vm->kvm ? " (KVM)" : "", vm->n_vcpu_fds,
-			 vm->n_vcpu_fds == 1 ? "" : "s");
+		if (vm->kind == VS_VM_QEMU && !vm->kvm)
+			snprintf(line, sizeof(line), "pid %d %s: QEMU VM (%s, no KVM)%s%s",
+				 (int)vm->pid, vm->comm,
+				 vm->accel[0] ? vm->accel : "accelerator unknown",
+				 vm->qmp_socket[0] ? ", QMP " : "", vm->qmp_socket);
+		else
+			snprintf(line, sizeof(line), "pid %d %s: %s%s, %u vCPU fd%s%s%s",
+				 (int)vm->pid, vm->comm,
+				 vm->kind == VS_VM_PCDEV ? "reference device" :
+				 vm->kind == VS_VM_QEMU ? "QEMU VM" : "KVM VM",
+				 vm->kvm ? " (KVM)" : "", vm->n_vcpu_fds,
+				 vm->n_vcpu_fds == 1 ? "" : "s",
+				 vm->qmp_socket[0] ? ", QMP " : "", vm->qmp_socket);
 		print_wrapped(f, 2, line);
 		for (j = 0; j < vm->n_threads; j++)
 			fprintf(f, "    tid %-7d %-16s %s\n", (int)vm->threads[j].tid,
@@ -332,7 +422,13 @@ static void print_queue(FILE *f, const struct vs_diag_queue *q)
 	char a[24], b[24], c[24], line[400];
 	unsigned int i;
 
-	fprintf(f, "\nQueue: pid %d %s (", (int)q->vm->pid, q->vm->comm);
+	if (q->dev)
+		fprintf(f, "\nQueue: pid %d %s, %s %s queue %u (%s, on %s %s) (", (int)q->vm->pid,
+			q->vm->comm, q->dev->type, q->dev->id, q->ring->index, q->ring->role,
+			vs_vq_consumer_name(q->dev->cons_kind),
+			q->dev->cons_comm[0] ? q->dev->cons_comm : "?");
+	else
+		fprintf(f, "\nQueue: pid %d %s (", (int)q->vm->pid, q->vm->comm);
 	if (s->backend[0])
 		fprintf(f, "%s backend, ", s->backend);
 	if (s->len)
