@@ -197,6 +197,16 @@ static void iothread_poll(const struct vs_reco_env *env, struct vs_plan *plan,
 		 "virsh iothreadset DOMAIN <id of %s> --poll-max-ns %.0f --live", io->id, ns);
 }
 
+static bool has_knob(const struct vs_plan *plan, const char *knob)
+{
+	unsigned int i;
+
+	for (i = 0; i < plan->n_actions; i++)
+		if (!strcmp(plan->actions[i].knob, knob))
+			return true;
+	return false;
+}
+
 static void fast_consumer(const struct vs_verdict *v, const struct vs_reco_env *env,
 			  struct vs_plan *plan)
 {
@@ -524,6 +534,15 @@ int vs_recommend(const struct vs_verdict *v, const struct vs_reco_env *env,
 	if (plan->have_rec && isfinite(plan->rec.d_ns) && plan->rec.d_ns > env->dmax_ns)
 		warn(plan, "the recommended settings still predict D %.0f us > Dmax %.0f us",
 		     plan->rec.d_ns / 1e3, env->dmax_ns / 1e3);
+	/* QEMU's iothread polls for up to poll-max-ns, then blocks: a
+	 * mechanism of its own, which the model does not have yet. */
+	if (is_qemu(env) && consumer_iothread(env)) {
+		const struct vs_qmp_iothread *io = consumer_iothread(env);
+
+		warn(plan, "iothread %.24s polls up to poll-max-ns %lld, then waits for a kick: the model lacks poll-then-block, so iothread.poll_max_ns has no prediction%s",
+		     io->id, (long long)io->poll_max_ns,
+		     has_knob(plan, "iothread.poll_max_ns") ? " (T/E/D: as a sleep)" : "");
+	}
 	return 0;
 }
 

@@ -22,6 +22,8 @@
 #   --no-iothread           virtio-blk served by QEMU's main loop
 #   --poll-max TIME         the iothread's poll-max-ns at start
 #   --with-net / --with-blk also give the guest the other device
+#   --also blk|net|rr       run a second workload (its default options)
+#                           beside the first, on its own device
 #   --smp N --memory MB     default 1 vCPU, 256 MB
 #   --cpus LIST             run QEMU on these host CPUs only (taskset)
 #   --accel auto|kvm|tcg    auto: KVM when a stock guest boots under it
@@ -116,6 +118,10 @@ wait_line() {
 	return 1
 }
 
+needs_net() {
+	[ "$workload" != blk ] || [ "$with_net" = 1 ] || { [ -n "$also" ] && [ "$also" != blk ]; }
+}
+
 free_udp_port() {
 	python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
@@ -131,7 +137,7 @@ launch() {
 		-qmp "unix:$dir/qmp.sock,server=on,wait=off"
 		-qmp "unix:$dir/qmp-test.sock,server=on,wait=off"
 		-daemonize -pidfile "$dir/qemu.pid")
-	if [ "$workload" = blk ] || [ "$with_blk" = 1 ]; then
+	if [ "$workload" = blk ] || [ "$with_blk" = 1 ] || [ "$also" = blk ]; then
 		if [ "$iothread" = 1 ]; then
 			args+=(-object "iothread,id=io1${poll_max:+,poll-max-ns=$poll_max}")
 			io=,iothread=io1
@@ -139,12 +145,17 @@ launch() {
 		args+=(-drive "if=none,id=d0,driver=null-co,size=1G,latency-ns=$latency,read-zeroes=on"
 			-device "virtio-blk-pci,id=blk0,drive=d0$io")
 	fi
-	if [ "$workload" != blk ] || [ "$with_net" = 1 ]; then
+	if needs_net; then
 		args+=(-netdev "socket,id=n0,udp=127.0.0.1:$far_port,localaddr=127.0.0.1:$qemu_port"
 			-device "virtio-net-pci,id=net0,netdev=n0,mac=02:00:00:00:00:01")
 	fi
 	append="console=ttyS0 quiet loglevel=3 ipv6.disable=1 vsload=$workload"
 	append+=$(printf ',%s' "${load_args[@]}")
+	case $also in
+	blk) append+="+blk,--qd,1" ;;
+	net) append+="+net,--size,64,--rate,1000" ;;
+	rr) append+="+rr,--size,64" ;;
+	esac
 	local pin=()
 	[ -n "$cpus" ] && pin=(taskset -c "$cpus")
 	"${pin[@]}" qemu-system-x86_64 "${args[@]}" -append "$append" 2>"$dir/qemu.err" ||
@@ -154,7 +165,7 @@ launch() {
 start_farend() {
 	local dir=$1 echo=()
 	qemu_port=$(free_udp_port)
-	[ "$workload" = rr ] && echo=(--echo --peer-port "$qemu_port")
+	{ [ "$workload" = rr ] || [ "$also" = rr ]; } && echo=(--echo --peer-port "$qemu_port")
 	rm -f "$dir/farend.port"
 	python3 "$TOP/tests/guest/farend.py" --port-file "$dir/farend.port" "${echo[@]}" \
 		>"$dir/farend.log" 2>&1 </dev/null &
@@ -184,7 +195,7 @@ pick_accel() {
 
 parse_opts() {
 	workload=blk qd=1 rw=read bs=4096 size=64 rate=0 latency=0 iothread=1
-	poll_max= with_net=0 with_blk=0 smp=1 memory=256 accel=auto duration_ns=10000000000 cpus=
+	poll_max= with_net=0 with_blk=0 smp=1 memory=256 accel=auto duration_ns=10000000000 cpus= also=
 	while [ $# -gt 0 ]; do
 		case $1 in
 		--workload) workload=${2:-}; shift ;;
@@ -202,6 +213,7 @@ parse_opts() {
 		--smp) smp=${2:-}; shift ;;
 		--memory) memory=${2:-}; shift ;;
 		--cpus) cpus=${2:-}; shift ;;
+		--also) also=${2:-}; shift ;;
 		--accel) accel=${2:-}; shift ;;
 		*) usage "unknown option '$1'" ;;
 		esac
@@ -215,6 +227,8 @@ parse_opts() {
 	esac
 	case $accel in auto|kvm|tcg) ;; *) usage "unknown accel '$accel' (auto, kvm or tcg)" ;; esac
 	[[ $cpus =~ ^[0-9,-]*$ ]] || usage "--cpus takes a CPU list such as 0 or 0-1"
+	case $also in ""|blk|net|rr) ;; *) usage "unknown workload '$also' for --also (blk, net or rr)" ;; esac
+	[ "$also" != "$workload" ] || [ -z "$also" ] || usage "--also names the workload already run"
 	[[ $qd$bs$size$rate$smp$memory =~ ^[0-9]+$ ]] || usage "--qd, --bs, --size, --rate, --smp and --memory take integers"
 }
 
@@ -228,7 +242,7 @@ cmd_start() {
 	build
 	cmd_stop "$dir"
 	far_port=0 qemu_port=0
-	if [ "$workload" != blk ] || [ "$with_net" = 1 ]; then start_farend "$dir"; fi
+	if needs_net; then start_farend "$dir"; fi
 	a=$(pick_accel "$dir")
 	if [ "$a" = kvm-running ]; then a=kvm; else launch "$dir" "$a"; fi
 	echo "$a" >"$dir/accel"

@@ -4,7 +4,8 @@
 # kernel has them as modules, and each needs the ones before it), bring up
 # the virtio-net link with no address (vsload sends raw frames), then run
 # vsload with the arguments the harness put on the kernel command line as
-# vsload=ARG,ARG,... and power off when it ends.
+# vsload=ARG,ARG,... (several workloads joined by "+" run side by side)
+# and power off when they end.
 /bin/busybox --install -s /bin
 export PATH=/bin
 mount -t proc proc /proc
@@ -16,7 +17,8 @@ for m in virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev \
 	insmod /lib/modules/$m.ko || echo "vsguest: insmod $m failed"
 done
 # Devices probe asynchronously after insmod: wait for the ones QEMU gave us.
-args=$(sed -n 's/.*vsload=\([^ ]*\).*/\1/p' /proc/cmdline | tr , ' ')
+spec=$(sed -n 's/.*vsload=\([^ ]*\).*/\1/p' /proc/cmdline)
+args=$(echo "$spec" | tr ,+ '  ')
 i=0
 while [ $i -lt 50 ]; do
 	case " $args " in
@@ -29,8 +31,11 @@ done
 [ -e /sys/class/net/eth0 ] && ip link set eth0 up
 echo "vsguest: up $(uname -r) cpus=$(grep -c ^processor /proc/cpuinfo)"
 if [ -n "$args" ]; then
-	# shellcheck disable=SC2086
-	/bin/vsload $args
-	echo "vsguest: vsload exited $?"
+	for w in $(echo "$spec" | tr + ' '); do
+		# shellcheck disable=SC2086
+		/bin/vsload $(echo "$w" | tr , ' ') &
+	done
+	wait
+	echo "vsguest: vsload exited"
 fi
 poweroff -f
