@@ -309,6 +309,9 @@ int vs_classify(const struct vs_sample *s, const struct vs_hostcosts *hc,
 	else
 		snprintf(np_from, sizeof(np_from), "%s", hc ? hc->notify_from : "not measured");
 	sp = sc = hc ? hc->wake_ns : NAN;
+	/* A real guest shows its own start-up: its vCPU woken by QEMU. */
+	if (s->have_guest_sp)
+		sp = s->guest_sp_ns;
 	/*
 	 * S is the whole start-up after a notification: syscall, wake-up, idle
 	 * exit, switch, return to work. The ping-pong measures exactly that
@@ -413,7 +416,8 @@ int vs_classify(const struct vs_sample *s, const struct vs_hostcosts *hc,
 			"items per wait of the fast side");
 	add_est(v, "Np", np, "ns", "%s", np_from);
 	add_est(v, "Nc", n, "ns", "%s", hc ? hc->notify_from : "not measured");
-	add_est(v, "Sp", sp, "ns", "%s", hc ? hc->wake_from : "not measured");
+	add_est(v, "Sp", sp, "ns", "%s", s->have_guest_sp ? s->guest_sp_from :
+		hc ? hc->wake_from : "not measured");
 	add_est(v, "Sc", sc, "ns", "%s", hc ? hc->wake_from : "not measured");
 	if (isfinite(s->prod.wake_lat_ns) && s->prod.wakeups_per_s >= 5)
 		add_est(v, "Sp_sched", s->prod.wake_lat_ns, "ns",

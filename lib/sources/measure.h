@@ -55,6 +55,12 @@ struct vs_sample {
 	char backend[16];
 	/* where items and len came from, "" for the device's own counters */
 	char items_from[40], len_from[40];
+	/* The producer's start-up after a notification as the guest shows it
+	 * (a real guest's vCPU woken by QEMU's threads), when have_guest_sp:
+	 * Sp from the guest's own behaviour instead of a host ping-pong. */
+	bool have_guest_sp;
+	double guest_sp_ns;
+	char guest_sp_from[112];
 	struct vs_thread_sample prod, cons;
 	/* Whole machine, for the safety gates: busy CPUs other than the two
 	 * threads measured, averaged over the window. */

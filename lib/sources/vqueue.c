@@ -635,6 +635,11 @@ void vs_vq_fill_sample(const struct vs_vqset *set, const struct vs_vdev *d,
 	snprintf(s->len_from, sizeof(s->len_from), "%s",
 		 v->size ? "vring-num from QMP" : "");
 	snprintf(s->backend, sizeof(s->backend), "%.15s", d->type);
+	s->guest_sp_ns = set->vcpu_wake_ns;
+	s->have_guest_sp = isfinite(set->vcpu_wake_ns);
+	if (s->have_guest_sp)
+		snprintf(s->guest_sp_from, sizeof(s->guest_sp_from),
+			 "mean wake-up of the vCPU threads woken by QEMU's threads (BPF): the guest's own, in-guest part not seen");
 	figure_source(s, "virtqueue items", &v->items);
 	if (isfinite(v->inflight))
 		vs_sample_source(s, "virtqueue in-flight", true,

@@ -64,4 +64,8 @@ done
 [ "$(json_get "$d" "$q['verdict']['known']")" = True ] ||
 	die "no verdict: $(json_get "$d" "$q['verdict']")"
 json_get "$d" "sorted(k for k in $q['verdict'])" | grep -q "'regime'" || die "verdict shape"
+# the guest's own start-up cost, not the host's ping-pong
+json_get "$d" "[e['from'] for e in $q['verdict']['estimates'] if e['name'] == 'Sp']" |
+	grep -q "vCPU threads woken by QEMU" ||
+	die "Sp: $(json_get "$d" "[e for e in $q['verdict']['estimates'] if e['name'] == 'Sp']")"
 echo ok
