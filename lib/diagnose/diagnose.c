@@ -558,6 +558,50 @@ int vs_diag_window(struct vs_diag_session *s, struct vs_diagnosis *d)
 	return 0;
 }
 
+/* ---- a long-running caller ------------------------------------------- */
+
+int vs_diag_rediscover(struct vs_diag_session *s, struct vs_diagnosis *d)
+{
+	static const pid_t none = 0;
+	pid_t pids[VS_DIAG_MAX_QUEUES];
+	unsigned int i, n;
+	int err;
+
+	if (!s || !d)
+		return -EINVAL;
+	/* The device this session runs is its one queue, and a --qmp target
+	 * keeps the thread roles QMP gave it. */
+	if (s->embedded || s->o.target == VS_DIAG_DEVICE || s->o.target == VS_DIAG_QMP)
+		return 0;
+	err = discover(s, s->o.target == VS_DIAG_PID ? s->o.pid : 0, d);
+	if (err)
+		return d->err = err;
+	n = d->found->n_vms < VS_DIAG_MAX_QUEUES ? d->found->n_vms : VS_DIAG_MAX_QUEUES;
+	d->n_queues = n;
+	for (i = 0; i < n; i++) {
+		memset(&d->queues[i], 0, sizeof(d->queues[i]));
+		d->queues[i].vm = &d->found->vms[i];
+		pids[i] = d->found->vms[i].pid;
+	}
+	/* The probes load once, with the first VM; after that only their
+	 * in-kernel target set changes (an empty set still filters). */
+	if (!s->probe) {
+		if (n)
+			open_probes(s, d);
+		return 0;
+	}
+	err = vs_probe_set_targets(s->probe, n ? pids : &none, n ? n : 1);
+	if (err)
+		return d->err = vs_errf(d->why, sizeof(d->why), err,
+					"cannot set the probes' targets: %s", strerror(-err));
+	return 0;
+}
+
+struct vs_probe *vs_diag_probe(struct vs_diag_session *s)
+{
+	return s ? s->probe : NULL;
+}
+
 /* ---- close ------------------------------------------------------------ */
 
 void vs_diag_close(struct vs_diag_session *s, struct vs_diagnosis *d)

@@ -210,6 +210,18 @@ int vs_diag_window(struct vs_diag_session *s, struct vs_diagnosis *d);
 /* Stop the device (its report into d when d is not NULL), close the
  * probes and QMP, free s. NULL does nothing. */
 void vs_diag_close(struct vs_diag_session *s, struct vs_diagnosis *d);
+/*
+ * For a caller that runs window after window over a host (`virtsync
+ * watch`): look for the processes again, replace d's found VMs and queues,
+ * and point the probes at them (loaded with the first VM found, then kept:
+ * one BPF load for the session). Sessions that run the reference device or
+ * follow a QMP socket keep what they have. -errno, the reason in d->why.
+ */
+int vs_diag_rediscover(struct vs_diag_session *s, struct vs_diagnosis *d);
+/* The session's probes (borrowed; NULL until loaded): vs_probe_read() may be
+ * called from another thread while a window measures. */
+struct vs_probe *vs_diag_probe(struct vs_diag_session *s);
+
 /* Free what d holds (not d itself). */
 void vs_diagnosis_free(struct vs_diagnosis *d);
 
