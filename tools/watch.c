@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * virtsync watch: the long-running form. Every interval it re-discovers the
- * VMs, reads the probes it keeps open (one BPF load for the whole run),
- * logs what changed, and serves everything as Prometheus metrics on
- * /metrics. The measurement runs in this thread; the HTTP server in its
- * own (lib/output/httpd.c), so no client can hold a window up.
+ * virtsync watch: the long-running form. One diagnosis session for the
+ * whole run (lib/diagnose: discovery, host costs and the BPF probes, loaded
+ * once); every interval it finds the VMs again and measures one window of
+ * every queue, hands the result to lib/tune/watch.c (history, log lines,
+ * the --tune loop) and serves it all as Prometheus metrics on /metrics.
+ * The windows run in this thread; the HTTP server in its own
+ * (lib/output/httpd.c), so no client can hold a window up.
  */
 #include <argp.h>
 #include <errno.h>
@@ -20,6 +22,8 @@
 #include <bpf/libbpf.h>
 
 #include "cmd.h"
+#include "diagnose/diagnose.h"
+#include "knobs/knobs.h"
 #include "output/httpd.h"
 #include "output/prom.h"
 #include "sources/probe.h"
@@ -35,7 +39,9 @@ VS_COMMAND(watch, 0, "run until stopped: windows, logs, Prometheus /metrics, opt
 #define FRESH_NS 100e6
 
 enum {
-	OPT_LISTEN = 0x100, OPT_MAX_CONNS, OPT_HTTP_TIMEOUT,
+	OPT_LISTEN = 0x100, OPT_TUNE, OPT_TUNE_AFTER, OPT_TUNE_CONFIRM, OPT_MIN_GAIN,
+	OPT_KNOB_INTERVAL, OPT_ROLLBACK_ON_EXIT, OPT_MAX_CONNS, OPT_HTTP_TIMEOUT,
+	OPT_DMAX, OPT_PID, OPT_NO_CALIBRATE, OPT_PREDICTED_GAIN,
 };
 
 static struct env {
@@ -45,10 +51,14 @@ static struct env {
 	bool tune;
 	unsigned int tune_after, tune_confirm;
 	double min_gain;	/* fraction */
+	double predicted_gain;	/* fraction */
 	double knob_interval_ns;
 	bool rollback_on_exit;
 	unsigned int max_conns;
 	double http_timeout_ns;
+	double dmax_ns;
+	pid_t pid;
+	bool no_calibrate;
 } env;
 
 static volatile sig_atomic_t stop;
@@ -57,15 +67,22 @@ static const char watch_doc[] =
 "Run until stopped: every interval, find the VMs and their queues again,\n"
 "measure them with the probes kept open, log regime changes and advice (one\n"
 "line each, to stderr; JSON lines on stdout with --json), and serve the\n"
-"rates as Prometheus metrics on http://ADDRESS/metrics.\n"
+"rates, regimes, model predictions and knobs as Prometheus metrics on\n"
+"http://ADDRESS/metrics. With --tune, apply a queue's plan through the\n"
+"journal when it stays in a bad regime, and keep it only when the next\n"
+"windows confirm the gain.\n"
 "\n"
-"USAGE: virtsync watch [--interval T] [--count N] [--listen ADDR:PORT]\n"
-"                      [--max-connections N] [--http-timeout T] [--json]\n"
+"USAGE: virtsync watch [--pid PID] [--interval T] [--count N] [--dmax T]\n"
+"                      [--listen ADDR:PORT] [--no-calibrate]\n"
+"                      [--json] [--tune [--tune-after N] [--tune-confirm N]\n"
+"                      [--min-gain PCT] [--min-predicted-gain PCT]\n"
+"                      [--knob-interval T]\n"
+"                      [--rollback-on-exit]]\n"
 "\n"
 "EXAMPLES:\n"
 "    virtsync watch                       # metrics on 127.0.0.1:9477\n"
 "    virtsync watch -i 5s --listen 127.0.0.1:9100 --json\n"
-
+"    virtsync watch --tune --rollback-on-exit\n"
 "    curl -s http://127.0.0.1:9477/metrics | promtool check metrics";
 
 static const struct argp_option watch_options[] = {
@@ -77,11 +94,29 @@ static const struct argp_option watch_options[] = {
 	  "HTTP connections open at once (default 16)", 0 },
 	{ "http-timeout", OPT_HTTP_TIMEOUT, "TIME", 0,
 	  "Close an HTTP connection this long after it opened (default 5s)", 0 },
+	{ "pid", OPT_PID, "PID", 0, "Watch this VM or device process only", 0 },
+	{ "dmax", OPT_DMAX, "TIME", 0, "Latency bound for the plans (default 50us)", 0 },
+	{ "no-calibrate", OPT_NO_CALIBRATE, NULL, 0,
+	  "Skip the wake-up/notification cost measurement at the start", 0 },
+	{ "tune", OPT_TUNE, NULL, 0, "Apply plans to queues that stay in a bad regime", 0 },
+	{ "tune-after", OPT_TUNE_AFTER, "N", 0,
+	  "Bad windows in a row before a change (default 3)", 0 },
+	{ "tune-confirm", OPT_TUNE_CONFIRM, "N", 0,
+	  "Windows that must confirm the gain (default 3)", 0 },
+	{ "min-gain", OPT_MIN_GAIN, "PCT", 0, "Keep only above this gain (default 10)", 0 },
+	{ "min-predicted-gain", OPT_PREDICTED_GAIN, "PCT", 0,
+	  "Act only where the model predicts this gain (default 10)", 0 },
+	{ "knob-interval", OPT_KNOB_INTERVAL, "TIME", 0,
+	  "At most one change of a knob per this long (default 600s)", 0 },
+	{ "rollback-on-exit", OPT_ROLLBACK_ON_EXIT, NULL, 0,
+	  "On SIGTERM/SIGINT undo what --tune applied (default: leave it)", 0 },
 	{ 0 },
 };
 
 static error_t watch_parse(int key, char *arg, struct argp_state *state)
 {
+	double d;
+
 	switch (key) {
 	case 'i':
 		if (opt_time("--interval", arg, &env.interval_ns))
@@ -114,6 +149,53 @@ static error_t watch_parse(int key, char *arg, struct argp_state *state)
 			vs_err("--http-timeout: '%s' is out of range [100ms, 600s]", arg);
 			return EINVAL;
 		}
+		return 0;
+	case OPT_PID: {
+		uint64_t v;
+
+		if (opt_u64("--pid", arg, 1, INT_MAX, &v))
+			return EINVAL;
+		env.pid = (pid_t)v;
+		return 0;
+	}
+	case OPT_DMAX:
+		if (opt_time("--dmax", arg, &env.dmax_ns))
+			return EINVAL;
+		if (env.dmax_ns <= 0) {
+			vs_err("--dmax: '%s' must be more than 0", arg);
+			return EINVAL;
+		}
+		return 0;
+	case OPT_NO_CALIBRATE:
+		env.no_calibrate = true;
+		return 0;
+	case OPT_TUNE:
+		env.tune = true;
+		return 0;
+	case OPT_TUNE_AFTER:
+		return opt_uint("--tune-after", arg, 1, 1000, &env.tune_after) ? EINVAL : 0;
+	case OPT_TUNE_CONFIRM:
+		return opt_uint("--tune-confirm", arg, 1, 1000, &env.tune_confirm) ? EINVAL : 0;
+	case OPT_MIN_GAIN:
+		if (opt_double("--min-gain", arg, 0, 10000, &d))
+			return EINVAL;
+		env.min_gain = d / 100;
+		return 0;
+	case OPT_PREDICTED_GAIN:
+		if (opt_double("--min-predicted-gain", arg, 0, 10000, &d))
+			return EINVAL;
+		if (!(d > 0)) {
+			vs_err("--min-predicted-gain: '%s' must be more than 0", arg);
+			return EINVAL;
+		}
+		env.predicted_gain = d / 100;
+		return 0;
+	case OPT_KNOB_INTERVAL:
+		if (opt_time("--knob-interval", arg, &env.knob_interval_ns))
+			return EINVAL;
+		return 0;
+	case OPT_ROLLBACK_ON_EXIT:
+		env.rollback_on_exit = true;
 		return 0;
 	case ARGP_KEY_ARG:
 		vs_err("unexpected argument '%s'", arg);
@@ -181,7 +263,7 @@ static int render(void *ctx, char **body, size_t *len)
 	int err = 0;
 
 	pthread_mutex_lock(&s->lock);
-	if (!s->have_fresh || vs_mono_ns() - s->fresh_ns > FRESH_NS) {
+	if (s->probe && (!s->have_fresh || vs_mono_ns() - s->fresh_ns > FRESH_NS)) {
 		struct vs_probe_snapshot snap;
 
 		err = vs_probe_read(s->probe, &snap);
@@ -261,29 +343,38 @@ static void on_event(const struct vs_watch_event *ev, void *ctx)
 
 /* ---- the loop ---------------------------------------------------------- */
 
-/* The VMs now, with their names; 0 or -errno. */
-static int rediscover(struct watch *s, pid_t *pids, unsigned int *n)
+/* What the metrics and log lines call a queue: its process (with the start
+ * time that tells a reused pid apart), its name, the thread serving it. */
+static void queue_id(const struct vs_diag_queue *q, struct vs_watch_id *id)
 {
-	pid_t *vms = NULL;
-	unsigned int nv = 0, i;
-	int err = vs_find_vms(&vms, &nv);
+	char inst[VS_KNOB_INST_MAX], *at;
 
-	if (err)
-		return err;
-	*n = nv < MAX_VMS ? nv : MAX_VMS;
-	pthread_mutex_lock(&s->lock);
+	memset(id, 0, sizeof(*id));
+	id->pid = q->vm->pid;
+	if (!vs_thread_inst_make(q->vm->pid, inst, sizeof(inst)) && (at = strchr(inst, '@')))
+		id->start = strtoull(at + 1, NULL, 10);
+	if (vs_vm_name(q->vm->pid, id->vm, sizeof(id->vm)))
+		snprintf(id->vm, sizeof(id->vm), "%s", q->vm->comm);
+	if (q->sample.cons.present && q->sample.cons.comm[0])
+		snprintf(id->device, sizeof(id->device), "%s", q->sample.cons.comm);
+	else
+		snprintf(id->device, sizeof(id->device), "%s", vs_vm_kind_name(q->vm->kind));
+	snprintf(id->queue, sizeof(id->queue), "0");
+}
+
+/* The VM names for the probe families, from what discovery found. */
+static void names_of(struct watch *s, const struct vs_diagnosis *d)
+{
+	unsigned int i;
+
 	s->n_names = 0;
-	for (i = 0; i < *n; i++) {
+	for (i = 0; i < d->found->n_vms && s->n_names < MAX_VMS; i++) {
 		struct vm_name *vn = &s->names[s->n_names++];
 
-		pids[i] = vms[i];
-		vn->pid = vms[i];
-		if (vs_vm_name(vms[i], vn->name, sizeof(vn->name)))
-			vs_task_comm(vms[i], vms[i], vn->name, sizeof(vn->name));
+		vn->pid = d->found->vms[i].pid;
+		if (vs_vm_name(vn->pid, vn->name, sizeof(vn->name)))
+			snprintf(vn->name, sizeof(vn->name), "%s", d->found->vms[i].comm);
 	}
-	pthread_mutex_unlock(&s->lock);
-	free(vms);
-	return 0;
 }
 
 /* Sleep until the deadline or a signal: false on a signal. */
@@ -312,6 +403,21 @@ static void timespec_add(struct timespec *t, double ns)
 	}
 }
 
+/* The window's start for the interval gauges of the probe families. */
+static void mark_window(struct watch *s)
+{
+	struct vs_probe_snapshot snap;
+
+	if (!s->probe || vs_probe_read(s->probe, &snap))
+		return;
+	pthread_mutex_lock(&s->lock);
+	if (s->have_window)
+		vs_probe_snapshot_free(&s->window);
+	s->window = snap;
+	s->have_window = true;
+	pthread_mutex_unlock(&s->lock);
+}
+
 int cmd_watch(int argc, char **argv)
 {
 	static const struct argp_child children[] = {
@@ -323,14 +429,15 @@ int cmd_watch(int argc, char **argv)
 		.children = children,
 	};
 	static struct watch s;
+	static struct vs_diagnosis d;
+	struct vs_diag_opts o = VS_DIAG_OPTS_INIT;
+	struct vs_diag_session *sess = NULL;
 	struct vs_watch_opts wo = { 0 };
 	struct vs_httpd_opts ho = { 0 };
-	struct vs_probe_opts po = { .flags = VS_PROBE_ALL, .attach = VS_ATTACH_AUTO };
 	struct vs_httpd *httpd = NULL;
 	struct timespec deadline;
 	struct sigaction sa;
-	pid_t pids[MAX_VMS];
-	unsigned int n = 0, windows = 0;
+	unsigned int windows = 0, i;
 	char why[256];
 	int err, ret = VS_EXIT_FAIL;
 
@@ -338,9 +445,15 @@ int cmd_watch(int argc, char **argv)
 	env.interval_ns = 1e9;
 	env.listen = DEFAULT_LISTEN;
 	env.min_gain = 0.10;
+	env.predicted_gain = 0.10;
 	env.knob_interval_ns = 600e9;
+	env.dmax_ns = 50e3;
 	if (argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, NULL))
 		return VS_EXIT_USAGE;
+	if (env.rollback_on_exit && !env.tune) {
+		vs_err("--rollback-on-exit: only with --tune");
+		return VS_EXIT_USAGE;
+	}
 	if (vs_probe_check_caps()) {
 		vs_err("needs CAP_BPF and CAP_PERFMON (or root)");
 		return VS_EXIT_FAIL;
@@ -358,6 +471,7 @@ int cmd_watch(int argc, char **argv)
 	wo.bad_windows = env.tune_after;
 	wo.confirm_windows = env.tune_confirm;
 	wo.min_gain = env.min_gain;
+	wo.predicted_gain = env.predicted_gain;
 	wo.knob_interval_s = env.knob_interval_ns / 1e9;
 	wo.cb = on_event;
 	vs_watch_init(&s.w, &wo);
@@ -369,24 +483,26 @@ int cmd_watch(int argc, char **argv)
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 
-	err = rediscover(&s, pids, &n);
+	/* One session for the whole run: the VMs of this host (never the
+	 * reference device started for us), the costs measured once. */
+	o.target = env.pid ? VS_DIAG_PID : VS_DIAG_HOST;
+	o.pid = env.pid;
+	o.duration_ns = env.interval_ns;
+	o.dmax_ns = env.dmax_ns;
+	o.no_calibrate = env.no_calibrate;
+	o.stop = &stop;
+	err = vs_diag_open(&o, &sess, &d);
 	if (err) {
-		vs_err("cannot list processes in /proc: %s", strerror(-err));
+		vs_err("%s%s%s", d.about_target ? "--pid: " : "", d.why[0] ? d.why : "",
+		       d.why[0] ? "" : strerror(-err));
+		ret = d.target_refused ? VS_EXIT_USAGE : VS_EXIT_FAIL;
 		goto cleanup;
 	}
-	/* Always filter: no VM yet is an empty set, not every process. */
-	{
-		static const pid_t none = 0;
+	pthread_mutex_lock(&s.lock);
+	s.probe = vs_diag_probe(sess);
+	names_of(&s, &d);
+	pthread_mutex_unlock(&s.lock);
 
-		po.pids = n ? pids : &none;
-		po.n_pids = n ? n : 1;
-	}
-	err = vs_probe_open(&po, &s.probe);
-	if (err) {
-		vs_err("cannot attach the probes: %s (try -v for libbpf's log)",
-		       strerror(-err));
-		goto cleanup;
-	}
 	ho.listen = env.listen;
 	ho.path = "/metrics";
 	ho.content_type = VS_PROM_CONTENT_TYPE;
@@ -410,41 +526,62 @@ int cmd_watch(int argc, char **argv)
 		vs_httpd_parse_listen(env.listen, host, sizeof(host), &port);
 		v6 = strchr(host, ':') != NULL;
 		fprintf(stderr, "virtsync watch: serving http://%s%s%s:%d/metrics, window "
-			"%.3gs, %u VM%s\n", v6 ? "[" : "", host, v6 ? "]" : "",
-			vs_httpd_port(httpd), env.interval_ns / 1e9, n, n == 1 ? "" : "s");
+			"%.3gs, %u VM%s, tuning %s\n", v6 ? "[" : "", host, v6 ? "]" : "",
+			vs_httpd_port(httpd), env.interval_ns / 1e9, d.found->n_vms,
+			d.found->n_vms == 1 ? "" : "s", env.tune ? "on" : "off");
 	}
 
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	while (!stop && (!env.count || windows < env.count)) {
-		struct vs_probe_snapshot snap;
-
-		err = vs_probe_read(s.probe, &snap);
-		if (!err) {
-			pthread_mutex_lock(&s.lock);
-			if (s.have_window)
-				vs_probe_snapshot_free(&s.window);
-			s.window = snap;
-			s.have_window = true;
-			pthread_mutex_unlock(&s.lock);
-		}
 		timespec_add(&deadline, env.interval_ns);
+		mark_window(&s);
+		if (d.n_queues) {
+			err = vs_diag_window(sess, &d);
+			if (err)
+				fprintf(stderr, "error: the window failed: %s\n",
+					d.why[0] ? d.why : strerror(-err));
+		}
+		/* No queue: nothing measured, the interval is still one window.
+		 * A window cut short by a signal is not reported. */
 		if (!sleep_until(&deadline))
 			break;
 		pthread_mutex_lock(&s.lock);
 		vs_watch_begin(&s.w);
+		for (i = 0; !err && i < d.n_queues; i++) {
+			struct vs_watch_id id;
+
+			queue_id(&d.queues[i], &id);
+			vs_watch_window(&s.w, &id, d.queues[i].err, &d.queues[i].sample,
+					&d.queues[i].verdict, &d.queues[i].plan);
+		}
 		vs_watch_end(&s.w);
 		pthread_mutex_unlock(&s.lock);
 		windows++;
-		if (!rediscover(&s, pids, &n)) {
-			static const pid_t none = 0;
-
-			vs_probe_set_targets(s.probe, n ? pids : &none, n ? n : 1);
-		}
+		if (env.pid)
+			continue;	/* one process: nothing to look for */
+		err = vs_diag_rediscover(sess, &d);
+		if (err)
+			fprintf(stderr, "error: cannot look for VMs again: %s\n",
+				d.why[0] ? d.why : strerror(-err));
+		pthread_mutex_lock(&s.lock);
+		s.probe = vs_diag_probe(sess);
+		names_of(&s, &d);
+		pthread_mutex_unlock(&s.lock);
 	}
 	ret = VS_EXIT_OK;
+	if (stop && env.rollback_on_exit) {
+		pthread_mutex_lock(&s.lock);
+		if (vs_watch_rollback_all(&s.w))
+			ret = VS_EXIT_FAIL;
+		pthread_mutex_unlock(&s.lock);
+	}
 cleanup:
 	vs_httpd_stop(httpd);
-	vs_probe_close(s.probe);
+	pthread_mutex_lock(&s.lock);
+	s.probe = NULL;
+	pthread_mutex_unlock(&s.lock);
+	vs_diag_close(sess, NULL);
+	vs_diagnosis_free(&d);
 	if (s.have_fresh)
 		vs_probe_snapshot_free(&s.fresh);
 	if (s.have_window)

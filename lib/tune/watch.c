@@ -100,6 +100,8 @@ void vs_watch_init(struct vs_watch *w, const struct vs_watch_opts *o)
 		w->o.confirm_windows = 3;
 	if (!(w->o.min_gain >= 0))
 		w->o.min_gain = 0.10;
+	if (!(w->o.predicted_gain > 0))
+		w->o.predicted_gain = 0.10;
 }
 
 bool vs_watch_bad(const struct vs_verdict *v, const struct vs_plan *p,
@@ -228,7 +230,7 @@ struct vs_watch_queue *vs_watch_window(struct vs_watch *w,
 	pt.t_ns = pt.items_per_s > 0 ? 1e9 / pt.items_per_s : NAN;
 	pt.e_ns = pt.items_per_s > 0 ? (s->prod.cpu + s->cons.cpu) * 1e9 / pt.items_per_s
 				     : NAN;
-	pt.bad = vs_watch_bad(v, p, w->o.min_gain);
+	pt.bad = vs_watch_bad(v, p, w->o.predicted_gain);
 	push_point(q, &pt);
 	if (v->known && (!q->have_regime || v->regime != q->regime)) {
 		const char *prev = q->have_regime ? vs_regime_name(q->regime) : "";

@@ -14,8 +14,9 @@
  *   the windows confirm the gain, else roll exactly it back.
  *
  * A window is "bad" when the queue's plan has a step virtsync can apply
- * now and the model predicts at least min_gain from it (throughput, or CPU
- * per item at the same throughput). Every knob instance virtsync wrote is
+ * now and the model predicts at least predicted_gain from it (throughput,
+ * or CPU per item at the same throughput); a change is kept when the
+ * windows after it measure at least min_gain. Every knob instance virtsync wrote is
  * remembered with its value: before each change, and at every window while
  * a change is kept, the live value is read back; one that differs was
  * changed by someone else, and virtsync leaves that knob alone from then on
@@ -131,7 +132,8 @@ struct vs_watch_opts {
 	bool tune;
 	unsigned int bad_windows;	/* K: 0 -> 3 */
 	unsigned int confirm_windows;	/* 0 -> 3 */
-	double min_gain;		/* 0.10 = 10 % */
+	double min_gain;		/* measured gain to keep a change, 0.10 = 10 % */
+	double predicted_gain;		/* the model's gain that makes a window bad */
 	double knob_interval_s;		/* per-knob rate limit */
 	vs_watch_event_cb cb;
 	void *ctx;

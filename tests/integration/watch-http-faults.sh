@@ -4,18 +4,26 @@
 # each a bounded number of requests: 200 idle connections (past the limit
 # of 16: the oldest are evicted), 20 clients that request and never read,
 # 20 that send half a request and stop, 300 garbage requests, 50 oversized
-# heads, 60 wrong methods and paths, over ten rounds of a few seconds. Meanwhile the windows keep coming at
-# the interval (virtsync_watch_windows_total), watch never holds more than
+# heads, 60 wrong methods and paths, over ten rounds of a few seconds.
+# Meanwhile the 200 ms windows of the reference device's queue keep coming
+# (virtsync_queue_windows_total), watch never holds more than
 # its 16 connections (its open descriptors), and once the abuse is over a
 # plain scrape answers at once; the server's counts match what was sent.
 . "$(dirname "$0")/../lib.sh"
 need_root
+need_kvm
 
-start_watch --interval 200ms --max-connections 16 --http-timeout 2s
+# a queue to measure, so that each window is a real measurement
+"$VS" bench --preset fc-tune --backend kvm --duration 60s >/dev/null 2>"$TMP/bench.err" &
+BENCH=$!
+at_exit "kill $BENCH 2>/dev/null; wait $BENCH 2>/dev/null"
+for i in $(seq 100); do [ -r /run/virtsync/pcdev-$BENCH.stats ] && break; sleep 0.05; done
+start_watch --pid "$BENCH" --interval 200ms --max-connections 16 --http-timeout 2s
+sleep 1
 fds0=$(ls /proc/$WATCH_PID/fd | wc -l)
-python3 - "$WATCH_PORT" "$WATCH_PID" "$fds0" <<'PY' || die "faults"
+python3 - "$WATCH_PORT" "$WATCH_PID" "$fds0" "$BENCH" <<'PY' || die "faults"
 import os, random, re, socket, sys, threading, time, urllib.request
-port, pid, fds0 = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+port, pid, fds0, dev = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 url = f"http://127.0.0.1:{port}/metrics"
 def scrape():
     return urllib.request.urlopen(url, timeout=5).read().decode()
@@ -30,8 +38,12 @@ def send(data):
         s = conn(); s.sendall(data); r = s.recv(64); s.close(); return r
     except OSError:
         return b""
+def qwindows(text):
+    m = re.search(rf'^virtsync_queue_windows_total{{[^}}]*pid="{dev}"[^}}]*}} (\S+)$', text, re.M)
+    return float(m.group(1)) if m else 0
 before = scrape()
 w0, t0 = metric(before, "virtsync_watch_windows_total"), time.time()
+q0 = qwindows(before)
 max_fds = [0]
 stop = threading.Event()
 def fd_watch():
@@ -76,7 +88,10 @@ expect = (t1 - t0) / 0.2
 print(f"abuse {t_abuse:.1f} s; windows {w1 - w0:.0f} of ~{expect:.0f} expected; "
       f"peak descriptors {max_fds[0]} (at rest {fds0}); answers {codes}; "
       f"scrape after: {lat * 1000:.1f} ms")
+q1 = qwindows(after)
+print(f"the device's queue: {q1 - q0:.0f} windows measured meanwhile")
 assert w1 - w0 >= 0.6 * expect, "the windows stalled"
+assert q1 - q0 >= 0.6 * expect, "the queue's measurement stalled"
 assert max_fds[0] <= fds0 + 16 + 2, "more connections than the limit"
 assert lat < 1.0, "the scrape after the abuse was slow"
 # every hostile request that reached the server got its answer

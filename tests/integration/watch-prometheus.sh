@@ -5,7 +5,9 @@
 # every kick a PIO exit). Prometheus' kick rate for the device must be
 # within 5 % of the device's own kick counter over the same stretch of time
 # (the device's published counters, timed by the file's mtime, interpolated
-# at Prometheus' scrape timestamps). A scrape passes `promtool check
+# at Prometheus' scrape timestamps), and its regime series
+# (virtsync_queue_regime_info) must name the regime `virtsync diagnose`
+# finds on the same device. A scrape passes `promtool check
 # metrics`, carries the exposition content type, anything but /metrics is
 # 404, SIGTERM ends watch with 0, and its BPF programs are gone after.
 . "$(dirname "$0")/../lib.sh"
@@ -82,6 +84,24 @@ assert truth > 1000, "the device hardly kicks"
 assert abs(prom / truth - 1) < 0.05, "more than 5 % apart"
 assert abs(rate / truth10 - 1) < 0.05, "rate() more than 5 % from the device's counter"
 PY
+# The regime series against diagnose's, on the same device at the same
+# time: diagnose's regime is the one Prometheus saw most over the windows.
+"$VS" diagnose --pid "$BENCH" --duration 2s --json >"$TMP/diag.json" 2>"$TMP/diag.err" ||
+	die "diagnose failed: $(cat "$TMP/diag.err")"
+want=$(json_get "$TMP/diag.json" 'd["queues"][0]["verdict"]["regime"]')
+sleep 2
+prom_query "count_over_time(virtsync_queue_regime_info{job=\"virtsync\",pid=\"$BENCH\"}[30s])" \
+	>"$TMP/regime.json"
+python3 - "$TMP/regime.json" "$want" <<'PY' || die "regime series"
+import json, sys
+res = json.load(open(sys.argv[1]))["result"]
+seen = {r["metric"]["regime"]: int(r["value"][1]) for r in res}
+print(f"regime samples in Prometheus: {seen}; diagnose: {sys.argv[2]}")
+assert seen, "no virtsync_queue_regime_info series"
+assert max(seen, key=seen.get) == sys.argv[2], "Prometheus' regime is not diagnose's"
+assert all(r["metric"].get(k) for r in res for k in ("vm", "pid", "device", "queue"))
+PY
+
 up=$(prom_query 'up{job="virtsync"}' | json_get /dev/stdin 'd["result"][0]["value"][1]')
 [ "$up" = 1 ] || die "up is $up"
 

@@ -122,6 +122,7 @@ static struct vs_watch *new_watch(double interval_s)
 {
 	struct vs_watch_opts o = {
 		.tune = true, .bad_windows = 3, .confirm_windows = 2, .min_gain = 0.1,
+		.predicted_gain = 0.1,
 		.knob_interval_s = interval_s, .cb = on_event,
 	};
 	struct vs_watch *w = malloc(sizeof(*w));
