@@ -534,12 +534,12 @@ int vs_recommend(const struct vs_verdict *v, const struct vs_reco_env *env,
 	if (plan->have_rec && isfinite(plan->rec.d_ns) && plan->rec.d_ns > env->dmax_ns)
 		warn(plan, "the recommended settings still predict D %.0f us > Dmax %.0f us",
 		     plan->rec.d_ns / 1e3, env->dmax_ns / 1e3);
-	/* QEMU's iothread polls for up to poll-max-ns, then blocks: a
-	 * mechanism of its own, which the model does not have yet. */
+	/* QEMU's iothread polls for up to poll-max-ns, then blocks: the
+	 * model's hybrid mechanism, which this advice does not use yet. */
 	if (is_qemu(env) && consumer_iothread(env)) {
 		const struct vs_qmp_iothread *io = consumer_iothread(env);
 
-		warn(plan, "iothread %.24s polls up to poll-max-ns %lld, then waits for a kick: the model lacks poll-then-block, so iothread.poll_max_ns has no prediction%s",
+		warn(plan, "iothread %.24s polls up to poll-max-ns %lld, then waits for a kick: this advice does not use the hybrid model yet, so iothread.poll_max_ns has no prediction%s",
 		     io->id, (long long)io->poll_max_ns,
 		     has_knob(plan, "iothread.poll_max_ns") ? " (T/E/D: as a sleep)" : "");
 	}
