@@ -22,7 +22,7 @@ static struct env {
 } env;
 
 static const char doc[] =
-"Apply a tuning profile or a saved diagnose plan.\n"
+"Apply a tuning profile, or the plan of a run saved by diagnose or tune --save.\n"
 "\n"
 "USAGE: virtsync apply PROFILE|--plan FILE [--dry-run] [--set NAME=VALUE]...\n"
 "\n"
@@ -35,12 +35,12 @@ static const char doc[] =
 "    virtsync apply latency-poll --dry-run     # show the diff only\n"
 "    virtsync apply latency-poll --dmax 100us  # apply with ${dmax}=100000\n"
 "    virtsync apply throughput-sleep --pid 4242\n"
-"    virtsync apply --plan /tmp/plan.json      # from 'diagnose --save'";
+"    virtsync apply --plan /tmp/run.json       # from diagnose/tune --save";
 
 enum { OPT_PLAN = 1000, OPT_DRY };
 
 static const struct argp_option opts[] = {
-	{ "plan", OPT_PLAN, "FILE", 0, "Apply a plan saved by diagnose", 0 },
+	{ "plan", OPT_PLAN, "FILE", 0, "Apply the plan of a run saved by diagnose or tune --save", 0 },
 	{ "dry-run", OPT_DRY, NULL, 0, "Print the diff, change nothing", 0 },
 	{ 0 },
 };

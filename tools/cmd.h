@@ -76,6 +76,9 @@ int opt_uint(const char *opt, const char *text, unsigned int min,
 /* A string option that must not be empty (a path, a command): *out = text,
  * or one line naming `what` and -EINVAL. */
 int opt_nonempty(const char *opt, const char *text, const char *what, const char **out);
+/* --save FILE checked before any work (lib/core/json.h): 0, or the exit
+ * status after one line naming what is wrong (2 a bad path, 1 denied). */
+int opt_save_check(const char *opt, const char *path);
 int opt_double(const char *opt, const char *text, double min, double max,
 	       double *out);
 

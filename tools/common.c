@@ -253,6 +253,17 @@ void vs_progress_done(struct vs_progress *p)
 	p->shown = 0;
 }
 
+int opt_save_check(const char *opt, const char *path)
+{
+	char err[512];
+	int e = vs_json_save_check(path, err, sizeof(err));
+
+	if (!e)
+		return VS_EXIT_OK;
+	vs_err("%s: %s", opt, err);
+	return e == -EACCES || e == -EROFS || e == -EPERM ? VS_EXIT_FAIL : VS_EXIT_USAGE;
+}
+
 int opt_nonempty(const char *opt, const char *text, const char *what, const char **out)
 {
 	if (!text || !*text) {

@@ -62,7 +62,8 @@ static const struct argp_option diagnose_options[] = {
 	  "run the reference device with this preset (fc-example, fp-example)", 0 },
 	{ "duration", OPT_DURATION, "TIME", 0, "measurement window (default 5s)", 0 },
 	{ "dmax", OPT_DMAX, "TIME", 0, "latency bound for the plan (default 50us)", 0 },
-	{ "save", OPT_SAVE, "FILE", 0, "write the plan for virtsync apply --plan", 0 },
+	{ "save", OPT_SAVE, "FILE", 0,
+	  "save the run with its plan (apply --plan, export --plan, report --from)", 0 },
 	{ "backend", OPT_BACKEND, "NAME", 0,
 	  "reference device backend: kvm (default where /dev/kvm works) or thread", 0 },
 	{ "qmp", OPT_QMP, "SOCKET", 0,
@@ -139,36 +140,27 @@ static void on_phase(void *arg, enum vs_diag_phase phase, const struct vs_diagno
 	vs_diag_print_phase(stdout, phase, d);
 }
 
-/* The plan for virtsync apply --plan, with the report as its evidence. */
-static int save_plan(const char *path, const struct vs_diagnosis *d, json_t *report,
-		     unsigned int *nsteps)
+/* The plan for virtsync apply --plan, inside the run's document (which is
+ * its evidence); how many steps apply can set now. */
+static int add_plan(json_t *doc, const struct vs_diagnosis *d, unsigned int *nsteps)
 {
 	struct vs_profile *plan;
 	unsigned int skipped;
 	double confidence;
-	json_t *doc;
-	char *text;
+	json_t *pj;
 	int err;
 
 	err = vs_plan_from_diagnosis(d, &plan, &confidence, &skipped);
 	if (err)
 		return err;
 	*nsteps = (unsigned int)plan->nsteps;
-	doc = vs_plan_to_json(plan);
+	pj = vs_plan_to_json(plan);
 	vs_profile_free(plan);
-	if (!doc)
+	if (!pj)
 		return -ENOMEM;
 	if (confidence >= 0)
-		json_object_set_new(doc, "confidence", json_real(confidence));
-	/* The full report rides along for `virtsync report`; apply ignores it. */
-	json_object_set(doc, "evidence", report);
-	text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
-	json_decref(doc);
-	if (!text)
-		return -ENOMEM;
-	err = vs_file_replace_text(path, text, 0644, 0);
-	free(text);
-	return err;
+		json_object_set_new(pj, "confidence", json_real(confidence));
+	return json_object_set_new(doc, "plan", pj) ? -ENOMEM : 0;
 }
 
 /* What failed, as the user asked for it; the exit status. */
@@ -192,7 +184,7 @@ static void print_save(const char *path, unsigned int nsteps)
 		       nsteps, nsteps == 1 ? "" : "s", path);
 	else
 		vs_print_hanging(stdout, 0, 0, "\nPlan: nothing virtsync apply can set now (the "
-				 "report is saved, but apply refuses a plan without steps)");
+				 "run is saved, but apply refuses a plan without steps)");
 }
 
 int cmd_diagnose(int argc, char **argv)
@@ -231,6 +223,9 @@ int cmd_diagnose(int argc, char **argv)
 		vs_err("--qmp and --workload exclude each other");
 		return VS_EXIT_USAGE;
 	}
+	/* before the window: a path that cannot be written fails now */
+	if (env.save && (ret = opt_save_check("--save", env.save)))
+		return ret;
 	text = !vs_global.json;
 	o.target = env.qmp ? VS_DIAG_QMP : env.pid ? VS_DIAG_PID :
 		   env.workload ? VS_DIAG_DEVICE : VS_DIAG_AUTO;
@@ -258,11 +253,18 @@ int cmd_diagnose(int argc, char **argv)
 	doc = json_object();
 	json_object_set_new(doc, "command", json_string("diagnose"));
 	vs_json_add_meta(doc, argc, argv);
-	vs_diag_json_fill(doc, &d);
+	err = vs_diag_json_fill(doc, &d);
+	if (!err)
+		err = add_plan(doc, &d, &nsteps);
+	if (err) {
+		vs_err("out of memory");
+		ret = VS_EXIT_FAIL;
+		goto out;
+	}
 	if (text)
 		vs_diag_print(stdout, &d);
 	if (env.save) {
-		err = save_plan(env.save, &d, doc, &nsteps);
+		err = vs_json_save(env.save, doc);
 		if (err) {
 			vs_err("--save: cannot write '%s': %s", env.save, strerror(-err));
 			ret = VS_EXIT_FAIL;

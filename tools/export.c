@@ -26,7 +26,8 @@ static struct env {
 } env;
 
 static const char doc[] =
-"Export a tuning profile or a saved diagnose plan for tuned, libvirt or QEMU.\n"
+"Export a tuning profile, or the plan of a run saved by diagnose or tune\n"
+"--save, for tuned, libvirt or QEMU.\n"
 "\n"
 "USAGE: virtsync export PROFILE|--plan FILE [--tuned DIR] [--libvirt]\n"
 "                       [--qemu] [--set NAME=VALUE]... [--vcpus N]\n"
@@ -44,7 +45,7 @@ static const char doc[] =
 enum { OPT_PLAN = 1000, OPT_TUNED, OPT_LIBVIRT, OPT_QEMU, OPT_VCPUS, OPT_USAGE };
 
 static const struct argp_option opts[] = {
-	{ "plan", OPT_PLAN, "FILE", 0, "Export a plan saved by diagnose --save", 0 },
+	{ "plan", OPT_PLAN, "FILE", 0, "Export the plan of a run saved by diagnose or tune --save", 0 },
 	{ "tuned", OPT_TUNED, "DIR", 0, "Write a tuned profile directory", 0 },
 	{ "libvirt", OPT_LIBVIRT, NULL, 0, "Print libvirt domain XML", 0 },
 	{ "qemu", OPT_QEMU, NULL, 0, "Print QEMU command-line options", 0 },

@@ -90,7 +90,8 @@ static const struct argp_option opts[] = {
 	{ "duration", OPT_DURATION, "TIME", 0, "Measure for about this long (sets --rounds)", 0 },
 	{ "dmax", OPT_DMAX, "TIME", 0, "Latency bound: p98 must stay within it", 0 },
 	{ "min-gain", OPT_MIN_GAIN, "PCT", 0, "Keep only above this gain (default 10)", 0 },
-	{ "save", OPT_SAVE, "FILE", 0, "Save measurements, plan and decision (JSON)", 0 },
+	{ "save", OPT_SAVE, "FILE", 0,
+	  "Save the run with its plan (apply --plan, export --plan, report --from)", 0 },
 	{ 0 },
 };
 
@@ -431,15 +432,24 @@ static int run_loop(const struct vs_tune_workload *w, void *ctx, double dmax_ns,
 	return e;
 }
 
-/* --save FILE (consumes d); 0 or -1 after saying why. */
-static int save_doc(json_t *d)
+/*
+ * --save FILE (consumes d), before anything is printed: 0, or -1 after
+ * saying why. The path was checked before the first change; should the write
+ * still fail, a change that stays in place is rolled back, so that a
+ * failed tune never leaves the host tuned.
+ */
+static int save_run(json_t *d, const struct vs_tune_outcome *o, bool in_place)
 {
-	int bad = !d || json_dump_file(d, env.save, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	int e = d ? vs_json_save(env.save, d) : -ENOMEM;
 
-	if (bad)
-		vs_err("cannot write %s", env.save);
 	json_decref(d);
-	return bad ? -1 : 0;
+	if (!e)
+		return VS_EXIT_OK;
+	vs_err("--save: cannot write '%s': %s%s", env.save, strerror(-e),
+	       in_place ? "; rolling the kept change back" : "");
+	if (in_place)
+		interrupted_rollback(o->journal_first);
+	return -1;
 }
 
 /* ---- the reference device --------------------------------------------- */
@@ -560,12 +570,13 @@ static int tune_device(int argc, char **argv)
 	e = run_loop(&tune_workload_pcdev, &ctx, ctx.dmax_ns, &o,
 			 err, sizeof(err));
 	interrupted = signals_arrived();
-	if (!e && o.kept && (dev || interrupted)) {
+	if (!e && o.kept && (env.workload || interrupted)) {
 		/* The device stops with us: put its knobs back first. */
 		if (interrupted_rollback(o.journal_first) != 130)
 			e = -EIO, snprintf(err, sizeof(err), "rolling back the kept change failed");
 	}
 	vs_refdev_stop(dev, NULL);
+	dev = NULL;
 	sigprocmask(SIG_SETMASK, &oldsigs, NULL);
 	if (e) {
 		vs_err("%s", err);
@@ -577,6 +588,9 @@ static int tune_device(int argc, char **argv)
 		vs_tune_outcome_free(&o);
 		return 130;
 	}
+	if (env.save && save_run(dev_outcome_json(&o, env.workload, &ctx, argc, argv), &o,
+				 o.kept && !env.workload))
+		goto out;
 	if (vs_global.json) {
 		if (vs_json_print(dev_outcome_json(&o, env.workload, &ctx, argc, argv)))
 			goto out;
@@ -611,8 +625,6 @@ static int tune_device(int argc, char **argv)
 		else
 			printf("rolled back: %s\n", o.why);
 	}
-	if (env.save && save_doc(dev_outcome_json(&o, env.workload, &ctx, argc, argv)))
-		goto out;
 	ret = VS_EXIT_OK;
 out:
 	vs_tune_outcome_free(&o);
@@ -729,14 +741,14 @@ static int tune_qemu(int argc, char **argv)
 		vs_tune_outcome_free(&o);
 		return VS_EXIT_FAIL;
 	}
+	if (env.save && save_run(qemu_outcome_json(&o, &ctx, argc, argv), &o, o.kept))
+		goto out;
 	if (vs_global.json) {
 		if (vs_json_print(qemu_outcome_json(&o, &ctx, argc, argv)))
 			goto out;
 	} else {
 		qemu_print(&o, &ctx);
 	}
-	if (env.save && save_doc(qemu_outcome_json(&o, &ctx, argc, argv)))
-		goto out;
 	ret = VS_EXIT_OK;
 out:
 	vs_tune_outcome_free(&o);
@@ -758,6 +770,9 @@ VS_COMMAND(tune, VS_NEEDS_ROOT, "closed loop: measure, apply, re-measure, keep o
 	env.min_gain = 10;
 	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
 		return VS_EXIT_USAGE;
+	/* every output path is checked before the first change */
+	if (env.save && (e = opt_save_check("--save", env.save)))
+		return e;
 	/* what a killed run left behind */
 	vs_refdev_sweep();
 	if (env.qmp || env.have_pid || strcmp(env.workload, "wakeup"))
@@ -782,6 +797,8 @@ VS_COMMAND(tune, VS_NEEDS_ROOT, "closed loop: measure, apply, re-measure, keep o
 		vs_tune_outcome_free(&o);
 		return VS_EXIT_FAIL;
 	}
+	if (env.save && save_run(outcome_json(&o, argc, argv), &o, o.kept))
+		goto out;
 	if (vs_global.json) {
 		if (vs_json_print(outcome_json(&o, argc, argv)))
 			goto out;
@@ -811,8 +828,6 @@ VS_COMMAND(tune, VS_NEEDS_ROOT, "closed loop: measure, apply, re-measure, keep o
 		else
 			printf("rolled back: %s\n", o.why);
 	}
-	if (env.save && save_doc(outcome_json(&o, argc, argv)))
-		goto out;
 	ret = VS_EXIT_OK;
 out:
 	vs_tune_outcome_free(&o);

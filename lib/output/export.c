@@ -191,7 +191,10 @@ static int plan_restarts(struct vs_export *x, const char *path, char *err,
 
 	if (!doc)
 		return vs_errf(err, errlen, -EINVAL, "%s", jerr.text);
-	queues = json_object_get(json_object_get(doc, "evidence"), "queues");
+	/* a plan file carries diagnose's run as its evidence; a saved run
+	 * is that report itself, with the plan inside */
+	queues = json_object_get(json_object_get(doc, "evidence") ?
+				 json_object_get(doc, "evidence") : doc, "queues");
 	json_array_foreach(queues, i, q) {
 		json_t *acts = json_object_get(json_object_get(q, "recommendation"), "actions");
 		json_t *a;

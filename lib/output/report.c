@@ -85,6 +85,13 @@ int vs_report_add(struct vs_report *r, const char *name, json_t *doc)
 
 	if (!json_is_object(doc))
 		return -EINVAL;
+	/* a plan file of diagnose --save before runs were saved whole: its
+	 * evidence is the run */
+	if (json_is_object(json_object_get(doc, "evidence")) &&
+	    !strcmp(str_or(doc, "format", ""), "virtsync-plan")) {
+		doc = json_object_get(doc, "evidence");
+		tool = json_string_value(json_object_get(doc, "tool"));
+	}
 	kind = vs_report_kind(doc);
 	if ((tool && strcmp(tool, "virtsync")) || !kind)
 		return -EINVAL;

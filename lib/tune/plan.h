@@ -8,10 +8,12 @@
 #include "tune/profile.h"
 
 /*
- * A plan is what `virtsync diagnose --save FILE` writes and
- * `virtsync apply --plan FILE` applies: the same steps as a profile
- * (lib/tune/profile.h), plus what the diagnosis concluded. Format, version 1
- * (also in virtsync-apply(8)):
+ * A plan is what `virtsync apply --plan FILE` applies: the same steps as a
+ * profile (lib/tune/profile.h), plus what the diagnosis concluded. diagnose
+ * and tune --save write the run (their --json document) with the plan in
+ * its "plan" member, and the loader takes either (an older diagnose wrote
+ * the plan at the top, the run under "evidence"). Format, version 1 (also
+ * in virtsync-apply(8)):
  *
  * {
  *   "format": "virtsync-plan",             required

@@ -346,6 +346,31 @@ static bool in_list(const char *const *list, const char *s)
 	return false;
 }
 
+/*
+ * What `diagnose --save` and `tune --save` write is the run (a document
+ * with "tool": "virtsync" and its "command") with the plan it made in
+ * "plan": *doc becomes that plan.
+ */
+static int plan_of_run(json_t **doc, char *err, size_t errlen)
+{
+	const char *tool = json_string_value(json_object_get(*doc, "tool"));
+	const char *cmd = json_string_value(json_object_get(*doc, "command"));
+	json_t *plan = json_object_get(*doc, "plan");
+
+	if (!tool || strcmp(tool, "virtsync"))
+		return vs_errf(err, errlen, -EINVAL, "format: must be \"virtsync-plan\", or a "
+			       "run saved by virtsync diagnose or tune --save");
+	if (!plan || json_is_null(plan))
+		return vs_errf(err, errlen, -EINVAL, "this %.20s run has no plan",
+			       cmd ? cmd : "virtsync");
+	if (!json_is_object(plan))
+		return vs_errf(err, errlen, -EINVAL, "plan: not an object");
+	json_incref(plan);
+	json_decref(*doc);
+	*doc = plan;
+	return 0;
+}
+
 static int parse_plan_fields(json_t *doc, struct vs_profile *p, char *err,
 			     size_t errlen)
 {
@@ -403,6 +428,7 @@ int vs_profile_parse(const char *buf, size_t len, enum vs_profile_kind kind,
 	json_error_t jerr;
 	json_t *doc, *v, *steps;
 	const char *key;
+	bool nested = false;
 	size_t i;
 	int e = -EINVAL;
 
@@ -418,6 +444,11 @@ int vs_profile_parse(const char *buf, size_t len, enum vs_profile_kind kind,
 	if (!json_is_object(doc)) {
 		vs_errf(err, errlen, -EINVAL, "not a JSON object");
 		goto out;
+	}
+	if (kind == VS_KIND_PLAN && !json_object_get(doc, "format")) {
+		if (plan_of_run(&doc, err, errlen))
+			goto out;
+		nested = true;
 	}
 	json_object_foreach(doc, key, v) {
 		if (!in_list(keys, key)) {
@@ -506,6 +537,13 @@ int vs_profile_parse(const char *buf, size_t len, enum vs_profile_kind kind,
 	p = NULL;
 	e = 0;
 out:
+	if (e && nested) {
+		char inner[512];
+
+		/* name the place as it is in the file */
+		snprintf(inner, sizeof(inner), "%s", err);
+		snprintf(err, errlen, "plan.%s", inner);
+	}
 	vs_profile_free(p);
 	json_decref(doc);
 	return e;

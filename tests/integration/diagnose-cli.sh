@@ -40,7 +40,7 @@ cp "$TMP/out" "$TMP/d.json"
 # this build's device does not write one, apply rightly refuses them.
 ctl=0
 [ -e "/run/virtsync/pcdev-$bp.ctl" ] && ctl=1
-if [ $ctl = 1 ] && [ "$(json_get "$TMP/plan.json" 'len(d["steps"])')" -gt 0 ]; then
+if [ $ctl = 1 ] && [ "$(json_get "$TMP/plan.json" 'len(d["plan"]["steps"])')" -gt 0 ]; then
 	expect_exit 0 "$VS" apply --plan "$TMP/plan.json" --dry-run
 	cp "$TMP/out" "$TMP/apply.txt"
 fi
@@ -54,9 +54,9 @@ json_get "$TMP/d.json" 'all(k in d["queues"][0]["verdict"] for k in ("confidence
 	grep -q True || die "verdict fields missing"
 json_get "$TMP/d.json" 'd["queues"][0]["recommendation"]["current"]["T_ns"] > 0' | grep -q True ||
 	die "no model prediction for the current settings"
-[ "$(json_get "$TMP/plan.json" 'd["format"]')" = virtsync-plan ] || die "plan format"
-[ "$(json_get "$TMP/plan.json" 'd["evidence"]["command"]')" = diagnose ] ||
-	die "plan lacks the report as evidence"
+[ "$(json_get "$TMP/plan.json" 'd["plan"]["format"]')" = virtsync-plan ] || die "plan format"
+[ "$(json_get "$TMP/plan.json" 'd["command"]')" = diagnose ] ||
+	die "--save is not diagnose's run"
 if [ "$reg" = nFC ]; then
 	# Fast consumer, Y = 200 us - W > Yz here: the consumer sleeps.
 	json_get "$TMP/d.json" '[a["knob"] for a in d["queues"][0]["recommendation"]["actions"]]' |

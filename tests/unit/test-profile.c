@@ -146,6 +146,38 @@ static void test_plan_roundtrip(void **state)
 	vs_profile_free(q);
 }
 
+/* What diagnose and tune --save write: the run, its plan inside. */
+static void test_plan_in_run(void **state)
+{
+	static const char plan[] = "{\"format\":\"virtsync-plan\",\"version\":1,"
+		"\"objective\":\"throughput\",\"regime\":\"nFC\",\"steps\":"
+		"[{\"knob\":\"guest.halt_poll_ns\",\"value\":50000}]}";
+	struct vs_profile *q = NULL;
+	char text[1024], err[256];
+
+	(void)state;
+	snprintf(text, sizeof(text), "{\"tool\":\"virtsync\",\"command\":\"diagnose\","
+		 "\"queues\":[],\"plan\":%s}", plan);
+	if (vs_profile_parse(text, strlen(text), VS_KIND_PLAN, &q, err, sizeof(err)))
+		fail_msg("a run with its plan: %s", err);
+	__T("the plan inside", q->nsteps == 1 && !strcmp(q->regime, "nFC") &&
+	    !strcmp(q->steps[0].value, "50000"));
+	vs_profile_free(q);
+	__T("a run without a plan", parse("{\"tool\":\"virtsync\",\"command\":\"tune\","
+					  "\"plan\":null}", VS_KIND_PLAN, err, sizeof(err)) ==
+	    -EINVAL && strstr(err, "this tune run has no plan"));
+	__T("the plan's own errors, named as in the file",
+	    parse("{\"tool\":\"virtsync\",\"command\":\"diagnose\",\"plan\":"
+		  "{\"format\":\"virtsync-plan\",\"version\":1,\"objective\":\"throughput\","
+		  "\"steps\":[]}}", VS_KIND_PLAN, err, sizeof(err)) == -EINVAL &&
+	    !strncmp(err, "plan.steps:", 11));
+	__T("not a virtsync document", parse("{\"plan\":{}}", VS_KIND_PLAN, err, sizeof(err)) ==
+	    -EINVAL && strstr(err, "format"));
+	snprintf(text, sizeof(text), "{\"tool\":\"virtsync\",\"plan\":%s}", plan);
+	__T("profiles do not look inside runs", parse(text, VS_KIND_PROFILE, err, sizeof(err)) ==
+	    -EINVAL);
+}
+
 static void test_locate(void **state)
 {
 	char path[512];
@@ -198,6 +230,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_vars),
 		cmocka_unit_test(test_plan_roundtrip),
+		cmocka_unit_test(test_plan_in_run),
 		cmocka_unit_test(test_locate),
 		cmocka_unit_test(test_decisions),
 	};
