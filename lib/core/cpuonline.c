@@ -254,3 +254,37 @@ int vs_cpus_online_set(struct vs_cpuset *set)
 
 	return err ? err : vs_cpuset_parse(buf, set);
 }
+
+void vs_cpu_count_add(struct vs_cpu_count *c, unsigned int max, unsigned int *n,
+		      int cpu, uint64_t k)
+{
+	unsigned int i;
+
+	if (!k || cpu < 0)
+		return;
+	for (i = 0; i < *n; i++)
+		if (c[i].cpu == cpu) {
+			c[i].n += k;
+			return;
+		}
+	if (*n < max) {
+		c[*n].cpu = cpu;
+		c[*n].n = k;
+		(*n)++;
+	}
+}
+
+static int cmp_count(const void *a, const void *b)
+{
+	const struct vs_cpu_count *x = a, *y = b;
+
+	if (x->n != y->n)
+		return (x->n < y->n) - (x->n > y->n);
+	return (x->cpu > y->cpu) - (x->cpu < y->cpu);
+}
+
+void vs_cpu_count_sort(struct vs_cpu_count *c, unsigned int n)
+{
+	if (n > 1)
+		qsort(c, n, sizeof(*c), cmp_count);
+}

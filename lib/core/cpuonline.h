@@ -49,6 +49,18 @@ int vs_cpuset_next(const struct vs_cpuset *set, int after);
 /* Online CPUs (/sys/devices/system/cpu/online) as a set. */
 int vs_cpus_online_set(struct vs_cpuset *set);
 
+/* Events (or samples) seen on one CPU. vs_cpu_count_add() keeps up to
+ * max entries, the busiest first once vs_cpu_count_sort() has run; a CPU
+ * that does not fit is dropped (the total still counts it). */
+struct vs_cpu_count {
+	int cpu;
+	uint64_t n;
+};
+
+void vs_cpu_count_add(struct vs_cpu_count *c, unsigned int max, unsigned int *n,
+		      int cpu, uint64_t k);
+void vs_cpu_count_sort(struct vs_cpu_count *c, unsigned int n);
+
 static inline bool vs_cpuset_has(const struct vs_cpuset *s, int cpu)
 {
 	return cpu >= 0 && cpu < VS_CPUSET_MAX &&

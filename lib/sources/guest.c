@@ -11,6 +11,7 @@
 #endif
 
 #include "sources/guest.h"
+#include "sources/interrupts.h"
 #include "core/sysfs.h"
 
 static bool cpuid_hypervisor_bit(void)
@@ -105,63 +106,31 @@ int vs_guest_detect(struct vs_guest_info *g)
  * /proc/interrupts: a header of CPU names, then "IRQ: count... chip hwirq
  * name". Only virtio vectors are kept, the count summed over all CPUs.
  */
+static int note_virtio(const struct vs_irq_line *l, void *arg)
+{
+	struct vs_guest_counters *c = arg;
+	unsigned long long sum = 0;
+	unsigned int i;
+
+	if (strncmp(l->name, "virtio", 6) || c->n_vqs >= VS_MAX_VQS)
+		return 0;
+	for (i = 0; i < l->ncpu; i++)
+		sum += l->per_cpu[i];
+	snprintf(c->vqs[c->n_vqs].name, sizeof(c->vqs[0].name), "%s", l->name);
+	c->vqs[c->n_vqs].irq = l->irq;
+	c->vqs[c->n_vqs].count = sum;
+	c->n_vqs++;
+	return 0;
+}
+
 int vs_guest_parse_interrupts(const char *text, struct vs_guest_counters *c)
 {
-	const char *line = text, *nl;
-	unsigned int ncpu = 0;
-	bool header = true;
+	int err;
 
 	c->n_vqs = 0;
-	for (; *line; line = nl ? nl + 1 : line + strlen(line)) {
-		char buf[1024], *p, *end, *name;
-		unsigned long long sum = 0;
-		unsigned int i;
-		long irq;
-		size_t n;
-
-		nl = strchr(line, '\n');
-		n = nl ? (size_t)(nl - line) : strlen(line);
-		if (n >= sizeof(buf))
-			n = sizeof(buf) - 1;
-		memcpy(buf, line, n);
-		buf[n] = '\0';
-		if (header) {
-			for (p = strtok(buf, " \t"); p; p = strtok(NULL, " \t"))
-				if (!strncmp(p, "CPU", 3))
-					ncpu++;
-			header = false;
-			continue;
-		}
-		p = buf;
-		while (isspace((unsigned char)*p))
-			p++;
-		irq = strtol(p, &end, 10);
-		if (end == p || *end != ':')
-			continue;	/* NMI:, LOC: ... */
-		p = end + 1;
-		for (i = 0; i < ncpu; i++) {
-			unsigned long long v = strtoull(p, &end, 10);
-
-			if (end == p)
-				break;
-			sum += v;
-			p = end;
-		}
-		/* The vector name is the last field on the line. */
-		end = buf + strlen(buf);
-		while (end > p && isspace((unsigned char)end[-1]))
-			*--end = '\0';
-		name = strrchr(p, ' ');
-		name = name ? name + 1 : p;
-		if (strncmp(name, "virtio", 6) || c->n_vqs >= VS_MAX_VQS)
-			continue;
-		snprintf(c->vqs[c->n_vqs].name, sizeof(c->vqs[0].name), "%s", name);
-		c->vqs[c->n_vqs].irq = (unsigned int)irq;
-		c->vqs[c->n_vqs].count = sum;
-		c->n_vqs++;
-	}
-	c->have_irqs = ncpu > 0;
-	return ncpu ? 0 : -EINVAL;
+	err = vs_interrupts_parse(text, note_virtio, c);
+	c->have_irqs = !err;
+	return err;
 }
 
 static char *slurp(const char *path)

@@ -220,6 +220,9 @@ struct thread_track {
 	struct vs_thread_counters a, b;
 	bool ok_a, ok_b;
 	unsigned int n, running, sleeping, waiting;
+	unsigned int n_cpus;
+	struct vs_cpu_count cpus[8];	/* stat's CPU at each 50 ms look */
+	uint64_t cpu_looks;
 };
 
 static void track_sample(pid_t pid, struct thread_track *tr)
@@ -274,6 +277,11 @@ static void track_finish(struct thread_track *tr, double dur_ns,
 		ts->frac_wait = (double)tr->waiting / tr->n;
 	}
 	ts->last_cpu = tr->b.cpu;
+	vs_cpu_count_sort(tr->cpus, tr->n_cpus);
+	memcpy(ts->ran_on, tr->cpus, sizeof(ts->ran_on));
+	ts->n_ran_on = tr->n_cpus;
+	ts->ran_on_total = tr->cpu_looks;
+	snprintf(ts->ran_on_from, sizeof(ts->ran_on_from), "stat every 50 ms");
 }
 
 /* Read both threads' end counters; false when a thread has gone (the
@@ -293,6 +301,10 @@ static bool snap_threads(pid_t pid, struct thread_track *tr)
 		if (tr[i].t && tr[i].ok_a) {
 			tr[i].b = c[i];
 			tr[i].ok_b = true;
+			if (c[i].cpu >= 0) {
+				vs_cpu_count_add(tr[i].cpus, 8, &tr[i].n_cpus, c[i].cpu, 1);
+				tr[i].cpu_looks++;
+			}
 		}
 	}
 	return true;
@@ -515,6 +527,18 @@ static void apply_thread_probe(struct vs_thread_sample *t,
 		/* The median, not the mean: on a shared machine a few wake-ups
 		 * that waited milliseconds for a CPU dominate the mean. */
 		t->wake_lat_ns = hist_median(&c->hist[VS_HIST_WAKEUP]);
+		/* Every event, not a look every 50 ms: the better view. */
+		if (snap->threads[i].n_on_cpu) {
+			unsigned int k;
+
+			t->n_ran_on = snap->threads[i].n_on_cpu;
+			t->ran_on_total = 0;
+			for (k = 0; k < t->n_ran_on; k++) {
+				t->ran_on[k] = snap->threads[i].on_cpu[k];
+				t->ran_on_total += t->ran_on[k].n;
+			}
+			snprintf(t->ran_on_from, sizeof(t->ran_on_from), "BPF events");
+		}
 		return;
 	}
 	/* Not seen at all: it never woke up (busy) during the window. */

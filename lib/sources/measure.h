@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "core/cpuonline.h"
 #include "sources/discover.h"
 #include "sources/guest.h"
 
@@ -41,6 +42,13 @@ struct vs_thread_sample {
 	unsigned int n_samples;
 	double frac_running, frac_sleep, frac_wait;
 	double last_cpu;	/* CPU the thread last ran on */
+	/* Where it ran over the window, busiest CPU first: the probes'
+	 * per-CPU events, else the CPU of /proc/PID/task/TID/stat sampled
+	 * every 50 ms (ran_on_from says which). */
+	unsigned int n_ran_on;
+	struct vs_cpu_count ran_on[8];
+	uint64_t ran_on_total;
+	char ran_on_from[32];
 	/* From the BPF probes (NaN without them): sched_wakeup -> running. */
 	double wakeups_per_s, wake_lat_ns, sleeps_per_s;
 };

@@ -269,11 +269,18 @@ static int read_threads(struct vs_probe *p, struct vs_probe_snapshot *s)
 		vs_task_comm(t->tgid, t->tid, t->comm, sizeof(t->comm));
 		for (c = 0; c < ncpu; c++) {
 			struct vs_thread_val *v = (void *)(buf + c * stride);
+			uint64_t events = 0;
+			unsigned int k;
 
 			thread_val_add(&t->c, v);
 			if (!t->comm[0] && v->comm[0])
 				memcpy(t->comm, v->comm, sizeof(t->comm) - 1);
+			/* Each CPU's copy counts what happened there. */
+			for (k = 0; k < VS_NR_CTR; k++)
+				events += v->ctr[k];
+			vs_cpu_count_add(t->on_cpu, VS_PROBE_ON_CPU, &t->n_on_cpu, c, events);
 		}
+		vs_cpu_count_sort(t->on_cpu, t->n_on_cpu);
 	}
 	free(buf);
 	return 0;

@@ -31,6 +31,7 @@
 #include <linux/types.h>
 
 #include "bpf/vsprobe.h"
+#include "core/cpuonline.h"
 #include "sources/discover.h"	/* vs_find_vms(), vs_pid_is_vm() */
 
 #define VS_HIST_SLOTS MAX_SLOTS
@@ -51,10 +52,16 @@ struct vs_counters {
 	uint32_t halt_poll_ns;		/* last kvm_halt_poll_ns value */
 };
 
+#define VS_PROBE_ON_CPU 8
+
 struct vs_probe_thread {
 	pid_t tgid, tid;
 	char comm[VS_COMM_LEN];
 	struct vs_counters c;
+	/* Where its events (wake-ups, kicks, halts, sleeps) happened: the
+	 * per-CPU copies of its map entry, busiest CPU first. */
+	unsigned int n_on_cpu;
+	struct vs_cpu_count on_cpu[VS_PROBE_ON_CPU];
 };
 
 struct vs_probe_vm {
