@@ -40,6 +40,8 @@ struct vs_advice {
 	char knob[40];		/* "thread.timerslack_ns", "guest.halt_poll_ns" */
 	pid_t pid;		/* target process, 0 for global knobs */
 	char role[16];		/* target thread role, "" for the whole VM */
+	pid_t tid;		/* one thread of pid (placement), 0: by role */
+	unsigned int irq;	/* irq.affinity's interrupt, 0: none */
 	char cpus[32];		/* target CPUs for per-CPU knobs */
 	char value[48];
 	char current[48];	/* "" when unknown */

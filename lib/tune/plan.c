@@ -111,8 +111,12 @@ int vs_advice_step(const struct vs_advice *a, struct vs_step *st)
 		return -ENOENT;
 	if (a->pid && (st->knob->scope == VS_SCOPE_THREAD || st->knob->scope == VS_SCOPE_VM))
 		snprintf(st->sel[VS_SEL_PID], n, "%d", (int)a->pid);
-	if (a->role[0] && st->knob->scope == VS_SCOPE_THREAD)
+	if (a->tid && st->knob->scope == VS_SCOPE_THREAD)
+		snprintf(st->sel[VS_SEL_TID], n, "%d", (int)a->tid);
+	else if (a->role[0] && st->knob->scope == VS_SCOPE_THREAD)
 		snprintf(st->sel[VS_SEL_ROLE], n, "%s", a->role);
+	if (a->irq && st->knob->scope == VS_SCOPE_IRQ)
+		snprintf(st->sel[VS_SEL_IRQ], n, "%u", a->irq);
 	if (a->qmp[0] && st->knob->scope == VS_SCOPE_IOTHREAD) {
 		snprintf(st->sel[VS_SEL_QMP], n, "%s", a->qmp);
 		snprintf(st->sel[VS_SEL_IOTHREAD], n, "%s", a->iothread);
