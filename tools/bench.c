@@ -24,7 +24,7 @@ enum {
 	OPT_BACKEND = 1000, OPT_MODE, OPT_P_MODE, OPT_C_MODE, OPT_WP, OPT_WC,
 	OPT_LEN, OPT_KP, OPT_KC, OPT_SLEEP, OPT_YP, OPT_YC, OPT_BUSYLOOP,
 	OPT_SLACK, OPT_DURATION, OPT_ITEMS, OPT_PIN, OPT_HALT_POLL,
-	OPT_PRESET, OPT_TRACE, OPT_DMAX, OPT_RT, OPT_COUNT,
+	OPT_PRESET, OPT_TRACE, OPT_DMAX, OPT_RT, OPT_RING, OPT_COUNT,
 };
 
 static struct env {
@@ -40,7 +40,8 @@ static const char bench_doc[] =
 "Run the reference virtio producer/consumer device and report throughput,\n"
 "CPU per item, latency, notifications and the measured model parameters.\n"
 "\n"
-"USAGE: virtsync bench [--backend thread|kvm] [--mode MODE] [--wp T] [--wc T]\n"
+"USAGE: virtsync bench [--backend thread|kvm] [--ring virtio|slots]\n"
+"                      [--mode MODE] [--wp T] [--wc T]\n"
 "                      [--len L] [--kp N] [--kc N] [--sleep T] [--pin P,C]\n"
 "                      [--preset NAME] [--duration T] [--trace FILE] [--json]\n"
 "\n"
@@ -51,10 +52,13 @@ static const char bench_doc[] =
 "    virtsync bench --mode notify --wp 3us --wc 2us   # fast consumer\n"
 "    virtsync bench --preset fc-example --mode sleep  # Sec. 8.1, sleeping\n"
 "    virtsync bench --mode poll --wp 0 --wc 0 --pin 0,1  # data-path ceiling\n"
-"    virtsync bench --backend kvm --duration 2s --json";
+"    virtsync bench --backend kvm --duration 2s --json\n"
+"    virtsync bench --ring slots --mode poll --wp 0 --wc 0 --pin 0,1  # Fip-see";
 
 static const struct argp_option bench_options[] = {
 	{ "backend", OPT_BACKEND, "NAME", 0, "thread (default) or kvm", 0 },
+	{ "ring", OPT_RING, "LAYOUT", 0, "virtio (split ring, default) or slots "
+	  "(Fip-see: a flag per 64-byte slot, no shared index; thread backend)", 0 },
 	{ "mode", OPT_MODE, "MODE", 0, "notify, sleep, poll or busyloop, both sides", 0 },
 	{ "p-mode", OPT_P_MODE, "MODE", 0, "the producer's mode", 0 },
 	{ "c-mode", OPT_C_MODE, "MODE", 0, "the consumer's mode", 0 },
@@ -156,6 +160,18 @@ static int build_config(struct pcdev_config *cfg, double *dmax)
 			       opt(OPT_BACKEND));
 			return -EINVAL;
 		}
+	}
+	if (opt(OPT_RING) && pcdev_ring_from_name(opt(OPT_RING), &cfg->ring)) {
+		vs_err("--ring: unknown layout '%s' (virtio, slots)", opt(OPT_RING));
+		return -EINVAL;
+	}
+	if (cfg->ring == PCDEV_RING_SLOTS && cfg->backend != PCDEV_BACKEND_THREAD) {
+		vs_err("--ring slots: thread backend only (the kvm guest drives the virtio ring)");
+		return -EINVAL;
+	}
+	if (cfg->ring == PCDEV_RING_SLOTS && opt(OPT_TRACE)) {
+		vs_err("--ring slots: no --trace on this layout");
+		return -EINVAL;
 	}
 	if (opt(OPT_MODE)) {
 		err = parse_mode("--mode", opt(OPT_MODE), &cfg->p_mode);
@@ -332,8 +348,10 @@ static void print_text(const struct pcdev_config *cfg,
 	char a[32], b[32];
 	unsigned int i;
 
-	printf("%s backend, P %s / C %s, L %u kp %u kc %u, Wp %s Wc %s\n",
-	       pcdev_backend_name(cfg->backend), pcdev_mode_name(cfg->p_mode),
+	printf("%s backend%s, P %s / C %s, L %u kp %u kc %u, Wp %s Wc %s\n",
+	       pcdev_backend_name(cfg->backend),
+	       cfg->ring == PCDEV_RING_SLOTS ? " on slots" : "",
+	       pcdev_mode_name(cfg->p_mode),
 	       pcdev_mode_name(cfg->c_mode), cfg->len, cfg->kp, cfg->kc,
 	       vs_format_time(cfg->wp_ns, a, sizeof(a)),
 	       vs_format_time(cfg->wc_ns, b, sizeof(b)));

@@ -22,6 +22,7 @@ json_t *vs_bench_json(const struct pcdev_config *cfg, const struct pcdev_results
 		return NULL;
 	o = json_object();
 	json_object_set_new(o, "backend", json_string(pcdev_backend_name(cfg->backend)));
+	json_object_set_new(o, "ring", json_string(pcdev_ring_name(cfg->ring)));
 	json_object_set_new(o, "p_mode", json_string(pcdev_mode_name(cfg->p_mode)));
 	json_object_set_new(o, "c_mode", json_string(pcdev_mode_name(cfg->c_mode)));
 	json_object_set_new(o, "len", json_integer(cfg->len));

@@ -104,8 +104,27 @@ struct pcdev_backend_ops {
 
 extern const struct pcdev_backend_ops pcdev_thread_ops;
 extern const struct pcdev_backend_ops pcdev_kvm_ops;
+/* The thread backend's sides on Fip-see's slot ring (slots.c). */
+extern const struct pcdev_backend_ops pcdev_slots_ops;
 
 /* ---- helpers both backends use (run.c) ---------------------------------- */
+
+/* The start gate of host-thread sides: each side, once set up (named,
+ * pinned), waits; the front thread waits for `parties` of them, sets the
+ * clock, and opens it. Opening for fewer parties lets a side through
+ * alone (to its exit, when the other could not be started). */
+struct pcdev_gate {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int ready;
+	bool go;
+};
+
+void pcdev_gate_init(struct pcdev_gate *g);
+void pcdev_gate_destroy(struct pcdev_gate *g);
+void pcdev_gate_wait(struct pcdev_gate *g);
+void pcdev_gate_wait_ready(struct pcdev_gate *g, int parties);
+void pcdev_gate_open(struct pcdev_gate *g, int parties);
 
 uint64_t pcdev_thread_cpu_ns(void);
 struct timespec pcdev_ns_to_ts(double ns);

@@ -54,6 +54,22 @@ const char *pcdev_backend_name(enum pcdev_backend b)
 	return b == PCDEV_BACKEND_KVM ? "kvm" : "thread";
 }
 
+const char *pcdev_ring_name(enum pcdev_ring r)
+{
+	return r == PCDEV_RING_SLOTS ? "slots" : "virtio";
+}
+
+int pcdev_ring_from_name(const char *name, enum pcdev_ring *r)
+{
+	if (name && !strcmp(name, "virtio"))
+		*r = PCDEV_RING_VIRTIO;
+	else if (name && !strcmp(name, "slots"))
+		*r = PCDEV_RING_SLOTS;
+	else
+		return -EINVAL;
+	return 0;
+}
+
 void pcdev_config_default(struct pcdev_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -165,6 +181,12 @@ int pcdev_config_validate(const struct pcdev_config *cfg, const char **why)
 		w = "backend: unknown";
 	else if (cfg->p_mode > PCDEV_BUSYLOOP || cfg->c_mode > PCDEV_BUSYLOOP)
 		w = "mode: unknown";
+	else if (cfg->ring != PCDEV_RING_VIRTIO && cfg->ring != PCDEV_RING_SLOTS)
+		w = "ring: unknown";
+	else if (cfg->ring == PCDEV_RING_SLOTS && cfg->backend != PCDEV_BACKEND_THREAD)
+		w = "ring: slots runs on the thread backend only (the guest payload drives the virtio ring)";
+	else if (cfg->ring == PCDEV_RING_SLOTS && cfg->trace_path)
+		w = "ring: slots has no event trace";
 	else if (!vs_vring_num_ok(cfg->len))
 		w = "len: must be a power of two from 2 to 32768";
 	else if (cfg->kp < 1 || cfg->kp > cfg->len)
@@ -300,7 +322,7 @@ int pcdev_run(const struct pcdev_config *cfg, struct pcdev_results *res)
 	if (err)
 		return err;
 	memset(res, 0, sizeof(*res));
-	ops = backends[cfg->backend];
+	ops = cfg->ring == PCDEV_RING_SLOTS ? &pcdev_slots_ops : backends[cfg->backend];
 	vs_tsc_per_ns();	/* calibrate before anything is timed */
 	run = aligned_alloc(64, sizeof(*run));
 	if (!run)

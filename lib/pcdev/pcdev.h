@@ -22,6 +22,13 @@ enum pcdev_backend {
 	PCDEV_BACKEND_KVM,
 };
 
+/* The queue's layout: the virtio split ring (ring.h) or Fip-see's slots
+ * with a flag each and no shared index (slots.h). */
+enum pcdev_ring {
+	PCDEV_RING_VIRTIO,
+	PCDEV_RING_SLOTS,
+};
+
 enum pcdev_mode {
 	PCDEV_NOTIFY,	/* block until notified */
 	PCDEV_SLEEP,	/* clock_nanosleep (guest: TSC-deadline timer + HLT) */
@@ -31,6 +38,7 @@ enum pcdev_mode {
 
 struct pcdev_config {
 	enum pcdev_backend backend;
+	enum pcdev_ring ring;
 	enum pcdev_mode p_mode, c_mode;
 	unsigned int len, kp, kc;
 	double wp_ns, wc_ns;		/* emulated per-item work */
@@ -135,6 +143,8 @@ int pcdev_stats_unpublish(void);
 const char *pcdev_mode_name(enum pcdev_mode m);
 int pcdev_mode_from_name(const char *name, enum pcdev_mode *m);
 const char *pcdev_backend_name(enum pcdev_backend b);
+const char *pcdev_ring_name(enum pcdev_ring r);		/* "virtio", "slots" */
+int pcdev_ring_from_name(const char *name, enum pcdev_ring *r);	/* -EINVAL */
 
 /* Is `cpu` (>= 0) one this process may run on? -1 (no pinning) is. */
 bool pcdev_cpu_available(int cpu);

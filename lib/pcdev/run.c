@@ -130,3 +130,44 @@ void pcdev_note(struct pcdev_results *res, const char *fmt, ...)
 	vsnprintf(res->note + used, sizeof(res->note) - used, fmt, ap);
 	va_end(ap);
 }
+
+void pcdev_gate_init(struct pcdev_gate *g)
+{
+	pthread_mutex_init(&g->lock, NULL);
+	pthread_cond_init(&g->cond, NULL);
+	g->ready = 0;
+	g->go = false;
+}
+
+void pcdev_gate_destroy(struct pcdev_gate *g)
+{
+	pthread_cond_destroy(&g->cond);
+	pthread_mutex_destroy(&g->lock);
+}
+
+void pcdev_gate_wait(struct pcdev_gate *g)
+{
+	pthread_mutex_lock(&g->lock);
+	g->ready++;
+	pthread_cond_broadcast(&g->cond);
+	while (!g->go)
+		pthread_cond_wait(&g->cond, &g->lock);
+	pthread_mutex_unlock(&g->lock);
+}
+
+void pcdev_gate_wait_ready(struct pcdev_gate *g, int parties)
+{
+	pthread_mutex_lock(&g->lock);
+	while (g->ready < parties)
+		pthread_cond_wait(&g->cond, &g->lock);
+	pthread_mutex_unlock(&g->lock);
+}
+
+void pcdev_gate_open(struct pcdev_gate *g, int parties)
+{
+	pcdev_gate_wait_ready(g, parties);
+	pthread_mutex_lock(&g->lock);
+	g->go = true;
+	pthread_cond_broadcast(&g->cond);
+	pthread_mutex_unlock(&g->lock);
+}

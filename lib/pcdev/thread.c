@@ -35,10 +35,7 @@ struct dev {
 	struct vs_item *items;
 	int kick_fd, intr_fd;
 	/* Start gate: both sides set up (named, pinned), then go together. */
-	pthread_mutex_t gate_lock;
-	pthread_cond_t gate_cond;
-	int ready;
-	bool go;
+	struct pcdev_gate gate;
 	pthread_t pt, ct;
 	bool p_started, c_started;
 	uint64_t wp_t, busy_t, cap;
@@ -62,33 +59,6 @@ static void store_relaxed(uint64_t *p, uint64_t v)
 static uint64_t load_relaxed(const uint64_t *p)
 {
 	return __atomic_load_n(p, __ATOMIC_RELAXED);
-}
-
-static void gate_wait(struct dev *d)
-{
-	pthread_mutex_lock(&d->gate_lock);
-	d->ready++;
-	pthread_cond_broadcast(&d->gate_cond);
-	while (!d->go)
-		pthread_cond_wait(&d->gate_cond, &d->gate_lock);
-	pthread_mutex_unlock(&d->gate_lock);
-}
-
-static void gate_wait_ready(struct dev *d, int parties)
-{
-	pthread_mutex_lock(&d->gate_lock);
-	while (d->ready < parties)
-		pthread_cond_wait(&d->gate_cond, &d->gate_lock);
-	pthread_mutex_unlock(&d->gate_lock);
-}
-
-static void gate_open(struct dev *d, int parties)
-{
-	gate_wait_ready(d, parties);
-	pthread_mutex_lock(&d->gate_lock);
-	d->go = true;
-	pthread_cond_broadcast(&d->gate_cond);
-	pthread_mutex_unlock(&d->gate_lock);
 }
 
 /*
@@ -296,7 +266,7 @@ static void *producer(void *arg)
 	s->err = pcdev_thread_setup("vs-producer", cfg->timerslack_ns);
 	if (!s->err)
 		s->err = pcdev_thread_pin(pthread_self(), cfg->pin_p);
-	gate_wait(d);
+	pcdev_gate_wait(&d->gate);
 	if (s->err || run->done || !thread_go_rt(d, s))
 		return NULL;
 	deadline = run->side_deadline;	/* set before the gate opened */
@@ -388,7 +358,7 @@ static void *consumer_main(void *arg)
 	s->err = pcdev_thread_setup("vs-consumer", d->cfg->timerslack_ns);
 	if (!s->err)
 		s->err = pcdev_thread_pin(pthread_self(), d->cfg->pin_c);
-	gate_wait(d);
+	pcdev_gate_wait(&d->gate);
 	if (s->err || d->run->done || !thread_go_rt(d, s))
 		return NULL;
 	pcdev_consumer_run(&d->c);
@@ -423,8 +393,7 @@ static int dev_init(struct dev *d, const struct pcdev_config *cfg,
 	d->cfg = cfg;
 	d->run = run;
 	d->kick_fd = d->intr_fd = -1;
-	pthread_mutex_init(&d->gate_lock, NULL);
-	pthread_cond_init(&d->gate_cond, NULL);
+	pcdev_gate_init(&d->gate);
 	err = pcdev_consumer_init(c, cfg, run);
 	if (err)
 		return err;
@@ -513,17 +482,17 @@ static int thread_start(void *priv)
 	if (err) {
 		/* Let P through the gate straight to its exit. */
 		run->done = 1;
-		gate_open(d, 1);
+		pcdev_gate_open(&d->gate, 1);
 		return err;
 	}
 	d->c_started = true;
 	/* The clock starts when both sides are set up (named, pinned). */
-	gate_wait_ready(d, 2);
+	pcdev_gate_wait_ready(&d->gate, 2);
 	run->tsc_start = vs_rdtsc();
 	if (cfg->duration_ns > 0)
 		run->deadline = run->side_deadline =
 			run->tsc_start + vs_ns_to_tsc(cfg->duration_ns);
-	gate_open(d, 2);
+	pcdev_gate_open(&d->gate, 2);
 	err = d->p.err ? d->p.err : d->c.s.err;
 	if (err)
 		pcdev_run_finish(run, run->tsc_start);
@@ -631,8 +600,7 @@ static void thread_close(void *priv)
 		close(d->intr_fd);
 	if (d->ring_mem)
 		munmap(d->ring_mem, d->ring_len);
-	pthread_cond_destroy(&d->gate_cond);
-	pthread_mutex_destroy(&d->gate_lock);
+	pcdev_gate_destroy(&d->gate);
 	free(d);
 }
 

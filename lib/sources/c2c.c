@@ -52,6 +52,8 @@ static int pin_self(int cpu)
 {
 	cpu_set_t set;
 
+	if (cpu < 0 || cpu >= CPU_SETSIZE)
+		return -EINVAL;
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
