@@ -130,3 +130,51 @@ const char *vs_uexit_name(unsigned int slot)
 	return "OTHER";
 }
 
+
+void vs_probe_snapshot_sub(struct vs_probe_snapshot *b, const struct vs_probe_snapshot *a)
+{
+	unsigned int i, j, k, m;
+
+	for (i = 0; i < b->n_vms; i++)
+		for (j = 0; j < a->n_vms; j++)
+			if (a->vms[j].pid == b->vms[i].pid)
+				vs_counters_sub(&b->vms[i].c, &b->vms[i].c, &a->vms[j].c);
+	for (i = 0; i < b->n_threads; i++) {
+		struct vs_probe_thread *t = &b->threads[i];
+
+		for (j = 0; j < a->n_threads; j++) {
+			const struct vs_probe_thread *o = &a->threads[j];
+
+			if (o->tid != t->tid || o->tgid != t->tgid)
+				continue;
+			vs_counters_sub(&t->c, &t->c, &o->c);
+			/* Where it ran since: the same CPUs, less what was seen
+			 * before (a CPU dropped from the top list stays). */
+			for (k = 0; k < t->n_on_cpu; k++)
+				for (m = 0; m < o->n_on_cpu; m++)
+					if (o->on_cpu[m].cpu == t->on_cpu[k].cpu)
+						t->on_cpu[k].n -= o->on_cpu[m].n <= t->on_cpu[k].n ?
+								  o->on_cpu[m].n : t->on_cpu[k].n;
+			for (k = 0, m = 0; k < t->n_on_cpu; k++)
+				if (t->on_cpu[k].n)
+					t->on_cpu[m++] = t->on_cpu[k];
+			t->n_on_cpu = m;
+			vs_cpu_count_sort(t->on_cpu, t->n_on_cpu);
+		}
+	}
+	for (i = 0; i < b->n_exitlats; i++) {
+		struct vs_probe_exitlat *e = &b->exitlats[i];
+
+		for (j = 0; j < a->n_exitlats; j++) {
+			const struct vs_probe_exitlat *o = &a->exitlats[j];
+
+			if (o->tgid != e->tgid || o->isa != e->isa || o->reason != e->reason)
+				continue;
+			e->count -= o->count;
+			e->sum_ns -= o->sum_ns;
+			for (k = 0; k < VS_HIST_SLOTS; k++)
+				e->hist.slot[k] -= o->hist.slot[k];
+		}
+	}
+	b->elapsed_ns -= a->elapsed_ns;
+}

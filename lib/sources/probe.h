@@ -183,6 +183,12 @@ struct vs_probe_prog_stats {
 int vs_probe_prog_stats(struct vs_probe *p, struct vs_probe_prog_stats *out,
 			unsigned int max, unsigned int *n);
 
+/* b -= a for two reads of one probe: each VM's and thread's counters,
+ * where each thread ran, the exit costs and the elapsed time, so that b
+ * covers what happened between the reads. */
+void vs_probe_snapshot_sub(struct vs_probe_snapshot *b,
+			   const struct vs_probe_snapshot *a);
+
 /* Helpers on snapshots. */
 void vs_counters_sub(struct vs_counters *out, const struct vs_counters *a,
 		     const struct vs_counters *b);	/* a - b */

@@ -113,6 +113,45 @@ static void test_find_vms(void **state)
 	__T("cleanup", !system(path));
 }
 
+/* A window between two reads: counters, where a thread ran, exit costs. */
+static void test_snapshot_sub(void **state)
+{
+	struct vs_probe_thread ta = { .tgid = 7, .tid = 8 }, tb = ta;
+	struct vs_probe_exitlat ea = { .tgid = 7, .isa = 1, .reason = 30 }, eb = ea;
+	struct vs_probe_snapshot a = { 0 }, b = { 0 };
+
+	(void)state;
+	ta.c.ctr[VS_WAKEUP] = 10;
+	tb.c.ctr[VS_WAKEUP] = 25;
+	ta.n_on_cpu = 1;
+	ta.on_cpu[0] = (struct vs_cpu_count){ 0, 10 };
+	tb.n_on_cpu = 2;
+	tb.on_cpu[0] = (struct vs_cpu_count){ 0, 10 };	/* all before the window */
+	tb.on_cpu[1] = (struct vs_cpu_count){ 1, 15 };
+	ea.count = 2;
+	ea.sum_ns = 2000;
+	ea.hist.slot[10] = 2;
+	eb.count = 5;
+	eb.sum_ns = 5000;
+	eb.hist.slot[10] = 5;
+	a.threads = &ta;
+	a.n_threads = 1;
+	a.exitlats = &ea;
+	a.n_exitlats = 1;
+	a.elapsed_ns = 1000;
+	b.threads = &tb;
+	b.n_threads = 1;
+	b.exitlats = &eb;
+	b.n_exitlats = 1;
+	b.elapsed_ns = 3000;
+	vs_probe_snapshot_sub(&b, &a);
+	__T("counters", tb.c.ctr[VS_WAKEUP] == 15);
+	__T("it ran on CPU 1 only in the window", tb.n_on_cpu == 1 &&
+	    tb.on_cpu[0].cpu == 1 && tb.on_cpu[0].n == 15);
+	__T("exits", eb.count == 3 && eb.sum_ns == 3000 && eb.hist.slot[10] == 3);
+	__T("elapsed", b.elapsed_ns == 2000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -120,6 +159,7 @@ int main(void)
 		cmocka_unit_test(test_reason_names),
 		cmocka_unit_test(test_counters),
 		cmocka_unit_test(test_find_vms),
+		cmocka_unit_test(test_snapshot_sub),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
