@@ -13,6 +13,7 @@
 #include <math.h>
 
 #include "analyze/placement.h"
+#include "output/placement.h"
 #include "sources/discover.h"
 #include "sources/placement.h"
 #include "tune/plan.h"
@@ -311,6 +312,53 @@ static void test_not_known(void **state)
 	free(t);
 }
 
+/* The audit as text (80 columns) and JSON, from the remote-vCPU case. */
+static void test_render(void **state)
+{
+	struct vs_topo *t = topo();
+	struct vs_sample s;
+	struct vs_verdict v;
+	struct vs_placement pl;
+	struct vs_mem_nodes m;
+	struct vs_place_handoff h[] = { { 0, 2, 400 }, { 6, 2, 70 } };
+	struct vs_place_in in = { 0 };
+	char *text = NULL, *line, *save = NULL;
+	size_t len = 0;
+	FILE *f;
+	json_t *j, *a;
+
+	(void)state;
+	__T("memory", vs_mem_nodes_read(700, &m) == 0);
+	window(&s, 0, 2);
+	verdict(&v, VS_MECH_NOTIFY);
+	in.topo = t;
+	in.sample = &s;
+	in.verdict = &v;
+	in.handoff = h;
+	in.n_handoff = 2;
+	in.mem = &m;
+	__T("audit", vs_placement_audit(&in, &pl) == 0 && pl.n_advice == 1);
+	f = open_memstream(&text, &len);
+	vs_placement_print(f, &pl, 2);
+	fclose(f);
+	__T("names both sides", strstr(text, "vCPU CPU 0/KVM (tid 701) on CPU 0 (90%), 1 (10%)") &&
+	    strstr(text, "consumer vhost-700 (tid 703)"));
+	__T("the step and its model", strstr(text, "1. thread.affinity tid 701 = 6 (now 0)") &&
+	    strstr(text, "model: T "));
+	for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		__T("under 80 columns", strlen(line) < 80);
+	free(text);
+	j = vs_placement_json(&pl);
+	a = json_array_get(json_object_get(j, "advice"), 0);
+	__T("JSON advice", a && json_integer_value(json_object_get(a, "tid")) == 701 &&
+	    !strcmp(json_string_value(json_object_get(a, "value")), "6"));
+	__T("JSON prediction", json_is_number(json_object_get(json_object_get(json_object_get(a,
+		"predicted"), "after"), "t_ns")));
+	__T("JSON memory node", json_integer_value(json_object_get(j, "memory_node")) == 1);
+	json_decref(j);
+	free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -322,6 +370,7 @@ int main(void)
 		cmocka_unit_test(test_cache_rule),
 		cmocka_unit_test(test_spinning_siblings),
 		cmocka_unit_test(test_not_known),
+		cmocka_unit_test(test_render),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
