@@ -21,7 +21,7 @@
 VS_COMMAND(diagnose, 0, "find VMs, measure, name the regime, recommend a plan");
 
 enum { OPT_PID = 1000, OPT_WORKLOAD, OPT_DURATION, OPT_DMAX, OPT_SAVE,
-       OPT_BACKEND, OPT_NO_CALIBRATE, OPT_NO_PROBES, OPT_QMP };
+       OPT_BACKEND, OPT_NO_CALIBRATE, OPT_NO_PROBES, OPT_QMP, OPT_NO_PLACEMENT };
 
 static struct env {
 	pid_t pid;
@@ -32,6 +32,7 @@ static struct env {
 	const char *backend;
 	bool no_calibrate;
 	bool no_probes;
+	bool no_placement;
 	const char *qmp;	/* QEMU's QMP socket: thread map + query-stats */
 } env;
 
@@ -72,6 +73,8 @@ static const struct argp_option diagnose_options[] = {
 	  "skip the wake-up/notification cost measurement", 0 },
 	{ "no-probes", OPT_NO_PROBES, NULL, 0,
 	  "do not load the BPF tracepoint probes", 0 },
+	{ "no-placement", OPT_NO_PLACEMENT, NULL, 0,
+	  "skip the placement audit (CPUs, caches, NUMA, IRQs; about 0.3 s a queue)", 0 },
 	{ 0 },
 };
 
@@ -119,6 +122,9 @@ static error_t diagnose_parse(int key, char *arg, struct argp_state *state)
 		return 0;
 	case OPT_NO_PROBES:
 		env.no_probes = true;
+		return 0;
+	case OPT_NO_PLACEMENT:
+		env.no_placement = true;
 		return 0;
 	case ARGP_KEY_ARG:
 		vs_err("unexpected argument '%s'", arg);
@@ -237,6 +243,7 @@ int cmd_diagnose(int argc, char **argv)
 	o.dmax_ns = env.dmax_ns;
 	o.no_calibrate = env.no_calibrate;
 	o.no_probes = env.no_probes;
+	o.placement = !env.no_placement;
 	o.stop = &stop_requested;
 	if (text)
 		o.progress = on_phase;

@@ -129,9 +129,9 @@ unsigned int vs_placement_pairs(const struct vs_topo *t, const struct vs_sample 
 	int home = home_node(t, mem);
 	unsigned int n = 0;
 
-	if (p < 0 || c < 0 || p == c || !vs_topo_cpu(t, p) || !vs_topo_cpu(t, c))
+	if (p < 0 || c < 0 || !vs_topo_cpu(t, p) || !vs_topo_cpu(t, c))
 		return 0;
-	add_pair(a, b, &n, max, p, c);
+	add_pair(a, b, &n, max, p, c);	/* not when both share one CPU */
 	/* C next to P, with and without its SMT sibling */
 	add_pair(a, b, &n, max, p, closest_to(t, p, -1, false, -1));
 	add_pair(a, b, &n, max, p, closest_to(t, p, -1, true, -1));
@@ -358,6 +358,25 @@ static void audit_cache(const struct vs_place_in *in, struct vs_placement *pl,
 		  "producer and consumer share no core-local cache: move the consumer next to the producer");
 }
 
+/* Both on one CPU: every hand-off waits for the other to be switched out. */
+static void audit_shared_cpu(const struct vs_place_in *in, struct vs_placement *pl)
+{
+	int p = pl->prod.cpu, to;
+	struct vs_place_advice *x;
+
+	to = best_measured(in, false, p, p, closest_to(in->topo, p, -1, false, -1), -1, false);
+	if (to < 0) {
+		note(pl, "producer and consumer share CPU %d, and there is no other CPU", p);
+		return;
+	}
+	x = move_side(in, pl, false, to,
+		      "producer and consumer share one CPU: every hand-off waits for a context switch");
+	if (x)
+		snprintf(x->model, sizeof(x->model),
+			 "not predicted: the model has each side on its own CPU; here they take turns on CPU %d",
+			 p);
+}
+
 /*
  * On a NUMA host the queue belongs on the node of the guest's memory (ELVIS
  * lost up to 30 % with the I/O core on the other socket): the side that is
@@ -378,8 +397,12 @@ static bool audit_memory(const struct vs_place_in *in, struct vs_placement *pl)
 	}
 	pl->mem_node = m->nodes[0].node;
 	pl->mem_share = m->total_kb ? (double)m->nodes[0].kb / (double)m->total_kb : NAN;
-	note(pl, "guest memory: %.0f%% of %.1f GiB on node %d", 100 * pl->mem_share,
-	     m->total_kb / 1048576.0, pl->mem_node);
+	if (m->total_kb >= 1048576)
+		note(pl, "guest memory: %.0f%% of %.1f GiB on node %d", 100 * pl->mem_share,
+		     m->total_kb / 1048576.0, pl->mem_node);
+	else
+		note(pl, "guest memory: %.0f%% of %.0f MiB on node %d", 100 * pl->mem_share,
+		     m->total_kb / 1024.0, pl->mem_node);
 	if (home < 0 || (pl->prod.node == home && pl->cons.node == home))
 		return false;
 	if (pl->prod.node != home) {
@@ -528,11 +551,12 @@ int vs_placement_audit(const struct vs_place_in *in, struct vs_placement *pl)
 	if (pl->rt_unstable)
 		note(pl, "round trip between CPUs %d and %d has two modes, %.0f or %.0f ns: the host moves these CPUs",
 		     pl->prod.cpu, pl->cons.cpu, pl->rt_low_ns, pl->rt_high_ns);
-	if (pl->prod.cpu == pl->cons.cpu)
-		note(pl, "producer and consumer share CPU %d: every hand-off is a context switch",
-		     pl->cons.cpu);
-	if (!audit_memory(in, pl) && pl->prod.cpu != pl->cons.cpu)
-		audit_cache(in, pl, &r);
+	if (!audit_memory(in, pl)) {
+		if (pl->prod.cpu == pl->cons.cpu)
+			audit_shared_cpu(in, pl);
+		else
+			audit_cache(in, pl, &r);
+	}
 	audit_irqs(in, pl);
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include "core/errmsg.h"
 #include "core/sysfs.h"
 #include "diagnose/diagnose.h"
+#include "diagnose/placement.h"
 #include "diagnose/qmp.h"
 #include "diagnose/vq.h"
 #include "sources/probe.h"
@@ -25,6 +26,7 @@ struct vs_diag_session {
 	struct vs_diag_qmp_conn *qmp;
 	pid_t qmp_pid;
 	unsigned int n_vms;		/* processes measured in each window */
+	struct vs_diag_place_ctx place;	/* with opts.placement */
 	double t_open;
 	volatile sig_atomic_t never;	/* the stop flag when o.stop is NULL */
 };
@@ -330,6 +332,13 @@ int vs_diag_open(const struct vs_diag_opts *o, struct vs_diag_session **out,
 					    s->qmp && d->found->vms[i].pid == s->qmp_pid ?
 					    vs_diag_qmp_session(s->qmp) : NULL);
 	open_probes(s, d);
+	if (o->placement) {
+		err = vs_diag_place_open(&s->place);
+		if (err) {
+			vs_errf(d->why, sizeof(d->why), err, "placement: out of memory");
+			goto fail;
+		}
+	}
 	d->elapsed_ns = vs_mono_ns() - s->t_open;
 	*out = s;
 	return 0;
@@ -359,23 +368,6 @@ static void *measure_thread(void *arg)
 	}
 	j->q->err = vs_measure(j->q->vm, j->duration_ns, j->stop, &j->q->sample);
 	return NULL;
-}
-
-/* b -= a, per process and per thread: the probes' counts over the window. */
-static void probe_window(struct vs_probe_snapshot *b, const struct vs_probe_snapshot *a)
-{
-	unsigned int i, j;
-
-	for (i = 0; i < b->n_vms; i++)
-		for (j = 0; j < a->n_vms; j++)
-			if (a->vms[j].pid == b->vms[i].pid)
-				vs_counters_sub(&b->vms[i].c, &b->vms[i].c, &a->vms[j].c);
-	for (i = 0; i < b->n_threads; i++)
-		for (j = 0; j < a->n_threads; j++)
-			if (a->threads[j].tid == b->threads[i].tid)
-				vs_counters_sub(&b->threads[i].c, &b->threads[i].c,
-						&a->threads[j].c);
-	b->elapsed_ns -= a->elapsed_ns;
 }
 
 static void measure_queues(struct vs_diag_session *s, struct vs_diagnosis *d)
@@ -416,7 +408,7 @@ static void apply_probes(struct vs_diag_session *s, struct vs_diagnosis *d,
 		snprintf(d->probe_why, sizeof(d->probe_why), "read failed: %s", strerror(-err));
 		goto sources;
 	}
-	probe_window(&after, before);
+	vs_probe_snapshot_sub(&after, before);
 	for (i = 0; i < d->n_queues; i++) {
 		struct vs_diag_queue *q = &d->queues[i];
 
@@ -553,6 +545,11 @@ int vs_diag_window(struct vs_diag_session *s, struct vs_diagnosis *d)
 	vs_guest_rates(&ga, &gb, (vs_mono_ns() - t0) / 1e9, &d->guest_rates);
 
 	conclude(s, d);
+	for (i = 0; s->o.placement && i < d->n_queues; i++)
+		if (!d->queues[i].err) {
+			vs_diag_place_queue(&s->place, &d->queues[i]);
+			d->queues[i].placed = true;
+		}
 	d->elapsed_ns = vs_mono_ns() - s->t_open;
 	d->err = 0;
 	return 0;
@@ -612,6 +609,7 @@ void vs_diag_close(struct vs_diag_session *s, struct vs_diagnosis *d)
 	for (unsigned int i = 0; d && d->vqs && i < VS_DIAG_MAX_VMS; i++)
 		vs_diag_vq_disconnect(d->vqs[i]);
 	vs_diag_qmp_disconnect(s->qmp);
+	vs_diag_place_close(&s->place);
 	if (s->dev) {
 		struct vs_refdev_report rep;
 		int err = vs_refdev_stop(s->dev, &rep);

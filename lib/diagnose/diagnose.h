@@ -39,6 +39,7 @@
 #include <sys/types.h>
 
 #include "analyze/classify.h"
+#include "analyze/placement.h"
 #include "analyze/recommend.h"
 #include "diagnose/device.h"
 #include "sources/discover.h"
@@ -79,6 +80,9 @@ struct vs_diag_opts {
 	double duration_ns;	/* the window, > 0 */
 	double dmax_ns;		/* the plan's latency bound, > 0 */
 	bool no_calibrate;	/* host costs NaN, "not measured" */
+	/* The placement audit of every queue after the window (diagnose/
+	 * placement.h): a few hand-off measurements per queue. */
+	bool placement;
 	bool no_probes;		/* no BPF probes */
 	/* Host costs measured before (a second diagnosis of the same host):
 	 * used as they are instead of calibrating again. */
@@ -130,6 +134,10 @@ struct vs_diag_queue {
 	struct vs_sample sample;
 	struct vs_verdict verdict;	/* valid when !err */
 	struct vs_plan plan;		/* the recommendation, when !err */
+	/* Where the queue's threads, memory and interrupts are, and advice
+	 * (opts.placement; placement.known false with why otherwise). */
+	bool placed;
+	struct vs_placement placement;
 };
 
 /* The reference device when the diagnosis started it. */

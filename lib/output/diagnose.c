@@ -9,6 +9,7 @@
 #include "core/units.h"
 #include "output/bench.h"
 #include "output/diagnose.h"
+#include "output/placement.h"
 
 #define WIDTH 78
 
@@ -295,6 +296,8 @@ static json_t *queue_json(const struct vs_diag_queue *q)
 	json_object_set_new(jr, "actions", actions_json(pl));
 	json_object_set_new(jr, "warnings", warnings_json(pl));
 	json_object_set_new(o, "recommendation", jr);
+	if (q->placed)
+		json_object_set_new(o, "placement", vs_placement_json(&q->placement));
 
 	arr = json_array();
 	for (i = 0; i < s->n_sources; i++) {
@@ -511,6 +514,8 @@ static void print_queue(FILE *f, const struct vs_diag_queue *q)
 		snprintf(line, sizeof(line), "warning: %s", pl->warnings[i]);
 		vs_print_hanging(f, 2, 9, line);
 	}
+	if (q->placed)
+		vs_placement_print(f, &q->placement, 0);
 }
 
 

@@ -4,37 +4,18 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/json.h"
 #include "core/units.h"
+#include "output/diagnose.h"
 #include "output/placement.h"
 
-#define WIDTH 79
-
-/* Print `text` folded at WIDTH, the first line after `lead`, the others
- * under the first character of the text. */
+/* `text` after `lead`, folded under the text's first character. */
 static void folded(FILE *f, int indent, const char *lead, const char *text)
 {
-	int start = indent + (int)strlen(lead), col = start;
-	const char *p = text;
+	char line[1024];
 
-	fprintf(f, "%*s%s", indent, "", lead);
-	while (*p) {
-		const char *sp = strchr(p, ' ');
-		int w = sp ? (int)(sp - p) : (int)strlen(p);
-
-		if (col > start && col + 1 + w > WIDTH) {
-			fprintf(f, "\n%*s", start, "");
-			col = start;
-		} else if (col > start) {
-			fputc(' ', f);
-			col++;
-		}
-		fprintf(f, "%.*s", w, p);
-		col += w;
-		p += w;
-		while (*p == ' ')
-			p++;
-	}
-	fputc('\n', f);
+	snprintf(line, sizeof(line), "%s%s", lead, text);
+	vs_print_hanging(f, indent, (int)strlen(lead), line);
 }
 
 static void side_line(FILE *f, int indent, const char *what, const struct vs_place_side *s)
@@ -58,14 +39,13 @@ void vs_placement_print(FILE *f, const struct vs_placement *pl, int indent)
 	unsigned int i;
 
 	if (!pl->known) {
-		snprintf(line, sizeof(line), "placement: %s", pl->why);
-		folded(f, indent, "", line);
+		folded(f, indent, "placement: ", pl->why);
 		for (i = 0; i < pl->n_notes; i++)
 			folded(f, indent + 2, "", pl->notes[i]);
 		return;
 	}
 	fprintf(f, "%*splacement:\n", indent, "");
-	side_line(f, indent, "vCPU", &pl->prod);
+	side_line(f, indent, !strcmp(pl->prod.role, "vcpu") ? "vCPU" : "producer", &pl->prod);
 	side_line(f, indent, "consumer", &pl->cons);
 	if (isfinite(pl->rt_ns) && pl->rt_unstable)
 		snprintf(line, sizeof(line), "%s; cache-line round trip %.0f or %.0f ns (two modes)",
@@ -108,11 +88,6 @@ void vs_placement_print(FILE *f, const struct vs_placement *pl, int indent)
 	}
 }
 
-static json_t *num(double v)
-{
-	return isfinite(v) ? json_real(v) : json_null();
-}
-
 static json_t *side_json(const struct vs_place_side *s)
 {
 	json_t *o = json_object();
@@ -122,7 +97,7 @@ static json_t *side_json(const struct vs_place_side *s)
 	json_object_set_new(o, "role", json_string(s->role));
 	json_object_set_new(o, "known", json_boolean(s->known));
 	json_object_set_new(o, "cpu", json_integer(s->cpu));
-	json_object_set_new(o, "share", num(s->known ? s->share : NAN));
+	json_object_set_new(o, "share", vs_json_num(s->known ? s->share : NAN));
 	json_object_set_new(o, "cpus", json_string(s->cpus));
 	json_object_set_new(o, "from", json_string(s->from));
 	json_object_set_new(o, "node", json_integer(s->node));
@@ -134,9 +109,9 @@ static json_t *pred_json(const struct vs_prediction *p)
 	json_t *o = json_object();
 
 	json_object_set_new(o, "regime", json_string(vs_regime_name(p->regime)));
-	json_object_set_new(o, "t_ns", num(p->t_ns));
-	json_object_set_new(o, "e_ns", num(p->e_ns));
-	json_object_set_new(o, "d_ns", num(p->d_ns));
+	json_object_set_new(o, "t_ns", vs_json_num(p->t_ns));
+	json_object_set_new(o, "e_ns", vs_json_num(p->e_ns));
+	json_object_set_new(o, "d_ns", vs_json_num(p->d_ns));
 	return o;
 }
 
@@ -157,13 +132,13 @@ json_t *vs_placement_json(const struct vs_placement *pl)
 	json_object_set_new(o, "producer", side_json(&pl->prod));
 	json_object_set_new(o, "consumer", side_json(&pl->cons));
 	json_object_set_new(o, "relation", json_string(pl->relation));
-	json_object_set_new(o, "round_trip_ns", num(pl->rt_ns));
-	modes = pl->rt_unstable ? json_pack("[o,o]", num(pl->rt_low_ns), num(pl->rt_high_ns)) :
+	json_object_set_new(o, "round_trip_ns", vs_json_num(pl->rt_ns));
+	modes = pl->rt_unstable ? json_pack("[o,o]", vs_json_num(pl->rt_low_ns), vs_json_num(pl->rt_high_ns)) :
 		json_null();
 	json_object_set_new(o, "round_trip_modes_ns", modes);
 	json_object_set_new(o, "memory_node", pl->mem_node >= 0 ? json_integer(pl->mem_node) :
 			    json_null());
-	json_object_set_new(o, "memory_share", num(pl->mem_share));
+	json_object_set_new(o, "memory_share", vs_json_num(pl->mem_share));
 	for (i = 0; i < pl->n_notes; i++)
 		json_array_append_new(notes, json_string(pl->notes[i]));
 	for (i = 0; i < pl->n_advice; i++) {

@@ -151,6 +151,38 @@ static int add_advice(struct vs_profile *plan, const struct vs_plan *advice,
 	return 0;
 }
 
+/*
+ * The placement audit's steps. Where the recommendation already pins the
+ * queue's threads (busy polling, a short queue), its pinning is the plan's
+ * and the audit's is left out (counted as skipped), so that no two steps
+ * set one thread's affinity.
+ */
+static int add_placement(struct vs_profile *plan, const struct vs_diag_queue *q,
+			 unsigned int *skipped)
+{
+	struct vs_step st;
+	unsigned int i;
+	bool pinned = false;
+	int err;
+
+	if (!q->placed || !q->placement.known)
+		return 0;
+	for (i = 0; i < q->plan.n_actions; i++)
+		pinned |= !strcmp(q->plan.actions[i].knob, "thread.affinity");
+	for (i = 0; i < q->placement.n_advice; i++) {
+		const struct vs_advice *a = &q->placement.advice[i].a;
+
+		if ((pinned && !strcmp(a->knob, "thread.affinity")) || vs_advice_step(a, &st)) {
+			(*skipped)++;
+			continue;
+		}
+		err = vs_plan_add_step(plan, &st);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 int vs_plan_from_diagnosis(const struct vs_diagnosis *d, struct vs_profile **out,
 			   double *confidence, unsigned int *skipped)
 {
@@ -174,6 +206,8 @@ int vs_plan_from_diagnosis(const struct vs_diagnosis *d, struct vs_profile **out
 		if (q->err || !q->plan.valid)
 			continue;
 		err = add_advice(plan, &q->plan, skipped);
+		if (!err)
+			err = add_placement(plan, q, skipped);
 		if (q->verdict.confidence > *confidence) {
 			*confidence = q->verdict.confidence;
 			snprintf(plan->regime, sizeof(plan->regime), "%s",

@@ -290,6 +290,30 @@ static void test_spinning_siblings(void **state)
 	free(t);
 }
 
+/* Both threads on one CPU: the consumer moves to the closest other one. */
+static void test_shared_cpu(void **state)
+{
+	struct vs_topo *t = topo();
+	struct vs_sample s;
+	struct vs_placement pl;
+	struct vs_place_in in = { 0 };
+	const struct vs_place_advice *x;
+	int a[VS_PLACE_MAX_PAIRS], b[VS_PLACE_MAX_PAIRS];
+
+	(void)state;
+	window(&s, 5, 5);
+	__T("candidates from the shared CPU", vs_placement_pairs(t, &s, NULL, a, b,
+	    VS_PLACE_MAX_PAIRS) == 2 && a[0] == 5 && b[0] == 1 && b[1] == 0);
+	in.topo = t;
+	in.sample = &s;
+	__T("audit", vs_placement_audit(&in, &pl) == 0 && pl.known &&
+	    !strcmp(pl.relation, "same CPU"));
+	x = advice(&pl, "thread.affinity");
+	__T("to its SMT sibling", x && !strcmp(x->a.value, "1") && !x->have_pred &&
+	    strstr(x->model, "take turns on CPU 5"));
+	free(t);
+}
+
 static void test_not_known(void **state)
 {
 	struct vs_topo *t = topo();
@@ -369,6 +393,7 @@ int main(void)
 		cmocka_unit_test(test_remote_consumer),
 		cmocka_unit_test(test_cache_rule),
 		cmocka_unit_test(test_spinning_siblings),
+		cmocka_unit_test(test_shared_cpu),
 		cmocka_unit_test(test_not_known),
 		cmocka_unit_test(test_render),
 	};
