@@ -359,12 +359,10 @@ static int choose_cpus(const struct vs_c2c_opts *o, const struct vs_topo *t,
 	return 0;
 }
 
-int vs_c2c_measure(const struct vs_c2c_opts *o, const struct vs_topo *t,
-		   struct vs_c2c *c, char *err, size_t errlen)
+int vs_c2c_plan(const struct vs_c2c_opts *o, const struct vs_topo *t, struct vs_c2c *c,
+		char *err, size_t errlen)
 {
-	struct c2c_run *r;
-	pthread_t ti, tr;
-	int e, r_err_cpu = -1;
+	int e;
 
 	memset(c, 0, sizeof(*c));
 	err[0] = '\0';
@@ -380,10 +378,21 @@ int vs_c2c_measure(const struct vs_c2c_opts *o, const struct vs_topo *t,
 		return -EINVAL;
 	}
 	e = choose_pairs(o, t, c, err, errlen);
-	if (e) {
+	if (e)
 		vs_c2c_free(c);
+	return e;
+}
+
+int vs_c2c_measure(const struct vs_c2c_opts *o, const struct vs_topo *t,
+		   struct vs_c2c *c, char *err, size_t errlen)
+{
+	struct c2c_run *r;
+	pthread_t ti, tr;
+	int e, r_err_cpu = -1;
+
+	e = vs_c2c_plan(o, t, c, err, errlen);
+	if (e)
 		return e;
-	}
 	c->round_trips = o->round_trips;
 	c->duration_ns = o->duration_ns;
 	r = aligned_alloc(64, (sizeof(*r) + 63) & ~(size_t)63);

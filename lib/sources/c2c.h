@@ -87,6 +87,10 @@ void vs_c2c_opts_default(struct vs_c2c_opts *o);
 int vs_c2c_measure(const struct vs_c2c_opts *o, const struct vs_topo *t,
 		   struct vs_c2c *c, char *err, size_t errlen);
 void vs_c2c_free(struct vs_c2c *c);
+/* The CPUs and pairs vs_c2c_measure() would measure, without measuring
+ * (errors as vs_c2c_measure's): exposed for tests. */
+int vs_c2c_plan(const struct vs_c2c_opts *o, const struct vs_topo *t, struct vs_c2c *c,
+		char *err, size_t errlen);
 
 /* Summaries, modes and clusters from the series: pure, called by
  * vs_c2c_measure, exposed for tests. t may be NULL (clusters unnamed). */

@@ -245,6 +245,37 @@ static void test_bad_cpus(void **state)
 	free(t);
 }
 
+/* Beyond max_pairs: every CPU against one CPU of each relation it has. */
+static void test_sampled_pairs(void **state)
+{
+	struct vs_topo *t = topo();
+	struct vs_c2c_opts o;
+	struct vs_c2c c;
+	char err[200];
+	unsigned int i, cls[4] = { 0 };
+
+	(void)state;
+	vs_c2c_opts_default(&o);
+	__T("all 28 pairs", vs_c2c_plan(&o, t, &c, err, sizeof(err)) == 0 && c.n_pairs == 28 &&
+	    !c.sampled);
+	vs_c2c_free(&c);
+	o.max_pairs = 10;
+	__T("a sample", vs_c2c_plan(&o, t, &c, err, sizeof(err)) == 0 && c.sampled);
+	/* Each CPU: its SMT sibling, an L3 sharer, one on the other node:
+	 * 8 x 3 = 24 choices, each pair counted once. */
+	__T("fewer than all", c.n_pairs < 28 && c.n_pairs >= 12);
+	for (i = 0; i < c.n_pairs; i++) {
+		struct vs_topo_rel r;
+
+		vs_topo_relate(t, c.pairs[i].a, c.pairs[i].b, &r);
+		cls[r.smt ? 0 : r.same_package ? 1 : 2]++;
+	}
+	__T("every SMT pair", cls[0] == 4);
+	__T("L3 sharers and other-node pairs", cls[1] >= 4 && cls[2] >= 4);
+	vs_c2c_free(&c);
+	free(t);
+}
+
 static void test_cpuset(void **state)
 {
 	struct vs_cpuset s;
@@ -273,6 +304,7 @@ int main(void)
 		cmocka_unit_test(test_unstable),
 		cmocka_unit_test(test_json_roundtrip),
 		cmocka_unit_test(test_bad_cpus),
+		cmocka_unit_test(test_sampled_pairs),
 		cmocka_unit_test(test_cpuset),
 	};
 
