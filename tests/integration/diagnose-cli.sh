@@ -18,15 +18,21 @@ expect_usage_error "--backend: unknown backend 'xen'" "$VS" diagnose --backend x
 expect_usage_error "--dmax" "$VS" diagnose --dmax 5xs --save "$TMP/plan.json"
 [ ! -e "$TMP/plan.json" ] || die "bad input wrote the --save file"
 
-# Embedded run, thread backend: text within 80 columns, at most duration+2s.
-start=$(date +%s.%N)
+# Embedded run, thread backend: text within 80 columns. It measures the
+# window it was asked for (its own sample length, within 10 %); the wall
+# time is only guarded against a hang or a forgotten --duration (a bound of
+# duration + 2 s was missed on a loaded machine: 2.4 s quiet).
+start=$(date +%s)
 expect_exit 0 "$VS" diagnose --workload fc-example --backend thread --duration 1s
-end=$(date +%s.%N)
-awk -v a="$start" -v b="$end" 'BEGIN { exit !(b - a <= 3.0) }' ||
-	die "diagnose --duration 1s took $(awk -v a="$start" -v b="$end" 'BEGIN{print b-a}') s (> 3 s)"
+end=$(date +%s)
+[ $((end - start)) -le 20 ] || die "diagnose --duration 1s took $((end - start)) s"
 grep -q '^Verdict: ' "$TMP/out" || { cat "$TMP/out"; die "no verdict line"; }
 grep -q '^Ground truth' "$TMP/out" || die "no ground truth next to the verdict"
 awk 'length > 80 { print; bad = 1 } END { exit bad }' "$TMP/out" || die "text wider than 80 columns"
+"$VS" diagnose --workload fc-example --backend thread --duration 1s --json >"$TMP/d.json" ||
+	die "diagnose --json failed"
+[ "$(json_get "$TMP/d.json" 'all(0.9e9 <= q["sample"]["duration_ns"] <= 1.1e9 for q in d["queues"]) and len(d["queues"]) > 0')" = True ] ||
+	die "sample length is not the 1 s asked: $(json_get "$TMP/d.json" '[q["sample"]["duration_ns"] for q in d["queues"]]')"
 
 # JSON on a running device (--pid), with the plan saved for virtsync apply:
 # a 400 us bound lets the fast consumer sleep instead of taking kicks.
