@@ -155,7 +155,7 @@ PY
 # first scrape comes about 5 s after the start (discovery's update delay).
 start_prometheus() {
 	local target=$1 every=${2:-1s} port i
-	command -v prometheus >/dev/null || skip "prometheus not installed ('make deps' installs Debian's)"
+	command -v prometheus >/dev/null || skip "prometheus not installed ('make check-deps' installs Debian's)"
 	mkdir -p "$TMP/prom/data"
 	cat >"$TMP/prom/prometheus.yml" <<YML
 global:

@@ -13,7 +13,7 @@
 . "$(dirname "$0")/../lib.sh"
 need_root
 need_kvm
-command -v promtool >/dev/null || skip "promtool not installed ('make deps' installs prometheus)"
+command -v promtool >/dev/null || skip "promtool not installed ('make check-deps' installs prometheus)"
 
 progs0=$(vs_bpf_progs)
 "$VS" bench --preset fc-tune --backend kvm --duration 60s >/dev/null 2>"$TMP/bench.err" &
