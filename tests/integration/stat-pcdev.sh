@@ -6,8 +6,10 @@
 # life and rate x interval is a count comparable with the device's totals.
 # The device kicks through KVM_IOEVENTFD (kvm_pio, no userspace exit) and
 # interrupts through an irqfd routed as an MSI (kvm_msi_set_irq). The
-# device also raises one stop interrupt it does not count as a notification,
-# so at least 100 interrupts keep that structural +1 under 1 %.
+# device also raises one stop interrupt it does not count as a notification:
+# stat's count is compared with the device's plus that one. A loaded
+# machine gave 92 interrupts in 2 s (stat 93): a floor of 20 events keeps
+# the comparison meaningful without asking the device for a rate.
 . "$(dirname "$0")/../lib.sh"
 need_root
 need_kvm
@@ -30,7 +32,7 @@ kicks = row["rates"]["kicks"] * secs
 irqs = row["rates"]["interrupts"] * secs
 ok = True
 for name, seen, truth, floor in (("kicks", kicks, dev["kicks"], 1000),
-                                 ("interrupts", irqs, dev["interrupts"], 100)):
+                                 ("interrupts", irqs, dev["interrupts"] + 1, 20)):
     err = abs(seen - truth) / truth if truth else float("inf")
     print(f"{name:10} stat {seen:10.0f} ({seen / secs:8.0f}/s)  device {truth:8}  "
           f"error {100 * err:.2f} %")
