@@ -529,8 +529,10 @@ int vs_recommend(const struct vs_verdict *v, const struct vs_reco_env *env,
 	 * for the KVM reference device on the project machines, against
 	 * ~0.2 us), so what dropping notifications saves is under-predicted. */
 	if (env->vm && env->vm->kvm && !v->np_from_exits &&
-	    plan->cur_mech == VS_MECH_NOTIFY && plan->rec_mech != VS_MECH_NOTIFY)
+	    plan->cur_mech == VS_MECH_NOTIFY && plan->rec_mech != VS_MECH_NOTIFY) {
+		plan->gain_is_floor = true;
 		warn(plan, "a vCPU's kick is a VM exit, dearer than the host eventfd write Np was calibrated on: the predicted gain is a floor");
+	}
 	if (plan->have_rec && isfinite(plan->rec.d_ns) && plan->rec.d_ns > env->dmax_ns)
 		warn(plan, "the recommended settings still predict D %.0f us > Dmax %.0f us",
 		     plan->rec.d_ns / 1e3, env->dmax_ns / 1e3);

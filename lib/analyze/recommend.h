@@ -78,6 +78,9 @@ struct vs_plan {
 	enum vs_mech cur_mech, rec_mech;
 	struct vs_params cur_params, rec_params;
 	bool have_cur, have_rec;
+	/* The predicted gain is a lower bound: Np was calibrated on a host
+	 * eventfd write while the producer's kick is a VM exit. */
+	bool gain_is_floor;
 	struct vs_prediction cur, rec;
 	double y_ns;			/* chosen sleep/poll length, NaN if none */
 	unsigned int n_actions;

@@ -239,6 +239,11 @@ static void test_bad(void **state)
 	p.n_actions = 1;
 	p.actions[0].applies = VS_APPLY_NOW;
 	__T("5% is not 10%", !vs_watch_bad(&v, &p, 0.1));
+	p.gain_is_floor = true;
+	__T("5% as a floor is enough to measure", vs_watch_bad(&v, &p, 0.1));
+	p.rec.t_ns = 1010;
+	__T("a floor that predicts a loss is not", !vs_watch_bad(&v, &p, 0.1));
+	p.gain_is_floor = false;
 	p.rec.t_ns = 900;
 	__T("11% is", vs_watch_bad(&v, &p, 0.1));
 	p.actions[0].applies = VS_APPLY_RESTART;
