@@ -70,6 +70,12 @@ UNIT_BINS  := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
 BENCH_BINS := $(patsubst bench/%.c,$(OUTPUT)/bench/%,$(BENCH_SRCS))
 LIBVS      := $(OUTPUT)/libvirtsync.a
 BIN        := $(OUTPUT)/virtsync
+# The same binary with the test hooks (fault injection) compiled in, for the
+# tests only: FAULT_SRCS are rebuilt with VS_FAULT_INJECTION and linked
+# ahead of the library, whose own objects for them are then never pulled.
+FAULTS_BIN := $(OUTPUT)/virtsync-faults
+FAULT_SRCS := lib/tune/apply.c
+FAULT_OBJS := $(patsubst %.c,$(OUTPUT)/faults/%.o,$(FAULT_SRCS))
 
 # Extra objects linked into the binary (generated payloads) and headers that
 # must exist before any C file compiles (skeletons); sections below append.
@@ -92,7 +98,7 @@ CHECK_PACKAGES := $(RUN_PACKAGES) libcmocka-dev man-db groff-base linux-perf \
 .SECONDARY:
 .PHONY: all deps check-deps run check unit-check san-check install clean bench
 
-all: $(BIN) $(UNIT_BINS) $(BENCH_BINS)
+all: $(BIN) $(FAULTS_BIN) $(UNIT_BINS) $(BENCH_BINS)
 
 deps:
 	$(Q)./tests/deps.sh $(RUN_PACKAGES)
@@ -148,6 +154,15 @@ $(LIBVS): $(LIB_OBJS)
 $(BIN): $(TOOL_OBJS) $(EXTRA_OBJS) $(LIBVS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $(TOOL_OBJS) $(EXTRA_OBJS) $(LIBVS) $(LDLIBS) -o $@
+
+$(OUTPUT)/faults/%.o: %.c $(OUTPUT)/build-flags | $(GEN_HDRS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CPPFLAGS) -DVS_FAULT_INJECTION $(ALL_CFLAGS) -c $< -o $@
+
+$(FAULTS_BIN): $(TOOL_OBJS) $(FAULT_OBJS) $(EXTRA_OBJS) $(LIBVS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $(TOOL_OBJS) $(FAULT_OBJS) $(EXTRA_OBJS) $(LIBVS) $(LDLIBS) -o $@
 
 $(OUTPUT)/tests/%: tests/unit/%.c $(LIBVS) $(EXTRA_OBJS) | $(GEN_HDRS) $(OUTPUT)/tests
 	$(call msg,CC,$@)

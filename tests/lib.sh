@@ -4,6 +4,9 @@
 set -u
 VS=${VIRTSYNC_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/.output/virtsync}
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# The fault-injection build (make all builds it beside the binary): the only
+# one that honours VIRTSYNC_TEST_KILL_AFTER_WRITES.
+VSF=${VIRTSYNC_FAULTS_BIN:-$(dirname "$VS")/virtsync-faults}
 TMP=$(mktemp -d /tmp/vs-test.XXXXXX)
 # at_exit CMD: run CMD (with eval) when the test ends, before $TMP goes.
 _at_exit=()
@@ -18,6 +21,7 @@ trap _run_at_exit EXIT
 skip() { echo "SKIP: $*"; exit 77; }
 die() { echo "FAIL: $*"; exit 1; }
 need_root() { [ "$(id -u)" = 0 ] || skip "needs root"; }
+need_faults() { [ -x "$VSF" ] || die "$VSF missing: make all builds the fault-injection binary"; }
 need_kvm() { [ -r /dev/kvm ] && [ -w /dev/kvm ] || skip "needs /dev/kvm"; }
 
 # expect_exit CODE CMD...: run, require the status, keep stdout/stderr in

@@ -625,6 +625,9 @@ void vs_tune_unlock(int fd)
 
 /* --- apply ------------------------------------------------------------ */
 
+/* Fault injection exists only in the test build (.output/virtsync-faults,
+ * compiled with VS_FAULT_INJECTION): the binary users run has no hook. */
+#ifdef VS_FAULT_INJECTION
 static unsigned long kill_after(void)
 {
 	const char *s = getenv("VIRTSYNC_TEST_KILL_AFTER_WRITES");
@@ -632,6 +635,12 @@ static unsigned long kill_after(void)
 
 	return s && !vs_parse_u64(s, 1, 1000000, &v) ? v : 0;
 }
+#else
+static unsigned long kill_after(void)
+{
+	return 0;
+}
+#endif
 
 int vs_tune_apply(struct vs_journal *j, const char *source,
 		  struct vs_action *a, size_t n, struct vs_apply_result *r,

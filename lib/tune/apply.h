@@ -61,9 +61,10 @@ struct vs_apply_result {
  * and the error is returned with `err` naming the knob. Call with the lock
  * held.
  *
- * Test hook: with VIRTSYNC_TEST_KILL_AFTER_WRITES=k in the environment the
- * process SIGKILLs itself right after its k-th write, before marking it
- * done: the worst moment for a crash (tests/integration/tune-crash.sh).
+ * Test hook, only in the fault-injection build (.output/virtsync-faults):
+ * with VIRTSYNC_TEST_KILL_AFTER_WRITES=k in the environment the process
+ * SIGKILLs itself right after its k-th write, before marking it done: the
+ * worst moment for a crash (tests/integration/tune-fixture.sh).
  */
 int vs_tune_apply(struct vs_journal *j, const char *source,
 		  struct vs_action *a, size_t n, struct vs_apply_result *r,

@@ -68,7 +68,8 @@ expect_exit 0 vs rollback
 
 # Killed right after its first write (before marking it done): the journal
 # still knows the old value, and rollback restores it.
-VIRTSYNC_TEST_KILL_AFTER_WRITES=1 vs apply "$TMP/p.json" --qmp "$sock" >/dev/null 2>&1
+need_faults
+VIRTSYNC_TEST_KILL_AFTER_WRITES=1 "$VSF" --root "$TMP/root" apply "$TMP/p.json" --qmp "$sock" >/dev/null 2>&1
 [ "$(qom_get io0)" = 777 ] || die "crash test: the first write did not happen"
 expect_exit 0 vs rollback
 [ "$(qom_get io0)" = 12345 ] || die "rollback after a crash: io0 is $(qom_get io0)"

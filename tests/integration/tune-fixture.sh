@@ -94,9 +94,10 @@ same_as_pristine "lock conflict"
 # crash after the k-th write, for every k
 writes=$(grep -c -- ' -> ' <(vs apply "$PROFILE" --dry-run))
 [ "$writes" -ge 10 ] || die "profile has only $writes writes"
+need_faults
 for k in $(seq 1 "$writes"); do
 	fresh
-	VIRTSYNC_TEST_KILL_AFTER_WRITES=$k "$VS" --root "$TMP/root" apply "$PROFILE" >/dev/null 2>&1
+	VIRTSYNC_TEST_KILL_AFTER_WRITES=$k "$VSF" --root "$TMP/root" apply "$PROFILE" >/dev/null 2>&1
 	rc=$?
 	[ $rc = 137 ] || die "k=$k: apply exited $rc, not killed"
 	python3 - "$TMP/root/run/virtsync/journal.json" "$k" <<'PY' || die "k=$k: journal"

@@ -76,8 +76,9 @@ expect_exit 0 "$VS" verify
 expect_exit 0 "$VS" rollback
 check_restored "apply + rollback"
 
+need_faults
 for k in 1 2 3 4 5 6 7 8 9; do
-	VIRTSYNC_TEST_KILL_AFTER_WRITES=$k "$VS" apply "$TMP/real.json" --pid "$SLEEPER" \
+	VIRTSYNC_TEST_KILL_AFTER_WRITES=$k "$VSF" apply "$TMP/real.json" --pid "$SLEEPER" \
 		--set irq=$IRQ --set irq_to=$IRQ_TO >/dev/null 2>&1
 	rc=$?
 	[ $rc = 137 ] || die "k=$k: apply exited $rc, not killed"

@@ -120,7 +120,8 @@ stop_device
 # 5: SIGKILL in the middle of a tune step
 start_device
 sleep0=$(ctl_get consumer_sleep_ns)
-VIRTSYNC_TEST_KILL_AFTER_WRITES=1 "$VS" watch --listen 127.0.0.1:0 --pid "$BENCH" $TUNE \
+need_faults
+VIRTSYNC_TEST_KILL_AFTER_WRITES=1 "$VSF" watch --listen 127.0.0.1:0 --pid "$BENCH" $TUNE \
 	>"$TMP/killed.out" 2>"$TMP/killed.err" &
 KILLED=$!
 at_exit "kill -9 $KILLED 2>/dev/null"
