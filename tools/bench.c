@@ -40,20 +40,20 @@ static const char bench_doc[] =
 "Run the reference virtio producer/consumer device and report throughput,\n"
 "CPU per item, latency, notifications and the measured model parameters.\n"
 "\n"
-"USAGE: virtsync bench [--backend thread|kvm] [--ring virtio|slots]\n"
-"                      [--mode MODE] [--wp T] [--wc T]\n"
-"                      [--len L] [--kp N] [--kc N] [--sleep T] [--pin P,C]\n"
-"                      [--preset NAME] [--duration T] [--trace FILE] [--json]\n"
+"Synopsis: virtsync bench [--backend thread|kvm] [--ring virtio|slots]\n"
+"                         [--mode MODE] [--wp T] [--wc T] [--pin P,C]\n"
+"                         [--len L] [--kp N] [--kc N] [--sleep T] [--json]\n"
+"                         [--preset NAME] [--duration T] [--trace FILE]\n"
 "\n"
 "MODE is notify, sleep, poll or busyloop, for both sides (--mode) or one\n"
 "(--p-mode, --c-mode).\n"
 "\n"
-"EXAMPLES:\n"
+"Examples:\n"
 "    virtsync bench --mode notify --wp 3us --wc 2us   # fast consumer\n"
 "    virtsync bench --preset fc-example --mode sleep  # Sec. 8.1, sleeping\n"
 "    virtsync bench --mode poll --wp 0 --wc 0 --pin 0,1  # data-path ceiling\n"
 "    virtsync bench --backend kvm --duration 2s --json\n"
-"    virtsync bench --ring slots --mode poll --wp 0 --wc 0 --pin 0,1  # Fip-see";
+"    virtsync bench --ring slots --mode poll --wp 0 --wc 0 --pin 0,1 # Fip-see";
 
 static const struct argp_option bench_options[] = {
 	{ "backend", OPT_BACKEND, "NAME", 0, "thread (default) or kvm", 0 },

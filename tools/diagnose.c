@@ -45,17 +45,18 @@ static const char diagnose_doc[] =
 "nFC, nFP, nSCS, nSPS, nSS) with the evidence, and recommend settings with\n"
 "the model's predicted throughput, CPU and latency.\n"
 "\n"
-"USAGE: virtsync diagnose [--pid PID | --workload PRESET | --qmp SOCKET]\n"
-"                         [--duration T]\n"
-"                         [--dmax T] [--json] [--save FILE]\n"
-"                         [--backend kvm|thread]\n"
+"Synopsis: virtsync diagnose [--pid PID | --workload PRESET | --qmp SOCKET]\n"
+"                            [--duration T]\n"
+"                            [--dmax T] [--json] [--save FILE]\n"
+"                            [--backend kvm|thread]\n"
 "\n"
-"EXAMPLES:\n"
+"Examples:\n"
 "    virtsync diagnose                      # VMs on this host, else the device\n"
 "    virtsync diagnose --pid 4242 --duration 2s\n"
 "    virtsync diagnose --qmp /run/vm1.qmp   # QEMU's thread map + query-stats\n"
 "    virtsync diagnose --workload fp-example --backend thread --json\n"
-"    virtsync diagnose --dmax 20us --save plan.json && virtsync apply --plan plan.json";
+"    virtsync diagnose --dmax 20us --save plan.json\n"
+"    virtsync apply --plan plan.json";
 
 static const struct argp_option diagnose_options[] = {
 	{ "pid", OPT_PID, "PID", 0, "diagnose this VM or device process only", 0 },

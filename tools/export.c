@@ -29,15 +29,15 @@ static const char doc[] =
 "Export a tuning profile, or the plan of a run saved by diagnose or tune\n"
 "--save, for tuned, libvirt or QEMU.\n"
 "\n"
-"USAGE: virtsync export PROFILE|--plan FILE [--tuned DIR] [--libvirt]\n"
-"                       [--qemu] [--set NAME=VALUE]... [--vcpus N]\n"
+"Synopsis: virtsync export PROFILE|--plan FILE [--tuned DIR] [--libvirt]\n"
+"                          [--qemu] [--set NAME=VALUE]... [--vcpus N]\n"
 "\n"
 "--tuned writes DIR/tuned.conf and DIR/script.sh (what tuned cannot\n"
 "express); --libvirt prints domain XML (<cputune> pins, the vhost\n"
 "interface); --qemu prints QEMU options (poll-us, poll-max-ns). Variables\n"
 "are expanded as 'virtsync apply' does; nothing on this host is changed.\n"
 "\n"
-"EXAMPLES:\n"
+"Examples:\n"
 "    virtsync export latency-poll --tuned /etc/tuned/vs-latency\n"
 "    virtsync export --plan plan.json --libvirt --vcpus 4\n"
 "    virtsync export --plan plan.json --qemu";
@@ -53,6 +53,7 @@ static const struct argp_option opts[] = {
 	/* argp's own --help goes quiet under ARGP_NO_ERRS: ours */
 	{ "help", '?', NULL, 0, "Give this help list", -1 },
 	{ "usage", OPT_USAGE, NULL, 0, "Give a short usage message", -1 },
+	{ "version", 'V', NULL, 0, "Print program version", -1 },
 	{ 0 },
 };
 
@@ -89,6 +90,11 @@ static error_t parse_one(int key, char *arg, struct argp_state *state)
 		}
 		env.profile = arg;
 		break;
+	case 'V':
+		if (!env.helped)
+			printf("%s\n", argp_program_version);
+		env.helped = true;
+		return 0;
 	case '?':
 	case OPT_USAGE:
 		if (!env.helped)

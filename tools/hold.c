@@ -18,13 +18,13 @@
 static const char doc[] =
 "Hold a PM QoS CPU latency request (/dev/cpu_dma_latency) until killed.\n"
 "\n"
-"USAGE: virtsync hold [--pidfile FILE] LATENCY\n"
+"Synopsis: virtsync hold [--pidfile FILE] LATENCY\n"
 "\n"
 "The kernel drops the request when the file closes, so a process must keep\n"
 "it open. 'virtsync apply' starts this for pmqos.cpu_dma_latency_us and\n"
 "'virtsync rollback' stops it; run by hand it holds until Ctrl-C.\n"
 "\n"
-"EXAMPLES:\n"
+"Examples:\n"
 "    virtsync hold 0          # keep every CPU out of deep idle states\n"
 "    virtsync hold 20us &     # allow only states that wake within 20 us";
 

@@ -34,8 +34,8 @@ static const char argp_doc[] =
 "for busy waiting, sleeping, notifications and hybrid (poll up to Pp/Pc,\n"
 "then block: vhost poll-us, QEMU poll-max-ns, halt polling) side by side.\n"
 "\n"
-"USAGE: virtsync model [--preset NAME] [--wp TIME] [--wc TIME] [--len N] ...\n"
-"                      [--sweep PARAM=START:END:STEP] [--csv] [--json]\n"
+"Synopsis: virtsync model [--preset NAME] [--wp TIME] [--wc TIME] [--len N] ...\n"
+"                         [--sweep PARAM=START:END:STEP] [--csv] [--json]\n"
 "\n"
 "Times take a unit (300ns, 2us, 1.5ms, 1s, 2m, 1h); only 0 goes without.\n"
 "Without --preset the Table 4 costs with L=256, kp=1, kc=192, Wp=300ns,\n"
@@ -44,13 +44,14 @@ static const char argp_doc[] =
 "unless --kc is given. Presets: paper-costs, fc-example (Sec. 8.1),\n"
 "fp-example (Sec. 8.2).\n"
 "\n"
-"EXAMPLES:\n"
+"Examples:\n"
 "    virtsync model --preset fc-example        # the paper's Sec. 8.1 case\n"
 "    virtsync model --wp 2.4us --wc 2us --len 512 --kc 384\n"
 "    virtsync model --preset paper-costs --sweep wp=200ns:2.9us:100ns\n"
 "    virtsync model --wp 2us --wc 1us --len 512 --sweep y=4us:3ms:x1.2 --csv\n"
 "    virtsync model --preset fp-example --json=pretty\n"
-"    virtsync model --wp 50us --wc 10us --sc 20us --np 25us --sweep pc=0:50us:5us";
+"    virtsync model --wp 50us --wc 10us --sc 20us --np 25us \\\n"
+"        --sweep pc=0:50us:5us";
 
 /* The parameters, --preset and --sweep come from tools/params.c. */
 static const struct argp_option opts[] = {
@@ -59,6 +60,7 @@ static const struct argp_option opts[] = {
 	/* ARGP_NO_ERRS also silences argp's own --help: provide ours. */
 	{ "help", '?', NULL, 0, "Give this help list", -1 },
 	{ "usage", OPT_USAGE, NULL, 0, "Give a short usage message", -1 },
+	{ "version", 'V', NULL, 0, "Print program version", -1 },
 	{ 0 },
 };
 
@@ -70,6 +72,11 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		return 0;
 	case OPT_CSV:
 		env.csv = true;
+		return 0;
+	case 'V':
+		if (!env.helped)
+			printf("%s\n", argp_program_version);
+		env.helped = true;
 		return 0;
 	case '?':
 	case OPT_USAGE:

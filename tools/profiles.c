@@ -15,9 +15,9 @@
 static const char doc[] =
 "List the tuning profiles, show one, or list the knobs profiles can set.\n"
 "\n"
-"USAGE: virtsync profiles list | show NAME|PATH | knobs\n"
+"Synopsis: virtsync profiles list | show NAME|PATH | knobs\n"
 "\n"
-"EXAMPLES:\n"
+"Examples:\n"
 "    virtsync profiles list\n"
 "    virtsync profiles show latency-poll\n"
 "    virtsync profiles show ./my-profile.json\n"

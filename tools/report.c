@@ -23,13 +23,14 @@ static struct env {
 static const char report_doc[] =
 	"Render saved virtsync runs as one report.\n"
 	"\n"
-	"USAGE: virtsync report --from FILE [FILE...] [-o OUT] [--format html|md|json]\n"
+	"Synopsis: virtsync report --from FILE [FILE...] [-o OUT]\n"
+	"                          [--format html|md|json]\n"
 	"\n"
 	"Inputs are the --json output (or --save files) of diagnose, bench,\n"
 	"validate, model, sim, sleepcost, idlelat, stat and tune, from one or\n"
 	"more hosts. HTML is one self-contained file with SVG plots.\n"
 	"\n"
-	"EXAMPLES:\n"
+	"Examples:\n"
 	"  virtsync model --sweep wp=200ns:2.9us:100ns --json > sweep.json\n"
 	"  virtsync report --from sweep.json -o report.html\n"
 	"  virtsync report --from a.json b.json --format md\n";

@@ -12,12 +12,12 @@
 static const char doc[] =
 "Undo what apply and tune changed, last change first.\n"
 "\n"
-"USAGE: virtsync rollback\n"
+"Synopsis: virtsync rollback\n"
 "\n"
 "Reads /run/virtsync/journal.json, writes each old value back and marks it\n"
 "restored. Safe to run again, and after apply crashed or was killed.\n"
 "\n"
-"EXAMPLES:\n"
+"Examples:\n"
 "    virtsync rollback\n"
 "    virtsync rollback --json";
 

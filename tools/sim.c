@@ -50,8 +50,8 @@ static struct env {
 const char argp_program_doc[] =
 "Simulate the producer/consumer system event by event.\n"
 "\n"
-"USAGE: virtsync sim [--preset NAME] [--wp TIME ...] [--mode MODE]\n"
-"                    [--random VAR=DIST] [--sigma VAR=SPREAD] [--sweep SPEC]\n"
+"Synopsis: virtsync sim [--preset NAME] [--wp TIME ...] [--mode MODE]\n"
+"                       [--random VAR=DIST] [--sigma VAR=SPREAD] [--sweep SPEC]\n"
 "\n"
 "P and C exchange items through a queue of L slots; each side waits by\n"
 "notifying (thresholds kp, kc), sleeping (Yp, Yc), busy waiting or polling\n"
@@ -61,7 +61,7 @@ const char argp_program_doc[] =
 "exponential. Results: T, E, batch, notifications (and spurious ones),\n"
 "sleeps, latency percentiles, the regime (share of time in each).\n"
 "\n"
-"EXAMPLES:\n"
+"Examples:\n"
 "  virtsync sim --preset paper-costs            # Fig. 8 set-up, Wp 2.2us\n"
 "  virtsync sim --preset paper-costs --sweep wp=200ns:2.9us:100ns\n"
 "  virtsync sim --preset paper-costs --random wc=exp --sigma wp=0.5% \\\n"
@@ -102,6 +102,7 @@ static const struct argp_option options[] = {
 	/* argp's own --help goes quiet under ARGP_NO_ERRS: ours. */
 	{ "help", '?', NULL, 0, "Give this help list", -1 },
 	{ "usage", OPT_USAGE, NULL, 0, "Give a short usage message", -1 },
+	{ "version", 'V', NULL, 0, "Print program version", -1 },
 	{ 0 },
 };
 
@@ -273,6 +274,11 @@ static error_t parse_arg_one(int key, char *arg, struct argp_state *state)
 		       EINVAL : 0;
 	case OPT_CSV:
 		env.csv = true;
+		return 0;
+	case 'V':
+		if (!env.helped)
+			printf("%s\n", argp_program_version);
+		env.helped = true;
 		return 0;
 	case '?':
 	case OPT_USAGE:

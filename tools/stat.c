@@ -53,11 +53,11 @@ const char stat_doc[] =
 "Live per-VM rates of VM exits, kicks, injected interrupts, halts and\n"
 "thread wake-up latency, from BPF programs on KVM and scheduler tracepoints.\n"
 "\n"
-"USAGE: virtsync stat [--pid PID]... [--interval T] [--count N] [--threads]\n"
-"                     [--wakers] [--json] [--prometheus | --prometheus-file F]\n"
-"                     [-- COMMAND [ARGS]]\n"
+"Synopsis: virtsync stat [--pid PID]... [--interval T] [--count N] [--threads]\n"
+"                        [--wakers] [--json] [--prometheus|--prometheus-file F]\n"
+"                        [-- COMMAND [ARGS]]\n"
 "\n"
-"EXAMPLES:\n"
+"Examples:\n"
 "    virtsync stat                      # every VM, one row each, every 1 s\n"
 "    virtsync stat -p 4242 -i 5s -c 3   # one VM, three 5-second intervals\n"
 "    virtsync stat --threads --wakers   # per-thread rows, waker -> wakee\n"
@@ -866,7 +866,7 @@ VS_COMMAND(stat, 0, "live per-VM rates: exits, kicks, interrupts, halts, wake-up
 	for (i = 0; i < env.n_pids; i++) {
 		if (vs_pid_alive(env.pids[i])) {
 			vs_err("--pid %d: no such process", (int)env.pids[i]);
-			return VS_EXIT_FAIL;
+			return VS_EXIT_USAGE;
 		}
 		if (vs_pid_is_vm(env.pids[i]) == 0)
 			fprintf(stderr, "virtsync stat: --pid %d holds no KVM VM "

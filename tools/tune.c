@@ -28,10 +28,11 @@ static const char doc[] =
 "through the journal, measure again, keep it when the objective improved,\n"
 "else roll it back; print the before/after table.\n"
 "\n"
-"USAGE: virtsync tune --auto [--workload PRESET | --pid PID] [--dmax TIME]\n"
-"                     [--duration TIME] [--rt] [--save FILE]\n"
-"       virtsync tune --auto --qmp SOCKET --objective CMD [--goal GOAL]\n"
-"                     [--plan FILE] [--repeats N] [--dmax TIME] [--save FILE]\n"
+"Synopsis: virtsync tune --auto [--workload PRESET | --pid PID] [--dmax TIME]\n"
+"                        [--duration TIME] [--rt] [--save FILE]\n"
+"          virtsync tune --auto --qmp SOCKET --objective CMD [--goal GOAL]\n"
+"                        [--plan FILE] [--repeats N] [--dmax TIME]\n"
+"                        [--save FILE]\n"
 "\n"
 "The wakeup workload is an eventfd ping-pong between two threads pinned to\n"
 "two CPUs; the objective is its median round trip. A reference-device\n"
@@ -47,7 +48,7 @@ static const char doc[] =
 "with QEMU's KVM statistics and the VM's host CPU time around each run.\n"
 "The plan is diagnose --qmp's (its steps aimed at this VM), or --plan FILE.\n"
 "\n"
-"EXAMPLES:\n"
+"Examples:\n"
 "    virtsync tune --auto --workload wakeup\n"
 "    virtsync tune --auto --workload wakeup --save /tmp/tune.json\n"
 "    virtsync tune --auto --workload fc-tune --rt\n"
@@ -564,7 +565,7 @@ static int tune_device(int argc, char **argv)
 			vs_err("--pid %d: no reference device runs as that process (no %s); start one with 'virtsync bench'",
 			       (int)ctx.pid, path);
 			sigprocmask(SIG_SETMASK, &oldsigs, NULL);
-			return VS_EXIT_FAIL;
+			return VS_EXIT_USAGE;
 		}
 	}
 	e = run_loop(&tune_workload_pcdev, &ctx, ctx.dmax_ns, &o,

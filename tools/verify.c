@@ -12,9 +12,9 @@ static const char doc[] =
 "Compare the live value of every knob apply or tune changed with the value\n"
 "they set; exit 1 listing each one that drifted.\n"
 "\n"
-"USAGE: virtsync verify\n"
+"Synopsis: virtsync verify\n"
 "\n"
-"EXAMPLES:\n"
+"Examples:\n"
 "    virtsync verify && echo still tuned\n"
 "    virtsync verify --json";
 

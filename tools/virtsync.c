@@ -150,7 +150,8 @@ int main(int argc, char **argv)
 		return VS_EXIT_USAGE;
 	}
 	if (!strcmp(argv[i], "help")) {
-		if (i + 1 >= argc) {
+		/* `help help` is a question about help: the usage answers it */
+		if (i + 1 >= argc || !strcmp(argv[i + 1], "help")) {
 			usage(stdout);
 			return VS_EXIT_OK;
 		}

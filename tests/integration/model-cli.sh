@@ -117,7 +117,7 @@ expect_usage_error "--poll: 'x' is not a time" "$VS" model --poll x
 
 # Help: the argp text with usage and examples, exit 0.
 expect_exit 0 "$VS" model --help
-for w in USAGE EXAMPLES --sweep --preset --sleep --poll hybrid 'Common options'; do
+for w in Synopsis Examples --sweep --preset --sleep --poll hybrid 'Common options'; do
 	grep -q -- "$w" "$TMP/out" || die "--help lacks '$w'"
 done
 # help, not predictions (argp's own --help goes quiet under ARGP_NO_ERRS)

@@ -14,7 +14,8 @@ expect_usage_error "choose one" "$VS" stat --json --prometheus
 sleep 0 & dead=$!
 wait $dead
 while [ -e /proc/$dead ]; do dead=$((dead + 7919)); done
-expect_exit 1 "$VS" stat --pid $dead --count 1
+# a pid that does not exist is a usage mistake: 2, as in diagnose and tune
+expect_exit 2 "$VS" stat --pid $dead --count 1
 [ "$(wc -l <"$TMP/err")" -eq 1 ] || { cat "$TMP/err"; die "dead pid: stderr is not one line"; }
 grep -q -- "--pid $dead: no such process" "$TMP/err" || { cat "$TMP/err"; die "dead pid message"; }
 [ ! -s "$TMP/out" ] || die "dead pid: printed on stdout"
