@@ -9,7 +9,7 @@
 
 #include "cmd.h"
 #include "profvars.h"
-#include "tune/plan.h"
+#include "tune/planfile.h"
 #include "tune/profile.h"
 #include "tune-print.h"
 #include "tune/apply.h"
@@ -83,7 +83,7 @@ VS_COMMAND(apply, 0, "apply a tuning profile or a diagnose plan (journaled)")
 {
 	const struct argp argp = { opts, parse_arg, "PROFILE", doc, children };
 	struct vs_profile *p = NULL;
-	struct vs_action *a = NULL;
+	struct vs_change *a = NULL;
 	struct vs_journal *j = NULL;
 	struct vs_apply_result ar;
 	char err[512], source[128];
@@ -101,7 +101,7 @@ VS_COMMAND(apply, 0, "apply a tuning profile or a diagnose plan (journaled)")
 	e = vs_profvars_load(env.profile, env.plan, &p, source, sizeof(source));
 	if (e)
 		return e;
-	e = vs_tune_resolve(p, vs_profvars.vars, vs_profvars.n, &a, &n, err, sizeof(err));
+	e = vs_apply_resolve(p, vs_profvars.vars, vs_profvars.n, &a, &n, err, sizeof(err));
 	if (e) {
 		vs_err("%s: %s; nothing was changed", source, err);
 		goto out;
@@ -109,7 +109,7 @@ VS_COMMAND(apply, 0, "apply a tuning profile or a diagnose plan (journaled)")
 	for (i = 0; i < n; i++)
 		todo += !a[i].skip && !a[i].same;
 	if (!vs_global.json)
-		tune_print_actions(a, n);
+		tune_print_changes(a, n);
 	if (env.dry_run) {
 		ret = VS_EXIT_OK;
 		goto print_json;
@@ -120,7 +120,7 @@ VS_COMMAND(apply, 0, "apply a tuning profile or a diagnose plan (journaled)")
 		ret = VS_EXIT_OK;
 		goto print_json;
 	}
-	e = vs_tune_lock(&lockfd, &holder);
+	e = vs_apply_lock(&lockfd, &holder);
 	if (e) {
 		tune_lock_error(e, holder);
 		goto out;
@@ -133,7 +133,7 @@ VS_COMMAND(apply, 0, "apply a tuning profile or a diagnose plan (journaled)")
 	}
 	if (vs_journal_active(j) && !vs_global.json)
 		printf("note: stacking on an earlier apply; rollback undoes both\n");
-	e = vs_tune_apply(j, source, a, n, &ar, err, sizeof(err));
+	e = vs_apply_changes(j, source, a, n, &ar, err, sizeof(err));
 	if (e) {
 		vs_err("%s; the changes of this apply were rolled back", err);
 		goto out;
@@ -149,13 +149,13 @@ print_json:
 		vs_json_add_meta(out, argc, argv);
 		json_object_set_new(out, "source", json_string(source));
 		json_object_set_new(out, "dry_run", json_boolean(env.dry_run));
-		json_object_set_new(out, "actions", tune_actions_json(a, n));
+		json_object_set_new(out, "actions", tune_changes_json(a, n));
 		if (vs_json_print(out))
 			ret = VS_EXIT_FAIL;
 	}
 out:
 	vs_journal_free(j);
-	vs_tune_unlock(lockfd);
+	vs_apply_unlock(lockfd);
 	free(a);
 	vs_profile_free(p);
 	return ret;

@@ -16,7 +16,7 @@
 #include "diagnose/diagnose.h"
 #include "output/diagnose.h"
 #include "pcdev/pcdev.h"
-#include "tune/plan.h"
+#include "tune/planfile.h"
 
 VS_COMMAND(diagnose, 0, "find VMs, measure, name the regime, recommend a plan");
 
@@ -157,11 +157,11 @@ static int add_plan(json_t *doc, const struct vs_diagnosis *d, unsigned int *nst
 	json_t *pj;
 	int err;
 
-	err = vs_plan_from_diagnosis(d, &plan, &confidence, &skipped);
+	err = vs_profile_from_diagnosis(d, &plan, &confidence, &skipped);
 	if (err)
 		return err;
 	*nsteps = (unsigned int)plan->nsteps;
-	pj = vs_plan_to_json(plan);
+	pj = vs_planfile_to_json(plan);
 	vs_profile_free(plan);
 	if (!pj)
 		return -ENOMEM;

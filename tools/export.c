@@ -10,7 +10,7 @@
 #include "cmd.h"
 #include "profvars.h"
 #include "output/export.h"
-#include "tune/plan.h"
+#include "tune/planfile.h"
 #include "tune/profile.h"
 #include "core/units.h"
 

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "cmd.h"
-#include "tune/plan.h"
+#include "tune/planfile.h"
 #include "profvars.h"
 
 struct vs_profvars vs_profvars;
@@ -88,7 +88,7 @@ int vs_profvars_load(const char *profile, const char *plan, struct vs_profile **
 	int e;
 
 	if (plan) {
-		e = vs_plan_load_file(plan, p, err, sizeof(err));
+		e = vs_planfile_load(plan, p, err, sizeof(err));
 		if (e) {
 			vs_err("--plan %s: %s", plan, err);
 			return VS_EXIT_USAGE;

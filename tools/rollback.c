@@ -70,7 +70,7 @@ VS_COMMAND(rollback, VS_NEEDS_ROOT, "undo apply/tune from the journal (crash saf
 		json_decref(ctx.arr);
 		return VS_EXIT_USAGE;
 	}
-	e = vs_tune_lock(&lockfd, &holder);
+	e = vs_apply_lock(&lockfd, &holder);
 	if (e) {
 		tune_lock_error(e, holder);
 		goto out;
@@ -88,7 +88,7 @@ VS_COMMAND(rollback, VS_NEEDS_ROOT, "undo apply/tune from the journal (crash saf
 	}
 	if (!vs_global.json)
 		printf("%-28s %-22s %12s    %s\n", "KNOB", "TARGET", "WAS", "RESTORED");
-	e = vs_tune_rollback(j, 0, on_entry, &ctx, &restored, &failed);
+	e = vs_apply_rollback(j, 0, on_entry, &ctx, &restored, &failed);
 	ret = e ? VS_EXIT_FAIL : VS_EXIT_OK;
 	if (!vs_global.json)
 		printf("restored %zu value%s%s\n", restored, restored == 1 ? "" : "s",
@@ -108,6 +108,6 @@ print:
 out:
 	json_decref(ctx.arr);
 	vs_journal_free(j);
-	vs_tune_unlock(lockfd);
+	vs_apply_unlock(lockfd);
 	return ret;
 }

@@ -12,7 +12,7 @@
 #include "diagnose/diagnose.h"
 #include "pcdev/pcdev.h"
 #include "pcdev/stats.h"
-#include "tune/plan.h"
+#include "tune/planfile.h"
 #include "core/sysfs.h"
 #include "tune-pcdev.h"
 
@@ -195,7 +195,7 @@ static int diagnose_once(struct tune_pcdev_ctx *c, struct vs_profile **plan,
 			c->costs = d.hc;
 			c->have_costs = true;
 		}
-		e = vs_plan_from_diagnosis(&d, plan, &confidence, &skipped);
+		e = vs_profile_from_diagnosis(&d, plan, &confidence, &skipped);
 		if (e)
 			snprintf(why, len, "diagnose's plan: %s", strerror(-e));
 	} else {

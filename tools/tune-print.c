@@ -28,7 +28,7 @@ void tune_print_wrapped(int indent, const char *text)
 	}
 }
 
-void tune_print_actions(const struct vs_action *a, size_t n)
+void tune_print_changes(const struct vs_change *a, size_t n)
 {
 	size_t i;
 
@@ -45,7 +45,7 @@ void tune_print_actions(const struct vs_action *a, size_t n)
 	}
 }
 
-json_t *tune_actions_json(const struct vs_action *a, size_t n)
+json_t *tune_changes_json(const struct vs_change *a, size_t n)
 {
 	json_t *arr = json_array();
 	size_t i;

@@ -7,8 +7,8 @@
 #include "tune/apply.h"
 
 /* The diff of a resolved profile: "KNOB TARGET OLD -> NEW" per action. */
-void tune_print_actions(const struct vs_action *a, size_t n);
-json_t *tune_actions_json(const struct vs_action *a, size_t n);
+void tune_print_changes(const struct vs_change *a, size_t n);
+json_t *tune_changes_json(const struct vs_change *a, size_t n);
 /* Word-wrapped at 78 columns, indented. */
 void tune_print_wrapped(int indent, const char *text);
 /* One line for a failed lock, the usual way. */

@@ -14,7 +14,7 @@
 #include "cmd.h"
 #include "diagnose/diagnose.h"
 #include "sources/discover.h"
-#include "tune/plan.h"
+#include "tune/planfile.h"
 #include "sources/qmpstat.h"
 #include "core/sysfs.h"
 #include "tune-qmp.h"
@@ -303,7 +303,7 @@ static int diagnose_plan(struct tune_qmp_ctx *c, struct vs_profile **plan, char 
 		o.dmax_ns = c->dmax_ns;
 	e = vs_diagnose(&o, &d);
 	if (!e) {
-		e = vs_plan_from_diagnosis(&d, plan, &confidence, &skipped);
+		e = vs_profile_from_diagnosis(&d, plan, &confidence, &skipped);
 		if (e)
 			snprintf(why, len, "diagnose's plan: %s", strerror(-e));
 	} else {
@@ -333,7 +333,7 @@ static int qmp_propose(void *vctx, const struct vs_objective *before,
 
 	(void)before;
 	if (c->plan_file) {
-		e = vs_plan_load_file(c->plan_file, &p, err, sizeof(err));
+		e = vs_planfile_load(c->plan_file, &p, err, sizeof(err));
 		if (e) {
 			snprintf(why, len, "--plan %s: %s", c->plan_file, err);
 			return e;

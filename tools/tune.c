@@ -14,7 +14,7 @@
 
 #include "cmd.h"
 #include "diagnose/device.h"
-#include "tune/plan.h"
+#include "tune/planfile.h"
 #include "tune-pcdev.h"
 #include "tune-print.h"
 #include "tune-qmp.h"
@@ -254,8 +254,8 @@ static void add_decision(json_t *d, const struct vs_tune_outcome *o)
 	json_object_set_new(d, "measured_after", o->raw_after ? json_incref(o->raw_after) :
 			    json_null());
 
-	json_object_set_new(d, "plan", o->plan ? vs_plan_to_json(o->plan) : json_null());
-	json_object_set_new(d, "actions", tune_actions_json(o->actions, o->nactions));
+	json_object_set_new(d, "plan", o->plan ? vs_planfile_to_json(o->plan) : json_null());
+	json_object_set_new(d, "actions", tune_changes_json(o->changes, o->nchanges));
 	json_object_set_new(dec, "applied", json_boolean(o->applied));
 	json_object_set_new(dec, "kept", json_boolean(o->kept));
 	json_object_set_new(dec, "gain", vs_json_num(o->applied ? o->gain : NAN));
@@ -281,13 +281,13 @@ static int interrupted_rollback(size_t first)
 	size_t restored, failed;
 	int fd = -1, holder, e;
 
-	e = vs_tune_lock(&fd, &holder);
+	e = vs_apply_lock(&fd, &holder);
 	if (!e)
 		e = vs_journal_load(&j);
 	if (!e)
-		e = vs_tune_rollback(j, first, NULL, NULL, &restored, &failed);
+		e = vs_apply_rollback(j, first, NULL, NULL, &restored, &failed);
 	vs_journal_free(j);
-	vs_tune_unlock(fd);
+	vs_apply_unlock(fd);
 	if (e) {
 		vs_err("rollback failed (%s); run 'virtsync rollback'", strerror(-e));
 		return VS_EXIT_FAIL;
@@ -604,9 +604,9 @@ static int tune_device(int argc, char **argv)
 			printf("diagnose: regime %s\n", ctx.regime);
 		if (ctx.dropped)
 			printf("left out %u host-wide step(s) of diagnose's plan\n", ctx.dropped);
-		if (o.nactions) {
+		if (o.nchanges) {
 			printf("\n");
-			tune_print_actions(o.actions, o.nactions);
+			tune_print_changes(o.changes, o.nchanges);
 		}
 		printf("\n%-22s %12s %12s\n", "", "before", o.applied ? "after" : "");
 		dev_row("throughput (M/s)", o.before.throughput,
@@ -684,9 +684,9 @@ static void qemu_print(const struct vs_tune_outcome *o, const struct tune_qmp_ct
 		printf("diagnose: regime %s\n", ctx->regime);
 	if (ctx->dropped)
 		printf("left out %u step(s) of diagnose's plan aimed beyond this VM\n", ctx->dropped);
-	if (o->nactions) {
+	if (o->nchanges) {
 		printf("\n");
-		tune_print_actions(o->actions, o->nactions);
+		tune_print_changes(o->changes, o->nchanges);
 	}
 	printf("\n%-22s %12s %12s\n", "", "before", o->applied ? "after" : "");
 	if (thr) {
@@ -806,9 +806,9 @@ VS_COMMAND(tune, VS_NEEDS_ROOT, "closed loop: measure, apply, re-measure, keep o
 	} else {
 		printf("wake-up round trip: eventfd ping-pong, CPUs %d and %d, %u x %u rounds\n",
 		       ctx.opts.cpu_ping, ctx.opts.cpu_pong, ctx.repeats, ctx.opts.rounds);
-		if (o.nactions) {
+		if (o.nchanges) {
 			printf("\n");
-			tune_print_actions(o.actions, o.nactions);
+			tune_print_changes(o.changes, o.nchanges);
 		}
 		printf("\n%-22s %12s %12s\n", "", "before", o.applied ? "after" : "");
 		row("median round trip", o.before.latency_ns, o.applied ? o.after.latency_ns : NAN);

@@ -75,7 +75,7 @@ VS_COMMAND(verify, 0, "check that applied knob values are still in place")
 		goto out;
 	}
 	if (vs_journal_active(j))
-		drift = vs_tune_verify(j, on_entry, &ctx, &checked);
+		drift = vs_apply_verify(j, on_entry, &ctx, &checked);
 	if (!vs_global.json) {
 		if (!checked)
 			printf("nothing applied (no journal, or rolled back)\n");

@@ -298,7 +298,7 @@ int vs_export_build(const struct vs_profile *p, const char *source,
 		s->knob = st->knob;
 		snprintf(s->why, sizeof(s->why), "%s", st->why);
 		for (k = 0; k < VS_SEL_NKEYS; k++) {
-			e = vs_tune_expand(p, vars, nvars, st->sel[k], s->sel[k],
+			e = vs_apply_expand(p, vars, nvars, st->sel[k], s->sel[k],
 					   sizeof(s->sel[k]), msg, sizeof(msg));
 			if (e) {
 				vs_errf(err, errlen, e, "step %zu (%s): %s", i + 1,
@@ -311,7 +311,7 @@ int vs_export_build(const struct vs_profile *p, const char *source,
 		s->all_cpus = !st->sel[VS_SEL_CPUS][0] ||
 			      (!strcmp(st->sel[VS_SEL_CPUS], "${cpus}") &&
 			       !var_given(p, vars, nvars, "cpus"));
-		e = vs_tune_expand(p, vars, nvars, st->value, s->value, sizeof(s->value),
+		e = vs_apply_expand(p, vars, nvars, st->value, s->value, sizeof(s->value),
 				   msg, sizeof(msg));
 		if (!e)
 			e = check_value(s, m, msg, sizeof(msg));
@@ -333,7 +333,7 @@ int vs_export_build(const struct vs_profile *p, const char *source,
 			}
 		x->nsteps++;
 	}
-	if (vs_tune_expand(p, vars, nvars, p->description, desc, sizeof(desc), msg,
+	if (vs_apply_expand(p, vars, nvars, p->description, desc, sizeof(desc), msg,
 			   sizeof(msg)))
 		snprintf(desc, sizeof(desc), "%s", p->description);
 	if (!desc[0] && p->kind == VS_KIND_PLAN)

@@ -16,7 +16,7 @@
  *  - the libvirt domain XML (<cputune> pins, the vhost interface driver);
  *  - the QEMU command-line options (-netdev tap,...,poll-us=N,
  *    -object iothread,...,poll-max-ns=N).
- * Variables are expanded as `virtsync apply` does (vs_tune_expand()), but no
+ * Variables are expanded as `virtsync apply` does (vs_apply_expand()), but no
  * target is looked up on this host: the export is for the host that runs it.
  */
 

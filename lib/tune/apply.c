@@ -418,7 +418,7 @@ static int builtin_vars(struct vs_var *vars, size_t *n)
 	return err;
 }
 
-int vs_tune_expand(const struct vs_profile *p, const struct vs_var *vars,
+int vs_apply_expand(const struct vs_profile *p, const struct vs_var *vars,
 		   size_t nvars, const char *in, char *out, size_t len, char *err,
 		   size_t errlen)
 {
@@ -433,11 +433,11 @@ int vs_tune_expand(const struct vs_profile *p, const struct vs_var *vars,
 }
 
 /* Slot n of the growing array *a (zeroed), or NULL when out of memory. */
-static struct vs_action *next_action(struct vs_action **a, size_t n, size_t *cap)
+static struct vs_change *next_change(struct vs_change **a, size_t n, size_t *cap)
 {
 	if (n == *cap) {
 		size_t ncap = *cap ? 2 * *cap : 16;
-		struct vs_action *na = realloc(*a, ncap * sizeof(**a));
+		struct vs_change *na = realloc(*a, ncap * sizeof(**a));
 
 		if (!na)
 			return NULL;
@@ -448,14 +448,14 @@ static struct vs_action *next_action(struct vs_action **a, size_t n, size_t *cap
 	return &(*a)[n];
 }
 
-int vs_tune_resolve(const struct vs_profile *p, const struct vs_var *vars,
-		    size_t nvars, struct vs_action **out, size_t *nout, char *err,
+int vs_apply_resolve(const struct vs_profile *p, const struct vs_var *vars,
+		    size_t nvars, struct vs_change **out, size_t *nout, char *err,
 		    size_t errlen)
 {
 	struct vs_var builtins[4];
 	const struct vs_var *lists[3];
 	size_t counts[3], nb, i, j, n = 0, cap = 0;
-	struct vs_action *a = NULL;
+	struct vs_change *a = NULL;
 	int e;
 
 	*out = NULL;
@@ -493,7 +493,7 @@ int vs_tune_resolve(const struct vs_profile *p, const struct vs_var *vars,
 			goto step_fail;
 		e = resolve_targets(st->knob, sel, &l, msg, sizeof(msg));
 		if (e && st->optional && skippable(e)) {
-			/* one action stands for the whole skipped step */
+			/* one change stands for the whole skipped step */
 			e = inst_add(&l, "", "-");
 			if (e)
 				goto step_fail;
@@ -503,11 +503,11 @@ int vs_tune_resolve(const struct vs_profile *p, const struct vs_var *vars,
 		if (e)
 			goto step_fail;
 		for (j = 0; j < l.n; j++) {
-			struct vs_action *ac;
+			struct vs_change *ac;
 			size_t m;
 			char why[VS_KNOB_WHY_MAX] = "";
 
-			ac = next_action(&a, n, &cap);
+			ac = next_change(&a, n, &cap);
 			if (!ac) {
 				e = -ENOMEM;
 				inst_free(&l);
@@ -551,7 +551,7 @@ int vs_tune_resolve(const struct vs_profile *p, const struct vs_var *vars,
 		inst_free(&l);
 		continue;
 add_skipped:
-		if (!next_action(&a, n, &cap)) {
+		if (!next_change(&a, n, &cap)) {
 			e = -ENOMEM;
 			inst_free(&l);
 			goto out;
@@ -579,7 +579,7 @@ out:
 
 /* --- lock ------------------------------------------------------------- */
 
-int vs_tune_lock(int *fdp, int *holder)
+int vs_apply_lock(int *fdp, int *holder)
 {
 	char dir[512], path[512], buf[32];
 	int fd, n;
@@ -613,7 +613,7 @@ int vs_tune_lock(int *fdp, int *holder)
 	return 0;
 }
 
-void vs_tune_unlock(int fd)
+void vs_apply_unlock(int fd)
 {
 	if (fd < 0)
 		return;
@@ -642,8 +642,8 @@ static unsigned long kill_after(void)
 }
 #endif
 
-int vs_tune_apply(struct vs_journal *j, const char *source,
-		  struct vs_action *a, size_t n, struct vs_apply_result *r,
+int vs_apply_changes(struct vs_journal *j, const char *source,
+		  struct vs_change *a, size_t n, struct vs_apply_result *r,
 		  char *err, size_t errlen)
 {
 	unsigned long kill_at = kill_after();
@@ -697,14 +697,14 @@ undo:
 	{
 		size_t restored, failed;
 
-		vs_tune_rollback(j, r->first, NULL, NULL, &restored, &failed);
+		vs_apply_rollback(j, r->first, NULL, NULL, &restored, &failed);
 	}
 	return e;
 }
 
 /* --- rollback and verify ---------------------------------------------- */
 
-int vs_tune_rollback(struct vs_journal *j, size_t from, vs_rollback_cb cb,
+int vs_apply_rollback(struct vs_journal *j, size_t from, vs_rollback_cb cb,
 		     void *ctx, size_t *restored, size_t *failed)
 {
 	size_t i = vs_journal_count(j);
@@ -749,7 +749,7 @@ int vs_tune_rollback(struct vs_journal *j, size_t from, vs_rollback_cb cb,
 	return ret;
 }
 
-int vs_tune_verify(struct vs_journal *j, vs_verify_cb cb, void *ctx,
+int vs_apply_verify(struct vs_journal *j, vs_verify_cb cb, void *ctx,
 		   size_t *checked)
 {
 	size_t n = vs_journal_count(j), i, m;

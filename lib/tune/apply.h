@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-#ifndef VS_TUNE_H
-#define VS_TUNE_H
+#ifndef VS_APPLY_H
+#define VS_APPLY_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -10,13 +10,15 @@
 #include "tune/profile.h"
 
 /*
- * The tuning engine. A profile or plan is first resolved into actions (one
- * knob instance each, with its old value read and its new value validated
- * and canonicalized) without changing anything; only when every action is
- * valid does vs_tune_apply() write, journaling each old value first.
+ * The apply engine (`virtsync apply`, `rollback`, `verify`, and the writes
+ * of the `tune` loop in loop.h). A profile or plan file is first resolved
+ * into changes (one knob instance each, with its old value read and its new
+ * value validated and canonicalized) without changing anything; only when
+ * every change is valid does vs_apply_changes() write, journaling each old
+ * value first.
  */
 
-struct vs_action {
+struct vs_change {
 	const struct vs_knob_ops *knob;
 	char inst[VS_KNOB_INST_MAX];
 	char label[96];
@@ -34,20 +36,20 @@ struct vs_action {
  * On failure returns -errno and one sentence in `err` naming the step;
  * nothing has been written.
  */
-int vs_tune_resolve(const struct vs_profile *p, const struct vs_var *vars,
-		    size_t nvars, struct vs_action **out, size_t *n, char *err,
+int vs_apply_resolve(const struct vs_profile *p, const struct vs_var *vars,
+		    size_t nvars, struct vs_change **out, size_t *n, char *err,
 		    size_t errlen);
 
-/* Expand ${name} in `in` exactly as vs_tune_resolve() does for a step's
+/* Expand ${name} in `in` exactly as vs_apply_resolve() does for a step's
  * value and targets (for exports, which resolve nothing on this host). */
-int vs_tune_expand(const struct vs_profile *p, const struct vs_var *vars,
+int vs_apply_expand(const struct vs_profile *p, const struct vs_var *vars,
 		   size_t nvars, const char *in, char *out, size_t len, char *err,
 		   size_t errlen);
 
 /* flock() of /run/virtsync/lock. -EWOULDBLOCK when another process holds
  * it; then *holder is its pid (0 if unknown). */
-int vs_tune_lock(int *fd, int *holder);
-void vs_tune_unlock(int fd);
+int vs_apply_lock(int *fd, int *holder);
+void vs_apply_unlock(int fd);
 
 struct vs_apply_result {
 	int apply;		/* index in the journal's "applies" */
@@ -56,7 +58,7 @@ struct vs_apply_result {
 };
 
 /*
- * Write the actions in order, each one journaled before it is written.
+ * Write the changes in order, each one journaled before it is written.
  * When a write fails, the writes of this apply are undone (reverse order)
  * and the error is returned with `err` naming the knob. Call with the lock
  * held.
@@ -66,8 +68,8 @@ struct vs_apply_result {
  * SIGKILLs itself right after its k-th write, before marking it done: the
  * worst moment for a crash (tests/integration/tune-fixture.sh).
  */
-int vs_tune_apply(struct vs_journal *j, const char *source,
-		  struct vs_action *a, size_t n, struct vs_apply_result *r,
+int vs_apply_changes(struct vs_journal *j, const char *source,
+		  struct vs_change *a, size_t n, struct vs_apply_result *r,
 		  char *err, size_t errlen);
 
 /* Called for each entry rollback acts on: `err` 0 restored (`live` is the
@@ -81,7 +83,7 @@ typedef void (*vs_rollback_cb)(const struct vs_jentry *e, const char *live,
  * leaves entries that a second run restores. Returns 0 when all went
  * back, -EIO when some failed (they stay active for a retry).
  */
-int vs_tune_rollback(struct vs_journal *j, size_t from, vs_rollback_cb cb,
+int vs_apply_rollback(struct vs_journal *j, size_t from, vs_rollback_cb cb,
 		     void *ctx, size_t *restored, size_t *failed);
 
 /* For each knob instance changed and not rolled back, compare its live
@@ -89,7 +91,7 @@ int vs_tune_rollback(struct vs_journal *j, size_t from, vs_rollback_cb cb,
  * read (err). Returns the number of drifted instances. */
 typedef void (*vs_verify_cb)(const struct vs_jentry *e, const char *live,
 			     int err, bool drift, void *ctx);
-int vs_tune_verify(struct vs_journal *j, vs_verify_cb cb, void *ctx,
+int vs_apply_verify(struct vs_journal *j, vs_verify_cb cb, void *ctx,
 		   size_t *checked);
 
 #endif

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "tune/plan.h"
+#include "tune/planfile.h"
 #include "core/sysfs.h"
 #include "tune/loop.h"
 
@@ -66,7 +66,7 @@ void vs_tune_outcome_free(struct vs_tune_outcome *out)
 	json_decref(out->raw_before);
 	json_decref(out->raw_after);
 	vs_profile_free(out->plan);
-	free(out->actions);
+	free(out->changes);
 	memset(out, 0, sizeof(*out));
 }
 
@@ -93,17 +93,17 @@ int vs_tune_loop(const struct vs_tune_workload *w, void *ctx, double min_gain,
 	}
 	if (!out->plan || !out->plan->nsteps)
 		return 0;
-	e = vs_tune_resolve(out->plan, NULL, 0, &out->actions, &out->nactions, err, errlen);
+	e = vs_apply_resolve(out->plan, NULL, 0, &out->changes, &out->nchanges, err, errlen);
 	if (e)
 		return e;
-	for (i = 0; i < out->nactions; i++)
-		if (!out->actions[i].same && !out->actions[i].skip)
+	for (i = 0; i < out->nchanges; i++)
+		if (!out->changes[i].same && !out->changes[i].skip)
 			break;
-	if (i == out->nactions) {
+	if (i == out->nchanges) {
 		snprintf(out->why, sizeof(out->why), "every knob of the plan is already set");
 		return 0;
 	}
-	e = vs_tune_lock(&lockfd, &holder);
+	e = vs_apply_lock(&lockfd, &holder);
 	if (e) {
 		if (e == -EWOULDBLOCK)
 			snprintf(err, errlen,
@@ -119,7 +119,7 @@ int vs_tune_loop(const struct vs_tune_workload *w, void *ctx, double min_gain,
 		goto out;
 	}
 	snprintf(source, sizeof(source), "tune --auto --workload %s", w->name);
-	e = vs_tune_apply(j, source, out->actions, out->nactions, &ar, err, errlen);
+	e = vs_apply_changes(j, source, out->changes, out->nchanges, &ar, err, errlen);
 	if (e)
 		goto out;
 	out->applied = true;
@@ -134,7 +134,7 @@ int vs_tune_loop(const struct vs_tune_workload *w, void *ctx, double min_gain,
 		snprintf(out->why, sizeof(out->why), "measuring after the change failed: %s",
 			 strerror(-e));
 	/* not better: put back exactly what this run changed */
-	if (vs_tune_rollback(j, ar.first, NULL, NULL, &restored, &failed)) {
+	if (vs_apply_rollback(j, ar.first, NULL, NULL, &restored, &failed)) {
 		snprintf(err, errlen, "rolling back failed for %zu knobs; run 'virtsync rollback'",
 			 failed);
 		e = -EIO;
@@ -143,7 +143,7 @@ int vs_tune_loop(const struct vs_tune_workload *w, void *ctx, double min_gain,
 	e = 0;
 out:
 	vs_journal_free(j);
-	vs_tune_unlock(lockfd);
+	vs_apply_unlock(lockfd);
 	return e;
 }
 
@@ -256,7 +256,7 @@ static int wakeup_propose(void *ctx, const struct vs_objective *before,
 			  struct vs_profile **planp, char *why, size_t len)
 {
 	struct vs_wakeup_ctx *c = ctx;
-	struct vs_profile *plan = vs_plan_new("latency", "tune --auto --workload wakeup");
+	struct vs_profile *plan = vs_profile_new("latency", "tune --auto --workload wakeup");
 	char path[512], buf[64];
 	struct vs_step st;
 	uint64_t cur = 0, grow_start = 50000, win;
@@ -293,7 +293,7 @@ static int wakeup_propose(void *ctx, const struct vs_objective *before,
 		snprintf(st.why, sizeof(st.why),
 			 "idle vCPUs poll %llu us (4x the %.0f us round trip) before HLT",
 			 (unsigned long long)win / 1000, before->latency_ns / 1e3);
-		e = vs_plan_add_step(plan, &st);
+		e = vs_profile_add_step(plan, &st);
 		if (e) {
 			vs_profile_free(plan);
 			return e;
@@ -323,7 +323,7 @@ static int wakeup_propose(void *ctx, const struct vs_objective *before,
 				snprintf(st.sel[VS_SEL_STATE], sizeof(st.sel[0]), "%u", s);
 				snprintf(st.value, sizeof(st.value), "1");
 				snprintf(st.why, sizeof(st.why), "no deep idle on the ping-pong CPUs");
-				e = vs_plan_add_step(plan, &st);
+				e = vs_profile_add_step(plan, &st);
 				if (e) {
 					vs_profile_free(plan);
 					return e;

@@ -46,8 +46,8 @@ struct vs_tune_outcome {
 	struct vs_objective before, after;
 	json_t *raw_before, *raw_after;
 	struct vs_profile *plan;
-	struct vs_action *actions;
-	size_t nactions;
+	struct vs_change *changes;
+	size_t nchanges;
 	bool applied;		/* the plan was written */
 	bool kept;		/* ... and kept (else rolled back) */
 	double gain;		/* relative improvement of the objective */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Parser of profiles and plans (schema in lib/tune/profile.h and lib/tune/plan.h).
+ * Parser of profiles and plans (schema in lib/tune/profile.h and lib/tune/planfile.h).
  * Everything is checked here that can be checked without the host: known
  * knob, selector keys fitting the knob's scope, value types, names and
  * sizes. Targets and values are checked against the host by lib/tune/apply.c.
@@ -21,7 +21,7 @@
 #include <jansson.h>
 
 #include "core/errmsg.h"
-#include "tune/plan.h"
+#include "tune/planfile.h"
 #include "tune/profile.h"
 
 #ifndef VS_DATADIR

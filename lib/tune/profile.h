@@ -8,7 +8,7 @@
 #include "knobs/knobs.h"
 
 /*
- * Tuning profiles (the files in profiles/) and diagnose plans (lib/tune/plan.h) share
+ * Tuning profiles (the files in profiles/) and diagnose plans (lib/tune/planfile.h) share
  * one parser and one in-memory form: a list of steps, each one knob, a
  * target selector and a value. The schema (also in virtsync-profiles(8)):
  *
@@ -91,7 +91,7 @@ struct vs_profile {
 	size_t nvars;
 	struct vs_step *steps;
 	size_t nsteps;
-	/* plans only (lib/tune/plan.h) */
+	/* plans only (lib/tune/planfile.h) */
 	char objective[16];
 	char regime[16];
 	char source[64];

@@ -11,7 +11,7 @@
 #include "tune/apply.h"
 #include "tune/journal.h"
 #include "tune/loop.h"
-#include "tune/plan.h"
+#include "tune/planfile.h"
 #include "tune/watch.h"
 
 static const char *const ev_names[] = {
@@ -51,10 +51,10 @@ static double mono_s(void)
 /* The caller's callback, with the fields an event without them leaves
  * empty rather than NULL. */
 static void emit(struct vs_watch *w, enum vs_watch_ev kind,
-		 struct vs_watch_queue *q, const struct vs_action *a,
+		 struct vs_watch_queue *q, const struct vs_change *a,
 		 double gain, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 static void emit(struct vs_watch *w, enum vs_watch_ev kind,
-		 struct vs_watch_queue *q, const struct vs_action *a,
+		 struct vs_watch_queue *q, const struct vs_change *a,
 		 double gain, const char *fmt, ...)
 {
 	struct vs_watch_event ev = {
@@ -323,7 +323,7 @@ static void recent(const struct vs_watch_queue *q, unsigned int n, double *items
  * halt polling, C-states) would change the machine for every other VM. */
 static struct vs_profile *queue_plan(const struct vs_watch_queue *q)
 {
-	struct vs_profile *p = vs_plan_new("throughput", "watch");
+	struct vs_profile *p = vs_profile_new("throughput", "watch");
 	unsigned int i;
 
 	if (!p)
@@ -335,7 +335,7 @@ static struct vs_profile *queue_plan(const struct vs_watch_queue *q)
 
 		if (a->pid != q->id.pid || vs_advice_step(a, &st))
 			continue;
-		if (vs_plan_add_step(p, &st))
+		if (vs_profile_add_step(p, &st))
 			break;
 	}
 	return p;
@@ -344,7 +344,7 @@ static struct vs_profile *queue_plan(const struct vs_watch_queue *q)
 static int lock_journal(struct vs_watch *w, struct vs_watch_queue *q, int *fd,
 			struct vs_journal **j)
 {
-	int holder = 0, e = vs_tune_lock(fd, &holder);
+	int holder = 0, e = vs_apply_lock(fd, &holder);
 
 	*j = NULL;
 	if (e) {
@@ -357,7 +357,7 @@ static int lock_journal(struct vs_watch *w, struct vs_watch_queue *q, int *fd,
 	e = vs_journal_load(j);
 	if (e) {
 		emit(w, VS_WEV_ERROR, q, NULL, NAN, "cannot read the journal: %s", strerror(-e));
-		vs_tune_unlock(*fd);
+		vs_apply_unlock(*fd);
 		*fd = -1;
 	}
 	return e;
@@ -384,7 +384,7 @@ static bool apply_is_last(const struct vs_journal *j, int apply, size_t first, s
 static void try_apply(struct vs_watch *w, struct vs_watch_queue *q)
 {
 	struct vs_profile *plan = queue_plan(q);
-	struct vs_action *acts = NULL;
+	struct vs_change *acts = NULL;
 	struct vs_apply_result ar;
 	struct vs_journal *j = NULL;
 	char err[256];
@@ -400,7 +400,7 @@ static void try_apply(struct vs_watch *w, struct vs_watch_queue *q)
 		     q->id.queue, vs_regime_name(q->regime));
 		goto out;
 	}
-	e = vs_tune_resolve(plan, NULL, 0, &acts, &n, err, sizeof(err));
+	e = vs_apply_resolve(plan, NULL, 0, &acts, &n, err, sizeof(err));
 	if (e) {
 		emit(w, VS_WEV_HELD, q, NULL, NAN, "%s pid %d queue %s: plan refused: %s",
 		     q->id.vm, (int)q->id.pid, q->id.queue, err);
@@ -450,7 +450,7 @@ static void try_apply(struct vs_watch *w, struct vs_watch_queue *q)
 	if (lock_journal(w, q, &fd, &j))
 		goto out;
 	recent(q, w->o.bad_windows, &q->base_items, &q->base_cpu);
-	e = vs_tune_apply(j, "watch --tune", acts, n, &ar, err, sizeof(err));
+	e = vs_apply_changes(j, "watch --tune", acts, n, &ar, err, sizeof(err));
 	if (e) {
 		emit(w, VS_WEV_ERROR, q, NULL, NAN, "%s pid %d queue %s: apply failed: %s",
 		     q->id.vm, (int)q->id.pid, q->id.queue, err);
@@ -486,7 +486,7 @@ static void try_apply(struct vs_watch *w, struct vs_watch_queue *q)
 out:
 	vs_journal_free(j);
 	if (fd >= 0)
-		vs_tune_unlock(fd);
+		vs_apply_unlock(fd);
 	free(acts);
 	vs_profile_free(plan);
 }
@@ -571,7 +571,7 @@ static void decide(struct vs_watch *w, struct vs_watch_queue *q)
 		     "%s pid %d queue %s: the change did not help (%s), but journal apply "
 		     "%d is no longer the last one: left for 'virtsync rollback'",
 		     q->id.vm, (int)q->id.pid, q->id.queue, why, q->apply);
-	} else if (vs_tune_rollback(j, q->jfirst, NULL, NULL, &restored, &failed)) {
+	} else if (vs_apply_rollback(j, q->jfirst, NULL, NULL, &restored, &failed)) {
 		emit(w, VS_WEV_ERROR, q, NULL, gain,
 		     "%s pid %d queue %s: rolling back journal apply %d failed for %zu "
 		     "knob(s); run 'virtsync rollback'", q->id.vm, (int)q->id.pid,
@@ -584,7 +584,7 @@ static void decide(struct vs_watch *w, struct vs_watch_queue *q)
 		     q->apply, restored, why, before.throughput, after.throughput);
 	}
 	vs_journal_free(j);
-	vs_tune_unlock(fd);
+	vs_apply_unlock(fd);
 }
 
 /* Every knob virtsync keeps written is read back: a different live value
@@ -613,7 +613,7 @@ static void check_drift(struct vs_watch *w)
 			continue;
 		k->foreign = true;
 		{
-			struct vs_action a = { .knob = ops };
+			struct vs_change a = { .knob = ops };
 
 			snprintf(a.inst, sizeof(a.inst), "%s", k->inst);
 			snprintf(a.old, sizeof(a.old), "%s", k->written);
@@ -687,7 +687,7 @@ int vs_watch_rollback_all(struct vs_watch *w)
 			     "journal apply %d left in place: it was rolled back already, "
 			     "changed by someone else, or applies came after it "
 			     "('virtsync rollback' undoes them all)", apply);
-		} else if (vs_tune_rollback(j, first, NULL, NULL, &restored, &failed)) {
+		} else if (vs_apply_rollback(j, first, NULL, NULL, &restored, &failed)) {
 			emit(w, VS_WEV_ERROR, NULL, NULL, NAN,
 			     "rolling back journal apply %d failed for %zu knob(s); run "
 			     "'virtsync rollback'", apply, failed);
@@ -701,7 +701,7 @@ int vs_watch_rollback_all(struct vs_watch *w)
 		}
 		vs_journal_free(j);
 		j = NULL;
-		vs_tune_unlock(fd);
+		vs_apply_unlock(fd);
 		fd = -1;
 	}
 	return first_err;

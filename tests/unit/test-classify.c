@@ -9,7 +9,7 @@
 
 #include "analyze/classify.h"
 #include "analyze/recommend.h"
-#include "tune/plan.h"
+#include "tune/planfile.h"
 
 struct side {
 	double cpu, waits, sleep_frac;

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 
 #include "tune/journal.h"
-#include "tune/plan.h"
+#include "tune/planfile.h"
 #include "test.h"
 #include "tune/apply.h"
 
@@ -97,7 +97,7 @@ static void test_resolve_chain(void **state)
 		"{\"knob\":\"cpufreq.governor\",\"value\":\"powersave\",\"target\":{\"cpus\":\"${cpus}\"}},"
 		"{\"knob\":\"kvm.halt_poll_ns\",\"value\":1,\"optional\":true}]}";
 	struct vs_profile *p;
-	struct vs_action *a;
+	struct vs_change *a;
 	struct vs_var v[1];
 	size_t n, nv = 0;
 	char err[256];
@@ -106,7 +106,7 @@ static void test_resolve_chain(void **state)
 	__T("parse", !vs_profile_parse(text, strlen(text), VS_KIND_PROFILE, &p, err,
 				       sizeof(err)));
 	vs_vars_set(v, &nv, 1, "dmax", "70000");
-	if (vs_tune_resolve(p, v, nv, &a, &n, err, sizeof(err)))
+	if (vs_apply_resolve(p, v, nv, &a, &n, err, sizeof(err)))
 		fail_msg("resolve: %s", err);
 	__T("5 actions (2 + 2 CPUs + 1 skipped)", n == 5);
 	__T("dmax from --set", !strcmp(a[0].new, "70000") && !strcmp(a[0].old, "0"));

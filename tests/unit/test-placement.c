@@ -16,7 +16,7 @@
 #include "output/placement.h"
 #include "sources/discover.h"
 #include "sources/placement.h"
-#include "tune/plan.h"
+#include "tune/planfile.h"
 
 static struct vs_topo *topo(void)
 {

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tune/plan.h"
+#include "tune/planfile.h"
 #include "tune/profile.h"
 #include "test.h"
 #include "tune/loop.h"
@@ -113,7 +113,7 @@ static void test_vars(void **state)
 
 static void test_plan_roundtrip(void **state)
 {
-	struct vs_profile *p = vs_plan_new("latency", "unit test"), *q = NULL;
+	struct vs_profile *p = vs_profile_new("latency", "unit test"), *q = NULL;
 	struct vs_step st = { 0 };
 	char *text, err[256];
 	json_t *doc;
@@ -125,8 +125,8 @@ static void test_plan_roundtrip(void **state)
 	snprintf(st.sel[VS_SEL_STATE], sizeof(st.sel[0]), "POLL");
 	snprintf(st.value, sizeof(st.value), "1");
 	snprintf(st.why, sizeof(st.why), "because");
-	__T("add", !vs_plan_add_step(p, &st));
-	doc = vs_plan_to_json(p);
+	__T("add", !vs_profile_add_step(p, &st));
+	doc = vs_planfile_to_json(p);
 	text = json_dumps(doc, 0);
 	if (vs_profile_parse(text, strlen(text), VS_KIND_PLAN, &q, err, sizeof(err)))
 		fail_msg("re-parse: %s (%s)", err, text);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-#ifndef VS_PLAN_H
-#define VS_PLAN_H
+#ifndef VS_PLANFILE_H
+#define VS_PLANFILE_H
 
 #include <jansson.h>
 
@@ -8,8 +8,10 @@
 #include "tune/profile.h"
 
 /*
- * A plan is what `virtsync apply --plan FILE` applies: the same steps as a
- * profile (lib/tune/profile.h), plus what the diagnosis concluded. diagnose
+ * A plan file is what `virtsync apply --plan FILE` applies: the same steps
+ * as a profile (lib/tune/profile.h), plus what the diagnosis concluded. In
+ * memory it is a struct vs_profile; the struct vs_plan it is made from is
+ * the recommendation (lib/analyze/recommend.h: advice, not yet steps). diagnose
  * and tune --save write the run (their --json document) with the plan in
  * its "plan" member, and the loader takes either (an older diagnose wrote
  * the plan at the top, the run under "evidence"). Format, version 1 (also
@@ -35,15 +37,16 @@
  * }
  */
 
-int vs_plan_load_file(const char *path, struct vs_profile **out, char *err,
+int vs_planfile_load(const char *path, struct vs_profile **out, char *err,
 		      size_t errlen);
 
 /* Build the JSON document of a plan (for diagnose and `tune --save`). */
-json_t *vs_plan_to_json(const struct vs_profile *plan);
+json_t *vs_planfile_to_json(const struct vs_profile *plan);
 
-/* Append a step to a plan built in memory; -ENOSPC past the limit. */
-int vs_plan_add_step(struct vs_profile *plan, const struct vs_step *step);
-struct vs_profile *vs_plan_new(const char *objective, const char *source);
+/* A profile built in memory (the steps of a plan file), and a step
+ * appended to it; -ENOSPC past the limit. */
+struct vs_profile *vs_profile_new(const char *objective, const char *source);
+int vs_profile_add_step(struct vs_profile *plan, const struct vs_step *step);
 
 /*
  * The plan step for one piece of advice, with only the
@@ -60,7 +63,7 @@ int vs_advice_step(const struct vs_advice *a, struct vs_step *st);
  * (*confidence, -1 when none). -ENOMEM.
  */
 struct vs_diagnosis;
-int vs_plan_from_diagnosis(const struct vs_diagnosis *d, struct vs_profile **out,
+int vs_profile_from_diagnosis(const struct vs_diagnosis *d, struct vs_profile **out,
 			   double *confidence, unsigned int *skipped);
 
 #endif

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Plans (lib/tune/plan.h): profiles that a diagnosis wrote, and the step
+ * Plans (lib/tune/planfile.h): profiles that a diagnosis wrote, and the step
  * each piece of its advice becomes.
  */
 #include <errno.h>
@@ -11,15 +11,15 @@
 
 #include "diagnose/diagnose.h"
 #include "knobs/knobs.h"
-#include "tune/plan.h"
+#include "tune/planfile.h"
 
-int vs_plan_load_file(const char *path, struct vs_profile **out, char *err,
+int vs_planfile_load(const char *path, struct vs_profile **out, char *err,
 		      size_t errlen)
 {
 	return vs_profile_load_file(path, VS_KIND_PLAN, out, err, errlen);
 }
 
-struct vs_profile *vs_plan_new(const char *objective, const char *source)
+struct vs_profile *vs_profile_new(const char *objective, const char *source)
 {
 	struct vs_profile *p = calloc(1, sizeof(*p));
 
@@ -33,7 +33,7 @@ struct vs_profile *vs_plan_new(const char *objective, const char *source)
 	return p;
 }
 
-int vs_plan_add_step(struct vs_profile *plan, const struct vs_step *step)
+int vs_profile_add_step(struct vs_profile *plan, const struct vs_step *step)
 {
 	struct vs_step *s;
 
@@ -47,7 +47,7 @@ int vs_plan_add_step(struct vs_profile *plan, const struct vs_step *step)
 	return 0;
 }
 
-json_t *vs_plan_to_json(const struct vs_profile *plan)
+json_t *vs_planfile_to_json(const struct vs_profile *plan)
 {
 	json_t *doc = json_object(), *steps = json_array(), *vars = json_object();
 	char stamp[64];
@@ -144,7 +144,7 @@ static int add_advice(struct vs_profile *plan, const struct vs_plan *advice,
 			(*skipped)++;
 			continue;
 		}
-		err = vs_plan_add_step(plan, &st);
+		err = vs_profile_add_step(plan, &st);
 		if (err)
 			return err;
 	}
@@ -176,17 +176,17 @@ static int add_placement(struct vs_profile *plan, const struct vs_diag_queue *q,
 			(*skipped)++;
 			continue;
 		}
-		err = vs_plan_add_step(plan, &st);
+		err = vs_profile_add_step(plan, &st);
 		if (err)
 			return err;
 	}
 	return 0;
 }
 
-int vs_plan_from_diagnosis(const struct vs_diagnosis *d, struct vs_profile **out,
+int vs_profile_from_diagnosis(const struct vs_diagnosis *d, struct vs_profile **out,
 			   double *confidence, unsigned int *skipped)
 {
-	struct vs_profile *plan = vs_plan_new("throughput", "diagnose");
+	struct vs_profile *plan = vs_profile_new("throughput", "diagnose");
 	char dmax[32];
 	unsigned int i;
 	int err;
