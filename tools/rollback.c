@@ -7,6 +7,7 @@
 
 #include "cmd.h"
 #include "tune-print.h"
+#include "sources/qmp.h"
 #include "tune/apply.h"
 
 static const char doc[] =
@@ -25,6 +26,13 @@ struct rb_ctx {
 	json_t *arr;
 };
 
+static const char *rollback_strerror(const struct vs_jentry *e, int err)
+{
+	const struct vs_knob_ops *k = vs_knob_find(e->knob);
+
+	return k && k->scope == VS_SCOPE_IOTHREAD ? vs_qmp_strerror(err) : strerror(-err);
+}
+
 static void on_entry(const struct vs_jentry *e, const char *live, int err, void *ctx)
 {
 	struct rb_ctx *c = ctx;
@@ -39,7 +47,7 @@ static void on_entry(const struct vs_jentry *e, const char *live, int err, void 
 		json_object_set_new(o, "result", json_string(!err ? "restored" :
 							    err == -ESRCH ? "gone" : "failed"));
 		if (err && err != -ESRCH)
-			json_object_set_new(o, "error", json_string(strerror(-err)));
+			json_object_set_new(o, "error", json_string(rollback_strerror(e, err)));
 		json_array_append_new(c->arr, o);
 		return;
 	}
@@ -49,8 +57,9 @@ static void on_entry(const struct vs_jentry *e, const char *live, int err, void 
 	else if (err == -ESRCH)
 		printf("%-28s %-22.22s gone, nothing to restore\n", e->knob, e->label);
 	else
-		vs_err("%s %s: restoring '%s' failed: %s; run rollback again",
-		       e->knob, e->label, e->old, strerror(-err));
+		vs_err("%s%s%s: restoring '%s' failed: %s; run rollback again",
+		       e->knob, e->target[0] ? " " : "", e->target, e->old,
+		       rollback_strerror(e, err));
 }
 
 static const struct argp_child children[] = {

@@ -242,7 +242,7 @@ int stat_qmp_run(const char *sock, double interval_ns, unsigned int count,
 
 	q = vs_qmp_open(sock, QMP_TIMEOUT_MS, &err);
 	if (!q) {
-		vs_err("--qmp %s: %s%s", sock, strerror(-err),
+		vs_err("--qmp %s: %s%s", sock, vs_qmp_strerror(err),
 		       err == -EPROTO ? " (not a QMP socket)" :
 		       err == -ENOENT || err == -ECONNREFUSED ?
 		       " (is QEMU running with -qmp unix:PATH,server=on?)" : "");
@@ -251,7 +251,7 @@ int stat_qmp_run(const char *sock, double interval_ns, unsigned int count,
 	pid = vs_qmp_peer_pid(q);
 	err = vs_qmp_sample_read(q, &s[cur]);
 	if (err) {
-		vs_err("--qmp %s: %s%s", sock, strerror(-err), err == -ENOTSUP ?
+		vs_err("--qmp %s: %s%s", sock, vs_qmp_strerror(err), err == -ENOTSUP ?
 		       " (query-stats needs QEMU 7.1 or later running with KVM)" : "");
 		goto out;
 	}
@@ -276,7 +276,8 @@ int stat_qmp_run(const char *sock, double interval_ns, unsigned int count,
 		sleep_until(&deadline, stop);
 		err = vs_qmp_sample_read(q, &s[!cur]);
 		if (err) {
-			vs_err("--qmp %s: %s (QEMU gone?)", sock, strerror(-err));
+			vs_err("--qmp %s: %s%s", sock, vs_qmp_strerror(err),
+			       err == -ECONNRESET || err == -EPIPE ? " (QEMU gone?)" : "");
 			goto out;
 		}
 		secs = (s[!cur].time_ns - s[cur].time_ns) / 1e9;

@@ -31,7 +31,7 @@ int tune_qmp_peer(const char *socket, pid_t *pid, char *err, size_t len)
 	q = vs_qmp_open(socket, QMP_TIMEOUT_MS, &e);
 	if (!q) {
 		snprintf(err, len, "--qmp %s: %s", socket,
-			 e == -EPROTO ? "not a QMP socket" : strerror(-e));
+			 vs_qmp_strerror(e));
 		return e;
 	}
 	p = vs_qmp_peer_pid(q);
@@ -174,7 +174,7 @@ static int kvm_sample(struct tune_qmp_ctx *c, struct vs_qmp_sample *s)
 
 	q = vs_qmp_open(c->socket, QMP_TIMEOUT_MS, &e);
 	if (!q) {
-		snprintf(c->err, sizeof(c->err), "QMP %s: %s", c->socket, strerror(-e));
+		snprintf(c->err, sizeof(c->err), "QMP %s: %s", c->socket, vs_qmp_strerror(e));
 		return e;
 	}
 	e = vs_qmp_sample_read(q, s);

@@ -286,7 +286,7 @@ int vs_diag_open(const struct vs_diag_opts *o, struct vs_diag_session **out,
 		if (err) {
 			d->about_target = true;
 			vs_errf(d->why, sizeof(d->why), err, "%s",
-				err == -EPROTO ? "not a QMP socket" : strerror(-err));
+				err == -EPROTO ? "not a QMP socket" : vs_qmp_strerror(err));
 			goto fail;
 		}
 		if (o->pid && o->pid != qpid) {

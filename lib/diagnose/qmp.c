@@ -193,7 +193,7 @@ void vs_diag_qmp_source(const struct vs_diag_qmp *q, struct vs_sample *s)
 		vs_sample_source(s, "qmp", false, "QEMU pid %d at %.40s: %s", (int)q->pid,
 				 q->socket, q->err == -ENOTSUP ?
 				 "no KVM query-stats (QEMU before 7.1, or TCG)" :
-				 q->err ? strerror(-q->err) : "no vCPU in both samples");
+				 q->err ? vs_qmp_strerror(q->err) : "no vCPU in both samples");
 		return;
 	}
 	vs_diag_qmp_totals(q, &t);

@@ -31,7 +31,7 @@ struct vs_diag_vq *vs_diag_vq_open(const struct vs_vm *vm, struct vs_qmp *q)
 		v->own_q = v->q != NULL;
 		if (!v->q)
 			snprintf(v->qmp_why, sizeof(v->qmp_why), "%.60s: %s", vm->qmp_socket,
-				 err == -ESRCH ? "served by another process" : strerror(-err));
+				 err == -ESRCH ? "served by another process" : vs_qmp_strerror(err));
 	} else if (!q) {
 		snprintf(v->qmp_why, sizeof(v->qmp_why),
 			 "no QMP socket on the command line and none given");

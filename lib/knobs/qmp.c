@@ -66,7 +66,7 @@ static int iothread_validate(const char *inst, const char *val, char *canon,
 	if (err == -ENOENT)
 		WHY("QEMU at %s has no iothread '%s'", sock, id);
 	else if (err)
-		WHY("cannot reach QEMU's QMP socket %s: %s", sock, strerror(-err));
+		WHY("cannot reach QEMU's QMP socket %s: %s", sock, vs_qmp_strerror(err));
 	/* an unreachable QEMU is an absent target, not a bad value */
 	return err && err != -ENOENT ? -ENOENT : err;
 }

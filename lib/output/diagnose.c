@@ -609,7 +609,7 @@ static void qmp_print(FILE *f, const struct vs_diag_qmp *d)
 
 	fprintf(f, "\nQEMU's own statistics (QMP query-stats, pid %d):\n", (int)d->pid);
 	if (d->err || !d->n_rows) {
-		fprintf(f, "  not available: %s\n", d->err ? strerror(-d->err) : "no vCPU rows");
+		fprintf(f, "  not available: %s\n", d->err ? vs_qmp_strerror(d->err) : "no vCPU rows");
 		return;
 	}
 	for (i = 0; i < d->n_rows; i++) {

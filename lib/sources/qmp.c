@@ -6,9 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "core/clock.h"
 #include "sources/qmp.h"
 
 #define QMP_LINE_MAX (4u << 20)	/* query-stats of a big VM is a few 100 KB */
@@ -16,6 +18,7 @@
 struct vs_qmp {
 	int fd;
 	int timeout_ms;
+	double deadline_ns;	/* of the exchange under way (CLOCK_MONOTONIC) */
 	unsigned int version;
 	char *buf;		/* bytes received but not yet parsed */
 	size_t len, cap;
@@ -25,6 +28,7 @@ struct vs_qmp {
 static int qmp_fill(struct vs_qmp *q)
 {
 	struct pollfd pfd = { .fd = q->fd, .events = POLLIN };
+	double left_ns;
 	ssize_t n;
 	int r;
 
@@ -40,14 +44,19 @@ static int qmp_fill(struct vs_qmp *q)
 		q->buf = nb;
 		q->cap = cap;
 	}
-	r = poll(&pfd, 1, q->timeout_ms);
+	/* The deadline bounds the whole exchange, not each poll(): a peer that
+	 * drips one byte at a time must not keep us waiting forever. */
+	left_ns = q->deadline_ns - vs_mono_ns();
+	if (left_ns <= 0)
+		return -ETIMEDOUT;
+	r = poll(&pfd, 1, (int)(left_ns / 1e6) + 1);
 	if (r < 0)
-		return -errno;
+		return errno == EINTR ? 0 : -errno;
 	if (r == 0)
 		return -ETIMEDOUT;
-	n = recv(q->fd, q->buf + q->len, q->cap - q->len, 0);
+	n = recv(q->fd, q->buf + q->len, q->cap - q->len, MSG_DONTWAIT);
 	if (n < 0)
-		return -errno;
+		return errno == EINTR || errno == EAGAIN ? 0 : -errno;
 	if (n == 0)
 		return -ECONNRESET;
 	q->len += n;
@@ -80,18 +89,46 @@ static int qmp_read_msg(struct vs_qmp *q, json_t **msg)
 	return 0;
 }
 
+static void start_exchange(struct vs_qmp *q)
+{
+	q->deadline_ns = vs_mono_ns() + q->timeout_ms * 1e6;
+}
+
 static int qmp_send(struct vs_qmp *q, json_t *msg)
 {
-	char *text = json_dumps(msg, JSON_COMPACT);
+	char *text = json_dumps(msg, JSON_COMPACT), *line;
 	size_t len, off = 0;
 	int err = 0;
 
 	if (!text)
 		return -ENOMEM;
+	/* QEMU needs no newline, but line-based peers (proxies) do */
 	len = strlen(text);
+	line = realloc(text, len + 2);
+	if (!line) {
+		free(text);
+		return -ENOMEM;
+	}
+	text = line;
+	text[len++] = '\n';
+	text[len] = '\0';
 	while (off < len) {
-		ssize_t n = send(q->fd, text + off, len - off, MSG_NOSIGNAL);
+		struct pollfd pfd = { .fd = q->fd, .events = POLLOUT };
+		double left_ns = q->deadline_ns - vs_mono_ns();
+		ssize_t n;
 
+		/* a peer that never reads fills the socket buffer */
+		if (left_ns <= 0) {
+			err = -ETIMEDOUT;
+			break;
+		}
+		if (poll(&pfd, 1, (int)(left_ns / 1e6) + 1) < 0 && errno != EINTR) {
+			err = -errno;
+			break;
+		}
+		n = send(q->fd, text + off, len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
 		if (n < 0) {
 			err = -errno;
 			break;
@@ -102,9 +139,12 @@ static int qmp_send(struct vs_qmp *q, json_t *msg)
 	return err;
 }
 
-int vs_qmp_execute(struct vs_qmp *q, const char *cmd, json_t *args, json_t **ret)
+/* One command and its reply, within the deadline already started. */
+static int execute_in_exchange(struct vs_qmp *q, const char *cmd, json_t *args,
+			       json_t **ret)
 {
 	json_t *req = json_object(), *msg = NULL, *r, *e;
+	unsigned int events = 0;
 	int err;
 
 	if (!req) {
@@ -126,6 +166,10 @@ int vs_qmp_execute(struct vs_qmp *q, const char *cmd, json_t *args, json_t **ret
 		if (!json_object_get(msg, "event"))
 			break;
 		json_decref(msg);
+		/* A real QEMU sends a handful; a flood is a broken or hostile
+		 * peer, and waiting it out would be unbounded. */
+		if (++events > VS_QMP_MAX_EVENTS)
+			return -EOVERFLOW;
 	}
 	r = json_object_get(msg, "return");
 	e = json_object_get(msg, "error");
@@ -143,6 +187,29 @@ int vs_qmp_execute(struct vs_qmp *q, const char *cmd, json_t *args, json_t **ret
 	}
 	json_decref(msg);
 	return err;
+}
+
+int vs_qmp_execute(struct vs_qmp *q, const char *cmd, json_t *args, json_t **ret)
+{
+	start_exchange(q);
+	return execute_in_exchange(q, cmd, args, ret);
+}
+
+const char *vs_qmp_strerror(int err)
+{
+	switch (err) {
+	case -ETIMEDOUT:
+		return "no complete QMP reply before the deadline (a stuck or slow peer)";
+	case -EOVERFLOW:
+		return "more than " VS_QMP_MAX_EVENTS_TEXT " QMP events and no reply";
+	case -EPROTO:
+		return "not a QMP peer (not a QMP greeting or reply)";
+	case -EMSGSIZE:
+		return "QMP reply larger than 4 MiB";
+	case -ECONNRESET:
+		return "QMP peer closed the connection";
+	}
+	return strerror(-err);
 }
 
 const char *vs_qmp_last_error(const struct vs_qmp *q)
@@ -178,8 +245,16 @@ struct vs_qmp *vs_qmp_open(const char *socket_path, int timeout_ms, int *err)
 		e = -errno;
 		goto err_free;
 	}
+	start_exchange(q);
+	/* connect() to a listener that never accepts waits for room in its
+	 * backlog: bound that wait by the same deadline. */
+	{
+		struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+
+		setsockopt(q->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	}
 	if (connect(q->fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		e = -errno;
+		e = errno == EAGAIN || errno == EINPROGRESS ? -ETIMEDOUT : -errno;
 		goto err_close;
 	}
 	e = qmp_read_msg(q, &greet);
@@ -195,7 +270,7 @@ struct vs_qmp *vs_qmp_open(const char *socket_path, int timeout_ms, int *err)
 		     json_integer_value(json_object_get(v, "minor")) * 100 +
 		     json_integer_value(json_object_get(v, "micro"));
 	json_decref(greet);
-	e = vs_qmp_execute(q, "qmp_capabilities", NULL, NULL);
+	e = execute_in_exchange(q, "qmp_capabilities", NULL, NULL);
 	if (e)
 		goto err_close;
 	return q;

@@ -14,9 +14,16 @@
 
 struct vs_qmp;
 
-/* Connect to a QMP unix socket, read the greeting and negotiate
- * capabilities. `timeout_ms` bounds every later reply too. NULL with
- * *err = -errno on failure (-EPROTO: not a QMP peer). */
+/*
+ * Connect to a QMP unix socket, read the greeting and negotiate
+ * capabilities. `timeout_ms` is the total deadline of each exchange: the
+ * whole of the open (greeting and capabilities), and each command from its
+ * request to its reply, however the peer paces its bytes. NULL with
+ * *err = -errno on failure: -ETIMEDOUT past the deadline, -EOVERFLOW more
+ * than VS_QMP_MAX_EVENTS events before a reply, -EPROTO not a QMP peer.
+ */
+#define VS_QMP_MAX_EVENTS 256
+#define VS_QMP_MAX_EVENTS_TEXT "256"
 struct vs_qmp *vs_qmp_open(const char *socket_path, int timeout_ms, int *err);
 void vs_qmp_close(struct vs_qmp *q);
 
@@ -27,6 +34,8 @@ void vs_qmp_close(struct vs_qmp *q);
  */
 int vs_qmp_execute(struct vs_qmp *q, const char *cmd, json_t *args, json_t **ret);
 const char *vs_qmp_last_error(const struct vs_qmp *q);
+/* strerror() with the QMP meaning of the errors above. */
+const char *vs_qmp_strerror(int err);
 
 /* The pid of the process at the other end of the socket (SO_PEERCRED):
  * the QEMU itself. -errno on failure. */

@@ -737,9 +737,15 @@ int vs_apply_rollback(struct vs_journal *j, size_t from, vs_rollback_cb cb,
 			if (vs_journal_set(j, i, VS_J_RESTORED, NULL))
 				err = -EIO;
 		}
-		if (!err)
+		if (!err) {
 			(*restored)++;
-		else if (err != -ESRCH) {
+		} else if (err != -ESRCH) {
+			char note[64];
+
+			/* stays active for the next rollback; the note says why
+			 * it is still there */
+			snprintf(note, sizeof(note), "not restored: %s", strerror(-err));
+			vs_journal_set(j, i, e.status, note);
 			(*failed)++;
 			ret = -EIO;
 		}
