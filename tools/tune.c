@@ -22,6 +22,7 @@
 #include "tune/loop.h"
 #include "core/sysfs.h"
 #include "core/units.h"
+#include "output/ratio.h"
 
 static const char doc[] =
 "Closed-loop tuning: measure a workload, apply the change it calls for\n"
@@ -212,15 +213,50 @@ static const struct argp_child children[] = {
 	{ 0 },
 };
 
-static void row(const char *name, double b, double a)
+/* The heading over before/after rows: the ratio column once there is an after. */
+static void table_heading(bool applied)
+{
+	printf("\n%-22s %12s %12s%s%s\n", "", "before", applied ? "after" : "",
+	       applied ? "   " : "", applied ? VS_RATIO_HEADING : "");
+}
+
+/* The ratio cell of a row: after/before, named by what it measures. */
+static void ratio_cell(double b, double a, const char *what)
+{
+	char r[48];
+
+	if (isfinite(vs_ratio(b, a)))
+		printf("   %s", vs_format_ratio(b, a, what, r, sizeof(r)));
+}
+
+static void row(const char *name, double b, double a, const char *what)
 {
 	char tb[32], ta[32];
 
 	printf("%-22s %12s %12s", name, vs_format_time(b, tb, sizeof(tb)),
 	       isfinite(a) ? vs_format_time(a, ta, sizeof(ta)) : "-");
-	if (isfinite(a) && a > 0)
-		printf("   %.2fx", b / a);
+	ratio_cell(b, a, what);
 	printf("\n");
+}
+
+/* after/before of every measured number in the document's before and after,
+ * the same figures the text's last column shows. */
+static void add_ratios(json_t *d)
+{
+	const json_t *before = json_object_get(d, "before"), *after = json_object_get(d, "after");
+	json_t *r, *v;
+	const char *key;
+
+	if (!json_is_object(after))
+		return;
+	r = json_object();
+	json_object_foreach((json_t *)before, key, v) {
+		double q = vs_ratio(json_number_value(v), json_number_value(json_object_get(after, key)));
+
+		if (json_is_number(v) && isfinite(q))
+			json_object_set_new(r, key, json_real(q));
+	}
+	json_object_set_new(d, "after_over_before", r);
 }
 
 static const char *pct(double frac, char *buf, size_t len)
@@ -249,6 +285,7 @@ static void add_decision(json_t *d, const struct vs_tune_outcome *o)
 {
 	json_t *dec = json_object();
 
+	add_ratios(d);
 	json_object_set_new(d, "measured_before", o->raw_before ? json_incref(o->raw_before) :
 			    json_null());
 	json_object_set_new(d, "measured_after", o->raw_after ? json_incref(o->raw_after) :
@@ -455,13 +492,12 @@ static int save_run(json_t *d, const struct vs_tune_outcome *o, bool in_place)
 
 /* ---- the reference device --------------------------------------------- */
 
-static void dev_row(const char *name, double b, double a, double scale)
+static void dev_row(const char *name, double b, double a, double scale, const char *what)
 {
 	printf("%-22s %12.3f", name, b / scale);
-	if (isfinite(a) && b > 0)
-		printf(" %12.3f   %.2fx", a / scale, a / b);
-	else if (isfinite(a))
+	if (isfinite(a))
 		printf(" %12.3f", a / scale);
+	ratio_cell(b, a, what);
 	printf("\n");
 }
 
@@ -608,12 +644,13 @@ static int tune_device(int argc, char **argv)
 			printf("\n");
 			tune_print_changes(o.changes, o.nchanges);
 		}
-		printf("\n%-22s %12s %12s\n", "", "before", o.applied ? "after" : "");
+		table_heading(o.applied);
 		dev_row("throughput (M/s)", o.before.throughput,
-			o.applied ? o.after.throughput : NAN, 1e6);
+			o.applied ? o.after.throughput : NAN, 1e6, "throughput");
 		dev_row("CPU per item (ns)", o.before.cpu_ns_per_item,
-			o.applied ? o.after.cpu_ns_per_item : NAN, 1);
-		dev_row("p98 latency (us)", o.before.p98_ns, o.applied ? o.after.p98_ns : NAN, 1e3);
+			o.applied ? o.after.cpu_ns_per_item : NAN, 1, "CPU");
+		dev_row("p98 latency (us)", o.before.p98_ns, o.applied ? o.after.p98_ns : NAN, 1e3,
+			"latency");
 		if (ctx.dmax_ns > 0)
 			printf("%-22s %12.3f\n", "Dmax (us)", ctx.dmax_ns / 1e3);
 		printf("\n");
@@ -688,17 +725,17 @@ static void qemu_print(const struct vs_tune_outcome *o, const struct tune_qmp_ct
 		printf("\n");
 		tune_print_changes(o->changes, o->nchanges);
 	}
-	printf("\n%-22s %12s %12s\n", "", "before", o->applied ? "after" : "");
+	table_heading(o->applied);
 	if (thr) {
 		dev_row("objective (items/s)", o->before.throughput,
-			o->applied ? o->after.throughput : NAN, 1);
+			o->applied ? o->after.throughput : NAN, 1, "throughput");
 		dev_row("VM CPU per item (ns)", o->before.cpu_ns_per_item,
-			o->applied ? o->after.cpu_ns_per_item : NAN, 1);
+			o->applied ? o->after.cpu_ns_per_item : NAN, 1, "CPU");
 	} else {
 		row("objective (latency)", o->before.latency_ns,
-		    o->applied ? o->after.latency_ns : NAN);
+		    o->applied ? o->after.latency_ns : NAN, "latency");
 		dev_row("VM CPUs busy", o->before.cpu_ns_per_item,
-			o->applied ? o->after.cpu_ns_per_item : NAN, 1e9);
+			o->applied ? o->after.cpu_ns_per_item : NAN, 1e9, "CPU");
 	}
 	printf("\n");
 	if (!o->applied)
@@ -810,11 +847,12 @@ VS_COMMAND(tune, VS_NEEDS_ROOT, "closed loop: measure, apply, re-measure, keep o
 			printf("\n");
 			tune_print_changes(o.changes, o.nchanges);
 		}
-		printf("\n%-22s %12s %12s\n", "", "before", o.applied ? "after" : "");
-		row("median round trip", o.before.latency_ns, o.applied ? o.after.latency_ns : NAN);
-		row("p98 round trip", o.before.p98_ns, o.applied ? o.after.p98_ns : NAN);
+		table_heading(o.applied);
+		row("median round trip", o.before.latency_ns, o.applied ? o.after.latency_ns : NAN,
+		    "latency");
+		row("p98 round trip", o.before.p98_ns, o.applied ? o.after.p98_ns : NAN, "latency");
 		row("CPU per round trip", o.before.cpu_ns_per_item,
-		    o.applied ? o.after.cpu_ns_per_item : NAN);
+		    o.applied ? o.after.cpu_ns_per_item : NAN, "CPU");
 		printf("%-22s %12s %12s\n", "CPUs idle", pct(o.before.idle_frac, pb, sizeof(pb)),
 		       o.applied ? pct(o.after.idle_frac, pa, sizeof(pa)) : "-");
 		printf("\n");

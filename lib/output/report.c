@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "model/model.h"
+#include "output/ratio.h"
 #include "output/report.h"
 #include "output/svg.h"
 #include "core/units.h"
@@ -980,11 +981,11 @@ static void tune_charts(struct out *o, const json_t *doc)
 /* tune: the before/after table and the decision. */
 static void render_tune(struct out *o, const json_t *doc)
 {
-	static const char *const cols[] = { "objective", "before", "after", "after / before" };
+	static const char *const cols[] = { "objective", "before", "after", VS_RATIO_HEADING };
 	const json_t *before = json_object_get(doc, "before"), *after = json_object_get(doc, "after");
 	const json_t *dec = json_object_get(doc, "decision"), *v, *el;
 	const char *key;
-	char line[320], a[32], b[32], r[32];
+	char line[320], a[32], b[32], r[48];
 	size_t i;
 
 	heading(o, 3, "Closed-loop tuning");
@@ -1010,7 +1011,7 @@ static void render_tune(struct out *o, const json_t *doc)
 			fmt_num(bv, a, sizeof(a));
 			fmt_num(av, b, sizeof(b));
 		}
-		snprintf(r, sizeof(r), isfinite(av) && bv ? "%.2fx" : "-", av / bv);
+		vs_format_ratio(bv, av, vs_ratio_what(key), r, sizeof(r));
 		table_row(o, (const char *[]){ key, a, b, r }, 4);
 	}
 	table_end(o);
