@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bench-mq.h"
 #include "cmd.h"
 #include "analyze/validate.h"
 #include "output/bench.h"
@@ -24,7 +25,9 @@ enum {
 	OPT_BACKEND = 1000, OPT_MODE, OPT_P_MODE, OPT_C_MODE, OPT_WP, OPT_WC,
 	OPT_LEN, OPT_KP, OPT_KC, OPT_SLEEP, OPT_YP, OPT_YC, OPT_BUSYLOOP,
 	OPT_SLACK, OPT_DURATION, OPT_ITEMS, OPT_PIN, OPT_HALT_POLL,
-	OPT_PRESET, OPT_TRACE, OPT_DMAX, OPT_RT, OPT_RING, OPT_COUNT,
+	OPT_PRESET, OPT_TRACE, OPT_DMAX, OPT_RT, OPT_RING,
+	OPT_QUEUES, OPT_POLLERS, OPT_RATE, OPT_BURST, OPT_BATCH, OPT_IDLE,
+	OPT_STARVE, OPT_PIN_POLLERS, OPT_PIN_PRODUCERS, OPT_SEED, OPT_COUNT,
 };
 
 static struct env {
@@ -82,6 +85,24 @@ static const struct argp_option bench_options[] = {
 	{ "dmax", OPT_DMAX, "TIME", 0, "latency bound to check p98 against", 0 },
 	{ "rt", OPT_RT, "PRIO", OPTION_ARG_OPTIONAL,
 	  "run P and C SCHED_FIFO (priority 10, or PRIO; 0 off)", 0 },
+	{ NULL, 0, NULL, 0, "Many queues (thread backend; --wp, --wc take a "
+	  "list per queue there):", 1 },
+	{ "queues", OPT_QUEUES, "N", 0, "N queues, each with its own rate-driven "
+	  "producer", 1 },
+	{ "pollers", OPT_POLLERS, "S", 0, "S shared pollers serve them (0, the "
+	  "default: one consumer per queue)", 1 },
+	{ "rate", OPT_RATE, "R[,R..]", 0, "items per second offered per queue "
+	  "(default 10k; the last value repeats)", 1 },
+	{ "burst", OPT_BURST, "B[,B..]", 0, "items per producer wake-up (default 8)", 1 },
+	{ "batch", OPT_BATCH, "K", 0, "most items a poller takes per visit (64)", 1 },
+	{ "idle", OPT_IDLE, "TIME", 0, "poll this long without work, then block "
+	  "(pollers 200us, own consumers 0)", 1 },
+	{ "starve", OPT_STARVE, "TIME", 0, "a wait above this is a starvation "
+	  "event (1ms)", 1 },
+	{ "pin-pollers", OPT_PIN_POLLERS, "CPU[,CPU..]", 0, "pin the pollers "
+	  "(cycled)", 1 },
+	{ "pin-producers", OPT_PIN_PRODUCERS, "CPU", 0, "pin every producer to CPU", 1 },
+	{ "seed", OPT_SEED, "N", 0, "the producers' phases (default 1)", 1 },
 	{ 0 },
 };
 
@@ -403,6 +424,55 @@ static void print_json(const struct pcdev_config *cfg,
 	vs_json_print(doc);
 }
 
+/* The multi-queue options given without --queues, or NULL. */
+static const char *multi_queue_option(void)
+{
+	static const struct { int key; const char *name; } o[] = {
+		{ OPT_POLLERS, "--pollers" }, { OPT_RATE, "--rate" },
+		{ OPT_BURST, "--burst" }, { OPT_BATCH, "--batch" },
+		{ OPT_IDLE, "--idle" }, { OPT_STARVE, "--starve" },
+		{ OPT_PIN_POLLERS, "--pin-pollers" },
+		{ OPT_PIN_PRODUCERS, "--pin-producers" }, { OPT_SEED, "--seed" },
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(o) / sizeof(o[0]); i++)
+		if (opt(o[i].key))
+			return o[i].name;
+	return NULL;
+}
+
+static int bench_queues(int argc, char **argv)
+{
+	static const struct { int key; const char *name; } single[] = {
+		{ OPT_MODE, "--mode" }, { OPT_P_MODE, "--p-mode" },
+		{ OPT_C_MODE, "--c-mode" }, { OPT_KP, "--kp" }, { OPT_KC, "--kc" },
+		{ OPT_SLEEP, "--sleep" }, { OPT_YP, "--yp" }, { OPT_YC, "--yc" },
+		{ OPT_BUSYLOOP, "--busyloop" }, { OPT_SLACK, "--timerslack" },
+		{ OPT_ITEMS, "--items" }, { OPT_PIN, "--pin" },
+		{ OPT_HALT_POLL, "--halt-poll" }, { OPT_PRESET, "--preset" },
+		{ OPT_TRACE, "--trace" },
+	};
+	struct bench_mq_args a = {
+		.queues = opt(OPT_QUEUES), .pollers = opt(OPT_POLLERS),
+		.rate = opt(OPT_RATE), .burst = opt(OPT_BURST), .wp = opt(OPT_WP),
+		.wc = opt(OPT_WC), .len = opt(OPT_LEN), .batch = opt(OPT_BATCH),
+		.idle = opt(OPT_IDLE), .starve = opt(OPT_STARVE),
+		.duration = opt(OPT_DURATION), .pin_pollers = opt(OPT_PIN_POLLERS),
+		.pin_producers = opt(OPT_PIN_PRODUCERS), .rt = opt(OPT_RT),
+		.dmax = opt(OPT_DMAX), .backend = opt(OPT_BACKEND),
+		.ring = opt(OPT_RING), .seed = opt(OPT_SEED),
+	};
+	unsigned int i;
+
+	for (i = 0; i < sizeof(single) / sizeof(single[0]); i++)
+		if (opt(single[i].key)) {
+			a.single_only = single[i].name;
+			break;
+		}
+	return bench_mq(&a, argc, argv);
+}
+
 VS_COMMAND(bench, 0, "run the reference producer/consumer device")
 {
 	static const struct argp_child children[] = {
@@ -424,6 +494,12 @@ VS_COMMAND(bench, 0, "run the reference producer/consumer device")
 	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
 	if (err)
 		return VS_EXIT_USAGE;
+	if (opt(OPT_QUEUES))
+		return bench_queues(argc, argv);
+	if (!opt(OPT_QUEUES) && multi_queue_option()) {
+		vs_err("%s: only with --queues", multi_queue_option());
+		return VS_EXIT_USAGE;
+	}
 	if (build_config(&cfg, &dmax))
 		return VS_EXIT_USAGE;
 	if (cfg.backend == PCDEV_BACKEND_KVM) {

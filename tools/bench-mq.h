@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef VS_TOOLS_BENCH_MQ_H
+#define VS_TOOLS_BENCH_MQ_H
+
+#include <stdbool.h>
+
+/*
+ * bench --queues N: the raw text of the options that apply (NULL: not
+ * given); single_only names an option given that only applies to one
+ * queue (or NULL). Returns the exit status.
+ */
+struct bench_mq_args {
+	const char *queues, *pollers, *rate, *burst, *wp, *wc, *len, *batch;
+	const char *idle, *starve, *duration, *pin_pollers, *pin_producers;
+	const char *rt, *dmax, *backend, *ring, *seed;
+	const char *single_only;
+};
+
+int bench_mq(const struct bench_mq_args *a, int argc, char **argv);
+
+/* "20k,5k" onto per-queue values, the last repeated; 0 or -EINVAL after
+ * one line naming the option. */
+int bench_mq_parse_rates(const char *opt, const char *text, double *out,
+			 unsigned int n);
+
+#endif
