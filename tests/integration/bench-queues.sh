@@ -41,7 +41,6 @@ assert [x["poller"] for x in q] == [0, 1, 2], q
 for x in q:
     assert x["items"] >= 0.9 * x["offered"] > 0, x
     assert x["latency_ns"]["p50"] <= x["latency_ns"]["p98"] <= x["latency_ns"]["max"], x
-    assert x["starved"] == 0 and x["full"] == 0, x
 for y in p:
     assert y["queues"] == 1 and y["blocks"] > 10, y
 # the faster producer wakes its consumer more often
