@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "model/mq.h"
 #include "model/sim.h"
 
 static double seconds(clockid_t clk)
@@ -131,6 +132,40 @@ int main(int argc, char **argv)
 		       (unsigned long long)r.events, r.events / cpu / 1e6,
 		       r.events / wall / 1e6);
 		total_ev += r.events;
+		total_cpu += cpu;
+		total_wall += wall;
+	}
+	/* Shared polling cores (lib/model/mqsim.c): a busy poller over 8
+	 * queues, two pollers over 16 with one saturated. */
+	for (i = 0; i < 2; i++) {
+		struct vs_mq_sim_config mc = { .seed = 3 };
+		struct vs_mq_sim_result mr;
+		double c0, w0, cpu, wall, total = 0;
+		unsigned int q;
+
+		vs_mq_params_default(&mc.p);
+		mc.p.n_queues = i ? 16 : 8;
+		mc.p.n_pollers = i ? 2 : 1;
+		for (q = 0; q < mc.p.n_queues; q++) {
+			mc.p.q[q] = (struct vs_mq_queue){ .rate = i && !q ? 2e6 : 40e3,
+							  .burst = 8, .wc_ns = 2e3 };
+			total += mc.p.q[q].rate;
+		}
+		mc.sim_ns = (double)items / total * 1e9;
+		c0 = seconds(CLOCK_PROCESS_CPUTIME_ID);
+		w0 = seconds(CLOCK_MONOTONIC);
+		err = vs_mq_sim(&mc, &mr);
+		cpu = seconds(CLOCK_PROCESS_CPUTIME_ID) - c0;
+		wall = seconds(CLOCK_MONOTONIC) - w0;
+		if (err) {
+			fprintf(stderr, "sim-speed: mq: %s\n", strerror(-err));
+			return 1;
+		}
+		printf("%-30s %12llu %10.1f %10.1f\n",
+		       i ? "mq 16 queues, 2 pollers, sat" : "mq 8 queues, 1 poller",
+		       (unsigned long long)mr.events, mr.events / cpu / 1e6,
+		       mr.events / wall / 1e6);
+		total_ev += mr.events;
 		total_cpu += cpu;
 		total_wall += wall;
 	}

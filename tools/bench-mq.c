@@ -163,6 +163,42 @@ static int cpu_fn(const char *opt, const char *t, size_t len, void *out,
 	return 0;
 }
 
+static int number_fn(const char *opt, const char *t, size_t len, void *out,
+		     unsigned int i)
+{
+	double *v = out;
+	char buf[32];
+
+	if (!t) {
+		v[i & 0xffff] = v[i >> 16];
+		return 0;
+	}
+	if (len >= sizeof(buf) || (memcpy(buf, t, len), buf[len] = '\0',
+				   vs_parse_double(buf, 1, 4096, &v[i]))) {
+		vs_err("%s: '%.*s' is not a number from 1 to 4096", opt, (int)len, t);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int bench_mq_parse_numbers(const char *opt, const char *text, double *out,
+			   unsigned int n)
+{
+	return each_value(opt, text, n, number_fn, out);
+}
+
+int bench_mq_parse_times(const char *opt, const char *text, double *out,
+			 unsigned int n)
+{
+	return each_value(opt, text, n, time_fn, out);
+}
+
+int bench_mq_parse_counts(const char *opt, const char *text, unsigned int *out,
+			  unsigned int n)
+{
+	return each_value(opt, text, n, uint_fn, out);
+}
+
 static int build(const struct bench_mq_args *a, struct pcdev_mq_config *cfg,
 		 double *dmax)
 {

@@ -23,4 +23,14 @@ int bench_mq(const struct bench_mq_args *a, int argc, char **argv);
 int bench_mq_parse_rates(const char *opt, const char *text, double *out,
 			 unsigned int n);
 
+/* Numbers from 1 to 4096 (a mean burst), times (0 to 1 ms) and counts
+ * (1 to 4096). */
+int bench_mq_parse_numbers(const char *opt, const char *text, double *out,
+			   unsigned int n);
+/* The same for times (0 to 1 ms) and counts (1 to 4096). */
+int bench_mq_parse_times(const char *opt, const char *text, double *out,
+			 unsigned int n);
+int bench_mq_parse_counts(const char *opt, const char *text, unsigned int *out,
+			  unsigned int n);
+
 #endif

@@ -13,6 +13,7 @@
 
 #include "cmd.h"
 #include "model/model.h"
+#include "model-mq.h"
 #include "params.h"
 #include "model/sweep.h"
 #include "core/units.h"
@@ -547,6 +548,10 @@ VS_COMMAND(model, 0, "closed-form predictions for given parameters")
 	json_t *doc;
 	int err;
 
+	for (int i = 1; i < argc; i++)
+		if (!strncmp(argv[i], "--queues", 8) &&
+		    (argv[i][8] == '\0' || argv[i][8] == '='))
+			return model_queues(argc, argv);
 	memset(&env, 0, sizeof(env));
 	err = argp_parse(&argp, argc, argv, ARGP_NO_ERRS | ARGP_NO_HELP, NULL,
 			 NULL);
