@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/safefile.h"
 #include "cmd.h"
 #include "profvars.h"
 #include "tune/planfile.h"
@@ -127,7 +128,7 @@ VS_COMMAND(apply, 0, "apply a tuning profile or a diagnose plan (journaled)")
 	}
 	e = vs_journal_load(&j);
 	if (e) {
-		vs_err("cannot use the journal: %s%s", strerror(-e),
+		vs_err("cannot use the journal: %s%s", vs_safe_strerror(e),
 		       e == -EBADMSG ? " (not a virtsync journal; move it away)" : "");
 		goto out;
 	}

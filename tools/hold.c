@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/safefile.h"
 #include "cmd.h"
 #include "knobs/pmqos.h"
 #include "core/sysfs.h"
@@ -91,12 +92,12 @@ static int write_pidfile(const char *path, const char *text)
 	slash = strrchr(dir, '/');
 	if (slash && slash != dir) {
 		*slash = '\0';
-		mkdir(dir, 0700);
+		vs_safe_private_dir(dir, 0700);
 	}
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = vs_safe_open_state(path, 0644);
 	if (fd < 0)
-		return -errno;
-	if (write(fd, text, n) != n)
+		return fd;
+	if (ftruncate(fd, 0) || write(fd, text, n) != n)
 		err = -EIO;
 	if (close(fd) && !err)
 		err = -errno;

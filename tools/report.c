@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/safefile.h"
 #include "cmd.h"
 #include "output/report.h"
 
@@ -119,8 +120,16 @@ VS_COMMAND(report, 0, "HTML/Markdown/JSON report with plots from saved runs")
 	}
 	for (i = 0; i < env.n_from; i++) {
 		json_error_t jerr;
-		json_t *doc = json_load_file(env.from[i], 0, &jerr);
+		int fd = vs_safe_open_read(env.from[i], 0);
+		json_t *doc;
 
+		if (fd < 0) {
+			vs_err("%s: %s", env.from[i], vs_safe_strerror(fd));
+			vs_report_free(r);
+			return VS_EXIT_USAGE;
+		}
+		doc = json_loadfd(fd, 0, &jerr);
+		close(fd);
 		if (!doc) {
 			vs_err("%s: %s (line %d)", env.from[i], jerr.text, jerr.line);
 			vs_report_free(r);

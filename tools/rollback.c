@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/safefile.h"
 #include "cmd.h"
 #include "tune-print.h"
 #include "sources/qmp.h"
@@ -86,7 +87,7 @@ VS_COMMAND(rollback, VS_NEEDS_ROOT, "undo apply/tune from the journal (crash saf
 	}
 	e = vs_journal_load(&j);
 	if (e) {
-		vs_err("cannot use the journal: %s", strerror(-e));
+		vs_err("cannot use the journal: %s", vs_safe_strerror(e));
 		goto out;
 	}
 	if (!vs_journal_active(j)) {

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/safefile.h"
 #include "cmd.h"
 #include "tune-print.h"
 
@@ -74,5 +75,5 @@ void tune_lock_error(int err, int holder)
 		vs_err("another virtsync apply, rollback or tune (pid %d) holds /run/virtsync/lock; wait for it to finish",
 		       holder);
 	else
-		vs_err("cannot take /run/virtsync/lock: %s", strerror(-err));
+		vs_err("cannot take /run/virtsync/lock: %s", vs_safe_strerror(err));
 }

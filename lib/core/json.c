@@ -29,7 +29,11 @@ int vs_json_save_check(const char *path, char *err, size_t errlen)
 		if (S_ISDIR(st.st_mode))
 			return vs_errf(err, errlen, -EISDIR, "'%s' is a directory: give a file name",
 				       path);
-		if (!S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
+		/* root does not write through a link someone may have planted */
+		if (S_ISLNK(st.st_mode))
+			return vs_errf(err, errlen, -ELOOP,
+				       "'%s' is a symbolic link: give the file it points to", path);
+		if (!S_ISREG(st.st_mode))
 			return vs_errf(err, errlen, -EINVAL, "'%s' is not a regular file", path);
 	} else if (errno != ENOENT) {
 		return vs_errf(err, errlen, -errno, "'%s': %s", path, strerror(errno));

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/safefile.h"
 #include "core/sysfs.h"
 #include "core/units.h"
 
@@ -50,9 +51,9 @@ int vs_read_str(const char *path, char *buf, size_t len)
 
 	if (!len)
 		return -EINVAL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = vs_open_rooted(path, O_RDONLY, 0);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	n = read(fd, buf, len - 1);
 	err = n < 0 ? -errno : 0;
 	close(fd);
@@ -99,9 +100,9 @@ int vs_write_str(const char *path, const char *val)
 	/* O_TRUNC as the shell's '>' does: sysfs and procfs ignore it, and on
 	 * a fixture tree (a plain file) a shorter value must not leave the
 	 * tail of the longer one behind. */
-	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	fd = vs_open_rooted(path, O_WRONLY | O_TRUNC, 0);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	n = write(fd, val, len);
 	if (n < 0)
 		err = -errno;
@@ -149,78 +150,14 @@ int vs_fsync_dir(const char *dir)
 	return err;
 }
 
-static int fsync_dir_of(const char *path)
-{
-	char dir[4096];
-	const char *slash = strrchr(path, '/');
-
-	if (!slash)
-		return vs_fsync_dir(".");
-	if (slash == path)
-		return vs_fsync_dir("/");
-	if ((size_t)(slash - path) >= sizeof(dir))
-		return -ENAMETOOLONG;
-	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	return vs_fsync_dir(dir);
-}
-
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* vs_file_replace() of buf, then tail. */
-static int replace(const char *path, const void *buf, size_t len, const char *tail,
-		   mode_t mode, unsigned int flags)
-{
-	char tmp[4200];
-	int fd, err = 0;
-
-	if ((flags & VS_REPLACE_SHARED ?
-	     snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid()) :
-	     snprintf(tmp, sizeof(tmp), "%s.tmp", path)) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0)
-		return -errno;
-	/* a temporary left by a crash keeps its old mode through O_TRUNC */
-	if (fchmod(fd, mode))
-		err = -errno;
-	if (!err)
-		err = write_all(fd, buf, len);
-	if (!err)
-		err = write_all(fd, tail, strlen(tail));
-	if (!err && (flags & VS_REPLACE_DURABLE) && fsync(fd))
-		err = -errno;
-	if (close(fd) && !err)
-		err = -errno;
-	if (!err && rename(tmp, path))
-		err = -errno;
-	if (err) {
-		unlink(tmp);
-		return err;
-	}
-	return flags & VS_REPLACE_DURABLE ? fsync_dir_of(path) : 0;
-}
-
 int vs_file_replace(const char *path, const void *buf, size_t len, mode_t mode,
 		    unsigned int flags)
 {
-	return replace(path, buf, len, "", mode, flags);
+	return vs_safe_replace(path, buf, len, "", mode, flags & ~VS_REPLACE_SHARED);
 }
 
 int vs_file_replace_text(const char *path, const char *text, mode_t mode,
 			 unsigned int flags)
 {
-	return replace(path, text, strlen(text), "\n", mode, flags);
+	return vs_safe_replace(path, text, strlen(text), "\n", mode, flags & ~VS_REPLACE_SHARED);
 }

@@ -35,16 +35,19 @@ int vs_fsync_dir(const char *dir);
 
 /*
  * Replace the file at `path` (already rooted) with buf[0..len): written to
- * a temporary in the same directory with exactly `mode`, then rename()d
- * over it, so a reader sees the old or the new file, whole. The temporary
- * is "<path>.tmp", or "<path>.<pid>.tmp" with VS_REPLACE_SHARED (several
- * processes may write the file at once). VS_REPLACE_DURABLE also fsyncs
- * the file before the rename and the directory after it: once this
- * returns, a crash leaves the old or the new version, never a mix or
- * nothing. -errno; the temporary is removed on failure.
+ * a temporary in the same directory with exactly `mode` that nobody can
+ * name in advance, then rename()d over it, so a reader sees the old or the
+ * new file, whole (vs_safe_replace() in core/safefile.h: a symlink or a
+ * non-regular file at `path` is refused). VS_REPLACE_SHARED is accepted
+ * for callers that several processes run at once (every temporary is
+ * unique now). VS_REPLACE_DURABLE also fsyncs the file before the rename
+ * and the directory after it: once this returns, a crash leaves the old or
+ * the new version, never a mix or nothing. VS_REPLACE_PRIVATE: virtsync's
+ * own state (VS_SAFE_PRIVATE). -errno; the temporary is removed on failure.
  */
 #define VS_REPLACE_DURABLE	0x1
 #define VS_REPLACE_SHARED	0x2
+#define VS_REPLACE_PRIVATE	0x10
 int vs_file_replace(const char *path, const void *buf, size_t len, mode_t mode,
 		    unsigned int flags);
 /* The same for a text (a JSON document, a record) that has no final

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/errmsg.h"
+#include "core/safefile.h"
 #include "output/export.h"
 #include "tune/apply.h"
 #include "core/units.h"
@@ -186,9 +187,14 @@ static int plan_restarts(struct vs_export *x, const char *path, char *err,
 			 size_t errlen)
 {
 	json_error_t jerr;
-	json_t *doc = json_load_file(path, 0, &jerr), *queues, *q;
+	json_t *doc, *queues, *q;
 	size_t i, j;
+	int fd = vs_safe_open_read(path, VS_SAFE_TRUSTED);
 
+	if (fd < 0)
+		return vs_errf(err, errlen, fd, "%s: %s", path, vs_safe_strerror(fd));
+	doc = json_loadfd(fd, 0, &jerr);
+	close(fd);
 	if (!doc)
 		return vs_errf(err, errlen, -EINVAL, "%s", jerr.text);
 	/* a plan file carries diagnose's run as its evidence; a saved run

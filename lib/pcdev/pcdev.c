@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/safefile.h"
 #include "core/sysfs.h"
 #include "pcdev/backend.h"
 #include "pcdev/pcdev.h"
@@ -333,9 +334,13 @@ int pcdev_run(const struct pcdev_config *cfg, struct pcdev_results *res)
 		return err;
 	}
 	if (cfg->trace_path) {
-		trace = fopen(cfg->trace_path, "we");
+		int tfd = vs_safe_create(cfg->trace_path, 0644);
+
+		trace = tfd >= 0 ? fdopen(tfd, "w") : NULL;
 		if (!trace) {
-			err = -errno;
+			err = tfd >= 0 ? -errno : tfd;
+			if (tfd >= 0)
+				close(tfd);
 			goto out;
 		}
 	}

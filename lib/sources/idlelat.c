@@ -21,6 +21,7 @@
 #include <cpuidle.h>
 #include <jansson.h>
 
+#include "core/safefile.h"
 #include "core/cpuonline.h"
 #include "sources/idlelat.h"
 #include "core/sysfs.h"
@@ -343,7 +344,8 @@ int vs_idle_restore_write(const struct vs_idle_restore *r)
 		return err;
 	/* The file must be on disk before the first sysfs write, or a power
 	 * cut could leave changed states and no record of them. */
-	err = vs_file_replace_text(file, text, 0600, VS_REPLACE_DURABLE);
+	err = vs_file_replace_text(file, text, 0600,
+				   VS_REPLACE_DURABLE | VS_REPLACE_PRIVATE);
 	free(text);
 	return err;
 }
@@ -358,9 +360,9 @@ int vs_idle_restore_read(struct vs_idle_restore *r)
 	err = vs_path(file, sizeof(file), RESTORE_FILE);
 	if (err)
 		return err;
-	fd = open(file, O_RDONLY | O_CLOEXEC);
+	fd = vs_safe_open_read(file, VS_SAFE_PRIVATE);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (fstat(fd, &sb) || sb.st_size > 1 << 20) {
 		close(fd);
 		return -EINVAL;
@@ -426,9 +428,9 @@ int vs_idlelat_lock(void)
 		err = vs_path(file, sizeof(file), LOCK_FILE);
 	if (err)
 		return err;
-	fd = open(file, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	fd = vs_safe_open_state(file, 0600);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (flock(fd, LOCK_EX | LOCK_NB)) {
 		err = errno == EWOULDBLOCK ? -EBUSY : -errno;
 		close(fd);

@@ -13,6 +13,7 @@
 
 #include "core/errmsg.h"
 #include "core/procfs.h"
+#include "core/safefile.h"
 #include "core/sysfs.h"
 #include "tune/apply.h"
 #include "core/units.h"
@@ -588,11 +589,11 @@ int vs_apply_lock(int *fdp, int *holder)
 	if (vs_path(dir, sizeof(dir), "/run/virtsync") ||
 	    vs_path(path, sizeof(path), "/run/virtsync/lock"))
 		return -ENAMETOOLONG;
-	if (mkdir(dir, 0700) && errno != EEXIST)
-		return -errno;
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	fd = vs_safe_private_dir(dir, 0700);
+	if (!fd)
+		fd = vs_safe_open_state(path, 0600);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (flock(fd, LOCK_EX | LOCK_NB)) {
 		int e = -errno;
 

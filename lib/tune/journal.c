@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "tune/journal.h"
+#include "core/safefile.h"
 #include "core/sysfs.h"
 
 struct vs_journal {
@@ -84,7 +85,7 @@ int vs_journal_load(struct vs_journal **out)
 {
 	struct vs_journal *j = calloc(1, sizeof(*j));
 	json_error_t jerr;
-	int err;
+	int err, fd;
 
 	*out = NULL;
 	if (!j)
@@ -94,10 +95,16 @@ int vs_journal_load(struct vs_journal **out)
 		err = vs_path(j->dir, sizeof(j->dir), "/run/virtsync");
 	if (err)
 		goto fail;
-	if (access(j->path, F_OK)) {
+	/* no symlink, FIFO or file of another user as the journal */
+	fd = vs_safe_open_read(j->path, VS_SAFE_PRIVATE);
+	if (fd == -ENOENT) {
 		j->doc = empty_doc();
+	} else if (fd < 0) {
+		err = fd;
+		goto fail;
 	} else {
-		j->doc = json_load_file(j->path, JSON_REJECT_DUPLICATES, &jerr);
+		j->doc = json_loadfd(fd, JSON_REJECT_DUPLICATES, &jerr);
+		close(fd);
 		if (!doc_ok(j->doc)) {
 			err = -EBADMSG;
 			goto fail;
@@ -125,12 +132,14 @@ static int journal_save(struct vs_journal *j)
 	char *text;
 	int err;
 
-	if (mkdir(j->dir, 0700) && errno != EEXIST)
-		return -errno;
+	err = vs_safe_private_dir(j->dir, 0700);
+	if (err)
+		return err;
 	text = json_dumps(j->doc, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
 	if (!text)
 		return -ENOMEM;
-	err = vs_file_replace_text(j->path, text, 0600, VS_REPLACE_DURABLE);
+	err = vs_file_replace_text(j->path, text, 0600,
+				   VS_REPLACE_DURABLE | VS_REPLACE_PRIVATE);
 	free(text);
 	return err;
 }

@@ -20,6 +20,7 @@
 
 #include <jansson.h>
 
+#include "core/safefile.h"
 #include "core/errmsg.h"
 #include "tune/planfile.h"
 #include "tune/profile.h"
@@ -559,11 +560,12 @@ int vs_profile_load_file(const char *path, enum vs_profile_kind kind,
 	int fd, e;
 
 	*out = NULL;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* it decides what root writes: no FIFO to block on, no file that
+	 * another user owns or may rewrite */
+	fd = vs_safe_open_read(path, VS_SAFE_TRUSTED);
 	if (fd < 0) {
-		e = -errno;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return e;
+		snprintf(err, errlen, "%s: %s", path, vs_safe_strerror(fd));
+		return fd;
 	}
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > VS_PROFILE_MAX_BYTES) {
 		close(fd);

@@ -1,0 +1,321 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Safe opening and replacing of files (lib/core/safefile.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "core/safefile.h"
+#include "core/sysfs.h"
+
+const char *vs_safe_strerror(int err)
+{
+	switch (err) {
+	case -ELOOP:
+		return "is a symbolic link (refused: virtsync does not follow one here)";
+	case -EINVAL:
+		return "is not a regular file";
+	case -EPERM:
+		return "is owned by another user or writable by others (refused)";
+	default:
+		return strerror(-err);
+	}
+}
+
+/* The length of the root prefix when path lies inside VIRTSYNC_ROOT
+ * (path[len] is then '/'), else 0. */
+static size_t root_prefix(const char *path)
+{
+	const char *root = vs_root();
+	size_t rlen = strlen(root);
+
+	while (rlen && root[rlen - 1] == '/')
+		rlen--;
+	if (!rlen || strncmp(path, root, rlen) || path[rlen] != '/')
+		return 0;
+	return rlen;
+}
+
+int vs_open_rooted(const char *path, int flags, mode_t mode)
+{
+	size_t rlen = root_prefix(path);
+	char root[PATH_MAX];
+	struct open_how how;
+	int rfd, fd;
+
+	if (!rlen) {
+		fd = open(path, flags | O_CLOEXEC, mode);
+		return fd < 0 ? -errno : fd;
+	}
+	if (rlen >= sizeof(root))
+		return -ENAMETOOLONG;
+	memcpy(root, path, rlen);
+	root[rlen] = '\0';
+	rfd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (rfd < 0)
+		return -errno;
+	memset(&how, 0, sizeof(how));
+	how.flags = (unsigned int)(flags | O_CLOEXEC);
+	how.mode = flags & (O_CREAT | __O_TMPFILE) ? mode : 0;
+	/* absolute symlinks and ".." stay inside the tree; /proc magic
+	 * links (a fixture's fd/N) would leave it */
+	how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+	while (path[rlen] == '/')
+		rlen++;
+	fd = (int)syscall(SYS_openat2, rfd, path[rlen] ? path + rlen : ".", &how, sizeof(how));
+	if (fd < 0)
+		fd = -errno;
+	close(rfd);
+	return fd;
+}
+
+static bool invoker_uid(uid_t uid)
+{
+	const char *sudo = getenv("SUDO_UID");
+	char *end;
+	unsigned long v;
+
+	if (uid == 0 || uid == getuid() || uid == geteuid())
+		return true;
+	if (!sudo || !*sudo)
+		return false;
+	errno = 0;
+	v = strtoul(sudo, &end, 10);
+	return !errno && !*end && v == uid;
+}
+
+/* The file behind fd is what flags ask for: 0 or -errno. */
+static int check_file(int fd, unsigned int flags, bool want_dir)
+{
+	struct stat st;
+
+	if (fstat(fd, &st))
+		return -errno;
+	if (want_dir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode))
+		return want_dir ? -ENOTDIR : -EINVAL;
+	if ((flags & VS_SAFE_PRIVATE) &&
+	    (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH))))
+		return -EPERM;
+	if ((flags & VS_SAFE_TRUSTED) &&
+	    (!invoker_uid(st.st_uid) || (st.st_mode & S_IWOTH)))
+		return -EPERM;
+	return 0;
+}
+
+static int open_checked(const char *path, int oflags, mode_t mode, unsigned int flags)
+{
+	int fd, err;
+
+	/* O_NONBLOCK: a FIFO planted in the file's place must not block the
+	 * open; it is refused by the fstat that follows */
+	if (flags & VS_SAFE_PRIVATE)
+		oflags |= O_NOFOLLOW;
+	fd = vs_open_rooted(path, oflags | O_NONBLOCK, mode);
+	if (fd < 0)
+		return fd;
+	err = check_file(fd, flags, false);
+	if (!err && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK))
+		err = -errno;
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+int vs_safe_open_read(const char *path, unsigned int flags)
+{
+	return open_checked(path, O_RDONLY, 0, flags);
+}
+
+int vs_safe_open_state(const char *path, mode_t mode)
+{
+	return open_checked(path, O_RDWR | O_CREAT, mode, VS_SAFE_PRIVATE);
+}
+
+int vs_safe_create(const char *path, mode_t mode)
+{
+	int fd = open_checked(path, O_WRONLY | O_CREAT | O_NOFOLLOW, mode, 0);
+
+	if (fd >= 0 && ftruncate(fd, 0)) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+int vs_safe_private_dir(const char *dir, mode_t mode)
+{
+	int fd, err;
+
+	if (mkdir(dir, mode) && errno != EEXIST)
+		return -errno;
+	fd = vs_open_rooted(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
+	if (fd < 0)
+		return fd;
+	err = check_file(fd, VS_SAFE_PRIVATE, true);
+	close(fd);
+	return err;
+}
+
+static int split(const char *path, char *dir, size_t dlen, const char **base)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash) {
+		snprintf(dir, dlen, ".");
+		*base = path;
+	} else {
+		if ((size_t)(slash - path) + 2 > dlen)
+			return -ENAMETOOLONG;
+		if (slash == path)
+			snprintf(dir, dlen, "/");
+		else
+			snprintf(dir, dlen, "%.*s", (int)(slash - path), path);
+		*base = slash + 1;
+	}
+	return **base ? 0 : -EISDIR;
+}
+
+static int write_all(int fd, const char *p, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static void random_name(char *buf, size_t len, const char *base)
+{
+	unsigned long long r = 0;
+
+	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+		r ^= (unsigned long long)getpid() << 32 ^ (unsigned long long)(uintptr_t)buf;
+	snprintf(buf, len, ".%.200s.%016llx.tmp", base, r);
+}
+
+/* A temporary in dfd that nobody could have named in advance: an
+ * unnamed O_TMPFILE where the filesystem has them, else an O_EXCL file
+ * with a random name (then in *named). fd or -errno. */
+static int make_temp(int dfd, const char *base, mode_t mode, char *named, size_t nlen)
+{
+	int fd, tries;
+
+	named[0] = '\0';
+	fd = openat(dfd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
+	if (fd >= 0)
+		return fd;
+	if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+		return -errno;
+	for (tries = 0; tries < 16; tries++) {
+		random_name(named, nlen, base);
+		fd = openat(dfd, named, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+		if (fd >= 0 || errno != EEXIST)
+			break;
+	}
+	if (fd < 0)
+		named[0] = '\0';
+	return fd < 0 ? -errno : fd;
+}
+
+/* Give the unnamed temporary fd a random name in dfd. */
+static int name_temp(int fd, int dfd, const char *base, char *named, size_t nlen)
+{
+	char proc[64];
+	int tries;
+
+	for (tries = 0; tries < 16; tries++) {
+		random_name(named, nlen, base);
+		if (!linkat(fd, "", dfd, named, AT_EMPTY_PATH))
+			return 0;
+		if (errno == EEXIST)
+			continue;
+		/* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; /proc does not */
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		if (!linkat(AT_FDCWD, proc, dfd, named, AT_SYMLINK_FOLLOW))
+			return 0;
+		if (errno != EEXIST)
+			break;
+	}
+	named[0] = '\0';
+	return -errno;
+}
+
+int vs_safe_replace(const char *path, const void *buf, size_t len,
+		    const char *tail, mode_t mode, unsigned int flags)
+{
+	char dir[PATH_MAX], named[256];
+	const char *base;
+	struct stat st;
+	int dfd, fd, err;
+
+	err = split(path, dir, sizeof(dir), &base);
+	if (err)
+		return err;
+	dfd = vs_open_rooted(dir, O_RDONLY | O_DIRECTORY |
+			     (flags & VS_SAFE_PRIVATE ? O_NOFOLLOW : 0), 0);
+	if (dfd < 0)
+		return dfd;
+	if (flags & VS_SAFE_PRIVATE) {
+		err = check_file(dfd, VS_SAFE_PRIVATE, true);
+		if (err)
+			goto out_dir;
+	}
+	/* rename() would replace a symlink, not follow it; refusing says
+	 * so instead of silently breaking someone's link */
+	if (!fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW)) {
+		err = S_ISLNK(st.st_mode) ? -ELOOP : !S_ISREG(st.st_mode) ? -EINVAL : 0;
+		if (!err && (flags & VS_SAFE_PRIVATE) &&
+		    (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH))))
+			err = -EPERM;
+		if (err)
+			goto out_dir;
+	} else if (errno != ENOENT) {
+		err = -errno;
+		goto out_dir;
+	}
+	fd = make_temp(dfd, base, mode, named, sizeof(named));
+	if (fd < 0) {
+		err = fd;
+		goto out_dir;
+	}
+	if (fchmod(fd, mode))
+		err = -errno;
+	if (!err)
+		err = write_all(fd, buf, len);
+	if (!err && tail)
+		err = write_all(fd, tail, strlen(tail));
+	if (!err && (flags & VS_SAFE_DURABLE) && fsync(fd))
+		err = -errno;
+	if (!err && !named[0])
+		err = name_temp(fd, dfd, base, named, sizeof(named));
+	if (close(fd) && !err)
+		err = -errno;
+	if (!err && renameat(dfd, named, dfd, base))
+		err = -errno;
+	if (err && named[0])
+		unlinkat(dfd, named, 0);
+	if (!err && (flags & VS_SAFE_DURABLE) && fsync(dfd))
+		err = -errno;
+out_dir:
+	close(dfd);
+	return err;
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef VS_SAFEFILE_H
+#define VS_SAFEFILE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/*
+ * Opening files as root in directories others can write (/tmp, a user's
+ * home, a --root tree). Every file virtsync writes or trusts is opened here:
+ *  - the final component is never followed when it is a symbolic link
+ *    (-ELOOP), and a file that is not a regular file is refused (-EINVAL,
+ *    without blocking: a FIFO is opened O_NONBLOCK and fstat()ed first);
+ *  - a file is replaced through a temporary that nobody can name in
+ *    advance (O_TMPFILE, or an O_EXCL random name) in its own directory;
+ *  - VS_SAFE_PRIVATE: virtsync's own state (/run/virtsync: journal, lock,
+ *    pid files): the directory and the file must belong to the effective
+ *    user (root) and not be writable by group or others (-EPERM);
+ *  - VS_SAFE_TRUSTED: an input that decides what root writes (a plan, a
+ *    profile): owned by root or by the invoking user (getuid(), SUDO_UID)
+ *    and not writable by others (-EPERM).
+ * Under VIRTSYNC_ROOT, a path inside the root is resolved inside it
+ * (openat2 RESOLVE_IN_ROOT): no symlink or ".." in the tree reaches out.
+ */
+#define VS_SAFE_PRIVATE	0x10
+#define VS_SAFE_TRUSTED	0x20
+/* fsync the file before the rename and the directory after it */
+#define VS_SAFE_DURABLE	0x01
+
+/* The -errno of these helpers, as a reason to print after the path. */
+const char *vs_safe_strerror(int err);
+
+/* open(2) of a path, resolved inside VIRTSYNC_ROOT when it lies under it.
+ * -errno. */
+int vs_open_rooted(const char *path, int flags, mode_t mode);
+
+/* Open an existing file for reading: fd, or -errno (above). */
+int vs_safe_open_read(const char *path, unsigned int flags);
+
+/* Open or create a state file for reading and writing (a lock, a pid
+ * file), never truncated by the open: fd or -errno. Implies PRIVATE. */
+int vs_safe_open_state(const char *path, mode_t mode);
+
+/* Create a private directory (mode) if missing, and check an existing one
+ * as VS_SAFE_PRIVATE requires: 0 or -errno. */
+int vs_safe_private_dir(const char *dir, mode_t mode);
+
+/* Create or truncate an output file that is written as a stream (a trace):
+ * a symlink or a non-regular file is refused. fd or -errno. */
+int vs_safe_create(const char *path, mode_t mode);
+
+/* Replace the file at path with buf[0..len) and tail (a string, may be
+ * ""), whole or not at all: 0 or -errno; nothing is left on failure. */
+int vs_safe_replace(const char *path, const void *buf, size_t len,
+		    const char *tail, mode_t mode, unsigned int flags);
+
+#endif
