@@ -21,6 +21,14 @@ trap _run_at_exit EXIT
 skip() { echo "SKIP: $*"; exit 77; }
 die() { echo "FAIL: $*"; exit 1; }
 need_root() { [ "$(id -u)" = 0 ] || skip "needs root"; }
+# live_proc_in ROOT: the host's /proc inside a --root tree, bind-mounted
+# (a symlink to /proc would leave the tree, and virtsync resolves every
+# path inside it); unmounted when the test ends, before $TMP goes.
+live_proc_in() {
+	mkdir -p "$1/proc"
+	mount --bind /proc "$1/proc" || skip "cannot bind-mount /proc"
+	at_exit "umount -l '$1/proc'"
+}
 need_faults() { [ -x "$VSF" ] || die "$VSF missing: make all builds the fault-injection binary"; }
 need_kvm() { [ -r /dev/kvm ] && [ -w /dev/kvm ] || skip "needs /dev/kvm"; }
 

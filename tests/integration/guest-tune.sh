@@ -16,7 +16,7 @@ q() { python3 "$TOP/tests/guest/qmp.py" "$GUEST_QMP" "$@"; }
 
 mkdir -p "$TMP/root/sys/devices/system/cpu" "$TMP/root/run/virtsync"
 cp /sys/devices/system/cpu/online "$TMP/root/sys/devices/system/cpu/online"
-ln -s /proc "$TMP/root/proc"
+live_proc_in "$TMP/root"
 vs() { "$VS" --root "$TMP/root" "$@"; }
 plan() {	# plan FILE VALUE: set io1's poll-max-ns to VALUE
 	cat >"$1" <<JSON

@@ -12,7 +12,7 @@ command -v script >/dev/null || skip "script(1) (bsdutils) is not installed"
 start_qemu_qmp -smp 1
 mkdir -p "$TMP/root/sys/devices/system/cpu" "$TMP/root/run/virtsync"
 cp /sys/devices/system/cpu/online "$TMP/root/sys/devices/system/cpu/online"
-ln -s /proc "$TMP/root/proc"
+live_proc_in "$TMP/root"
 args="--root $TMP/root tune --auto --qmp $QMP_SOCK --objective 'sleep 1; echo 5' --duration 300ms"
 
 script -qec "$VS $args >$TMP/tty.out" "$TMP/tty.log" >/dev/null </dev/null || die "tune under script failed"

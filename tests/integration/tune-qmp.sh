@@ -24,7 +24,7 @@ old0=$(qom_get io0)
 mkdir -p "$TMP/root/sys/devices/system/cpu" "$TMP/root/run/virtsync"
 cp /sys/devices/system/cpu/online "$TMP/root/sys/devices/system/cpu/online"
 # the VM's threads and their CPU time are the live ones
-ln -s /proc "$TMP/root/proc"
+live_proc_in "$TMP/root"
 vs() { "$VS" --root "$TMP/root" "$@"; }
 plan() {	# plan FILE VALUE: set io0's poll-max-ns to VALUE
 	cat >"$1" <<EOF
