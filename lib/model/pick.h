@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#ifndef VS_PICK_H
+#define VS_PICK_H
+
+/*
+ * Picking a poll budget from the hybrid model (docs/hybrid.md, "Picking
+ * P"): T falls in steps as the budget P of one side grows (each step is a
+ * wait the poll now covers) and, within a step, more polling only costs
+ * CPU. So the pick is the smallest P in [0, p_max] whose T is within
+ * t_slack of the best T any budget up to p_max gives, with D <= Dmax: the
+ * foot of the step that reaches the objective. The same parameters are
+ * predicted under the Sec. 7 strategies (busy, sleep, notify) so that the
+ * caller can set the pick's CPU per item against them.
+ *
+ *	struct vs_pick_opts o = { .side = VS_PICK_CONSUMER, .p_max_ns = 512e3,
+ *				  .dmax_ns = INFINITY, .t_slack = 0.01,
+ *				  .current_ns = 32768 };
+ *	err = vs_pick_poll(&params, &o, &pick);	// -EINVAL on bad params
+ *
+ * Pure computation, no I/O.
+ */
+
+#include <stdbool.h>
+
+#include "model/model.h"
+
+enum vs_pick_side {
+	VS_PICK_CONSUMER,	/* Pc: vhost poll-us, iothread poll-max-ns */
+	VS_PICK_PRODUCER,	/* Pp: halt polling of the vCPU (guest or KVM) */
+};
+
+struct vs_pick_opts {
+	enum vs_pick_side side;
+	double p_max_ns;	/* largest budget the knob allows or is sensible */
+	double dmax_ns;		/* latency bound, INFINITY for none */
+	double t_slack;		/* accept T within this fraction of the best */
+	double e_slack;		/* current is "right" within this CPU fraction */
+	double current_ns;	/* the budget in force, NaN when unknown */
+};
+
+struct vs_pick {
+	double p_ns;			/* the pick */
+	struct vs_prediction at_pick;	/* hybrid at the pick */
+	struct vs_prediction at_zero;	/* hybrid at 0 (= notify) */
+	struct vs_prediction at_max;	/* hybrid at p_max */
+	double t_best_ns;		/* best T over [0, p_max] within Dmax */
+	bool meets_dmax;		/* some budget keeps D <= Dmax */
+	bool have_current;
+	struct vs_prediction at_current;
+	/* The budget in force reaches the objective at no more than
+	 * e_slack more CPU per item than the pick: leave it. */
+	bool current_right;
+	/* The Sec. 7 strategies on the same parameters: [BUSY], [SLEEP]
+	 * (Yp, Yc as given), [NOTIFY]; valid[m] false where the model does
+	 * not predict them (e.g. sleep with Y below Yz). */
+	struct vs_prediction strategy[VS_MECH_COUNT];
+	bool strategy_valid[VS_MECH_COUNT];
+};
+
+/* The hybrid prediction of p with the chosen side's budget set to budget_ns. */
+int vs_pick_predict_at(const struct vs_params *p, enum vs_pick_side side,
+		       double budget_ns, struct vs_prediction *out);
+
+/* -EINVAL on NULL, invalid params or a negative / non-finite p_max. */
+int vs_pick_poll(const struct vs_params *p, const struct vs_pick_opts *o,
+		 struct vs_pick *out);
+
+#endif
