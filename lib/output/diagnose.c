@@ -9,6 +9,7 @@
 #include "core/units.h"
 #include "output/bench.h"
 #include "output/diagnose.h"
+#include "output/hostpoll.h"
 #include "output/placement.h"
 
 #define WIDTH 78
@@ -775,6 +776,7 @@ void vs_diag_print(FILE *f, const struct vs_diagnosis *d)
 		print_guest(f, d);
 	if (d->device.ran)
 		print_truth(f, &d->device);
+	vs_hostpoll_print(f, d);
 	sources_text(f, d);
 }
 
@@ -886,6 +888,8 @@ int vs_diag_json_fill(json_t *doc, const struct vs_diagnosis *d)
 		json_object_set_new(doc, "ground_truth", truth_json(&d->device));
 	if (d->qmp)
 		json_object_set_new(doc, "qmp", qmp_json(d->qmp));
+	if ((arr = vs_hostpoll_json(d)))
+		json_object_set_new(doc, "host_polling", arr);
 	json_object_set_new(doc, "elapsed_ns", json_real(d->elapsed_ns));
 	return json_object_size(doc) ? 0 : -ENOMEM;
 }

@@ -7,6 +7,7 @@
 
 #include "model/model.h"
 #include "output/ratio.h"
+#include "output/hostpoll.h"
 #include "output/report.h"
 #include "output/svg.h"
 #include "core/units.h"
@@ -787,6 +788,22 @@ static void prediction_row(struct out *o, const char *what, const json_t *pr)
 
 /* diagnose: per queue, the regime with its evidence, the recommendation,
  * and the model's prediction against what was measured. */
+/* diagnose's host section, output/hostpoll.c. */
+static void render_host_polling(struct out *o, const json_t *hp)
+{
+	struct vs_chart *cpu, *p98;
+	char line[400];
+
+	if (!json_is_object(hp))
+		return;
+	heading(o, 4, "Host: shared polling cores");
+	vs_hostpoll_summary(hp, line, sizeof(line));
+	para(o, line);
+	vs_hostpoll_charts(hp, &cpu, &p98);
+	chart(o, cpu);
+	chart(o, p98);
+}
+
 static void render_diagnose(struct out *o, const json_t *doc)
 {
 	const json_t *q, *truth = json_object_get(doc, "ground_truth");
@@ -884,6 +901,7 @@ static void render_diagnose(struct out *o, const json_t *doc)
 		heading(o, 4, "Ground truth (the reference device's own report)");
 		render_bench(o, truth);
 	}
+	render_host_polling(o, json_object_get(doc, "host_polling"));
 }
 
 /* What was tuned, in one sentence: the target and the bounds. */
