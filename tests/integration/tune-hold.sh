@@ -40,6 +40,22 @@ expect_exit 0 "$VS" --root "$TMP/root" rollback
 wait_gone "$HP" || die "holder $HP still runs after rollback"
 [ ! -e "$TMP/root/run/virtsync/hold-cpu_dma_latency.pid" ] || die "pidfile left behind"
 
+# A rollback on a fixture tree that restores a held value starts a real
+# holder that no later rollback stops (a holder of 20 us was there before
+# the apply of 30 us): it must end when its tree does, not hold forever.
+VIRTSYNC_ROOT=$TMP/root "$VS" hold --pidfile "$TMP/root/run/virtsync/hold-cpu_dma_latency.pid" \
+	20us >/dev/null 2>&1 &
+HP=$!
+for i in $(seq 100); do [ -s "$TMP/root/run/virtsync/hold-cpu_dma_latency.pid" ] && break; sleep 0.05; done
+expect_exit 0 "$VS" --root "$TMP/root" apply "$TMP/qos.json" --set us=30
+expect_exit 0 "$VS" --root "$TMP/root" rollback
+HP=$(holder_pid "$TMP/root")
+[ -d "/proc/$HP" ] || die "rollback to 20 us started no holder"
+[ "$(od -An -td4 "$TMP/root/dev/cpu_dma_latency" | tr -d ' ')" = 20 ] || die "rollback did not hold 20 us"
+rm -rf "$TMP/root"
+for i in $(seq 100); do wait_gone "$HP" && break; done
+wait_gone "$HP" || die "the holder a --root rollback started outlived its tree"
+
 # live device
 # Live tests of the tuning engine from every worktree on this machine share
 # /run/virtsync/journal.json and the knobs: run them one at a time.
