@@ -90,6 +90,7 @@ VS_COMMAND(apply, 0, "apply a tuning profile or a diagnose plan (journaled)")
 	char err[512], source[128];
 	size_t n = 0, i, todo = 0;
 	int e, lockfd = -1, holder, ret = VS_EXIT_FAIL;
+	bool stacked;
 
 	memset(&env, 0, sizeof(env));
 	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
@@ -102,6 +103,10 @@ VS_COMMAND(apply, 0, "apply a tuning profile or a diagnose plan (journaled)")
 	e = vs_profvars_load(env.profile, env.plan, &p, source, sizeof(source));
 	if (e)
 		return e;
+	/* Resolve validates everything before the lock, so bad input leaves
+	 * no trace (not even a lock file); the old values it reads are only
+	 * for the dry run: vs_apply_changes() reads them again under the
+	 * lock, and those are what is journaled and printed. */
 	e = vs_apply_resolve(p, vs_profvars.vars, vs_profvars.n, &a, &n, err, sizeof(err));
 	if (e) {
 		vs_err("%s: %s; nothing was changed", source, err);
@@ -109,14 +114,10 @@ VS_COMMAND(apply, 0, "apply a tuning profile or a diagnose plan (journaled)")
 	}
 	for (i = 0; i < n; i++)
 		todo += !a[i].skip && !a[i].same;
-	if (!vs_global.json)
-		tune_print_changes(a, n);
-	if (env.dry_run) {
-		ret = VS_EXIT_OK;
-		goto print_json;
-	}
-	if (!todo) {
+	if (env.dry_run || !todo) {
 		if (!vs_global.json)
+			tune_print_changes(a, n);
+		if (!vs_global.json && !env.dry_run)
 			printf("nothing to change\n");
 		ret = VS_EXIT_OK;
 		goto print_json;
@@ -132,16 +133,19 @@ VS_COMMAND(apply, 0, "apply a tuning profile or a diagnose plan (journaled)")
 		       e == -EBADMSG ? " (not a virtsync journal; move it away)" : "");
 		goto out;
 	}
-	if (vs_journal_active(j) && !vs_global.json)
-		printf("note: stacking on an earlier apply; rollback undoes both\n");
+	stacked = vs_journal_active(j);
 	e = vs_apply_changes(j, source, a, n, &ar, err, sizeof(err));
 	if (e) {
 		vs_err("%s; the changes of this apply were rolled back", err);
 		goto out;
 	}
-	if (!vs_global.json)
+	if (!vs_global.json) {
+		tune_print_changes(a, n);
+		if (stacked)
+			printf("note: stacked on an earlier apply; rollback undoes both\n");
 		printf("applied %zu change%s; undo with 'virtsync rollback'\n",
 		       ar.written, ar.written == 1 ? "" : "s");
+	}
 	ret = VS_EXIT_OK;
 print_json:
 	if (vs_global.json) {

@@ -643,6 +643,33 @@ static unsigned long kill_after(void)
 }
 #endif
 
+/* What an error names: the knob's own instance (a path, a QOM target, a
+ * thread) where it has one. */
+static const char *target_name(const struct vs_change *a)
+{
+	return a->inst[0] ? a->inst : a->label;
+}
+
+/*
+ * The old value, read again now that the caller holds the lock: resolve may
+ * have run before it, and a rollback in between (seconds over QMP) would
+ * otherwise have the pre-rollback value journaled as the original, lost for
+ * good. An earlier change of this apply on the same instance fixed it already.
+ */
+static int reread_old(struct vs_change *a, size_t i)
+{
+	size_t m;
+	int e;
+
+	for (m = i; m-- > 0;)
+		if (a[m].knob == a[i].knob && !a[m].skip && !strcmp(a[m].inst, a[i].inst))
+			return 0;
+	e = a[i].knob->read(a[i].inst, a[i].old, sizeof(a[i].old));
+	if (!e)
+		a[i].same = !strcmp(a[i].old, a[i].new);
+	return e;
+}
+
 int vs_apply_changes(struct vs_journal *j, const char *source,
 		  struct vs_change *a, size_t n, struct vs_apply_result *r,
 		  char *err, size_t errlen)
@@ -662,7 +689,15 @@ int vs_apply_changes(struct vs_journal *j, const char *source,
 		char note[64] = "";
 		size_t idx;
 
-		if (a[i].skip || a[i].same)
+		if (a[i].skip)
+			continue;
+		e = reread_old(a, i);
+		if (e) {
+			vs_errf(err, errlen, e, "%s %s: cannot read the current value: %s",
+				a[i].knob->name, target_name(&a[i]), strerror(-e));
+			goto undo;
+		}
+		if (a[i].same)
 			continue;
 		snprintf(je.knob, sizeof(je.knob), "%s", a[i].knob->name);
 		snprintf(je.target, sizeof(je.target), "%s", a[i].inst);

@@ -59,6 +59,9 @@ struct vs_apply_result {
 
 /*
  * Write the changes in order, each one journaled before it is written.
+ * Each old value is read again first, under the caller's lock (resolve may
+ * have run before the lock was taken): a change found already at its new
+ * value is marked same and not written.
  * When a write fails, the writes of this apply are undone (reverse order)
  * and the error is returned with `err` naming the knob. Call with the lock
  * held.

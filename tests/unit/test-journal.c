@@ -119,12 +119,86 @@ static void test_resolve_chain(void **state)
 	setenv("VIRTSYNC_ROOT", root, 1);
 }
 
+static void put(const char *rel, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	f = fopen(path, "w");
+	if (!f || fputs(text, f) < 0 || fclose(f))
+		fail_msg("cannot write %s", path);
+}
+
+/* A rollback between resolve (which reads the old values) and the lock
+ * that vs_apply_changes() runs under changes the live value: the journal
+ * must hold what is there when the lock is held, not what resolve saw, or
+ * the original is lost for good (watch --tune and tune resolve first). */
+static void test_old_read_under_lock(void **state)
+{
+	const char *text =
+		"{\"format\":\"virtsync-profile\",\"version\":1,\"name\":\"t\",\"description\":\"d\","
+		"\"steps\":[{\"knob\":\"guest.halt_poll_ns\",\"value\":5},"
+		"{\"knob\":\"guest.halt_poll_ns\",\"value\":6}]}";
+	const char *param = "sys/module/haltpoll/parameters/guest_halt_poll_ns";
+	struct vs_apply_result r;
+	struct vs_profile *p;
+	struct vs_change *a;
+	struct vs_journal *j;
+	struct vs_jentry e;
+	char err[256], dir[128];
+	size_t n;
+
+	snprintf(dir, sizeof(dir), "%s/sys/module/haltpoll/parameters", root);
+	{
+		char cmd[512];
+
+		snprintf(cmd, sizeof(cmd), "mkdir -p %s %s/sys/devices/system/cpu && "
+			 "cp /sys/devices/system/cpu/online %s/sys/devices/system/cpu/", dir,
+			 root, root);
+		__T("mkdir", !system(cmd));
+	}
+	put(param, "123456\n");
+	__T("parse", !vs_profile_parse(text, strlen(text), VS_KIND_PROFILE, &p, err,
+				       sizeof(err)));
+	if (vs_apply_resolve(p, NULL, 0, &a, &n, err, sizeof(err)))
+		fail_msg("resolve: %s", err);
+	__T("resolve saw 123456", n == 2 && !strcmp(a[0].old, "123456"));
+	put(param, "0\n");	/* the rollback that ran before our lock */
+	__T("load", !vs_journal_load(&j));
+	if (vs_apply_changes(j, "unit", a, n, &r, err, sizeof(err)))
+		fail_msg("apply: %s", err);
+	__T("two entries", vs_journal_count(j) == 2);
+	__T("journaled the value under the lock", !vs_journal_get(j, 0, &e) &&
+	    !strcmp(e.old, "0") && !strcmp(e.new, "5"));
+	__T("the chain is kept", !vs_journal_get(j, 1, &e) && !strcmp(e.old, "5"));
+	vs_journal_free(j);
+	free(a);
+
+	/* someone set the value we want meanwhile: nothing to journal */
+	put(param, "123456\n");
+	if (vs_apply_resolve(p, NULL, 0, &a, &n, err, sizeof(err)))
+		fail_msg("resolve: %s", err);
+	put(param, "5\n");
+	__T("load", !vs_journal_load(&j));
+	__T("apply", !vs_apply_changes(j, "unit", a, n, &r, err, sizeof(err)));
+	__T("the first step is no change now, the second one is",
+	    vs_journal_count(j) == r.first + 1 && !vs_journal_get(j, r.first, &e) &&
+	    !strcmp(e.old, "5") && !strcmp(e.new, "6") && r.written == 1);
+	vs_journal_free(j);
+	free(a);
+	vs_profile_free(p);
+	snprintf(dir, sizeof(dir), "%s/run/virtsync/journal.json", root);
+	remove(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_corrupt),
 		cmocka_unit_test(test_resolve_chain),
+		cmocka_unit_test(test_old_read_under_lock),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
