@@ -47,27 +47,6 @@ static void print_wrapped(FILE *f, int indent, const char *text)
 	vs_print_hanging(f, indent, 0, text);
 }
 
-static const char *fmt_t(double ns, char *buf, size_t len)
-{
-	if (!isfinite(ns))
-		return snprintf(buf, len, "-"), buf;
-	return vs_format_time(ns, buf, len);
-}
-
-static const char *fmt_rate(double per_s, char *buf, size_t len)
-{
-	if (!isfinite(per_s))
-		snprintf(buf, len, "-");
-	else if (per_s >= 1e6)
-		snprintf(buf, len, "%.2fM/s", per_s / 1e6);
-	else if (per_s >= 1e3)
-		snprintf(buf, len, "%.1fk/s", per_s / 1e3);
-	else
-		snprintf(buf, len, "%.0f/s", per_s);
-	return buf;
-}
-
-
 static json_t *thread_json(const struct vs_thread_sample *t)
 {
 	json_t *o = json_object();
@@ -400,8 +379,8 @@ static void print_pred_row(FILE *f, const char *label, bool have, enum vs_mech m
 		return;
 	}
 	fprintf(f, "  %-13s %-6s %-5s T %-10s E %-10s D %s\n", label, vs_mech_name(m),
-	       vs_regime_name(p->regime), fmt_t(p->t_ns, t, sizeof(t)),
-	       fmt_t(p->e_ns, e, sizeof(e)), fmt_t(p->d_ns, dd, sizeof(dd)));
+	       vs_regime_name(p->regime), vs_format_time(p->t_ns, t, sizeof(t)),
+	       vs_format_time(p->e_ns, e, sizeof(e)), vs_format_time(p->d_ns, dd, sizeof(dd)));
 }
 
 static void print_thread_line(FILE *f, const char *label, const struct vs_thread_sample *t,
@@ -414,8 +393,8 @@ static void print_thread_line(FILE *f, const char *label, const struct vs_thread
 		return;
 	}
 	fprintf(f, "  %-8s %-12.12s CPU %3.0f%%  waits %-9s runq %-8s -> %s\n", label,
-	       t->comm, t->cpu * 100, fmt_rate(t->waits_per_s, r, sizeof(r)),
-	       fmt_t(t->run_delay_ns, rd, sizeof(rd)), vs_wait_name(w));
+	       t->comm, t->cpu * 100, vs_format_rate(t->waits_per_s, r, sizeof(r)),
+	       vs_format_time(t->run_delay_ns, rd, sizeof(rd)), vs_wait_name(w));
 }
 
 static void print_queue(FILE *f, const struct vs_diag_queue *q)
@@ -446,8 +425,8 @@ static void print_queue(FILE *f, const struct vs_diag_queue *q)
 		return;
 	}
 	fprintf(f, "  items %s  kicks %s  interrupts %s\n",
-	       fmt_rate(s->items_per_s, a, sizeof(a)), fmt_rate(s->kicks_per_s, b, sizeof(b)),
-	       fmt_rate(s->irqs_per_s, c, sizeof(c)));
+	       vs_format_rate(s->items_per_s, a, sizeof(a)), vs_format_rate(s->kicks_per_s, b, sizeof(b)),
+	       vs_format_rate(s->irqs_per_s, c, sizeof(c)));
 	print_thread_line(f, "producer", &s->prod, v->p_wait);
 	print_thread_line(f, "consumer", &s->cons, v->c_wait);
 
@@ -466,7 +445,7 @@ static void print_queue(FILE *f, const struct vs_diag_queue *q)
 			const struct vs_inequality *qq = &v->ineq[i];
 
 			fprintf(f, "    %-20s %10s vs %-10s %s\n", qq->expr,
-			       fmt_t(qq->lhs, a, sizeof(a)), fmt_t(qq->rhs, b, sizeof(b)),
+			       vs_format_time(qq->lhs, a, sizeof(a)), vs_format_time(qq->rhs, b, sizeof(b)),
 			       !qq->known ? "unknown" : qq->holds ? "holds" : "fails");
 		}
 	}
@@ -475,7 +454,7 @@ static void print_queue(FILE *f, const struct vs_diag_queue *q)
 		const struct vs_estimate *e = &v->est[i];
 
 		if (!strcmp(e->unit, "ns"))
-			fmt_t(e->value, a, sizeof(a));
+			vs_format_time(e->value, a, sizeof(a));
 		else if (isfinite(e->value))
 			snprintf(a, sizeof(a), "%.4g", e->value);
 		else
@@ -483,7 +462,7 @@ static void print_queue(FILE *f, const struct vs_diag_queue *q)
 		snprintf(line, sizeof(line), "%-8s %-9s %s", e->name, a, e->from);
 		vs_print_hanging(f, 4, 19, line);
 	}
-	fprintf(f, "Recommendation (Dmax %s):\n", fmt_t(pl->dmax_ns, a, sizeof(a)));
+	fprintf(f, "Recommendation (Dmax %s):\n", vs_format_time(pl->dmax_ns, a, sizeof(a)));
 	print_wrapped(f, 2, pl->summary);
 	print_pred_row(f, "current", pl->have_cur, pl->cur_mech, &pl->cur);
 	print_pred_row(f, "recommended", pl->have_rec, pl->rec_mech, &pl->rec);
@@ -717,19 +696,19 @@ static void print_guest(FILE *f, const struct vs_diagnosis *d)
 		if (gr->vqs[i].per_s < 0.5)
 			continue;
 		fprintf(f, "  %-24s %s interrupts\n", gr->vqs[i].name,
-			fmt_rate(gr->vqs[i].per_s, a, sizeof(a)));
+			vs_format_rate(gr->vqs[i].per_s, a, sizeof(a)));
 		shown++;
 	}
 	if (!shown)
 		fprintf(f, "  no virtqueue interrupts during the window\n");
 	fprintf(f, "  disk %s requests, net %s packets\n",
-		fmt_rate(gr->have_disk ? gr->disk_ios_per_s : NAN, a, sizeof(a)),
-		fmt_rate(gr->have_net ? gr->net_packets_per_s : NAN, b, sizeof(b)));
+		vs_format_rate(gr->have_disk ? gr->disk_ios_per_s : NAN, a, sizeof(a)),
+		vs_format_rate(gr->have_net ? gr->net_packets_per_s : NAN, b, sizeof(b)));
 	if (isfinite(d->hc.wake_ns)) {
 		snprintf(line, sizeof(line),
 			 "thread wake-up: %s as configured, %s with the CPUs kept out of idle (what halt polling gives)",
-			 fmt_t(d->hc.wake_ns, a, sizeof(a)),
-			 fmt_t(d->hc.wake_polled_ns, b, sizeof(b)));
+			 vs_format_time(d->hc.wake_ns, a, sizeof(a)),
+			 vs_format_time(d->hc.wake_polled_ns, b, sizeof(b)));
 		print_wrapped(f, 2, line);
 	}
 	for (i = 0; i < gp->n_actions; i++) {
