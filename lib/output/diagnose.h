@@ -7,6 +7,7 @@
 #include <jansson.h>
 
 #include "diagnose/diagnose.h"
+#include "output/print.h"
 
 /*
  * The diagnosis as text (under 80 columns) and as JSON. The text comes in
@@ -20,9 +21,5 @@ void vs_diag_print(FILE *f, const struct vs_diagnosis *d);
 /* Add the diagnosis' fields to doc (a tool puts "command" and the common
  * meta fields first). -ENOMEM. */
 int vs_diag_json_fill(json_t *doc, const struct vs_diagnosis *d);
-
-/* Word-wrapped at 78 columns: the first line at indent, the rest at
- * indent + hang (under the text of a labelled line). */
-void vs_print_hanging(FILE *f, int indent, int hang, const char *text);
 
 #endif
