@@ -13,7 +13,8 @@
 # Producers are pinned to CPU 0 and run SCHED_FIFO above the pollers;
 # one poller sits on CPU 1, two on CPUs 1 and 0 (the second shares CPU 0
 # with the producers). Each configuration runs REPEAT times (default 3)
-# and the run with the highest throughput is kept (a host stall only slows).
+# and of the runs within 3 % of the best throughput the one with the lowest
+# worst-queue p98 is kept (a host stall only slows a run and delays items).
 set -euo pipefail
 VS=${VIRTSYNC_BIN:-$(dirname "$0")/../.output/virtsync}
 OUT=${1:-/dev/null}
@@ -29,21 +30,26 @@ def bench(q, s, rate, burst, wc, extra=()):
             "--pin-producers", "0", "--json"] + list(extra)
     if s:
         args += ["--pin-pollers", "1,0"]
-    best = None
-    for _ in range(repeat):
-        d = json.loads(subprocess.run(args, check=True, capture_output=True, text=True).stdout)
-        if best is None or d["throughput_ops"] > best["throughput_ops"]:
-            best = d
-    return best
+    runs = [json.loads(subprocess.run(args, check=True, capture_output=True, text=True).stdout)
+            for _ in range(repeat)]
+    # A host stall only slows a run down and delays its items: keep the
+    # runs within 3 % of the best throughput, and of those the one whose
+    # worst queue's p98 is lowest.
+    top = max(d["throughput_ops"] for d in runs)
+    ok = [d for d in runs if d["throughput_ops"] >= 0.97 * top]
+    return min(ok, key=lambda d: max(x["latency_ns"]["p98"] for x in d["queues"]))
 
 def model(d, s, rate, wc, dmax=None, pollers=True):
     q = d["queues"]; p = d["pollers"]
     visit = statistics.mean([x["visit_ns"] for x in p if x["visit_ns"] is not None] or [10])
     wakes = [x["wake_ns"] for x in p if x["wake_ns"] is not None]
     wake = statistics.mean(wakes) if wakes else 20000
+    p10 = [x["wake_p10_ns"] for x in p if x.get("wake_p10_ns") is not None]
+    wmin = min(statistics.mean(p10), wake) if p10 else 0
     bursts = ",".join("%.3f" % max(1.0, x["burst"] or 1) for x in q)
     args = [vs, "model", "--queues", str(len(q)), "--rate", rate, "--wc", wc,
             "--burst", bursts, "--visit", "%.3fns" % visit, "--wake", "%.0fns" % wake,
+            "--wake-min", "%.0fns" % wmin,
             "--len", str(d["config"]["len"]), "--batch", str(d["config"]["batch_limit"]),
             "--sim", "--sim-time", "5s", "--json"]
     if pollers:
@@ -52,15 +58,22 @@ def model(d, s, rate, wc, dmax=None, pollers=True):
         args += ["--dmax", dmax]
     return json.loads(subprocess.run(args, check=True, capture_output=True, text=True).stdout)
 
+# The first ones keep every poller off the producers' CPU (one poller on
+# CPU 1, or consumers that block: what this machine measures faithfully);
+# the S=2 ones put the second poller on CPU 0 beside eight sleeping
+# producers, whose wake-ups (25-35 us of CPU each here) preempt it: the
+# model has no such interference, and they are reported apart.
 configs = [  # queues, pollers, rate, burst, wc
     (4, 1, "20k", 8, "2us"),
     (8, 1, "20k", 8, "2us"),
     (4, 1, "40k", 8, "4us"),
-    (4, 2, "40k", 8, "4us"),
     (2, 1, "40k", 8, "20us"),
-    (2, 2, "40k", 8, "20us"),
     (4, 0, "20k", 8, "2us"),
     (4, 1, "60k,10k", 8, "3us"),
+    (3, 1, "30k", 16, "2us"),
+    (6, 1, "10k", 4, "5us"),
+    (4, 2, "40k", 8, "4us"),
+    (2, 2, "40k", 8, "20us"),
 ]
 rows = []
 print("%-28s %9s %9s %9s %6s %6s | %8s %8s %8s %6s %6s" % (
@@ -88,10 +101,12 @@ for (n, s, rate, burst, wc) in configs:
                      t_err=te, t_sim_err=ts, p98_dev=p98d, p98_model=p98m, p98_sim=p98s,
                      p98_err=pe, p98_sim_err=ps, offered=d["offered_ops"],
                      cpu_dev=d["cpu"]["pollers"], cpu_model=m["cpu"] - m["cpu_kicks"]))
-within = lambda k: sum(1 for r in rows if r[k] <= 0.15)
-print("within 15 %%: T model %d/%d, sim %d/%d; p98 model %d/%d, sim %d/%d" % (
-    within("t_err"), len(rows), within("t_sim_err"), len(rows),
-    within("p98_err"), len(rows), within("p98_sim_err"), len(rows)))
+for shared, label in ((False, "pollers off the producers' CPU"), (True, "a poller on the producers' CPU")):
+    rs = [r for r in rows if ("S=2" in r["config"]) == shared]
+    within = lambda k: sum(1 for r in rs if r[k] <= 0.15)
+    print("%s: within 15 %%: T model %d/%d, sim %d/%d; p98 model %d/%d, sim %d/%d" % (
+        label, within("t_err"), len(rs), within("t_sim_err"), len(rs),
+        within("p98_err"), len(rs), within("p98_sim_err"), len(rs)))
 
 # Advice against the measured best S, three mixes, Dmax per mix.
 mixes = [  # name, queues, rate, wc, dmax

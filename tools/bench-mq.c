@@ -447,13 +447,15 @@ static void print_json(const struct pcdev_mq_config *cfg,
 		const struct pcdev_mq_poller_res *p = &r->p[i];
 
 		json_array_append_new(ps, json_pack(
-			"{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:o,s:o,s:o,s:o,s:o}",
+			"{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}",
 			"poller", (json_int_t)i, "queues", (json_int_t)p->n_queues,
 			"items", (json_int_t)p->items, "visits", (json_int_t)p->visits,
 			"empty_visits", (json_int_t)p->empty_visits,
 			"blocks", (json_int_t)p->blocks, "wakeups", (json_int_t)p->wakeups,
 			"util", vs_json_num(p->util), "cpu", vs_json_num(p->cpu),
 			"visit_ns", vs_json_num(p->visit_ns), "wake_ns", vs_json_num(p->wake_ns),
+			"wake_p10_ns", vs_json_num(p->wake_p10_ns),
+			"wake_p98_ns", vs_json_num(p->wake_p98_ns),
 			"busy_ns", vs_json_num(p->busy_ns), "block_ns", vs_json_num(p->block_ns)));
 	}
 	json_object_set_new(doc, "queues", qs);

@@ -21,7 +21,7 @@
 
 enum {
 	OPT_QUEUES = 0x300, OPT_POLLERS, OPT_RATE, OPT_BURST, OPT_WC, OPT_LEN,
-	OPT_BATCH, OPT_VISIT, OPT_IDLE, OPT_WAKE, OPT_WAKE_CPU, OPT_KICK_CPU,
+	OPT_BATCH, OPT_VISIT, OPT_IDLE, OPT_WAKE, OPT_WAKE_MIN, OPT_WAKE_CPU, OPT_KICK_CPU,
 	OPT_DMAX, OPT_SIM, OPT_SIM_TIME, OPT_SEED, OPT_END,
 };
 
@@ -57,6 +57,8 @@ static const struct argp_option mq_opts[] = {
 	{ "idle", OPT_IDLE, "TIME", 0, "pollers block after this long idle "
 	  "(200us; one consumer per queue: 0)", 0 },
 	{ "wake", OPT_WAKE, "TIME", 0, "kick to running (20us)", 0 },
+	{ "wake-min", OPT_WAKE_MIN, "TIME", 0, "the fixed part of a wake-up (0: "
+	  "all exponential)", 0 },
 	{ "wake-cpu", OPT_WAKE_CPU, "TIME", 0, "CPU of a block and wake-up (5us)", 0 },
 	{ "kick-cpu", OPT_KICK_CPU, "TIME", 0, "CPU of a kick, producer side (15us)", 0 },
 	{ "dmax", OPT_DMAX, "TIME", 0, "latency bound on every queue's p98", 0 },
@@ -137,6 +139,8 @@ static int build(struct vs_mq_params *p, double *dmax, int *pollers,
 		err = opt_time_in("--idle", a(OPT_IDLE), 0, 3600e9, &p->idle_ns);
 	if (!err && a(OPT_WAKE))
 		err = opt_time_in("--wake", a(OPT_WAKE), 0, 1e9, &p->wake_ns);
+	if (!err && a(OPT_WAKE_MIN))
+		err = opt_time_in("--wake-min", a(OPT_WAKE_MIN), 0, 1e9, &p->wake_min_ns);
 	if (!err && a(OPT_WAKE_CPU))
 		err = opt_time_in("--wake-cpu", a(OPT_WAKE_CPU), 0, 1e9, &p->wake_cpu_ns);
 	if (!err && a(OPT_KICK_CPU))

@@ -118,7 +118,7 @@ static double cycle_ns(const struct vs_mq_params *p, const unsigned int *qs,
 
 /* P(latency > x) of an item of queue q (see mq.h). */
 static double tail(double x, double wc, unsigned int b, double rho, double m,
-		   double pb, double w, double poll_ns)
+		   double pb, double w, double wmin, double poll_ns)
 {
 	double sum = 0, r, own;
 	unsigned int j;
@@ -129,7 +129,7 @@ static double tail(double x, double wc, unsigned int b, double rho, double m,
 		/* busy: the work ahead, exponential of mean m */
 		sum += rho * (r <= 0 ? 1 : m > 0 ? exp(-r / m) : 0);
 		/* blocked: a wake-up, exponential of mean w */
-		sum += pb * (r <= 0 ? 1 : w > 0 ? exp(-r / w) : 0);
+		sum += pb * (r <= wmin ? 1 : w > wmin ? exp(-(r - wmin) / (w - wmin)) : 0);
 		/* idle and polling: found within a round */
 		sum += (1 - rho - pb) * (x < own + poll_ns ? 1 : 0);
 	}
@@ -137,16 +137,16 @@ static double tail(double x, double wc, unsigned int b, double rho, double m,
 }
 
 static double quantile(double q, double wc, unsigned int b, double rho, double m,
-		       double pb, double w, double poll_ns)
+		       double pb, double w, double wmin, double poll_ns)
 {
 	double lo = 0, hi = 1e3, mid;
 	unsigned int it;
 
-	while (tail(hi, wc, b, rho, m, pb, w, poll_ns) > 1 - q && hi < 1e13)
+	while (tail(hi, wc, b, rho, m, pb, w, wmin, poll_ns) > 1 - q && hi < 1e13)
 		hi *= 2;
 	for (it = 0; it < 100; it++) {
 		mid = (lo + hi) / 2;
-		if (tail(mid, wc, b, rho, m, pb, w, poll_ns) > 1 - q)
+		if (tail(mid, wc, b, rho, m, pb, w, wmin, poll_ns) > 1 - q)
 			lo = mid;
 		else
 			hi = mid;
@@ -160,7 +160,7 @@ static void predict_poller(const struct vs_mq_params *p, const unsigned int *qs,
 {
 	const double k = visit_cap(p);
 	double c = cycle_ns(p, qs, n), rho = 0, util = 0, a = 0, es = 0, es2 = 0;
-	double m, pb, ev, poll_ns;
+	double m, pb, ev, poll_ns, wmin;
 	unsigned int i;
 
 	memset(pp, 0, sizeof(*pp));
@@ -198,6 +198,7 @@ static void predict_poller(const struct vs_mq_params *p, const unsigned int *qs,
 	ev = rho < 1 ? (es2 / 1e9) / (2 * (1 - rho)) : INFINITY;
 	m = rho > 0 ? ev / rho : 0;
 	poll_ns = n * p->visit_ns;
+	wmin = p->wake_min_ns < p->wake_ns ? p->wake_min_ns : p->wake_ns;
 	for (i = 0; i < n; i++) {
 		const struct vs_mq_queue *q = &p->q[qs[i]];
 		struct vs_mq_queue_pred *qp = &out->q[qs[i]];
@@ -209,17 +210,17 @@ static void predict_poller(const struct vs_mq_params *p, const unsigned int *qs,
 		if (qp->saturated || pp->saturated) {
 			/* A full ring drains at the queue's share. */
 			double full = qp->saturated ? p->len / qp->t_ops * 1e9 :
-				quantile(0.5, q->wc_ns, b, 1, c, 0, 0, 0);
+				quantile(0.5, q->wc_ns, b, 1, c, 0, 0, 0, 0);
 
 			qp->mean_ns = qp->p50_ns = full;
 			qp->p98_ns = qp->saturated ? full :
-				quantile(0.98, q->wc_ns, b, 1, c, 0, 0, 0);
+				quantile(0.98, q->wc_ns, b, 1, c, 0, 0, 0, 0);
 			continue;
 		}
 		qp->mean_ns = (b + 1) / 2.0 * q->wc_ns + rho * m + pb * p->wake_ns +
 			(1 - rho - pb) * poll_ns / 2;
-		qp->p50_ns = quantile(0.50, q->wc_ns, b, rho, m, pb, p->wake_ns, poll_ns);
-		qp->p98_ns = quantile(0.98, q->wc_ns, b, rho, m, pb, p->wake_ns, poll_ns);
+		qp->p50_ns = quantile(0.50, q->wc_ns, b, rho, m, pb, p->wake_ns, wmin, poll_ns);
+		qp->p98_ns = quantile(0.98, q->wc_ns, b, rho, m, pb, p->wake_ns, wmin, poll_ns);
 	}
 }
 

@@ -47,6 +47,8 @@ struct vs_mq_params {
 	double visit_ns;	/* s: cost of one visit (found nothing) */
 	double idle_ns;		/* I: no work this long, then block */
 	double wake_ns;		/* kick to running, mean */
+	double wake_min_ns;	/* ... of which a fixed part: the wake-up is
+				 * wake_min + exponential(wake - wake_min) */
 	double wake_cpu_ns;	/* CPU of one block and wake-up, poller side */
 	double kick_cpu_ns;	/* CPU of one kick, producer side */
 };

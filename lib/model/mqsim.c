@@ -191,7 +191,8 @@ static void sim_poller(const struct vs_mq_params *p, struct spoller *sp,
 		if (tn > last_work + p->idle_ns) {
 			/* Blocked from the end of the idle budget until a kick. */
 			double from = last_work + p->idle_ns > t ? last_work + p->idle_ns : t;
-			double wake = tn + rng_exp(r, p->wake_ns);
+			double wmin = p->wake_min_ns < p->wake_ns ? p->wake_min_ns : p->wake_ns;
+			double wake = tn + wmin + rng_exp(r, p->wake_ns - wmin);
 
 			blocked += wake - from;
 			blocks++;

@@ -49,6 +49,7 @@ struct mq_poller {
 	alignas(64) uint64_t items, visits, empty_visits, blocks, wakeups;
 	uint64_t busy_t, block_t, empty_t, cpu_ns;
 	struct pcdev_avg wake;
+	struct pcdev_hist *wake_hist;	/* kick to running, ticks */
 	int err;
 };
 
@@ -344,7 +345,10 @@ static void poller_block(struct mq_dev *d, struct mq_poller *p)
 		p->block_t += t_w - t_en;
 		kick = p->kick_tsc;
 		if (kick >= t_en && kick <= t_w)
+		{
 			pcdev_avg_add(&p->wake, t_w - kick);
+			pcdev_hist_add(p->wake_hist, t_w - kick);
+		}
 	}
 	for (i = 0; i < p->n; i++) {
 		struct mq_queue *q = &d->q[p->qs[i]];
@@ -446,6 +450,7 @@ static void dev_free(struct mq_dev *d)
 		free(d->q[i].hist);
 		if (d->p[i].efd >= 0)
 			close(d->p[i].efd);
+		free(d->p[i].wake_hist);
 	}
 }
 
@@ -567,6 +572,10 @@ static void dev_results(struct mq_dev *d, struct pcdev_mq_results *res)
 		r->cpu = res->elapsed_ns > 0 ? (double)p->cpu_ns / res->elapsed_ns : NAN;
 		r->visit_ns = p->empty_visits ? (double)p->empty_t / tpn / (double)p->empty_visits : NAN;
 		r->wake_ns = pcdev_avg_ns(&p->wake, tpn);
+		r->wake_p10_ns = p->wake_hist->count ?
+			pcdev_hist_quantile(p->wake_hist, 0.10) / tpn : NAN;
+		r->wake_p98_ns = p->wake_hist->count ?
+			pcdev_hist_quantile(p->wake_hist, 0.98) / tpn : NAN;
 		res->cpu_pollers += r->cpu;
 	}
 	res->throughput_ops = secs > 0 ? (double)res->items / secs : NAN;
@@ -615,6 +624,11 @@ int pcdev_mq_run(const struct pcdev_mq_config *cfg, struct pcdev_mq_results *res
 		d->p[i].d = d;
 		d->p[i].idx = i;
 		d->p[i].efd = eventfd(0, EFD_CLOEXEC);
+		d->p[i].wake_hist = calloc(1, sizeof(*d->p[i].wake_hist));
+		if (!d->p[i].wake_hist) {
+			err = -ENOMEM;
+			goto out;
+		}
 		if (d->p[i].efd < 0) {
 			err = -errno;
 			goto out;

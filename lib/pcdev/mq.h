@@ -74,6 +74,7 @@ struct pcdev_mq_poller_res {
 	double cpu;		/* thread CPU time / run */
 	double visit_ns;	/* measured cost of a visit that found nothing */
 	double wake_ns;		/* kick to running, mean (NaN: never blocked) */
+	double wake_p10_ns, wake_p98_ns;	/* and its spread */
 	double busy_ns, block_ns;	/* time serving, time blocked */
 };
 
