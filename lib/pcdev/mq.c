@@ -204,17 +204,21 @@ static unsigned int produce(struct mq_queue *q, unsigned int n)
 	if (n > free)
 		n = free;
 	for (i = 0; i < n; i++) {
-		uint16_t id = q->pr.avail_idx & mask;
-
 		if (q->wp_t)
 			t = vs_tsc_spin_until(t + q->wp_t);
-		else
-			t = vs_rdtsc();
-		q->items[id].tsc_produced = t;
-		vs_vring_prod_add(vr, &q->pr, id);
+		vs_vring_prod_add(vr, &q->pr, q->pr.avail_idx & mask);
 	}
 	if (!n)
 		return 0;
+	/*
+	 * An item's latency counts from when the poller can see it (the
+	 * avail->idx store), as a guest request's does: a producer
+	 * interrupted within its burst (timer interrupts of the other
+	 * producers' sleeps land on this CPU) must not count as waiting.
+	 */
+	t = vs_rdtsc();
+	for (i = n; i > 0; i--)
+		q->items[(uint16_t)(q->pr.avail_idx - i) & mask].tsc_produced = t;
 	vs_vring_prod_flush(vr, &q->pr);
 	if (vs_vring_prod_kick_needed(vr, &q->pr)) {
 		q->owner->kick_tsc = vs_rdtsc();
