@@ -148,6 +148,43 @@ static bool path_ok(const char *s)
 	return true;
 }
 
+/* A QEMU object id (and so an iothread's): a letter, then [A-Za-z0-9_.-];
+ * a ',' would start another option of -object. */
+static bool qemu_id_ok(const char *s)
+{
+	if (!isalpha((unsigned char)*s))
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("_.-", *s))
+			return false;
+	return true;
+}
+
+/* Text taken from the plan or its path (the source, a step's why) goes into
+ * comments of script.sh, tuned.conf, the QEMU options and the XML: one line
+ * of printable ASCII, so that no newline ends the comment and starts a
+ * command, a section or an option. */
+static void one_line(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f)
+			*s = '?';
+}
+
+const char *vs_export_xml_comment(const char *in, char *out, size_t len)
+{
+	size_t o = 0;
+
+	/* "--" may not appear inside an XML comment, nor '-' end one */
+	for (; *in && o + 3 < len; in++) {
+		out[o++] = *in;
+		if (*in == '-' && (in[1] == '-' || !in[1]))
+			out[o++] = ' ';
+	}
+	out[o] = '\0';
+	return out;
+}
+
 static int check_value(const struct vs_export_step *s, const struct knob_map *m,
 		       char *err, size_t errlen)
 {
@@ -227,6 +264,7 @@ static int plan_restarts(struct vs_export *x, const char *path, char *err,
 			snprintf(r->knob, sizeof(r->knob), "%s", knob);
 			snprintf(r->value, sizeof(r->value), "%" PRIu64, v);
 			snprintf(r->why, sizeof(r->why), "%s", why ? why : "");
+			one_line(r->why);
 		}
 	}
 	json_decref(doc);
@@ -291,6 +329,7 @@ int vs_export_build(const struct vs_profile *p, const char *source,
 	}
 	snprintf(x->name, sizeof(x->name), "%s", p->name[0] ? p->name : "plan");
 	snprintf(x->source, sizeof(x->source), "%s", source);
+	one_line(x->source);
 	for (i = 0; i < p->nsteps; i++) {
 		const struct vs_step *st = &p->steps[i];
 		struct vs_export_step *s = &x->steps[i];
@@ -303,6 +342,7 @@ int vs_export_build(const struct vs_profile *p, const char *source,
 		}
 		s->knob = st->knob;
 		snprintf(s->why, sizeof(s->why), "%s", st->why);
+		one_line(s->why);
 		for (k = 0; k < VS_SEL_NKEYS; k++) {
 			e = vs_apply_expand(p, vars, nvars, st->sel[k], s->sel[k],
 					   sizeof(s->sel[k]), msg, sizeof(msg));
@@ -329,6 +369,12 @@ int vs_export_build(const struct vs_profile *p, const char *source,
 			e = vs_errf(err, errlen, -EINVAL,
 				 "step %zu (%s): qmp '%s' is not an absolute path of plain characters",
 				 i + 1, st->knob->name, s->sel[VS_SEL_QMP]);
+			goto fail;
+		}
+		if (s->sel[VS_SEL_IOTHREAD][0] && !qemu_id_ok(s->sel[VS_SEL_IOTHREAD])) {
+			e = vs_errf(err, errlen, -EINVAL,
+				 "step %zu (%s): iothread '%s' is not a QEMU object id",
+				 i + 1, st->knob->name, s->sel[VS_SEL_IOTHREAD]);
 			goto fail;
 		}
 		for (k = 0; k < VS_SEL_NKEYS; k++)
@@ -973,17 +1019,19 @@ int vs_export_libvirt(const struct vs_export *x, unsigned int vcpus, char **text
 	char *buf = NULL;
 	size_t len = 0, i;
 	const char *vcpu_set = NULL, *io_set = NULL, *emu_set = NULL;
+	char cbuf[400];	/* the source (160) with every "-" doubled */
 	unsigned int v;
 	bool iface = false;
 	FILE *f = open_memstream(&buf, &len);
 
 	if (!f)
 		return -errno;
-	/* XML comments must not hold "--": none of the texts below do, and
-	 * the values are checked names and numbers. */
+	/* texts in XML comments go through vs_export_xml_comment(); the
+	 * attribute values are checked CPU lists and numbers */
 	fprintf(f, "<!-- virtsync export from %s.\n"
 		"     Merge these elements into the domain (virsh edit DOMAIN);\n"
-		"     libvirt applies them when the domain starts. -->\n", x->source);
+		"     libvirt applies them when the domain starts. -->\n",
+		vs_export_xml_comment(x->source, cbuf, sizeof(cbuf)));
 	fprintf(f, "<domain type='kvm' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>\n");
 	fprintf(f, "  <cputune>\n");
 	/* libvirt takes one pin per vCPU, iothread and the emulator: a later
@@ -1004,7 +1052,7 @@ int vs_export_libvirt(const struct vs_export *x, unsigned int vcpus, char **text
 			emu_set = s->value;
 		else
 			fprintf(f, "    <!-- %s role %s: a reference device thread, not a libvirt domain's -->\n",
-				s->knob->name, role);
+				s->knob->name, vs_export_xml_comment(role, cbuf, sizeof(cbuf)));
 	}
 	for (v = 0; vcpu_set && v < vcpus; v++)
 		fprintf(f, "    <vcpupin vcpu='%u' cpuset='%s'/>\n", v, vcpu_set);
@@ -1058,7 +1106,8 @@ int vs_export_libvirt(const struct vs_export *x, unsigned int vcpus, char **text
 			continue;
 		fprintf(f, "  <!-- iothread %s polling window %s ns: set live with\n"
 			"       virsh iothreadset DOMAIN ID (option poll-max-ns %s) -->\n",
-			s->sel[VS_SEL_IOTHREAD], s->value, s->value);
+			vs_export_xml_comment(s->sel[VS_SEL_IOTHREAD], cbuf, sizeof(cbuf)),
+			s->value, s->value);
 	}
 	fprintf(f, "</domain>\n");
 	return memstream_done(f, text, &buf);

@@ -76,6 +76,9 @@ int vs_export_script(const struct vs_export *x, char **text);
 /* Domain XML fragment (one well-formed document) for `vcpus` vCPUs. */
 int vs_export_libvirt(const struct vs_export *x, unsigned int vcpus,
 		      char **text);
+/* `in` as text for an XML comment (no "--", no final '-'), in out. */
+const char *vs_export_xml_comment(const char *in, char *out, size_t len);
+
 /* QEMU options, one per line, with '#' comment lines saying what each is. */
 int vs_export_qemu(const struct vs_export *x, char **text);
 
