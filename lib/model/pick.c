@@ -27,6 +27,36 @@ int vs_pick_predict_at(const struct vs_params *p, enum vs_pick_side side,
 	return vs_model_predict(&q, VS_MECH_HYBRID, out);
 }
 
+int vs_rr_predict(const struct vs_rr *rr, double budget_ns, struct vs_prediction *out)
+{
+	double w;
+	bool blocks;
+
+	if (!rr || !out || !(budget_ns >= 0) || !(rr->waits >= 1) || !(rr->idle_ns >= 0) ||
+	    !(rr->wc >= 0) || !(rr->wp >= 0) || !(rr->sc >= 0) || !(rr->np >= 0))
+		return -EINVAL;
+	w = rr->idle_ns / rr->waits;
+	blocks = w > budget_ns;
+	memset(out, 0, sizeof(*out));
+	out->mech = VS_MECH_HYBRID;
+	out->regime = blocks ? VS_REGIME_NFC : VS_REGIME_BW;
+	out->t_ns = rr->wc + rr->idle_ns + (blocks ? rr->waits * rr->sc : 0);
+	out->e_ns = rr->wp + rr->wc + rr->waits * fmin(budget_ns, w) + (blocks ? rr->np : 0);
+	/* One request at a time: its latency is the loop's period. */
+	out->d_ns = out->t_ns;
+	out->batch = blocks ? 1 : NAN;
+	out->t_lo_ns = out->t_hi_ns = out->e_lo_ns = out->e_hi_ns = NAN;
+	return 0;
+}
+
+static int predict_for(const struct vs_params *p, const struct vs_pick_opts *o,
+		       double budget_ns, struct vs_prediction *out)
+{
+	if (o->rr)
+		return vs_rr_predict(o->rr, budget_ns, out);
+	return vs_pick_predict_at(p, o->side, budget_ns, out);
+}
+
 static bool within_dmax(const struct vs_prediction *pr, double dmax)
 {
 	return !(pr->d_ns > dmax);	/* NaN D (undefined) does not exclude */
@@ -49,17 +79,17 @@ int vs_pick_poll(const struct vs_params *p, const struct vs_pick_opts *o,
 	double target, lo, hi, dmax;
 	int i, first = -1, err, m;
 
-	if (!p || !o || !out || !isfinite(o->p_max_ns) || o->p_max_ns < 0 ||
+	if ((!p && (!o || !o->rr)) || !o || !out || !isfinite(o->p_max_ns) || o->p_max_ns < 0 ||
 	    !(o->t_slack >= 0))
 		return -EINVAL;
-	err = vs_params_validate(p, NULL);
+	err = o->rr ? 0 : vs_params_validate(p, NULL);
 	if (err)
 		return err;
 	memset(out, 0, sizeof(*out));
 	dmax = isnan(o->dmax_ns) ? INFINITY : o->dmax_ns;
 	out->t_best_ns = INFINITY;
 	for (i = 0; i < GRID_POINTS; i++) {
-		err = vs_pick_predict_at(p, o->side, grid_at(o->p_max_ns, i), &grid[i]);
+		err = predict_for(p, o, grid_at(o->p_max_ns, i), &grid[i]);
 		if (err)
 			return err;
 		if (within_dmax(&grid[i], dmax) && grid[i].t_ns < out->t_best_ns) {
@@ -86,7 +116,7 @@ int vs_pick_poll(const struct vs_params *p, const struct vs_pick_opts *o,
 		while (hi - lo > BISECT_NS) {
 			double mid = (lo + hi) / 2;
 
-			vs_pick_predict_at(p, o->side, mid, &pr);
+			predict_for(p, o, mid, &pr);
 			if (pr.t_ns <= target && within_dmax(&pr, dmax)) {
 				hi = mid;
 				out->at_pick = pr;
@@ -95,18 +125,25 @@ int vs_pick_poll(const struct vs_params *p, const struct vs_pick_opts *o,
 			}
 		}
 		hi = ceil(hi);
-		vs_pick_predict_at(p, o->side, hi, &out->at_pick);
+		predict_for(p, o, hi, &out->at_pick);
 	}
 	out->p_ns = hi;
 	out->at_zero = grid[0];
 	out->at_max = grid[GRID_POINTS - 1];
 	if (isfinite(o->current_ns) && o->current_ns >= 0 &&
-	    !vs_pick_predict_at(p, o->side, o->current_ns, &out->at_current)) {
+	    !predict_for(p, o, o->current_ns, &out->at_current)) {
 		out->have_current = true;
 		out->current_right = out->at_current.t_ns <= target &&
 				     within_dmax(&out->at_current, dmax) &&
 				     out->at_current.e_ns <=
 				     out->at_pick.e_ns * (1 + fmax(o->e_slack, 0));
+	}
+	if (o->rr) {
+		/* The loop's own limits; it has no sleeping form. */
+		out->strategy[VS_MECH_NOTIFY] = out->at_zero;
+		vs_rr_predict(o->rr, INFINITY, &out->strategy[VS_MECH_BUSY]);
+		out->strategy_valid[VS_MECH_NOTIFY] = out->strategy_valid[VS_MECH_BUSY] = true;
+		return 0;
 	}
 	for (m = 0; m < VS_MECH_COUNT; m++) {
 		if (m == VS_MECH_HYBRID)

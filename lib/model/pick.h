@@ -29,8 +29,34 @@ enum vs_pick_side {
 	VS_PICK_PRODUCER,	/* Pp: halt polling of the vCPU (guest or KVM) */
 };
 
+/*
+ * A request/response loop at queue depth one, as its consumer sees it (a
+ * virtio-blk guest at QD1 and QEMU's iothread): the producer waits for
+ * each completion, so the consumer's wake-up after a blocked wait is on
+ * the loop's critical path (the pipeline forms of model.h hide it behind
+ * the queue). Per item the consumer runs Wc and waits idle_ns in `waits`
+ * waits of equal length (a slow backend adds one: the wait for its
+ * completion); a wait longer than the budget blocks and costs Sc before
+ * the consumer runs again, and the producer's kick Np (a polling consumer
+ * has notifications off). With budget P and w = idle_ns / waits:
+ *	T = Wc + idle_ns + waits Sc [w > P]
+ *	E = Wp + Wc + waits min(P, w) + Np [w > P]
+ * P = 0 is notify (T as measured), P >= w busy polling (T = Wc + idle).
+ */
+struct vs_rr {
+	double wp, wc;		/* CPU per item of producer and consumer */
+	double idle_ns;		/* consumer's waits per item, wake-ups excluded */
+	double waits;		/* waits per item, >= 1 */
+	double sc, np;
+};
+
+int vs_rr_predict(const struct vs_rr *rr, double budget_ns, struct vs_prediction *out);
+
 struct vs_pick_opts {
 	enum vs_pick_side side;
+	/* Non-NULL: pick for this request/response loop (side and the
+	 * params passed to vs_pick_poll are then not used). */
+	const struct vs_rr *rr;
 	double p_max_ns;	/* largest budget the knob allows or is sensible */
 	double dmax_ns;		/* latency bound, INFINITY for none */
 	double t_slack;		/* accept T within this fraction of the best */

@@ -204,6 +204,43 @@ static void test_dmax(void **state)
 	__T("bad params", vs_pick_poll(&p, &o, &k) == -EINVAL);
 }
 
+/* The request/response loop: one step, at the length of one wait. */
+static void test_rr(void **state)
+{
+	struct vs_rr rr = { .wp = 80000, .wc = 16000, .idle_ns = 150000, .waits = 2,
+			    .sc = 20000, .np = 200 };
+	struct vs_pick_opts o = opts(VS_PICK_CONSUMER, 512000);
+	struct vs_prediction pr;
+	struct vs_pick k;
+
+	(void)state;
+	o.rr = &rr;
+	o.current_ns = 32768;
+	__T("P = 0", !vs_rr_predict(&rr, 0, &pr));
+	__T_REL("notify: the wake-ups on the loop", pr.t_ns, 16000 + 150000 + 40000, 1e-9);
+	__T("pick", !vs_pick_poll(NULL, &o, &k));
+	__T("pick covers one wait", k.p_ns >= 75000 && k.p_ns <= 75002);
+	__T_REL("busy's T", k.at_pick.t_ns, 166000, 1e-9);
+	__T_REL("busy's E", k.at_pick.e_ns, k.strategy[VS_MECH_BUSY].e_ns, 1e-9);
+	__T("32 us blocks", !k.current_right && k.at_current.regime == VS_REGIME_NFC);
+	/* A slower backend: longer waits, a longer pick. */
+	rr.idle_ns = 400000;
+	__T("pick", !vs_pick_poll(NULL, &o, &k));
+	__T("longer waits, longer pick", k.p_ns >= 200000 && k.p_ns <= 200002);
+	/* Waits within 32 us: the default already covers them. */
+	rr.idle_ns = 40000;
+	__T("pick", !vs_pick_poll(NULL, &o, &k));
+	__T("pick 20 us", k.p_ns >= 20000 && k.p_ns <= 20002);
+	__T("32 us is right", k.current_right);
+	/* A wake-up that costs nothing: no budget pays. */
+	rr.idle_ns = 150000;
+	rr.sc = 0;
+	__T("pick", !vs_pick_poll(NULL, &o, &k));
+	__T("no polling", k.p_ns == 0);
+	rr.waits = 0;
+	__T("bad waits", vs_pick_poll(NULL, &o, &k) == -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -212,6 +249,7 @@ int main(void)
 		cmocka_unit_test(test_pick_steps),
 		cmocka_unit_test(test_pick_producer),
 		cmocka_unit_test(test_dmax),
+		cmocka_unit_test(test_rr),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
