@@ -6,11 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <numa.h>
-
 #include "knobs/knobs.h"
 #include "analyze/recommend.h"
-#include "core/sysfs.h"
+#include "model/pick.h"
 
 /* Sec. 7.2: stay this far inside the sFC region, away from the border
  * where the OS's sleep-length jitter would tip the system into sLS. */
@@ -20,6 +18,18 @@
 #define HALT_POLL_MAX_NS 400000.0
 #define HALT_POLL_MIN_NS 50000.0
 #define HALT_POLL_DEFAULT_NS 200000.0
+/* Poll budgets are picked up to the range a sweep of the knob covers
+ * (bench/guest-poll-sweep.sh); beyond it a poller holds a CPU. */
+#define POLL_PICK_MAX_NS 512000.0
+/* T within 1 % of the best any budget gives is the objective reached;
+ * a budget in force within 5 % of the pick's CPU per item is right. */
+#define POLL_T_SLACK 0.01
+#define POLL_E_SLACK 0.05
+/* The waits the pick covers are means of a window; the pick is the foot
+ * of a step, so it is set this much above it to catch the longer ones. */
+#define POLL_MARGIN 1.25
+/* QEMU's iothread poll-max-ns default. */
+#define QEMU_POLL_MAX_DEFAULT_NS 32768
 
 const char *vs_applies_name(enum vs_applies a)
 {
@@ -197,14 +207,161 @@ static void iothread_poll(const struct vs_reco_env *env, struct vs_plan *plan,
 		 "virsh iothreadset DOMAIN <id of %s> --poll-max-ns %.0f --live", io->id, ns);
 }
 
-static bool has_knob(const struct vs_plan *plan, const char *knob)
+/*
+ * The consumer's poll budget from the hybrid model (docs/hybrid.md,
+ * "Picking P"). About one request in flight makes the queue a
+ * request/response loop (model/pick.h, vs_rr) whose consumer pays its
+ * wake-up on every item: the waits per item come from the consumer's
+ * waits per item, the wake-up from its measured sched_wakeup latency.
+ * Otherwise the pipeline forms on the verdict's parameters. false when
+ * the window lacks what the model needs.
+ */
+static bool pick_consumer_poll(const struct vs_verdict *v, const struct vs_reco_env *env,
+			       double current_ns, struct vs_pick *pick, struct vs_rr *rr,
+			       bool *closed, char *from, size_t len)
 {
-	unsigned int i;
+	struct vs_pick_opts o = {
+		.side = VS_PICK_CONSUMER, .p_max_ns = POLL_PICK_MAX_NS,
+		.dmax_ns = env->dmax_ns, .t_slack = POLL_T_SLACK,
+		.e_slack = POLL_E_SLACK, .current_ns = current_ns,
+	};
+	struct vs_params q = v->params;
+	double t = vs_verdict_est(v, "T"), sc = vs_verdict_est(v, "Sc_sched");
+	double waits = NAN;
+	const char *sc_from = "consumer's sched_wakeup latency";
 
-	for (i = 0; i < plan->n_actions; i++)
-		if (!strcmp(plan->actions[i].knob, knob))
-			return true;
-	return false;
+	if (!isfinite(sc) || sc <= 0) {
+		sc = q.sc;
+		sc_from = "Sc";
+	}
+	if (env->sample && env->sample->cons.present && env->sample->items_per_s > 0 &&
+	    isfinite(env->sample->cons.waits_per_s))
+		waits = env->sample->cons.waits_per_s / env->sample->items_per_s;
+	*closed = isfinite(env->inflight) && env->inflight < 1.5 && isfinite(t) &&
+		  isfinite(waits) && isfinite(sc);
+	if (*closed) {
+		rr->waits = fmin(fmax(waits, 1), 8);
+		rr->wp = q.wp;
+		rr->wc = q.wc;
+		rr->sc = sc;
+		rr->np = q.np;
+		rr->idle_ns = fmax(t - q.wc - rr->waits * sc, 0);
+		o.rr = rr;
+		snprintf(from, len, "request/response, %.1f waits/item of %.0f us, wake-up %.0f us (%s)",
+			 rr->waits, rr->idle_ns / rr->waits / 1e3, sc / 1e3, sc_from);
+	} else {
+		q.sc = sc;
+		snprintf(from, len, "pipeline, Wp %.0f us, Wc %.0f us, Sc %.0f us (%s)",
+			 q.wp / 1e3, q.wc / 1e3, sc / 1e3, sc_from);
+	}
+	return !vs_pick_poll(&q, &o, pick);
+}
+
+/* The pick with the margin for waits longer than their mean, and the
+ * model's prediction there. */
+static double margin_pick(const struct vs_verdict *v, const struct vs_pick *k,
+			  const struct vs_rr *rr, bool closed, enum vs_pick_side side,
+			  double step_ns, struct vs_prediction *at)
+{
+	double val = k->p_ns > 0 ? ceil(k->p_ns * POLL_MARGIN / step_ns) * step_ns : 0;
+
+	*at = k->at_pick;
+	if (val > 0 && (closed ? vs_rr_predict(rr, val, at) :
+			vs_pick_predict_at(&v->params, side, val, at)))
+		*at = k->at_pick;
+	return val;
+}
+
+/*
+ * iothread.poll_max_ns from the hybrid model: the current window's and
+ * the pick's T and CPU per item against busy polling and notifications;
+ * no change where the window in force is already right.
+ */
+static void iothread_hybrid(const struct vs_verdict *v, const struct vs_reco_env *env,
+			    struct vs_plan *plan, const struct vs_qmp_iothread *io)
+{
+	bool closed, dflt = io->poll_max_ns == QEMU_POLL_MAX_DEFAULT_NS;
+	struct vs_prediction at;
+	struct vs_pick k;
+	struct vs_rr rr;
+	char from[128], why[200];
+	double val;
+
+	if (!pick_consumer_poll(v, env, (double)io->poll_max_ns, &k, &rr, &closed,
+				from, sizeof(from))) {
+		warn(plan, "iothread %.24s: the window does not give the hybrid model what it needs: poll-max-ns %lld left as it is",
+		     io->id, (long long)io->poll_max_ns);
+		return;
+	}
+	plan->cur_mech = plan->rec_mech = VS_MECH_HYBRID;
+	plan->cur = k.at_current;
+	plan->have_cur = k.have_current;
+	plan->cur_params.pc = (double)io->poll_max_ns;
+	plan->rec_params = plan->cur_params;
+	if (!k.meets_dmax)
+		warn(plan, "no poll-max-ns keeps the predicted D within Dmax %.0f us: picked for the best T",
+		     env->dmax_ns / 1e3);
+	if (k.current_right) {
+		plan->rec = k.at_current;
+		plan->have_rec = true;
+		plan->y_ns = (double)io->poll_max_ns;
+		snprintf(plan->summary, sizeof(plan->summary),
+			 "iothread %.16s: poll-max-ns %lld%s is already right: the hybrid model (%.80s) predicts the best T, %.1f us, at CPU/item %.1f us",
+			 io->id, (long long)io->poll_max_ns, dflt ? " (QEMU's default)" : "",
+			 from, k.at_current.t_ns / 1e3, k.at_current.e_ns / 1e3);
+		return;
+	}
+	val = margin_pick(v, &k, &rr, closed, VS_PICK_CONSUMER, 1000, &at);
+	plan->rec = at;
+	plan->have_rec = true;
+	plan->rec_params.pc = val;
+	plan->y_ns = val;
+	snprintf(why, sizeof(why),
+		 "hybrid model: T %.1f -> %.1f us, CPU/item %.1f -> %.1f us (busy %.1f, notify %.1f): smallest window for the best T, +25 %%",
+		 k.at_current.t_ns / 1e3, at.t_ns / 1e3, k.at_current.e_ns / 1e3, at.e_ns / 1e3,
+		 k.strategy[VS_MECH_BUSY].e_ns / 1e3, k.strategy[VS_MECH_NOTIFY].e_ns / 1e3);
+	iothread_poll(env, plan, io, val, why);
+	snprintf(plan->summary, sizeof(plan->summary),
+		 "iothread %.16s: poll-max-ns %.0f us instead of %.1f us%s (hybrid model, %.100s)",
+		 io->id, val / 1e3, io->poll_max_ns / 1e3, dflt ? " (QEMU's default)" : "", from);
+}
+
+/* vhost's poll-us from the hybrid model (microseconds, at VM start). */
+static void vhost_hybrid(const struct vs_verdict *v, const struct vs_reco_env *env,
+			 struct vs_plan *plan)
+{
+	pid_t pid = env->vm ? env->vm->pid : 0;
+	struct vs_prediction at;
+	struct vs_advice *a;
+	struct vs_pick k;
+	struct vs_rr rr;
+	char from[128];
+	bool closed;
+	double us;
+
+	if (!pick_consumer_poll(v, env, 0, &k, &rr, &closed, from, sizeof(from)))
+		return;
+	if (k.p_ns == 0) {
+		snprintf(plan->summary, sizeof(plan->summary),
+			 "fast consumer: no vhost poll-us pays: the hybrid model (%.100s) predicts no shorter T from polling",
+			 from);
+		return;
+	}
+	us = margin_pick(v, &k, &rr, closed, VS_PICK_CONSUMER, 1000, &at) / 1e3;
+	plan->rec_mech = VS_MECH_HYBRID;
+	plan->rec_params.pc = us * 1e3;
+	plan->y_ns = us * 1e3;
+	a = action(plan, "vhost.poll_us", pid, "vhost", VS_APPLY_RESTART,
+		   "hybrid model: T %.1f -> %.1f us, CPU/item %.1f -> %.1f us (busy %.1f): vhost polls %.0f us before it waits for a kick (set at VM start)",
+		   k.at_zero.t_ns / 1e3, at.t_ns / 1e3, k.at_zero.e_ns / 1e3, at.e_ns / 1e3,
+		   k.strategy[VS_MECH_BUSY].e_ns / 1e3, us);
+	snprintf(a->value, sizeof(a->value), "%.0f", us);
+	snprintf(a->current, sizeof(a->current), "0");
+	snprintf(a->qemu, sizeof(a->qemu), "-netdev tap,id=...,vhost=on,poll-us=%.0f", us);
+	snprintf(a->libvirt, sizeof(a->libvirt),
+		 "<interface ...><driver name='vhost' poll_us='%.0f'/></interface>", us);
+	snprintf(plan->summary, sizeof(plan->summary),
+		 "fast consumer: vhost polls %.0f us (hybrid model, %.100s)", us, from);
 }
 
 static void fast_consumer(const struct vs_verdict *v, const struct vs_reco_env *env,
@@ -220,6 +377,13 @@ static void fast_consumer(const struct vs_verdict *v, const struct vs_reco_env *
 	struct vs_advice *a;
 	char why[80];
 
+	/* A QEMU consumer's knob is its poll budget, picked from the hybrid
+	 * model in vs_recommend (iothread) or here (vhost). */
+	if (is_qemu(env)) {
+		if (!io)
+			vhost_hybrid(v, env, plan);
+		return;
+	}
 	if (y >= yz && y > 0) {
 		plan->y_ns = y;
 		plan->rec_mech = VS_MECH_SLEEP;
@@ -354,55 +518,6 @@ static void fast_producer(const struct vs_verdict *v, const struct vs_reco_env *
 	}
 }
 
-/*
- * Two CPUs for a producer/consumer pair: sharing the largest cache level
- * that more than one CPU shares (sysfs cache topology), on one NUMA node
- * (libnuma). Returns the cache level (0 when none is shared: then CPUs 0
- * and 1 of one node), -1 with fewer than two CPUs.
- */
-static int cpu_pair(unsigned int ncpus, int *a, int *b, int *node)
-{
-	int best = 0, i, j, idx;
-	bool numa = numa_available() >= 0;
-
-	*a = 0;
-	*b = ncpus > 1 ? 1 : 0;
-	*node = numa ? numa_node_of_cpu(0) : 0;
-	if (ncpus < 2)
-		return -1;
-	for (i = 0; i < (int)ncpus && i < 64; i++) {
-		for (idx = 0; idx < 8; idx++) {
-			char path[512], text[256];
-			uint64_t mask, level;
-
-			if (vs_path(path, sizeof(path),
-				    "/sys/devices/system/cpu/cpu%d/cache/index%d/shared_cpu_list",
-				    i, idx) || vs_read_str(path, text, sizeof(text)) ||
-			    vs_cpulist_parse(text, &mask))
-				continue;
-			if (vs_path(path, sizeof(path),
-				    "/sys/devices/system/cpu/cpu%d/cache/index%d/level", i, idx) ||
-			    vs_read_u64(path, &level))
-				continue;
-			for (j = i + 1; j < (int)ncpus && j < 64; j++) {
-				if (!(mask & (1ULL << j)))
-					continue;
-				if (numa && numa_node_of_cpu(i) != numa_node_of_cpu(j))
-					continue;
-				/* The smallest shared cache is the closest pair. */
-				if (!best || (int)level < best) {
-					best = (int)level;
-					*a = i;
-					*b = j;
-					*node = numa ? numa_node_of_cpu(i) : 0;
-				}
-				break;
-			}
-		}
-	}
-	return best;
-}
-
 static void short_queue(const struct vs_verdict *v, const struct vs_reco_env *env,
 			struct vs_plan *plan)
 {
@@ -439,7 +554,7 @@ static void short_queue(const struct vs_verdict *v, const struct vs_reco_env *en
 				 l, plan->rec_params.kc);
 		}
 	}
-	level = cpu_pair(env->ncpus, &ca, &cb, &node);
+	level = env->topo ? vs_topo_closest_pair(env->topo, NULL, &ca, &cb, &node) : -1;
 	if (level >= 0) {
 		char where[64];
 
@@ -536,15 +651,9 @@ int vs_recommend(const struct vs_verdict *v, const struct vs_reco_env *env,
 	if (plan->have_rec && isfinite(plan->rec.d_ns) && plan->rec.d_ns > env->dmax_ns)
 		warn(plan, "the recommended settings still predict D %.0f us > Dmax %.0f us",
 		     plan->rec.d_ns / 1e3, env->dmax_ns / 1e3);
-	/* QEMU's iothread polls for up to poll-max-ns, then blocks: the
-	 * model's hybrid mechanism, which this advice does not use yet. */
-	if (is_qemu(env) && consumer_iothread(env)) {
-		const struct vs_qmp_iothread *io = consumer_iothread(env);
-
-		warn(plan, "iothread %.24s polls up to poll-max-ns %lld, then waits for a kick: this advice does not use the hybrid model yet, so iothread.poll_max_ns has no prediction%s",
-		     io->id, (long long)io->poll_max_ns,
-		     has_knob(plan, "iothread.poll_max_ns") ? " (T/E/D: as a sleep)" : "");
-	}
+	/* The iothread's poll window is in force whatever the regime. */
+	if (is_qemu(env) && consumer_iothread(env))
+		iothread_hybrid(v, env, plan, consumer_iothread(env));
 	return 0;
 }
 

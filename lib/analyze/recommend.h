@@ -26,6 +26,8 @@
 #include "sources/guest.h"
 #include "model/model.h"
 #include "sources/qmp.h"
+#include "sources/measure.h"
+#include "sources/topo.h"
 
 #define VS_MAX_ACTIONS 12
 #define VS_MAX_WARNINGS 8
@@ -70,6 +72,13 @@ struct vs_reco_env {
 	const char *qmp_socket;
 	const struct vs_qmp_iothread *iothreads;
 	int n_iothreads;
+	/* The host's topology (NULL: no pinning advice), read by the caller:
+	 * recommendation does no I/O. */
+	const struct vs_topo *topo;
+	/* The queue's window (NULL: unknown) and its mean in-flight requests
+	 * (NaN unknown): a QEMU consumer's poll budget is picked from them. */
+	const struct vs_sample *sample;
+	double inflight;
 };
 
 struct vs_plan {

@@ -27,6 +27,10 @@ struct vs_diag_session {
 	pid_t qmp_pid;
 	unsigned int n_vms;		/* processes measured in each window */
 	struct vs_diag_place_ctx place;	/* with opts.placement */
+	/* The topology recommendations pin by, read at the first conclusion
+	 * (the placement audit's when it runs); NULL when unreadable. */
+	struct vs_topo *topo;
+	bool topo_read;
 	double t_open;
 	volatile sig_atomic_t never;	/* the stop flag when o.stop is NULL */
 };
@@ -449,6 +453,15 @@ static void conclude(struct vs_diag_session *s, struct vs_diagnosis *d)
 	renv.kvm_halt_poll_ns = d->kvm_halt_poll_ns;
 	renv.kvm_halt_poll_writable = d->kvm_halt_poll_writable;
 	renv.guest_wait_ns = NAN;
+	if (!s->topo_read && !s->place.topo) {
+		s->topo_read = true;
+		s->topo = calloc(1, sizeof(*s->topo));
+		if (s->topo && vs_topo_read(s->topo)) {
+			free(s->topo);
+			s->topo = NULL;
+		}
+	}
+	renv.topo = s->place.topo ? s->place.topo : s->topo;
 	for (i = 0; i < d->n_queues; i++) {
 		struct vs_diag_queue *q = &d->queues[i];
 		double y;
@@ -477,6 +490,8 @@ static void conclude(struct vs_diag_session *s, struct vs_diagnosis *d)
 		}
 		renv.ncpus = q->sample.ncpus;
 		renv.other_busy_cpus = q->sample.other_busy_cpus;
+		renv.sample = &q->sample;
+		renv.inflight = q->ring ? q->ring->inflight : NAN;
 		vs_recommend(&q->verdict, &renv, &q->plan);
 		/* The waits of the threads that run inside this guest size its
 		 * halt polling. */
@@ -610,6 +625,8 @@ void vs_diag_close(struct vs_diag_session *s, struct vs_diagnosis *d)
 		vs_diag_vq_disconnect(d->vqs[i]);
 	vs_diag_qmp_disconnect(s->qmp);
 	vs_diag_place_close(&s->place);
+	free(s->topo);
+	s->topo = NULL;
 	if (s->dev) {
 		struct vs_refdev_report rep;
 		int err = vs_refdev_stop(s->dev, &rep);

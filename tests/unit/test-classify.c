@@ -293,6 +293,33 @@ static void test_no_verdict(void **state)
 
 /* ---- recommend ---- */
 
+/* Two CPUs sharing an L2 on node 0: where recommend pins a pair. */
+static const struct vs_topo *two_cpu_topo(void)
+{
+	static struct vs_topo t;
+	int i;
+
+	if (t.n_cpus)
+		return &t;
+	t.n_cpus = 2;
+	t.n_caches = 1;
+	t.caches[0].level = 2;
+	t.n_nodes = 1;
+	for (i = 0; i < 2; i++) {
+		t.cpus[i].id = i;
+		t.cpus[i].node = 0;
+		t.cpus[i].core = i;
+		t.cpus[i].package = 0;
+		t.cpus[i].n_caches = 1;
+		t.cpus[i].cache[0] = 0;
+		vs_cpuset_add(&t.caches[0].cpus, i);
+		vs_cpuset_add(&t.cpus[i].siblings, i);
+		vs_cpuset_add(&t.nodes[0].cpus, i);
+		vs_cpuset_add(&t.online, i);
+	}
+	return &t;
+}
+
 static void env_init(struct vs_reco_env *e, struct vs_hostcosts *hc, struct vs_vm *vm)
 {
 	memset(e, 0, sizeof(*e));
@@ -306,6 +333,8 @@ static void env_init(struct vs_reco_env *e, struct vs_hostcosts *hc, struct vs_v
 	e->other_busy_cpus = 0.5;
 	e->kvm_halt_poll_ns = 200000;
 	e->guest_wait_ns = NAN;
+	e->inflight = NAN;
+	e->topo = two_cpu_topo();
 }
 
 static const struct vs_advice *find_action(const struct vs_plan *p, const char *knob)
@@ -392,9 +421,24 @@ static void test_recommend_qemu(void **state)
 	env_init(&e, &hc, &vm);
 	vm.kind = VS_VM_QEMU;
 	vm.kvm = true;
+	/* A pipeline whose consumer wakes to a full queue (Sc 30 us, Wp
+	 * 0.5 us): the hybrid model predicts nothing from polling. */
+	vs_recommend(&v, &e, &p);
+	__T("no vhost poll-us where polling gains nothing", !find_action(&p, "vhost.poll_us") &&
+	    strstr(p.summary, "no vhost poll-us pays"));
+
+	/* QD1 request/response as measured on the test guest: 8.6k items/s,
+	 * vCPU 71 %, consumer 14 % and one wait per item; one request in
+	 * flight. The consumer's wake-up (30 us) is on the loop: vhost polls. */
+	sample(&s, 8600, 9000, 8400, 256, (struct side){ 0.71, 8400, 0 },
+	       (struct side){ 0.14, 8600, 0 });
+	vs_classify(&s, &hc, &v);
+	e.sample = &s;
+	e.inflight = 0.2;
 	vs_recommend(&v, &e, &p);
 	a = find_action(&p, "vhost.poll_us");
-	__T("vhost poll-us at VM start", a && a->applies == VS_APPLY_RESTART);
+	__T("vhost poll-us at VM start", a && a->applies == VS_APPLY_RESTART &&
+	    atof(a->value) > 0 && atof(a->value) <= 512 && strstr(a->why, "hybrid model"));
 	{
 		unsigned int i, floor = 0;
 
@@ -411,14 +455,16 @@ static void test_recommend_qemu(void **state)
 	__T("exact libvirt change", strstr(a->libvirt, "poll_us="));
 
 	/* The same queue drained by a QEMU iothread seen through QMP: its
-	 * poll-max-ns is the consumer's Y, set live, with the selectors a
-	 * plan needs; an iothread that is not the consumer is left alone. */
+	 * poll-max-ns is picked from the hybrid model and set live, with the
+	 * selectors a plan needs; an iothread that is not the consumer is
+	 * left alone. */
 	{
 		struct vs_qmp_iothread io[2] = {
 			{ .id = "iot0", .thread_id = 4001, .poll_max_ns = 32768 },
 			{ .id = "iot1", .thread_id = 4002, .poll_max_ns = 32768 },
 		};
 		unsigned int i, n = 0;
+		double qd1_pick;
 
 		e.qmp_socket = "/run/vm1.qmp";
 		e.iothreads = io;
@@ -431,7 +477,11 @@ static void test_recommend_qemu(void **state)
 		__T("iothread poll-max-ns, live", a && n == 1 && a->applies == VS_APPLY_NOW &&
 		    !strcmp(a->iothread, "iot1") && !strcmp(a->qmp, "/run/vm1.qmp") &&
 		    !strcmp(a->current, "32768"));
-		__T("poll window = Y", a && atof(a->value) == round(p.y_ns));
+		__T("poll window = the pick", a && atof(a->value) == round(p.y_ns) &&
+		    p.y_ns > 32768 && p.y_ns <= 512000 * 1.25);
+		__T("predicted by the hybrid model", p.rec_mech == VS_MECH_HYBRID &&
+		    p.cur_mech == VS_MECH_HYBRID && p.have_rec && p.have_cur &&
+		    p.rec.t_ns < p.cur.t_ns && strstr(a->why, "hybrid model: T "));
 		__T("no vhost change for an iothread consumer", !find_action(&p, "vhost.poll_us"));
 		__T("QEMU and libvirt forms", a && strstr(a->qemu, "id=iot1,poll-max-ns=") &&
 		    strstr(a->libvirt, "iothreadset"));
@@ -443,7 +493,27 @@ static void test_recommend_qemu(void **state)
 			    !strcmp(st.sel[VS_SEL_IOTHREAD], "iot1") && !st.sel[VS_SEL_PID][0] &&
 			    !st.sel[VS_SEL_ROLE][0] && !strcmp(st.value, a->value));
 		}
+		/* A slower backend: the same CPU, fewer items, two waits per
+		 * item (the backend's and the next kick's): a longer window. */
+		qd1_pick = p.y_ns;
+		sample(&s, 2400, 2900, 2900, 256, (struct side){ 0.33, 2900, 0 },
+		       (struct side){ 0.12, 4700, 0 });
+		vs_classify(&s, &hc, &v);
+		vs_recommend(&v, &e, &p);
+		__T("slower backend, longer window", find_action(&p, "iothread.poll_max_ns") &&
+		    p.y_ns > qd1_pick);
+		/* A loop with no wait the window would cover (its period no
+		 * longer than Wc plus the wake-up): QEMU's default is right. */
+		sample(&s, 8600, 9000, 8400, 256, (struct side){ 0.71, 8400, 0 },
+		       (struct side){ 0.8, 8600, 0 });
+		vs_classify(&s, &hc, &v);
+		vs_recommend(&v, &e, &p);
+		__T("the default is right", !find_action(&p, "iothread.poll_max_ns") &&
+		    strstr(p.summary, "is already right") && strstr(p.summary, "QEMU's default"));
 		e.consumer_tid = 5000;
+		sample(&s, 8600, 9000, 8400, 256, (struct side){ 0.71, 8400, 0 },
+		       (struct side){ 0.14, 8600, 0 });
+		vs_classify(&s, &hc, &v);
 		vs_recommend(&v, &e, &p);
 		__T("a vhost consumer keeps the vhost advice",
 		    !find_action(&p, "iothread.poll_max_ns") && find_action(&p, "vhost.poll_us"));
@@ -451,6 +521,8 @@ static void test_recommend_qemu(void **state)
 		e.iothreads = NULL;
 		e.n_iothreads = 0;
 		e.consumer_tid = 0;
+		e.sample = NULL;
+		e.inflight = NAN;
 	}
 
 	/* nSS on a QEMU VM: longer queue given as QEMU/libvirt changes,
