@@ -121,6 +121,7 @@ static int do_list(void)
 	if (vs_global.json) {
 		json_t *doc_out = json_object();
 
+		vs_json_add_meta(doc_out, 0, NULL);	/* the dispatcher's argv */
 		json_object_set_new(doc_out, "directory", json_string(dir));
 		json_object_set_new(doc_out, "profiles", arr);
 		return vs_json_print(doc_out) ? VS_EXIT_FAIL : VS_EXIT_OK;

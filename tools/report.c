@@ -29,7 +29,8 @@ static const char report_doc[] =
 	"\n"
 	"Inputs are the --json output (or --save files) of diagnose, bench,\n"
 	"validate, model, sim, sleepcost, idlelat, stat and tune, from one or\n"
-	"more hosts. HTML is one self-contained file with SVG plots.\n"
+	"more hosts; a file of JSON lines (stat --json, one object per\n"
+	"interval) is one run. HTML is one self-contained file with SVG plots.\n"
 	"\n"
 	"Examples:\n"
 	"  virtsync model --sweep wp=200ns:2.9us:100ns --json > sweep.json\n"
@@ -79,6 +80,82 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	}
 }
 
+/*
+ * One input file: a JSON document, or JSON lines (stat --json writes one
+ * object per interval). Lines of the same command become one document, the
+ * first line's with every line in "intervals", so that a report shows the
+ * run once. NULL after saying why.
+ */
+static json_t *load_input(const char *path)
+{
+	json_t *first = NULL, *series = NULL, *doc;
+	json_error_t jerr;
+	size_t off = 0, len = 0, n = 0;
+	char *buf = NULL;
+	int fd = vs_safe_open_read(path, 0);
+	FILE *f;
+
+	if (fd < 0) {
+		vs_err("%s: %s", path, vs_safe_strerror(fd));
+		return NULL;
+	}
+	f = fdopen(fd, "r");
+	if (!f)
+		close(fd);
+	if (!f || getdelim(&buf, &len, '\0', f) < 0) {
+		if (f && !ferror(f))
+			vs_err("%s: empty file", path);
+		else
+			vs_err("%s: %s", path, strerror(errno));
+		if (f)
+			fclose(f);
+		free(buf);
+		return NULL;
+	}
+	fclose(f);
+	len = strlen(buf);
+	for (;;) {
+		off += strspn(buf + off, " \t\r\n");
+		if (off >= len && n)
+			break;
+		doc = json_loadb(buf + off, len - off, JSON_DISABLE_EOF_CHECK, &jerr);
+		if (!doc) {
+			vs_err("%s: %s (line %d)", path, jerr.text, jerr.line);
+			goto fail;
+		}
+		off += jerr.position;
+		if (!n++) {
+			first = doc;
+			continue;
+		}
+		if (!series) {
+			series = json_deep_copy(first);
+			json_object_set_new(series, "intervals", json_array());
+			json_array_append(json_object_get(series, "intervals"), first);
+		}
+		if (!json_equal(json_object_get(doc, "command"), json_object_get(first, "command"))) {
+			vs_err("%s: line %zu is not the same command's output as the first", path, n);
+			json_decref(doc);
+			goto fail;
+		}
+		json_array_append_new(json_object_get(series, "intervals"), doc);
+	}
+	free(buf);
+	if (!series)
+		return first;
+	json_decref(first);
+	/* the run as a whole: how many intervals, over how long */
+	json_object_set_new(series, "interval_count", json_integer(n));
+	json_object_set(series, "elapsed_s", json_object_get(doc, "elapsed_s") ?
+			json_object_get(doc, "elapsed_s") : json_null());
+	return series;
+fail:
+	free(buf);
+	json_decref(first);
+	json_decref(series);
+	return NULL;
+}
+
 static int fill_report(FILE *f, const void *r)
 {
 	return vs_report_write(r, env.format, f);
@@ -119,19 +196,9 @@ VS_COMMAND(report, 0, "HTML/Markdown/JSON report with plots from saved runs")
 		return VS_EXIT_FAIL;
 	}
 	for (i = 0; i < env.n_from; i++) {
-		json_error_t jerr;
-		int fd = vs_safe_open_read(env.from[i], 0);
-		json_t *doc;
+		json_t *doc = load_input(env.from[i]);
 
-		if (fd < 0) {
-			vs_err("%s: %s", env.from[i], vs_safe_strerror(fd));
-			vs_report_free(r);
-			return VS_EXIT_USAGE;
-		}
-		doc = json_loadfd(fd, 0, &jerr);
-		close(fd);
 		if (!doc) {
-			vs_err("%s: %s (line %d)", env.from[i], jerr.text, jerr.line);
 			vs_report_free(r);
 			return VS_EXIT_USAGE;
 		}

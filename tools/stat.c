@@ -48,6 +48,7 @@ static struct env {
 
 static volatile sig_atomic_t stop;
 static pid_t cmd_pid;	/* -- COMMAND's process, 0 without one */
+static bool waiting_said;	/* "no VM found" printed, none seen since */
 
 const char stat_doc[] =
 "Live per-VM rates of VM exits, kicks, injected interrupts, halts and\n"
@@ -357,6 +358,14 @@ static void print_text(const struct vs_probe_snapshot *s,
 	time_t now = time(NULL);
 	unsigned int i, j;
 
+	/* Nothing to show until a VM starts: say so once, not a header a second. */
+	if (!s->n_vms && !env.n_pids && cmd_pid <= 0) {
+		if (!waiting_said)
+			fprintf(stderr, "virtsync stat: no VM found; waiting for one (Ctrl-C to stop)\n");
+		waiting_said = true;
+		return;
+	}
+	waiting_said = false;
 	localtime_r(&now, &tm);
 	strftime(ts, sizeof(ts), "%H:%M:%S", &tm);
 	printf("%s  interval %.2fs%s\n", ts, secs,
@@ -712,37 +721,79 @@ static int write_prom_file(const char *path, const struct vs_probe_snapshot *s,
 
 /* ---- main loop ------------------------------------------------------------ */
 
-/* Fork the command stopped on a pipe so that the probes are attached
- * before it runs a single instruction. */
-static pid_t spawn_cmd(char **cmd, int *go_fd)
+/*
+ * Fork the command stopped on a pipe so that the probes are attached
+ * before it runs a single instruction. *err_fd reads the child's errno
+ * should exec fail, and end of file once it has run the command. When
+ * stdout carries JSON or Prometheus text, the command's stdout goes to
+ * stderr (as perf stat keeps its counts apart from the command's output).
+ */
+static pid_t spawn_cmd(char **cmd, int *go_fd, int *err_fd)
 {
-	int pfd[2];
+	int pfd[2], efd[2];
 	pid_t pid;
 
 	if (pipe2(pfd, O_CLOEXEC))
 		return -errno;
-	pid = fork();
-	if (pid < 0) {
+	if (pipe2(efd, O_CLOEXEC)) {
 		int err = -errno;
 
 		close(pfd[0]);
 		close(pfd[1]);
 		return err;
 	}
+	pid = fork();
+	if (pid < 0) {
+		int err = -errno;
+
+		close(pfd[0]);
+		close(pfd[1]);
+		close(efd[0]);
+		close(efd[1]);
+		return err;
+	}
 	if (!pid) {
 		char c;
+		int e;
 
 		close(pfd[1]);
+		close(efd[0]);
 		if (read(pfd[0], &c, 1) != 1)
 			_exit(127);
+		if ((vs_global.json || env.prometheus) && dup2(STDERR_FILENO, STDOUT_FILENO) < 0)
+			_exit(127);
 		execvp(cmd[0], cmd);
-		fprintf(stderr, "virtsync stat: cannot run '%s': %s\n", cmd[0],
-			strerror(errno));
+		e = errno;
+		if (write(efd[1], &e, sizeof(e)) != sizeof(e))
+			_exit(127);
 		_exit(127);
 	}
 	close(pfd[0]);
+	close(efd[1]);
 	*go_fd = pfd[1];
+	*err_fd = efd[0];
 	return pid;
+}
+
+/* 0 when CMD names a program execvp() can run, as the shell would find it. */
+static int cmd_runnable(const char *cmd)
+{
+	const char *path = getenv("PATH"), *p;
+	char buf[4096];
+
+	if (!*cmd)
+		return -ENOENT;
+	if (strchr(cmd, '/'))
+		return access(cmd, X_OK) ? -errno : 0;
+	for (p = path && *path ? path : "/usr/bin:/bin"; ; p = strchr(p, ':') + 1) {
+		size_t len = strcspn(p, ":");
+
+		snprintf(buf, sizeof(buf), "%.*s/%s", (int)len, len ? p : ".", cmd);
+		if (!access(buf, X_OK))
+			return 0;
+		if (!p[len])
+			return -ENOENT;
+	}
 }
 
 static int refresh_targets(struct vs_probe *p, pid_t child)
@@ -838,7 +889,7 @@ VS_COMMAND(stat, 0, "live per-VM rates: exits, kicks, interrupts, halts, wake-up
 	struct timespec deadline;
 	struct sigaction sa;
 	unsigned int n = 0, i;
-	int err, go_fd = -1, pidfd = -1, cur = 0, status = 0, ret = VS_EXIT_FAIL;
+	int err, go_fd = -1, exec_fd = -1, pidfd = -1, cur = 0, status = 0, ret = VS_EXIT_FAIL;
 	pid_t child = -1, *vms = NULL;
 	bool more = true;
 
@@ -873,6 +924,14 @@ VS_COMMAND(stat, 0, "live per-VM rates: exits, kicks, interrupts, halts, wake-up
 				"(no anon_inode:kvm-vm fd); measuring its threads "
 				"anyway\n", (int)env.pids[i]);
 	}
+	if (env.cmd && env.cmd[0]) {
+		err = cmd_runnable(env.cmd[0]);
+		if (err) {
+			vs_err("-- %s: %s", env.cmd[0], err == -ENOENT ?
+			       "no such command" : strerror(-err));
+			return VS_EXIT_USAGE;
+		}
+	}
 	if (vs_probe_check_caps()) {
 		vs_err("needs CAP_BPF and CAP_PERFMON (or root)");
 		return VS_EXIT_FAIL;
@@ -880,7 +939,7 @@ VS_COMMAND(stat, 0, "live per-VM rates: exits, kicks, interrupts, halts, wake-up
 	libbpf_set_print(libbpf_print);
 
 	if (env.cmd && env.cmd[0]) {
-		child = spawn_cmd(env.cmd, &go_fd);
+		child = spawn_cmd(env.cmd, &go_fd, &exec_fd);
 		if (child < 0) {
 			vs_err("cannot start '%s': %s", env.cmd[0], strerror(-child));
 			return VS_EXIT_FAIL;
@@ -950,9 +1009,9 @@ VS_COMMAND(stat, 0, "live per-VM rates: exits, kicks, interrupts, halts, wake-up
 		vs_err("cannot read the probe maps: %s", strerror(-err));
 		goto cleanup;
 	}
-	if (!vs_global.json && !env.prometheus && !env.prom_file)
-		print_sources(stdout, &snap[cur]);
 	if (child > 0) {
+		int exec_errno = 0;
+
 		pidfd = (int)syscall(SYS_pidfd_open, child, 0);
 		if (write(go_fd, "g", 1) != 1) {
 			vs_err("cannot start '%s'", env.cmd[0]);
@@ -960,7 +1019,17 @@ VS_COMMAND(stat, 0, "live per-VM rates: exits, kicks, interrupts, halts, wake-up
 		}
 		close(go_fd);
 		go_fd = -1;
+		/* exec's outcome before any output: a command that cannot run
+		 * gets one line, not a table of nothing */
+		if (read(exec_fd, &exec_errno, sizeof(exec_errno)) == sizeof(exec_errno)) {
+			vs_err("cannot run '%s': %s", env.cmd[0], strerror(exec_errno));
+			goto cleanup;
+		}
+		close(exec_fd);
+		exec_fd = -1;
 	}
+	if (!vs_global.json && !env.prometheus && !env.prom_file)
+		print_sources(stdout, &snap[cur]);
 
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	for (n = 0; more && (!env.count || n < env.count); n++) {
@@ -1019,6 +1088,8 @@ cleanup:
 	vs_probe_close(probe);
 	if (go_fd >= 0)
 		close(go_fd);	/* the child reads EOF and exits 127 */
+	if (exec_fd >= 0)
+		close(exec_fd);
 	if (child > 0) {
 		kill(child, SIGTERM);
 		waitpid(child, NULL, 0);
