@@ -17,8 +17,9 @@ check() { # attach mode, kvm-kick args...
 	shift
 	"$VS" stat --json --attach "$how" -- "$KICK" "$@" >"$TMP/all" 2>"$TMP/err" ||
 		{ cat "$TMP/err"; die "stat --attach $how failed"; }
-	grep '^{' "$TMP/all" >"$TMP/stat.json"
-	grep -v '^{' "$TMP/all" >"$TMP/truth"
+	# with --json the command's stdout (its counts) goes to stderr
+	cp "$TMP/all" "$TMP/stat.json"
+	grep -E '^[a-z_]+ [0-9.]+$' "$TMP/err" >"$TMP/truth"
 	[ "$(wc -l <"$TMP/stat.json")" -eq 1 ] || die "expected one JSON object"
 	python3 - "$TMP/stat.json" "$TMP/truth" "$how" <<'PY' || die "stat --attach $how $*: counts differ"
 import json, sys
@@ -74,11 +75,13 @@ PY
 # (waker 0), not to whatever task the timer interrupt hit.
 "$VS" stat --json --wakers -- "$KICK" --kicks 1000 --halts 200 --delay-us 300 \
 	>"$TMP/all" 2>"$TMP/err" || { cat "$TMP/err"; die "stat --wakers failed"; }
-python3 - "$TMP/all" <<'PY' || die "waker graph"
-import json, sys
+python3 - "$TMP/all" "$TMP/err" <<'PY' || die "waker graph"
+import json, re, sys
 lines = open(sys.argv[1]).read().splitlines()
-doc = json.loads([l for l in lines if l.startswith("{")][0])
-truth = dict(l.split() for l in lines if not l.startswith("{"))
+assert len(lines) == 1, "stdout is not stat's one JSON object"
+doc = json.loads(lines[0])
+truth = dict(l.split() for l in open(sys.argv[2]).read().splitlines()
+             if re.fullmatch(r"[a-z_]+ [0-9.]+", l))
 pid, halts = doc["command_pid"], int(truth["halts"])
 row = [v for v in doc["vms"] if v["pid"] == pid][0]
 waited = row["counts"]["halts_waited"]

@@ -17,9 +17,10 @@ need_kvm
 "$VS" stat --json -- "$VS" bench --backend kvm --duration 2s --json \
 	--mode notify --wp 0 --wc 50us --len 2 --kc 1 >"$TMP/all" 2>"$TMP/err" ||
 	{ cat "$TMP/err"; die "stat -- bench failed"; }
-python3 - "$TMP/all" <<'PY' || die "rates differ from the device's counters"
+python3 - "$TMP/all" "$TMP/err" <<'PY' || die "rates differ from the device's counters"
 import json, sys
-docs = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+# stat's JSON on stdout, the command's (bench --json) on stderr
+docs = [json.loads(l) for f in sys.argv[1:] for l in open(f) if l.startswith("{")]
 st = [d for d in docs if d.get("command") == "stat"]
 dev = [d for d in docs if d.get("command") == "bench"]
 assert len(st) == 1 and len(dev) == 1, (len(st), len(dev))
