@@ -11,7 +11,7 @@
 # The sweep best is the point with the highest IOPS; the goal is that
 # virtsync's pick reaches >= 95 % of it at no more CPU per item than it.
 # Points are measured in ROUNDS interleaved passes (the order reversed
-# every other pass) and averaged, so that drifting load on the shared
+# every other pass); medians and the IOPS spread (min-max) are printed, so that drifting load on the shared
 # machine hits every point alike; the machine's load is printed.
 #
 # Usage: bench/guest-poll-sweep.sh [WORKLOAD...]
@@ -23,7 +23,7 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 VS=${VIRTSYNC_BIN:-$TOP/.output/virtsync}
 G=$TOP/tests/guest/guest.sh
 Q=$TOP/tests/guest/qmp.py
-ROUNDS=${ROUNDS:-2}
+ROUNDS=${ROUNDS:-3}
 LINES=${LINES:-3}
 POINTS=${POINTS:-"0 8000 32768 65536 131072 262144 524288"}
 DEFAULT=32768
@@ -96,8 +96,10 @@ PY
 		echo "pick $(measure "$pick_ns")" >>"$tmp/points"
 	done
 	"$G" stop "$dir"
-	python3 - "$tmp/points" "$name" "$pick" "$DEFAULT" <<'PY'
-import sys, collections
+	said=none
+	grep -q "is already right" "$tmp/diag.json" && said=right
+	python3 - "$tmp/points" "$name" "$pick" "$DEFAULT" "$said" <<'PY'
+import sys, collections, statistics
 pts = collections.defaultdict(list)
 for line in open(sys.argv[1]):
     f = line.split()
@@ -105,24 +107,34 @@ for line in open(sys.argv[1]):
         sys.exit("a measurement failed: %r" % line)
     k, iops, cpu, pct = f
     pts[k].append((float(iops), float(cpu), float(pct)))
-name, pick, default = sys.argv[2], sys.argv[3], sys.argv[4]
-avg = {k: tuple(sum(x[i] for x in v) / len(v) for i in range(3)) for k, v in pts.items()}
-sweep = {k: v for k, v in avg.items() if k != "pick"}
+name, pick, default, said = sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+med = {k: tuple(statistics.median(x[i] for x in v) for i in range(3)) for k, v in pts.items()}
+spread = {k: (min(x[0] for x in v), max(x[0] for x in v)) for k, v in pts.items()}
+sweep = {k: v for k, v in med.items() if k != "pick"}
 best = max(sweep, key=lambda k: sweep[k][0])
-print("workload %s (IOPS = the guest's own reports; CPU = QEMU's, per item)" % name)
-print("  %-22s %9s %12s %7s" % ("poll-max-ns", "IOPS", "CPU us/item", "CPU %"))
+print("workload %s (medians of %d rounds; IOPS = the guest's own reports, spread min-max; CPU = QEMU's, per item)"
+      % (name, len(pts[best])))
+print("  %-26s %9s %15s %12s %7s" % ("poll-max-ns", "IOPS", "spread", "CPU us/item", "CPU %"))
+def row(label, k):
+    print("  %-26s %9.0f %7.0f-%-7.0f %12.1f %7.0f" % (label, med[k][0], spread[k][0], spread[k][1], med[k][1], med[k][2]))
 for k in sorted(sweep, key=int):
     tag = " (default)" if k == default else ""
     tag += " (best)" if k == best else ""
-    print("  %-22s %9.0f %12.1f %7.0f" % (k + tag, *sweep[k]))
-p = avg["pick"]
-label = "virtsync: " + ("no change" if pick == "none" else pick if pick != "error" else "diagnose failed")
-# virtsync "says the default is right" when it recommends no change
-print("  %-22s %9.0f %12.1f %7.0f" % (label, *p))
-b = sweep[best]
-ok = p[0] >= 0.95 * b[0] and p[1] <= b[1] * 1.0
+    row(k + tag, k)
+if pick == "none":
+    label = "virtsync: keep (%s)" % ("says default right" if said == "right" else "no advice")
+elif pick == "error":
+    label = "virtsync: diagnose failed"
+else:
+    label = "virtsync: " + pick
+row(label, "pick")
+p, b = med["pick"], sweep[best]
+ok = p[0] >= 0.95 * b[0] and p[1] <= b[1]
 print("  pick/best IOPS %.2f, CPU/item %.2f: %s" % (p[0] / b[0], p[1] / b[1],
       "meets the goal" if ok else "short of the goal (>= 0.95 IOPS at <= the best's CPU/item)"))
+print("  SUMMARY %s default=%.0f pick=%s pick_iops=%.0f best=%s best_iops=%.0f ratio=%.2f cpu_ratio=%.2f said=%s"
+      % (name, sweep[default][0] if default in sweep else float('nan'), pick, p[0], best, b[0],
+         p[0] / b[0], p[1] / b[1], said))
 PY
 }
 
