@@ -475,18 +475,20 @@ static void conclude(struct vs_diag_session *s, struct vs_diagnosis *d)
 		renv.qmp_socket = NULL;
 		renv.iothreads = NULL;
 		renv.n_iothreads = 0;
-		if (d->qmp && q->vm->pid == s->qmp_pid) {
+		if (d->qmp && q->vm->pid == s->qmp_pid && d->qmp->n_iothreads > 0) {
 			renv.qmp_socket = s->o.qmp;
 			renv.iothreads = d->qmp->iothreads;
 			renv.n_iothreads = d->qmp->n_iothreads;
 		} else if (q->vq && q->vq->q) {
-			/* the socket found on QEMU's command line */
+			/* the queue's own QMP session: also where the session's
+			 * window read no iothreads (query-stats fails under TCG) */
 			free(io);
 			io = NULL;
 			n = vs_qmp_iothreads(q->vq->q, &io);
 			renv.iothreads = n > 0 ? io : NULL;
 			renv.n_iothreads = n > 0 ? n : 0;
-			renv.qmp_socket = q->vm->qmp_socket;
+			renv.qmp_socket = d->qmp && q->vm->pid == s->qmp_pid ? s->o.qmp :
+					  q->vm->qmp_socket;
 		}
 		renv.ncpus = q->sample.ncpus;
 		renv.other_busy_cpus = q->sample.other_busy_cpus;
