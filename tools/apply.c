@@ -127,10 +127,9 @@ VS_COMMAND(apply, 0, "apply a tuning profile or a diagnose plan (journaled)")
 		tune_lock_error(e, holder);
 		goto out;
 	}
-	e = vs_journal_load(&j);
+	e = vs_journal_load_why(&j, err, sizeof(err));
 	if (e) {
-		vs_err("cannot use the journal: %s%s", vs_safe_strerror(e),
-		       e == -EBADMSG ? " (not a virtsync journal; move it away)" : "");
+		vs_err("cannot use the journal: %s", err[0] ? err : vs_safe_strerror(e));
 		goto out;
 	}
 	stacked = vs_journal_active(j);
@@ -142,7 +141,8 @@ VS_COMMAND(apply, 0, "apply a tuning profile or a diagnose plan (journaled)")
 	if (!vs_global.json) {
 		tune_print_changes(a, n);
 		if (stacked)
-			printf("note: stacked on an earlier apply; rollback undoes both\n");
+			printf("note: stacked on an earlier apply; 'virtsync rollback --last' "
+			       "undoes this one only\n");
 		printf("applied %zu change%s; undo with 'virtsync rollback'\n",
 		       ar.written, ar.written == 1 ? "" : "s");
 	}

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* The tuning engine: resolve, lock, apply, rollback, verify (lib/tune/apply.h). */
+/* The tuning engine: resolve, lock, apply (lib/tune/apply.h; rollback and
+ * verify are in rollback.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -736,92 +737,4 @@ undo:
 		vs_apply_rollback(j, r->first, NULL, NULL, &restored, &failed);
 	}
 	return e;
-}
-
-/* --- rollback and verify ---------------------------------------------- */
-
-int vs_apply_rollback(struct vs_journal *j, size_t from, vs_rollback_cb cb,
-		     void *ctx, size_t *restored, size_t *failed)
-{
-	size_t i = vs_journal_count(j);
-	int ret = 0;
-
-	*restored = *failed = 0;
-	while (i-- > from) {
-		const struct vs_knob_ops *k;
-		char live[VS_KNOB_VAL_MAX] = "";
-		struct vs_jentry e;
-		int err;
-
-		if (vs_journal_get(j, i, &e) ||
-		    (e.status != VS_J_PENDING && e.status != VS_J_DONE))
-			continue;
-		k = vs_knob_find(e.knob);
-		if (!k) {
-			err = -EINVAL;
-		} else {
-			err = k->read(e.target, live, sizeof(live));
-			/* the old value already in place (a crash before the
-			 * write): nothing to write, still mark it restored */
-			if (!err && strcmp(live, e.old))
-				err = k->write(e.target, e.old);
-		}
-		if (err == -ESRCH || (err == -ENOENT && k && k->scope == VS_SCOPE_THREAD)) {
-			vs_journal_set(j, i, VS_J_GONE, NULL);
-			err = -ESRCH;
-		} else if (!err) {
-			if (vs_journal_set(j, i, VS_J_RESTORED, NULL))
-				err = -EIO;
-		}
-		if (!err) {
-			(*restored)++;
-		} else if (err != -ESRCH) {
-			char note[64];
-
-			/* stays active for the next rollback; the note says why
-			 * it is still there */
-			snprintf(note, sizeof(note), "not restored: %s", strerror(-err));
-			vs_journal_set(j, i, e.status, note);
-			(*failed)++;
-			ret = -EIO;
-		}
-		if (cb)
-			cb(&e, live, err, ctx);
-	}
-	return ret;
-}
-
-int vs_apply_verify(struct vs_journal *j, vs_verify_cb cb, void *ctx,
-		   size_t *checked)
-{
-	size_t n = vs_journal_count(j), i, m;
-	int drifted = 0;
-
-	*checked = 0;
-	for (i = n; i-- > 0;) {
-		const struct vs_knob_ops *k;
-		char live[VS_KNOB_VAL_MAX];
-		struct vs_jentry e, later;
-		bool seen = false, drift;
-		int err;
-
-		if (vs_journal_get(j, i, &e) ||
-		    (e.status != VS_J_PENDING && e.status != VS_J_DONE))
-			continue;
-		/* only the last change of each instance counts */
-		for (m = i + 1; m < n && !seen; m++)
-			seen = !vs_journal_get(j, m, &later) &&
-			       (later.status == VS_J_PENDING || later.status == VS_J_DONE) &&
-			       !strcmp(later.knob, e.knob) && !strcmp(later.target, e.target);
-		if (seen)
-			continue;
-		k = vs_knob_find(e.knob);
-		err = k ? k->read(e.target, live, sizeof(live)) : -EINVAL;
-		drift = err || strcmp(live, e.new);
-		drifted += drift;
-		(*checked)++;
-		if (cb)
-			cb(&e, err ? NULL : live, err, drift, ctx);
-	}
-	return drifted;
 }

@@ -75,26 +75,49 @@ int vs_apply_changes(struct vs_journal *j, const char *source,
 		  struct vs_change *a, size_t n, struct vs_apply_result *r,
 		  char *err, size_t errlen);
 
-/* Called for each entry rollback acts on: `err` 0 restored (`live` is the
- * value it had before), -ESRCH target gone, other -errno failed. */
-typedef void (*vs_rollback_cb)(const struct vs_jentry *e, const char *live,
-			       int err, void *ctx);
+enum vs_rb_result {
+	VS_RB_RESTORED,		/* the old value is back (`live` was the value before) */
+	VS_RB_GONE,		/* the target is gone (err): marked gone */
+	VS_RB_REFUSED,		/* invalid entry (`why`): never written, marked refused */
+	VS_RB_HANDED_ON,	/* a later apply changed it since: its entry now holds
+				 * the original (`why`) */
+	VS_RB_FAILED,		/* err; the entry stays active for a retry */
+};
+
+/* Called for each entry rollback acts on; `why` is NULL but for refused
+ * and handed-on entries. */
+typedef void (*vs_rollback_cb)(const struct vs_jentry *e, enum vs_rb_result res,
+			       const char *live, int err, const char *why, void *ctx);
 
 /*
- * Restore every pending or done entry from index `from` on, last first.
- * Idempotent: restored entries are skipped, and a crash in the middle
- * leaves entries that a second run restores. Returns 0 when all went
- * back, -EIO when some failed (they stay active for a retry).
+ * Restore every pending or done entry from index `from` on, last first;
+ * with `apply` >= 0 only that apply's entries (an entry a later apply
+ * changed again hands its original on to that apply's entry instead of
+ * writing). Each old value passes the knob's validate first. Idempotent:
+ * restored entries are skipped, and a crash in the middle leaves entries
+ * that a second run restores. Returns 0 when all went back, -EIO when some
+ * failed or were refused (failed ones stay active for a retry).
  */
+int vs_apply_rollback_sel(struct vs_journal *j, size_t from, int apply,
+			  vs_rollback_cb cb, void *ctx, size_t *restored,
+			  size_t *failed);
 int vs_apply_rollback(struct vs_journal *j, size_t from, vs_rollback_cb cb,
-		     void *ctx, size_t *restored, size_t *failed);
+		      void *ctx, size_t *restored, size_t *failed);
+
+/* Discard active entry `idx` without writing (rollback --drop): it is
+ * marked dropped with `who` in its note. -ENOENT no such entry,
+ * -EALREADY not active. */
+int vs_apply_drop(struct vs_journal *j, size_t idx, const char *who);
 
 /* For each knob instance changed and not rolled back, compare its live
  * value with the last value applied. `live` is NULL when it cannot be
- * read (err). Returns the number of drifted instances. */
-typedef void (*vs_verify_cb)(const struct vs_jentry *e, const char *live,
-			     int err, bool drift, void *ctx);
+ * read (err); a target that is gone is not drift. Returns the number of
+ * drifted instances. */
+enum vs_vf_result { VS_VF_OK, VS_VF_DRIFT, VS_VF_GONE };
+typedef void (*vs_verify_cb)(const struct vs_jentry *e, size_t idx,
+			     enum vs_vf_result res, const char *live, int err,
+			     void *ctx);
 int vs_apply_verify(struct vs_journal *j, vs_verify_cb cb, void *ctx,
-		   size_t *checked);
+		    size_t *checked);
 
 #endif
