@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 # Crash torture of apply and rollback on a fixture tree (--root): SIGKILL at
-# every write, fsync and rename the command makes (strace's fault injection:
+# every write, fsync, rename and link the command makes (strace's fault injection:
 # the k-th call of that syscall is replaced by a SIGKILL, no hook in the
 # binary), and at random times; after each kill, `virtsync rollback` (run
 # once more if it says so) must leave the tree byte-identical to the
@@ -60,12 +60,13 @@ settle() {
 count() {
 	local sc=$1
 	shift
-	strace -qq -o "$TMP/count" -e trace="$sc" "$@" >/dev/null 2>&1
-	grep -c "^$sc(" "$TMP/count"
+	strace -f -qq -o "$TMP/count" -e trace="$sc" "$@" >/dev/null 2>&1
+	grep -cE "^[0-9]+ +$sc\(" "$TMP/count"
 }
 
 for cmd in apply rollback; do
-	for sc in write fsync rename; do
+	# the journal is replaced by linkat (O_TMPFILE) or renameat
+	for sc in write fsync renameat linkat; do
 		fresh
 		if [ $cmd = apply ]; then
 			n=$(count $sc "$VS" --root "$R" apply "$PROFILE")
@@ -78,7 +79,7 @@ for cmd in apply rollback; do
 			[ $cmd = rollback ] && "$VS" --root "$R" apply "$PROFILE" >/dev/null 2>&1
 			set -- "$VS" --root "$R"
 			[ $cmd = apply ] && set -- "$@" apply "$PROFILE" || set -- "$@" rollback
-			strace -qq -o /dev/null -e trace=$sc -e inject=$sc:signal=SIGKILL:when=$k "$@" \
+			strace -f -qq -o /dev/null -e trace=$sc -e inject=$sc:signal=SIGKILL:when=$k "$@" \
 				>/dev/null 2>&1
 			settle "$cmd, SIGKILL at $sc #$k of $n"
 		done
@@ -98,7 +99,7 @@ for i in $(seq 1 "$RANDOM_KILLS"); do
 		"$VS" --root "$R" apply "$PROFILE" >/dev/null 2>&1 & pid=$!
 		what="apply"
 	fi
-	sleep "0.0$((RANDOM % 40))"
+	sleep "$(printf '0.%03d' $((RANDOM % 40)))"
 	kill -9 $pid 2>/dev/null
 	wait $pid 2>/dev/null
 	settle "$what killed at random"
