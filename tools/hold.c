@@ -125,6 +125,7 @@ VS_COMMAND(hold, VS_NEEDS_ROOT, "hold a PM QoS CPU latency request until killed"
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
 	fd = vs_pmqos_request((int32_t)env.us);
 	if (fd < 0) {
 		vs_err("cannot hold /dev/cpu_dma_latency: %s", strerror(-fd));
@@ -142,8 +143,20 @@ VS_COMMAND(hold, VS_NEEDS_ROOT, "hold a PM QoS CPU latency request until killed"
 		}
 	}
 	if (env.ready_fd >= 0) {
+		/* Nobody reads the ready pipe when the apply that started us was
+		 * killed meanwhile: it never journaled us as done, so give up
+		 * the request, and leave no pidfile naming a dead holder (a
+		 * reused pid would pass for one). SIGPIPE is ignored for this. */
 		if (write(env.ready_fd, "R", 1) != 1) {
-			/* the waiting knob times out and reports it */
+			char cur[64];
+
+			if (env.pidfile && !vs_read_str(env.pidfile, cur, sizeof(cur)) &&
+			    !strcmp(cur, text))
+				unlink(env.pidfile);
+			vs_err("nobody waits for this holder any more (the apply that started it "
+			       "is gone); releasing the request");
+			close(fd);
+			return VS_EXIT_FAIL;
 		}
 		close(env.ready_fd);
 	}

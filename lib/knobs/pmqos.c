@@ -130,10 +130,16 @@ static int stop_holder(void)
 	char path[512];
 	pid_t pid;
 	int32_t us;
-	int i;
+	int i, err;
 
-	if (vs_pmqos_holder(&pid, &us))
+	err = vs_pmqos_holder(&pid, &us);
+	if (err) {
+		/* a pidfile naming no live holder (one killed with SIGKILL)
+		 * goes: its pid could be reused by another holder */
+		if (err == -ENOENT && !vs_pmqos_pidfile_path(path, sizeof(path)))
+			unlink(path);
 		return 0;
+	}
 	if (kill(pid, SIGTERM) && errno != ESRCH)
 		return -errno;
 	for (i = 0; i < 200 && is_holder(pid); i++) {

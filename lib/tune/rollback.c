@@ -123,8 +123,12 @@ int vs_apply_rollback_sel(struct vs_journal *j, size_t from, int apply,
 		}
 		err = k->read(e.target, live, sizeof(live));
 		/* the old value already in place (a crash before the write):
-		 * nothing to write, still mark it restored */
-		if (!err && strcmp(live, e.old))
+		 * nothing to write, still mark it restored. A value that cannot
+		 * be read (a write killed half-way leaves an empty file in a
+		 * --root tree) is no reason not to write the old one. */
+		if (err && !target_gone(k, err))
+			live[0] = '\0';
+		if ((err && !target_gone(k, err)) || (!err && strcmp(live, e.old)))
 			err = k->write(e.target, e.old);
 		if (err && target_gone(k, err)) {
 			snprintf(note, sizeof(note), "gone: %.50s", strerror(-err));
