@@ -45,10 +45,10 @@ static const char bench_doc[] =
 "\n"
 "Synopsis: virtsync bench [--backend thread|kvm] [--ring virtio|slots]\n"
 "                         [--mode MODE] [--wp T] [--wc T] [--pin P,C]\n"
-"                         [--len L] [--kp N] [--kc N] [--sleep T] [--json]\n"
+"                         [--len N] [--kp N] [--kc N] [--sleep T] [--json]\n"
 "                         [--preset NAME] [--duration T] [--trace FILE]\n"
 "\n"
-"MODE is notify, sleep, poll or busyloop, for both sides (--mode) or one\n"
+"MODE is notify, sleep, poll or hybrid, for both sides (--mode) or one\n"
 "(--p-mode, --c-mode).\n"
 "\n"
 "Examples:\n"
@@ -59,23 +59,23 @@ static const char bench_doc[] =
 "    virtsync bench --ring slots --mode poll --wp 0 --wc 0 --pin 0,1 # Fip-see";
 
 static const struct argp_option bench_options[] = {
-	{ "backend", OPT_BACKEND, "NAME", 0, "thread (default) or kvm", 0 },
+	{ "backend", OPT_BACKEND, "NAME", 0, "thread or kvm (default thread)", 0 },
 	{ "ring", OPT_RING, "LAYOUT", 0, "virtio (split ring, default) or slots "
 	  "(Fip-see: a flag per 64-byte slot, no shared index; thread backend)", 0 },
-	{ "mode", OPT_MODE, "MODE", 0, "notify, sleep, poll or busyloop, both sides", 0 },
+	{ "mode", 'm', "MODE", 0, "notify, sleep, poll or hybrid, both sides", 0 },
 	{ "p-mode", OPT_P_MODE, "MODE", 0, "the producer's mode", 0 },
 	{ "c-mode", OPT_C_MODE, "MODE", 0, "the consumer's mode", 0 },
 	{ "wp", OPT_WP, "TIME", 0, "producer work per item (PAUSE spin)", 0 },
 	{ "wc", OPT_WC, "TIME", 0, "consumer work per item", 0 },
-	{ "len", OPT_LEN, "L", 0, "queue length, a power of two 2..32768", 0 },
+	{ "len", OPT_LEN, "N", 0, "queue length, a power of two 2..32768", 0 },
 	{ "kp", OPT_KP, "N", 0, "kick when N items are queued (default 1)", 0 },
 	{ "kc", OPT_KC, "N", 0, "interrupt when N slots are free (3/4 L)", 0 },
-	{ "sleep", OPT_SLEEP, "TIME", 0, "sleep length of both sides (Yp = Yc)", 0 },
+	{ "sleep", 'y', "TIME", 0, "sleep length of both sides (Yp = Yc)", 0 },
 	{ "yp", OPT_YP, "TIME", 0, "producer sleep length", 0 },
 	{ "yc", OPT_YC, "TIME", 0, "consumer sleep length", 0 },
-	{ "busyloop", OPT_BUSYLOOP, "TIME", 0, "busyloop mode: poll this long, then block", 0 },
+	{ "busyloop", OPT_BUSYLOOP, "TIME", 0, "hybrid mode: poll this long, then block", 0 },
 	{ "timerslack", OPT_SLACK, "TIME", 0, "timer slack of both threads", 0 },
-	{ "duration", OPT_DURATION, "TIME", 0, "run length, 10ms to 1h (default 1s)", 0 },
+	{ "duration", 'd', "TIME", 0, "run length, 10ms to 1h (default 1s)", 0 },
 	{ "items", OPT_ITEMS, "N", 0, "stop after N items", 0 },
 	{ "pin", OPT_PIN, "P,C", 0, "pin producer and consumer to CPUs P and C", 0 },
 	{ "halt-poll", OPT_HALT_POLL, "TIME", 0,
@@ -110,6 +110,13 @@ static error_t bench_parse(int key, char *arg, struct argp_state *state)
 {
 	if (key == OPT_RT && !arg)
 		arg = (char *)"10";
+	/* the shared short forms (virtsync(8), SHARED OPTIONS) */
+	if (key == 'm')
+		key = OPT_MODE;
+	else if (key == 'y')
+		key = OPT_SLEEP;
+	else if (key == 'd')
+		key = OPT_DURATION;
 	if (key >= OPT_BACKEND && key < OPT_COUNT) {
 		env.arg[key - OPT_BACKEND] = arg;
 		return 0;
@@ -128,11 +135,15 @@ static const char *opt(int key)
 
 static int parse_mode(const char *name, const char *text, enum pcdev_mode *m)
 {
-	if (pcdev_mode_from_name(text, m)) {
-		vs_err("%s: unknown mode '%s' (notify, sleep, poll, busyloop)",
-		       name, text);
+	static const enum pcdev_mode of_wait[] = {
+		[VS_WAITWORD_NOTIFY] = PCDEV_NOTIFY, [VS_WAITWORD_SLEEP] = PCDEV_SLEEP,
+		[VS_WAITWORD_POLL] = PCDEV_POLL, [VS_WAITWORD_HYBRID] = PCDEV_BUSYLOOP,
+	};
+	enum vs_wait_word w;
+
+	if (opt_wait_mode(name, text, &w))
 		return -EINVAL;
-	}
+	*m = of_wait[w];
 	return 0;
 }
 
@@ -502,6 +513,7 @@ VS_COMMAND(bench, 0, "run the reference producer/consumer device")
 	}
 	if (build_config(&cfg, &dmax))
 		return VS_EXIT_USAGE;
+	cfg.dmax_ns = isnan(dmax) ? 0 : dmax;	/* published for tune --pid */
 	if (cfg.backend == PCDEV_BACKEND_KVM) {
 		fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 		if (fd < 0) {

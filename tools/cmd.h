@@ -82,6 +82,32 @@ int opt_save_check(const char *opt, const char *path);
 int opt_double(const char *opt, const char *text, double min, double max,
 	       double *out);
 
+/*
+ * The options several commands share (tools/options.c, virtsync(8) SHARED
+ * OPTIONS): a command that takes one takes it with this name, short form,
+ * value and default. value is "" (a flag), "=ARG" or "[=ARG]" (optional);
+ * dflt "" where each command states its own; words the values it takes.
+ */
+struct vs_shared_option {
+	const char *name;
+	int short_key;
+	const char *value;
+	const char *dflt;
+	const char *words;
+};
+extern const struct vs_shared_option vs_shared_options[];
+const struct vs_shared_option *vs_shared_option(const char *name);
+/* One line each: --name, -x or "-", value or "-", default or "-", tabs. */
+void vs_shared_options_print(FILE *out);
+
+/*
+ * How a side waits, one vocabulary for bench, sim and validate: notify
+ * (block until notified), sleep, poll (busy wait), hybrid (poll, then
+ * block). The old words busy (poll) and busyloop (hybrid) still parse.
+ */
+enum vs_wait_word { VS_WAITWORD_NOTIFY, VS_WAITWORD_SLEEP, VS_WAITWORD_POLL, VS_WAITWORD_HYBRID };
+int opt_wait_mode(const char *opt, const char *text, enum vs_wait_word *mode);
+
 /* Print an error line "virtsync <cmd>: ..." to stderr. */
 void vs_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Debug line, only with -v. */

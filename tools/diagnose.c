@@ -48,7 +48,7 @@ static const char diagnose_doc[] =
 "Synopsis: virtsync diagnose [--pid PID | --workload PRESET | --qmp SOCKET]\n"
 "                            [--duration T]\n"
 "                            [--dmax T] [--json] [--save FILE]\n"
-"                            [--backend kvm|thread]\n"
+"                            [--backend thread|kvm]\n"
 "\n"
 "Examples:\n"
 "    virtsync diagnose                      # VMs on this host, else the device\n"
@@ -59,15 +59,15 @@ static const char diagnose_doc[] =
 "    virtsync apply --plan plan.json";
 
 static const struct argp_option diagnose_options[] = {
-	{ "pid", OPT_PID, "PID", 0, "diagnose this VM or device process only", 0 },
+	{ "pid", 'p', "PID", 0, "diagnose this VM or device process only", 0 },
 	{ "workload", OPT_WORKLOAD, "PRESET", 0,
 	  "run the reference device with this preset (fc-example, fp-example)", 0 },
-	{ "duration", OPT_DURATION, "TIME", 0, "measurement window (default 5s)", 0 },
+	{ "duration", 'd', "TIME", 0, "measurement window (default 5s)", 0 },
 	{ "dmax", OPT_DMAX, "TIME", 0, "latency bound for the plan (default 50us)", 0 },
 	{ "save", OPT_SAVE, "FILE", 0,
 	  "save the run with its plan (apply --plan, export --plan, report --from)", 0 },
 	{ "backend", OPT_BACKEND, "NAME", 0,
-	  "reference device backend: kvm (default where /dev/kvm works) or thread", 0 },
+	  "reference device backend: thread or kvm (default thread)", 0 },
 	{ "qmp", OPT_QMP, "SOCKET", 0,
 	  "diagnose the QEMU at this QMP socket, with its query-stats as evidence", 0 },
 	{ "no-calibrate", OPT_NO_CALIBRATE, NULL, 0,
@@ -84,7 +84,7 @@ static error_t diagnose_parse(int key, char *arg, struct argp_state *state)
 	uint64_t v;
 
 	switch (key) {
-	case OPT_PID:
+	case 'p':
 		if (opt_u64("--pid", arg, 1, INT_MAX, &v))
 			return EINVAL;
 		env.pid = (pid_t)v;
@@ -101,7 +101,7 @@ static error_t diagnose_parse(int key, char *arg, struct argp_state *state)
 		env.workload = arg;
 		return 0;
 	}
-	case OPT_DURATION:
+	case 'd':
 		return opt_duration("--duration", arg, 1e6, 3600e9,
 				    &env.duration_ns) ? EINVAL : 0;
 	case OPT_DMAX:

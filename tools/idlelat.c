@@ -49,11 +49,11 @@ static const char argp_doc[] =
 enum { OPT_WAKER = 256, OPT_GOVERNOR, OPT_RESTORE, OPT_STATE };
 
 static const struct argp_option options[] = {
-	{ "cpu", 'c', "N", 0, "CPU to measure (default: the last online CPU)", 0 },
+	{ "cpu", 'C', "N", 0, "CPU to measure (default: the last online CPU)", 0 },
 	{ "waker-cpu", OPT_WAKER, "N", 0, "CPU of the IPI sender (default: the "
 	  "first other online CPU)", 0 },
 	{ "samples", 'n', "N", 0, "Wake-ups per kind and state (default 200)", 0 },
-	{ "gap", 'g', "T", 0, "Idle time before each wake-up (default 1ms)", 0 },
+	{ "gap", 'g', "TIME", 0, "Idle time before each wake-up (default 1ms)", 0 },
 	{ "governor", OPT_GOVERNOR, "NAME", 0, "cpuidle governor for the run "
 	  "(restored after); haltpoll ignores disabled states, menu does not",
 	  0 },
@@ -82,7 +82,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	unsigned int u;
 
 	switch (key) {
-	case 'c':
+	case 'C':
 		if (opt_uint("--cpu", arg, 0, 65535, &u) || !cpu_ok("--cpu", u))
 			return EINVAL;
 		env.o.cpu = (int)u;

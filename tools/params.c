@@ -11,9 +11,9 @@
 #include "core/units.h"
 
 /* Keys of the generated field options: VS_KEY_FIELD + index in the table.
- * -p is --preset, -y is --sleep (--y), -s is --sweep where the tool allows. */
+ * -y is --sleep (--y), -s is --sweep where the tool allows. */
 enum {
-	VS_KEY_PRESET = 'p',
+	VS_KEY_PRESET = 0x1fff,	/* no short form: -p is --pid (virtsync(8)) */
 	VS_KEY_SLEEP_ALIAS = 'y',
 	VS_KEY_SWEEP_SHORT = 's',
 	VS_KEY_SWEEP = 0x2000,

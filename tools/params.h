@@ -11,7 +11,7 @@
 
 /*
  * The model parameters as command-line options, shared by the tools that
- * take them (`virtsync model`, `virtsync sim`): -p/--preset NAME, one
+ * take them (`virtsync model`, `virtsync sim`): --preset NAME, one
  * option per field of lib/model/sweep.h's table (--len --wp --wc --kp --kc --np
  * --nc --sp --sc --yp --yc --yz --y, -y/--sleep, --pp --pc --poll) and --sweep
  * PARAM=START:END:STEP (also -s in vs_params_argp_s, for tools that leave

@@ -14,8 +14,8 @@ enum { OPT_SET = 2000, OPT_PID, OPT_DMAX, OPT_CPUS, OPT_QMP };
 
 static const struct argp_option options[] = {
 	{ "set", OPT_SET, "NAME=VALUE", 0, "Set a profile variable ${NAME}", 0 },
-	{ "pid", OPT_PID, "PID", 0, "Same as --set pid=PID", 0 },
-	{ "dmax", OPT_DMAX, "TIME", 0, "Same as --set dmax=<ns> (latency bound)", 0 },
+	{ "pid", 'p', "PID", 0, "Same as --set pid=PID", 0 },
+	{ "dmax", OPT_DMAX, "TIME", 0, "Same as --set dmax=<ns> (latency bound, default 50us)", 0 },
 	{ "cpus", OPT_CPUS, "LIST", 0, "Same as --set cpus=LIST", 0 },
 	{ "qmp", OPT_QMP, "SOCKET", 0, "Same as --set qmp=SOCKET (QEMU iothread knobs)", 0 },
 	{ 0 },
@@ -48,7 +48,7 @@ static error_t parse_one(int key, char *arg)
 		}
 		snprintf(name, sizeof(name), "%.*s", (int)(eq - arg), arg);
 		return set_var("--set", name, eq + 1) ? EINVAL : 0;
-	case OPT_PID:
+	case 'p':
 		if (opt_u64("--pid", arg, 1, 0x3fffffff, &pid))
 			return EINVAL;
 		snprintf(num, sizeof(num), "%llu", (unsigned long long)pid);

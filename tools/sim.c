@@ -29,6 +29,9 @@ enum {
 	OPT_WARMUP,
 	OPT_POLL_ADAPT,
 	OPT_USAGE,
+	OPT_ITEMS,
+	OPT_SIM_TIME,
+	OPT_SEED,
 };
 
 /* A spread given in percent follows the mean along a sweep. */
@@ -74,7 +77,7 @@ const char argp_program_doc[] =
 
 static const struct argp_option options[] = {
 	{ "mode", 'm', "MODE", 0,
-	  "How both sides wait: notify (default), sleep, busy or hybrid", 1 },
+	  "How both sides wait: notify, sleep, poll or hybrid (default notify)", 1 },
 	{ "poll-adapt", OPT_POLL_ADAPT, "CTL", 0,
 	  "How a hybrid side's poll window moves, up to Pp or Pc: fixed "
 	  "(default: always the maximum), qemu (aio-posix: from 4us, x2, back "
@@ -90,12 +93,12 @@ static const struct argp_option options[] = {
 	{ "arrival-rate", OPT_ARRIVAL, "RATE", 0,
 	  "Poisson requests per second into R (k and M suffixes); default: "
 	  "greedy, R never empty", 1 },
-	{ "items", 'n', "N", 0, "Items to simulate (default 200000)", 2 },
-	{ "sim-time", 't', "TIME", 0,
+	{ "items", OPT_ITEMS, "N", 0, "Items to simulate (default 200000)", 2 },
+	{ "sim-time", OPT_SIM_TIME, "TIME", 0,
 	  "Simulate this long (1us to 1h) instead of a number of items", 2 },
 	{ "warmup", OPT_WARMUP, "N", 0,
 	  "Items not measured (default a tenth of --items)", 2 },
-	{ "seed", 's', "N", 0, "Seed of the random generator (default 1)", 2 },
+	{ "seed", OPT_SEED, "N", 0, "Seed of the random generator (default 1)", 2 },
 	{ "recheck", OPT_RECHECK, "TIME", 0,
 	  "Time between re-enabling notifications and the second look at "
 	  "the queue, the window of spurious notifications (default 20ns)", 2 },
@@ -109,11 +112,15 @@ static const struct argp_option options[] = {
 
 static int parse_mode(const char *opt, const char *arg, enum vs_mech *m)
 {
-	if (vs_sim_mode_from_name(arg, m)) {
-		vs_err("%s: '%s' is not a mode (notify, sleep, busy or hybrid)",
-		       opt, arg);
+	static const enum vs_mech of_wait[] = {
+		[VS_WAITWORD_NOTIFY] = VS_MECH_NOTIFY, [VS_WAITWORD_SLEEP] = VS_MECH_SLEEP,
+		[VS_WAITWORD_POLL] = VS_MECH_BUSY, [VS_WAITWORD_HYBRID] = VS_MECH_HYBRID,
+	};
+	enum vs_wait_word w;
+
+	if (opt_wait_mode(opt, arg, &w))
 		return EINVAL;
-	}
+	*m = of_wait[w];
 	return 0;
 }
 
@@ -254,12 +261,12 @@ static error_t parse_arg_one(int key, char *arg, struct argp_state *state)
 		return each_pair("--sigma", arg, set_sigma);
 	case OPT_ARRIVAL:
 		return parse_rate("--arrival-rate", arg, &env.cfg.arrival_rate);
-	case 'n':
+	case OPT_ITEMS:
 		if (opt_u64("--items", arg, 1, UINT64_MAX / 2, &u))
 			return EINVAL;
 		env.cfg.items = u;
 		return 0;
-	case 't':
+	case OPT_SIM_TIME:
 		return opt_duration("--sim-time", arg, 1e3, 3600e9,
 				    &env.cfg.sim_time_ns) ? EINVAL : 0;
 	case OPT_WARMUP:
@@ -267,7 +274,7 @@ static error_t parse_arg_one(int key, char *arg, struct argp_state *state)
 			return EINVAL;
 		env.cfg.warmup_items = u;
 		return 0;
-	case 's':
+	case OPT_SEED:
 		return opt_u64("--seed", arg, 0, UINT64_MAX, &env.cfg.seed) ?
 		       EINVAL : 0;
 	case OPT_RECHECK:
@@ -682,7 +689,7 @@ static int run_sweep(int argc, char **argv)
 VS_COMMAND(sim, 0, "discrete-event simulation, constant or random parameters")
 {
 	static const struct argp_child children[] = {
-		{ &vs_params_argp, 0, "Model parameters:", 4 },
+		{ &vs_params_argp_s, 0, "Model parameters:", 4 },
 		{ &vs_common_argp, 0, "Common options:", 5 },
 		{ 0 },
 	};

@@ -43,17 +43,17 @@ static const char argp_doc[] =
 "    virtsync sleepcost --min 2us --max 100us --steps 6 --samples 2000\n"
 "    virtsync sleepcost --json=pretty\n";
 
-enum { OPT_MIN = 256, OPT_MAX, OPT_NO_CACHE };
+enum { OPT_MIN = 256, OPT_MAX, OPT_NO_CACHE, OPT_STEPS };
 
 static const struct argp_option options[] = {
-	{ "cpu", 'c', "N", 0, "Pin the sleeping thread to CPU N (default: "
+	{ "cpu", 'C', "N", 0, "Pin the sleeping thread to CPU N (default: "
 	  "the CPU it starts on)", 0 },
-	{ "min", OPT_MIN, "T", 0, "Smallest nominal sleep (default 1us)", 0 },
-	{ "max", OPT_MAX, "T", 0, "Largest nominal sleep (default 1ms)", 0 },
-	{ "steps", 's', "N", 0, "Points between min and max, log-spaced "
+	{ "min", OPT_MIN, "TIME", 0, "Smallest nominal sleep (default 1us)", 0 },
+	{ "max", OPT_MAX, "TIME", 0, "Largest nominal sleep (default 1ms)", 0 },
+	{ "steps", OPT_STEPS, "N", 0, "Points between min and max, log-spaced "
 	  "(default 7, --quick 4)", 0 },
 	{ "samples", 'n', "N", 0, "Sleeps per point (instead of --duration)", 0 },
-	{ "duration", 'd', "T", 0, "Time per point (default 200ms, --quick "
+	{ "duration", 'd', "TIME", 0, "Time per point (default 200ms, --quick "
 	  "50ms)", 0 },
 	{ "quick", 'q', NULL, 0, "Short run (about 0.5 s), as diagnose uses", 0 },
 	{ "no-cache", OPT_NO_CACHE, NULL, 0, "Do not write /run/virtsync/yz.json",
@@ -66,7 +66,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	unsigned int u;
 
 	switch (key) {
-	case 'c':
+	case 'C':
 		if (opt_uint("--cpu", arg, 0, 65535, &u))
 			return EINVAL;
 		env.o.cpu = (int)u;
@@ -77,7 +77,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case OPT_MAX:
 		return opt_time_in("--max", arg, 1, 10e9, &env.o.max_ns) ?
 		       EINVAL : 0;
-	case 's':
+	case OPT_STEPS:
 		env.steps_set = true;
 		return opt_uint("--steps", arg, 1, 100, &env.o.steps) ? EINVAL : 0;
 	case 'n':

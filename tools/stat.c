@@ -78,7 +78,7 @@ enum {
 static const struct argp_option stat_options[] = {
 	{ "pid", 'p', "PID", 0, "Measure this process (repeat for more); default: every VM", 0 },
 	{ "interval", 'i', "TIME", 0, "Reporting interval (default 1s)", 0 },
-	{ "count", 'c', "N", 0, "Stop after N intervals (default: until Ctrl-C)", 0 },
+	{ "count", 'c', "N", 0, "Stop after N intervals (default: until stopped)", 0 },
 	{ "threads", 't', NULL, 0, "Also print one row per thread", 0 },
 	{ "wakers", 'w', NULL, 0, "Also print waker -> wakee pairs", 0 },
 	{ "prometheus", OPT_PROM, NULL, 0, "Prometheus text format on stdout", 0 },

@@ -53,7 +53,7 @@ enum { OPT_CPUS = 256, OPT_DURATION, OPT_ROUND_TRIPS, OPT_MAX_PAIRS, OPT_NO_MEAS
 static const struct argp_option options[] = {
 	{ "cpus", OPT_CPUS, "LIST", 0, "CPUs to measure, such as 0-3,8 (default: "
 	  "every online CPU)", 0 },
-	{ "duration", OPT_DURATION, "TIME", 0, "bound on the measurement, 100ms "
+	{ "duration", 'd', "TIME", 0, "bound on the measurement, 100ms "
 	  "to 1h (default 2s)", 0 },
 	{ "round-trips", OPT_ROUND_TRIPS, "N", 0, "round trips per sample "
 	  "(default 400)", 0 },
@@ -104,7 +104,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case OPT_CPUS:
 		return parse_cpus(arg);
-	case OPT_DURATION:
+	case 'd':
 		return opt_duration("--duration", arg, 100e6, 3600e9,
 				    &env.o.duration_ns) ? EINVAL : 0;
 	case OPT_ROUND_TRIPS:

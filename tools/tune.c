@@ -23,6 +23,7 @@
 #include "core/sysfs.h"
 #include "core/units.h"
 #include "output/ratio.h"
+#include "sources/devstats.h"
 
 static const char doc[] =
 "Closed-loop tuning: measure a workload, apply the change it calls for\n"
@@ -63,7 +64,8 @@ static struct env {
 	const char *save;
 	unsigned int rounds, repeats;
 	double dmax_ns, min_gain;
-	bool have_pid, rt;
+	bool have_pid;
+	int rt_prio;	/* SCHED_FIFO priority of a started device, 0 off */
 	pid_t pid;
 	const char *qmp, *objective, *plan, *backend;
 	enum vs_goal goal;
@@ -77,10 +79,11 @@ static const struct argp_option opts[] = {
 	{ "auto", OPT_AUTO, NULL, 0, "Decide, apply, check, keep or roll back", 0 },
 	{ "workload", OPT_WORKLOAD, "PRESET", 0,
 	  "wakeup, or a device preset: fc-tune, fc-example, fp-example", 0 },
-	{ "pid", OPT_PID, "PID", 0, "Tune a running reference device", 0 },
-	{ "rt", OPT_RT, NULL, 0, "Run the started device SCHED_FIFO (bench --rt)", 0 },
+	{ "pid", 'p', "PID", 0, "Tune a running reference device", 0 },
+	{ "rt", OPT_RT, "PRIO", OPTION_ARG_OPTIONAL,
+	  "Run the started device SCHED_FIFO (priority 10, or PRIO; 0 off)", 0 },
 	{ "backend", OPT_BACKEND, "NAME", 0,
-	  "Device presets: kvm (the producer in a guest; default where /dev/kvm works) or thread",
+	  "Device presets: thread or kvm (the producer in a guest; default thread)",
 	  0 },
 	{ "qmp", OPT_QMP, "SOCKET", 0, "Tune the QEMU serving this QMP socket", 0 },
 	{ "objective", OPT_OBJECTIVE, "CMD", 0,
@@ -88,9 +91,9 @@ static const struct argp_option opts[] = {
 	{ "goal", OPT_GOAL, "GOAL", 0, "throughput (CMD prints items/s) or latency (ns)", 0 },
 	{ "plan", OPT_PLAN, "FILE", 0, "With --qmp: apply this plan instead of diagnose's", 0 },
 	{ "rounds", OPT_ROUNDS, "N", 0, "Round trips per batch (default 2000)", 0 },
-	{ "repeats", OPT_REPEATS, "N", 0, "Batches per measurement (default 5)", 0 },
-	{ "duration", OPT_DURATION, "TIME", 0, "Measure for about this long (sets --rounds)", 0 },
-	{ "dmax", OPT_DMAX, "TIME", 0, "Latency bound: p98 must stay within it", 0 },
+	{ "repeats", OPT_REPEATS, "N", 0, "Runs per measurement: device windows or CMD runs (default 3), wakeup batches (default 5)", 0 },
+	{ "duration", 'd', "TIME", 0, "Measure for about this long (sets --rounds)", 0 },
+	{ "dmax", OPT_DMAX, "TIME", 0, "Latency bound: p98 must stay within it (default 50us, or the device's own bound)", 0 },
 	{ "min-gain", OPT_MIN_GAIN, "PCT", 0, "Keep only above this gain (default 10)", 0 },
 	{ "save", OPT_SAVE, "FILE", 0,
 	  "Save the run with its plan (apply --plan, export --plan, report --from)", 0 },
@@ -119,9 +122,14 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		}
 		env.workload = arg;
 		return 0;
-	case OPT_RT:
-		env.rt = true;
+	case OPT_RT: {
+		uint64_t prio = 10;
+
+		if (arg && opt_u64("--rt", arg, 0, 98, &prio))
+			return EINVAL;
+		env.rt_prio = (int)prio;
 		return 0;
+	}
 	case OPT_BACKEND:
 		if (strcmp(arg, "thread") && strcmp(arg, "kvm")) {
 			vs_err("--backend: unknown backend '%s' (thread, kvm)", arg);
@@ -129,7 +137,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		}
 		env.backend = arg;
 		return 0;
-	case OPT_PID: {
+	case 'p': {
 		unsigned int v;
 
 		if (opt_uint("--pid", arg, 1, INT32_MAX, &v))
@@ -163,7 +171,7 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		return opt_uint("--rounds", arg, 10, 10000000, &env.rounds) ? EINVAL : 0;
 	case OPT_REPEATS:
 		return opt_uint("--repeats", arg, 1, 16, &env.repeats) ? EINVAL : 0;
-	case OPT_DURATION:
+	case 'd':
 		return opt_duration("--duration", arg, 1e6, 3600e9, &duration_ns) ?
 		       EINVAL : 0;
 	case OPT_DMAX:
@@ -564,10 +572,8 @@ static int tune_device(int argc, char **argv)
 	ctx.dmax_ns = env.dmax_ns > 0 ? env.dmax_ns : (isfinite(dmax) ? dmax : 50e3);
 	hold_signals(&oldsigs);
 	if (env.workload && !env.backend) {
-		char why[160];
-
-		/* as diagnose: the reference device is a VM where KVM works */
-		env.backend = vs_kvm_usable(why, sizeof(why)) ? "kvm" : "thread";
+		/* virtsync(8), SHARED OPTIONS: the thread backend unless asked */
+		env.backend = "thread";
 	} else if (env.workload && !strcmp(env.backend, "kvm") &&
 		   !vs_kvm_usable(err, sizeof(err))) {
 		vs_err("--backend kvm: %s", err);
@@ -580,7 +586,7 @@ static int tune_device(int argc, char **argv)
 			.backend = strcmp(env.backend, "kvm") ? PCDEV_BACKEND_THREAD :
 				   PCDEV_BACKEND_KVM,
 			.pin = true,
-			.rt_priority = env.rt ? 10 : 0,
+			.rt_priority = env.rt_prio,
 		};
 
 		/* in this process: it ends with it (lib/diagnose/device.h) */
@@ -602,6 +608,14 @@ static int tune_device(int argc, char **argv)
 			       (int)ctx.pid, path);
 			sigprocmask(SIG_SETMASK, &oldsigs, NULL);
 			return VS_EXIT_USAGE;
+		}
+		/* A running device knows its own bound (fc-tune: 250 us);
+		 * judging it by 50 us would roll every change back. */
+		if (!(env.dmax_ns > 0)) {
+			struct vs_devstats st;
+
+			if (!vs_devstats_read(path, &st) && st.dmax_ns)
+				ctx.dmax_ns = (double)st.dmax_ns;
 		}
 	}
 	e = run_loop(&tune_workload_pcdev, &ctx, ctx.dmax_ns, &o,

@@ -50,28 +50,29 @@ static const char validate_doc[] =
 "sweep exceeds --max-err (10 %).\n"
 "\n"
 "Examples:\n"
-"    virtsync validate -o validate.csv        # both sweeps, 1s per point\n"
+"    virtsync validate -o validate.csv   # both sweeps, 3 runs of 0.5s a point\n"
 "    virtsync validate notify --quick --json\n"
 "    virtsync validate hybrid --pin 0,1          # busy-loop budget 0-120us\n"
 "    virtsync validate --sweep wc=1us:4us:500ns --mode notify --wp 2us";
 
 static const struct argp_option validate_options[] = {
-	{ "quick", OPT_QUICK, NULL, 0, "5 points per sweep, 3 runs of 0.25s", 0 },
-	{ "duration", OPT_DURATION, "TIME", 0,
-	  "length of one run, 10ms to 1h (0.5s)", 0 },
-	{ "repeat", OPT_REPEAT, "N", 0, "runs per point, the fastest counts (3)", 0 },
+	{ "quick", 'q', NULL, 0, "5 points per sweep, 3 runs of 0.25s", 0 },
+	{ "duration", 'd', "TIME", 0,
+	  "length of one run, 10ms to 1h (default 0.5s, --quick 0.25s)", 0 },
+	{ "repeats", OPT_REPEAT, "N", 0, "runs per point, the fastest counts (default 3)", 0 },
 	{ "pin", OPT_PIN, "P,C", 0, "pin producer and consumer", 0 },
-	{ "timerslack", OPT_SLACK, "TIME", 0, "timer slack of both sides (1ns)", 0 },
-	{ "sweep", OPT_SWEEP, "SPEC", 0, "custom sweep PARAM=START:END:STEP", 0 },
-	{ "mode", OPT_MODE, "MODE", 0, "custom sweep: notify, sleep, poll, busyloop", 0 },
+	{ "timerslack", OPT_SLACK, "TIME", 0, "timer slack of both sides (default 1ns)", 0 },
+	{ "sweep", 's', "P=START:END:STEP", 0, "custom sweep of parameter P", 0 },
+	{ "mode", 'm', "MODE", 0, "custom sweep: notify, sleep, poll or hybrid", 0 },
 	{ "wp", OPT_WP, "TIME", 0, "custom sweep: Wp", 0 },
 	{ "wc", OPT_WC, "TIME", 0, "custom sweep: Wc", 0 },
-	{ "len", OPT_LEN, "L", 0, "custom sweep: queue length", 0 },
+	{ "len", OPT_LEN, "N", 0, "custom sweep: queue length", 0 },
 	{ "kp", OPT_KP, "N", 0, "custom sweep: kp", 0 },
 	{ "kc", OPT_KC, "N", 0, "custom sweep: kc", 0 },
-	{ "sleep", OPT_SLEEP, "TIME", 0, "custom sweep: Yp = Yc", 0 },
-	{ "rt", OPT_RT, "PRIO", 0, "SCHED_FIFO priority of P and C (10; 0 off)", 0 },
-	{ "max-err", OPT_MAX_ERR, "PCT", 0, "median error limit (10)", 0 },
+	{ "sleep", 'y', "TIME", 0, "custom sweep: Yp = Yc", 0 },
+	{ "rt", OPT_RT, "PRIO", OPTION_ARG_OPTIONAL,
+	  "SCHED_FIFO priority of P and C (default 10; 0 off)", 0 },
+	{ "max-err", OPT_MAX_ERR, "PCT", 0, "median error limit (default 10)", 0 },
 	{ "output", OPT_OUTPUT, "FILE", 0, "write points as CSV (or JSON: .json)", 0 },
 	{ 0 },
 };
@@ -79,21 +80,21 @@ static const struct argp_option validate_options[] = {
 static error_t validate_parse(int key, char *arg, struct argp_state *state)
 {
 	switch (key) {
-	case OPT_QUICK: env.quick = true; break;
-	case OPT_DURATION: env.duration = arg; break;
+	case 'q': env.quick = true; break;
+	case 'd': env.duration = arg; break;
 	case OPT_PIN: env.pin = arg; break;
 	case OPT_SLACK: env.slack = arg; break;
-	case OPT_SWEEP: env.sweep = arg; break;
-	case OPT_MODE: env.mode = arg; break;
+	case 's': env.sweep = arg; break;
+	case 'm': env.mode = arg; break;
 	case OPT_WP: env.wp = arg; break;
 	case OPT_WC: env.wc = arg; break;
 	case OPT_LEN: env.len = arg; break;
 	case OPT_KP: env.kp = arg; break;
 	case OPT_KC: env.kc = arg; break;
-	case OPT_SLEEP: env.sleep = arg; break;
+	case 'y': env.sleep = arg; break;
 	case OPT_MAX_ERR: env.max_err = arg; break;
 	case OPT_OUTPUT: env.output = arg; break;
-	case OPT_RT: env.rt = arg; break;
+	case OPT_RT: env.rt = arg ? arg : "10"; break;
 	case OPT_REPEAT: env.repeat = arg; break;
 	case ARGP_KEY_ARG:
 		if (strcmp(arg, "sleep") && strcmp(arg, "notify") &&
@@ -148,7 +149,7 @@ static int parse_base(struct pcdev_config *cfg, double *max_err,
 		cfg->rt_priority = (int)prio;
 	}
 	if (!err && env.repeat)
-		err = opt_uint("--repeat", env.repeat, 1, 100, repeats);
+		err = opt_uint("--repeats", env.repeat, 1, 100, repeats);
 	if (!err && env.max_err)
 		err = opt_double("--max-err", env.max_err, 0, 1000, max_err);
 	if (!err && env.pin) {
@@ -165,12 +166,15 @@ static int parse_base(struct pcdev_config *cfg, double *max_err,
 		}
 	}
 	if (!err && env.mode) {
-		if (pcdev_mode_from_name(env.mode, &cfg->p_mode)) {
-			vs_err("--mode: unknown mode '%s' (notify, sleep, poll, busyloop)",
-			       env.mode);
+		static const enum pcdev_mode of_wait[] = {
+			[VS_WAITWORD_NOTIFY] = PCDEV_NOTIFY, [VS_WAITWORD_SLEEP] = PCDEV_SLEEP,
+			[VS_WAITWORD_POLL] = PCDEV_POLL, [VS_WAITWORD_HYBRID] = PCDEV_BUSYLOOP,
+		};
+		enum vs_wait_word w;
+
+		if (opt_wait_mode("--mode", env.mode, &w))
 			return -EINVAL;
-		}
-		cfg->c_mode = cfg->p_mode;
+		cfg->p_mode = cfg->c_mode = of_wait[w];
 	}
 	if (!err && env.wp)
 		err = opt_time("--wp", env.wp, &cfg->wp_ns);

@@ -149,6 +149,11 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return VS_EXIT_USAGE;
 	}
+	/* hidden: the shared-options table, for its test and virtsync(8) */
+	if (!strcmp(argv[i], "__options")) {
+		vs_shared_options_print(stdout);
+		return VS_EXIT_OK;
+	}
 	if (!strcmp(argv[i], "help")) {
 		/* `help help` is a question about help: the usage answers it */
 		if (i + 1 >= argc || !strcmp(argv[i + 1], "help")) {

@@ -94,7 +94,7 @@ static const struct argp_option watch_options[] = {
 	  "HTTP connections open at once (default 16)", 0 },
 	{ "http-timeout", OPT_HTTP_TIMEOUT, "TIME", 0,
 	  "Close an HTTP connection this long after it opened (default 5s)", 0 },
-	{ "pid", OPT_PID, "PID", 0, "Watch this VM or device process only", 0 },
+	{ "pid", 'p', "PID", 0, "Watch this VM or device process only", 0 },
 	{ "dmax", OPT_DMAX, "TIME", 0, "Latency bound for the plans (default 50us)", 0 },
 	{ "no-calibrate", OPT_NO_CALIBRATE, NULL, 0,
 	  "Skip the wake-up/notification cost measurement at the start", 0 },
@@ -150,7 +150,7 @@ static error_t watch_parse(int key, char *arg, struct argp_state *state)
 			return EINVAL;
 		}
 		return 0;
-	case OPT_PID: {
+	case 'p': {
 		uint64_t v;
 
 		if (opt_u64("--pid", arg, 1, INT_MAX, &v))

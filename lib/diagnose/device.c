@@ -97,6 +97,7 @@ int vs_refdev_start(const struct vs_refdev_opts *o, struct vs_refdev **out)
 	err = pcdev_config_preset(o->preset, &d->cfg, &d->dmax_ns);
 	if (err)
 		goto err_free;
+	d->cfg.dmax_ns = d->dmax_ns;
 	d->cfg.backend = o->backend;
 	d->cfg.duration_ns = o->run_ns > 0 ? o->run_ns : ONE_DAY_NS;
 	d->cfg.rt_priority = o->rt_priority;

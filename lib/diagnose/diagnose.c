@@ -198,7 +198,7 @@ static int start_device(struct vs_diag_session *s, struct vs_diagnosis *d)
 		return vs_errf(d->why, sizeof(d->why), -ENODEV, "backend kvm: %s",
 			       dev->kvm_why);
 	snprintf(dev->backend, sizeof(dev->backend), "%s",
-		 s->o.backend ? s->o.backend : kvm_ok ? "kvm" : "thread");
+		 s->o.backend ? s->o.backend : "thread");	/* virtsync(8): one default */
 	dev->asked = s->o.target == VS_DIAG_DEVICE;
 	dev->backend_asked = s->o.backend != NULL;
 	progress(s, VS_DIAG_PHASE_DEVICE, d);

@@ -227,7 +227,10 @@ static void print_environment(FILE *f, const struct vs_diagnosis *d)
 /* Why the device runs on its backend, in the tool's words. */
 static const char *backend_reason(const struct vs_diag_device *dev, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s%s", dev->backend_asked ? "--backend given; " : "", dev->kvm_why);
+	if (dev->backend_asked)
+		snprintf(buf, len, "--backend given; %s", dev->kvm_why);
+	else	/* thread unless asked: virtsync(8), SHARED OPTIONS */
+		snprintf(buf, len, "the default; for --backend kvm: %s", dev->kvm_why);
 	return buf;
 }
 

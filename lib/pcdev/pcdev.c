@@ -401,6 +401,9 @@ int pcdev_stats_publish(const struct pcdev_config *cfg,
 		       (unsigned long long)c->interrupts,
 		       pcdev_backend_name(cfg->backend), cfg->len,
 		       c->producer_tid, c->consumer_tid, c->vcpu_tid);
+	if (cfg->dmax_ns > 0)
+		len += snprintf(buf + len, sizeof(buf) - (size_t)len, "dmax_ns %llu\n",
+				(unsigned long long)cfg->dmax_ns);
 	if (c->hist) {
 		len += snprintf(buf + len, sizeof(buf) - (size_t)len,
 				"tsc_per_ns %.6f\n", c->tsc_per_ns);

@@ -51,6 +51,9 @@ struct pcdev_config {
 	int64_t halt_poll_ns;		/* kvm: KVM_CAP_HALT_POLL, < 0 default */
 	const char *trace_path;		/* Sec. 4.2.1 event trace, or NULL */
 	bool publish;			/* publish counters under /run/virtsync */
+	/* The latency bound of the case (preset or bench --dmax), 0 none:
+	 * published, so that `tune --pid` checks the device against it. */
+	double dmax_ns;
 	/*
 	 * SCHED_FIFO priority of P and C (0: leave the scheduling policy
 	 * alone). On a loaded machine an ordinary thread's nanosleep or wake-
@@ -110,6 +113,7 @@ struct pcdev_results {
  * rewritten atomically (rename) every 100 ms, one "name value" per line:
  *   items_produced N, items_consumed N, kicks N, interrupts N,
  *   backend thread|kvm, len L, producer_tid T, consumer_tid T, vcpu_tid T,
+ *   dmax_ns D (when the case has a latency bound),
  *   and the latency histogram, see struct pcdev_counters
  * The regime is deliberately not published.
  */

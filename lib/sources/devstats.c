@@ -60,6 +60,8 @@ int vs_devstats_read(const char *path, struct vs_devstats *st)
 			st->consumer_tid = (pid_t)v;
 		} else if (!strcmp(name, "vcpu_tid")) {
 			st->vcpu_tid = (pid_t)v;
+		} else if (!strcmp(name, "dmax_ns")) {
+			st->dmax_ns = v;
 		}
 	}
 	fclose(f);

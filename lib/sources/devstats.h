@@ -17,6 +17,7 @@ struct vs_devstats {
 	unsigned int len;		/* 0 when not published */
 	char backend[16];		/* "thread", "kvm" or "" */
 	pid_t producer_tid, consumer_tid, vcpu_tid;	/* 0 when absent */
+	uint64_t dmax_ns;		/* the device's latency bound, 0 when none */
 	bool have_items, have_kicks, have_interrupts;
 };
 

@@ -416,7 +416,7 @@ static int builtin_vars(struct vs_var *vars, size_t *n)
 	if (!err)
 		err = vs_vars_set(vars, n, 4, "cpus", cpus);
 	if (!err)
-		err = vs_vars_set(vars, n, 4, "dmax", "200000");
+		err = vs_vars_set(vars, n, 4, "dmax", "50000");	/* virtsync(8): 50us */
 	return err;
 }
 

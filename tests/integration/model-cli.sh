@@ -132,8 +132,9 @@ grep -q 'Usage: virtsync model' "$TMP/out" || die "--usage: $(cat "$TMP/out")"
 # help wins wherever it stands, even after parameters
 expect_exit 0 "$VS" model --preset fc-example --help
 ! grep -q 'best throughput' "$TMP/out" || die "--help after options printed predictions"
-# short options: -p preset, -y both sleeps, -s sweep
-expect_exit 0 "$VS" model -p fc-example -y 1ms -s len=256:512:256 --json
+# short options (virtsync(8), SHARED OPTIONS): -y both sleeps, -s sweep;
+# -p is --pid, so model has none for --preset
+expect_exit 0 "$VS" model --preset fc-example -y 1ms -s len=256:512:256 --json
 [ "$(json_get "$TMP/out" 'd["params"]["yp_ns"] == d["params"]["yc_ns"] == 1e6 and d["preset"] == "fc-example"')" = True ] ||
 	die "short options"
 

@@ -81,7 +81,10 @@ expect_usage_error "'len' cannot be random" "$VS" sim --random len=exp
 expect_usage_error "'gauss' is not a distribution" "$VS" sim --random wc=gauss
 expect_usage_error "give its spread" "$VS" sim --random wc=normal
 expect_usage_error "only a normal wc has a sigma" "$VS" sim --random wc=exp --sigma wc=1us
-expect_usage_error "'poll' is not a mode" "$VS" sim --c-mode poll
+# one vocabulary with bench (virtsync(8), SHARED OPTIONS): poll is busy waiting
+expect_usage_error "unknown mode 'spin' (notify, sleep, poll or hybrid)" "$VS" sim --c-mode spin
+expect_exit 0 "$VS" sim --c-mode poll --json
+[ "$(json_get "$TMP/out" 'd["setup"]["c_mode"]')" = busy ] || die "sim --c-mode poll is not busy waiting: $(head -c 300 "$TMP/out")"
 expect_usage_error "is not a rate" "$VS" sim --arrival-rate fast
 expect_usage_error "at kc=300 of the sweep" "$VS" sim --sweep kc=100:300:100
 expect_usage_error "only with --sweep" "$VS" sim --csv

@@ -43,11 +43,11 @@ tune_case() {
 }
 
 if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
-	tune_case kvm 1.5	# the default where /dev/kvm works
+	tune_case kvm 1.5 --backend kvm
 else
 	echo "no /dev/kvm: the KVM backend's 1.5x case is not run" >&2
 fi
-tune_case thread 1.1 --backend thread
+tune_case thread 1.1	# the default backend (virtsync(8), SHARED OPTIONS)
 # nothing left: no device, no files, no applied journal entries, host knobs as they were
 pgrep -f 'virtsync bench --preset fc-tune' >/dev/null && die "bench still running"
 ls /run/virtsync/pcdev-*.ctl 2>/dev/null | while read -r f; do
