@@ -43,6 +43,7 @@ struct vs_global {
 	int argc;		/* the whole command line, for JSON meta */
 	char **argv;
 	const char *cmd;
+	bool complete;		/* `virtsync __complete CMD`: print, do nothing */
 };
 extern struct vs_global vs_global;
 
@@ -99,6 +100,10 @@ extern const struct vs_shared_option vs_shared_options[];
 const struct vs_shared_option *vs_shared_option(const char *name);
 /* One line each: --name, -x or "-", value or "-", default or "-", tabs. */
 void vs_shared_options_print(FILE *out);
+/* `virtsync __complete CMD`: CMD's argp tree as completion words (set
+ * vs_global.complete; the common child prints at ARGP_KEY_INIT, exits 0). */
+struct argp;
+void vs_complete_print(const char *cmd, const struct argp *root);
 
 /*
  * How a side waits, one vocabulary for bench, sim and validate: notify
@@ -107,6 +112,13 @@ void vs_shared_options_print(FILE *out);
  */
 enum vs_wait_word { VS_WAITWORD_NOTIFY, VS_WAITWORD_SLEEP, VS_WAITWORD_POLL, VS_WAITWORD_HYBRID };
 int opt_wait_mode(const char *opt, const char *text, enum vs_wait_word *mode);
+
+/*
+ * s in a column of `width` characters: padded with spaces, or cut to
+ * width - 1 with an ellipsis (U+2026) so that a cut name reads as one.
+ * buf needs width + 3 bytes; returns buf.
+ */
+const char *vs_fit(const char *s, size_t width, char *buf, size_t len);
 
 /* Print an error line "virtsync <cmd>: ..." to stderr. */
 void vs_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -33,6 +33,25 @@ void vs_err(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+const char *vs_fit(const char *s, size_t width, char *buf, size_t len)
+{
+	size_t n = strlen(s);
+
+	if (len < width + 3)
+		width = len > 3 ? len - 3 : 0;
+	if (n <= width) {
+		memcpy(buf, s, n);
+		memset(buf + n, ' ', width - n);
+		buf[width] = '\0';
+	} else if (width) {
+		memcpy(buf, s, width - 1);
+		memcpy(buf + width - 1, "\xe2\x80\xa6", 4);
+	} else {
+		buf[0] = '\0';
+	}
+	return buf;
+}
+
 void vs_dbg(const char *fmt, ...)
 {
 	va_list ap;
@@ -195,6 +214,13 @@ static const struct argp_option common_options[] = {
 static error_t common_parse(int key, char *arg, struct argp_state *state)
 {
 	switch (key) {
+	case ARGP_KEY_INIT:
+		/* every command has this child: the whole tree is at hand */
+		if (vs_global.complete) {
+			vs_complete_print(vs_global.cmd, state->root_argp);
+			exit(fflush(stdout) ? VS_EXIT_FAIL : VS_EXIT_OK);
+		}
+		return ARGP_ERR_UNKNOWN;
 	case 'j':
 		if (arg && strcmp(arg, "pretty")) {
 			vs_err("--json: unknown format '%s' (only 'pretty')", arg);

@@ -4,6 +4,7 @@
  * OPTIONS, is this table, and tests/integration/shared-options.sh holds
  * every command's --help to it (`virtsync __options` prints it).
  */
+#include <argp.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -35,7 +36,7 @@ const struct vs_shared_option vs_shared_options[] = {
 	{ "dmax", 0, "=TIME", "50us", NULL },
 	{ "rt", 0, "[=PRIO]", "", NULL },
 	{ "repeats", 0, "=N", "", NULL },
-	{ "preset", 0, "=NAME", "", "paper-costs fc-example fp-example fc-tune" },
+	{ "preset", 0, "=NAME", "", "paper-costs fc-example fp-example" },
 	{ "workload", 0, "=PRESET", "", "wakeup fc-example fp-example fc-tune" },
 	{ "len", 0, "=N", "", NULL },
 	{ "wp", 0, "=TIME", "", NULL },
@@ -100,4 +101,80 @@ int opt_wait_mode(const char *opt, const char *text, enum vs_wait_word *mode)
 	vs_err("%s: unknown mode '%s' (notify, sleep, poll or hybrid)", opt,
 	       text ? text : "");
 	return -EINVAL;
+}
+
+/*
+ * Completion (tools/completion/virtsync.bash asks `virtsync __complete
+ * CMD`): the options of the very argp tree the command parses with, one a
+ * line, "--name" plus "=" (takes a value) or "[=]" (optional), a tab and
+ * the words the value takes ("@file" for a path). "@args" lines are the
+ * words a command takes as arguments. Nothing is scraped from --help.
+ */
+static const struct {
+	const char *cmd, *opt, *words;
+} command_words[] = {
+	{ "bench", "preset", "fc-example fp-example fc-tune" },
+	{ "bench", "ring", "virtio slots" },
+	{ "diagnose", "workload", "fc-example fp-example fc-tune" },
+	{ "tune", "goal", "throughput latency" },
+	{ "report", "format", "html md json" },
+	{ "stat", "attach", "auto tp_btf raw_tp perf" },
+	{ "stat", "probes", "kvm sched sleep" },
+	{ "sim", "poll-adapt", "fixed qemu kvm" },
+	{ "idlelat", "governor", "@governor" },
+	{ "validate", "@args", "sleep notify hybrid all" },
+	{ "profiles", "@args", "list show knobs" },
+	{ "apply", "@args", "@profile" },
+	{ "export", "@args", "@profile" },
+};
+
+static const char *value_words(const char *cmd, const struct argp_option *o)
+{
+	const struct vs_shared_option *s;
+	size_t i;
+
+	for (i = 0; i < sizeof(command_words) / sizeof(command_words[0]); i++)
+		if (!strcmp(command_words[i].cmd, cmd) && !strcmp(command_words[i].opt, o->name))
+			return command_words[i].words;
+	s = vs_shared_option(o->name);
+	if (s && s->words)
+		return s->words;
+	if (o->arg && (strstr(o->arg, "FILE") || strstr(o->arg, "DIR") ||
+		       strstr(o->arg, "SOCKET") || strstr(o->arg, "PATH")))
+		return "@file";
+	return "";
+}
+
+static void print_options(const char *cmd, const struct argp *argp)
+{
+	const struct argp_option *o;
+	const struct argp_child *c;
+	const char *arg = NULL;
+	int flags = 0;
+
+	for (o = argp->options; o && (o->name || o->key || o->doc); o++) {
+		if (!(o->flags & OPTION_ALIAS)) {
+			arg = o->arg;
+			flags = o->flags;
+		}
+		if (!o->name || ((o->flags | flags) & OPTION_HIDDEN))
+			continue;
+		printf("--%s%s\t%s\n", o->name,
+		       !arg ? "" : (flags & OPTION_ARG_OPTIONAL) ? "[=]" : "=",
+		       arg ? value_words(cmd, o->flags & OPTION_ALIAS ? o : o) : "");
+	}
+	for (c = argp->children; c && c->argp; c++)
+		print_options(cmd, c->argp);
+}
+
+void vs_complete_print(const char *cmd, const struct argp *root)
+{
+	size_t i;
+
+	print_options(cmd, root);
+	/* argp's own, where the command does not list them itself */
+	printf("--help\t\n--usage\t\n--version\t\n");
+	for (i = 0; i < sizeof(command_words) / sizeof(command_words[0]); i++)
+		if (!strcmp(command_words[i].cmd, cmd) && !strcmp(command_words[i].opt, "@args"))
+			printf("@args\t%s\n", command_words[i].words);
 }

@@ -317,10 +317,13 @@ VS_COMMAND(sleepcost, 0, "effective length and CPU cost of short sleeps (Yz)")
 	}
 	if (!env.no_cache) {
 		vs_sleepcost_yz_from_result(&r, &yz);
+		/* the cache only spares diagnose a measurement: a warning,
+		 * not a failure (as non-root this used to exit 1 silently) */
 		err = vs_sleepcost_cache_write(&yz);
 		if (err)
-			vs_dbg("cannot write the Yz cache: %s, ignoring",
+			vs_err("warning: cannot write the Yz cache /run/virtsync/yz.json: %s (--no-cache skips it)",
 			       strerror(-err));
+		err = 0;
 	}
 	if (vs_global.json)
 		err = print_json(&r, argc, argv);

@@ -270,6 +270,44 @@ static const struct vs_probe_thread *find_thread(const struct vs_probe_snapshot 
 	return NULL;
 }
 
+/*
+ * The thread's name now: the probes record comm when they first see a
+ * thread, which for `stat -- CMD` is before CMD's threads name themselves
+ * (vs-vhost, vs-vcpu0), so every row said "virtsync".
+ */
+static const char *fresh_comm(pid_t tgid, pid_t tid, const char *seen,
+			      char *buf, size_t len)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", (int)tgid, (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return seen;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0)
+		return seen;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return buf;
+}
+
+struct pair_row {
+	const struct vs_probe_pair *p;
+	uint64_t n;
+};
+
+/* busiest pair first */
+static int pair_row_cmp(const void *a, const void *b)
+{
+	const struct pair_row *x = a, *y = b;
+
+	return x->n < y->n ? 1 : x->n > y->n ? -1 : 0;
+}
+
 static const struct vs_probe_pair *find_pair(const struct vs_probe_snapshot *s,
 					     const struct vs_probe_pair *k)
 {
@@ -351,7 +389,7 @@ static void print_exit_costs(const struct vs_probe_snapshot *s,
 static void print_text(const struct vs_probe_snapshot *s,
 		       const struct vs_probe_snapshot *prev, double secs)
 {
-	char ts[32], c[10][16];
+	char ts[32], c[10][16], name[VS_COMM_LEN + 8], col[16];
 	struct vs_counters d;
 	struct row r;
 	struct tm tm;
@@ -389,8 +427,9 @@ static void print_text(const struct vs_probe_snapshot *s,
 			snprintf(c[5], 16, "-");
 		fmt_lat(c[6], 16, r.wake_p50);
 		fmt_lat(c[7], 16, r.wake_p99);
-		printf("%-7d %-10.10s %7s %7s %7s %7s %7s %5s %6s %6s\n",
-		       (int)vm->pid, vm->alive ? vm->comm : "(exited)", c[0], c[1],
+		printf("%-7d %s %7s %7s %7s %7s %7s %5s %6s %6s\n",
+		       (int)vm->pid, vs_fit(vm->alive ? vm->comm : "(exited)", 10, col, sizeof(col)),
+		       c[0], c[1],
 		       c[2], c[3], c[4], c[5], c[6], c[7]);
 		print_exit_costs(s, prev, vm->pid, secs);
 		if (!env.threads)
@@ -411,34 +450,50 @@ static void print_text(const struct vs_probe_snapshot *s,
 			fmt_rate(c[4], 16, r.halts_waited);
 			fmt_lat(c[6], 16, r.wake_p50);
 			fmt_lat(c[7], 16, r.wake_p99);
-			printf("  %-5d %-10.10s %7s %7s %7s %7s %7s %5s %6s %6s\n",
-			       (int)t->tid, t->comm, c[0], c[1], c[2], c[3], c[4],
+			printf("  %-5d %s %7s %7s %7s %7s %7s %5s %6s %6s\n",
+			       (int)t->tid, vs_fit(fresh_comm(t->tgid, t->tid, t->comm, name,
+							      sizeof(name)), 10, col, sizeof(col)),
+			       c[0], c[1], c[2], c[3], c[4],
 			       "", c[6], c[7]);
 		}
 	}
 	if (env.wakers && s->n_pairs) {
 		printf("%-24s    %-24s %8s %7s %7s\n", "WAKER", "WAKEE", "WAKES/s",
 		       "P50", "P99");
-		for (i = 0; i < s->n_pairs; i++) {
-			const struct vs_probe_pair *p = &s->pairs[i], *o;
-			char a[40], b[40];
+		struct pair_row *rows = calloc(s->n_pairs, sizeof(*rows));
+		unsigned int nrows = 0, k;
+
+		for (i = 0; rows && i < s->n_pairs; i++) {
+			const struct vs_probe_pair *o = find_pair(prev, &s->pairs[i]);
+			uint64_t n = s->pairs[i].count - (o ? o->count : 0);
+
+			if (n)
+				rows[nrows++] = (struct pair_row){ &s->pairs[i], n };
+		}
+		if (nrows)
+			qsort(rows, nrows, sizeof(*rows), pair_row_cmp);
+		for (k = 0; k < nrows; k++) {
+			const struct vs_probe_pair *p = rows[k].p, *o;
+			char a[40], b[40], wn[VS_COMM_LEN + 8], en[VS_COMM_LEN + 8];
 			struct vs_hist h;
-			uint64_t n;
+			uint64_t n = rows[k].n;
 
 			o = find_pair(prev, p);
-			n = p->count - (o ? o->count : 0);
-			if (!n)
-				continue;
 			for (j = 0; j < VS_HIST_SLOTS; j++)
 				h.slot[j] = p->lat.slot[j] - (o ? o->lat.slot[j] : 0);
-			snprintf(a, sizeof(a), "%s/%d", p->waker_comm, (int)p->waker_tid);
-			snprintf(b, sizeof(b), "%s/%d", p->wakee_comm, (int)p->wakee_tid);
+			snprintf(a, sizeof(a), "%s/%d", p->waker_tid ?
+				 fresh_comm(p->waker_tgid, p->waker_tid, p->waker_comm, wn, sizeof(wn)) :
+				 p->waker_comm, (int)p->waker_tid);
+			snprintf(b, sizeof(b), "%s/%d",
+				 fresh_comm(p->wakee_tgid, p->wakee_tid, p->wakee_comm, en, sizeof(en)),
+				 (int)p->wakee_tid);
 			fmt_rate(c[0], 16, n / secs);
 			fmt_lat(c[1], 16, vs_hist_quantile(&h, 0.5));
 			fmt_lat(c[2], 16, vs_hist_quantile(&h, 0.99));
 			printf("%-24.24s -> %-24.24s %8s %7s %7s\n", a, b, c[0],
 			       c[1], c[2]);
 		}
+		free(rows);
 	}
 	fflush(stdout);
 }

@@ -154,6 +154,19 @@ int main(int argc, char **argv)
 		vs_shared_options_print(stdout);
 		return VS_EXIT_OK;
 	}
+	/* hidden: completion words from CMD's own option tables */
+	if (!strcmp(argv[i], "__complete")) {
+		static char *none[] = { NULL, NULL };
+
+		cmd = i + 1 < argc ? find_command(argv[i + 1]) : NULL;
+		if (!cmd)
+			return VS_EXIT_USAGE;
+		vs_global.cmd = cmd->name;
+		vs_global.complete = true;
+		none[0] = (char *)cmd->name;
+		cmd->fn(1, none);
+		return VS_EXIT_FAIL;	/* the command never reached argp */
+	}
 	if (!strcmp(argv[i], "help")) {
 		/* `help help` is a question about help: the usage answers it */
 		if (i + 1 >= argc || !strcmp(argv[i + 1], "help")) {

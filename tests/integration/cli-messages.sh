@@ -36,5 +36,27 @@ if [ "$(id -u)" = 0 ]; then
 	expect_usage_error "--pid $dead" "$VS" stat --pid $dead --count 1
 	expect_usage_error "--pid $dead" "$VS" tune --auto --pid $dead
 	expect_usage_error "--pid" "$VS" watch --pid $dead --count 1
+
+	# sleepcost as nobody: the results, then one warning about the cache
+	# it cannot write, and exit 0 (it exited 1 without a word)
+	expect_exit 0 setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$VS" sleepcost --quick --min 1us --max 10us --steps 2
+	grep -q 'cannot write the Yz cache' "$TMP/err" || die "sleepcost as nobody: $(cat "$TMP/err")"
+	grep -q . "$TMP/out" || die "sleepcost as nobody printed no results"
+
+	# stat -t -- CMD: the threads' own names (they name themselves after
+	# stat first sees them), cut ones marked, waker pairs busiest first
+	expect_exit 0 "$VS" stat -t -w --interval 700ms --count 1 -- "$VS" bench --duration 1s
+	grep -q '^  [0-9]* vs-produc' "$TMP/out" || die "stat -t: no vs-producer row: $(cat "$TMP/out")"
+	grep -q '^  [0-9]* vs-produc… ' "$TMP/out" || die "stat -t: a cut name without an ellipsis"
+	python3 - "$TMP/out" <<'PY' || die "stat -w: waker pairs not sorted: $(sed -n '/^WAKER/,$p' "$TMP/out")"
+import re, sys
+rows = open(sys.argv[1]).read().split("WAKER", 1)[1].splitlines()[1:]
+def rate(t):
+    m = re.fullmatch(r"([0-9.]+)([kMG]?)", t)
+    return float(m.group(1)) * {"": 1, "k": 1e3, "M": 1e6, "G": 1e9}[m.group(2)]
+rates = [rate(l.split()[3]) for l in rows if " -> " in l]
+sys.exit(0 if len(rates) >= 2 and rates == sorted(rates, reverse=True) else 1)
+PY
 fi
 echo ok
