@@ -47,8 +47,8 @@ if [ "$(id -u)" = 0 ]; then
 	# stat -t -- CMD: the threads' own names (they name themselves after
 	# stat first sees them), cut ones marked, waker pairs busiest first
 	expect_exit 0 "$VS" stat -t -w --interval 700ms --count 1 -- "$VS" bench --duration 1s
-	grep -q '^  [0-9]* vs-produc' "$TMP/out" || die "stat -t: no vs-producer row: $(cat "$TMP/out")"
-	grep -q '^  [0-9]* vs-produc… ' "$TMP/out" || die "stat -t: a cut name without an ellipsis"
+	grep -q '^  [0-9]* *vs-produc' "$TMP/out" || die "stat -t: no vs-producer row: $(cat "$TMP/out")"
+	grep -q '^  [0-9]* *vs-produc… ' "$TMP/out" || die "stat -t: a cut name without an ellipsis"
 	python3 - "$TMP/out" <<'PY' || die "stat -w: waker pairs not sorted: $(sed -n '/^WAKER/,$p' "$TMP/out")"
 import re, sys
 rows = open(sys.argv[1]).read().split("WAKER", 1)[1].splitlines()[1:]
