@@ -275,6 +275,7 @@ static int render(void *ctx, char **body, size_t *len)
 			s->fresh_ns = vs_mono_ns();
 		}
 	}
+	vs_watch_prune(&s->w);	/* a VM that exited has no series */
 	vs_prom_reset(s->prom);
 	if (s->have_fresh)
 		vs_prom_probe(s->prom, &s->fresh, s->have_window ? &s->window : NULL,
@@ -345,21 +346,59 @@ static void on_event(const struct vs_watch_event *ev, void *ctx)
 
 /* What the metrics and log lines call a queue: its process (with the start
  * time that tells a reused pid apart), its name, the thread serving it. */
-static void queue_id(const struct vs_diag_queue *q, struct vs_watch_id *id)
+static int queue_id(const struct vs_diag_queue *q, struct vs_watch_id *id)
 {
 	char inst[VS_KNOB_INST_MAX], *at;
+	int err;
 
 	memset(id, 0, sizeof(*id));
 	id->pid = q->vm->pid;
-	if (!vs_thread_inst_make(q->vm->pid, inst, sizeof(inst)) && (at = strchr(inst, '@')))
+	err = vs_thread_inst_make(q->vm->pid, inst, sizeof(inst));
+	if (err)
+		return err;		/* the process has gone */
+	if ((at = strchr(inst, '@')))
 		id->start = strtoull(at + 1, NULL, 10);
 	if (vs_vm_name(q->vm->pid, id->vm, sizeof(id->vm)))
 		snprintf(id->vm, sizeof(id->vm), "%s", q->vm->comm);
+	if (q->dev && q->ring && q->vq) {
+		snprintf(id->device, sizeof(id->device), "%s", q->dev->id);
+		snprintf(id->queue, sizeof(id->queue), "%u", q->ring->index);
+		id->ring = (unsigned int)(q->dev - q->vq->set.devs) * VS_VQ_MAX_QUEUES +
+			   q->ring->index + 1;
+		return 0;
+	}
 	if (q->sample.cons.present && q->sample.cons.comm[0])
 		snprintf(id->device, sizeof(id->device), "%s", q->sample.cons.comm);
 	else
 		snprintf(id->device, sizeof(id->device), "%s", vs_vm_kind_name(q->vm->kind));
 	snprintf(id->queue, sizeof(id->queue), "0");
+	return 0;
+}
+
+/* A virtqueue measured through QMP: QEMU's own index for the counter. */
+static void ring_of(const struct vs_diag_queue *q, struct vs_watch_queue *wq)
+{
+	const struct vs_vqset *set;
+	struct vs_watch_ring r;
+	double mono_to_wall;
+
+	if (!wq || q->err || !q->ring || !q->vq || !q->vq->per_queue || !q->ring->n_samples)
+		return;
+	set = &q->vq->set;
+	{
+		struct timespec wall;
+
+		clock_gettime(CLOCK_REALTIME, &wall);
+		mono_to_wall = wall.tv_sec * 1e9 + wall.tv_nsec - vs_mono_ns();
+	}
+	r.last_idx = q->ring->last_used;
+	r.first_idx = (uint16_t)(q->ring->last_used - (uint16_t)q->ring->used);
+	r.used = q->ring->used;
+	r.end_s = ((double)set->tlast_ns + mono_to_wall) / 1e9;
+	r.items_src = q->ring->items.source;
+	r.kicks_src = q->ring->kicks.source;
+	r.irqs_src = q->ring->irqs.source;
+	vs_watch_ring(wq, &r);
 }
 
 /* The VM names for the probe families, from what discovery found. */
@@ -550,9 +589,11 @@ int cmd_watch(int argc, char **argv)
 		for (i = 0; !err && i < d.n_queues; i++) {
 			struct vs_watch_id id;
 
-			queue_id(&d.queues[i], &id);
-			vs_watch_window(&s.w, &id, d.queues[i].err, &d.queues[i].sample,
-					&d.queues[i].verdict, &d.queues[i].plan);
+			if (queue_id(&d.queues[i], &id))
+				continue;	/* exited during the window */
+			ring_of(&d.queues[i],
+				vs_watch_window(&s.w, &id, d.queues[i].err, &d.queues[i].sample,
+						&d.queues[i].verdict, &d.queues[i].plan));
 		}
 		vs_watch_end(&s.w);
 		pthread_mutex_unlock(&s.lock);

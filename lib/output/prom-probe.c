@@ -44,6 +44,12 @@ static void vm_sample(struct vs_prom *p, const struct vs_probe_vm *vm,
 	vs_prom_sample(p, l.l, n, v);
 }
 
+/* A VM that exited has no series: Prometheus marks them stale at the next
+ * scrape rather than holding its last counts as if it still ran. */
+#define EACH_LIVE_VM(s, i) \
+	for (i = 0; i < (s)->n_vms; i++) \
+		if ((s)->vms[i].alive)
+
 static const struct vs_probe_vm *vm_in(const struct vs_probe_snapshot *s, int pid)
 {
 	unsigned int i;
@@ -94,37 +100,37 @@ int vs_prom_probe(struct vs_prom *p, const struct vs_probe_snapshot *s,
 	}
 	vs_prom_family(p, "virtsync_kicks_total", VS_PROM_COUNTER,
 		       "Guest-to-host notifications (PIO out, MMIO write, fast MMIO).");
-	for (i = 0; i < s->n_vms; i++)
+	EACH_LIVE_VM(s, i)
 		for (k = 0; k < 3; k++)
 			vm_sample(p, &s->vms[i], o, "kind", kicks[k].value,
 				  (double)s->vms[i].c.ctr[kicks[k].c]);
 	vs_prom_family(p, "virtsync_interrupts_total", VS_PROM_COUNTER,
 		       "Interrupts injected into the guest (kvm_set_irq raise, MSI).");
-	for (i = 0; i < s->n_vms; i++)
+	EACH_LIVE_VM(s, i)
 		for (k = 0; k < 2; k++)
 			vm_sample(p, &s->vms[i], o, "kind", irqs[k].value,
 				  (double)s->vms[i].c.ctr[irqs[k].c]);
 	vs_prom_family(p, "virtsync_exits_total", VS_PROM_COUNTER,
 		       "VM exits seen by kvm:kvm_exit (silent on some hosts).");
-	for (i = 0; i < s->n_vms; i++)
+	EACH_LIVE_VM(s, i)
 		vm_sample(p, &s->vms[i], o, NULL, NULL,
 			  (double)s->vms[i].c.ctr[VS_EXIT]);
 	vs_prom_family(p, "virtsync_userspace_exits_total", VS_PROM_COUNTER,
 		       "Exits to the VMM in userspace, by KVM_EXIT reason.");
-	for (i = 0; i < s->n_vms; i++)
+	EACH_LIVE_VM(s, i)
 		for (k = 0; k < VS_UEXIT_SLOTS; k++)
 			if (s->vms[i].c.uexit[k])
 				vm_sample(p, &s->vms[i], o, "reason", vs_uexit_name(k),
 					  (double)s->vms[i].c.uexit[k]);
 	vs_prom_family(p, "virtsync_halts_total", VS_PROM_COUNTER,
 		       "vCPU halts that ended, by whether halt polling caught the wake-up.");
-	for (i = 0; i < s->n_vms; i++)
+	EACH_LIVE_VM(s, i)
 		for (k = 0; k < 2; k++)
 			vm_sample(p, &s->vms[i], o, "result", halts[k].value,
 				  (double)s->vms[i].c.ctr[halts[k].c]);
 	vs_prom_family(p, "virtsync_halt_poll_success_ratio", VS_PROM_GAUGE,
 		       "Share of halts ended by polling over the last interval.");
-	for (i = 0; i < s->n_vms; i++) {
+	EACH_LIVE_VM(s, i) {
 		uint64_t hp, hw;
 
 		window_of(&d, &s->vms[i], prev);
@@ -138,7 +144,7 @@ int vs_prom_probe(struct vs_prom *p, const struct vs_probe_snapshot *s,
 	vs_prom_family(p, "virtsync_wakeup_latency_seconds", VS_PROM_SUMMARY,
 		       "Thread wake-up to run latency: quantiles over the last interval, "
 		       "sum and count since the probes opened.");
-	for (i = 0; i < s->n_vms; i++) {
+	EACH_LIVE_VM(s, i) {
 		struct vm_labels l;
 		unsigned int n;
 
@@ -155,8 +161,18 @@ int vs_prom_probe(struct vs_prom *p, const struct vs_probe_snapshot *s,
 	}
 	vs_prom_family(p, "virtsync_wakeups_total", VS_PROM_COUNTER,
 		       "Thread wake-ups measured (sched_waking to sched_switch in).");
-	for (i = 0; i < s->n_vms; i++)
+	EACH_LIVE_VM(s, i)
 		vm_sample(p, &s->vms[i], o, NULL, NULL,
 			  (double)s->vms[i].c.ctr[VS_WAKEUP]);
+	vs_prom_family(p, "virtsync_probe_threads", VS_PROM_GAUGE,
+		       "Threads whose counters the probes hold for the VM (the entries of "
+		       "threads that exited are folded into the VM's sums).");
+	EACH_LIVE_VM(s, i) {
+		unsigned int n = 0;
+
+		for (k = 0; k < s->n_threads; k++)
+			n += s->threads[k].tgid == s->vms[i].pid;
+		vm_sample(p, &s->vms[i], o, NULL, NULL, n);
+	}
 	return vs_prom_error(p);
 }

@@ -126,6 +126,34 @@ static void queue_families(struct vs_prom *p, const struct vs_watch *w)
 	EACH_QUEUE(w, q)
 		qsample(p, q, NULL, NULL, NULL, NULL,
 			q->sample.have_items ? q->sample.items_per_s : NAN);
+	vs_prom_family(p, "virtsync_queue_items_total", VS_PROM_COUNTER,
+		       "Items QEMU completed on the virtqueue since watch found it: its own "
+		       "used index (QMP x-query-virtio-queue-status), unwrapped, as of the "
+		       "last window's end.");
+	EACH_QUEUE(w, q)
+		if (q->have_ring)
+			qsample(p, q, NULL, NULL, NULL, NULL, (double)q->items_total);
+	vs_prom_family(p, "virtsync_queue_window_end_timestamp_seconds", VS_PROM_GAUGE,
+		       "When the last window's last QMP sample of the virtqueue was taken "
+		       "(Unix time): the moment virtsync_queue_items_total refers to.");
+	EACH_QUEUE(w, q)
+		if (q->have_ring)
+			qsample(p, q, NULL, NULL, NULL, NULL, q->ring_end_s);
+	vs_prom_family(p, "virtsync_queue_figure_source_info", VS_PROM_GAUGE,
+		       "Where each figure of a QEMU virtqueue came from in the last window "
+		       "(QMP used-idx, KVM tracepoints, vCPU write() calls, wake-ups).");
+	EACH_QUEUE(w, q) {
+		const char *const figs[][2] = {
+			{ "items", q->src_items }, { "kicks", q->src_kicks },
+			{ "interrupts", q->src_irqs },
+		};
+
+		if (!q->have_ring)
+			continue;
+		for (i = 0; i < 3; i++)
+			if (figs[i][1][0])
+				qsample(p, q, "figure", figs[i][0], "source", figs[i][1], 1);
+	}
 	vs_prom_family(p, "virtsync_queue_kicks_per_second", VS_PROM_GAUGE,
 		       "Producer-to-consumer notifications per second over the last window.");
 	EACH_QUEUE(w, q)

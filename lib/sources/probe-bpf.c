@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -473,3 +474,183 @@ int vs_probe_prog_stats(struct vs_probe *p, struct vs_probe_prog_stats *out,
 	return 0;
 }
 
+
+/* ---- pruning: the maps hold only what is still measured ----------------- */
+
+static bool is_target(const struct vs_probe *p, uint32_t tgid)
+{
+	unsigned int i;
+
+	for (i = 0; i < p->n_pids; i++)
+		if ((uint32_t)p->pids[i] == tgid)
+			return true;
+	return false;
+}
+
+/* /proc/TID exists for any live thread of any process (the task list
+ * hides it, the lookup does not): a thread charged to a VM may run in
+ * another process (a kworker injecting its interrupt). */
+static bool thread_gone(uint32_t tid)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (vs_path(path, sizeof(path), "/proc/%u", tid))
+		return false;
+	return stat(path, &st) && errno == ENOENT;
+}
+
+static struct vs_probe_vm *retired_of(struct vs_probe *p, pid_t pid)
+{
+	struct vs_probe_vm *r;
+	unsigned int i;
+
+	for (i = 0; i < p->n_retired; i++)
+		if (p->retired[i].pid == pid)
+			return &p->retired[i];
+	r = realloc(p->retired, (p->n_retired + 1) * sizeof(*r));
+	if (!r)
+		return NULL;
+	p->retired = r;
+	r = &p->retired[p->n_retired++];
+	memset(r, 0, sizeof(*r));
+	r->pid = pid;
+	return r;
+}
+
+/* Keys collected while walking a map, deleted after the walk (deleting
+ * during bpf_map_get_next_key() restarts it). */
+struct doomed {
+	char *keys;
+	size_t ksz;
+	unsigned int n, cap;
+};
+
+static int doom(struct doomed *d, const void *key)
+{
+	if (d->n == d->cap) {
+		unsigned int cap = d->cap ? d->cap * 2 : 64;
+		char *k = realloc(d->keys, (size_t)cap * d->ksz);
+
+		if (!k)
+			return -ENOMEM;
+		d->keys = k;
+		d->cap = cap;
+	}
+	memcpy(d->keys + (size_t)d->n++ * d->ksz, key, d->ksz);
+	return 0;
+}
+
+static void doom_delete(struct doomed *d, int fd)
+{
+	unsigned int i;
+
+	for (i = 0; i < d->n; i++)
+		bpf_map_delete_elem(fd, d->keys + (size_t)i * d->ksz);
+	free(d->keys);
+	memset(d, 0, sizeof(*d));
+}
+
+static int prune_threads(struct vs_probe *p)
+{
+	int fd = bpf_map__fd(p->skel->maps.threads), c, err = 0;
+	size_t stride = percpu_stride(sizeof(struct vs_thread_val));
+	struct doomed d = { .ksz = sizeof(struct vs_thread_key) };
+	struct vs_thread_key key, next;
+	bool have = false;
+	char *buf = calloc(p->ncpus, stride);
+
+	if (!buf)
+		return -ENOMEM;
+	while (!err && !bpf_map_get_next_key(fd, have ? &key : NULL, &next)) {
+		struct vs_probe_vm *r;
+
+		key = next;
+		have = true;
+		if (!is_target(p, key.tgid)) {
+			err = doom(&d, &key);
+			continue;
+		}
+		if (!thread_gone(key.tid))
+			continue;
+		/* The thread exited: its counts are final. */
+		if (bpf_map_lookup_elem(fd, &key, buf))
+			continue;
+		r = retired_of(p, (pid_t)key.tgid);
+		if (!r) {
+			err = -ENOMEM;
+			break;
+		}
+		for (c = 0; c < p->ncpus; c++)
+			thread_val_add(&r->c, (void *)(buf + c * stride));
+		err = doom(&d, &key);
+	}
+	free(buf);
+	doom_delete(&d, fd);
+	return err;
+}
+
+static int prune_pairs(struct vs_probe *p)
+{
+	int fd = bpf_map__fd(p->skel->maps.pairs), err = 0;
+	struct doomed d = { .ksz = sizeof(struct vs_pair_key) };
+	struct vs_pair_key key, next;
+	bool have = false;
+
+	while (!err && !bpf_map_get_next_key(fd, have ? &key : NULL, &next)) {
+		key = next;
+		have = true;
+		if ((!is_target(p, key.waker_tgid) && !is_target(p, key.wakee_tgid)) ||
+		    thread_gone(key.wakee_tid) || (key.waker_tid && thread_gone(key.waker_tid)))
+			err = doom(&d, &key);
+	}
+	doom_delete(&d, fd);
+	return err;
+}
+
+/* Exits and exit costs are per process: only non-targets go. */
+static int prune_by_tgid(int fd, size_t ksz, const struct vs_probe *p)
+{
+	struct doomed d = { .ksz = ksz };
+	char key[32], next[32];
+	bool have = false;
+	int err = 0;
+
+	while (!err && !bpf_map_get_next_key(fd, have ? key : NULL, next)) {
+		uint32_t tgid;
+
+		memcpy(key, next, ksz);
+		have = true;
+		memcpy(&tgid, key, sizeof(tgid));	/* every key starts with it */
+		if (tgid && !is_target(p, tgid))
+			err = doom(&d, key);
+	}
+	doom_delete(&d, fd);
+	return err;
+}
+
+int vs_probe_bpf_prune(struct vs_probe *p)
+{
+	unsigned int i, n;
+	int err;
+
+	if (!p->skel || !p->opts.n_pids)
+		return 0;
+	_Static_assert(sizeof(struct vs_exit_key) <= 32 && sizeof(struct vs_exitlat_key) <= 32,
+		       "prune_by_tgid's key buffers");
+	err = prune_threads(p);
+	if (!err)
+		err = prune_pairs(p);
+	if (!err)
+		err = prune_by_tgid(bpf_map__fd(p->skel->maps.exits),
+				    sizeof(struct vs_exit_key), p);
+	if (!err)
+		err = prune_by_tgid(bpf_map__fd(p->skel->maps.exitlat),
+				    sizeof(struct vs_exitlat_key), p);
+	/* A process no longer targeted takes its retired counts with it. */
+	for (i = 0, n = 0; i < p->n_retired; i++)
+		if (is_target(p, (uint32_t)p->retired[i].pid))
+			p->retired[n++] = p->retired[i];
+	p->n_retired = n;
+	return err;
+}

@@ -63,6 +63,12 @@ struct vs_probe {
 	/* vs_probe_read() and vs_probe_set_targets() may be called from two
 	 * threads (watch serves fresh counters while a window measures). */
 	pthread_mutex_t lock;
+	/* Counters of target threads that exited, per target: their map
+	 * entries are deleted (the maps would fill with the dead), their
+	 * counts stay in their VM's sums so those never go down. */
+	struct vs_probe_vm *retired;
+	unsigned int n_retired;
+	uint64_t pruned_ns;		/* last vs_probe_bpf_prune() */
 };
 
 /* Record what was (err 0) or could not be used, and why. */
@@ -77,6 +83,10 @@ int vs_probe_ensure_tracefs(void);
 int vs_probe_bpf_open(struct vs_probe *p);
 int vs_probe_bpf_targets_fill(struct vs_probe *p);
 int vs_probe_bpf_read(struct vs_probe *p, struct vs_probe_snapshot *s);
+/* Delete what the maps hold of processes no longer targeted and of threads
+ * that exited (their counts moved to p->retired first). Filtered probes
+ * only; -errno. */
+int vs_probe_bpf_prune(struct vs_probe *p);
 void vs_probe_bpf_close(struct vs_probe *p);
 
 /* perf fallback (probe-perf.c). */

@@ -33,6 +33,8 @@
 #endif
 
 #define TRACEFS "/sys/kernel/tracing"
+/* How often a read first drops the entries of threads that exited. */
+#define VS_PROBE_PRUNE_NS 5000000000ULL
 #define PROG(field) offsetof(struct vsprobe_bpf, progs.field)
 #define NONE VS_TP_NONE
 
@@ -277,6 +279,11 @@ int vs_probe_set_targets(struct vs_probe *p, const pid_t *pids, unsigned int n)
 	p->n_pids = n;
 	if (p->skel)
 		err = vs_probe_bpf_targets_fill(p);
+	/* What the processes that went left behind goes with them. */
+	if (!err && p->skel) {
+		err = vs_probe_bpf_prune(p);
+		p->pruned_ns = now_ns();
+	}
 	pthread_mutex_unlock(&p->lock);
 	return err;
 }
@@ -316,6 +323,10 @@ static int build_vms(struct vs_probe *p, struct vs_probe_snapshot *s)
 		}
 		vs_counters_add(&vm->c, &t->c);
 	}
+	for (i = 0; i < p->n_retired; i++)
+		for (j = 0; j < s->n_vms; j++)
+			if (s->vms[j].pid == p->retired[i].pid)
+				vs_counters_add(&s->vms[j].c, &p->retired[i].c);
 	for (i = 0; i < s->n_vms; i++) {
 		s->vms[i].alive = !vs_pid_alive(s->vms[i].pid);
 		vs_task_comm(s->vms[i].pid, s->vms[i].pid, s->vms[i].comm,
@@ -369,6 +380,14 @@ static int probe_read(struct vs_probe *p, struct vs_probe_snapshot *s)
 	s->n_sources = p->n_src;
 	if (p->backend == VS_PROBE_PERF)
 		return vs_probe_perf_read(p, s);
+	/* Threads exit inside live VMs too (QEMU's worker pool): now and then
+	 * their entries are folded away, before the read that sums them. */
+	if (s->time_ns - p->pruned_ns >= VS_PROBE_PRUNE_NS) {
+		err = vs_probe_bpf_prune(p);
+		if (err)
+			return err;
+		p->pruned_ns = s->time_ns;
+	}
 	err = vs_probe_bpf_read(p, s);
 	if (!err)
 		err = build_vms(p, s);
@@ -411,6 +430,7 @@ void vs_probe_close(struct vs_probe *p)
 	if (p->skel)
 		vs_probe_bpf_close(p);
 	vs_probe_perf_close(p);
+	free(p->retired);
 	free(p->pids);
 	pthread_mutex_destroy(&p->lock);
 	free(p);

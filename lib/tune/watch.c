@@ -150,7 +150,7 @@ static struct vs_watch_queue *slot_of(struct vs_watch *w, const struct vs_watch_
 			continue;
 		}
 		if (q->id.pid == id->pid && q->id.start == id->start &&
-		    !strcmp(q->id.queue, id->queue))
+		    q->id.ring == id->ring && !strcmp(q->id.queue, id->queue))
 			return q;
 	}
 	if (!free_slot)
@@ -254,6 +254,19 @@ struct vs_watch_queue *vs_watch_window(struct vs_watch *w,
 	}
 	q->bad_run = pt.bad ? q->bad_run + 1 : 0;
 	return q;
+}
+
+void vs_watch_ring(struct vs_watch_queue *q, const struct vs_watch_ring *r)
+{
+	if (q->have_ring)
+		q->items_total += (uint16_t)(r->first_idx - q->ring_idx);
+	q->items_total += r->used;
+	q->ring_idx = r->last_idx;
+	q->ring_end_s = r->end_s;
+	q->have_ring = true;
+	snprintf(q->src_items, sizeof(q->src_items), "%s", r->items_src ? r->items_src : "");
+	snprintf(q->src_kicks, sizeof(q->src_kicks), "%s", r->kicks_src ? r->kicks_src : "");
+	snprintf(q->src_irqs, sizeof(q->src_irqs), "%s", r->irqs_src ? r->irqs_src : "");
 }
 
 /* ---- tuning ------------------------------------------------------------ */
@@ -626,6 +639,32 @@ static void check_drift(struct vs_watch *w)
 	}
 }
 
+static void gone(struct vs_watch *w, struct vs_watch_queue *q)
+{
+	emit(w, VS_WEV_GONE, q, NULL, NAN, "%s pid %d queue %s: gone", q->id.vm,
+	     (int)q->id.pid, q->id.queue);
+	q->used = false;
+}
+
+void vs_watch_prune(struct vs_watch *w)
+{
+	unsigned int i;
+
+	for (i = 0; i < VS_WATCH_MAX_QUEUES; i++) {
+		struct vs_watch_queue *q = &w->q[i];
+		char inst[VS_KNOB_INST_MAX];
+		int tid, e;
+
+		if (!q->used || !q->id.start)
+			continue;
+		snprintf(inst, sizeof(inst), "%d@%llu", (int)q->id.pid,
+			 (unsigned long long)q->id.start);
+		e = vs_thread_inst_check(inst, &tid);
+		if (e == -ESRCH || e == -ENOENT)
+			gone(w, q);
+	}
+}
+
 void vs_watch_end(struct vs_watch *w)
 {
 	unsigned int i;
@@ -634,11 +673,8 @@ void vs_watch_end(struct vs_watch *w)
 	for (i = 0; i < VS_WATCH_MAX_QUEUES; i++) {
 		struct vs_watch_queue *q = &w->q[i];
 
-		if (!q->used || q->seen)
-			continue;
-		emit(w, VS_WEV_GONE, q, NULL, NAN, "%s pid %d queue %s: gone", q->id.vm,
-		     (int)q->id.pid, q->id.queue);
-		q->used = false;
+		if (q->used && !q->seen)
+			gone(w, q);
 	}
 	if (!w->o.tune)
 		return;

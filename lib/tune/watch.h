@@ -46,8 +46,19 @@ struct vs_watch_id {
 	pid_t pid;
 	unsigned long long start;	/* field 22 of /proc/PID/stat */
 	char vm[64];			/* QEMU -name, libvirt domain, else comm */
-	char device[32];		/* the thread serving the queue */
+	char device[48];		/* QEMU's device id, else the thread serving it */
 	char queue[8];
+	/* 0: the process as one queue; else which virtqueue of the VM it is
+	 * (queue names repeat across devices) */
+	unsigned int ring;
+};
+
+/* A QEMU virtqueue's window as QMP saw it (lib/sources/vqueue). */
+struct vs_watch_ring {
+	uint16_t first_idx, last_idx;	/* used-idx at the first and last samples */
+	uint64_t used;			/* items between them */
+	double end_s;			/* CLOCK_REALTIME of the last sample */
+	const char *items_src, *kicks_src, *irqs_src;	/* "" when none */
 };
 
 /* One window of one queue, as the history keeps it. */
@@ -80,6 +91,14 @@ struct vs_watch_queue {
 	struct vs_verdict verdict;
 	struct vs_plan plan;
 	bool have_window;
+	/* A QEMU virtqueue: QEMU's used index unwrapped across windows (the
+	 * gap between two windows bridged by the 16-bit index: exact below
+	 * 65536 items in the gap), the last window's end, the figures' sources. */
+	bool have_ring;
+	uint16_t ring_idx;
+	uint64_t items_total;
+	double ring_end_s;
+	char src_items[48], src_kicks[48], src_irqs[48];
 	/* Tuning. */
 	enum vs_watch_tstate tstate;
 	unsigned int bad_run;		/* consecutive bad windows */
@@ -165,9 +184,15 @@ struct vs_watch_queue *vs_watch_window(struct vs_watch *w,
 				       const struct vs_sample *s,
 				       const struct vs_verdict *v,
 				       const struct vs_plan *p);
+/* After vs_watch_window() of a QEMU virtqueue measured through QMP. */
+void vs_watch_ring(struct vs_watch_queue *q, const struct vs_watch_ring *r);
 /* The window ended: queues not seen are gone (their slots freed); with
  * tuning, each queue's loop takes its step. */
 void vs_watch_end(struct vs_watch *w);
+/* Between windows (before each scrape): queues whose process has exited
+ * (pid and start time no longer match) are gone at once, so their series
+ * disappear with the VM rather than one window later. */
+void vs_watch_prune(struct vs_watch *w);
 
 /* Undo what virtsync still keeps applied (SIGTERM with --rollback-on-exit):
  * each apply whose entries are the journal's last, newest first; applies

@@ -130,7 +130,8 @@ static const char *name_of(int pid, const char *comm, void *ctx)
  * window ratio from two snapshots. */
 static void test_probe_families(void **state)
 {
-	struct vs_probe_vm vm[2], old[1];
+	struct vs_probe_vm vm[3], old[1];
+	struct vs_probe_thread th[3];
 	struct vs_probe_snapshot s, prev;
 	struct vs_prom_probe_opts o = { .name_label = "vm", .vm_name = name_of,
 					.ctx = "guest-1" };
@@ -141,18 +142,27 @@ static void test_probe_families(void **state)
 	memset(&prev, 0, sizeof(prev));
 	memset(vm, 0, sizeof(vm));
 	memset(old, 0, sizeof(old));
+	memset(th, 0, sizeof(th));
 	vm[0].pid = 7;
+	vm[0].alive = vm[1].alive = true;
 	strcpy(vm[0].comm, "qemu");
 	vm[0].c.ctr[VS_KICK_PIO] = 1000;
 	vm[0].c.ctr[VS_HALT_POLLED] = 30;
 	vm[0].c.ctr[VS_HALT_WAITED] = 10;
 	vm[1].pid = 8;
 	strcpy(vm[1].comm, "vs-\"x");
+	vm[2].pid = 9;			/* exited: no series at all */
+	strcpy(vm[2].comm, "gone");
+	vm[2].c.ctr[VS_KICK_PIO] = 5;
+	th[0].tgid = th[1].tgid = 7;
+	th[2].tgid = 9;
+	s.threads = th;
+	s.n_threads = 3;
 	old[0] = vm[0];
 	old[0].c.ctr[VS_HALT_POLLED] = 29;	/* window: 1 polled, 10 waited */
 	old[0].c.ctr[VS_HALT_WAITED] = 0;
 	s.vms = vm;
-	s.n_vms = 2;
+	s.n_vms = 3;
 	prev.vms = old;
 	prev.n_vms = 1;
 	s.n_sources = 1;
@@ -169,6 +179,9 @@ static void test_probe_families(void **state)
 	    strstr(t, "virtsync_halt_poll_success_ratio{pid=\"7\",vm=\"guest-1\"} 0.0909090909090909"));
 	__T("no halts: NaN",
 	    strstr(t, "virtsync_halt_poll_success_ratio{pid=\"8\",vm=\"vs-\\\"x\"} NaN\n"));
+	__T("an exited VM has no series", !strstr(t, "pid=\"9\""));
+	__T("threads held per VM",
+	    strstr(t, "virtsync_probe_threads{pid=\"7\",vm=\"guest-1\"} 2\n"));
 	__T("source",
 	    strstr(t, "virtsync_source_up{source=\"kvm:kvm_pio\",how=\"tp_btf\"} 1\n"));
 	vs_prom_free(p);

@@ -229,6 +229,67 @@ static void test_read_back(void **state)
 	free(w);
 }
 
+static void write_stat(unsigned long long start)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/proc/%d/stat", root, DEV);
+	f = fopen(path, "w");
+	if (!f)
+		fail_msg("cannot write %s", path);
+	/* start time is field 22 */
+	fprintf(f, "%d (qemu-system-x86) S 1 1 1 0 -1 0 0 0 0 0 1 1 0 0 20 0 4 0 %llu 1 1\n",
+		DEV, start);
+	fclose(f);
+}
+
+/* QEMU's used index becomes a counter that keeps counting across windows
+ * (the gap bridged, the 16-bit wrap undone); a queue whose process exited
+ * (or whose pid now belongs to a new process) is gone before the next
+ * window. */
+static void test_ring_and_prune(void **state)
+{
+	struct vs_watch_opts o = { .cb = on_event };
+	struct vs_watch *w = malloc(sizeof(*w));
+	struct vs_watch_ring r1 = { .first_idx = 65530, .last_idx = 4, .used = 10,
+				    .end_s = 1000.5, .items_src = "qmp used-idx",
+				    .kicks_src = "vcpu write() syscalls", .irqs_src = "" };
+	struct vs_watch_ring r2 = { .first_idx = 10, .last_idx = 20, .used = 10,
+				    .end_s = 1001.5, .items_src = "qmp used-idx" };
+	struct vs_watch_id ring_id = id;
+	struct vs_sample s;
+	struct vs_verdict v;
+	struct vs_plan p;
+	struct vs_watch_queue *q;
+
+	memset(&s, 0, sizeof(s));
+	memset(&v, 0, sizeof(v));
+	memset(&p, 0, sizeof(p));
+	vs_watch_init(w, &o);
+	ring_id.ring = 1;
+	write_stat(99);
+	vs_watch_begin(w);
+	q = vs_watch_window(w, &ring_id, 0, &s, &v, &p);
+	vs_watch_ring(q, &r1);
+	__T("another device's queue 0 is another slot",
+	    vs_watch_window(w, &id, 0, &s, &v, &p) != q);
+	vs_watch_end(w);
+	__T("first window", q->items_total == 10 && q->ring_idx == 4 &&
+	    !strcmp(q->src_kicks, "vcpu write() syscalls"));
+	vs_watch_begin(w);
+	__T("same slot", vs_watch_window(w, &ring_id, 0, &s, &v, &p) == q);
+	vs_watch_ring(q, &r2);
+	vs_watch_end(w);
+	__T("gap of 6 bridged", q->items_total == 26 && q->ring_end_s == 1001.5);
+	vs_watch_prune(w);
+	__T("alive: kept", q->used && counts[VS_WEV_GONE] == 1);	/* the unseen one */
+	write_stat(100);		/* the pid is another process now */
+	vs_watch_prune(w);
+	__T("reused pid: gone", !q->used && counts[VS_WEV_GONE] == 2);
+	free(w);
+}
+
 static void test_bad(void **state)
 {
 	struct vs_verdict v = { .known = true };
@@ -263,6 +324,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_fix_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_gain_rolled_back, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_ring_and_prune, setup, teardown),
 		cmocka_unit_test(test_bad),
 	};
 
