@@ -344,6 +344,7 @@ static int sample_queues(struct vs_qmp *q, struct vs_vqset *set, bool first)
 
 int vs_vq_window_begin(struct vs_qmp *q, const struct vs_vm *vm, struct vs_vqset *set)
 {
+	unsigned int i, j;
 	uint64_t t;
 	bool ok;
 	int err = 0;
@@ -352,6 +353,16 @@ int vs_vq_window_begin(struct vs_qmp *q, const struct vs_vm *vm, struct vs_vqset
 	if (!ok)
 		set->syscw0 = UINT64_MAX;
 	set->n_samples = 0;
+	/* One set measures window after window (virtsync watch): each window
+	 * counts from its own first sample. */
+	for (i = 0; i < set->n_devs; i++)
+		for (j = 0; j < set->devs[i].n_vqs; j++) {
+			struct vs_vq *v = &set->devs[i].vqs[j];
+
+			v->used = v->avail = v->signalled_advances = 0;
+			v->inuse_sum = 0;
+			v->n_samples = 0;
+		}
 	t = mono_ns();
 	if (q)
 		err = sample_queues(q, set, true);
