@@ -112,7 +112,7 @@ print(re.search(r"^virtsync_watch_windows_total (\S+)$", t, re.M)[1])' "$1" 2>/d
 }
 
 memory() {
-	local windows=${1:-36000} ms=${2:-100} start end i=0
+	local windows=${1:-36000} ms=${2:-100} start end now i=0
 	start_watch --interval "${ms}ms" --count "$windows"
 	scraper "$WATCH_URL" "$(awk "BEGIN {print $ms * 50 / 1000}")"
 	# devices come and go: queues appear and disappear all the time
@@ -129,7 +129,9 @@ memory() {
 	while kill -0 "$WATCH_PID" 2>/dev/null; do
 		sleep 30
 		i=$((i + 30))
-		end=$(rss_kb "$WATCH_PID" 2>/dev/null) || break
+		now=$(rss_kb "$WATCH_PID" 2>/dev/null) || break
+		[ -n "$now" ] || break		# watch ended between the test and the read
+		end=$now
 		echo "t+${i}s: VmRSS ${end} kB after $(windows_of "$WATCH_URL") windows"
 	done
 	echo "$windows windows of ${ms} ms: VmRSS from $start kB to $end kB"
