@@ -27,14 +27,24 @@ if wakes:
 print(subprocess.run(args, check=True, capture_output=True, text=True).stdout)
 PY
 }
-run light 4 1 20k 2us
-run heavy 4 1 40k 4us
-run over 2 1 40k 20us
+# Three rounds, alternating: one host stall in a 400 ms run gave the light
+# load a p98 of 30 ms (heavy 2.9 ms) in a fresh-clone run. A stall only
+# ever adds latency and removes throughput, so each load's best round
+# decides; the model is fed the first round's measurements.
+for i in 1 2 3; do
+	run light$i 4 1 20k 2us
+	run heavy$i 4 1 40k 4us
+	run over$i 2 1 40k 20us
+done
 python3 - "$TMP" <<'PY' || die "model against device"
 import json, sys
 t = sys.argv[1]
-dev = {k: json.load(open("%s/%s.dev" % (t, k))) for k in ("light", "heavy", "over")}
-mod = {k: json.load(open("%s/%s.model" % (t, k)))["shapes"][0] for k in dev}
+p98 = lambda d: max(x["latency_ns"]["p98"] for x in d["queues"])
+runs = {k: [json.load(open("%s/%s%d.dev" % (t, k, i))) for i in (1, 2, 3)]
+        for k in ("light", "heavy", "over")}
+mod = {k: json.load(open("%s/%s1.model" % (t, k)))["shapes"][0] for k in runs}
+best = lambda k, key: max(runs[k], key=key)
+dev = {k: best(k, lambda d: d["throughput_ops"]) for k in runs}
 # nothing saturates: both serve the offered load (device within 10 %: a stall)
 for k in ("light", "heavy"):
     assert mod[k]["saturated_queues"] == 0, mod[k]
@@ -43,9 +53,10 @@ for k in ("light", "heavy"):
 assert mod["over"]["saturated_queues"] == 2, mod["over"]
 assert dev["over"]["throughput_ops"] < 0.75 * dev["over"]["offered_ops"], dev["over"]["throughput_ops"]
 assert 0.7 < dev["over"]["throughput_ops"] / mod["over"]["t_ops"] < 1.3, (dev["over"]["throughput_ops"], mod["over"]["t_ops"])
-# the heavier load waits longer, on the device and in the model (by 2x at least)
-p98 = lambda d: max(x["latency_ns"]["p98"] for x in d["queues"])
-assert p98(dev["heavy"]) > 2 * p98(dev["light"]), (p98(dev["heavy"]), p98(dev["light"]))
+# the heavier load waits longer, on the device and in the model (by 2x at
+# least): each load's least stalled round
+low = {k: min(p98(d) for d in runs[k]) for k in ("light", "heavy")}
+assert low["heavy"] > 2 * low["light"], (low["heavy"], low["light"])
 assert mod["heavy"]["p98_ns"] > 2 * mod["light"]["p98_ns"], (mod["heavy"]["p98_ns"], mod["light"]["p98_ns"])
 PY
 echo ok
