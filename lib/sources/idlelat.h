@@ -54,6 +54,8 @@ int vs_idle_state_counters(int cpu, unsigned int state, uint64_t *usage,
 int vs_idle_governor_read(char *buf, unsigned long len);
 int vs_idle_governor_write(const char *name);
 int vs_idle_driver_read(char *buf, unsigned long len);
+/* A governor name as the kernel has them: 1-31 of [A-Za-z0-9_-]. */
+bool vs_idle_governor_name_ok(const char *name);
 /* 1 when `name` is in available_governors, 0 when not, or -errno. */
 int vs_idle_governor_available(const char *name);
 
@@ -105,6 +107,12 @@ int vs_idle_restore_parse(const char *text, struct vs_idle_restore *r);
 /* *text is malloc'd; the caller frees it. */
 int vs_idle_restore_format(const struct vs_idle_restore *r, char **text);
 
+/* What is in force now, before a run changes it: the disable flag of
+ * each of the n states of `cpu`, and the governor when new_governor (NULL:
+ * unchanged) differs from old_governor. -errno of a flag not read. */
+int vs_idle_restore_record(int cpu, const struct vs_idle_state *st, unsigned int n,
+			   const char *old_governor, const char *new_governor,
+			   struct vs_idle_restore *rs);
 int vs_idle_restore_write(const struct vs_idle_restore *r);
 /* -ENOENT when there is no file. */
 int vs_idle_restore_read(struct vs_idle_restore *r);
