@@ -178,6 +178,13 @@ static int start_holder(const char *val)
 
 		int null;
 
+		/* the holder lives long after this call returns: a descriptor
+		 * it inherited (the caller's lock above all) would stay open,
+		 * and held, in the short while before exec closes CLOEXEC ones
+		 * and for good for any that are not; keep the ready pipe only */
+		if (pfd[1] > 3)
+			close_range(3, pfd[1] - 1, 0);
+		close_range(pfd[1] + 1, ~0U, 0);
 		setsid();
 		if (fork() != 0)
 			_exit(0);

@@ -37,7 +37,18 @@ for round in 1 2 3; do
 	strace -qq -o /dev/null -e trace=wait4 -e inject=wait4:signal=SIGKILL:when=1 \
 		"$VS" --root "$R" apply "$TMP/qos.json" --set us=$((20 + round)) >/dev/null 2>&1
 	consistent || die "round $round: stale pidfile: $(cat "$PIDFILE"), no such holder"
-	expect_exit 0 "$VS" --root "$R" rollback
+	# the killed apply's lock can outlive it for a moment in a holder
+	# that has not closed it yet: wait that out, nothing else
+	rolled=0
+	for _ in $(seq 50); do
+		if "$VS" --root "$R" rollback >/dev/null 2>"$TMP/rb.err"; then
+			rolled=1
+			break
+		fi
+		grep -q 'holds /run/virtsync/lock' "$TMP/rb.err" || die "round $round: rollback: $(cat "$TMP/rb.err")"
+		sleep 0.1
+	done
+	[ $rolled = 1 ] || die "round $round: the lock stayed held 5 s: $(cat "$TMP/rb.err")"
 	[ ! -e "$PIDFILE" ] || die "round $round: pidfile left after rollback"
 	for _ in $(seq 50); do [ -z "$(holders)" ] && break; sleep 0.1; done
 	[ -z "$(holders)" ] || die "round $round: a holder still runs after rollback: $(holders)"
