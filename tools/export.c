@@ -199,7 +199,11 @@ VS_COMMAND(export, 0, "write a profile or plan as tuned profile, libvirt XML, QE
 			json_object_set_new(out_doc, "libvirt", json_string(xml));
 		if (qemu)
 			json_object_set_new(out_doc, "qemu", json_string(qemu));
-		vs_json_print(out_doc);
+		/* vs_json_print() takes the reference */
+		e = vs_json_print(out_doc);
+		out_doc = NULL;
+		if (e)
+			goto out;
 	} else {
 		if (env.tuned)
 			printf("wrote %s/tuned.conf and %s/script.sh (%s)\n", env.tuned,

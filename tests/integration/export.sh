@@ -162,6 +162,16 @@ EOF
 	expect_exit 2 "$TMP/live/script.sh" bogus
 fi
 
+# --- --json: one document with what the text output prints --------------
+expect_exit 0 "$VS" --json export latency-poll --qemu --libvirt --tuned "$TMP/js"
+python3 - "$TMP/out" "$TMP/js" <<'PY' || die "export --json: not the expected document"
+import json, sys
+d = json.loads(open(sys.argv[1]).read())
+assert d["command"] == "export" and d["source"] == "profile latency-poll", d
+assert d["tuned"] == sys.argv[2] and "<cputune>" in d["libvirt"], d
+assert d["qemu"].startswith("# virtsync export"), d
+PY
+
 # --- re-export replaces an earlier export, refuses foreign dirs ---------
 expect_exit 0 "$VS" export energy --tuned "$TMP/lp"
 [ "$(ini "$TMP/lp" 'c["cpu"]["governor"]')" = powersave ] || die "re-export did not replace"
