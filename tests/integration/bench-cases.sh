@@ -26,13 +26,15 @@ run() { # preset mode out
 	die "bench --preset $1 --mode $2 moved no items three times"
 }
 
-# best FILE...: the run with the lowest T; prints "T E p98" of it
+# best FILE...: the run with the lowest T; prints "T E p98 Dmax Ep" of it,
+# Ep being the producer's CPU time per item
 best() {
 	python3 - "$@" <<'PY'
 import json, sys
 runs = [json.load(open(f)) for f in sys.argv[1:]]
 r = min(runs, key=lambda d: d["T_ns"])
-print(r["T_ns"], r["E_ns"], r["latency_ns"]["p98"], r["config"]["dmax_ns"])
+ep = r["cpu"]["producer"] * r["elapsed_ns"] / r["items"]
+print(r["T_ns"], r["E_ns"], r["latency_ns"]["p98"], r["config"]["dmax_ns"], ep)
 PY
 }
 
@@ -55,8 +57,8 @@ rounds() {
 # the case no longer shows what Sec. 8.1 is about; fc-tune's consumer
 # blocks after almost every item, as the paper's did.
 fc_check() {
-	read -r tn en _ _ <<<"$(best "$TMP"/fcn*.json)"
-	read -r ts es ps dmax <<<"$(best "$TMP"/fcs*.json)"
+	read -r tn en _ _ _ <<<"$(best "$TMP"/fcn*.json)"
+	read -r ts es ps dmax _ <<<"$(best "$TMP"/fcs*.json)"
 	echo "fc-tune: notify T $tn E $en; sleep T $ts E $es p98 $ps (Dmax $dmax, not asserted)"
 	python3 - "$tn" "$en" "$ts" "$es" <<'PY'
 import sys
@@ -79,24 +81,29 @@ rounds fc-tune fcn fcs 1 2 3
 fc_check || { rounds fc-tune fcn fcs 4 5 6; fc_check; } || die "fast consumer direction"
 
 # Fast producer (Sec. 8.2): notifications with kc = 3/4 L match sleeping's
-# throughput (within 10 %) at a lower CPU cost per item (by at least 1 %;
-# measured 3-6 %: P's sleeps cost Yz ~ 30us of CPU per ~80 items, the
-# interrupts ~ 45us per ~1500).
+# throughput (within 10 %) at a lower CPU cost per item. The saving is the
+# producer's: it blocks once per ~1250 items instead of sleeping once per
+# ~80 (a sleep costs ~30 us of CPU here), while the consumer, the bottleneck,
+# is busy all the time in both modes, so its CPU per item is T. Whole-pair E
+# differs by only 1-3 %, and a notify run whose T came out 2.6 % slower
+# showed 0.5 % (fresh-clone CI, 2026-12-02); the producer's own CPU per item
+# is the robust direction: notify/sleep 0.915-0.94 measured with the other
+# CPU busy, asserted below 0.97.
 rounds fp-example fpn fps 1 2 3
 kc=$(json_get "$TMP/fpn1.json" 'd["config"]["kc"]')
 [ "$kc" = 384 ] || die "fp-example kc $kc, expected 3/4 of 512"
 fp_check() {
-	read -r tn en _ _ <<<"$(best "$TMP"/fpn*.json)"
-	read -r ts es _ _ <<<"$(best "$TMP"/fps*.json)"
-	echo "fp-example: notify T $tn E $en; sleep T $ts E $es"
-	python3 - "$tn" "$en" "$ts" "$es" <<'PY'
+	read -r tn en _ _ epn <<<"$(best "$TMP"/fpn*.json)"
+	read -r ts es _ _ eps <<<"$(best "$TMP"/fps*.json)"
+	echo "fp-example: notify T $tn E $en Ep $epn; sleep T $ts E $es Ep $eps"
+	python3 - "$tn" "$epn" "$ts" "$eps" <<'PY'
 import sys
-tn, en, ts, es = map(float, sys.argv[1:])
+tn, epn, ts, eps = map(float, sys.argv[1:])
 ok = True
 if not abs(tn - ts) <= 0.10 * ts:
     print("notify T %.0f does not match sleep T %.0f within 10%%" % (tn, ts)); ok = False
-if not en <= 0.99 * es:
-    print("notify E %.0f is not below sleep E %.0f by 1%%" % (en, es)); ok = False
+if not epn <= 0.97 * eps:
+    print("producer CPU per item: notify %.0f is not 3%% below sleep %.0f" % (epn, eps)); ok = False
 sys.exit(0 if ok else 1)
 PY
 }

@@ -64,12 +64,15 @@ assert abs(sum(y["items"] for y in p) - d["items"]) == 0, (p, d["items"])
 ' "two pollers, idle fallback"
 
 # Without the fallback (a budget longer than the run) a poller never blocks
-# and burns its CPU: more than the per-queue consumers together.
+# and burns its CPU: more than the per-queue consumers together. Its own
+# share is no bound here: on a loaded machine a SCHED_FIFO spinner got 0.78
+# of a CPU (fresh-clone CI, 2026-12-02), so the spin shows as empty visits,
+# ~1600 per item there.
 expect_exit 0 "$VS" bench --queues 3 --pollers 1 --rate 5k,10k,20k --burst 4 \
 	--wc 1us --idle 1s --duration 400ms --rt --json
 cp "$TMP/out" "$TMP/poll.json"
 check "$TMP/poll.json" '
-assert p[0]["blocks"] == 0 and p[0]["cpu"] > 0.8, p
+assert p[0]["blocks"] == 0 and p[0]["empty_visits"] > 100 * p[0]["items"], p
 perq = json.load(open(sys.argv[1].replace("poll.json", "perq.json")))
 assert d["cpu"]["pollers"] > 1.5 * perq["cpu"]["pollers"], (d["cpu"], perq["cpu"])
 for x in q:
