@@ -210,18 +210,11 @@ static void fmt_rate(char *buf, size_t len, double v)
 		snprintf(buf, len, "%.1f", v);
 }
 
+/* Latency cells: the one time formatter (lib/core/units.c), so stat's
+ * precision is every other output's (it used to round to whole us). */
 static void fmt_lat(char *buf, size_t len, double ns)
 {
-	if (!isfinite(ns))
-		snprintf(buf, len, "-");
-	else if (ns < 1e3)
-		snprintf(buf, len, "%.0fns", ns);
-	else if (ns < 1e6)
-		snprintf(buf, len, "%.0fus", ns / 1e3);
-	else if (ns < 1e9)
-		snprintf(buf, len, "%.1fms", ns / 1e6);
-	else
-		snprintf(buf, len, "%.1fs", ns / 1e9);
+	vs_format_time(isfinite(ns) ? ns : NAN, buf, len);
 }
 
 /* Derived per-interval figures of one VM or thread. */
