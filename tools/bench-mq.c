@@ -15,13 +15,7 @@
 #include "core/units.h"
 #include "pcdev/mq.h"
 
-static volatile sig_atomic_t mq_stop;
 
-static void on_signal(int sig)
-{
-	(void)sig;
-	mq_stop = 1;
-}
 
 /* One value of a list: "250000", "250k", "1.5M" items per second. */
 static int parse_rate_one(const char *opt, const char *text, size_t n, double *out)
@@ -344,7 +338,7 @@ static void print_text(const struct pcdev_mq_config *cfg,
 		       cfg->n_queues, cfg->len);
 	printf("items %llu in %s%s\n", (unsigned long long)r->items,
 	       vs_format_time(r->elapsed_ns, a, sizeof(a)),
-	       mq_stop ? " (stopped by signal: results so far)" : "");
+	       vs_stop_requested() ? " (stopped by signal: results so far)" : "");
 	printf("throughput_ops %s of %s offered  cpu pollers %s producers %s\n",
 	       num(r->throughput_ops), num(r->offered_ops), num(r->cpu_pollers),
 	       num(r->cpu_producers));
@@ -469,7 +463,6 @@ int bench_mq(const struct bench_mq_args *a, int argc, char **argv)
 {
 	struct pcdev_mq_config cfg;
 	struct pcdev_mq_results *res;
-	struct sigaction sa;
 	double dmax;
 	int err;
 
@@ -480,12 +473,8 @@ int bench_mq(const struct bench_mq_args *a, int argc, char **argv)
 		vs_err("out of memory");
 		return VS_EXIT_FAIL;
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	cfg.stop = &mq_stop;
+	vs_stop_on_signals();
+	cfg.stop = vs_stop_flag();
 	err = pcdev_mq_run(&cfg, res);
 	if (err == -EPERM && cfg.rt_priority)
 		vs_err("--rt: cannot make the threads SCHED_FIFO: %s (needs root "

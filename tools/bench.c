@@ -34,7 +34,6 @@ static struct env {
 	const char *arg[OPT_COUNT - OPT_BACKEND];	/* raw text per option */
 } env;
 
-static volatile sig_atomic_t stop_requested;
 
 /* Shorter runs measure start-up, not the device (virtsync-bench(8)). */
 #define BENCH_MIN_RUN_NS 10e6
@@ -304,21 +303,6 @@ static int build_config(struct pcdev_config *cfg, double *dmax)
 	return err;
 }
 
-static void on_signal(int sig)
-{
-	stop_requested = 1;
-}
-
-static void install_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-}
 
 /* Compact number: integers from 100 up to 1e10, else 4 significant
  * digits; "-" where undefined (NaN). A static buffer per call slot. */
@@ -389,7 +373,7 @@ static void print_text(const struct pcdev_config *cfg,
 	       vs_format_time(cfg->wc_ns, b, sizeof(b)));
 	printf("items %llu in %s%s\n", (unsigned long long)r->items,
 	       vs_format_time(r->elapsed_ns, a, sizeof(a)),
-	       stop_requested ? " (stopped by signal: results so far)" : "");
+	       vs_stop_requested() ? " (stopped by signal: results so far)" : "");
 	printf("throughput_ops %-12s T_ns %-10s E_ns %-10s batch %s\n",
 	       num(r->throughput_ops), num(r->t_ns), num(r->e_ns), num(r->batch));
 	printf("cpu            producer %-8s consumer %s\n",
@@ -426,7 +410,7 @@ static void print_json(const struct pcdev_config *cfg,
 		       const struct pcdev_results *r, const struct vs_prediction *model,
 		       double dmax, int argc, char **argv)
 {
-	json_t *doc = json_object(), *run = vs_bench_json(cfg, r, model, dmax, stop_requested);
+	json_t *doc = json_object(), *run = vs_bench_json(cfg, r, model, dmax, vs_stop_requested());
 
 	vs_json_add_meta(doc, argc, argv);
 	if (run)
@@ -528,8 +512,8 @@ VS_COMMAND(bench, 0, "run the reference producer/consumer device")
 		vs_err("out of memory");
 		return VS_EXIT_FAIL;
 	}
-	install_signals();
-	cfg.stop = &stop_requested;
+	vs_stop_on_signals();
+	cfg.stop = vs_stop_flag();
 	err = pcdev_run(&cfg, res);
 	if (err == -EPERM && cfg.rt_priority) {
 		vs_err("--rt: cannot make the threads SCHED_FIFO: %s (needs root "

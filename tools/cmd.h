@@ -155,6 +155,20 @@ void vs_progress_update(struct vs_progress *p, unsigned long done,
 			unsigned long total);
 void vs_progress_done(struct vs_progress *p);
 
+/*
+ * Ctrl-C and SIGTERM end long runs cleanly (partial results printed, state
+ * restored) instead of killing the process. vs_stop_on_signals() installs
+ * one handler for both, without SA_RESTART so sleeps and reads end at once;
+ * it returns the flag so lib loops that poll a stop flag get it passed in.
+ */
+#include <signal.h>
+volatile sig_atomic_t *vs_stop_on_signals(void);
+volatile sig_atomic_t *vs_stop_flag(void);
+bool vs_stop_requested(void);
+/* SIGHUP too, for runs that change the machine and must restore it when
+ * their terminal goes away (idlelat). */
+void vs_stop_on_hangup(void);
+
 /* Add common "meta" fields (tool, command, version, host, kernel, cmdline,
  * time): `virtsync report` tells inputs apart by "command" and hosts by
  * "host", so every saved JSON document should carry them. */

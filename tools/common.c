@@ -279,6 +279,46 @@ void vs_progress_done(struct vs_progress *p)
 	p->shown = 0;
 }
 
+static volatile sig_atomic_t stop_flag;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+volatile sig_atomic_t *vs_stop_on_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;	/* no SA_RESTART: sleeps end at once */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	return &stop_flag;
+}
+
+void vs_stop_on_hangup(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+volatile sig_atomic_t *vs_stop_flag(void)
+{
+	return &stop_flag;
+}
+
+bool vs_stop_requested(void)
+{
+	return stop_flag != 0;
+}
+
 int opt_save_check(const char *opt, const char *path)
 {
 	char err[512];

@@ -36,7 +36,6 @@ static struct env {
 	const char *qmp;	/* QEMU's QMP socket: thread map + query-stats */
 } env;
 
-static volatile sig_atomic_t stop_requested;
 
 static const char diagnose_doc[] =
 "Find the KVM VMs and their I/O threads (or, with none, run the reference\n"
@@ -135,11 +134,6 @@ static error_t diagnose_parse(int key, char *arg, struct argp_state *state)
 	}
 }
 
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
 
 static void on_phase(void *arg, enum vs_diag_phase phase, const struct vs_diagnosis *d)
 {
@@ -208,7 +202,6 @@ int cmd_diagnose(int argc, char **argv)
 	};
 	struct vs_diag_opts o = VS_DIAG_OPTS_INIT;
 	struct vs_diagnosis d;
-	struct sigaction sa;
 	json_t *doc = NULL;
 	bool text;
 	int err, ret = VS_EXIT_OK;
@@ -218,7 +211,6 @@ int cmd_diagnose(int argc, char **argv)
 	memset(&env, 0, sizeof(env));
 	env.duration_ns = o.duration_ns;
 	env.dmax_ns = o.dmax_ns;
-	stop_requested = 0;
 	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
 	if (err)
 		return VS_EXIT_USAGE;
@@ -245,13 +237,10 @@ int cmd_diagnose(int argc, char **argv)
 	o.no_calibrate = env.no_calibrate;
 	o.no_probes = env.no_probes;
 	o.placement = !env.no_placement;
-	o.stop = &stop_requested;
+	o.stop = vs_stop_flag();
 	if (text)
 		o.progress = on_phase;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	vs_stop_on_signals();
 
 	err = vs_diagnose(&o, &d);
 	if (err) {

@@ -22,7 +22,6 @@ static struct env {
 	bool restore_only;
 } env;
 
-static volatile sig_atomic_t stop;
 
 static const char argp_doc[] =
 "Wake-up latency per C-state (timer and IPI wake-ups) on one CPU.\n"
@@ -118,10 +117,6 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	}
 }
 
-static void on_signal(int sig)
-{
-	stop = 1;
-}
 
 static int last_online_cpu(void)
 {
@@ -339,7 +334,6 @@ VS_COMMAND(idlelat, VS_NEEDS_ROOT, "wake-up latency per C-state (timer, IPI)")
 		.options = options, .parser = parse_arg, .doc = argp_doc,
 		.children = children,
 	};
-	struct sigaction sa = { .sa_handler = on_signal };
 	struct vs_idlelat_result *r = NULL;
 	int lock, err, ret = VS_EXIT_FAIL;
 
@@ -370,12 +364,11 @@ VS_COMMAND(idlelat, VS_NEEDS_ROOT, "wake-up latency per C-state (timer, IPI)")
 			return VS_EXIT_USAGE;
 		}
 	}
-	/* Handlers before the lock: from here on a signal only sets `stop`,
+	/* Handlers before the lock: from here on a signal only sets the stop flag,
 	 * and the run restores before it returns. No SA_RESTART: a blocked
-	 * read() or sleep must return EINTR so the loop sees `stop`. */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	 * read() or sleep must return EINTR so the loop sees it. */
+	vs_stop_on_signals();
+	vs_stop_on_hangup();
 	lock = vs_idlelat_lock();
 	if (lock == -EBUSY) {
 		vs_err("another virtsync idlelat is running (it holds "
@@ -401,7 +394,7 @@ VS_COMMAND(idlelat, VS_NEEDS_ROOT, "wake-up latency per C-state (timer, IPI)")
 		vs_err("out of memory");
 		goto out;
 	}
-	env.o.stop = &stop;
+	env.o.stop = vs_stop_flag();
 	err = vs_idlelat_run(&env.o, r);
 	if (err == -EINTR) {
 		vs_err("interrupted; cpuidle states restored");

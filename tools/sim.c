@@ -567,17 +567,8 @@ static void sweep_value_text(double v, char *buf, size_t len)
 
 /* Ctrl-C in a sweep: stop after the point being simulated, print the
  * points done (a point cannot be cut short: the engine runs to its end). */
-static volatile sig_atomic_t sweep_stop;
-
-static void on_sweep_signal(int sig)
-{
-	(void)sig;
-	sweep_stop = 1;
-}
-
 static int run_sweep(int argc, char **argv)
 {
-	struct sigaction sa = { .sa_handler = on_sweep_signal }, old_int, old_term;
 	const struct vs_sweep *sw = &env.params.sweep;
 	json_t *doc = NULL, *points = NULL, *swj;
 	struct vs_sim_config c;
@@ -603,12 +594,9 @@ static int run_sweep(int argc, char **argv)
 		printf("%9s %-6s %9s %9s %8s %9s %7s %9s\n", sw->field->name,
 		       "regime", "T", "E", "batch", "notif", "spur", "lat.max");
 	}
-	sweep_stop = 0;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
+	vs_stop_on_signals();
 	vs_progress_begin(&progress, "sim sweep");
-	for (i = 0; i < sw->npoints && !sweep_stop; i++) {
+	for (i = 0; i < sw->npoints && !vs_stop_requested(); i++) {
 		double v = vs_sweep_value(sw, i);
 
 		vs_param_opts_point(&env.params, i, &p);
@@ -627,8 +615,6 @@ static int run_sweep(int argc, char **argv)
 		if (err) {
 			json_decref(doc);
 			json_decref(points);
-			sigaction(SIGINT, &old_int, NULL);
-			sigaction(SIGTERM, &old_term, NULL);
 			return VS_EXIT_FAIL;
 		}
 		if (doc) {
@@ -665,21 +651,19 @@ static int run_sweep(int argc, char **argv)
 			       vs_format_time(r.latency.max, b[3], 16));
 		}
 	}
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
 	if (doc) {
 		swj = json_object();
 		json_object_set_new(swj, "param", json_string(sw->field->name));
 		json_object_set_new(swj, "points", points);
 		json_object_set_new(doc, "sweep", swj);
-		if (sweep_stop)
+		if (vs_stop_requested())
 			json_object_set_new(doc, "interrupted", json_true());
 		if (vs_json_print(doc))
 			return VS_EXIT_FAIL;
 	}
 	if (fflush(stdout))
 		return VS_EXIT_FAIL;
-	if (sweep_stop) {
+	if (vs_stop_requested()) {
 		vs_err("interrupted after %u of %u points", i, sw->npoints);
 		return 130;
 	}

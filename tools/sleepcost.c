@@ -22,7 +22,6 @@ static struct env {
 	bool samples_set, duration_set, steps_set;
 } env;
 
-static volatile sig_atomic_t stop;
 
 static const char argp_doc[] =
 "Effective length and CPU cost of short sleeps, per timer slack.\n"
@@ -102,10 +101,6 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	}
 }
 
-static void on_signal(int sig)
-{
-	stop = 1;
-}
 
 static void print_pass(const struct vs_sleepcost_result *r, int i)
 {
@@ -250,7 +245,6 @@ VS_COMMAND(sleepcost, 0, "effective length and CPU cost of short sleeps (Yz)")
 		.options = options, .parser = parse_arg, .doc = argp_doc,
 		.children = children,
 	};
-	struct sigaction sa = { .sa_handler = on_signal };
 	struct vs_sleepcost_result r;
 	const char *what;
 	char online[256] = "";
@@ -298,9 +292,8 @@ VS_COMMAND(sleepcost, 0, "effective length and CPU cost of short sleeps (Yz)")
 			return VS_EXIT_USAGE;
 		}
 	}
-	env.o.stop = &stop;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	env.o.stop = vs_stop_flag();
+	vs_stop_on_signals();
 	err = vs_sleepcost_run(&env.o, &r);
 	if (err == -EINTR) {
 		vs_err("interrupted; timer slack and affinity restored");

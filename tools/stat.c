@@ -46,7 +46,6 @@ static struct env {
 	const char *qmp;	/* --qmp SOCKET: query-stats instead of BPF */
 } env;
 
-static volatile sig_atomic_t stop;
 static pid_t cmd_pid;	/* -- COMMAND's process, 0 without one */
 static bool waiting_said;	/* "no VM found" printed, none seen since */
 
@@ -189,10 +188,6 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 	return vfprintf(stderr, fmt, args);
 }
 
-static void on_signal(int sig)
-{
-	stop = 1;
-}
 
 /* ---- formatting ------------------------------------------------------- */
 
@@ -871,7 +866,7 @@ static bool wait_until(const struct timespec *deadline, int pidfd)
 	long ms;
 
 	for (;;) {
-		if (stop)
+		if (vs_stop_requested())
 			return false;
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		ms = (deadline->tv_sec - now.tv_sec) * 1000 +
@@ -935,7 +930,6 @@ VS_COMMAND(stat, 0, "live per-VM rates: exits, kicks, interrupts, halts, wake-up
 	struct vs_probe_opts opts = { 0 };
 	struct vs_probe *probe = NULL;
 	struct timespec deadline;
-	struct sigaction sa;
 	unsigned int n = 0, i;
 	int err, go_fd = -1, exec_fd = -1, pidfd = -1, cur = 0, status = 0, ret = VS_EXIT_FAIL;
 	pid_t child = -1, *vms = NULL;
@@ -955,11 +949,8 @@ VS_COMMAND(stat, 0, "live per-VM rates: exits, kicks, interrupts, halts, wake-up
 			vs_err("--qmp: only with --interval, --count, --json or --prometheus");
 			return VS_EXIT_USAGE;
 		}
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_handler = on_signal;
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
-		return stat_qmp_run(env.qmp, env.interval_ns, env.count, env.prometheus, &stop,
+		vs_stop_on_signals();
+		return stat_qmp_run(env.qmp, env.interval_ns, env.count, env.prometheus, vs_stop_flag(),
 				    argc, argv);
 	}
 	for (i = 0; i < env.n_pids; i++) {
@@ -1047,10 +1038,7 @@ VS_COMMAND(stat, 0, "live per-VM rates: exits, kicks, interrupts, halts, wake-up
 		goto cleanup;
 	}
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	vs_stop_on_signals();
 
 	err = vs_probe_read(probe, &snap[cur]);
 	if (err) {
@@ -1121,7 +1109,7 @@ VS_COMMAND(stat, 0, "live per-VM rates: exits, kicks, interrupts, halts, wake-up
 	}
 	ret = VS_EXIT_OK;
 	if (child > 0) {
-		if (!stop && waitpid(child, &status, pidfd >= 0 ? 0 : WNOHANG) == child &&
+		if (!vs_stop_requested() && waitpid(child, &status, pidfd >= 0 ? 0 : WNOHANG) == child &&
 		    (!WIFEXITED(status) || WEXITSTATUS(status))) {
 			vs_err("'%s' failed (status %d)", env.cmd[0],
 			       WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));

@@ -24,7 +24,6 @@ static struct env {
 	bool no_measure;
 } env;
 
-static volatile sig_atomic_t stop;
 
 static const char argp_doc[] =
 "CPU topology and a measured core-to-core cache-line round-trip matrix.\n"
@@ -124,10 +123,6 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	}
 }
 
-static void on_signal(int sig)
-{
-	stop = 1;
-}
 
 /* ---- text ----------------------------------------------------------- */
 
@@ -430,7 +425,6 @@ VS_COMMAND(topo, 0, "CPU topology, caches, NUMA and a core-to-core latency matri
 		.options = options, .parser = parse_arg, .doc = argp_doc,
 		.children = children,
 	};
-	struct sigaction sa = { .sa_handler = on_signal };
 	struct vs_topo *t;
 	struct vs_c2c c;
 	char err[200];
@@ -464,9 +458,8 @@ VS_COMMAND(topo, 0, "CPU topology, caches, NUMA and a core-to-core latency matri
 		vs_err("one online CPU: no pair to measure (--no-measure lists the topology)");
 		goto out;
 	}
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	env.o.stop = &stop;
+	vs_stop_on_signals();
+	env.o.stop = vs_stop_flag();
 	env.o.cpus = env.have_cpus ? &env.cpus : NULL;
 	e = vs_c2c_measure(&env.o, t, &c, err, sizeof(err));
 	if (e == -EINVAL) {
@@ -478,7 +471,7 @@ VS_COMMAND(topo, 0, "CPU topology, caches, NUMA and a core-to-core latency matri
 		vs_err("%s", err[0] ? err : strerror(-e));
 		goto out;
 	}
-	if (stop)
+	if (vs_stop_requested())
 		vs_err("interrupted: the matrix covers what was measured");
 	else if (!env.have_cpus)
 		cache_write(t, &c);

@@ -33,7 +33,6 @@ static struct env {
 	const char *kp, *kc, *sleep, *max_err, *output, *rt, *repeat;
 } env;
 
-static volatile sig_atomic_t stop_requested;
 
 static const char validate_doc[] =
 "Validate the model against the reference device (paper Sec. 5): the\n"
@@ -114,10 +113,6 @@ static error_t validate_parse(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-static void on_signal(int sig)
-{
-	stop_requested = 1;
-}
 
 static int parse_base(struct pcdev_config *cfg, double *max_err,
 		      unsigned int *repeats)
@@ -458,7 +453,6 @@ VS_COMMAND(validate, 0, "check the model against the reference device (Sec. 5)")
 	unsigned int done[3] = { 0, 0, 0 }, nsw = 0, s, i, ran = 0, total;
 	struct vs_progress progress;
 	struct pcdev_config base;
-	struct sigaction sa;
 	unsigned int repeats;
 	double max_err;
 	json_t *doc, *arr;
@@ -511,18 +505,15 @@ VS_COMMAND(validate, 0, "check the model against the reference device (Sec. 5)")
 
 	for (s = 0; s < nsw; s++)
 		sws[s].repeats = repeats;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	vs_stop_on_signals();
 	for (s = 0, total = 0; s < nsw; s++)
 		total += sws[s].n;
 	vs_progress_begin(&progress, "validate");
-	for (s = 0; s < nsw && !stop_requested; s++) {
+	for (s = 0; s < nsw && !vs_stop_requested(); s++) {
 		if (!vs_global.json)
 			print_header(&sws[s]);
-		for (i = 0; i < sws[s].n && !stop_requested; i++) {
-			sws[s].pt[i].cfg.stop = &stop_requested;
+		for (i = 0; i < sws[s].n && !vs_stop_requested(); i++) {
+			sws[s].pt[i].cfg.stop = vs_stop_flag();
 			vs_progress_update(&progress, ran, total);
 			err = pcdev_vsweep_run_point(&sws[s], i);
 			vs_progress_done(&progress);
@@ -534,7 +525,7 @@ VS_COMMAND(validate, 0, "check the model against the reference device (Sec. 5)")
 				goto out;
 			}
 			/* A point cut short by a signal is not a measurement. */
-			if (stop_requested)
+			if (vs_stop_requested())
 				break;
 			done[s] = i + 1;
 			if (!vs_global.json)
@@ -549,7 +540,7 @@ VS_COMMAND(validate, 0, "check the model against the reference device (Sec. 5)")
 	doc = json_object();
 	vs_json_add_meta(doc, argc, argv);
 	json_object_set_new(doc, "max_err_pct", json_real(max_err));
-	json_object_set_new(doc, "stopped_by_signal", json_boolean(stop_requested));
+	json_object_set_new(doc, "stopped_by_signal", json_boolean(vs_stop_requested()));
 	arr = json_array();
 	for (s = 0; s < nsw; s++)
 		json_array_append_new(arr, sweep_json(&sws[s], done[s], max_err));
@@ -563,12 +554,12 @@ VS_COMMAND(validate, 0, "check the model against the reference device (Sec. 5)")
 		vs_json_print(doc);
 	else
 		json_decref(doc);
-	if (stop_requested)
+	if (vs_stop_requested())
 		vs_err("stopped by a signal: the sweeps are incomplete");
 out:
 	for (s = 0; s < nsw; s++)
 		pcdev_vsweep_free(&sws[s]);
 	if (err)
 		return VS_EXIT_FAIL;
-	return all_ok && !stop_requested ? VS_EXIT_OK : VS_EXIT_FAIL;
+	return all_ok && !vs_stop_requested() ? VS_EXIT_OK : VS_EXIT_FAIL;
 }

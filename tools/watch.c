@@ -61,7 +61,6 @@ static struct env {
 	bool no_calibrate;
 } env;
 
-static volatile sig_atomic_t stop;
 
 static const char watch_doc[] =
 "Run until stopped: every interval, find the VMs and their queues again,\n"
@@ -205,11 +204,6 @@ static error_t watch_parse(int key, char *arg, struct argp_state *state)
 	}
 }
 
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
 {
@@ -419,11 +413,11 @@ static void names_of(struct watch *s, const struct vs_diagnosis *d)
 /* Sleep until the deadline or a signal: false on a signal. */
 static bool sleep_until(const struct timespec *deadline)
 {
-	while (!stop) {
+	while (!vs_stop_requested()) {
 		int e = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, deadline, NULL);
 
 		if (!e)
-			return !stop;
+			return !vs_stop_requested();
 		if (e != EINTR)
 			return false;
 	}
@@ -475,7 +469,6 @@ int cmd_watch(int argc, char **argv)
 	struct vs_httpd_opts ho = { 0 };
 	struct vs_httpd *httpd = NULL;
 	struct timespec deadline;
-	struct sigaction sa;
 	unsigned int windows = 0, i;
 	char why[256];
 	int err, ret = VS_EXIT_FAIL;
@@ -515,12 +508,8 @@ int cmd_watch(int argc, char **argv)
 	wo.cb = on_event;
 	vs_watch_init(&s.w, &wo);
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;	/* no SA_RESTART: sleeps end at once */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
+	vs_stop_on_signals();
+	signal(SIGPIPE, SIG_IGN);
 
 	/* One session for the whole run: the VMs of this host (never the
 	 * reference device started for us), the costs measured once. */
@@ -529,7 +518,7 @@ int cmd_watch(int argc, char **argv)
 	o.duration_ns = env.interval_ns;
 	o.dmax_ns = env.dmax_ns;
 	o.no_calibrate = env.no_calibrate;
-	o.stop = &stop;
+	o.stop = vs_stop_flag();
 	err = vs_diag_open(&o, &sess, &d);
 	if (err) {
 		vs_err("%s%s%s", d.about_target ? "--pid: " : "", d.why[0] ? d.why : "",
@@ -571,7 +560,7 @@ int cmd_watch(int argc, char **argv)
 	}
 
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	while (!stop && (!env.count || windows < env.count)) {
+	while (!vs_stop_requested() && (!env.count || windows < env.count)) {
 		timespec_add(&deadline, env.interval_ns);
 		mark_window(&s);
 		if (d.n_queues) {
@@ -610,7 +599,7 @@ int cmd_watch(int argc, char **argv)
 		pthread_mutex_unlock(&s.lock);
 	}
 	ret = VS_EXIT_OK;
-	if (stop && env.rollback_on_exit) {
+	if (vs_stop_requested() && env.rollback_on_exit) {
 		pthread_mutex_lock(&s.lock);
 		if (vs_watch_rollback_all(&s.w))
 			ret = VS_EXIT_FAIL;
