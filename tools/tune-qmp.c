@@ -6,7 +6,9 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -76,6 +78,61 @@ static int vm_cpu_ns(pid_t pid, double *ns)
  * Run the objective command once: its last line's first number, and how
  * long it ran. stdout is read through a pipe (bounded), stderr passes.
  */
+/*
+ * The child between tune and the objective. PR_SET_PDEATHSIG reaches only
+ * the direct child, and `sh -c` may start a tree of its own, so the
+ * objective runs as the leader of a new process group and this child stays
+ * behind to watch it: when tune dies (SIGKILL included) the kernel sends
+ * SIGUSR1 here and the whole group is killed; when the objective ends, what
+ * it left running in its group is killed too, so no measurement outlives
+ * its window. A command that leaves the group on purpose (setsid) escapes;
+ * that is a choice of the command, not an accident. Never returns.
+ */
+static void objective_reaper(const char *cmd, int out_fd, pid_t tune)
+{
+	sigset_t set;
+	int status, sig;
+	pid_t g;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	if (prctl(PR_SET_PDEATHSIG, SIGUSR1) || getppid() != tune)
+		_exit(127);	/* tune already gone: start nothing */
+	g = fork();
+	if (g < 0)
+		_exit(127);
+	if (!g) {
+		setpgid(0, 0);
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
+		dup2(out_fd, STDOUT_FILENO);
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	/* both sides set the group, so kill(-g) is right whichever runs first */
+	setpgid(g, g);
+	close(out_fd);
+	for (;;) {
+		sig = sigwaitinfo(&set, NULL);
+		if (sig == SIGUSR1) {
+			kill(-g, SIGKILL);
+			_exit(128 + SIGKILL);
+		}
+		if (sig == SIGCHLD && waitpid(g, &status, WNOHANG) == g)
+			break;
+	}
+	kill(-g, SIGKILL);
+	if (WIFEXITED(status))
+		_exit(WEXITSTATUS(status));
+	/* pass the objective's signal on, so tune reports it as a signal */
+	sig = WTERMSIG(status);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	signal(sig, SIG_DFL);
+	raise(sig);
+	_exit(128 + sig);
+}
+
 static int run_objective(struct tune_qmp_ctx *c, double *value, double *elapsed_ns)
 {
 	char out[OUTPUT_MAX], *line, *end;
@@ -83,11 +140,12 @@ static int run_objective(struct tune_qmp_ctx *c, double *value, double *elapsed_
 	int fds[2], status, e;
 	double t0;
 	ssize_t n;
-	pid_t child;
+	pid_t child, tune;
 
 	if (pipe2(fds, O_CLOEXEC))
 		return -errno;
 	t0 = vs_mono_ns();
+	tune = getpid();
 	child = fork();
 	if (child < 0) {
 		e = -errno;
@@ -96,9 +154,8 @@ static int run_objective(struct tune_qmp_ctx *c, double *value, double *elapsed_
 		return e;
 	}
 	if (!child) {
-		dup2(fds[1], STDOUT_FILENO);
-		execl("/bin/sh", "sh", "-c", c->objective, (char *)NULL);
-		_exit(127);
+		close(fds[0]);
+		objective_reaper(c->objective, fds[1], tune);
 	}
 	close(fds[1]);
 	for (;;) {
