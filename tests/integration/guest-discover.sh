@@ -22,11 +22,14 @@ want="[('iothread', 'IO io1'), ('main-loop', 'qemu-system-x86'), ('vcpu', 'CPU 0
 
 # Our own session holds the QMP socket: diagnose lists the devices from the
 # command line and measures the VM as one queue.
-python3 -c 'import socket, sys, time; s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); time.sleep(30)' \
-	"$GUEST_QMP" &
+# The holder says when it is connected: a fixed 0.3 s was too short with both
+# CPUs busy, and diagnose then got the socket itself.
+python3 -c 'import socket, sys, time; s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); open(sys.argv[2], "w").close(); time.sleep(30)' \
+	"$GUEST_QMP" "$TMP/held" &
 holder=$!
 at_exit "kill $holder 2>/dev/null"
-sleep 0.3
+for _ in $(seq 200); do [ -e "$TMP/held" ] && break; sleep 0.05; done
+[ -e "$TMP/held" ] || die "the QMP holder did not connect in 10 s"
 expect_exit 0 "$VS" diagnose --pid "$GUEST_PID" --duration 300ms --no-calibrate --no-probes --json
 kill $holder
 [ "$(json_get "$TMP/out" 'd["queues"][0]["virtio_devices_from"]')" = "command line (/proc/PID/cmdline)" ] ||

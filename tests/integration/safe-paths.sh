@@ -64,11 +64,12 @@ grep -q "journal.*not a regular file" "$TMP/err" || die "FIFO journal: $(cat "$T
 expect_exit 1 timeout 20 "$VS" --root "$TMP/root" rollback
 fresh
 mkfifo "$TMP/plan.json" "$TMP/profile.json"
-"$VS" --root "$TMP/root" apply --plan "$TMP/plan.json" >"$TMP/out" 2>"$TMP/err" &
-pid=$!
-( sleep 20; kill -9 $pid 2>/dev/null ) & watchdog=$!
-wait $pid; rc=$?
-kill $watchdog 2>/dev/null
+# timeout, not a watchdog subshell: a subshell killed before it has reset
+# the traps it inherited runs this script's EXIT trap, which removed $TMP
+# under the running test (seen with both CPUs busy).
+rc=0
+timeout -s KILL 20 "$VS" --root "$TMP/root" apply --plan "$TMP/plan.json" \
+	>"$TMP/out" 2>"$TMP/err" || rc=$?
 [ $rc = 2 ] || die "FIFO plan: exit $rc (137: blocked), $(cat "$TMP/err")"
 grep -q "not a regular file" "$TMP/err" || die "FIFO plan: $(cat "$TMP/err")"
 expect_exit 2 timeout 20 "$VS" --root "$TMP/root" apply "$TMP/profile.json"
