@@ -15,8 +15,6 @@
 #include "core/units.h"
 #include "pcdev/mq.h"
 
-
-
 /* One value of a list: "250000", "250k", "1.5M" items per second. */
 static int parse_rate_one(const char *opt, const char *text, size_t n, double *out)
 {

@@ -34,7 +34,6 @@ static struct env {
 	const char *arg[OPT_COUNT - OPT_BACKEND];	/* raw text per option */
 } env;
 
-
 /* Shorter runs measure start-up, not the device (virtsync-bench(8)). */
 #define BENCH_MIN_RUN_NS 10e6
 
@@ -302,7 +301,6 @@ static int build_config(struct pcdev_config *cfg, double *dmax)
 	cfg->trace_path = opt(OPT_TRACE);
 	return err;
 }
-
 
 /* Compact number: integers from 100 up to 1e10, else 4 significant
  * digits; "-" where undefined (NaN). A static buffer per call slot. */

@@ -287,26 +287,26 @@ static void on_stop_signal(int sig)
 	stop_flag = 1;
 }
 
-volatile sig_atomic_t *vs_stop_on_signals(void)
+static void catch_stop(int sig)
 {
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop_signal;	/* no SA_RESTART: sleeps end at once */
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	sigaction(sig, &sa, NULL);
+}
+
+volatile sig_atomic_t *vs_stop_on_signals(void)
+{
+	catch_stop(SIGINT);
+	catch_stop(SIGTERM);
 	return &stop_flag;
 }
 
 void vs_stop_on_hangup(void)
 {
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGHUP, &sa, NULL);
+	catch_stop(SIGHUP);
 }
 
 volatile sig_atomic_t *vs_stop_flag(void)

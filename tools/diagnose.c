@@ -36,7 +36,6 @@ static struct env {
 	const char *qmp;	/* QEMU's QMP socket: thread map + query-stats */
 } env;
 
-
 static const char diagnose_doc[] =
 "Find the KVM VMs and their I/O threads (or, with none, run the reference\n"
 "device), measure kicks, interrupts, waits and CPU per thread for a few\n"
@@ -133,7 +132,6 @@ static error_t diagnose_parse(int key, char *arg, struct argp_state *state)
 		return ARGP_ERR_UNKNOWN;
 	}
 }
-
 
 static void on_phase(void *arg, enum vs_diag_phase phase, const struct vs_diagnosis *d)
 {

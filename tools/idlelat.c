@@ -22,7 +22,6 @@ static struct env {
 	bool restore_only;
 } env;
 
-
 static const char argp_doc[] =
 "Wake-up latency per C-state (timer and IPI wake-ups) on one CPU.\n"
 "\n"
@@ -116,7 +115,6 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		return ARGP_ERR_UNKNOWN;
 	}
 }
-
 
 static int last_online_cpu(void)
 {

@@ -22,7 +22,6 @@ static struct env {
 	bool samples_set, duration_set, steps_set;
 } env;
 
-
 static const char argp_doc[] =
 "Effective length and CPU cost of short sleeps, per timer slack.\n"
 "\n"
@@ -100,7 +99,6 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		return ARGP_ERR_UNKNOWN;
 	}
 }
-
 
 static void print_pass(const struct vs_sleepcost_result *r, int i)
 {

@@ -188,7 +188,6 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 	return vfprintf(stderr, fmt, args);
 }
 
-
 /* ---- formatting ------------------------------------------------------- */
 
 static void fmt_rate(char *buf, size_t len, double v)

@@ -24,7 +24,6 @@ static struct env {
 	bool no_measure;
 } env;
 
-
 static const char argp_doc[] =
 "CPU topology and a measured core-to-core cache-line round-trip matrix.\n"
 "\n"
@@ -122,7 +121,6 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		return ARGP_ERR_UNKNOWN;
 	}
 }
-
 
 /* ---- text ----------------------------------------------------------- */
 

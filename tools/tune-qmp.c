@@ -75,10 +75,6 @@ static int vm_cpu_ns(pid_t pid, double *ns)
 }
 
 /*
- * Run the objective command once: its last line's first number, and how
- * long it ran. stdout is read through a pipe (bounded), stderr passes.
- */
-/*
  * The child between tune and the objective. PR_SET_PDEATHSIG reaches only
  * the direct child, and `sh -c` may start a tree of its own, so the
  * objective runs as the leader of a new process group and this child stays
@@ -133,6 +129,10 @@ static void objective_reaper(const char *cmd, int out_fd, pid_t tune)
 	_exit(128 + sig);
 }
 
+/*
+ * Run the objective command once: its last line's first number, and how
+ * long it ran. stdout is read through a pipe (bounded), stderr passes.
+ */
 static int run_objective(struct tune_qmp_ctx *c, double *value, double *elapsed_ns)
 {
 	char out[OUTPUT_MAX], *line, *end;

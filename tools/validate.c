@@ -33,7 +33,6 @@ static struct env {
 	const char *kp, *kc, *sleep, *max_err, *output, *rt, *repeat;
 } env;
 
-
 static const char validate_doc[] =
 "Validate the model against the reference device (paper Sec. 5): the\n"
 "Fig. 6/7 sleep sweep and the Fig. 8 notification sweep (the default), and\n"
@@ -112,7 +111,6 @@ static error_t validate_parse(int key, char *arg, struct argp_state *state)
 	}
 	return 0;
 }
-
 
 static int parse_base(struct pcdev_config *cfg, double *max_err,
 		      unsigned int *repeats)

@@ -61,7 +61,6 @@ static struct env {
 	bool no_calibrate;
 } env;
 
-
 static const char watch_doc[] =
 "Run until stopped: every interval, find the VMs and their queues again,\n"
 "measure them with the probes kept open, log regime changes and advice (one\n"
@@ -203,7 +202,6 @@ static error_t watch_parse(int key, char *arg, struct argp_state *state)
 		return ARGP_ERR_UNKNOWN;
 	}
 }
-
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
 {

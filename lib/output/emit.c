@@ -184,13 +184,11 @@ static void push(struct vs_emitter *e, const char *key, const char *label,
 		indent(e);
 		fprintf(e->out, "%s:\n", label ? label : key ? key : "-");
 	} else if (e->mode == VS_EMIT_JSON) {
+		/* the parent takes the reference; j stays valid as its child */
 		j = is_array ? json_array() : json_object();
-		json_put(e, key, j ? json_incref(j) : NULL);
-		if (e->err) {
-			json_decref(j);
+		json_put(e, key, j);
+		if (e->err)
 			return;
-		}
-		json_decref(j);	/* the parent holds it now */
 	}
 	l = &e->lv[e->depth++];
 	l->json = j;
@@ -265,8 +263,9 @@ static void emit_num(struct vs_emitter *e, const char *key, const char *label,
 	}
 }
 
-void vs_emit_counter(struct vs_emitter *e, const char *key, const char *label,
-		     uint64_t v)
+/* Integers stay integers in JSON; text and Prometheus take the number. */
+static void emit_uint(struct vs_emitter *e, const char *key, const char *label,
+		      uint64_t v, enum vs_prom_type type)
 {
 	char b[32];
 
@@ -275,19 +274,18 @@ void vs_emit_counter(struct vs_emitter *e, const char *key, const char *label,
 		return;
 	}
 	snprintf(b, sizeof(b), "%llu", (unsigned long long)v);
-	emit_num(e, key, label, (double)v, b, VS_PROM_COUNTER);
+	emit_num(e, key, label, (double)v, b, type);
+}
+
+void vs_emit_counter(struct vs_emitter *e, const char *key, const char *label,
+		     uint64_t v)
+{
+	emit_uint(e, key, label, v, VS_PROM_COUNTER);
 }
 
 void vs_emit_u64(struct vs_emitter *e, const char *key, const char *label, uint64_t v)
 {
-	char b[32];
-
-	if (e->mode == VS_EMIT_JSON && !e->err) {
-		json_put(e, key, json_integer((json_int_t)v));
-		return;
-	}
-	snprintf(b, sizeof(b), "%llu", (unsigned long long)v);
-	emit_num(e, key, label, (double)v, b, VS_PROM_GAUGE);
+	emit_uint(e, key, label, v, VS_PROM_GAUGE);
 }
 
 void vs_emit_rate(struct vs_emitter *e, const char *key, const char *label,
