@@ -63,6 +63,7 @@ struct vm {
 	unsigned int halts, delay_us;
 	bool use_irqfd;
 	uint64_t injected;
+	uint64_t injector_waits;	/* times the injector slept in sem_wait */
 };
 
 static __attribute__((noreturn)) void die(const char *what)
@@ -78,7 +79,13 @@ static void *injector(void *arg)
 	uint64_t one = 1;
 
 	for (;;) {
-		sem_wait(&v->ready);
+		/* Only a wait that sleeps is a wake-up the vCPU can cause: when
+		 * the injector is late (preempted after its last injection), the
+		 * post finds it running and no sched_wakeup happens. */
+		if (sem_trywait(&v->ready)) {
+			__atomic_add_fetch(&v->injector_waits, 1, __ATOMIC_RELAXED);
+			sem_wait(&v->ready);
+		}
 		if (v->delay_us)
 			usleep(v->delay_us);
 		/* Counted before it is raised: the guest's last halt ends with
@@ -311,6 +318,8 @@ int main(int argc, char **argv)
 	printf("kicks_userspace %llu\n", (unsigned long long)uexit_kicks);
 	printf("kicks_ioeventfd %llu\n", (unsigned long long)evcount);
 	printf("halts %llu\n", (unsigned long long)ready_exits);
+	printf("injector_waits %llu\n",
+	       (unsigned long long)__atomic_load_n(&v.injector_waits, __ATOMIC_RELAXED));
 	printf("irqs %llu\n", (unsigned long long)__atomic_load_n(&v.injected,
 								  __ATOMIC_RELAXED));
 	/* every OUT the guest executed, in-kernel or not */

@@ -95,7 +95,14 @@ print(f"halts {halts} waited {waited}: injector->vcpu {inj_to_vcpu}, "
       f"vcpu->injector {vcpu_to_inj}, irq->injector {irq_to_inj}")
 assert waited >= 0.95 * halts, "halts did not block: the check means nothing"
 assert 0.95 * waited <= inj_to_vcpu <= halts
-assert vcpu_to_inj >= 0.95 * halts
+# The vCPU wakes the injector only where the injector slept: with both CPUs
+# busy it was still running at 126 of 200 posts (fresh clone, 2026-12-03),
+# so the truth is kvm-kick's count of waits that slept (plus the few
+# wake-ups of starting and ending the threads: 3 seen).
+waits = int(truth["injector_waits"])
+print(f"injector slept {waits} times")
+assert waits >= 10, "the injector never slept: the check means nothing"
+assert 0.95 * waits <= vcpu_to_inj <= waits + 5
 assert 0.95 * halts <= irq_to_inj <= halts + 2
 PY
 
