@@ -44,6 +44,7 @@ struct vs_global {
 	char **argv;
 	const char *cmd;
 	bool complete;		/* `virtsync __complete CMD`: print, do nothing */
+	bool parse_only;	/* `virtsync __parse CMD ARGS`: parse, exit 0 */
 };
 extern struct vs_global vs_global;
 
@@ -101,7 +102,10 @@ const struct vs_shared_option *vs_shared_option(const char *name);
 /* One line each: --name, -x or "-", value or "-", default or "-", tabs. */
 void vs_shared_options_print(FILE *out);
 /* `virtsync __complete CMD`: CMD's argp tree as completion words (set
- * vs_global.complete; the common child prints at ARGP_KEY_INIT, exits 0). */
+ * vs_global.complete; the common child prints at ARGP_KEY_INIT, exits 0).
+ * `virtsync __parse CMD ARGS` (vs_global.parse_only): the common child
+ * exits 0 at ARGP_KEY_SUCCESS, after every option value and every
+ * ARGP_KEY_END rule of CMD passed; a usage error exits 2 as it would. */
 struct argp;
 void vs_complete_print(const char *cmd, const struct argp *root);
 

@@ -221,6 +221,11 @@ static error_t common_parse(int key, char *arg, struct argp_state *state)
 			exit(fflush(stdout) ? VS_EXIT_FAIL : VS_EXIT_OK);
 		}
 		return ARGP_ERR_UNKNOWN;
+	case ARGP_KEY_SUCCESS:
+		/* after every group's ARGP_KEY_END: the command line is valid */
+		if (vs_global.parse_only)
+			exit(VS_EXIT_OK);
+		return ARGP_ERR_UNKNOWN;
 	case 'j':
 		if (arg && strcmp(arg, "pretty")) {
 			vs_err("--json: unknown format '%s' (only 'pretty')", arg);

@@ -154,18 +154,26 @@ int main(int argc, char **argv)
 		vs_shared_options_print(stdout);
 		return VS_EXIT_OK;
 	}
-	/* hidden: completion words from CMD's own option tables */
+	/* hidden: completion words from CMD's own option tables; the words
+	 * after CMD pick the tree where a command has two (model --queues) */
 	if (!strcmp(argv[i], "__complete")) {
-		static char *none[] = { NULL, NULL };
-
 		cmd = i + 1 < argc ? find_command(argv[i + 1]) : NULL;
 		if (!cmd)
 			return VS_EXIT_USAGE;
 		vs_global.cmd = cmd->name;
 		vs_global.complete = true;
-		none[0] = (char *)cmd->name;
-		cmd->fn(1, none);
+		cmd->fn(argc - i - 1, argv + i + 1);
 		return VS_EXIT_FAIL;	/* the command never reached argp */
+	}
+	/* hidden: parse a command line as CMD would and run nothing, for the
+	 * documented examples that need a VM, root or minutes
+	 * (tests/integration/doc-examples.sh) */
+	if (!strcmp(argv[i], "__parse")) {
+		vs_global.parse_only = true;
+		if (++i >= argc || !find_command(argv[i])) {
+			fprintf(stderr, "virtsync: __parse needs a command\n");
+			return VS_EXIT_USAGE;
+		}
 	}
 	if (!strcmp(argv[i], "help")) {
 		/* `help help` is a question about help: the usage answers it */
@@ -181,7 +189,7 @@ int main(int argc, char **argv)
 		return VS_EXIT_USAGE;
 	}
 	vs_global.cmd = cmd->name;
-	if ((cmd->flags & VS_NEEDS_ROOT) && geteuid() != 0) {
+	if ((cmd->flags & VS_NEEDS_ROOT) && geteuid() != 0 && !vs_global.parse_only) {
 		vs_err("needs root (or CAP_SYS_ADMIN); run it with sudo");
 		return VS_EXIT_FAIL;
 	}
