@@ -24,7 +24,8 @@
 #include "cmd.h"
 #include "sources/exitlat.h"
 #include "sources/probe.h"
-#include "output/prom.h"
+#include "output/emit.h"
+#include "output/emit-probe.h"
 #include "stat-qmp.h"
 #include "core/units.h"
 
@@ -485,257 +486,70 @@ static void print_text(const struct vs_probe_snapshot *s,
 	fflush(stdout);
 }
 
-/* ---- JSON ------------------------------------------------------------------ */
+/* ---- JSON and Prometheus: one walk ---------------------------------------- */
 
-static json_t *hist_json(const struct vs_hist *h)
+/*
+ * The document of one interval: its header here, the snapshot through
+ * lib/output/emit-probe.c, both by the emitter, so that JSON and Prometheus
+ * carry the same fields. Prometheus takes the whole run as its window
+ * (prev NULL: counters that only grow; rate() makes windows of them).
+ */
+static int stat_emit(struct vs_emitter *e, const struct vs_probe_snapshot *s,
+		     const struct vs_probe_snapshot *prev, double secs)
 {
-	json_t *o = json_object(), *b = json_array();
-	unsigned int i;
+	const struct vs_emit_probe_opts o = {
+		.threads = env.threads, .wakers = env.wakers, .name_label = "comm",
+	};
 
-	json_object_set_new(o, "unit", json_string("nsecs"));
-	for (i = 0; i < VS_HIST_SLOTS; i++) {
-		json_t *e;
-
-		if (!h->slot[i])
-			continue;
-		e = json_object();
-		json_object_set_new(e, "low", json_integer(i ? 1LL << (i - 1) : 0));
-		json_object_set_new(e, "high", json_integer(i ? 1LL << i : 1));
-		json_object_set_new(e, "count", json_integer((json_int_t)h->slot[i]));
-		json_array_append_new(b, e);
+	if (vs_emit_mode(e) == VS_EMIT_PROM) {
+		prev = NULL;
+		secs = s->elapsed_ns > 0 ? s->elapsed_ns / 1e9 : 1e-9;
 	}
-	json_object_set_new(o, "buckets", b);
-	return o;
-}
-
-/* The interval's exit-to-entry time per reason ([] where kvm_exit is
- * silent). */
-static json_t *exit_costs_json(const struct vs_probe_snapshot *s,
-			       const struct vs_probe_snapshot *prev, pid_t pid,
-			       double secs)
-{
-	struct vs_exitcost e[VS_EXITCOST_MAX];
-	unsigned int n = vs_exitcost_between(s, prev, pid, secs, e, VS_EXITCOST_MAX), i;
-	json_t *a = json_array();
-
-	for (i = 0; i < n; i++) {
-		json_t *o = json_object();
-
-		json_object_set_new(o, "reason", json_string(e[i].name));
-		json_object_set_new(o, "kick", json_boolean(e[i].kick));
-		json_object_set_new(o, "count", json_integer((json_int_t)e[i].count));
-		json_object_set_new(o, "per_s", vs_json_num(e[i].per_s));
-		json_object_set_new(o, "mean_ns", vs_json_num(e[i].mean_ns));
-		json_object_set_new(o, "p50_ns", vs_json_num(e[i].p50_ns));
-		json_object_set_new(o, "p99_ns", vs_json_num(e[i].p99_ns));
-		json_object_set_new(o, "hist", hist_json(&e[i].hist));
-		json_array_append_new(a, o);
-	}
-	return a;
-}
-
-static json_t *counters_json(const struct vs_counters *d, double secs)
-{
-	json_t *o = json_object(), *counts = json_object(), *rates = json_object();
-	json_t *ue = json_object(), *lat = json_object();
-	struct row r;
-	unsigned int i;
-
-	row_of(&r, d, secs);
-	json_object_set_new(rates, "exits", vs_json_num(r.exits));
-	json_object_set_new(rates, "kicks", vs_json_num(r.kicks));
-	json_object_set_new(rates, "interrupts", vs_json_num(r.irqs));
-	json_object_set_new(rates, "userspace_exits", vs_json_num(r.uexits));
-	json_object_set_new(rates, "halts_polled", vs_json_num(r.halts_polled));
-	json_object_set_new(rates, "halts_waited", vs_json_num(r.halts_waited));
-	json_object_set_new(rates, "sleeps", vs_json_num(r.sleeps));
-	json_object_set_new(o, "rates", rates);
-	for (i = 0; i < VS_NR_CTR; i++)
-		json_object_set_new(counts, vs_ctr_name(i),
-				    json_integer((json_int_t)d->ctr[i]));
-	json_object_set_new(o, "counts", counts);
-	json_object_set_new(o, "halt_poll_success_pct", vs_json_num(r.poll_pct));
-	if (d->halt_poll_ns)
-		json_object_set_new(o, "halt_poll_ns", json_integer(d->halt_poll_ns));
-	json_object_set_new(lat, "p50", vs_json_num(r.wake_p50));
-	json_object_set_new(lat, "p99", vs_json_num(r.wake_p99));
-	json_object_set_new(lat, "mean", vs_json_num(d->ctr[VS_WAKEUP] ?
-		(double)d->sum[VS_SUM_WAKEUP_NS] / d->ctr[VS_WAKEUP] : NAN));
-	json_object_set_new(lat, "hist", hist_json(&d->hist[VS_HIST_WAKEUP]));
-	json_object_set_new(o, "wakeup_latency_ns", lat);
-	for (i = 0; i < VS_UEXIT_SLOTS; i++)
-		if (d->uexit[i])
-			json_object_set_new(ue, vs_uexit_name(i),
-					    json_integer((json_int_t)d->uexit[i]));
-	json_object_set_new(o, "userspace_exits", ue);
-	if (d->ctr[VS_HALT_POLLED] + d->ctr[VS_HALT_WAITED]) {
-		json_t *h = json_object();
-
-		json_object_set_new(h, "polled", hist_json(&d->hist[VS_HIST_HALT_POLLED]));
-		json_object_set_new(h, "waited", hist_json(&d->hist[VS_HIST_HALT_WAITED]));
-		json_object_set_new(o, "halt_ns", h);
-	}
-	if (d->ctr[VS_SLEEP]) {
-		json_t *sl = json_object();
-
-		json_object_set_new(sl, "count", json_integer((json_int_t)d->ctr[VS_SLEEP]));
-		json_object_set_new(sl, "asked_mean_ns", vs_json_num(
-			(double)d->sum[VS_SUM_SLEEP_ASKED_NS] / d->ctr[VS_SLEEP]));
-		json_object_set_new(sl, "slept_mean_ns", vs_json_num(
-			(double)d->sum[VS_SUM_SLEEP_SLEPT_NS] / d->ctr[VS_SLEEP]));
-		json_object_set_new(sl, "overshoot", hist_json(&d->hist[VS_HIST_SLEEP_OVER]));
-		json_object_set_new(o, "sleeps", sl);
-	}
-	return o;
-}
-
-static json_t *sources_json(const struct vs_probe_snapshot *s)
-{
-	json_t *a = json_array();
-	unsigned int i;
-
-	for (i = 0; i < s->n_sources; i++) {
-		const struct vs_probe_source *src = &s->sources[i];
-		json_t *o = json_object();
-
-		json_object_set_new(o, "name", json_string(src->name));
-		json_object_set_new(o, "how", json_string(src->how));
-		json_object_set_new(o, "used", json_boolean(src->used));
-		if (!src->used)
-			json_object_set_new(o, "errno", json_integer(-src->err));
-		if (!src->used || src->why[0])
-			json_object_set_new(o, "why", json_string(src->why));
-		json_array_append_new(a, o);
-	}
-	return a;
+	vs_emit_str(e, "backend", "backend", s->backend == VS_PROBE_BPF ? "bpf" : "perf");
+	vs_emit_seconds(e, "interval_s", "interval", secs);
+	vs_emit_seconds(e, "elapsed_s", "since the probes opened", s->elapsed_ns / 1e9);
+	if (s->backend == VS_PROBE_PERF)
+		vs_emit_ratio(e, "perf_running_ratio", "perf counters running",
+			      s->perf_running_ratio);
+	if (cmd_pid > 0)
+		vs_emit_u64(e, "command_pid", "command pid", (uint64_t)cmd_pid);
+	return vs_emit_probe(e, s, prev, secs, &o);
 }
 
 static int print_json(const struct vs_probe_snapshot *s,
 		      const struct vs_probe_snapshot *prev, double secs,
 		      int argc, char **argv)
 {
-	json_t *doc = json_object(), *vms = json_array();
-	static const struct vs_counters zero;
-	struct vs_counters d;
-	unsigned int i, j;
+	json_t *doc = json_object();
+	struct vs_emitter *e = doc ? vs_emit_new_json(doc) : NULL;
+	int err;
 
-	vs_json_add_meta(doc, argc, argv);
-	json_object_set_new(doc, "backend", json_string(
-		s->backend == VS_PROBE_BPF ? "bpf" : "perf"));
-	json_object_set_new(doc, "interval_s", json_real(secs));
-	json_object_set_new(doc, "elapsed_s", json_real(s->elapsed_ns / 1e9));
-	if (s->backend == VS_PROBE_PERF)
-		json_object_set_new(doc, "perf_running_ratio",
-				    json_real(s->perf_running_ratio));
-	if (cmd_pid > 0)
-		json_object_set_new(doc, "command_pid", json_integer(cmd_pid));
-	json_object_set_new(doc, "sources", sources_json(s));
-	for (i = 0; i < s->n_vms; i++) {
-		const struct vs_probe_vm *vm = &s->vms[i];
-		json_t *o, *ex = json_object();
-
-		vm_delta(&d, vm, prev);
-		o = counters_json(&d, secs);
-		json_object_set_new(o, "pid", json_integer(vm->pid));
-		json_object_set_new(o, "comm", json_string(vm->comm));
-		json_object_set_new(o, "alive", json_boolean(vm->alive));
-		for (j = 0; j < s->n_exits; j++) {
-			const struct vs_probe_exit *e = &s->exits[j];
-			const char *name = vs_exit_reason_name(e->isa, e->reason);
-			char key[48];
-			json_t *cur;
-
-			if (e->tgid != vm->pid)
-				continue;
-			if (name)
-				snprintf(key, sizeof(key), "%s", name);
-			else
-				snprintf(key, sizeof(key), "%s_%u",
-					 e->isa == 1 ? "vmx" : "svm", e->reason);
-			/* cumulative since start: exits by reason are rare */
-			cur = json_object_get(ex, key);
-			json_object_set_new(ex, key, json_integer(
-				(cur ? json_integer_value(cur) : 0) +
-				(json_int_t)e->count));
-		}
-		json_object_set_new(o, "exit_reasons_total", ex);
-		json_object_set_new(o, "exit_cost", exit_costs_json(s, prev, vm->pid, secs));
-		if (env.threads) {
-			json_t *ta = json_array();
-
-			for (j = 0; j < s->n_threads; j++) {
-				const struct vs_probe_thread *t = &s->threads[j], *ot;
-				json_t *to;
-
-				if (t->tgid != vm->pid)
-					continue;
-				ot = find_thread(prev, t->tgid, t->tid);
-				vs_counters_sub(&d, &t->c, ot ? &ot->c : &zero);
-				to = counters_json(&d, secs);
-				json_object_set_new(to, "tid", json_integer(t->tid));
-				json_object_set_new(to, "comm", json_string(t->comm));
-				json_array_append_new(ta, to);
-			}
-			json_object_set_new(o, "threads", ta);
-		}
-		json_array_append_new(vms, o);
+	if (!e) {
+		json_decref(doc);
+		return -ENOMEM;
 	}
-	json_object_set_new(doc, "vms", vms);
-	if (env.wakers) {
-		json_t *pa = json_array();
-
-		for (i = 0; i < s->n_pairs; i++) {
-			const struct vs_probe_pair *p = &s->pairs[i], *o;
-			json_t *po = json_object();
-			struct vs_hist h;
-			uint64_t n;
-
-			o = find_pair(prev, p);
-			n = p->count - (o ? o->count : 0);
-			if (!n) {
-				json_decref(po);
-				continue;
-			}
-			for (j = 0; j < VS_HIST_SLOTS; j++)
-				h.slot[j] = p->lat.slot[j] - (o ? o->lat.slot[j] : 0);
-			json_object_set_new(po, "waker_pid", json_integer(p->waker_tgid));
-			json_object_set_new(po, "waker_tid", json_integer(p->waker_tid));
-			json_object_set_new(po, "waker_comm", json_string(p->waker_comm));
-			json_object_set_new(po, "wakee_pid", json_integer(p->wakee_tgid));
-			json_object_set_new(po, "wakee_tid", json_integer(p->wakee_tid));
-			json_object_set_new(po, "wakee_comm", json_string(p->wakee_comm));
-			json_object_set_new(po, "count", json_integer((json_int_t)n));
-			json_object_set_new(po, "latency_ns", hist_json(&h));
-			json_array_append_new(pa, po);
-		}
-		json_object_set_new(doc, "wakers", pa);
+	vs_json_add_meta(doc, argc, argv);
+	stat_emit(e, s, prev, secs);
+	err = vs_emit_finish(e);
+	if (err) {
+		json_decref(doc);
+		vs_err("cannot build the JSON document: %s", strerror(-err));
+		return err;
 	}
 	return vs_json_print(doc);
 }
 
 /* ---- Prometheus text exposition ------------------------------------------ */
 
-/* The families and their rules live in lib/output/prom.c, shared with
- * `virtsync watch`; stat labels each VM by pid and comm. */
 static int write_prom(FILE *f, const struct vs_probe_snapshot *s,
 		      const struct vs_probe_snapshot *prev, double secs)
 {
-	static const struct vs_prom_probe_opts o = { .name_label = "comm" };
-	struct vs_prom *p = vs_prom_new();
-	const char *text;
-	size_t len;
-	int err;
+	struct vs_emitter *e = vs_emit_new(VS_EMIT_PROM, f, "virtsync");
 
-	if (!p)
+	if (!e)
 		return -ENOMEM;
-	err = vs_prom_probe(p, s, prev, secs, &o);
-	if (!err) {
-		text = vs_prom_text(p, &len);
-		if (fwrite(text, 1, len, f) != len)
-			err = -EIO;
-	}
-	vs_prom_free(p);
-	return err;
+	stat_emit(e, s, prev, secs);
+	return vs_emit_finish(e);
 }
 
 struct prom_args {

@@ -24,6 +24,7 @@ static const char *const type_names[] = {
 	[VS_PROM_GAUGE] = "gauge",
 	[VS_PROM_UNTYPED] = "untyped",
 	[VS_PROM_SUMMARY] = "summary",
+	[VS_PROM_HISTOGRAM] = "histogram",
 };
 
 struct vs_prom *vs_prom_new(void)
@@ -161,7 +162,7 @@ int vs_prom_family(struct vs_prom *p, const char *name, enum vs_prom_type type,
 
 	if (p->err)
 		return p->err;
-	if (!vs_prom_metric_name_ok(name) || (unsigned int)type > VS_PROM_SUMMARY ||
+	if (!vs_prom_metric_name_ok(name) || (unsigned int)type > VS_PROM_HISTOGRAM ||
 	    !help || !*help || (type == VS_PROM_COUNTER && !ends_with(name, "_total")))
 		return p->err = -EINVAL;
 	for (i = 0; i < p->n_families; i++)
@@ -253,8 +254,10 @@ int vs_prom_sample_suffix(struct vs_prom *p, const char *suffix,
 			  const struct vs_prom_label *labels, unsigned int n,
 			  double value)
 {
-	if (!p->err && (!p->open || p->type != VS_PROM_SUMMARY || !suffix ||
-			(strcmp(suffix, "_sum") && strcmp(suffix, "_count"))))
+	if (!p->err && (!p->open || !suffix ||
+			(p->type != VS_PROM_SUMMARY && p->type != VS_PROM_HISTOGRAM) ||
+			(strcmp(suffix, "_sum") && strcmp(suffix, "_count") &&
+			 (p->type != VS_PROM_HISTOGRAM || strcmp(suffix, "_bucket")))))
 		p->err = -EINVAL;
 	return sample(p, suffix ? suffix : "", labels, n, value);
 }

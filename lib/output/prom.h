@@ -32,6 +32,7 @@ enum vs_prom_type {
 	VS_PROM_GAUGE,
 	VS_PROM_UNTYPED,
 	VS_PROM_SUMMARY,	/* quantile samples, then _sum and _count */
+	VS_PROM_HISTOGRAM,	/* _bucket{le} samples, _sum and _count */
 };
 
 struct vs_prom_label {
@@ -55,7 +56,8 @@ int vs_prom_family(struct vs_prom *p, const char *name, enum vs_prom_type type,
 int vs_prom_sample(struct vs_prom *p, const struct vs_prom_label *labels,
 		   unsigned int n, double value);
 
-/* A summary's NAME_sum or NAME_count sample (suffix "_sum", "_count"). */
+/* A summary's NAME_sum or NAME_count sample (suffix "_sum", "_count"), or
+ * a histogram's, which also has NAME_bucket (its le label the caller's). */
 int vs_prom_sample_suffix(struct vs_prom *p, const char *suffix,
 			  const struct vs_prom_label *labels, unsigned int n,
 			  double value);

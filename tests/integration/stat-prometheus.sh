@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # --prometheus-file: the text exposition format parses (checked by a small
 # parser of the format below: HELP and TYPE before each family's samples,
-# families contiguous, valid names, labels and values, no duplicate series),
-# the counters hold the VM's known totals, and the file is replaced
-# atomically (no temporary file left, mode 0644).
+# families contiguous, valid names, labels and values, no duplicate series,
+# histogram buckets cumulative up to +Inf = _count; and by promtool where it
+# is installed), the counters hold the VM's known totals, and the file is
+# replaced atomically (no temporary file left, mode 0644).
 . "$(dirname "$0")/../lib.sh"
 need_root
 need_kvm
@@ -53,6 +54,9 @@ for n, line in enumerate(open(path).read().split("\n")[:-1], 1):
     full = name
     if current and type_[current] == "summary" and name in (current + "_sum", current + "_count"):
         name = current
+    if current and type_[current] == "histogram" and name in (
+            current + "_bucket", current + "_sum", current + "_count"):
+        name = current
     assert name == current, f"line {n}: {name} outside its family"
     assert name not in done, f"line {n}: family {name} not contiguous"
     assert name in help_, f"line {n}: {name} without HELP"
@@ -65,18 +69,38 @@ for n, line in enumerate(open(path).read().split("\n")[:-1], 1):
     assert key not in series, f"line {n}: duplicate series {key}"
     series.add(key)
     values[key] = value
-def get(name, **lab):
+def get(metric, **lab):
     for (n, labels), v in values.items():
-        if n != name or not labels:
+        if n != metric or not labels:
             continue
         d = dict(re.findall(r'([a-zA-Z_]+)="([^"]*)"', labels))
         if all(d.get(k) == str(x) for k, x in lab.items()):
             return float(v)
     raise KeyError((name, lab))
-assert get("virtsync_kicks_total", pid=pid, kind="pio") == outs, "kicks"
-assert get("virtsync_interrupts_total", pid=pid, kind="set_irq") == irqs, "irqs"
-assert get("virtsync_source_up", source="kvm:kvm_pio") == 1
-assert get("virtsync_source_up", source="debugfs kvm statistics") in (0, 1)
-print(f"{len(series)} series in {len(type_)} families; kicks {outs}, irqs {irqs}")
+assert get("virtsync_counts_total", pid=pid, counter="kicks_pio") == outs, "kicks"
+assert get("virtsync_counts_total", pid=pid, counter="irqs_set_irq") == irqs, "irqs"
+assert get("virtsync_sources_used", name="kvm:kvm_pio") == 1
+assert get("virtsync_sources_used", name="debugfs kvm statistics") in (0, 1)
+# every histogram: buckets cumulative in le order, +Inf equal to _count
+hists = [n for n, t in type_.items() if t == "histogram"]
+assert "virtsync_wakeup_latency_hist_seconds" in hists, hists
+for h in hists:
+    by = {}
+    for (n, labels), v in values.items():
+        if n != h + "_bucket":
+            continue
+        le = re.search(r'le="([^"]*)"', labels).group(1)
+        rest = re.sub(r',?le="[^"]*"', "", labels)
+        by.setdefault(rest, []).append((float(le), float(v)))
+    assert by, f"{h}: no buckets"
+    for rest, b in by.items():
+        b.sort()
+        assert b[-1][0] == math.inf, f"{h}{{{rest}}}: no +Inf bucket"
+        assert all(x[1] <= y[1] for x, y in zip(b, b[1:])), f"{h}{{{rest}}}: not cumulative"
+        assert b[-1][1] == float(values[(h + "_count", rest)]), f"{h}{{{rest}}}: +Inf != _count"
+print(f"{len(series)} series in {len(type_)} families, {len(hists)} histograms; kicks {outs}, irqs {irqs}")
 PY
+if command -v promtool >/dev/null; then
+	promtool check metrics <"$prom" >"$TMP/lint" 2>&1 || { cat "$TMP/lint"; die "promtool check metrics"; }
+fi
 echo ok

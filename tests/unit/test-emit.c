@@ -189,7 +189,9 @@ static void test_same_fields(void **state)
 	json_fields(&js, doc, "");
 	text_fields(&ts, ttext);
 	/* Prometheus: sample lines, name mapped back to the JSON path
-	 * (prefix dropped, _seconds dropped, '_' between levels as '.'). */
+	 * (prefix dropped, the base-unit suffix back to the JSON key's:
+	 * _seconds dropped, _per_second as _per_s, _ratio dropped; '_'
+	 * between levels as '.'). */
 	for (line = strtok_r(ptext, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		if (line[0] == '#')
@@ -199,6 +201,10 @@ static void test_same_fields(void **state)
 		snprintf(name, sizeof(name), "%s", line + 18);
 		name[strcspn(name, "{ ")] = 0;
 		if ((c = strstr(name, "_seconds")) && !c[8])
+			*c = 0;
+		if ((c = strstr(name, "_per_second")) && !c[11])
+			strcpy(c, "_per_s");
+		if ((c = strstr(name, "_ratio")) && !c[6])
 			*c = 0;
 		if (!strncmp(name, "wakeup_", 7))
 			name[6] = '.';
@@ -242,7 +248,7 @@ static void test_units(void **state)
 		       strstr(p, "virtsync_stat_vms_wakeup_p50_seconds{vm=\"web1\"} 1.5000000000000002e-06"));
 	__T("counter", strstr(p, "# TYPE virtsync_stat_vms_halts_total counter") != NULL);
 	{
-		const char *a = strstr(p, "# TYPE virtsync_stat_vms_exits_per_s gauge");
+		const char *a = strstr(p, "# TYPE virtsync_stat_vms_exits_per_second gauge");
 		const char *b = a ? strstr(a + 1, "# TYPE") : NULL;
 		const char *w = a ? strstr(a, "{vm=\"web1\"}") : NULL;
 		const char *d = a ? strstr(a, "{vm=\"db2\"}") : NULL;
@@ -268,10 +274,18 @@ static void test_errors(void **state)
 	/* an unclosed object is the walk's bug, refused at finish */
 	vs_emit_open(e, "vm", "VM");
 	__T("unclosed", vs_emit_finish(e) == -EINVAL);
-	/* a counter without _total is refused by the exposition writer */
+	/* a key that makes no metric name is refused by the exposition writer */
 	e = vs_emit_new(VS_EMIT_PROM, f, "virtsync_stat");
-	vs_emit_counter(e, "halts", "halts", 3);
-	__T("counter name", vs_emit_finish(e) == -EINVAL);
+	vs_emit_counter(e, "halts-polled", "halts", 3);
+	__T("metric name", vs_emit_finish(e) == -EINVAL);
+	/* a map needs the name of its label */
+	e = vs_emit_new(VS_EMIT_PROM, f, "virtsync_stat");
+	vs_emit_open_map(e, "counts", "counts", NULL);
+	__T("map without label", vs_emit_finish(e) == -EINVAL);
+	/* a histogram of no slots is the walk's bug */
+	e = vs_emit_new(VS_EMIT_JSON, f, NULL);
+	vs_emit_hist(e, "h", "h", NULL, 0, 0);
+	__T("empty hist", vs_emit_finish(e) == -EINVAL);
 	e = vs_emit_new(VS_EMIT_TEXT, f, NULL);
 	vs_emit_close(e);
 	__T("close without open", vs_emit_error(e) == -EINVAL);
@@ -280,12 +294,130 @@ static void test_errors(void **state)
 	free(buf);
 }
 
+/* The calls stat's walk needs, each in the three outputs. */
+static const uint64_t slots[5] = { 0, 3, 0, 5, 2 };	/* [1,2) [4,8) >= 8 ns */
+
+static void walk2(struct vs_emitter *e)
+{
+	vs_emit_str(e, "backend", "backend", "bpf");
+	vs_emit_open_series(e, "vms", "VMs");
+	vs_emit_open(e, NULL, NULL);
+	vs_emit_id(e, "pid", "pid", 4242);
+	vs_emit_str(e, "comm", "name", "qemu");
+	vs_emit_bool(e, "alive", "alive", 1);
+	vs_emit_pct(e, "halt_poll_success_pct", "poll success", 25);
+	vs_emit_ns_int(e, "halt_poll_ns", "halt_poll_ns", 200000);
+	vs_emit_open_map(e, "counts", "Probe counts, by counter.", "counter");
+	vs_emit_counter(e, "kicks_pio", "kicks_pio", 7);
+	vs_emit_counter(e, "exits", "exits", 9);
+	vs_emit_close(e);
+	vs_emit_open_array(e, "threads", "threads");
+	vs_emit_open(e, NULL, NULL);
+	vs_emit_id(e, "tid", "tid", 4243);
+	vs_emit_str(e, "comm", "comm", "vcpu0");
+	vs_emit_counter(e, "wakeups_total", "wake-ups", 1);
+	vs_emit_close(e);
+	vs_emit_close(e);
+	/* after the thread: the VM's comm label is back */
+	vs_emit_open(e, "wakeup_latency_ns", "wake-up latency");
+	vs_emit_hist(e, "hist", "wake-up latency", slots, 5, 44);
+	vs_emit_close(e);
+	vs_emit_close(e);
+	vs_emit_close(e);
+	vs_emit_seconds(e, "interval_s", "interval", 1.5);
+}
+
+static char *run2(enum vs_emit_mode mode)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct vs_emitter *e;
+
+	__T("memstream", f != NULL);
+	e = vs_emit_new(mode, f, "virtsync");
+	walk2(e);
+	__T("finish", vs_emit_finish(e) == 0);
+	fclose(f);
+	return buf;
+}
+
+static void test_stat_calls(void **state)
+{
+	char *p = run2(VS_EMIT_PROM), *t = run2(VS_EMIT_TEXT);
+	json_t *doc = json_object(), *vm, *b;
+	struct vs_emitter *e = vs_emit_new_json(doc);
+	const char *l = "{backend=\"bpf\",pid=\"4242\",comm=\"qemu\"";
+	char want[256];
+
+	/* JSON into the caller's document, which it keeps */
+	walk2(e);
+	__T("json finish", vs_emit_finish(e) == 0);
+	vm = json_array_get(json_object_get(doc, "vms"), 0);
+	__T("id an integer", json_integer_value(json_object_get(vm, "pid")) == 4242);
+	__T("bool", json_is_true(json_object_get(vm, "alive")));
+	__T("pct as given", json_real_value(json_object_get(vm, "halt_poll_success_pct")) == 25);
+	__T("ns_int an integer", json_is_integer(json_object_get(vm, "halt_poll_ns")));
+	__T("map", json_integer_value(json_object_get(json_object_get(vm, "counts"),
+						       "kicks_pio")) == 7);
+	__T("seconds", json_real_value(json_object_get(doc, "interval_s")) == 1.5);
+	b = json_object_get(json_object_get(json_object_get(vm, "wakeup_latency_ns"),
+					    "hist"), "buckets");
+	__T("hist unit", !strcmp(json_string_value(json_object_get(json_object_get(
+		json_object_get(vm, "wakeup_latency_ns"), "hist"), "unit")), "nsecs"));
+	__T("non-empty slots only", json_array_size(b) == 3);
+	__T("slot bounds", json_integer_value(json_object_get(json_array_get(b, 1), "low")) == 4 &&
+			   json_integer_value(json_object_get(json_array_get(b, 1), "high")) == 8 &&
+			   json_integer_value(json_object_get(json_array_get(b, 1), "count")) == 5);
+	json_decref(doc);
+
+	/* Prometheus: the series array's key is not in the names, strings and
+	 * ids are labels, the JSON unit tags become base units */
+	snprintf(want, sizeof(want), "virtsync_alive%s} 1\n", l);
+	__T("series unnamed, id label", strstr(p, want) != NULL);
+	snprintf(want, sizeof(want), "virtsync_halt_poll_success_ratio%s} 0.25\n", l);
+	__T("pct as ratio", strstr(p, want) != NULL);
+	snprintf(want, sizeof(want), "virtsync_halt_poll_seconds%s} 0.0002\n", l);
+	__T("ns_int in seconds", strstr(p, want) != NULL);
+	snprintf(want, sizeof(want), "virtsync_counts_total%s,counter=\"kicks_pio\"} 7\n", l);
+	__T("map member a label", strstr(p, want) != NULL);
+	__T("map HELP", strstr(p, "# HELP virtsync_counts_total Probe counts, by counter.\n") != NULL);
+	__T("map one family", strstr(p, "# TYPE virtsync_counts_total counter\n") &&
+			      !strstr(p, "virtsync_counts_exits"));
+	__T("inner label wins", strstr(p, "virtsync_threads_wakeups_total{backend=\"bpf\","
+					  "pid=\"4242\",comm=\"vcpu0\",tid=\"4243\"} 1\n") != NULL);
+	__T("histogram type", strstr(p, "# TYPE virtsync_wakeup_latency_hist_seconds histogram\n") != NULL);
+	/* buckets cumulative, the last slot only in +Inf */
+	snprintf(want, sizeof(want), "virtsync_wakeup_latency_hist_seconds_bucket%s,le=\"1e-09\"} 0\n", l);
+	__T("bucket 1ns", strstr(p, want) != NULL);
+	snprintf(want, sizeof(want), "virtsync_wakeup_latency_hist_seconds_bucket%s,le=\"2e-09\"} 3\n", l);
+	__T("bucket 2ns", strstr(p, want) != NULL);
+	snprintf(want, sizeof(want), "virtsync_wakeup_latency_hist_seconds_bucket%s,le=\"8e-09\"} 8\n", l);
+	__T("bucket 8ns cumulative", strstr(p, want) != NULL);
+	snprintf(want, sizeof(want), "virtsync_wakeup_latency_hist_seconds_bucket%s,le=\"+Inf\"} 10\n", l);
+	__T("bucket +Inf", strstr(p, want) != NULL);
+	__T("no bucket above the open slot", !strstr(p, "le=\"1.6e-08\""));
+	snprintf(want, sizeof(want), "virtsync_wakeup_latency_hist_seconds_sum%s} 4.4e-08\n", l);
+	__T("sum in seconds", strstr(p, want) != NULL);
+	snprintf(want, sizeof(want), "virtsync_wakeup_latency_hist_seconds_count%s} 10\n", l);
+	__T("count", strstr(p, want) != NULL);
+	__T("seconds", strstr(p, "virtsync_interval_seconds{backend=\"bpf\"} 1.5\n") != NULL);
+	/* text: times through the one formatter, which parses them back */
+	__T("text hist", strstr(t, "4ns-8ns: 5\n") && strstr(t, "8ns-inf: 2\n"));
+	__T("text ns_int", strstr(t, "halt_poll_ns: 200us\n") != NULL);
+	__T("text pct", strstr(t, "poll success: 25.0%\n") != NULL);
+	__T("text seconds", strstr(t, "interval: 1.5s\n") != NULL);
+	free(p);
+	free(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_same_fields),
 		cmocka_unit_test(test_units),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_stat_calls),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
