@@ -4,11 +4,13 @@
  * queues (lib/pcdev/mq.h), per queue and per poller, as text or JSON.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bench-mq.h"
 #include "cmd.h"
@@ -208,9 +210,10 @@ static int build(const struct bench_mq_args *a, struct pcdev_mq_config *cfg,
 		       a->single_only);
 		return -EINVAL;
 	}
-	if (a->backend && strcmp(a->backend, "thread")) {
-		vs_err("--backend %s: --queues runs on the thread backend only "
-		       "(the kvm guest runs one producer)", a->backend);
+	if (a->backend && !strcmp(a->backend, "kvm")) {
+		cfg->backend = PCDEV_BACKEND_KVM;
+	} else if (a->backend && strcmp(a->backend, "thread")) {
+		vs_err("--backend: unknown backend '%s' (thread, kvm)", a->backend);
 		return -EINVAL;
 	}
 	if (a->ring && strcmp(a->ring, "virtio")) {
@@ -328,12 +331,12 @@ static void print_text(const struct pcdev_mq_config *cfg,
 	unsigned int i;
 
 	if (cfg->n_pollers)
-		printf("thread backend, %u queues, %u shared pollers, batch %u, "
-		       "L %u\n", cfg->n_queues, cfg->n_pollers, cfg->batch_limit,
-		       cfg->len);
+		printf("%s backend, %u queues, %u shared pollers, batch %u, "
+		       "L %u\n", pcdev_backend_name(cfg->backend), cfg->n_queues,
+		       cfg->n_pollers, cfg->batch_limit, cfg->len);
 	else
-		printf("thread backend, %u queues, one consumer per queue, L %u\n",
-		       cfg->n_queues, cfg->len);
+		printf("%s backend, %u queues, one consumer per queue, L %u\n",
+		       pcdev_backend_name(cfg->backend), cfg->n_queues, cfg->len);
 	printf("items %llu in %s%s\n", (unsigned long long)r->items,
 	       vs_format_time(r->elapsed_ns, a, sizeof(a)),
 	       vs_stop_requested() ? " (stopped by signal: results so far)" : "");
@@ -365,6 +368,21 @@ static void print_text(const struct pcdev_mq_config *cfg,
 		       p->util, p->cpu, num(p->visit_ns), num(p->wake_ns),
 		       (unsigned long long)p->blocks);
 	}
+	if (cfg->backend == PCDEV_BACKEND_KVM) {
+		/* A guest per queue: what its notifications cost in exits. */
+		printf("queue produced    kicks  kick_ns    exits io_exits "
+		       "halt_exits\n");
+		for (i = 0; i < cfg->n_queues; i++) {
+			const struct pcdev_mq_queue_res *q = &r->q[i];
+
+			printf("%5u %8llu %8llu %8s %8llu %8llu %10llu\n", i,
+			       (unsigned long long)q->produced,
+			       (unsigned long long)q->kicks, num(q->kick_ns),
+			       (unsigned long long)q->exits,
+			       (unsigned long long)q->io_exits,
+			       (unsigned long long)q->halt_exits);
+		}
+	}
 	(void)c;
 	if (r->note[0])
 		printf("note: %s\n", r->note);
@@ -385,7 +403,8 @@ static void print_json(const struct pcdev_mq_config *cfg,
 	unsigned int i;
 
 	vs_json_add_meta(doc, argc, argv);
-	c = json_pack("{s:s,s:I,s:I,s:I,s:I,s:o,s:o,s:o}", "backend", "thread",
+	c = json_pack("{s:s,s:I,s:I,s:I,s:I,s:o,s:o,s:o}", "backend",
+		      pcdev_backend_name(cfg->backend),
 		      "queues", (json_int_t)cfg->n_queues,
 		      "pollers", (json_int_t)cfg->n_pollers,
 		      "len", (json_int_t)cfg->len,
@@ -421,6 +440,7 @@ static void print_json(const struct pcdev_mq_config *cfg,
 		json_object_set_new(o, "wp_ns", vs_json_num(qc->wp_ns));
 		json_object_set_new(o, "wc_ns", vs_json_num(qc->wc_ns));
 		json_object_set_new(o, "items", json_integer((json_int_t)q->items));
+		json_object_set_new(o, "produced", json_integer((json_int_t)q->produced));
 		json_object_set_new(o, "offered", json_integer((json_int_t)q->offered));
 		json_object_set_new(o, "throughput_ops", vs_json_num(q->throughput_ops));
 		json_object_set_new(o, "offered_ops", vs_json_num(q->offered_ops));
@@ -433,6 +453,14 @@ static void print_json(const struct pcdev_mq_config *cfg,
 		json_object_set_new(o, "wait_max_ns", vs_json_num(q->wait_max_ns));
 		json_object_set_new(o, "cpu_producer", vs_json_num(q->cpu_producer));
 		json_object_set_new(o, "latency_ns", latency_json(&q->latency));
+		if (cfg->backend == PCDEV_BACKEND_KVM)
+			json_object_set_new(o, "kvm", json_pack(
+				"{s:o,s:I,s:I,s:I,s:I,s:I}", "kick_ns", vs_json_num(q->kick_ns),
+				"exits", (json_int_t)q->exits,
+				"io_exits", (json_int_t)q->io_exits,
+				"halt_exits", (json_int_t)q->halt_exits,
+				"halt_wakeup", (json_int_t)q->halt_wakeup,
+				"insn_emulation", (json_int_t)q->insn_emulation));
 		json_array_append_new(qs, o);
 	}
 	for (i = 0; i < r->n_pollers; i++) {
@@ -466,6 +494,16 @@ int bench_mq(const struct bench_mq_args *a, int argc, char **argv)
 
 	if (build(a, &cfg, &dmax))
 		return VS_EXIT_USAGE;
+	if (cfg.backend == PCDEV_BACKEND_KVM) {
+		int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+
+		if (fd < 0) {
+			vs_err("--backend kvm: cannot open /dev/kvm: %s (is KVM "
+			       "enabled and are you root?)", strerror(errno));
+			return VS_EXIT_FAIL;
+		}
+		close(fd);
+	}
 	res = calloc(1, sizeof(*res));
 	if (!res) {
 		vs_err("out of memory");
@@ -478,7 +516,8 @@ int bench_mq(const struct bench_mq_args *a, int argc, char **argv)
 		vs_err("--rt: cannot make the threads SCHED_FIFO: %s (needs root "
 		       "or CAP_SYS_NICE)", strerror(-err));
 	else if (err)
-		vs_err("multi-queue device failed: %s", strerror(-err));
+		vs_err("multi-queue device failed: %s%s%s", strerror(-err),
+		       res->note[0] ? ": " : "", res->note);
 	else if (!res->items) {
 		vs_err("no item went through the queues; nothing to report (give "
 		       "a longer --duration or a higher --rate)");

@@ -83,8 +83,8 @@ static const struct argp_option bench_options[] = {
 	{ "dmax", OPT_DMAX, "TIME", 0, "latency bound to check p98 against", 0 },
 	{ "rt", OPT_RT, "PRIO", OPTION_ARG_OPTIONAL,
 	  "run P and C SCHED_FIFO (priority 10, or PRIO; 0 off)", 0 },
-	{ NULL, 0, NULL, 0, "Many queues (thread backend; --wp, --wc take a "
-	  "list per queue there):", 1 },
+	{ NULL, 0, NULL, 0, "Many queues (thread backend, or kvm: a VM per "
+	  "queue; --wp, --wc take a list per queue there):", 1 },
 	{ "queues", OPT_QUEUES, "N", 0, "N queues, each with its own rate-driven "
 	  "producer", 1 },
 	{ "pollers", OPT_POLLERS, "S", 0, "S shared pollers serve them (0, the "

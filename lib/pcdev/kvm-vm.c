@@ -98,6 +98,31 @@ static void vm_build_ring(struct kvmdev *d)
 	}
 }
 
+/*
+ * A queue of the multi-queue device: P's rate mode (abi.h). The gaps are
+ * drawn here as mq.c's thread producers draw theirs (exponential of mean
+ * burst/rate from the queue's seed, or the period itself); the guest cycles
+ * through PCDEV_G_GAPS of them.
+ */
+static void vm_build_rate(struct kvmdev *d, double guest_tsc_per_ns)
+{
+	const struct pcdev_kvm_queue_cfg *q = d->qcfg;
+	struct pcdev_guest_ctl *c = d->ctl;
+	uint64_t *gaps = (uint64_t *)(d->mem + d->gaps_gpa);
+	double period = 1e9 * q->burst / q->rate * guest_tsc_per_ns, u;
+	unsigned int i, seed = q->seed;
+
+	for (i = 0; i < PCDEV_G_GAPS; i++) {
+		u = ((double)rand_r(&seed) + 1.0) / ((double)RAND_MAX + 2.0);
+		gaps[i] = (uint64_t)(q->periodic ? period : -log(u) * period) + 1;
+	}
+	c->burst = q->burst;
+	c->gaps_mask = PCDEV_G_GAPS - 1;
+	c->gaps_gpa = d->gaps_gpa;
+	c->phase_cycles = (uint64_t)llround(q->phase_ns * guest_tsc_per_ns);
+	c->retry_cycles = (uint64_t)llround(q->retry_ns * guest_tsc_per_ns) + 1;
+}
+
 static void vm_build_ctl(struct kvmdev *d, double guest_tsc_per_ns)
 {
 	const struct pcdev_config *cfg = d->cfg;
@@ -123,6 +148,8 @@ static void vm_build_ctl(struct kvmdev *d, double guest_tsc_per_ns)
 		c->trace_gpa = d->trace_gpa;
 		c->trace_mask = (1ull << PCDEV_TRACE_ORDER) - 1;
 	}
+	if (d->qcfg)
+		vm_build_rate(d, guest_tsc_per_ns);
 }
 
 static int vcpu_setup_cpuid(struct kvmdev *d)
@@ -339,6 +366,10 @@ int pcdev_kvm_vm_create(struct kvmdev *d)
 	}
 
 	d->mem_size = items_gpa(cfg->len) + (uint64_t)cfg->len * ITEM_SIZE;
+	if (d->qcfg) {
+		d->gaps_gpa = vs_vring_align_up(d->mem_size, 4096);
+		d->mem_size = d->gaps_gpa + PCDEV_G_GAPS * sizeof(uint64_t);
+	}
 	if (cfg->trace_path) {
 		d->trace_gpa = vs_vring_align_up(d->mem_size, 4096);
 		d->mem_size = d->trace_gpa + (sizeof(struct pcdev_trace_rec) <<
@@ -396,7 +427,10 @@ int pcdev_kvm_vm_create(struct kvmdev *d)
 		guest_tsc_per_ns = r / 1e6;
 	vm_build_ctl(d, guest_tsc_per_ns);
 
-	d->kick_fd = eventfd(0, EFD_CLOEXEC);
+	/* A queue of the multi-queue device kicks its poller's eventfd; a dup,
+	 * so that this VM closes its own fd like any other. */
+	d->kick_fd = d->qcfg ? fcntl(d->qcfg->kick_fd, F_DUPFD_CLOEXEC, 0) :
+		     eventfd(0, EFD_CLOEXEC);
 	d->used_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	d->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (d->kick_fd < 0 || d->used_fd < 0 || d->stop_fd < 0)

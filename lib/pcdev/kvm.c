@@ -177,7 +177,11 @@ static void *vcpu_thread_fn(void *arg)
 	bool running = true;
 	sigset_t set;
 
-	pthread_setname_np(pthread_self(), "vs-vcpu0");
+	char name[16];
+
+	snprintf(name, sizeof(name), d->qcfg ? "vs-mqvcpu%u" : "vs-vcpu0",
+		 d->qcfg ? d->qcfg->idx : 0);
+	pthread_setname_np(pthread_self(), name);
 	d->vcpu_tid = gettid();
 	sigemptyset(&set);
 	sigaddset(&set, d->kick_signal);
@@ -408,16 +412,12 @@ static int kvm_write_trace(void *priv, FILE *f)
 
 /* ---- open, start, stop, close ------------------------------------------ */
 
-static int kvm_open(const struct pcdev_config *cfg, struct pcdev_run *run,
-		    void **priv)
+struct kvmdev *pcdev_kvm_new(const struct pcdev_config *cfg, struct pcdev_run *run)
 {
 	struct kvmdev *d = calloc(1, sizeof(*d));
-	struct pcdev_consumer *c;
-	int err;
 
 	if (!d)
-		return -ENOMEM;
-	*priv = d;
+		return NULL;
 	d->cfg = cfg;
 	d->run = run;
 	d->kvm_fd = d->vm_fd = d->vcpu_fd = -1;
@@ -427,6 +427,19 @@ static int kvm_open(const struct pcdev_config *cfg, struct pcdev_run *run,
 	pthread_mutex_init(&d->why_lock, NULL);
 	pthread_cond_init(&d->cond, NULL);
 	d->tsc_per_ns = vs_tsc_per_ns();
+	return d;
+}
+
+static int kvm_open(const struct pcdev_config *cfg, struct pcdev_run *run,
+		    void **priv)
+{
+	struct kvmdev *d = pcdev_kvm_new(cfg, run);
+	struct pcdev_consumer *c;
+	int err;
+
+	if (!d)
+		return -ENOMEM;
+	*priv = d;
 	c = &d->c;
 	err = pcdev_consumer_init(c, cfg, run);
 	if (!err)
@@ -486,8 +499,10 @@ static int start_threads(struct kvmdev *d)
 	err = -pthread_create(&d->vcpu_thread, NULL, vcpu_thread_fn, d);
 	if (!err) {
 		d->vcpu_started = true;
-		err = -pthread_create(&d->cons_thread, NULL, consumer_thread_fn, d);
-		if (!err)
+		/* A queue of the multi-queue device is served by its caller. */
+		if (!d->qcfg)
+			err = -pthread_create(&d->cons_thread, NULL, consumer_thread_fn, d);
+		if (!err && !d->qcfg)
 			d->cons_started = true;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -498,7 +513,7 @@ static int start_threads(struct kvmdev *d)
 	/* Both sides wait (for the guest's READY, for go) until this is done. */
 	err = side_setup(d, d->vcpu_thread, d->cfg->pin_p, d->cfg->rt_priority,
 			 "vCPU thread");
-	if (!err)
+	if (!err && d->cons_started)
 		err = side_setup(d, d->cons_thread, d->cfg->pin_c,
 				 d->cfg->rt_priority, "vs-vhost");
 	return err;
@@ -539,9 +554,8 @@ static bool vcpu_ended(struct kvmdev *d)
 	return d->state == VCPU_DONE || d->state == VCPU_FAILED;
 }
 
-static int kvm_start(void *priv)
+int pcdev_kvm_boot(struct kvmdev *d)
 {
-	struct kvmdev *d = priv;
 	const struct pcdev_config *cfg = d->cfg;
 	int err = start_threads(d);
 
@@ -561,19 +575,44 @@ static int kvm_start(void *priv)
 	} else if (pcdev_kvm_stats_mark(&d->st_vm) ||
 		   pcdev_kvm_stats_mark(&d->st_vcpu)) {
 		err = -EIO;
-	} else {
-		d->run->tsc_start = vs_rdtsc();
-		if (cfg->duration_ns > 0)
-			d->run->deadline = d->run->tsc_start +
-					   vs_ns_to_tsc(cfg->duration_ns);
-		d->go = true;
-		pthread_cond_broadcast(&d->cond);
 	}
 	pthread_mutex_unlock(&d->lock);
 	return err;
 }
 
-static void stop_guest(struct kvmdev *d)
+void pcdev_kvm_go(struct kvmdev *d)
+{
+	pthread_mutex_lock(&d->lock);
+	d->go = true;
+	pthread_cond_broadcast(&d->cond);
+	pthread_mutex_unlock(&d->lock);
+}
+
+bool pcdev_kvm_ended(struct kvmdev *d)
+{
+	bool ended;
+
+	pthread_mutex_lock(&d->lock);
+	ended = vcpu_ended(d);
+	pthread_mutex_unlock(&d->lock);
+	return ended;
+}
+
+static int kvm_start(void *priv)
+{
+	struct kvmdev *d = priv;
+	int err = pcdev_kvm_boot(d);
+
+	if (err)
+		return err;
+	d->run->tsc_start = vs_rdtsc();
+	if (d->cfg->duration_ns > 0)
+		d->run->deadline = d->run->tsc_start + vs_ns_to_tsc(d->cfg->duration_ns);
+	pcdev_kvm_go(d);
+	return 0;
+}
+
+void pcdev_kvm_stop_guest(struct kvmdev *d)
 {
 	uint64_t one = 1;
 
@@ -584,10 +623,8 @@ static void stop_guest(struct kvmdev *d)
 	}
 }
 
-static void kvm_stop(void *priv)
+void pcdev_kvm_stop(struct kvmdev *d)
 {
-	struct kvmdev *d = priv;
-
 	if (d->vcpu_started) {
 		bool ended;
 
@@ -595,7 +632,7 @@ static void kvm_stop(void *priv)
 		d->abort = !d->go;
 		pthread_cond_broadcast(&d->cond);
 		pthread_mutex_unlock(&d->lock);
-		stop_guest(d);
+		pcdev_kvm_stop_guest(d);
 		wait_state_until(d, now_ns(CLOCK_MONOTONIC) + STOP_TIMEOUT_NS,
 				 vcpu_ended, false);
 		pthread_mutex_lock(&d->lock);
@@ -638,16 +675,26 @@ static const char *kvm_failure(void *priv)
 	return d->why[0] ? d->why : NULL;
 }
 
-static void kvm_close(void *priv)
+static void kvm_stop(void *priv)
 {
-	struct kvmdev *d = priv;
+	pcdev_kvm_stop(priv);
+}
 
+void pcdev_kvm_free(struct kvmdev *d)
+{
+	if (!d)
+		return;
 	pcdev_consumer_destroy(&d->c);
 	pcdev_kvm_vm_destroy(d);
 	pthread_cond_destroy(&d->cond);
 	pthread_mutex_destroy(&d->lock);
 	pthread_mutex_destroy(&d->why_lock);
 	free(d);
+}
+
+static void kvm_close(void *priv)
+{
+	pcdev_kvm_free(priv);
 }
 
 const struct pcdev_backend_ops pcdev_kvm_ops = {

@@ -17,6 +17,7 @@
 
 #include "pcdev/backend.h"
 #include "pcdev/consumer.h"
+#include "pcdev/kvm-mq.h"
 #include "pcdev/ring.h"
 #include "guest/abi.h"
 
@@ -77,6 +78,13 @@ struct kvmdev {
 	/* C, the vs-vhost thread; its control-file refusals. */
 	struct pcdev_consumer c;
 	unsigned int ctl_refused, ctl_hp_failed;
+
+	/* A queue of the multi-queue device (kvm-mq.c), else NULL: P runs at
+	 * a rate and kicks into the caller's eventfd, and there is no C here;
+	 * d->cfg points at qbase, run at a run of the VM's own. */
+	const struct pcdev_kvm_queue_cfg *qcfg;
+	struct pcdev_config qbase;
+	uint64_t gaps_gpa;
 };
 
 void pcdev_kvm_why(struct kvmdev *d, const char *fmt, ...)
@@ -84,6 +92,18 @@ void pcdev_kvm_why(struct kvmdev *d, const char *fmt, ...)
 /* ioctl that records which call failed; returns the result or -errno. */
 int pcdev_kvm_ioctl(struct kvmdev *d, int fd, unsigned long req, void *arg,
 		    const char *name);
+
+/* Shared by the single-queue backend (kvm.c) and a queue of the
+ * multi-queue device (kvm-mq.c): allocate with every fd at -1; boot (vCPU
+ * and, without qcfg, C threads up, guest held in READY, statistics marked);
+ * go; stop (the guest, then the threads; counters final); free. */
+struct kvmdev *pcdev_kvm_new(const struct pcdev_config *cfg, struct pcdev_run *run);
+int pcdev_kvm_boot(struct kvmdev *d);
+void pcdev_kvm_go(struct kvmdev *d);
+bool pcdev_kvm_ended(struct kvmdev *d);
+void pcdev_kvm_stop_guest(struct kvmdev *d);
+void pcdev_kvm_stop(struct kvmdev *d);
+void pcdev_kvm_free(struct kvmdev *d);
 
 /* Build the VM (memory, tables, ring, control block, vCPU, irqfd and
  * ioeventfd, statistics fds); the destroy undoes whatever was done. */

@@ -11,6 +11,12 @@
  * Data path rules as in thread.c: no syscall on the poller's path but the
  * eventfd when it blocks, the TSC as the only clock, statistics in the
  * thread's own memory.
+ *
+ * On the kvm backend a queue's producer is a guest (kvm-mq.h): its ring and
+ * buffers are in the VM's RAM, its stamps in guest TSC (rebased here), its
+ * kick an ioeventfd on the poller's eventfd. The guests cannot see the
+ * run's deadline, so the main thread ends the run: it stops every guest,
+ * then the pollers serve what the guests published before they stopped.
  */
 #include <errno.h>
 #include <math.h>
@@ -25,6 +31,7 @@
 #include <unistd.h>
 
 #include "pcdev/backend.h"
+#include "pcdev/kvm-mq.h"
 #include "pcdev/mq.h"
 #include "pcdev/ring.h"
 #include "pcdev/stats.h"
@@ -72,6 +79,12 @@ struct mq_queue {
 	alignas(64) struct vs_vring_prod pr;
 	uint64_t offered, produced, full, publishes, kicks, cpu_ns;
 	int err;
+	/* kvm backend: the VM whose guest is the producer. */
+	struct kvmdev *vm;
+	struct pcdev_kvm_queue_cfg vm_cfg;
+	int64_t tsc_off;		/* guest TSC - host TSC; 0: threads */
+	const volatile uint64_t *guest_kick_tsc;
+	struct pcdev_kvm_queue_res vm_res;
 };
 
 struct mq_dev {
@@ -79,6 +92,8 @@ struct mq_dev {
 	struct pcdev_run *run;
 	struct pcdev_gate gate;
 	uint64_t batch, idle_t, starve_t;
+	uint64_t tsc_end;	/* end of the measured run */
+	bool kvm;
 	unsigned int n_pollers;
 	struct mq_queue q[PCDEV_MAX_QUEUES];
 	struct mq_poller p[PCDEV_MAX_QUEUES];
@@ -107,7 +122,9 @@ int pcdev_mq_config_validate(const struct pcdev_mq_config *cfg, const char **why
 	const char *w = NULL;
 	unsigned int i;
 
-	if (!cfg->n_queues || cfg->n_queues > PCDEV_MAX_QUEUES)
+	if (cfg->backend != PCDEV_BACKEND_THREAD && cfg->backend != PCDEV_BACKEND_KVM)
+		w = "backend: unknown";
+	else if (!cfg->n_queues || cfg->n_queues > PCDEV_MAX_QUEUES)
 		w = "queues: 1 to 64";
 	else if (cfg->n_pollers > cfg->n_queues)
 		w = "pollers: more pollers than queues";
@@ -304,11 +321,12 @@ static unsigned int serve(struct mq_dev *d, struct mq_queue *q,
 	struct vs_vring_used_elem *used = vr->used->ring;
 	unsigned int n = pending < d->batch ? pending : (unsigned int)d->batch, i;
 	uint16_t la = q->cs.last_avail, ui = q->cs.used_idx, id;
-	uint64_t t0 = *now, t = t0, wait;
+	uint64_t t0 = *now, t = t0, wait, born;
 
 	vs_ring_barrier();	/* avail->idx before the entries */
 	id = avail[la & mask];
-	wait = t0 > q->items[id].tsc_produced ? t0 - q->items[id].tsc_produced : 0;
+	born = q->items[id].tsc_produced - (uint64_t)q->tsc_off;
+	wait = t0 > born ? t0 - born : 0;
 	if (wait > d->starve_t)
 		q->starved++;
 	if (wait > q->wait_max)
@@ -316,7 +334,8 @@ static unsigned int serve(struct mq_dev *d, struct mq_queue *q,
 	for (i = 0; i < n; i++, la++, ui++) {
 		id = avail[la & mask];
 		t = q->wc_t ? vs_tsc_spin_until(t + q->wc_t) : vs_rdtsc();
-		pcdev_hist_add(q->hist, t - q->items[id].tsc_produced);
+		born = q->items[id].tsc_produced - (uint64_t)q->tsc_off;
+		pcdev_hist_add(q->hist, t > born ? t - born : 0);
 		used[ui & mask].id = id;
 		used[ui & mask].len = 0;
 	}
@@ -328,6 +347,27 @@ static unsigned int serve(struct mq_dev *d, struct mq_queue *q,
 	q->consumed += n;
 	*now = vs_rdtsc();
 	return n;
+}
+
+/* Host TSC of the latest kick to p: a guest's is in guest TSC. */
+static uint64_t last_kick(struct mq_dev *d, struct mq_poller *p)
+{
+	uint64_t k, best = 0;
+	unsigned int i;
+
+	if (!d->kvm)
+		return p->kick_tsc;
+	for (i = 0; i < p->n; i++) {
+		struct mq_queue *q = &d->q[p->qs[i]];
+
+		k = *q->guest_kick_tsc;
+		if (!k)
+			continue;
+		k -= (uint64_t)q->tsc_off;
+		if (k > best)
+			best = k;
+	}
+	return best;
 }
 
 /* Nothing for idle_ns: arm every queue's kick, look again, block. */
@@ -347,7 +387,7 @@ static void poller_block(struct mq_dev *d, struct mq_poller *p)
 		t_w = vs_rdtsc();
 		p->blocks++;
 		p->block_t += t_w - t_en;
-		kick = p->kick_tsc;
+		kick = last_kick(d, p);
 		if (kick >= t_en && kick <= t_w)
 		{
 			pcdev_avg_add(&p->wake, t_w - kick);
@@ -408,8 +448,47 @@ static void *poller_main(void *arg)
 			last_work = now = vs_rdtsc();
 		}
 	}
+	/* kvm: the guests have stopped before the run ended; what they
+	 * published is served, so that every queue's count is its guest's. */
+	for (i = 0; d->kvm && i < p->n; i++) {
+		struct mq_queue *q = &d->q[p->qs[i]];
+
+		while ((pending = vs_vring_cons_pending(&q->vr, &q->cs))) {
+			q->visits++;
+			p->items += serve(d, q, pending, &now);
+		}
+	}
 	p->cpu_ns = pcdev_thread_cpu_ns() - c0;
 	return NULL;
+}
+
+/* The queue's ring in its guest's RAM, the guest producing at its rate. */
+static int queue_init_vm(struct mq_dev *d, struct mq_queue *q)
+{
+	const struct pcdev_mq_config *cfg = d->cfg;
+	const struct pcdev_mq_queue_cfg *c = &cfg->q[q->idx];
+	struct pcdev_kvm_queue_view v;
+	int err;
+
+	q->vm_cfg = (struct pcdev_kvm_queue_cfg){
+		.idx = q->idx, .len = cfg->len, .rate = c->rate, .burst = c->burst,
+		.wp_ns = c->wp_ns, .periodic = cfg->periodic, .seed = q->seed,
+		.phase_ns = vs_tsc_to_ns(q->phase_t), .retry_ns = MQ_FULL_RETRY_NS,
+		.pin = cfg->pin_producers,
+		.rt_priority = cfg->rt_priority > 0 ? cfg->rt_priority + 1 : 0,
+		.kick_fd = q->owner->efd, .stop = cfg->stop,
+	};
+	err = pcdev_kvm_queue_open(&q->vm_cfg, &q->vm);
+	if (err)
+		return err;
+	pcdev_kvm_queue_view(q->vm, &v);
+	q->vr = v.vr;
+	q->items = v.items;
+	q->tsc_off = v.tsc_offset;
+	q->guest_kick_tsc = v.kick_tsc;
+	/* The guest parks used_event itself; C parks avail_event here. */
+	vs_vring_cons_disable_kick(&q->vr, &q->cs);
+	return 0;
 }
 
 static int queue_init(struct mq_dev *d, struct mq_queue *q, unsigned int idx,
@@ -421,13 +500,6 @@ static int queue_init(struct mq_dev *d, struct mq_queue *q, unsigned int idx,
 
 	q->d = d;
 	q->idx = idx;
-	if (posix_memalign(&q->ring_mem, 4096, bytes))
-		return -ENOMEM;
-	memset(q->ring_mem, 0, bytes);
-	vs_vring_init(&q->vr, q->ring_mem, len);
-	if (posix_memalign((void **)&q->items, 64, (size_t)len * sizeof(*q->items)))
-		return -ENOMEM;
-	memset(q->items, 0, (size_t)len * sizeof(*q->items));
 	q->hist = calloc(1, sizeof(*q->hist));
 	if (!q->hist)
 		return -ENOMEM;
@@ -440,6 +512,15 @@ static int queue_init(struct mq_dev *d, struct mq_queue *q, unsigned int idx,
 	/* Producers start out of phase, as independent VMs do. */
 	q->seed = (unsigned int)rand_r(seed);
 	q->phase_t = (uint64_t)((double)rand_r(seed) / RAND_MAX * (double)q->period_t);
+	if (d->kvm)
+		return queue_init_vm(d, q);
+	if (posix_memalign(&q->ring_mem, 4096, bytes))
+		return -ENOMEM;
+	memset(q->ring_mem, 0, bytes);
+	vs_vring_init(&q->vr, q->ring_mem, len);
+	if (posix_memalign((void **)&q->items, 64, (size_t)len * sizeof(*q->items)))
+		return -ENOMEM;
+	memset(q->items, 0, (size_t)len * sizeof(*q->items));
 	vs_vring_cons_disable_kick(&q->vr, &q->cs);
 	return 0;
 }
@@ -449,8 +530,10 @@ static void dev_free(struct mq_dev *d)
 	unsigned int i;
 
 	for (i = 0; i < PCDEV_MAX_QUEUES; i++) {
+		pcdev_kvm_queue_close(d->q[i].vm);	/* the ring was its RAM */
+		if (!d->q[i].vm)
+			free(d->q[i].items);
 		free(d->q[i].ring_mem);
-		free(d->q[i].items);
 		free(d->q[i].hist);
 		if (d->p[i].efd >= 0)
 			close(d->p[i].efd);
@@ -481,7 +564,13 @@ static int dev_start(struct mq_dev *d)
 		if (err)
 			return err;
 	}
-	for (i = 0; i < cfg->n_queues; i++) {
+	for (i = 0; d->kvm && i < cfg->n_queues; i++) {
+		/* Each guest boots and is held in its READY exit. */
+		err = pcdev_kvm_queue_boot(d->q[i].vm);
+		if (err)
+			return err;
+	}
+	for (i = 0; !d->kvm && i < cfg->n_queues; i++) {
 		struct mq_queue *q = &d->q[i];
 
 		err = pthread_create(&q->t, NULL, producer_main, q);
@@ -495,15 +584,57 @@ static int dev_start(struct mq_dev *d)
 	}
 	pcdev_gate_wait_ready(&d->gate, (int)parties);
 	d->run->tsc_start = vs_rdtsc();
-	d->run->side_deadline = d->run->tsc_start + vs_ns_to_tsc(cfg->duration_ns);
+	/* The pollers of guests watch only the end the main thread sets. */
+	d->run->deadline = d->run->tsc_start + vs_ns_to_tsc(cfg->duration_ns);
+	if (!d->kvm)
+		d->run->side_deadline = d->run->deadline;
 	pcdev_gate_open(&d->gate, (int)parties);
+	for (i = 0; d->kvm && i < cfg->n_queues; i++)
+		pcdev_kvm_queue_go(d->q[i].vm);
 	return 0;
+}
+
+/* kvm: until the deadline, *stop or a guest that ended by itself (it
+ * failed); then stop every guest, and only then end the run. */
+static void dev_run_vms(struct mq_dev *d)
+{
+	const struct pcdev_mq_config *cfg = d->cfg;
+	struct sched_param sp = { .sched_priority = cfg->rt_priority + 2 }, old;
+	uint64_t now;
+	unsigned int i;
+	int policy = SCHED_OTHER;
+	bool ended = false, raised;
+
+	/* Above the real-time pollers and vCPUs, or a spinning poller could
+	 * keep the deadline from being seen (it sleeps but for the checks). */
+	raised = cfg->rt_priority > 0 &&
+		 !pthread_getschedparam(pthread_self(), &policy, &old) &&
+		 !pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+	while (!ended && (now = vs_rdtsc()) < d->run->deadline &&
+	       !(cfg->stop && *cfg->stop)) {
+		uint64_t left = d->run->deadline - now, step = vs_ns_to_tsc(10e6);
+
+		sleep_ticks(left < step ? left : step);
+		for (i = 0; !ended && i < cfg->n_queues; i++)
+			ended = pcdev_kvm_queue_ended(d->q[i].vm);
+	}
+	d->tsc_end = vs_rdtsc();
+	for (i = 0; i < cfg->n_queues; i++)
+		pcdev_kvm_queue_stop_begin(d->q[i].vm);
+	/* In reverse: each VM saved the kick signal's previous handler. */
+	for (i = cfg->n_queues; i-- > 0;)
+		pcdev_kvm_queue_stop(d->q[i].vm);
+	if (raised)
+		pthread_setschedparam(pthread_self(), policy, &old);
 }
 
 static void dev_stop(struct mq_dev *d)
 {
 	unsigned int i;
 
+	for (i = PCDEV_MAX_QUEUES; i-- > 0;)
+		if (d->q[i].vm)
+			pcdev_kvm_queue_stop(d->q[i].vm);
 	pcdev_run_finish(d->run, vs_rdtsc());
 	/* Open the gate for whoever started, should start-up have failed. */
 	pthread_mutex_lock(&d->gate.lock);
@@ -519,6 +650,23 @@ static void dev_stop(struct mq_dev *d)
 	}
 }
 
+/* A guest's counters, final once it stopped, as a thread producer's. */
+static int queue_vm_results(struct mq_queue *q)
+{
+	struct pcdev_kvm_queue_res *r = &q->vm_res;
+	int err = pcdev_kvm_queue_results(q->vm, r);
+
+	if (err)
+		return err;
+	q->offered = r->offered;
+	q->produced = r->produced;
+	q->publishes = r->publishes;
+	q->full = r->full;
+	q->kicks = r->kicks;
+	q->cpu_ns = (uint64_t)r->cpu_ns;
+	return 0;
+}
+
 static void dev_results(struct mq_dev *d, struct pcdev_mq_results *res)
 {
 	const struct pcdev_mq_config *cfg = d->cfg;
@@ -528,8 +676,9 @@ static void dev_results(struct mq_dev *d, struct pcdev_mq_results *res)
 	unsigned int i, b;
 	double secs;
 
-	res->elapsed_ns = (double)(d->run->tsc_end - d->run->tsc_start) / tpn;
+	res->elapsed_ns = (double)(d->tsc_end - d->run->tsc_start) / tpn;
 	secs = res->elapsed_ns / 1e9;
+	res->backend = cfg->backend;
 	res->n_pollers = d->n_pollers;
 	for (i = 0; i < cfg->n_queues; i++) {
 		struct mq_queue *q = &d->q[i];
@@ -537,6 +686,7 @@ static void dev_results(struct mq_dev *d, struct pcdev_mq_results *res)
 
 		r->poller = q->owner->idx;
 		r->items = q->consumed;
+		r->produced = q->produced;
 		r->offered = q->offered;
 		r->full = q->full;
 		r->publishes = q->publishes;
@@ -548,6 +698,12 @@ static void dev_results(struct mq_dev *d, struct pcdev_mq_results *res)
 		r->burst = q->publishes ? (double)q->produced / (double)q->publishes : NAN;
 		r->cpu_producer = res->elapsed_ns > 0 ? (double)q->cpu_ns / res->elapsed_ns : NAN;
 		r->wait_max_ns = (double)q->wait_max / tpn;
+		r->kick_ns = d->kvm && q->kicks ? q->vm_res.kick_ns : NAN;
+		r->exits = q->vm_res.exits;
+		r->io_exits = q->vm_res.io_exits;
+		r->halt_exits = q->vm_res.halt_exits;
+		r->halt_wakeup = q->vm_res.halt_wakeup;
+		r->insn_emulation = q->vm_res.insn_emulation;
 		pcdev_hist_latency(q->hist, tpn, &r->latency);
 		res->items += q->consumed;
 		offered += q->offered;
@@ -613,7 +769,9 @@ int pcdev_mq_run(const struct pcdev_mq_config *cfg, struct pcdev_mq_results *res
 		free(d);
 		return err;
 	}
-	run->side_stop = cfg->stop;
+	d->kvm = cfg->backend == PCDEV_BACKEND_KVM;
+	/* Guests are stopped from the main thread (dev_run_vms). */
+	run->side_stop = d->kvm ? NULL : cfg->stop;
 	d->cfg = cfg;
 	d->run = run;
 	d->batch = cfg->batch_limit;
@@ -641,28 +799,34 @@ int pcdev_mq_run(const struct pcdev_mq_config *cfg, struct pcdev_mq_results *res
 	}
 	pcdev_mq_assign(cfg, owner);
 	for (i = 0; !err && i < cfg->n_queues; i++) {
-		err = queue_init(d, &d->q[i], i, &seed);
-		if (!err) {
-			struct mq_poller *p = &d->p[owner[i]];
+		struct mq_poller *p = &d->p[owner[i]];
 
-			d->q[i].owner = p;
+		/* Owner first: a guest's kicks go to its poller's eventfd. */
+		d->q[i].owner = p;
+		err = queue_init(d, &d->q[i], i, &seed);
+		if (!err)
 			p->qs[p->n++] = i;
-		}
 	}
 	if (!err)
 		err = dev_start(d);
-	if (!err) {
+	if (!err && d->kvm) {
+		dev_run_vms(d);
+	} else if (!err) {
 		/* The sides end the run themselves at the deadline; this
 		 * thread only waits for it (and for a signal). */
 		while (!pcdev_run_over(run, vs_rdtsc()))
 			sleep_ticks(vs_ns_to_tsc(10e6));
 	}
 	dev_stop(d);
+	if (!d->kvm)
+		d->tsc_end = run->tsc_end;
 	for (i = 0; !err && i < PCDEV_MAX_QUEUES; i++) {
 		if (d->q[i].err)
 			err = d->q[i].err;
 		else if (d->p[i].err)
 			err = d->p[i].err;
+		else if (d->q[i].vm)
+			err = queue_vm_results(&d->q[i]);
 	}
 	if (!err)
 		dev_results(d, res);
@@ -673,6 +837,14 @@ int pcdev_mq_run(const struct pcdev_mq_config *cfg, struct pcdev_mq_results *res
 out:
 	if (err)
 		dev_stop(d);
+	for (i = 0; err && i < PCDEV_MAX_QUEUES; i++) {
+		const char *why = pcdev_kvm_queue_failure(d->q[i].vm);
+
+		if (why) {
+			snprintf(res->note, sizeof(res->note), "queue %u's VM: %s", i, why);
+			break;
+		}
+	}
 	pcdev_gate_destroy(&d->gate);
 	dev_free(d);
 	pcdev_run_destroy(run);

@@ -30,6 +30,13 @@ struct pcdev_mq_queue_cfg {
 };
 
 struct pcdev_mq_config {
+	/*
+	 * thread: a producer thread per queue. kvm: a VM per queue whose vCPU
+	 * runs the guest producer in rate mode over the queue's ring in guest
+	 * RAM (kvm-mq.h), kicking through an ioeventfd; the run ends by
+	 * stopping every guest and draining what they published.
+	 */
+	enum pcdev_backend backend;
 	unsigned int n_queues;	/* 1..PCDEV_MAX_QUEUES */
 	unsigned int n_pollers;	/* 0: one consumer per queue */
 	struct pcdev_mq_queue_cfg q[PCDEV_MAX_QUEUES];
@@ -56,6 +63,7 @@ struct pcdev_mq_config {
 struct pcdev_mq_queue_res {
 	unsigned int poller;	/* index of the poller that served it */
 	uint64_t items;		/* consumed */
+	uint64_t produced;	/* published by the producer */
 	uint64_t offered;	/* scheduled by the producer's rate */
 	uint64_t full;		/* producer wake-ups that found the ring full */
 	uint64_t publishes;	/* producer wake-ups that published */
@@ -65,6 +73,10 @@ struct pcdev_mq_queue_res {
 	double cpu_producer;	/* fraction of a CPU */
 	struct pcdev_latency latency;
 	double wait_max_ns;	/* longest wait of a visit's oldest item */
+	/* kvm backend: the guest's kick OUT round trip (mean, NaN: none)
+	 * and its vCPU's KVM statistics over the run. */
+	double kick_ns;
+	uint64_t exits, io_exits, halt_exits, halt_wakeup, insn_emulation;
 };
 
 struct pcdev_mq_poller_res {
@@ -83,6 +95,7 @@ struct pcdev_mq_results {
 	uint64_t items;
 	double throughput_ops, offered_ops;
 	double cpu_pollers, cpu_producers;	/* CPUs, summed */
+	enum pcdev_backend backend;
 	unsigned int n_pollers;			/* threads that served */
 	struct pcdev_mq_queue_res q[PCDEV_MAX_QUEUES];
 	struct pcdev_mq_poller_res p[PCDEV_MAX_QUEUES];

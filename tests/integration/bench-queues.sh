@@ -15,8 +15,8 @@ expect_usage_error "--rate: '0' is not a rate" "$VS" bench --queues 2 --rate 0
 expect_usage_error "--rate: '1k,2k,3k' has more values than the 2 queues" \
 	"$VS" bench --queues 2 --rate 1k,2k,3k
 expect_usage_error "--mode: not with --queues" "$VS" bench --queues 2 --mode poll
-expect_usage_error "--backend kvm: --queues runs on the thread backend only" \
-	"$VS" bench --queues 2 --backend kvm
+expect_usage_error "--backend: unknown backend 'xen'" \
+	"$VS" bench --queues 2 --backend xen
 expect_usage_error "--burst: 512 exceeds the queue length 256" \
 	"$VS" bench --queues 2 --burst 512
 expect_usage_error "--queues: '65' is out of range" "$VS" bench --queues 65

@@ -12,7 +12,8 @@
  *   0x1000 GDT, 0x2000 IDT (built by the guest), 0x3000 PML4, 0x4000 PDPT,
  *   0x5000 PD, 0x6000 control block, 0x80000-0x100000 stack,
  *   0x100000 payload (entry point at its first byte),
- *   0x200000 virtqueue (ring.h layout), then the item buffers.
+ *   0x200000 virtqueue (ring.h layout), then the item buffers, then (rate
+ *   mode) the gap table.
  */
 
 #include <stdint.h>
@@ -61,7 +62,10 @@ enum pcdev_guest_mode {
 };
 
 #define PCDEV_GUEST_MAGIC	0x76737063u	/* "vspc" */
-#define PCDEV_GUEST_VERSION	1u
+#define PCDEV_GUEST_VERSION	2u
+
+/* Entries of the rate mode's gap table (a power of two). */
+#define PCDEV_G_GAPS		1024u
 
 struct pcdev_guest_ctl {
 	/* VMM -> guest, written before the vCPU first runs. */
@@ -104,6 +108,20 @@ struct pcdev_guest_ctl {
 	uint32_t pad1;
 	volatile uint64_t panic_rip, panic_error;
 	volatile uint64_t trace_n;	/* records ever written */
+
+	/*
+	 * Rate mode (burst > 0; the multi-queue device, one VM per queue):
+	 * P publishes `burst` items at the times the VMM drew, phase_cycles
+	 * after its start and then gaps[i & gaps_mask] apart (guest TSC;
+	 * Poisson or periodic, drawn on the host: the guest has no libm and
+	 * every instruction is emulated), and sleeps in between. A burst the
+	 * ring cannot take stays as backlog (at most one ring's worth) and is
+	 * retried retry_cycles later at most.
+	 */
+	uint32_t burst, gaps_mask;
+	uint64_t gaps_gpa, phase_cycles, retry_cycles;
+	volatile uint64_t offered;	/* items the rate scheduled */
+	volatile uint64_t publishes;	/* avail->idx stores that published */
 };
 
 /* P's event trace records: layout and type values of struct

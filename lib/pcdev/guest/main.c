@@ -300,12 +300,11 @@ out:
 	vs_vring_prod_disable_intr(&vr, &pr->p);
 }
 
-/* Sleep yp with the TSC-deadline timer and HLT; other interrupts (none are
- * enabled in this mode except stop) do not end the sleep early. */
-static void sleep_once(struct producer *pr)
+/* Sleep until the guest TSC reaches `deadline`, with the TSC-deadline timer
+ * and HLT; other interrupts (none are enabled while P sleeps except stop)
+ * do not end the sleep early. */
+static void sleep_until(uint64_t deadline)
 {
-	uint64_t deadline = rdtsc() + pr->yp;
-
 	timer_fired = 0;
 	wrmsr(MSR_TSC_DEADLINE, deadline);
 	ctl->sleeps++;
@@ -319,6 +318,11 @@ static void sleep_once(struct producer *pr)
 	sti();
 	if (!timer_fired)
 		wrmsr(MSR_TSC_DEADLINE, 0);	/* disarm */
+}
+
+static void sleep_once(struct producer *pr)
+{
+	sleep_until(rdtsc() + pr->yp);
 }
 
 /* Returns the TSC when P may go on producing. */
@@ -439,6 +443,75 @@ out:
 	c->tsc_end = rdtsc();
 }
 
+/*
+ * Rate mode (abi.h): the thread backend's low-duty producer (mq.c) in the
+ * guest. The items of a burst become visible with one avail->idx store and
+ * are stamped then, as there; C (a poller or a consumer of its own) never
+ * interrupts P, so a full ring is looked at again after retry_cycles.
+ */
+static void produce_rate(struct pcdev_guest_ctl *c)
+{
+	struct vs_item *items = (struct vs_item *)c->items_gpa;
+	const uint64_t *gaps = (const uint64_t *)c->gaps_gpa;
+	struct vs_vring r = vr;
+	struct vs_vring_prod p = { 0 };
+	uint64_t wp = c->wp_cycles, retry = c->retry_cycles, burst = c->burst;
+	uint64_t next, now, t, backlog = 0, g = 0;
+	unsigned int num = r.num, mask = num - 1, gmask = c->gaps_mask, n, i;
+
+	vs_vring_prod_disable_intr(&r, &p);
+	c->tsc_start = now = rdtsc();
+	next = now + c->phase_cycles;
+	while (!c->stop) {
+		if (!backlog && now < next) {
+			sleep_until(next);
+			now = rdtsc();
+			continue;
+		}
+		while (next <= now) {
+			backlog += burst;
+			c->offered += burst;
+			next += gaps[g++ & gmask];
+		}
+		if (backlog > num)
+			backlog = num;	/* lost, not queued without end */
+		vs_vring_prod_reclaim(&r, &p);
+		n = num - vs_vring_prod_inflight(&p);
+		if (n > backlog)
+			n = (unsigned int)backlog;
+		t = now;
+		for (i = 0; i < n; i++) {
+			while (wp && rdtsc() - t < wp)
+				cpu_relax();
+			t = rdtsc();
+			vs_vring_prod_add(&r, &p, p.avail_idx & mask);
+		}
+		if (n) {
+			now = rdtsc();
+			for (i = n; i > 0; i--)
+				items[(uint16_t)(p.avail_idx - i) & mask].tsc_produced = now;
+			vs_vring_prod_flush(&r, &p);
+			backlog -= n;
+			c->produced += n;
+			c->publishes++;
+			if (vs_vring_prod_kick_needed(&r, &p)) {
+				c->kick_tsc = now;
+				outw(PCDEV_PORT_KICK, 0);
+				c->kick_cycles += rdtsc() - now;
+				c->kicks++;
+			}
+		} else {
+			c->full_waits++;
+		}
+		now = rdtsc();
+		if (backlog) {
+			sleep_until(next > now && next - now < retry ? next : now + retry);
+			now = rdtsc();
+		}
+	}
+	c->tsc_end = rdtsc();
+}
+
 void guest_main(struct pcdev_guest_ctl *c);
 
 void guest_main(struct pcdev_guest_ctl *c)
@@ -454,7 +527,10 @@ void guest_main(struct pcdev_guest_ctl *c)
 	sti();
 	/* The VMM holds this exit until every host thread is ready. */
 	signal_vmm(PCDEV_EV_READY);
-	produce(c);
+	if (c->burst)
+		produce_rate(c);
+	else
+		produce(c);
 	cli();
 	for (;;)
 		signal_vmm(PCDEV_EV_DONE);
