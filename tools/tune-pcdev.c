@@ -91,37 +91,63 @@ static int snap_take(pid_t pid, struct snap *s)
 
 #define MAX_REPEATS 16
 
-static int pcdev_measure(void *vctx, struct vs_objective *o, json_t **raw)
+/*
+ * Sleep ns, or less once *stop is set: true when stopped. In slices of at
+ * most 50 ms, since the signal that sets the flag may be taken by another
+ * thread of this process (the device's, the progress line's), which leaves
+ * this thread's sleep running: EINTR cannot be counted on.
+ */
+static bool sleep_unless_stopped(double ns, const volatile sig_atomic_t *stop)
+{
+	double end = vs_mono_ns() + ns, left;
+	struct timespec ts;
+
+	while (!(stop && *stop) && (left = end - vs_mono_ns()) > 0) {
+		if (left > 50e6)
+			left = 50e6;
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)left;
+		nanosleep(&ts, NULL);
+	}
+	return stop && *stop;
+}
+
+static int pcdev_measure(void *vctx, const volatile sig_atomic_t *stop,
+			 struct vs_objective *o, json_t **raw)
 {
 	struct tune_pcdev_ctx *c = vctx;
 	double thr[MAX_REPEATS], cpu[MAX_REPEATS], p98[MAX_REPEATS];
 	static struct snap a, b;
 	struct pcdev_hist win;
-	struct timespec ts;
 	json_t *arr = json_array();
 	unsigned int r, i, n = c->repeats > MAX_REPEATS ? MAX_REPEATS : c->repeats;
 	uint64_t items;
+	bool cut = false;
 	int err = 0;
 
 	if (!n)
 		n = 1;
 	/* The device first settles into its current setting (a control file
 	 * change takes up to 5 ms, the ring refills in well under 100 ms). */
-	usleep(200000);
+	if (sleep_unless_stopped(200e6, stop))
+		n = 0, cut = true;
 	for (r = 0; r < n; r++) {
 		json_t *w;
 
 		err = snap_take(c->pid, &a);
 		if (err)
 			break;
-		ts.tv_sec = (time_t)(c->window_ns / 1e9);
-		ts.tv_nsec = (long)fmod(c->window_ns, 1e9);
-		while (nanosleep(&ts, &ts) && errno == EINTR)
-			;
+		cut = sleep_unless_stopped(c->window_ns, stop);
 		err = snap_take(c->pid, &b);
 		if (err)
 			break;
 		items = b.items - a.items;
+		/* a window a stop cut short counts for the time it ran, unless
+		 * it saw nothing (stopped at its start) */
+		if (cut && (!items || b.t_ns <= a.t_ns)) {
+			n = r;
+			break;
+		}
 		if (!items || b.t_ns <= a.t_ns) {
 			err = -ENODATA;
 			break;
@@ -149,16 +175,22 @@ static int pcdev_measure(void *vctx, struct vs_objective *o, json_t **raw)
 		json_object_set_new(w, "throughput_ops", json_real(thr[r]));
 		json_object_set_new(w, "cpu_ns_per_item", json_real(cpu[r]));
 		json_object_set_new(w, "p98_ns", isfinite(p98[r]) ? json_real(p98[r]) : json_null());
+		if (cut)
+			json_object_set_new(w, "cut_short", json_true());
 		json_array_append_new(arr, w);
+		if (cut) {
+			n = r + 1;
+			break;
+		}
 	}
 	if (err) {
 		json_decref(arr);
 		return err;
 	}
 	memset(o, 0, sizeof(*o));
-	o->throughput = vs_median(thr, n);
-	o->cpu_ns_per_item = vs_median(cpu, n);
-	o->p98_ns = vs_median(p98, n);
+	o->throughput = n ? vs_median(thr, n) : NAN;
+	o->cpu_ns_per_item = n ? vs_median(cpu, n) : NAN;
+	o->p98_ns = n ? vs_median(p98, n) : NAN;
 	o->latency_ns = NAN;
 	o->idle_frac = o->steal_frac = NAN;
 	if (raw) {
@@ -169,12 +201,12 @@ static int pcdev_measure(void *vctx, struct vs_objective *o, json_t **raw)
 	} else {
 		json_decref(arr);
 	}
-	return 0;
+	return cut ? -EINTR : 0;
 }
 
 /* Diagnose the device in-process; its plan. */
-static int diagnose_once(struct tune_pcdev_ctx *c, struct vs_profile **plan,
-			 char *why, size_t len)
+static int diagnose_once(struct tune_pcdev_ctx *c, const volatile sig_atomic_t *stop,
+			 struct vs_profile **plan, char *why, size_t len)
 {
 	struct vs_diag_opts o = VS_DIAG_OPTS_INIT;
 	struct vs_diagnosis d;
@@ -185,6 +217,8 @@ static int diagnose_once(struct tune_pcdev_ctx *c, struct vs_profile **plan,
 	o.target = VS_DIAG_PID;
 	o.pid = c->pid;
 	o.duration_ns = c->diag_ns;
+	/* ends its window early; the loop then applies nothing */
+	o.stop = (volatile sig_atomic_t *)stop;
 	if (c->dmax_ns > 0)
 		o.dmax_ns = c->dmax_ns;
 	/* the host's costs do not change between two diagnoses */
@@ -205,7 +239,8 @@ static int diagnose_once(struct tune_pcdev_ctx *c, struct vs_profile **plan,
 	return e;
 }
 
-static int pcdev_propose(void *vctx, const struct vs_objective *before,
+static int pcdev_propose(void *vctx, const volatile sig_atomic_t *stop,
+			 const struct vs_objective *before,
 			 struct vs_profile **plan, char *why, size_t len)
 {
 	struct tune_pcdev_ctx *c = vctx;
@@ -221,9 +256,11 @@ static int pcdev_propose(void *vctx, const struct vs_objective *before,
 	for (attempt = 0; attempt < 2; attempt++) {
 		vs_profile_free(p);
 		p = NULL;
-		e = diagnose_once(c, &p, why, len);
-		if (e)
+		e = diagnose_once(c, stop, &p, why, len);
+		if (e || (stop && *stop)) {
+			vs_profile_free(p);
 			return e;
+		}
 		c->diagnoses++;
 		for (i = 0; i < p->nsteps; i++)
 			if (p->steps[i].sel[VS_SEL_PID][0])

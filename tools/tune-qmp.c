@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <signal.h>
@@ -138,6 +139,7 @@ static int run_objective(struct tune_qmp_ctx *c, double *value, double *elapsed_
 	char out[OUTPUT_MAX], *line, *end;
 	size_t used = 0;
 	int fds[2], status, e;
+	bool stopped = false;
 	double t0;
 	ssize_t n;
 	pid_t child, tune;
@@ -159,11 +161,22 @@ static int run_objective(struct tune_qmp_ctx *c, double *value, double *elapsed_
 	}
 	close(fds[1]);
 	for (;;) {
+		struct pollfd pfd = { .fd = fds[0], .events = POLLIN };
+
 		/* keep the tail: the figure is on the last line */
 		if (used >= sizeof(out) - 1) {
 			memmove(out, out + sizeof(out) / 2, used - sizeof(out) / 2);
 			used -= sizeof(out) / 2;
 		}
+		/* Ctrl-C: the reaper kills the objective's group (as when tune
+		 * dies), and the pipe ends. Polled, since the signal may be
+		 * taken by another thread and leave this read() blocked. */
+		if (c->stop && *c->stop && !stopped) {
+			kill(child, SIGUSR1);
+			stopped = true;
+		}
+		if (poll(&pfd, 1, 100) == 0)
+			continue;
 		n = read(fds[0], out + used, sizeof(out) - 1 - used);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -176,6 +189,8 @@ static int run_objective(struct tune_qmp_ctx *c, double *value, double *elapsed_
 		;
 	*elapsed_ns = vs_mono_ns() - t0;
 	out[used] = '\0';
+	if (stopped)
+		return -EINTR;
 	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
 		snprintf(c->err, sizeof(c->err), "the objective command failed (%s %d)",
 			 WIFEXITED(status) ? "exit" : "signal",
@@ -280,22 +295,35 @@ out:
 	return e;
 }
 
-static int qmp_measure(void *vctx, struct vs_objective *o, json_t **raw)
+static int qmp_measure(void *vctx, const volatile sig_atomic_t *stop,
+		       struct vs_objective *o, json_t **raw)
 {
 	struct tune_qmp_ctx *c = vctx;
 	double val[MAX_REPEATS], cpu_item[MAX_REPEATS], cpu_s[MAX_REPEATS];
 	unsigned int r, n = c->repeats ? c->repeats : 3;
 	json_t *arr = json_array();
+	bool cut = false;
 	int e = 0;
 
 	if (n > MAX_REPEATS)
 		n = MAX_REPEATS;
 	c->err[0] = '\0';
+	c->stop = stop;
 	for (r = 0; r < n; r++) {
 		double v = NAN, cpu = 0, secs = 0, items;
 		json_t *kvm = NULL, *w;
 
-		e = window(c, &v, &cpu, &secs, &kvm);
+		/* a run the stop cut gives no figure: the runs done count */
+		if (stop && *stop)
+			e = -EINTR;
+		else
+			e = window(c, &v, &cpu, &secs, &kvm);
+		if (e == -EINTR) {
+			cut = true;
+			n = r;
+			e = 0;
+			break;
+		}
 		if (e)
 			break;
 		val[r] = v;
@@ -321,10 +349,11 @@ static int qmp_measure(void *vctx, struct vs_objective *o, json_t **raw)
 	memset(o, 0, sizeof(*o));
 	o->latency_ns = o->throughput = o->p98_ns = NAN;
 	o->idle_frac = o->steal_frac = NAN;
-	if (c->goal == VS_GOAL_THROUGHPUT) {
+	o->cpu_ns_per_item = NAN;
+	if (n && c->goal == VS_GOAL_THROUGHPUT) {
 		o->throughput = vs_median(val, n);
 		o->cpu_ns_per_item = vs_median(cpu_item, n);
-	} else {
+	} else if (n) {
 		o->latency_ns = vs_median(val, n);
 		/* CPU per second of the VM: what the latency costs */
 		o->cpu_ns_per_item = vs_median(cpu_s, n);
@@ -339,13 +368,13 @@ static int qmp_measure(void *vctx, struct vs_objective *o, json_t **raw)
 	} else {
 		json_decref(arr);
 	}
-	return 0;
+	return cut ? -EINTR : 0;
 }
 
 /* The diagnosis of the VM through its QMP socket, in this process; its
  * plan (without steps when nothing could be classified). */
-static int diagnose_plan(struct tune_qmp_ctx *c, struct vs_profile **plan, char *why,
-			 size_t len)
+static int diagnose_plan(struct tune_qmp_ctx *c, const volatile sig_atomic_t *stop,
+			 struct vs_profile **plan, char *why, size_t len)
 {
 	struct vs_diag_opts o = VS_DIAG_OPTS_INIT;
 	struct vs_diagnosis d;
@@ -356,6 +385,8 @@ static int diagnose_plan(struct tune_qmp_ctx *c, struct vs_profile **plan, char 
 	o.target = VS_DIAG_QMP;
 	o.qmp = c->socket;
 	o.duration_ns = c->diag_ns;
+	/* ends its window early; the loop then applies nothing */
+	o.stop = (volatile sig_atomic_t *)stop;
 	if (c->dmax_ns > 0)
 		o.dmax_ns = c->dmax_ns;
 	e = vs_diagnose(&o, &d);
@@ -379,7 +410,8 @@ static bool aimed_at_vm(const struct vs_step *s, const struct tune_qmp_ctx *c)
 	       !strcmp(s->sel[VS_SEL_PID], "${pid}") || !strcmp(s->sel[VS_SEL_QMP], "${qmp}");
 }
 
-static int qmp_propose(void *vctx, const struct vs_objective *before,
+static int qmp_propose(void *vctx, const volatile sig_atomic_t *stop,
+		       const struct vs_objective *before,
 		       struct vs_profile **plan, char *why, size_t len)
 {
 	struct tune_qmp_ctx *c = vctx;
@@ -396,9 +428,11 @@ static int qmp_propose(void *vctx, const struct vs_objective *before,
 			return e;
 		}
 	} else {
-		e = diagnose_plan(c, &p, why, len);
-		if (e)
+		e = diagnose_plan(c, stop, &p, why, len);
+		if (e || (stop && *stop)) {
+			vs_profile_free(p);
 			return e;
+		}
 		snprintf(c->regime, sizeof(c->regime), "%s", p->regime);
 		/* Host-wide steps would change the machine for every VM and
 		 * move CPU time where this measurement does not look. */

@@ -2,6 +2,7 @@
 #ifndef VS_TOOLS_TUNE_QMP_H
 #define VS_TOOLS_TUNE_QMP_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -31,6 +32,9 @@ struct tune_qmp_ctx {
 	unsigned int dropped;	/* steps of the plan aimed elsewhere */
 	char regime[16];
 	char err[256];		/* why the last measure() failed */
+	/* the loop's stop flag, for the measure() under way: a stop kills
+	 * the objective's run (it gives no figure) */
+	const volatile sig_atomic_t *stop;
 };
 
 extern const struct vs_tune_workload tune_workload_qmp;

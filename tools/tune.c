@@ -306,6 +306,9 @@ static void add_decision(json_t *d, const struct vs_tune_outcome *o)
 	json_object_set_new(dec, "gain", vs_json_num(o->applied ? o->gain : NAN));
 	json_object_set_new(dec, "why", json_string(o->why));
 	json_object_set_new(d, "decision", dec);
+	/* what was measured until Ctrl-C (lib/tune/loop.h) */
+	if (o->interrupted)
+		json_object_set_new(d, "interrupted", json_true());
 }
 
 static json_t *outcome_json(const struct vs_tune_outcome *o, int argc, char **argv)
@@ -320,7 +323,9 @@ static json_t *outcome_json(const struct vs_tune_outcome *o, int argc, char **ar
 	return doc_out;
 }
 
-static int interrupted_rollback(size_t first)
+/* Undo the change a run kept (journal entries from first on): 0, or
+ * VS_EXIT_FAIL after saying so. */
+static int rollback_kept(size_t first)
 {
 	struct vs_journal *j = NULL;
 	size_t restored, failed;
@@ -337,46 +342,54 @@ static int interrupted_rollback(size_t first)
 		vs_err("rollback failed (%s); run 'virtsync rollback'", strerror(-e));
 		return VS_EXIT_FAIL;
 	}
-	return 130;
+	return 0;
 }
 
-/* Ctrl-C between apply and the decision would leave a change nobody
- * decided on: the loop runs with SIGINT, SIGTERM and SIGHUP held, and the
- * caller releases them (restoring *old) once nothing is half done. */
-static void hold_signals(sigset_t *old)
+/*
+ * Ctrl-C, SIGTERM and SIGHUP (the terminal gone) only set the stop flag
+ * (tools/cmd.h), which vs_tune_loop() watches between and inside its
+ * measurement windows: the window under way ends at once, a change applied
+ * but not yet decided on is rolled back through the journal, and the run
+ * ends as usual, printing what it measured (the decision line says it was
+ * interrupted), then exits 130. A decision taken on a complete measurement
+ * stands (lib/tune/loop.h); a kept change on a device this command started
+ * is undone with the device, as in every run.
+ */
+static void stop_on_signals(void)
 {
-	sigset_t sigs;
-
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGHUP);
-	sigprocmask(SIG_BLOCK, &sigs, old);
+	vs_stop_on_signals();
+	vs_stop_on_hangup();
 }
 
-static bool signals_arrived(void)
+/* What an interrupted run measured, on stderr: windows of each side. */
+static void say_interrupted(const struct vs_tune_outcome *o)
 {
-	sigset_t pending;
+	const char *keys[] = { "windows", "batches" };
+	size_t nb = 0, na = 0, k;
 
-	sigpending(&pending);
-	return sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM) ||
-	       sigismember(&pending, SIGHUP);
-}
-
-/* After an interrupted loop: undo a kept change; 130, or failure. */
-static int interrupted_exit(struct vs_tune_outcome *o, const sigset_t *old)
-{
-	int ret = 130;
-
-	if (o->kept) {
-		vs_err("interrupted: rolling the change back");
-		ret = interrupted_rollback(o->journal_first);
-	} else {
-		vs_err("interrupted; nothing was left changed");
+	for (k = 0; k < 2; k++) {
+		nb += json_array_size(json_object_get(o->raw_before, keys[k]));
+		na += json_array_size(json_object_get(o->raw_after, keys[k]));
 	}
-	vs_tune_outcome_free(o);
-	sigprocmask(SIG_SETMASK, old, NULL);
-	return ret;
+	if (o->applied)
+		vs_err("interrupted after %zu window%s before and %zu after the change; the change was rolled back",
+		       nb, nb == 1 ? "" : "s", na);
+	else
+		vs_err("interrupted after %zu measurement window%s; nothing was changed",
+		       nb, nb == 1 ? "" : "s");
+	if (env.save)
+		vs_err("--save %s: not written for an interrupted run", env.save);
+}
+
+/* The exit status once the run is printed: 0, or 130 when it was
+ * interrupted (saying what it measured). */
+static int finish(const struct vs_tune_outcome *o, bool interrupted)
+{
+	if (!interrupted)
+		return VS_EXIT_OK;
+	fflush(stdout);
+	say_interrupted(o);
+	return 130;
 }
 
 /*
@@ -406,7 +419,11 @@ static void *progress_ticker(void *arg)
 {
 	struct progress_loop *pl = arg;
 	struct timespec ts;
+	sigset_t all;
 
+	/* signals go to the thread that measures (its sleeps end sooner) */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, NULL);
 	pthread_mutex_lock(&pl->lock);
 	while (!pl->done) {
 		pl->p.label = phase_names[pl->phase];
@@ -431,27 +448,34 @@ static void progress_phase(struct progress_loop *pl, unsigned int phase)
 	pthread_mutex_unlock(&pl->lock);
 }
 
-static int progress_measure(void *ctx, struct vs_objective *o, json_t **raw)
+static int progress_measure(void *ctx, const volatile sig_atomic_t *stop,
+			    struct vs_objective *o, json_t **raw)
 {
 	struct progress_loop *pl = ctx;
 
 	progress_phase(pl, pl->measures++ ? 2 : 0);
-	return pl->inner->measure(pl->ctx, o, raw);
+	return pl->inner->measure(pl->ctx, stop, o, raw);
 }
 
-static int progress_propose(void *ctx, const struct vs_objective *before,
+static int progress_propose(void *ctx, const volatile sig_atomic_t *stop,
+			    const struct vs_objective *before,
 			    struct vs_profile **plan, char *why, size_t len)
 {
 	struct progress_loop *pl = ctx;
 
 	progress_phase(pl, 1);
-	return pl->inner->propose(pl->ctx, before, plan, why, len);
+	return pl->inner->propose(pl->ctx, stop, before, plan, why, len);
 }
 
 /* vs_tune_loop() with the progress line. */
 static int run_loop(const struct vs_tune_workload *w, void *ctx, double dmax_ns,
 		    struct vs_tune_outcome *o, char *err, size_t len)
 {
+	struct vs_tune_loop_opts lo = {
+		.min_gain = env.min_gain / 100,
+		.dmax_ns = dmax_ns,
+		.stop = vs_stop_flag(),
+	};
 	struct progress_loop pl = { .inner = w, .ctx = ctx };
 	struct vs_tune_workload shown = *w;
 	pthread_t ticker;
@@ -464,8 +488,8 @@ static int run_loop(const struct vs_tune_workload *w, void *ctx, double dmax_ns,
 	pthread_cond_init(&pl.cond, NULL);
 	vs_progress_begin(&pl.p, phase_names[0]);
 	ticking = !pthread_create(&ticker, NULL, progress_ticker, &pl);
-	e = vs_tune_loop(ticking ? &shown : w, ticking ? (void *)&pl : ctx,
-			 env.min_gain / 100, dmax_ns, o, err, len);
+	e = vs_tune_loop(ticking ? &shown : w, ticking ? (void *)&pl : ctx, &lo, o, err,
+			 len);
 	if (ticking) {
 		pthread_mutex_lock(&pl.lock);
 		pl.done = true;
@@ -494,7 +518,7 @@ static int save_run(json_t *d, const struct vs_tune_outcome *o, bool in_place)
 	vs_err("--save: cannot write '%s': %s%s", env.save, strerror(-e),
 	       in_place ? "; rolling the kept change back" : "");
 	if (in_place)
-		interrupted_rollback(o->journal_first);
+		rollback_kept(o->journal_first);
 	return -1;
 }
 
@@ -502,7 +526,11 @@ static int save_run(json_t *d, const struct vs_tune_outcome *o, bool in_place)
 
 static void dev_row(const char *name, double b, double a, double scale, const char *what)
 {
-	printf("%-22s %12.3f", name, b / scale);
+	/* "-": nothing measured (a run interrupted at its start) */
+	if (isfinite(b))
+		printf("%-22s %12.3f", name, b / scale);
+	else
+		printf("%-22s %12s", name, "-");
 	if (isfinite(a))
 		printf(" %12.3f", a / scale);
 	ratio_cell(b, a, what);
@@ -552,7 +580,6 @@ static int tune_device(int argc, char **argv)
 	struct tune_pcdev_ctx ctx;
 	struct vs_tune_outcome o;
 	struct pcdev_config cfg;
-	sigset_t oldsigs;
 	char err[512];
 	struct vs_refdev *dev = NULL;
 	double dmax = NAN;
@@ -570,14 +597,13 @@ static int tune_device(int argc, char **argv)
 	/* The preset's bound, else diagnose's default (50 us), so that the
 	 * plan and the check use the same Dmax. */
 	ctx.dmax_ns = env.dmax_ns > 0 ? env.dmax_ns : (isfinite(dmax) ? dmax : 50e3);
-	hold_signals(&oldsigs);
+	stop_on_signals();
 	if (env.workload && !env.backend) {
 		/* virtsync(8), SHARED OPTIONS: the thread backend unless asked */
 		env.backend = "thread";
 	} else if (env.workload && !strcmp(env.backend, "kvm") &&
 		   !vs_kvm_usable(err, sizeof(err))) {
 		vs_err("--backend kvm: %s", err);
-		sigprocmask(SIG_SETMASK, &oldsigs, NULL);
 		return VS_EXIT_FAIL;
 	}
 	if (env.workload) {
@@ -594,7 +620,6 @@ static int tune_device(int argc, char **argv)
 		if (e) {
 			vs_err("cannot start the reference device (%s): %s", env.workload,
 			       strerror(-e));
-			sigprocmask(SIG_SETMASK, &oldsigs, NULL);
 			return VS_EXIT_FAIL;
 		}
 		ctx.pid = vs_refdev_pid(dev);
@@ -606,7 +631,6 @@ static int tune_device(int argc, char **argv)
 		    access(path, R_OK)) {
 			vs_err("--pid %d: no reference device runs as that process (no %s); start one with 'virtsync bench'",
 			       (int)ctx.pid, path);
-			sigprocmask(SIG_SETMASK, &oldsigs, NULL);
 			return VS_EXIT_USAGE;
 		}
 		/* A running device knows its own bound (fc-tune: 250 us);
@@ -620,26 +644,20 @@ static int tune_device(int argc, char **argv)
 	}
 	e = run_loop(&tune_workload_pcdev, &ctx, ctx.dmax_ns, &o,
 			 err, sizeof(err));
-	interrupted = signals_arrived();
-	if (!e && o.kept && (env.workload || interrupted)) {
+	interrupted = !e && o.interrupted;
+	if (!e && o.kept && env.workload) {
 		/* The device stops with us: put its knobs back first. */
-		if (interrupted_rollback(o.journal_first) != 130)
+		if (rollback_kept(o.journal_first))
 			e = -EIO, snprintf(err, sizeof(err), "rolling back the kept change failed");
 	}
 	vs_refdev_stop(dev, NULL);
 	dev = NULL;
-	sigprocmask(SIG_SETMASK, &oldsigs, NULL);
 	if (e) {
 		vs_err("%s", err);
 		vs_tune_outcome_free(&o);
 		return VS_EXIT_FAIL;
 	}
-	if (interrupted) {
-		vs_err("interrupted; nothing was left changed");
-		vs_tune_outcome_free(&o);
-		return 130;
-	}
-	if (env.save && save_run(dev_outcome_json(&o, env.workload, &ctx, argc, argv), &o,
+	if (!interrupted && env.save && save_run(dev_outcome_json(&o, env.workload, &ctx, argc, argv), &o,
 				 o.kept && !env.workload))
 		goto out;
 	if (vs_global.json) {
@@ -677,7 +695,7 @@ static int tune_device(int argc, char **argv)
 		else
 			printf("rolled back: %s\n", o.why);
 	}
-	ret = VS_EXIT_OK;
+	ret = finish(&o, interrupted);
 out:
 	vs_tune_outcome_free(&o);
 	return ret;
@@ -765,7 +783,6 @@ static int tune_qemu(int argc, char **argv)
 	struct vs_tune_workload w = tune_workload_qmp;
 	struct tune_qmp_ctx ctx;
 	struct vs_tune_outcome o;
-	sigset_t oldsigs;
 	char err[512];
 	int e, ret = VS_EXIT_FAIL;
 
@@ -782,18 +799,16 @@ static int tune_qemu(int argc, char **argv)
 		vs_err("%s", err);
 		return VS_EXIT_FAIL;
 	}
-	hold_signals(&oldsigs);
+	stop_on_signals();
 	e = run_loop(&w, &ctx, ctx.dmax_ns, &o, err, sizeof(err));
-	if (!e && signals_arrived())
-		return interrupted_exit(&o, &oldsigs);
-	sigprocmask(SIG_SETMASK, &oldsigs, NULL);
 	if (e) {
 		/* measure() keeps the reason errno cannot carry */
 		vs_err("%s%s%s", err, ctx.err[0] ? ": " : "", ctx.err);
 		vs_tune_outcome_free(&o);
 		return VS_EXIT_FAIL;
 	}
-	if (env.save && save_run(qemu_outcome_json(&o, &ctx, argc, argv), &o, o.kept))
+	if (!o.interrupted && env.save &&
+	    save_run(qemu_outcome_json(&o, &ctx, argc, argv), &o, o.kept))
 		goto out;
 	if (vs_global.json) {
 		if (vs_json_print(qemu_outcome_json(&o, &ctx, argc, argv)))
@@ -801,7 +816,7 @@ static int tune_qemu(int argc, char **argv)
 	} else {
 		qemu_print(&o, &ctx);
 	}
-	ret = VS_EXIT_OK;
+	ret = finish(&o, o.interrupted);
 out:
 	vs_tune_outcome_free(&o);
 	return ret;
@@ -812,7 +827,6 @@ VS_COMMAND(tune, VS_NEEDS_ROOT, "closed loop: measure, apply, re-measure, keep o
 	const struct argp argp = { opts, parse_arg, NULL, doc, children };
 	struct vs_wakeup_ctx ctx;
 	struct vs_tune_outcome o;
-	sigset_t oldsigs;
 	char err[512], pb[16], pa[16];
 	int e, ret = VS_EXIT_FAIL;
 
@@ -838,18 +852,15 @@ VS_COMMAND(tune, VS_NEEDS_ROOT, "closed loop: measure, apply, re-measure, keep o
 		/* ~50 us per round trip at worst here; two measurements */
 		ctx.opts.rounds = duration_ns / 2 / 50e3 / ctx.repeats + 10;
 	ctx.dmax_ns = env.dmax_ns;
-	hold_signals(&oldsigs);
+	stop_on_signals();
 	e = run_loop(&vs_workload_wakeup, &ctx, env.dmax_ns, &o,
 			 err, sizeof(err));
-	if (!e && signals_arrived())
-		return interrupted_exit(&o, &oldsigs);
-	sigprocmask(SIG_SETMASK, &oldsigs, NULL);
 	if (e) {
 		vs_err("%s", err);
 		vs_tune_outcome_free(&o);
 		return VS_EXIT_FAIL;
 	}
-	if (env.save && save_run(outcome_json(&o, argc, argv), &o, o.kept))
+	if (!o.interrupted && env.save && save_run(outcome_json(&o, argc, argv), &o, o.kept))
 		goto out;
 	if (vs_global.json) {
 		if (vs_json_print(outcome_json(&o, argc, argv)))
@@ -881,7 +892,7 @@ VS_COMMAND(tune, VS_NEEDS_ROOT, "closed loop: measure, apply, re-measure, keep o
 		else
 			printf("rolled back: %s\n", o.why);
 	}
-	ret = VS_EXIT_OK;
+	ret = finish(&o, o.interrupted);
 out:
 	vs_tune_outcome_free(&o);
 	return ret;

@@ -70,10 +70,16 @@ void vs_tune_outcome_free(struct vs_tune_outcome *out)
 	memset(out, 0, sizeof(*out));
 }
 
-int vs_tune_loop(const struct vs_tune_workload *w, void *ctx, double min_gain,
-		 double dmax_ns, struct vs_tune_outcome *out, char *err,
-		 size_t errlen)
+static bool stopped(const volatile sig_atomic_t *stop)
 {
+	return stop && *stop;
+}
+
+int vs_tune_loop(const struct vs_tune_workload *w, void *ctx,
+		 const struct vs_tune_loop_opts *lo, struct vs_tune_outcome *out,
+		 char *err, size_t errlen)
+{
+	const volatile sig_atomic_t *stop = lo->stop;
 	struct vs_journal *j = NULL;
 	struct vs_apply_result ar;
 	char source[96];
@@ -81,12 +87,25 @@ int vs_tune_loop(const struct vs_tune_workload *w, void *ctx, double min_gain,
 	size_t i, restored, failed;
 
 	memset(out, 0, sizeof(*out));
-	e = w->measure(ctx, &out->before, &out->raw_before);
+	e = w->measure(ctx, stop, &out->before, &out->raw_before);
+	if (e == -EINTR || (!e && stopped(stop))) {
+		out->interrupted = true;
+		snprintf(out->why, sizeof(out->why),
+			 "interrupted while measuring, before any change");
+		return 0;
+	}
 	if (e) {
 		snprintf(err, errlen, "measuring %s: %s", w->name, strerror(-e));
 		return e;
 	}
-	e = w->propose(ctx, &out->before, &out->plan, out->why, sizeof(out->why));
+	e = w->propose(ctx, stop, &out->before, &out->plan, out->why, sizeof(out->why));
+	/* a diagnosis cut short is no plan to apply */
+	if (stopped(stop)) {
+		out->interrupted = true;
+		snprintf(out->why, sizeof(out->why),
+			 "interrupted while deciding what to change, before any change");
+		return 0;
+	}
 	if (e) {
 		snprintf(err, errlen, "%s", out->why);
 		return e;
@@ -118,22 +137,34 @@ int vs_tune_loop(const struct vs_tune_workload *w, void *ctx, double min_gain,
 		snprintf(err, errlen, "cannot read the journal: %s", strerror(-e));
 		goto out;
 	}
+	/* the last moment a stop costs no rollback */
+	if (stopped(stop)) {
+		out->interrupted = true;
+		snprintf(out->why, sizeof(out->why), "interrupted before applying the plan");
+		goto out;
+	}
 	snprintf(source, sizeof(source), "tune --auto --workload %s", w->name);
 	e = vs_apply_changes(j, source, out->changes, out->nchanges, &ar, err, errlen);
 	if (e)
 		goto out;
 	out->applied = true;
 	out->journal_first = ar.first;
-	e = w->measure(ctx, &out->after, &out->raw_after);
-	if (!e && vs_objective_improved(w->goal, &out->before, &out->after, min_gain,
-					dmax_ns, &out->gain, out->why, sizeof(out->why))) {
+	e = w->measure(ctx, stop, &out->after, &out->raw_after);
+	if (e == -EINTR) {
+		/* never decided: not kept (vs_tune_loop in loop.h) */
+		out->interrupted = true;
+		snprintf(out->why, sizeof(out->why),
+			 "interrupted while measuring after the change, before the decision");
+	} else if (!e && vs_objective_improved(w->goal, &out->before, &out->after,
+					       lo->min_gain, lo->dmax_ns, &out->gain,
+					       out->why, sizeof(out->why))) {
 		out->kept = true;
 		goto out;
-	}
-	if (e)
+	} else if (e) {
 		snprintf(out->why, sizeof(out->why), "measuring after the change failed: %s",
 			 strerror(-e));
-	/* not better: put back exactly what this run changed */
+	}
+	/* not better, or not decided: put back exactly what this run changed */
 	if (vs_apply_rollback(j, ar.first, NULL, NULL, &restored, &failed)) {
 		snprintf(err, errlen, "rolling back failed for %zu knobs; run 'virtsync rollback'",
 			 failed);
@@ -149,7 +180,8 @@ out:
 
 /* --- wake-up preset --------------------------------------------------- */
 
-static int wakeup_measure(void *ctx, struct vs_objective *o, json_t **raw)
+static int wakeup_measure(void *ctx, const volatile sig_atomic_t *stop,
+			  struct vs_objective *o, json_t **raw)
 {
 	struct vs_wakeup_ctx *c = ctx;
 	struct vs_wakeup_result r[16];
@@ -157,13 +189,23 @@ static int wakeup_measure(void *ctx, struct vs_objective *o, json_t **raw)
 	unsigned long long idle_t = 0, steal_t = 0, total_t = 0;
 	unsigned int n = c->repeats ? c->repeats : 3, i, k;
 	json_t *arr = json_array();
+	bool cut = false;
 	int e;
 
 	if (n > 16)
 		n = 16;
 	for (i = 0; i < n; i++) {
-		json_t *b = json_object();
+		json_t *b;
 
+		/* A batch is a fraction of the measurement (--duration over
+		 * 2 x repeats) and its threads run to its end: a stop is seen
+		 * between batches, and the medians are of the batches done. */
+		if (stopped(stop)) {
+			cut = true;
+			n = i;
+			break;
+		}
+		b = json_object();
 		e = vs_wakeup_measure(&c->opts, &r[i]);
 		if (e) {
 			json_decref(b);
@@ -188,6 +230,14 @@ static int wakeup_measure(void *ctx, struct vs_objective *o, json_t **raw)
 		json_object_set_new(b, "cpu_steal_fraction", isfinite(r[i].steal_frac) ?
 				    json_real(r[i].steal_frac) : json_null());
 		json_array_append_new(arr, b);
+	}
+	if (!n) {
+		json_decref(arr);
+		o->latency_ns = o->p98_ns = o->cpu_ns_per_item = o->throughput = NAN;
+		o->idle_frac = o->steal_frac = NAN;
+		if (raw)
+			*raw = NULL;
+		return -EINTR;
 	}
 	/* median of the batch medians: one batch disturbed by a neighbour
 	 * on this shared machine does not decide */
@@ -231,7 +281,7 @@ static int wakeup_measure(void *ctx, struct vs_objective *o, json_t **raw)
 	} else {
 		json_decref(arr);
 	}
-	return 0;
+	return cut ? -EINTR : 0;
 }
 
 uint64_t vs_wakeup_poll_window(double median_ns, uint64_t grow_start,
@@ -252,7 +302,8 @@ uint64_t vs_wakeup_poll_window(double median_ns, uint64_t grow_start,
 	return (uint64_t)(ceil(w / 10000) * 10000);
 }
 
-static int wakeup_propose(void *ctx, const struct vs_objective *before,
+static int wakeup_propose(void *ctx, const volatile sig_atomic_t *stop,
+			  const struct vs_objective *before,
 			  struct vs_profile **planp, char *why, size_t len)
 {
 	struct vs_wakeup_ctx *c = ctx;
@@ -262,6 +313,7 @@ static int wakeup_propose(void *ctx, const struct vs_objective *before,
 	uint64_t cur = 0, grow_start = 50000, win;
 	int e;
 
+	(void)stop;	/* reads a few sysfs files: nothing long to cut */
 	*planp = NULL;
 	if (!plan)
 		return -ENOMEM;
