@@ -111,6 +111,11 @@ static void print_pass(const struct vs_sleepcost_result *r, int i)
 		       vs_format_time((double)p->slack_ns, b[0], sizeof(b[0])));
 	else
 		printf("\ntimer slack 1ns\n");
+	/* interrupted before this pass measured a point */
+	if (!p->npoints) {
+		printf("not measured (interrupted)\n");
+		return;
+	}
 	printf("%9s %7s %9s %9s %9s %9s %6s %9s\n", "nominal", "sleeps", "mean",
 	       "p50", "p99", "cost", "C0", "thread");
 	for (k = 0; k < p->npoints; k++) {
@@ -141,7 +146,7 @@ static void print_pass(const struct vs_sleepcost_result *r, int i)
 		       p->points[p->npoints - 1].busy_frac * 100,
 		       vs_format_time(p->points[p->npoints - 1].nominal_ns, b[0],
 				      sizeof(b[0])));
-	else
+	else if (!isnan(p->knee_nominal_ns))
 		printf("The CPU idles for most of the sleep from %s nominal on "
 		       "(cost %s).\n",
 		       vs_format_time(p->knee_nominal_ns, b[0], sizeof(b[0])),
@@ -159,7 +164,9 @@ static void print_text(const struct vs_sleepcost_result *r)
 	print_pass(r, 0);
 	print_pass(r, 1);
 	printf("\n");
-	if (r->orig_slack_ns <= 1)
+	if (isnan(r->inflation))
+		;	/* interrupted: no 1 ns Yz to compare with */
+	else if (r->orig_slack_ns <= 1)
 		printf("The thread's timer slack is already 1ns.\n");
 	else if (r->inflation > 1.2)
 		printf("WARNING: timer slack %s makes the shortest sleep %.1fx "
@@ -215,8 +222,8 @@ static json_t *pass_json(const struct vs_sleepcost_pass *p)
 	return o;
 }
 
-static int print_json(const struct vs_sleepcost_result *r, int argc,
-		      char **argv)
+static int print_json(const struct vs_sleepcost_result *r, bool interrupted,
+		      int argc, char **argv)
 {
 	json_t *doc = json_object();
 
@@ -230,7 +237,15 @@ static int print_json(const struct vs_sleepcost_result *r, int argc,
 	json_object_set_new(doc, "yz_ns", vs_json_num(r->pass[0].yz_ns));
 	json_object_set_new(doc, "yz_1ns_ns", vs_json_num(r->pass[1].yz_ns));
 	json_object_set_new(doc, "slack_inflation", vs_json_num(r->inflation));
+	/* the points measured until Ctrl-C */
+	if (interrupted)
+		json_object_set_new(doc, "interrupted", json_true());
 	return vs_json_print(doc);
+}
+
+static void show_progress(void *arg, unsigned int done, unsigned int total)
+{
+	vs_progress_update(arg, done, total);
 }
 
 VS_COMMAND(sleepcost, 0, "effective length and CPU cost of short sleeps (Yz)")
@@ -244,6 +259,8 @@ VS_COMMAND(sleepcost, 0, "effective length and CPU cost of short sleeps (Yz)")
 		.children = children,
 	};
 	struct vs_sleepcost_result r;
+	struct vs_progress progress;
+	unsigned int done;
 	const char *what;
 	char online[256] = "";
 	struct vs_yz yz;
@@ -292,10 +309,24 @@ VS_COMMAND(sleepcost, 0, "effective length and CPU cost of short sleeps (Yz)")
 	}
 	env.o.stop = vs_stop_flag();
 	vs_stop_on_signals();
+	vs_progress_begin(&progress, "sleepcost: points");
+	env.o.progress = show_progress;
+	env.o.progress_arg = &progress;
 	err = vs_sleepcost_run(&env.o, &r);
+	vs_progress_done(&progress);
 	if (err == -EINTR) {
-		vs_err("interrupted; timer slack and affinity restored");
-		return VS_EXIT_FAIL;
+		/* what was measured so far, never cached (a partial Yz) */
+		done = r.pass[0].npoints + r.pass[1].npoints;
+		err = 0;
+		if (vs_global.json)
+			err = print_json(&r, true, argc, argv);
+		else
+			print_text(&r);
+		vs_sleepcost_result_free(&r);
+		fflush(stdout);
+		vs_err("interrupted after %u of %u points; timer slack and affinity restored",
+		       done, 2 * env.o.steps);
+		return err ? VS_EXIT_FAIL : 130;
 	}
 	if (err == -ENODEV) {
 		vs_err("--cpu %d: not allowed for this process (cpuset?)",
@@ -317,7 +348,7 @@ VS_COMMAND(sleepcost, 0, "effective length and CPU cost of short sleeps (Yz)")
 		err = 0;
 	}
 	if (vs_global.json)
-		err = print_json(&r, argc, argv);
+		err = print_json(&r, false, argc, argv);
 	else
 		print_text(&r);
 	vs_sleepcost_result_free(&r);

@@ -298,7 +298,7 @@ void vs_sleepcost_pass_summarize(struct vs_sleepcost_pass *p)
 
 static int run_pass(const struct vs_sleepcost_opts *o,
 		    const struct cost_probe *cp, uint64_t slack,
-		    struct vs_sleepcost_pass *p)
+		    unsigned int pass, struct vs_sleepcost_pass *p)
 {
 	double ratio = o->steps > 1 ?
 		pow(o->max_ns / o->min_ns, 1.0 / (o->steps - 1)) : 1;
@@ -316,13 +316,17 @@ static int run_pass(const struct vs_sleepcost_opts *o,
 		double nominal = i + 1 == o->steps && o->steps > 1 ? o->max_ns :
 				 round(o->min_ns * pow(ratio, i));
 
+		if (o->progress)
+			o->progress(o->progress_arg, pass * o->steps + i, 2 * o->steps);
 		err = measure_point(o, cp, nominal, &p->points[i]);
 		if (err)
-			return err;
+			break;
 		p->npoints = i + 1;
 	}
-	vs_sleepcost_pass_summarize(p);
-	return 0;
+	/* stopped: the points done are the result so far */
+	if (!err || err == -EINTR)
+		vs_sleepcost_pass_summarize(p);
+	return err;
 }
 
 void vs_sleepcost_result_free(struct vs_sleepcost_result *r)
@@ -372,17 +376,22 @@ int vs_sleepcost_run(const struct vs_sleepcost_opts *o,
 	r->orig_slack_ns = (uint64_t)slack;
 	cost_probe_open(&cp, cpu, r->source_why, sizeof(r->source_why));
 	r->source = cp.source;
-	err = run_pass(o, &cp, r->orig_slack_ns, &r->pass[0]);
-	if (!err)
-		err = run_pass(o, &cp, 1, &r->pass[1]);
+	err = run_pass(o, &cp, r->orig_slack_ns, 0, &r->pass[0]);
+	if (!err) {
+		err = run_pass(o, &cp, 1, 1, &r->pass[1]);
+	} else {
+		r->pass[1].slack_ns = 1;
+		vs_sleepcost_pass_summarize(&r->pass[1]);
+	}
 	cost_probe_close(&cp);
 	/* PR_SET_TIMERSLACK 0 would mean "the default", which is what a
 	 * reading of 0 cannot be; the value read back is always >= 1. */
 	prctl(PR_SET_TIMERSLACK, (unsigned long)slack, 0, 0, 0);
-	if (err) {
+	if (err && err != -EINTR) {
 		vs_sleepcost_result_free(r);
 		goto err_affinity;
 	}
+	/* NaN while the 1 ns pass has no point */
 	r->inflation = r->pass[0].yz_ns / r->pass[1].yz_ns;
 err_affinity:
 	sched_setaffinity(0, sizeof(old_mask), &old_mask);
@@ -518,8 +527,10 @@ int vs_sleepcost_yz_cached(double max_age_s, struct vs_yz *yz)
 	}
 	vs_sleepcost_opts_default(&o, true);
 	err = vs_sleepcost_run(&o, &r);
-	if (err)
+	if (err) {
+		vs_sleepcost_result_free(&r);
 		return err;
+	}
 	vs_sleepcost_yz_from_result(&r, yz);
 	vs_sleepcost_result_free(&r);
 	/* The cache is an optimization: a read-only /run does not fail. */

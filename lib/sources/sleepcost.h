@@ -45,6 +45,9 @@ struct vs_sleepcost_opts {
 	double duration_ns;	/* time budget per point when samples == 0 */
 	/* Optional: the loop stops early (result -EINTR) once *stop != 0. */
 	const volatile sig_atomic_t *stop;
+	/* Optional: told before each point, done of total (both passes). */
+	void (*progress)(void *arg, unsigned int done, unsigned int total);
+	void *progress_arg;
 };
 
 /* Defaults: 1 us .. 1 ms in 7 points, 200 ms each (about 3 s for both
@@ -102,7 +105,9 @@ struct vs_sleepcost_result {
  * Run both passes on the calling thread. Pins it to o->cpu for the run and
  * restores its affinity and timer slack afterwards, on every path. Returns
  * 0, -EINVAL (bad options), -ENODEV (cpu not allowed/online), -EINTR
- * (stopped; partial result freed), -ENOMEM, or another -errno.
+ * (stopped: *r holds the points completed, each pass summarized over its
+ * own, a pass not begun with npoints 0 and NaN figures; free it), -ENOMEM,
+ * or another -errno (nothing to free).
  */
 int vs_sleepcost_run(const struct vs_sleepcost_opts *o,
 		     struct vs_sleepcost_result *r);

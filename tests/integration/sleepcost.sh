@@ -49,4 +49,30 @@ cache=$TMP/root/run/virtsync/yz.json
 [ "$(json_get "$cache" 'd["kernel"]')" = "$(uname -r)" ] || die "cache kernel"
 python3 -c "import json,time,sys; d=json.load(open('$cache')); sys.exit(0 if abs(d['time']-time.time()) < 60 and d['yz_ns'] > 0 else 1)" ||
 	die "cache time or yz_ns wrong: $(cat "$cache")"
+# Ctrl-C (issue 13.11): the points measured so far are printed (text rows,
+# or JSON marked "interrupted"), nothing is cached, the exit status is 130.
+# 14 points of 400 ms; the signal comes 2 s in.
+for mode in text json; do
+	j=(); [ $mode = json ] && j=(--json)
+	VIRTSYNC_ROOT=$TMP/root "$VS" "${j[@]}" sleepcost --cpu "$cpu" --duration 400ms \
+		>"$TMP/int.out" 2>"$TMP/int.err" &
+	pid=$!
+	sleep 2
+	rm -f "$cache"
+	kill -INT $pid
+	rc=0; wait $pid || rc=$?
+	[ $rc = 130 ] || { cat "$TMP/int.out" "$TMP/int.err"; die "$mode: interrupted sleepcost exited $rc, not 130"; }
+	n=$(sed -n 's/.*interrupted after \([0-9]*\) of 14 points; timer slack and affinity restored$/\1/p' "$TMP/int.err")
+	[ -n "$n" ] || die "$mode: no interruption line: $(cat "$TMP/int.err")"
+	[ "$n" -ge 1 ] && [ "$n" -lt 14 ] || die "$mode: $n of 14 points done 2 s into a 5.6 s run"
+	if [ $mode = text ]; then
+		rows=$(grep -c '^ *[0-9.]*[num]*s  *[0-9][0-9]* ' "$TMP/int.out")
+		[ "$rows" = "$n" ] || { cat "$TMP/int.out"; die "text: $rows rows for $n points"; }
+	else
+		json_get "$TMP/int.out" "d['interrupted'] is True and len(d['current_slack']['points']) + len(d['slack_1ns']['points']) == $n and d['yz_ns'] > 0" |
+			grep -qx True || die "json: partial document wrong: $(head -c 400 "$TMP/int.out")"
+	fi
+	[ ! -e "$cache" ] || die "$mode: an interrupted run wrote the Yz cache"
+done
+[ "$(cat /proc/self/timerslack_ns)" = 50000 ] || die "slack of the shell changed"
 echo ok
