@@ -66,7 +66,9 @@ int vs_json_save(const char *path, const json_t *doc)
 
 	if (!text)
 		return -ENOMEM;
-	err = vs_file_replace_text(path, text, 0644, 0);
+	/* a --save target sits in a directory no lock covers (/tmp): its
+	 * own leftovers are cleaned when it is written again */
+	err = vs_file_replace_text(path, text, 0644, VS_REPLACE_SWEEP);
 	free(text);
 	return err;
 }

@@ -2,12 +2,15 @@
 /* The /proc walker (see procfs.h). */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "core/procfs.h"
+#include "core/safefile.h"
 #include "core/sysfs.h"
 
 /* A positive decimal number and nothing else, as /proc names pids. */
@@ -129,4 +132,75 @@ int vs_proc_comm(pid_t pid, pid_t tid, char *buf, size_t len)
 	if (err)
 		buf[0] = '\0';
 	return err == -ENOENT ? -ESRCH : err;
+}
+
+/* When process pid (of the /proc at proc: the host's, or a tree's)
+ * started, in CLOCK_REALTIME seconds; -ESRCH when it does not run. */
+static int start_s(const char *proc, pid_t pid, double *start)
+{
+	char path[PATH_MAX], buf[1024], *p;
+	unsigned long long ticks;
+	struct timespec rt, boot;
+	ssize_t n;
+	int fd, i;
+
+	if (snprintf(path, sizeof(path), "%s/%d/stat", proc, (int)pid) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = vs_open_rooted(path, O_RDONLY, 0);
+	if (fd == -ENOENT) {
+		/* gone only when its directory is: a tree may model a
+		 * process without a stat file */
+		*strrchr(path, '/') = '\0';
+		fd = vs_open_rooted(path, O_PATH | O_DIRECTORY, 0);
+		if (fd < 0)
+			return fd == -ENOENT ? -ESRCH : fd;
+		close(fd);
+		return -ENOENT;
+	}
+	if (fd < 0)
+		return fd;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return n < 0 && errno == ESRCH ? -ESRCH : -EIO;
+	buf[n] = '\0';
+	/* comm may hold spaces and parentheses: fields count from the last ')' */
+	p = strrchr(buf, ')');
+	if (!p)
+		return -EINVAL;
+	/* starttime is field 22; after ')' come field 3 (state) onwards */
+	for (i = 3; i <= 22 && p; i++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p + 1, "%llu", &ticks) != 1)
+		return -EINVAL;
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_BOOTTIME, &boot);
+	*start = (double)(rt.tv_sec - boot.tv_sec) + (rt.tv_nsec - boot.tv_nsec) / 1e9 +
+		 (double)ticks / (double)sysconf(_SC_CLK_TCK);
+	return 0;
+}
+
+static bool gone_since(const char *proc, pid_t pid, const struct timespec *mtime)
+{
+	double start;
+	int err;
+
+	if (pid <= 0)
+		return false;
+	err = start_s(proc, pid, &start);
+	if (err)
+		return err == -ESRCH;
+	return start > (double)mtime->tv_sec + mtime->tv_nsec / 1e9 + 1.0;
+}
+
+bool vs_proc_gone_since(pid_t pid, const struct timespec *mtime)
+{
+	char proc[PATH_MAX];
+
+	return !vs_path(proc, sizeof(proc), "/proc") && gone_since(proc, pid, mtime);
+}
+
+bool vs_host_proc_gone_since(pid_t pid, const struct timespec *mtime)
+{
+	return gone_since("/proc", pid, mtime);
 }

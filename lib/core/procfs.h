@@ -11,8 +11,10 @@
  * changes under the reader.
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include <time.h>
 
 typedef int (*vs_proc_pid_fn)(pid_t pid, void *arg);
 typedef int (*vs_proc_task_fn)(pid_t pid, pid_t tid, void *arg);
@@ -28,5 +30,18 @@ int vs_proc_each_fd(pid_t pid, vs_proc_fd_fn fn, void *arg);
 
 /* comm of a process (tid 0) or of one of its threads; -ESRCH when gone. */
 int vs_proc_comm(pid_t pid, pid_t tid, char *buf, size_t len);
+
+/*
+ * Has the process that last wrote a file (at mtime, CLOCK_REALTIME) ended?
+ * True when pid no longer runs, or runs but started after mtime (a newer
+ * process that got the same pid; a second of slack covers the coarse start
+ * time). False when it cannot tell. vs_proc_gone_since() asks the /proc
+ * virtsync reads (a --root tree's own: a fixture's reference devices are
+ * processes of its /proc); vs_host_proc_gone_since() asks the host's, for
+ * a pid that names a process of this host whatever the root (a temporary
+ * of vs_safe_replace()).
+ */
+bool vs_proc_gone_since(pid_t pid, const struct timespec *mtime);
+bool vs_host_proc_gone_since(pid_t pid, const struct timespec *mtime);
 
 #endif

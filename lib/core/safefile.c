@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Safe opening and replacing of files (lib/core/safefile.h). */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -14,6 +15,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "core/procfs.h"
 #include "core/safefile.h"
 #include "core/sysfs.h"
 
@@ -203,13 +205,98 @@ static int write_all(int fd, const char *p, size_t len)
 	return 0;
 }
 
+/*
+ * A temporary's name: ".BASE.PID.RANDOM.tmp". The random part is what
+ * nobody can guess; the pid says whose it is. A SIGKILL between the link
+ * and the rename leaves the temporary behind, and the pid is how a later
+ * run tells a dead run's leftover from one a live writer is about to
+ * rename (vs_safe_sweep_temps()). The pid and not "older than the lock":
+ * not every writer in /run/virtsync holds the lock (the reference
+ * device's counters and control files are written by diagnose and tune
+ * while they run, without it), and a temporary beside a --save target has
+ * no lock at all.
+ */
 static void random_name(char *buf, size_t len, const char *base)
 {
 	unsigned long long r = 0;
 
 	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
 		r ^= (unsigned long long)getpid() << 32 ^ (unsigned long long)(uintptr_t)buf;
-	snprintf(buf, len, ".%.200s.%016llx.tmp", base, r);
+	snprintf(buf, len, ".%.200s.%d.%016llx.tmp", base, (int)getpid(), r);
+}
+
+/* The pid of a temporary named as random_name() does, whose BASE is base
+ * (any when NULL), or 0 when name is not one. */
+static pid_t temp_pid(const char *name, const char *base)
+{
+	size_t n = strlen(name), blen;
+	const char *p, *dot;
+	long pid;
+
+	if (n < 4 + 16 + 1 || name[0] != '.' || strcmp(name + n - 4, ".tmp"))
+		return 0;
+	p = name + n - 4 - 16;		/* the random part, after a '.' */
+	if (strspn(p, "0123456789abcdef") != 16 || p[-1] != '.')
+		return 0;
+	dot = p - 1;			/* the pid: digits between two dots */
+	for (p = dot; p > name + 1 && p[-1] >= '0' && p[-1] <= '9'; p--)
+		;
+	if (p == dot || dot - p > 10 || *p == '0' || p[-1] != '.')
+		return 0;
+	pid = strtol(p, NULL, 10);
+	blen = (size_t)(p - 1 - (name + 1));
+	if (!blen || pid <= 0 || pid > 0x3fffffff)
+		return 0;
+	if (base && (strlen(base) != blen || strncmp(name + 1, base, blen)))
+		return 0;
+	return (pid_t)pid;
+}
+
+/* Remove the temporaries in the open directory dfd that dead runs left
+ * (vs_safe_sweep_temps()). */
+static int sweep_temps(int dfd, const char *base)
+{
+	struct dirent *de;
+	struct stat st;
+	int removed = 0, fd;
+	DIR *d;
+
+	fd = dup(dfd);
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	while ((de = readdir(d))) {
+		pid_t pid = temp_pid(de->d_name, base);
+
+		/* ours: another thread of this process may be writing it */
+		if (!pid || pid == getpid())
+			continue;
+		/* only a file of our own user: a link, a directory or another
+		 * user's file in a shared directory is not ours to remove */
+		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
+		    !S_ISREG(st.st_mode) || st.st_uid != geteuid())
+			continue;
+		if (vs_host_proc_gone_since(pid, &st.st_mtim) && !unlinkat(dfd, de->d_name, 0))
+			removed++;
+	}
+	closedir(d);
+	return removed;
+}
+
+int vs_safe_sweep_temps(const char *dir, const char *base)
+{
+	int dfd, n;
+
+	dfd = vs_open_rooted(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
+	if (dfd < 0)
+		return dfd == -ENOENT ? 0 : dfd;
+	n = sweep_temps(dfd, base);
+	close(dfd);
+	return n;
 }
 
 /* A temporary in dfd that nobody could have named in advance: an
@@ -292,6 +379,8 @@ int vs_safe_replace(const char *path, const void *buf, size_t len,
 		err = -errno;
 		goto out_dir;
 	}
+	if (flags & VS_SAFE_SWEEP)
+		sweep_temps(dfd, base);	/* best effort: the write goes on */
 	fd = make_temp(dfd, base, mode, named, sizeof(named));
 	if (fd < 0) {
 		err = fd;

@@ -26,6 +26,9 @@
 #define VS_SAFE_TRUSTED	0x20
 /* fsync the file before the rename and the directory after it */
 #define VS_SAFE_DURABLE	0x01
+/* vs_safe_replace(): first remove what dead runs left of this file's own
+ * temporaries beside it (vs_safe_sweep_temps() with its base name) */
+#define VS_SAFE_SWEEP	0x40
 
 /* The -errno of these helpers, as a reason to print after the path. */
 const char *vs_safe_strerror(int err);
@@ -53,5 +56,16 @@ int vs_safe_create(const char *path, mode_t mode);
  * ""), whole or not at all: 0 or -errno; nothing is left on failure. */
 int vs_safe_replace(const char *path, const void *buf, size_t len,
 		    const char *tail, mode_t mode, unsigned int flags);
+
+/*
+ * Remove the temporaries that runs killed between writing and renaming
+ * left in dir (already rooted): regular files of the effective user named
+ * ".BASE.PID.RANDOM.tmp" (the temporaries of vs_safe_replace(), of the file
+ * BASE; any BASE when base is NULL) whose PID no longer runs, or runs but
+ * started after the file was last written. This process's own temporaries,
+ * links and other users' files are left alone. A missing dir has none.
+ * Returns how many were removed, or -errno when dir cannot be read.
+ */
+int vs_safe_sweep_temps(const char *dir, const char *base);
 
 #endif

@@ -48,6 +48,8 @@ int vs_fsync_dir(const char *dir);
 #define VS_REPLACE_DURABLE	0x1
 #define VS_REPLACE_SHARED	0x2
 #define VS_REPLACE_PRIVATE	0x10
+/* remove first the temporaries of path that dead runs left (VS_SAFE_SWEEP) */
+#define VS_REPLACE_SWEEP	0x40
 int vs_file_replace(const char *path, const void *buf, size_t len, mode_t mode,
 		    unsigned int flags);
 /* The same for a text (a JSON document, a record) that has no final

@@ -15,6 +15,7 @@
 
 #include "analyze/validate.h"
 #include "core/clock.h"
+#include "core/procfs.h"
 #include "core/sysfs.h"
 #include "diagnose/device.h"
 #include "pcdev/ctlfile.h"
@@ -173,35 +174,6 @@ int vs_refdev_stop(struct vs_refdev *d, struct vs_refdev_report *rep)
 
 /* ---- leftovers of dead runs ------------------------------------------- */
 
-/* When the process started, in CLOCK_REALTIME seconds; -errno. */
-static int process_start_s(pid_t pid, double *start)
-{
-	char path[512], buf[1024], *p;
-	unsigned long long ticks;
-	struct timespec rt, boot;
-	int err, i;
-
-	err = vs_path(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if (!err)
-		err = vs_read_str(path, buf, sizeof(buf));
-	if (err)
-		return err;
-	/* comm may hold spaces and parentheses: fields count from the last ')' */
-	p = strrchr(buf, ')');
-	if (!p)
-		return -EINVAL;
-	/* starttime is field 22; after ')' come field 3 (state) onwards */
-	for (i = 3; i <= 22 && p; i++)
-		p = strchr(p + 1, ' ');
-	if (!p || sscanf(p + 1, "%llu", &ticks) != 1)
-		return -EINVAL;
-	clock_gettime(CLOCK_REALTIME, &rt);
-	clock_gettime(CLOCK_BOOTTIME, &boot);
-	*start = (rt.tv_sec - boot.tv_sec) + (rt.tv_nsec - boot.tv_nsec) / 1e9 +
-		 (double)ticks / sysconf(_SC_CLK_TCK);
-	return 0;
-}
-
 /* The pid a leftover's name carries, or 0 when it is not one of ours. */
 static pid_t leftover_pid(const char *name)
 {
@@ -233,23 +205,6 @@ static pid_t leftover_pid(const char *name)
 	return 0;
 }
 
-/* A file is stale when its process is gone, or is a newer process that got
- * the same pid (it started after the file was last written; a second of
- * slack covers the coarse start time). */
-static bool is_stale(pid_t pid, const struct stat *st)
-{
-	char path[512];
-	double start;
-
-	if (vs_path(path, sizeof(path), "/proc/%d", (int)pid))
-		return false;
-	if (access(path, F_OK))
-		return errno == ENOENT;
-	if (process_start_s(pid, &start))
-		return false;
-	return start > st->st_mtim.tv_sec + st->st_mtim.tv_nsec / 1e9 + 1.0;
-}
-
 int vs_refdev_sweep(void)
 {
 	char dir[512], path[1024];
@@ -271,7 +226,7 @@ int vs_refdev_sweep(void)
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
 		if (lstat(path, &st) || !S_ISREG(st.st_mode))
 			continue;
-		if (is_stale(pid, &st) && !unlink(path))
+		if (vs_proc_gone_since(pid, &st.st_mtim) && !unlink(path))
 			removed++;
 	}
 	closedir(dp);

@@ -611,8 +611,37 @@ int vs_apply_lock(int *fdp, int *holder)
 	if (ftruncate(fd, 0) || pwrite(fd, buf, n, 0) != n) {
 		/* not fatal: the flock is what excludes */
 	}
+	/* not fatal either: a leftover only takes room */
+	vs_safe_sweep_temps(dir, NULL);
 	*fdp = fd;
 	return 0;
+}
+
+int vs_apply_sweep(void)
+{
+	char dir[512], path[512];
+	int fd, n;
+
+	if (vs_path(dir, sizeof(dir), "/run/virtsync") ||
+	    vs_path(path, sizeof(path), "/run/virtsync/lock"))
+		return -ENAMETOOLONG;
+	/* never created here: a reader leaves no state behind. Without a
+	 * lock file no apply ran, yet a killed diagnose may have left its
+	 * temporaries: the pid rule of the sweep needs no lock to be safe,
+	 * the lock only keeps two sweeps apart. */
+	fd = vs_safe_open_read(path, VS_SAFE_PRIVATE);
+	if (fd == -ENOENT)
+		return vs_safe_sweep_temps(dir, NULL);
+	if (fd < 0)
+		return fd;
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		n = errno == EWOULDBLOCK ? 0 : -errno;
+		close(fd);
+		return n;
+	}
+	n = vs_safe_sweep_temps(dir, NULL);
+	close(fd);
+	return n;
 }
 
 void vs_apply_unlock(int fd)

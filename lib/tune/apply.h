@@ -47,9 +47,17 @@ int vs_apply_expand(const struct vs_profile *p, const struct vs_var *vars,
 		   size_t errlen);
 
 /* flock() of /run/virtsync/lock. -EWOULDBLOCK when another process holds
- * it; then *holder is its pid (0 if unknown). */
+ * it; then *holder is its pid (0 if unknown). Once it holds the lock, the
+ * temporaries that killed runs left in /run/virtsync are removed
+ * (vs_safe_sweep_temps()). */
 int vs_apply_lock(int *fd, int *holder);
 void vs_apply_unlock(int fd);
+
+/* The same cleaning for a command that reads only (verify): done when the
+ * lock is free at once (or there is none), else left to the holder; a lock
+ * that is not root's own is refused. Returns how many were removed, or
+ * -errno. */
+int vs_apply_sweep(void);
 
 struct vs_apply_result {
 	int apply;		/* index in the journal's "applies" */

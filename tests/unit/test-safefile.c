@@ -5,7 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdbool.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "core/safefile.h"
@@ -124,12 +126,111 @@ static void test_rooted(void **state)
 	rmdir(root);
 }
 
+static void plant(const char *name, bool as_link)
+{
+	char p[256];
+	int fd;
+
+	at(p, sizeof(p), name);
+	if (as_link) {
+		__T("plant a link", !symlink("/etc/hostname", p));
+		return;
+	}
+	fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	__T("plant a file", fd >= 0 && !close(fd));
+}
+
+static bool there(const char *name)
+{
+	char p[256];
+	struct stat st;
+
+	at(p, sizeof(p), name);
+	return !lstat(p, &st);
+}
+
+/* A pid that ran and is gone: a child's, reaped. */
+static pid_t dead_pid(void)
+{
+	pid_t pid = fork();
+
+	if (!pid)
+		_exit(0);
+	__T("fork", pid > 0 && waitpid(pid, NULL, 0) == pid);
+	return pid;
+}
+
+/* The temporaries a killed run left (".BASE.PID.RANDOM.tmp", its pid
+ * gone) are removed; a live writer's, our own, a link, other names and
+ * another base's are not. */
+static void test_sweep_temps(void **state)
+{
+	static const char hex[] = "0123456789abcdef";
+	char dead[96], live[96], own[96], link[96], other[96], nobody[96];
+	char legacy[96], nodot[96], p[256];
+	const char *const names[] = { live, own, link, legacy, nodot, nobody };
+	pid_t gone = dead_pid();
+	int fd;
+
+	(void)state;
+	snprintf(dead, sizeof(dead), ".j.json.%d.%s.tmp", (int)gone, hex);
+	snprintf(live, sizeof(live), ".j.json.%d.%s.tmp", (int)getppid(), hex);
+	snprintf(own, sizeof(own), ".j.json.%d.%s.tmp", (int)getpid(), hex);
+	snprintf(link, sizeof(link), ".l.json.%d.%s.tmp", (int)gone, hex);
+	snprintf(other, sizeof(other), ".other.%d.%s.tmp", (int)gone, hex);
+	snprintf(nobody, sizeof(nobody), ".n.json.%d.%s.tmp", (int)gone, hex);
+	snprintf(legacy, sizeof(legacy), ".j.json.%s.tmp", hex);
+	snprintf(nodot, sizeof(nodot), "j.json.%d.%s.tmp", (int)gone, hex);
+	plant(dead, false);
+	plant(live, false);
+	plant(own, false);
+	plant(link, true);
+	plant(other, false);
+	plant(legacy, false);
+	plant(nodot, false);
+	plant(nobody, false);
+	at(p, sizeof(p), nobody);
+	if (geteuid() == 0)
+		__T("chown nobody", !chown(p, 65534, 65534));
+	__T("base j.json: one removed", vs_safe_sweep_temps(dir, "j.json") == 1);
+	__T("the dead run's temporary is gone", !there(dead));
+	__T("a live writer's is kept", there(live));
+	__T("our own is kept", there(own));
+	__T("another base's is kept", there(other));
+	__T("a name without a pid is kept", there(legacy));
+	__T("a name without the dot is kept", there(nodot));
+	if (geteuid() == 0) {
+		__T("any base: one more", vs_safe_sweep_temps(dir, NULL) == 1);
+		__T("another user's is kept", there(nobody));
+	} else {
+		/* the file is ours when not root: removed with the other */
+		__T("any base: two more", vs_safe_sweep_temps(dir, NULL) == 2);
+	}
+	__T("the other base's goes with base NULL", !there(other));
+	__T("a link is kept", there(link));
+	__T("a missing directory has none", vs_safe_sweep_temps("/nonexistent-vs-dir", NULL) == 0);
+
+	/* vs_safe_replace(VS_SAFE_SWEEP) cleans its own file's leftovers */
+	plant(dead, false);
+	at(p, sizeof(p), "j.json");
+	__T("replace with SWEEP", !vs_safe_replace(p, "{}", 2, "\n", 0600, VS_SAFE_SWEEP));
+	__T("and the leftover is gone", !there(dead));
+	fd = open(p, O_RDONLY);
+	__T("the file is there", fd >= 0 && !close(fd));
+	unlink(p);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		at(p, sizeof(p), names[i]);
+		unlink(p);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_replace_refuses),
 		cmocka_unit_test(test_open_refuses),
 		cmocka_unit_test(test_rooted),
+		cmocka_unit_test(test_sweep_temps),
 	};
 	int rc;
 
