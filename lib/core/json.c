@@ -10,6 +10,7 @@
 
 #include "core/errmsg.h"
 #include "core/json.h"
+#include "core/safefile.h"
 #include "core/sysfs.h"
 
 json_t *vs_json_num(double v)
@@ -56,6 +57,21 @@ int vs_json_save_check(const char *path, char *err, size_t errlen)
 		return vs_errf(err, errlen, -errno, "cannot write '%s': %s: %s", path, dir,
 			       strerror(errno));
 	return 0;
+}
+
+json_t *vs_json_load(const char *path, int *err)
+{
+	int fd = vs_safe_open_read(path, 0);
+	json_t *doc;
+
+	if (fd < 0) {
+		*err = fd;
+		return NULL;
+	}
+	doc = json_loadfd(fd, 0, NULL);
+	close(fd);
+	*err = doc ? 0 : -EINVAL;
+	return doc;
 }
 
 int vs_json_save(const char *path, const json_t *doc)

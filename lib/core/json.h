@@ -20,5 +20,10 @@ json_t *vs_json_num(double v);
  */
 int vs_json_save_check(const char *path, char *err, size_t errlen);
 int vs_json_save(const char *path, const json_t *doc);
+/* Load a JSON file virtsync keeps (a cache under /run/virtsync), opened
+ * inside a --root tree and refused when not a regular file: the document,
+ * or NULL with *err -ENOENT (no file) or another -errno (-EINVAL: not
+ * JSON). */
+json_t *vs_json_load(const char *path, int *err);
 
 #endif

@@ -28,10 +28,11 @@ static long entry_number(const char *name)
 	return v;
 }
 
-/* Open a /proc directory; a missing process reads as -ESRCH. */
+/* Open a /proc directory (inside a --root tree: its own /proc); a missing
+ * process reads as -ESRCH. */
 static int open_dir(DIR **d, const char *path, int missing)
 {
-	*d = opendir(path);
+	*d = vs_opendir_rooted(path);
 	if (*d)
 		return 0;
 	return errno == ENOENT ? missing : -errno;
@@ -85,7 +86,7 @@ int vs_proc_each_task(pid_t pid, vs_proc_task_fn fn, void *arg)
 
 int vs_proc_each_fd(pid_t pid, vs_proc_fd_fn fn, void *arg)
 {
-	char dir[PATH_MAX], link[PATH_MAX], target[256];
+	char dir[PATH_MAX], target[256];
 	struct dirent *de;
 	int err, ret = 0;
 	DIR *d;
@@ -102,10 +103,8 @@ int vs_proc_each_fd(pid_t pid, vs_proc_fd_fn fn, void *arg)
 
 		if (fd < 0)
 			continue;
-		if (snprintf(link, sizeof(link), "%s/%s", dir, de->d_name) >=
-		    (int)sizeof(link))
-			continue;
-		n = readlink(link, target, sizeof(target) - 1);
+		/* the link itself, in the directory opened inside the tree */
+		n = readlinkat(dirfd(d), de->d_name, target, sizeof(target) - 1);
 		if (n <= 0)
 			continue;	/* closed meanwhile */
 		target[n] = '\0';

@@ -80,6 +80,140 @@ int vs_open_rooted(const char *path, int flags, mode_t mode)
 	return fd;
 }
 
+FILE *vs_fopen_rooted(const char *path)
+{
+	int fd = vs_open_rooted(path, O_RDONLY, 0);
+	FILE *f;
+
+	if (fd < 0) {
+		errno = -fd;
+		return NULL;
+	}
+	f = fdopen(fd, "r");
+	if (!f) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+	}
+	return f;
+}
+
+DIR *vs_opendir_rooted(const char *path)
+{
+	int fd = vs_open_rooted(path, O_RDONLY | O_DIRECTORY, 0);
+	DIR *d;
+
+	if (fd < 0) {
+		errno = -fd;
+		return NULL;
+	}
+	d = fdopendir(fd);
+	if (!d) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+	}
+	return d;
+}
+
+/* The directory of path opened (O_PATH) inside the tree, *base its last
+ * component: fd or -errno. */
+static int open_parent(const char *path, const char **base)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[PATH_MAX];
+
+	if (!slash) {
+		*base = path;
+		return *path ? vs_open_rooted(".", O_PATH | O_DIRECTORY, 0) : -EINVAL;
+	}
+	if (!slash[1])
+		return -EINVAL;
+	*base = slash + 1;
+	if (slash == path)
+		return vs_open_rooted("/", O_PATH | O_DIRECTORY, 0);
+	if ((size_t)(slash - path) >= sizeof(dir))
+		return -ENAMETOOLONG;
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	return vs_open_rooted(dir, O_PATH | O_DIRECTORY, 0);
+}
+
+ssize_t vs_readlink_rooted(const char *path, char *buf, size_t len)
+{
+	const char *base;
+	int dfd = open_parent(path, &base);
+	ssize_t n;
+
+	if (dfd < 0)
+		return dfd;
+	if (!len) {
+		close(dfd);
+		return -EINVAL;
+	}
+	n = readlinkat(dfd, base, buf, len - 1);
+	if (n < 0)
+		n = -errno;
+	else
+		buf[n] = '\0';
+	close(dfd);
+	return n;
+}
+
+int vs_stat_rooted(const char *path, struct stat *st)
+{
+	int fd = vs_open_rooted(path, O_PATH, 0), err = 0;
+
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, st))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+int vs_access_rooted(const char *path, int mode)
+{
+	int fd = vs_open_rooted(path, O_PATH, 0), err = 0;
+
+	if (fd < 0)
+		return fd;
+	/* the fd is the file itself: faccessat2's AT_EMPTY_PATH checks it
+	 * with the real ids, as access() does */
+	if (mode != F_OK && faccessat(fd, "", mode, AT_EMPTY_PATH))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+int vs_unlink_rooted(const char *path)
+{
+	const char *base;
+	int dfd = open_parent(path, &base), err = 0;
+
+	if (dfd < 0)
+		return dfd;
+	if (unlinkat(dfd, base, 0))
+		err = -errno;
+	close(dfd);
+	return err;
+}
+
+int vs_mkdir_rooted(const char *path, mode_t mode)
+{
+	const char *base;
+	int dfd = open_parent(path, &base), err = 0;
+
+	if (dfd < 0)
+		return dfd;
+	if (mkdirat(dfd, base, mode))
+		err = -errno;
+	close(dfd);
+	return err;
+}
+
 static bool invoker_uid(uid_t uid)
 {
 	const char *sudo = getenv("SUDO_UID");
@@ -161,8 +295,9 @@ int vs_safe_private_dir(const char *dir, mode_t mode)
 {
 	int fd, err;
 
-	if (mkdir(dir, mode) && errno != EEXIST)
-		return -errno;
+	err = vs_mkdir_rooted(dir, mode);
+	if (err && err != -EEXIST)
+		return err;
 	fd = vs_open_rooted(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
 	if (fd < 0)
 		return fd;

@@ -2,7 +2,10 @@
 #ifndef VS_SAFEFILE_H
 #define VS_SAFEFILE_H
 
+#include <dirent.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 /*
@@ -36,6 +39,29 @@ const char *vs_safe_strerror(int err);
 /* open(2) of a path, resolved inside VIRTSYNC_ROOT when it lies under it.
  * -errno. */
 int vs_open_rooted(const char *path, int flags, mode_t mode);
+
+/*
+ * The other ways of reaching a path, confined the same way: every read of
+ * sysfs, procfs or /run and every write to them goes through these or
+ * vs_open_rooted(), so that a --root tree cannot reach outside itself
+ * through a symlink (an absolute one resolves inside the tree) or "..".
+ */
+/* fopen(path, "re"): NULL with errno set. */
+FILE *vs_fopen_rooted(const char *path);
+/* opendir(): NULL with errno set. */
+DIR *vs_opendir_rooted(const char *path);
+/* readlink() of the link at path itself (its directory is resolved in the
+ * tree), buf nul-terminated: its length, or -errno. */
+ssize_t vs_readlink_rooted(const char *path, char *buf, size_t len);
+/* stat() (following a final symlink, inside the tree): 0 or -errno. */
+int vs_stat_rooted(const char *path, struct stat *st);
+/* access(): 0 or -errno. */
+int vs_access_rooted(const char *path, int mode);
+/* unlink() of the entry at path itself, a link is not followed: 0 or -errno. */
+int vs_unlink_rooted(const char *path);
+/* mkdir() of the last component (never through a link): 0 or -errno
+ * (-EEXIST when something is there). */
+int vs_mkdir_rooted(const char *path, mode_t mode);
 
 /* Open an existing file for reading: fd, or -errno (above). */
 int vs_safe_open_read(const char *path, unsigned int flags);

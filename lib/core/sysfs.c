@@ -124,26 +124,33 @@ int vs_write_u64(const char *path, uint64_t val)
 int vs_mkdir_p(const char *dir, mode_t mode)
 {
 	char tmp[4096], *p;
+	int err;
 
 	if (snprintf(tmp, sizeof(tmp), "%s", dir) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
+	/* each level made inside the tree: a link in it (run -> /etc) must
+	 * not have the directory made outside */
 	for (p = tmp + 1; *p; p++) {
-		if (*p != '/')
+		if (*p != '/' || p[-1] == '/')
 			continue;
 		*p = '\0';
-		if (mkdir(tmp, mode) && errno != EEXIST)
-			return -errno;
+		err = vs_mkdir_rooted(tmp, mode);
 		*p = '/';
+		if (err && err != -EEXIST)
+			return err;
 	}
-	return mkdir(tmp, mode) && errno != EEXIST ? -errno : 0;
+	while (p > tmp + 1 && p[-1] == '/')
+		*--p = '\0';
+	err = vs_mkdir_rooted(tmp, mode);
+	return err && err != -EEXIST ? err : 0;
 }
 
 int vs_fsync_dir(const char *dir)
 {
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), err = 0;
+	int fd = vs_open_rooted(dir, O_RDONLY | O_DIRECTORY, 0), err = 0;
 
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (fsync(fd))
 		err = -errno;
 	close(fd);

@@ -16,6 +16,7 @@
 #include "analyze/validate.h"
 #include "core/clock.h"
 #include "core/procfs.h"
+#include "core/safefile.h"
 #include "core/sysfs.h"
 #include "diagnose/device.h"
 #include "pcdev/ctlfile.h"
@@ -54,7 +55,7 @@ static void remove_own_files(void)
 
 	vs_pcdev_ctl_remove(getpid());
 	if (!vs_devstats_path(getpid(), path, sizeof(path)))
-		unlink(path);
+		vs_unlink_rooted(path);
 }
 
 static int wait_published(struct vs_refdev *d)
@@ -65,7 +66,7 @@ static int wait_published(struct vs_refdev *d)
 
 	if (err)
 		return err;
-	while (access(path, R_OK)) {
+	while (vs_access_rooted(path, R_OK)) {
 		if (atomic_load(&d->finished))
 			return d->err ? d->err : -ECANCELED;
 		if (vs_mono_ns() - t0 > PUBLISH_TIMEOUT_NS)
@@ -207,7 +208,7 @@ static pid_t leftover_pid(const char *name)
 
 int vs_refdev_sweep(void)
 {
-	char dir[512], path[1024];
+	char dir[512];
 	struct dirent *e;
 	struct stat st;
 	int removed = 0;
@@ -215,7 +216,9 @@ int vs_refdev_sweep(void)
 
 	if (vs_path(dir, sizeof(dir), "/run/virtsync"))
 		return 0;
-	dp = opendir(dir);
+	/* inside a --root tree, its own /run: entries are removed relative
+	 * to the directory opened there, a link never followed */
+	dp = vs_opendir_rooted(dir);
 	if (!dp)
 		return 0;
 	while ((e = readdir(dp))) {
@@ -223,10 +226,10 @@ int vs_refdev_sweep(void)
 
 		if (!pid || pid == getpid())
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-		if (lstat(path, &st) || !S_ISREG(st.st_mode))
+		if (fstatat(dirfd(dp), e->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
+		    !S_ISREG(st.st_mode))
 			continue;
-		if (vs_proc_gone_since(pid, &st.st_mtim) && !unlink(path))
+		if (vs_proc_gone_since(pid, &st.st_mtim) && !unlinkat(dirfd(dp), e->d_name, 0))
 			removed++;
 	}
 	closedir(dp);

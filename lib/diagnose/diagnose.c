@@ -10,6 +10,7 @@
 
 #include "core/clock.h"
 #include "core/errmsg.h"
+#include "core/safefile.h"
 #include "core/sysfs.h"
 #include "diagnose/diagnose.h"
 #include "diagnose/placement.h"
@@ -307,7 +308,8 @@ int vs_diag_open(const struct vs_diag_opts *o, struct vs_diag_session **out,
 	vs_guest_detect(&d->guest);
 	if (!vs_path(path, sizeof(path), "/sys/module/kvm/parameters/halt_poll_ns")) {
 		vs_read_s64(path, &d->kvm_halt_poll_ns);
-		d->kvm_halt_poll_writable = d->kvm_halt_poll_ns >= 0 && !access(path, W_OK);
+		d->kvm_halt_poll_writable = d->kvm_halt_poll_ns >= 0 &&
+					    !vs_access_rooted(path, W_OK);
 	}
 
 	err = discover(s, pid, d);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "diagnose/diagnose.h"
+#include "core/safefile.h"
 #include "core/sysfs.h"
 #include "diagnose/placement.h"
 #include "sources/handoff.h"
@@ -69,7 +70,7 @@ static bool thread_alive(pid_t pid, pid_t tid)
 	char path[512];
 
 	return !vs_path(path, sizeof(path), "/proc/%d/task/%d", (int)pid, (int)tid) &&
-	       !access(path, F_OK);
+	       !vs_access_rooted(path, F_OK);
 }
 
 void vs_diag_place_queue(struct vs_diag_place_ctx *c, struct vs_diag_queue *q)

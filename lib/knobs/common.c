@@ -10,6 +10,7 @@
 
 #include "core/cpuonline.h"
 #include "knobs/impl.h"
+#include "core/safefile.h"
 #include "core/sysfs.h"
 #include "core/units.h"
 
@@ -102,9 +103,10 @@ int vs_thread_inst_check(const char *inst, int *tid)
 int knob_file_writable(const char *path)
 {
 	struct stat st;
+	int err = vs_stat_rooted(path, &st);
 
-	if (stat(path, &st))
-		return -errno;
+	if (err)
+		return err;
 	if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode))
 		return -EINVAL;
 	return (st.st_mode & 0222) ? 0 : -EROFS;

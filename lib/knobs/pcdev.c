@@ -15,6 +15,7 @@
 
 #include "knobs/impl.h"
 #include "pcdev/ctlfile.h"
+#include "core/safefile.h"
 #include "core/sysfs.h"
 
 static int pcdev_inst(const char *inst, pid_t *pid)
@@ -53,7 +54,7 @@ static int pcdev_validate(int which, uint64_t max, const char *inst,
 		return err;
 	}
 	err = vs_path(proc, sizeof(proc), "/proc/%d", (int)pid);
-	if (!err && access(proc, F_OK))
+	if (!err && vs_access_rooted(proc, F_OK))
 		err = -ESRCH;
 	if (!err)
 		err = vs_pcdev_ctl_read(pid, &ctl);

@@ -14,6 +14,7 @@
 
 #include "knobs/impl.h"
 #include "knobs/pmqos.h"
+#include "core/safefile.h"
 #include "core/sysfs.h"
 
 int vs_pmqos_request(int32_t us)
@@ -24,9 +25,11 @@ int vs_pmqos_request(int32_t us)
 	err = vs_path(path, sizeof(path), "/dev/cpu_dma_latency");
 	if (err)
 		return err;
-	fd = open(path, O_WRONLY | O_CLOEXEC);
+	/* inside a --root tree, its own device node (or file), never one
+	 * a link in the tree points to outside it */
+	fd = vs_open_rooted(path, O_WRONLY, 0);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	/* a 4-byte write is taken as a binary s32 (kernel/power/qos.c) */
 	if (write(fd, &us, sizeof(us)) != sizeof(us)) {
 		err = -errno ? -errno : -EIO;
@@ -112,8 +115,8 @@ static int qos_validate(const char *inst, const char *val, char *canon,
 		return -EINVAL;
 	}
 	err = vs_path(path, sizeof(path), "/dev/cpu_dma_latency");
-	if (!err && access(path, W_OK))
-		err = -errno;
+	if (!err)
+		err = vs_access_rooted(path, W_OK);
 	if (err) {
 		WHY("%s: %s", path, strerror(-err));
 		return err;
@@ -137,7 +140,7 @@ static int stop_holder(void)
 		/* a pidfile naming no live holder (one killed with SIGKILL)
 		 * goes: its pid could be reused by another holder */
 		if (err == -ENOENT && !vs_pmqos_pidfile_path(path, sizeof(path)))
-			unlink(path);
+			vs_unlink_rooted(path);
 		return 0;
 	}
 	if (kill(pid, SIGTERM) && errno != ESRCH)
@@ -150,7 +153,7 @@ static int stop_holder(void)
 	if (is_holder(pid))
 		return -ETIMEDOUT;
 	if (!vs_pmqos_pidfile_path(path, sizeof(path)))
-		unlink(path);
+		vs_unlink_rooted(path);
 	return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/json.h"
 #include "core/sysfs.h"
 #include "sources/c2c.h"
 
@@ -287,9 +288,9 @@ int vs_c2c_cache_read(double max_age_s, struct vs_c2c *c)
 	err = cache_path(path, sizeof(path));
 	if (err)
 		return err;
-	doc = json_load_file(path, 0, NULL);
+	doc = vs_json_load(path, &err);
 	if (!doc)
-		return access(path, F_OK) ? -ENOENT : -EINVAL;
+		return err == -ENOENT ? -ENOENT : -EINVAL;
 	boot_id(boot, sizeof(boot));
 	cached = json_string_value(json_object_get(doc, "boot_id"));
 	age = difftime(time(NULL), (time_t)json_integer_value(json_object_get(doc, "cache_time")));

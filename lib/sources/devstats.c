@@ -8,6 +8,7 @@
 
 #include "sources/devstats.h"
 #include "pcdev/pcdev.h"
+#include "core/safefile.h"
 #include "core/sysfs.h"
 
 int vs_devstats_path(pid_t pid, char *buf, size_t len)
@@ -22,7 +23,7 @@ int vs_devstats_read(const char *path, struct vs_devstats *st)
 	FILE *f;
 
 	memset(st, 0, sizeof(*st));
-	f = fopen(path, "re");
+	f = vs_fopen_rooted(path);
 	if (!f)
 		return -errno;
 	while (fgets(line, sizeof(line), f)) {

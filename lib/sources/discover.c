@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/safefile.h"
 #include "core/procfs.h"
 #include "core/sysfs.h"
 #include "sources/devstats.h"
@@ -48,7 +49,7 @@ static void read_tap_name(pid_t pid, int fd, struct vs_vm *vm)
 		return;
 	if (vs_path(path, sizeof(path), "/proc/%d/fdinfo/%d", (int)pid, fd))
 		return;
-	f = fopen(path, "re");
+	f = vs_fopen_rooted(path);
 	if (!f)
 		return;
 	while (fgets(line, sizeof(line), f)) {
@@ -230,10 +231,9 @@ static int note_vcpu_by_syscall(pid_t pid, pid_t tid, void *arg)
 		return 0;
 	if (vs_path(path, sizeof(path), "/proc/%d/fd/%lu", (int)pid, fd))
 		return 0;
-	n = readlink(path, target, sizeof(target) - 1);
+	n = vs_readlink_rooted(path, target, sizeof(target));
 	if (n <= 0)
 		return 0;
-	target[n] = '\0';
 	if (sscanf(target, "anon_inode:kvm-vcpu:%d", &vcpu) != 1)
 		return 0;
 	if (vs_proc_comm(pid, tid, comm, sizeof(comm)))
@@ -281,7 +281,7 @@ int vs_read_cmdline(pid_t pid, char **buf, size_t *len)
 	err = vs_path(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
 	if (err)
 		return err;
-	f = fopen(path, "re");
+	f = vs_fopen_rooted(path);
 	if (!f)
 		return errno == ENOENT ? -ESRCH : -errno;
 	b = malloc(cap + 1);
@@ -496,7 +496,7 @@ int vs_pid_alive(pid_t pid)
 
 	if (err)
 		return err;
-	if (pid <= 0 || stat(path, &st))
+	if (pid <= 0 || vs_stat_rooted(path, &st))
 		return -ESRCH;
 	return 0;
 }

@@ -12,6 +12,7 @@
 
 #include "sources/guest.h"
 #include "sources/interrupts.h"
+#include "core/safefile.h"
 #include "core/sysfs.h"
 
 static bool cpuid_hypervisor_bit(void)
@@ -35,7 +36,7 @@ static bool cpuinfo_has_hypervisor(void)
 
 	if (vs_path(path, sizeof(path), "/proc/cpuinfo"))
 		return false;
-	f = fopen(path, "re");
+	f = vs_fopen_rooted(path);
 	if (!f)
 		return false;
 	while (!found && fgets(line, sizeof(line), f)) {
@@ -96,7 +97,7 @@ int vs_guest_detect(struct vs_guest_info *g)
 	    !vs_read_s64(path, &v)) {
 		g->haltpoll_loaded = true;
 		g->guest_halt_poll_ns = v;
-		g->guest_halt_poll_writable = access(path, W_OK) == 0;
+		g->guest_halt_poll_writable = vs_access_rooted(path, W_OK) == 0;
 	}
 	read_cstates(g);
 	return 0;
@@ -141,7 +142,7 @@ static char *slurp(const char *path)
 
 	if (!buf)
 		return NULL;
-	f = fopen(path, "re");
+	f = vs_fopen_rooted(path);
 	if (!f) {
 		free(buf);
 		return NULL;
@@ -187,7 +188,7 @@ static void read_diskstats(struct vs_guest_counters *c)
 
 	if (vs_path(path, sizeof(path), "/proc/diskstats"))
 		return;
-	f = fopen(path, "re");
+	f = vs_fopen_rooted(path);
 	if (!f)
 		return;
 	while (fgets(line, sizeof(line), f)) {
@@ -212,7 +213,7 @@ static void read_netdev(struct vs_guest_counters *c)
 
 	if (vs_path(path, sizeof(path), "/proc/net/dev"))
 		return;
-	f = fopen(path, "re");
+	f = vs_fopen_rooted(path);
 	if (!f)
 		return;
 	while (fgets(line, sizeof(line), f)) {

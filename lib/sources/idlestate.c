@@ -417,8 +417,9 @@ int vs_idle_restore_remove(void)
 		err = vs_path(dir, sizeof(dir), RUN_DIR);
 	if (err)
 		return err;
-	if (unlink(file))
-		return errno == ENOENT ? 0 : -errno;
+	err = vs_unlink_rooted(file);
+	if (err)
+		return err == -ENOENT ? 0 : err;
 	return vs_fsync_dir(dir);
 }
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/safefile.h"
 #include "core/sysfs.h"
 #include "sources/interrupts.h"
 
@@ -87,7 +88,7 @@ int vs_interrupts_read(vs_irq_line_fn fn, void *arg)
 
 	if (err)
 		return err;
-	f = fopen(path, "re");
+	f = vs_fopen_rooted(path);
 	if (!f)
 		return -errno;
 	text = malloc(cap);

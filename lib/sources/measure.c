@@ -15,6 +15,7 @@
 #include "sources/measure.h"
 #include "sources/exitlat.h"
 #include "sources/probe.h"
+#include "core/safefile.h"
 #include "core/sysfs.h"
 
 /* Sampling period of the syscall view: 2 ms keeps the observer under 1 %
@@ -146,8 +147,9 @@ static int devstats_snap(const char *path, struct vs_devstats *st, double *t_ns)
 	struct stat sb;
 	int err;
 
-	if (stat(path, &sb))
-		return -errno;
+	err = vs_stat_rooted(path, &sb);
+	if (err)
+		return err;
 	err = vs_devstats_read(path, st);
 	if (err)
 		return err;
@@ -170,7 +172,7 @@ static int proc_stat_busy(uint64_t *busy, uint64_t *total, unsigned int *ncpu)
 	*ncpu = 0;
 	if (vs_path(path, sizeof(path), "/proc/stat"))
 		return -ENAMETOOLONG;
-	f = fopen(path, "re");
+	f = vs_fopen_rooted(path);
 	if (!f)
 		return -errno;
 	while (fgets(line, sizeof(line), f)) {

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/safefile.h"
 #include "core/procfs.h"
 #include "core/sysfs.h"
 #include "sources/interrupts.h"
@@ -49,7 +50,7 @@ int vs_mem_nodes_read(pid_t pid, struct vs_mem_nodes *m)
 	err = vs_path(path, sizeof(path), "/proc/%d/numa_maps", (int)pid);
 	if (err)
 		return err;
-	f = fopen(path, "re");
+	f = vs_fopen_rooted(path);
 	if (!f) {
 		err = -errno;
 		if (err == -ENOENT && vs_pid_alive(pid))
@@ -132,7 +133,7 @@ static void want_msi_irqs(struct irq_want *w, const char *dir, const char *owner
 
 	if (snprintf(path, sizeof(path), "%s/msi_irqs", dir) >= (int)sizeof(path))
 		return;
-	d = opendir(path);
+	d = vs_opendir_rooted(path);
 	if (!d)
 		return;
 	while ((de = readdir(d))) {
@@ -156,15 +157,14 @@ static void want_tap_nics(struct irq_want *w, const char *tap)
 
 	if (vs_path(path, sizeof(path), "/sys/class/net/%s/master", tap))
 		return;
-	n = readlink(path, link, sizeof(link) - 1);
+	n = vs_readlink_rooted(path, link, sizeof(link));
 	if (n <= 0)
 		return;
-	link[n] = '\0';
 	slash = strrchr(link, '/');
 	snprintf(bridge, sizeof(bridge), "%.63s", slash ? slash + 1 : link);
 	if (vs_path(path, sizeof(path), "/sys/class/net/%s/brif", bridge))
 		return;
-	d = opendir(path);
+	d = vs_opendir_rooted(path);
 	if (!d)
 		return;
 	while ((de = readdir(d))) {
@@ -194,7 +194,7 @@ static int note_vfio_fd(pid_t pid, int fd, const char *target, void *arg)
 		return 0;
 	if (vs_path(path, sizeof(path), "/sys/kernel/iommu_groups/%u/devices", group))
 		return 0;
-	d = opendir(path);
+	d = vs_opendir_rooted(path);
 	if (!d)
 		return 0;
 	while ((de = readdir(d))) {
@@ -299,12 +299,12 @@ int vs_virt_irq_read(struct vs_virt_irq *v)
 
 	memset(v, 0, sizeof(*v));
 	v->apicv = v->ipiv = v->avic = -1;
-	if (!vs_path(path, sizeof(path), "/sys/module/kvm_intel") && !access(path, F_OK)) {
+	if (!vs_path(path, sizeof(path), "/sys/module/kvm_intel") && !vs_access_rooted(path, F_OK)) {
 		snprintf(v->module, sizeof(v->module), "kvm_intel");
 		v->apicv = param_bool("kvm_intel", "enable_apicv");
 		v->ipiv = param_bool("kvm_intel", "enable_ipiv");
 		v->known = v->apicv >= 0;
-	} else if (!vs_path(path, sizeof(path), "/sys/module/kvm_amd") && !access(path, F_OK)) {
+	} else if (!vs_path(path, sizeof(path), "/sys/module/kvm_amd") && !vs_access_rooted(path, F_OK)) {
 		snprintf(v->module, sizeof(v->module), "kvm_amd");
 		v->avic = param_bool("kvm_amd", "avic");
 		v->known = v->avic >= 0;
@@ -318,7 +318,7 @@ int vs_virt_irq_read(struct vs_virt_irq *v)
 		return 0;
 	}
 	snprintf(v->why, sizeof(v->why), "no kvm_intel or kvm_amd module");
-	if (vs_path(path, sizeof(path), "/sys/module") || !(d = opendir(path)))
+	if (vs_path(path, sizeof(path), "/sys/module") || !(d = vs_opendir_rooted(path)))
 		return 0;
 	while ((de = readdir(d)))
 		if (!strncmp(de->d_name, "kvm_", 4)) {

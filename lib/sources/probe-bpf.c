@@ -14,6 +14,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "core/safefile.h"
 #include "core/sysfs.h"
 #include "sources/exitlat.h"
 #include "sources/probe-impl.h"
@@ -28,7 +29,7 @@ static uint64_t kallsyms_addr(const char *sym)
 
 	if (vs_path(path, sizeof(path), "/proc/kallsyms"))
 		return 0;
-	f = fopen(path, "re");
+	f = vs_fopen_rooted(path);
 	if (!f)
 		return 0;
 	while (fgets(line, sizeof(line), f)) {
@@ -497,7 +498,7 @@ static bool thread_gone(uint32_t tid)
 
 	if (vs_path(path, sizeof(path), "/proc/%u", tid))
 		return false;
-	return stat(path, &st) && errno == ENOENT;
+	return vs_stat_rooted(path, &st) == -ENOENT;
 }
 
 static struct vs_probe_vm *retired_of(struct vs_probe *p, pid_t pid)

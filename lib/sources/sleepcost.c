@@ -18,6 +18,7 @@
 
 #include "core/cpuonline.h"
 #include "sources/sleepcost.h"
+#include "core/json.h"
 #include "core/sysfs.h"
 
 #define MSR_IA32_TSC	0x10
@@ -474,9 +475,9 @@ int vs_sleepcost_cache_read(struct vs_yz *yz)
 	if (err)
 		return err;
 	memset(yz, 0, sizeof(*yz));
-	doc = json_load_file(file, 0, NULL);
+	doc = vs_json_load(file, &err);
 	if (!doc)
-		return access(file, F_OK) ? -ENOENT : -EINVAL;
+		return err == -ENOENT ? -ENOENT : -EINVAL;
 	err = -EINVAL;
 	v = json_object_get(doc, "version");
 	if (!json_is_integer(v) || json_integer_value(v) != 1)

@@ -8,6 +8,7 @@
 
 #include <numa.h>
 
+#include "core/safefile.h"
 #include "core/sysfs.h"
 #include "sources/topo.h"
 
@@ -163,7 +164,7 @@ static void nodes_from_sysfs(struct vs_topo *t)
 		if (!read_text(text, sizeof(text), NODE_DIR "/node%d/cpulist", id))
 			vs_cpuset_parse(text, &n->cpus);
 		if (!vs_path(path, sizeof(path), NODE_DIR "/node%d/meminfo", id) &&
-		    (f = fopen(path, "re"))) {
+		    (f = vs_fopen_rooted(path))) {
 			while (fgets(line, sizeof(line), f)) {
 				unsigned long long kb;
 				int nid;

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/safefile.h"
 #include "core/sysfs.h"
 #include "sources/vmname.h"
 
@@ -70,9 +71,9 @@ int vs_vm_name(pid_t pid, char *buf, size_t len)
 	err = vs_path(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
 	if (err)
 		return err;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = vs_open_rooted(path, O_RDONLY, 0);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	n = read(fd, cmd, sizeof(cmd) - 1);
 	err = n < 0 ? -errno : 0;
 	close(fd);

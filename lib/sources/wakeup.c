@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 
+#include "core/safefile.h"
 #include "core/cpuonline.h"
 #include "core/sysfs.h"
 #include "sources/wakeup.h"
@@ -31,7 +32,7 @@ static int read_cpu_times(uint64_t mask, struct cpu_times *t)
 	memset(t, 0, sizeof(*t));
 	if (err)
 		return err;
-	f = fopen(path, "re");
+	f = vs_fopen_rooted(path);
 	if (!f)
 		return -errno;
 	while (fgets(line, sizeof(line), f)) {

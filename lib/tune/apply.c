@@ -69,7 +69,7 @@ static bool pid_exists(int pid)
 {
 	char path[512];
 
-	return !vs_path(path, sizeof(path), "/proc/%d", pid) && !access(path, F_OK);
+	return !vs_path(path, sizeof(path), "/proc/%d", pid) && !vs_access_rooted(path, F_OK);
 }
 
 static int read_comm(int pid, int tid, char *buf, size_t len)
@@ -94,7 +94,7 @@ static bool process_has_name(int pid, const char *name)
 		return true;
 	if (vs_path(path, sizeof(path), "/proc/%d/cmdline", pid))
 		return false;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = vs_open_rooted(path, O_RDONLY, 0);
 	if (fd < 0)
 		return false;
 	n = read(fd, buf, sizeof(buf) - 1);

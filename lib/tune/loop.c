@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "tune/planfile.h"
+#include "core/safefile.h"
 #include "core/sysfs.h"
 #include "tune/loop.h"
 
@@ -367,7 +368,7 @@ static int wakeup_propose(void *ctx, const volatile sig_atomic_t *stop,
 				vs_path(path, sizeof(path),
 					"/sys/devices/system/cpu/cpu%d/cpuidle/state%u/disable",
 					cpus[i], s);
-				if (access(path, F_OK))
+				if (vs_access_rooted(path, F_OK))
 					break;
 				memset(&st, 0, sizeof(st));
 				st.knob = vs_knob_find("cpuidle.state_disable");

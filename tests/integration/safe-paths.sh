@@ -84,4 +84,41 @@ chown root "$PUB/p.json" && chmod 666 "$PUB/p.json"
 expect_exit 2 vs apply "$PUB/p.json"
 grep -q "writable by others" "$TMP/err" || die "a world-writable profile: $(cat "$TMP/err")"
 [ ! -s "$RUN/journal.json" ] || ! grep -q '"done"' "$RUN/journal.json" || die "a refused profile was applied"
+
+# 6. --root: a file of the tree that is a symlink out of it resolves inside
+# the tree (absolute or through ".."), for writes and for reads. The PM QoS
+# device as a link to the root-only file: apply refuses it or writes the
+# tree's own, never the victim (it was opened with a plain open()).
+fresh
+rm "$TMP/root/dev/cpu_dma_latency"
+ln -s "$TMP/victim" "$TMP/root/dev/cpu_dma_latency"
+cat >"$TMP/qos.json" <<'EOT'
+{ "format": "virtsync-profile", "version": 1, "name": "qos", "description": "hold",
+  "steps": [ { "knob": "pmqos.cpu_dma_latency_us", "value": 20 } ] }
+EOT
+rc=0
+vs apply "$TMP/qos.json" >"$TMP/out" 2>"$TMP/err" || rc=$?
+hp=$(awk '{print $1}' "$RUN/hold-cpu_dma_latency.pid" 2>/dev/null)
+[ -n "$hp" ] && kill "$hp" 2>/dev/null
+victim_intact "apply of PM QoS with the device a link out of the tree (exit $rc)"
+[ $rc != 0 ] || die "PM QoS through a link out of the tree: applied ($(cat "$TMP/out"))"
+# a sysfs knob as a link out of the tree, absolute and relative
+for target in "$TMP/victim" "../../../../../../../../../../..$TMP/victim"; do
+	fresh
+	k=$TMP/root/sys/module/haltpoll/parameters/guest_halt_poll_ns
+	rm "$k" && ln -s "$target" "$k"
+	rc=0
+	vs apply "$PROFILE" >"$TMP/out" 2>"$TMP/err" || rc=$?
+	victim_intact "apply with guest_halt_poll_ns a link to $target (exit $rc)"
+	vs rollback >/dev/null 2>&1
+	victim_intact "rollback with guest_halt_poll_ns a link to $target"
+done
+# a read: a NUMA node's meminfo as a link to a file outside the tree
+cp -a "$TOP/tests/fixtures/placement-host" "$TMP/proot"
+echo "Node 0 MemTotal:       99999999 kB" >"$TMP/outside-meminfo"
+m=$TMP/proot/sys/devices/system/node/node0/meminfo
+rm "$m" && ln -s "$TMP/outside-meminfo" "$m"
+"$VS" --root "$TMP/proot" topo --no-measure >"$TMP/out" 2>"$TMP/err"
+grep -q '^  node 1: .*16.0 GiB' "$TMP/out" || die "topo on the tree: $(cat "$TMP/out" "$TMP/err")"
+! grep -q '95.4 GiB' "$TMP/out" || die "topo read a file outside the --root tree: $(grep 'node 0' "$TMP/out")"
 exit 0

@@ -224,6 +224,105 @@ static void test_sweep_temps(void **state)
 	}
 }
 
+/* Every confined helper, with a directory of the tree ("run") a link to a
+ * directory outside it that holds a file of the same name: the outside
+ * file is never read, listed, stat()ed, removed, and nothing is made
+ * there. */
+static void test_rooted_helpers(void **state)
+{
+	char root[128], out[128], p[256], q[256], buf[64];
+	struct stat st;
+	FILE *f;
+	DIR *d;
+	int fd;
+
+	(void)state;
+	at(root, sizeof(root), "root2");
+	at(out, sizeof(out), "outside");
+	__T("tree and outside", !mkdir(root, 0755) && !mkdir(out, 0755));
+	snprintf(p, sizeof(p), "%s/file", out);
+	fd = open(p, O_WRONLY | O_CREAT, 0644);
+	__T("outside file", fd >= 0 && write(fd, "outside", 7) == 7 && !close(fd));
+	snprintf(p, sizeof(p), "%s/run", root);
+	__T("run -> outside (absolute)", !symlink(out, p));
+	snprintf(p, sizeof(p), "%s/lnk", out);
+	__T("a link outside", !symlink("file", p));
+	setenv("VIRTSYNC_ROOT", root, 1);
+
+	snprintf(p, sizeof(p), "%s/run/file", root);
+	f = vs_fopen_rooted(p);
+	__T("fopen through run: not the outside file", !f && errno == ENOENT);
+	if (f)
+		fclose(f);
+	snprintf(q, sizeof(q), "%s/run", root);
+	d = vs_opendir_rooted(q);
+	__T("opendir of run: not the outside directory", !d && errno == ENOENT);
+	if (d)
+		closedir(d);
+	__T("stat through run: -ENOENT", vs_stat_rooted(p, &st) == -ENOENT);
+	__T("access through run: -ENOENT", vs_access_rooted(p, F_OK) == -ENOENT);
+	__T("unlink through run: -ENOENT", vs_unlink_rooted(p) == -ENOENT);
+	snprintf(q, sizeof(q), "%s/run/lnk", root);
+	__T("readlink through run: -ENOENT",
+	    vs_readlink_rooted(q, buf, sizeof(buf)) == -ENOENT);
+	snprintf(q, sizeof(q), "%s/run/new", root);
+	__T("mkdir through run: -ENOENT", vs_mkdir_rooted(q, 0755) == -ENOENT);
+	snprintf(q, sizeof(q), "%s/run/a/b", root);
+	__T("mkdir -p through run: refused", vs_mkdir_p(q, 0755) < 0);
+	snprintf(q, sizeof(q), "%s/run", root);
+	__T("a private dir at run: refused (a link)", vs_safe_private_dir(q, 0700) < 0);
+	unsetenv("VIRTSYNC_ROOT");
+
+	snprintf(p, sizeof(p), "%s/file", out);
+	slurp(p, buf, sizeof(buf));
+	__T("the outside file is there and unchanged", !strcmp(buf, "outside"));
+	snprintf(p, sizeof(p), "%s/new", out);
+	__T("nothing made outside", stat(p, &st) && errno == ENOENT);
+	snprintf(p, sizeof(p), "%s/a", out);
+	__T("nothing made outside (-p)", stat(p, &st) && errno == ENOENT);
+
+	/* inside the tree they work, links resolved inside it */
+	snprintf(p, sizeof(p), "%s/run", root);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/sys/x", root);
+	setenv("VIRTSYNC_ROOT", root, 1);
+	__T("mkdir -p inside", !vs_mkdir_p(p, 0755));
+	snprintf(p, sizeof(p), "%s/sys/x/v", root);
+	fd = vs_open_rooted(p, O_WRONLY | O_CREAT, 0644);
+	__T("create inside", fd >= 0 && write(fd, "42\n", 3) == 3 && !close(fd));
+	snprintf(q, sizeof(q), "%s/sys/l", root);
+	__T("an absolute link inside", !symlink("/sys/x/v", q));
+	f = vs_fopen_rooted(q);
+	__T("fopen follows it inside", f && fgets(buf, sizeof(buf), f) && !strcmp(buf, "42\n"));
+	if (f)
+		fclose(f);
+	__T("readlink gives its text", vs_readlink_rooted(q, buf, sizeof(buf)) == 8 &&
+	    !strcmp(buf, "/sys/x/v"));
+	__T("stat follows it inside", !vs_stat_rooted(q, &st) && S_ISREG(st.st_mode) &&
+	    st.st_size == 3);
+	__T("access W_OK", !vs_access_rooted(q, W_OK));
+	snprintf(p, sizeof(p), "%s/sys/x", root);
+	d = vs_opendir_rooted(p);
+	__T("opendir inside", d != NULL);
+	if (d)
+		closedir(d);
+	__T("unlink removes the link, not its target", !vs_unlink_rooted(q));
+	snprintf(p, sizeof(p), "%s/sys/x/v", root);
+	__T("the target stays", !stat(p, &st));
+	unsetenv("VIRTSYNC_ROOT");
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/sys/x", root);
+	rmdir(p);
+	snprintf(p, sizeof(p), "%s/sys", root);
+	rmdir(p);
+	rmdir(root);
+	snprintf(p, sizeof(p), "%s/lnk", out);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s/file", out);
+	unlink(p);
+	rmdir(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -231,6 +330,7 @@ int main(void)
 		cmocka_unit_test(test_open_refuses),
 		cmocka_unit_test(test_rooted),
 		cmocka_unit_test(test_sweep_temps),
+		cmocka_unit_test(test_rooted_helpers),
 	};
 	int rc;
 
