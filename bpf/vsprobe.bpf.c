@@ -154,6 +154,17 @@ struct {
 	__type(value, struct vs_exitlat_val);
 } zero_exitlat SEC(".maps");
 
+/* Kick writes per (VM, space, address, value): vsprobe.h. A plain hash
+ * counted atomically: the few addresses a VM kicks are shared by its vCPU
+ * threads, and a full map only loses per-address counts (the per-thread
+ * counters above still have every kick). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, VS_KICK_ADDRS_MAX);
+	__type(key, struct vs_kick_key);
+	__type(value, __u64);
+} kick_addrs SEC(".maps");
+
 /* mm of a VM process -> its tgid, learnt in vCPU context. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -252,24 +263,97 @@ static __always_inline void learn_mm(void)
 
 /* ---- handlers shared by the tp_btf and raw_tp programs ---------------- */
 
-static __always_inline int on_pio(unsigned int rw)
+/* Count one kick write at its address, charged to the current process
+ * (kicks happen in vCPU context, where kvm_event_val() charged it too). */
+static __always_inline void count_kick_addr(__u32 space, __u64 addr, __u64 value)
+{
+	struct vs_kick_key k = {
+		.tgid = bpf_get_current_pid_tgid() >> 32,
+		.space = space,
+		.addr = addr,
+		.value = value < VS_KICK_VALUE_MAX ? value : VS_KICK_VALUE_ANY,
+	};
+	__u64 one = 1, *n;
+
+	n = bpf_map_lookup_elem(&kick_addrs, &k);
+	if (n) {
+		__sync_fetch_and_add(n, 1);
+		return;
+	}
+	/* first write there; another CPU may have raced us to insert it */
+	if (!bpf_map_update_elem(&kick_addrs, &k, &one, BPF_NOEXIST))
+		return;
+	n = bpf_map_lookup_elem(&kick_addrs, &k);
+	if (n)
+		__sync_fetch_and_add(n, 1);
+}
+
+/* The value a write carried: `size` bytes at `data` (KVM's copy of what
+ * the guest wrote); VS_KICK_VALUE_ANY when it cannot be read. */
+static __always_inline __u64 written_value(const void *data, unsigned int size)
+{
+	__u8 b;
+	__u16 w;
+	__u32 l;
+	__u64 q;
+
+	if (!data)
+		return VS_KICK_VALUE_ANY;
+	switch (size) {
+	case 1:
+		return bpf_probe_read_kernel(&b, 1, data) ? VS_KICK_VALUE_ANY : b;
+	case 2:
+		return bpf_probe_read_kernel(&w, 2, data) ? VS_KICK_VALUE_ANY : w;
+	case 4:
+		return bpf_probe_read_kernel(&l, 4, data) ? VS_KICK_VALUE_ANY : l;
+	case 8:
+		return bpf_probe_read_kernel(&q, 8, data) ? VS_KICK_VALUE_ANY : q;
+	}
+	return VS_KICK_VALUE_ANY;
+}
+
+/* kvm_pio(rw, port, size, count, data): with count > 1 (a rep outs) the
+ * first element is the value, as the tracepoint itself records it. */
+static __always_inline int on_pio(unsigned int rw, unsigned int port,
+				  unsigned int size, const void *data)
 {
 	struct vs_thread_val *v = kvm_event_val();
 
-	if (v)
-		v->ctr[rw ? VS_KICK_PIO : VS_PIO_IN]++;
+	if (!v)
+		return 0;
+	v->ctr[rw ? VS_KICK_PIO : VS_PIO_IN]++;
+	if (rw)
+		count_kick_addr(VS_KICK_SPACE_PIO, port, written_value(data, size));
 	return 0;
 }
 
-static __always_inline int on_mmio(int type)
+/* kvm_mmio(type, len, gpa, val): val points at the bytes written (as in
+ * this kernel's BTF; a kernel that passed the value itself would fail the
+ * read, and the value would be unknown, not wrong). */
+static __always_inline int on_mmio(int type, int len, __u64 gpa, const void *val)
 {
 	struct vs_thread_val *v;
 
 	if (type != KVM_TRACE_MMIO_WRITE)
 		return 0;
 	v = kvm_event_val();
-	if (v)
-		v->ctr[VS_KICK_MMIO]++;
+	if (!v)
+		return 0;
+	v->ctr[VS_KICK_MMIO]++;
+	count_kick_addr(VS_KICK_SPACE_MMIO, gpa, written_value(val, (unsigned int)len));
+	return 0;
+}
+
+/* kvm_fast_mmio(gpa): an ioeventfd matched on an EPT misconfiguration,
+ * before anything decoded the write: no value. */
+static __always_inline int on_fast_mmio(__u64 gpa)
+{
+	struct vs_thread_val *v = kvm_event_val();
+
+	if (!v)
+		return 0;
+	v->ctr[VS_KICK_FAST_MMIO]++;
+	count_kick_addr(VS_KICK_SPACE_MMIO, gpa, VS_KICK_VALUE_ANY);
 	return 0;
 }
 
@@ -460,21 +544,21 @@ static __always_inline int on_work_end(void)
 
 SEC("tp_btf/kvm_pio")
 int BPF_PROG(vs_pio_btf, unsigned int rw, unsigned int port, unsigned int size,
-	     unsigned int count)
+	     unsigned int count, const void *data)
 {
-	return on_pio(rw);
+	return on_pio(rw, port, size, data);
 }
 
 SEC("tp_btf/kvm_mmio")
-int BPF_PROG(vs_mmio_btf, int type)
+int BPF_PROG(vs_mmio_btf, int type, int len, u64 gpa, void *val)
 {
-	return on_mmio(type);
+	return on_mmio(type, len, gpa, val);
 }
 
 SEC("tp_btf/kvm_fast_mmio")
-int BPF_PROG(vs_fmmio_btf)
+int BPF_PROG(vs_fmmio_btf, u64 gpa)
 {
-	return on_ctr(VS_KICK_FAST_MMIO);
+	return on_fast_mmio(gpa);
 }
 
 SEC("tp_btf/kvm_set_irq")
@@ -588,21 +672,22 @@ int BPF_PROG(vs_sirqx_btf)
 /* ---- raw_tp twins (CO-RE reads) --------------------------------------- */
 
 SEC("raw_tp/kvm_pio")
-int BPF_PROG(vs_pio_raw, unsigned int rw)
+int BPF_PROG(vs_pio_raw, unsigned int rw, unsigned int port, unsigned int size,
+	     unsigned int count, const void *data)
 {
-	return on_pio(rw);
+	return on_pio(rw, port, size, data);
 }
 
 SEC("raw_tp/kvm_mmio")
-int BPF_PROG(vs_mmio_raw, int type)
+int BPF_PROG(vs_mmio_raw, int type, int len, u64 gpa, void *val)
 {
-	return on_mmio(type);
+	return on_mmio(type, len, gpa, val);
 }
 
 SEC("raw_tp/kvm_fast_mmio")
-int BPF_PROG(vs_fmmio_raw)
+int BPF_PROG(vs_fmmio_raw, u64 gpa)
 {
-	return on_ctr(VS_KICK_FAST_MMIO);
+	return on_fast_mmio(gpa);
 }
 
 SEC("raw_tp/kvm_set_irq")

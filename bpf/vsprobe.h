@@ -86,6 +86,31 @@ struct vs_pair_val {
 	__u32 hist[MAX_SLOTS];
 };
 
+/*
+ * Kick writes per address (kvm_pio, kvm_mmio, kvm_fast_mmio), so that
+ * userspace can map each to the virtqueue whose notify address it is
+ * (lib/sources/notify.h). The value written is kept where it can name a
+ * queue (a legacy virtio-pci kick writes the queue index to one port for
+ * all queues); larger values and kvm_fast_mmio, which carries none, are
+ * VS_KICK_VALUE_ANY, so that a guest writing data bytes to a port (a
+ * serial console) takes at most VS_KICK_VALUE_MAX entries per port.
+ */
+#define VS_KICK_ADDRS_MAX	4096	/* map entries */
+#define VS_KICK_VALUE_MAX	1024	/* QEMU's VIRTIO_QUEUE_MAX */
+#define VS_KICK_VALUE_ANY	0xffffffffffffffffULL
+
+enum vs_kick_space {
+	VS_KICK_SPACE_PIO,
+	VS_KICK_SPACE_MMIO,	/* kvm_mmio and kvm_fast_mmio */
+};
+
+struct vs_kick_key {
+	__u32 tgid;	/* first, as in every per-process key (pruning) */
+	__u32 space;	/* enum vs_kick_space */
+	__u64 addr;	/* port or guest-physical address */
+	__u64 value;	/* written value, or VS_KICK_VALUE_ANY */
+};
+
 #include "exitlat.h"
 
 #endif

@@ -100,6 +100,28 @@ static json_t *figure_json(const struct vs_vq_figure *f)
 	return o;
 }
 
+/* Where the guest kicks this queue under KVM (every address mapped to it,
+ * both transports while the guest's is not known), and where from. */
+static json_t *notify_json(const struct vs_vqset *vs, const struct vs_vdev *d,
+			   const struct vs_vq *r)
+{
+	json_t *o = json_object(), *arr = json_array();
+	unsigned int dev = (unsigned int)(d - vs->devs), i;
+	char buf[48];
+
+	for (i = 0; i < vs->notify.n; i++) {
+		const struct vs_notify_entry *e = &vs->notify.e[i];
+
+		if (e->dev != dev || e->queue != r->index)
+			continue;
+		vs_notify_entry_str(e, buf, sizeof(buf));
+		json_array_append_new(arr, json_string(buf));
+	}
+	json_object_set_new(o, "addresses", arr);
+	json_object_set_new(o, "from", json_string(d->notify_from));
+	return o;
+}
+
 /* The ring of a queue measured per virtqueue, and its device. */
 static void vq_json(json_t *o, const struct vs_diag_queue *q)
 {
@@ -126,6 +148,7 @@ static void vq_json(json_t *o, const struct vs_diag_queue *q)
 	json_object_set_new(jq, "items", figure_json(&r->items));
 	json_object_set_new(jq, "kicks", figure_json(&r->kicks));
 	json_object_set_new(jq, "interrupts", figure_json(&r->irqs));
+	json_object_set_new(jq, "notify", notify_json(vs, d, r));
 	json_object_set_new(jq, "inflight", vs_json_num(r->inflight));
 	json_object_set_new(jq, "qmp_samples", json_integer(r->n_samples));
 	/* the raw window, so that another reader of QEMU's indices can check

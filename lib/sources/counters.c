@@ -176,5 +176,16 @@ void vs_probe_snapshot_sub(struct vs_probe_snapshot *b, const struct vs_probe_sn
 				e->hist.slot[k] -= o->hist.slot[k];
 		}
 	}
+	for (i = 0; i < b->n_kick_addrs; i++) {
+		struct vs_probe_kick_addr *ka = &b->kick_addrs[i];
+
+		for (j = 0; j < a->n_kick_addrs; j++) {
+			const struct vs_probe_kick_addr *o = &a->kick_addrs[j];
+
+			if (o->tgid == ka->tgid && o->space == ka->space && o->addr == ka->addr &&
+			    o->value == ka->value)
+				ka->count -= o->count <= ka->count ? o->count : ka->count;
+		}
+	}
 	b->elapsed_ns -= a->elapsed_ns;
 }

@@ -23,8 +23,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
-#define VS_NOTIFY_MAX 64
+#include <jansson.h>
+
+/* 8 devices x 16 queues x 2 transports (vqueue.h's caps) */
+#define VS_NOTIFY_MAX 256
 
 enum vs_notify_space {
 	VS_NOTIFY_PIO,
@@ -80,6 +84,61 @@ struct vs_notify_counts {
 	uint64_t matched, unmatched;	/* kick writes mapped and not */
 };
 int vs_notify_count_trace(const struct vs_notify_map *m, FILE *f,
+			  struct vs_notify_counts *c);
+
+/*
+ * The map from QMP. query-pci gives each PCI function's BARs as the guest
+ * programmed them (bar, type io/memory, address, size) and the -device id
+ * as qdev_id; QMP does not give the virtio capabilities, so where the
+ * notify region sits in the BAR is QEMU's layout (hw/virtio/virtio-pci.c):
+ * modern memory BAR 4, the region at the offset that QOM's
+ * virtio-pci-notify-* memory region child reports (0x3000), multiplier 4
+ * (0x1000 with page-per-vq), queue_notify_off = the queue index; with
+ * modern-pio-notify also I/O BAR 2 + 0, the queue index written; legacy
+ * I/O BAR 0 + 16, the queue index written. What vqueue.c asks of QMP
+ * besides query-pci goes in here.
+ */
+struct vs_notify_pci_dev {
+	const char *qdev_id;		/* -device id=, "" or NULL: anonymous */
+	int devfn;			/* the proxy's qom "addr" (slot << 3 | fn), -1 */
+	unsigned int n_queues;
+	int modern;			/* guest has VIRTIO_F_VERSION_1: 1, 0 legacy,
+					 * -1 unknown: both transports mapped */
+	uint64_t notify_offset;		/* VS_QEMU_NOTIFY_OFFSET unless QOM says */
+	uint32_t multiplier;		/* VS_QEMU_NOTIFY_MULTIPLIER, 0x1000 page-per-vq */
+	bool modern_pio;		/* modern-pio-notify=on */
+};
+
+#define VS_VIRTIO_PCI_VENDOR 0x1af4
+#define VS_QEMU_MODERN_MEM_BAR 4
+#define VS_QEMU_MODERN_IO_BAR 2
+#define VS_QEMU_PAGE_PER_VQ_MULTIPLIER 0x1000
+
+/*
+ * Add device dev's queues to m from a query-pci reply (the "return"
+ * array). desc gets what was used ("00:02.0 BAR4 0xfebf8000+0x3000+4*q").
+ * -ENOENT: no PCI function is this device; -EINVAL: its notify BAR is not
+ * programmed (the guest has not set it up yet); -ENOSPC/-EEXIST as above.
+ */
+int vs_notify_add_query_pci(struct vs_notify_map *m, json_t *query_pci, unsigned int dev,
+			    const struct vs_notify_pci_dev *pd, char *desc, size_t desc_len);
+
+/* The first address mapped to (dev, queue), NULL when none. */
+const struct vs_notify_entry *vs_notify_of_queue(const struct vs_notify_map *m,
+						 unsigned int dev, unsigned int queue);
+
+/* "pio 0xc050 = 1", "mmio 0xfebfb004" */
+void vs_notify_entry_str(const struct vs_notify_entry *e, char *buf, size_t len);
+
+/*
+ * Kicks per queue of process pid from the probes' per-address counts
+ * (struct vs_probe_snapshot kick_addrs), as vs_notify_count_trace() does
+ * for a recorded trace: matched counts kicks at mapped addresses,
+ * unmatched the VM's other writes (a serial console, the PIC...).
+ */
+struct vs_probe_snapshot;
+int vs_notify_count_probe(const struct vs_notify_map *m,
+			  const struct vs_probe_snapshot *snap, pid_t pid,
 			  struct vs_notify_counts *c);
 
 #endif

@@ -44,6 +44,8 @@ static uint64_t kallsyms_addr(const char *sym)
 	return found;
 }
 
+static bool is_target(const struct vs_probe *p, uint32_t tgid);
+
 /* ---- BPF backend -------------------------------------------------------- */
 
 static struct bpf_program *prog_at(struct vsprobe_bpf *skel, size_t off)
@@ -433,6 +435,44 @@ static int read_pairs(struct vs_probe *p, struct vs_probe_snapshot *s)
 	return 0;
 }
 
+/* The kick addresses (a plain hash: one value per key). Rows of processes
+ * that are no longer targets go at the next prune. */
+static int read_kick_addrs(struct vs_probe *p, struct vs_probe_snapshot *s)
+{
+	int fd = bpf_map__fd(p->skel->maps.kick_addrs);
+	struct vs_kick_key key, next;
+	unsigned int cap = 0;
+	bool have = false;
+	uint64_t count;
+
+	while (!bpf_map_get_next_key(fd, have ? &key : NULL, &next)) {
+		struct vs_probe_kick_addr *k;
+
+		key = next;
+		have = true;
+		if (bpf_map_lookup_elem(fd, &key, &count))
+			continue;
+		if (p->opts.n_pids && !is_target(p, key.tgid))
+			continue;
+		if (s->n_kick_addrs == cap) {
+			struct vs_probe_kick_addr *nk;
+
+			cap = cap ? cap * 2 : 32;
+			nk = realloc(s->kick_addrs, cap * sizeof(*nk));
+			if (!nk)
+				return -ENOMEM;
+			s->kick_addrs = nk;
+		}
+		k = &s->kick_addrs[s->n_kick_addrs++];
+		k->tgid = (pid_t)key.tgid;
+		k->space = key.space;
+		k->addr = key.addr;
+		k->value = key.value == VS_KICK_VALUE_ANY ? -1 : (int64_t)key.value;
+		k->count = count;
+	}
+	return 0;
+}
+
 int vs_probe_bpf_read(struct vs_probe *p, struct vs_probe_snapshot *s)
 {
 	int err = read_threads(p, s);
@@ -443,6 +483,8 @@ int vs_probe_bpf_read(struct vs_probe *p, struct vs_probe_snapshot *s)
 		err = read_exitlats(p, s);
 	if (!err)
 		err = read_pairs(p, s);
+	if (!err)
+		err = read_kick_addrs(p, s);
 	return err;
 }
 
@@ -637,7 +679,8 @@ int vs_probe_bpf_prune(struct vs_probe *p)
 
 	if (!p->skel || !p->opts.n_pids)
 		return 0;
-	_Static_assert(sizeof(struct vs_exit_key) <= 32 && sizeof(struct vs_exitlat_key) <= 32,
+	_Static_assert(sizeof(struct vs_exit_key) <= 32 && sizeof(struct vs_exitlat_key) <= 32 &&
+		       sizeof(struct vs_kick_key) <= 32,
 		       "prune_by_tgid's key buffers");
 	err = prune_threads(p);
 	if (!err)
@@ -648,6 +691,9 @@ int vs_probe_bpf_prune(struct vs_probe *p)
 	if (!err)
 		err = prune_by_tgid(bpf_map__fd(p->skel->maps.exitlat),
 				    sizeof(struct vs_exitlat_key), p);
+	if (!err)
+		err = prune_by_tgid(bpf_map__fd(p->skel->maps.kick_addrs),
+				    sizeof(struct vs_kick_key), p);
 	/* A process no longer targeted takes its retired counts with it. */
 	for (i = 0, n = 0; i < p->n_retired; i++)
 		if (is_target(p, (uint32_t)p->retired[i].pid))

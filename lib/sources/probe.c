@@ -415,6 +415,9 @@ void vs_probe_snapshot_free(struct vs_probe_snapshot *s)
 	free(s->exits);
 	free(s->exitlats);
 	free(s->pairs);
+	free(s->kick_addrs);
+	s->kick_addrs = NULL;
+	s->n_kick_addrs = 0;
 	s->vms = NULL;
 	s->threads = NULL;
 	s->exits = NULL;

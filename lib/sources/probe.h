@@ -96,6 +96,16 @@ struct vs_probe_pair {
 	struct vs_hist lat;
 };
 
+/* Kick writes at one address of one VM (bpf/vsprobe.h struct
+ * vs_kick_key): what lib/sources/notify.c maps to virtqueues. */
+struct vs_probe_kick_addr {
+	pid_t tgid;
+	uint32_t space;			/* enum vs_kick_space */
+	uint64_t addr;
+	int64_t value;			/* -1: not known or not a queue index */
+	uint64_t count;
+};
+
 /* What was measured and how, and what could not be, with why. */
 struct vs_probe_source {
 	char name[40];			/* "kvm:kvm_pio", "debugfs kvm statistics" */
@@ -121,6 +131,9 @@ struct vs_probe_snapshot {
 	struct vs_probe_exit *exits;
 	struct vs_probe_exitlat *exitlats;
 	struct vs_probe_pair *pairs;
+	/* BPF only (the perf fallback counts no addresses): n_kick_addrs 0 */
+	unsigned int n_kick_addrs;
+	struct vs_probe_kick_addr *kick_addrs;
 	struct vs_probe_source sources[VS_PROBE_MAX_SOURCES];
 	/* perf fallback: worst enabled/running ratio over all counters
 	 * (1.0 = never multiplexed) */

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* Virtio devices and queues of a QEMU process, and a window over them
  * (see vqueue.h). */
+#include <assert.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -160,6 +162,8 @@ static int discover_cmdline(const struct vs_vm *vm, struct vs_vqset *set)
 			snprintf(d->id, sizeof(d->id), "%.40s#%u", drv, set->n_devs - 1);
 		vs_qemu_opt(opt, "iothread", d->iothread, sizeof(d->iothread));
 		d->queues_assumed = true;
+		snprintf(d->notify_from, sizeof(d->notify_from),
+			 "no QMP socket: query-pci not asked");
 		/* QEMU's defaults: virtio-blk-pci has one queue per vCPU
 		 * (since 5.2), virtio-net one rx/tx pair per netdev queue and
 		 * a control queue. */
@@ -262,6 +266,142 @@ static int discover_qmp(struct vs_qmp *q, const struct vs_vm *vm, struct vs_vqse
 	return set->n_devs ? 0 : -ENOENT;
 }
 
+/* ---- kick addresses: QMP query-pci and QEMU's notify layout ------------ */
+
+static json_t *qom_get(vs_vq_qmp_exec exec, void *ctx, const char *path, const char *prop)
+{
+	json_t *ret = NULL;
+
+	if (exec(ctx, "qom-get", json_pack("{s:s, s:s}", "path", path, "property", prop), &ret))
+		return NULL;
+	return ret;
+}
+
+/* VIRTIO_F_VERSION_1 in what the guest negotiated: 1 modern, 0 legacy,
+ * -1 not known (features not negotiated yet, or no status). */
+static int guest_modern(vs_vq_qmp_exec exec, void *ctx, const char *path)
+{
+	json_t *st = NULL, *e;
+	bool ok = false;
+	int modern = 0;
+	size_t i;
+
+	if (exec(ctx, "x-query-virtio-status", json_pack("{s:s}", "path", path), &st))
+		return -1;
+	json_array_foreach(json_object_get(json_object_get(st, "status"), "statuses"), i, e) {
+		const char *v = json_string_value(e);
+
+		ok |= v && !strncmp(v, "VIRTIO_CONFIG_S_FEATURES_OK", 27);
+	}
+	json_array_foreach(json_object_get(json_object_get(st, "guest-features"), "transports"),
+			   i, e) {
+		const char *v = json_string_value(e);
+
+		modern |= v && !strncmp(v, "VIRTIO_F_VERSION_1", 18);
+	}
+	json_decref(st);
+	return ok ? modern : -1;
+}
+
+/* The offset of the proxy's notify region in its BAR: the addr of its
+ * "virtio-pci-notify-<dev>[0]" memory region child (not the -pio- one). */
+static uint64_t notify_offset(vs_vq_qmp_exec exec, void *ctx, const char *proxy)
+{
+	uint64_t off = VS_QEMU_NOTIFY_OFFSET;
+	json_t *list = NULL, *e, *a;
+	char path[192];
+	size_t i;
+
+	if (exec(ctx, "qom-list", json_pack("{s:s}", "path", proxy), &list))
+		return off;
+	json_array_foreach(list, i, e) {
+		const char *name = json_string_value(json_object_get(e, "name"));
+
+		if (!name || strncmp(name, "virtio-pci-notify-", 18) ||
+		    !strncmp(name, "virtio-pci-notify-pio-", 22))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", proxy, name);
+		a = qom_get(exec, ctx, path, "addr");
+		if (json_is_integer(a))
+			off = (uint64_t)json_integer_value(a);
+		json_decref(a);
+		break;
+	}
+	json_decref(list);
+	return off;
+}
+
+int vs_vq_map_notify(vs_vq_qmp_exec exec, void *ctx, struct vs_vqset *set)
+{
+	json_t *pci = NULL;
+	unsigned int i, mapped = 0;
+	int err;
+
+	memset(&set->notify, 0, sizeof(set->notify));
+	err = exec(ctx, "query-pci", NULL, &pci);
+	if (err) {
+		for (i = 0; i < set->n_devs; i++)
+			snprintf(set->devs[i].notify_from, sizeof(set->devs[i].notify_from),
+				 "qmp query-pci failed");
+		return err;
+	}
+	for (i = 0; i < set->n_devs; i++) {
+		struct vs_vdev *d = &set->devs[i];
+		struct vs_notify_pci_dev pd = {
+			.devfn = -1, .n_queues = d->n_vqs, .modern = -1,
+			.notify_offset = VS_QEMU_NOTIFY_OFFSET,
+			.multiplier = VS_QEMU_NOTIFY_MULTIPLIER,
+		};
+		char proxy[128], desc[80];
+		const char *slash;
+		json_t *v;
+
+		if (!d->qom_path[0]) {
+			snprintf(d->notify_from, sizeof(d->notify_from), "no QOM path");
+			continue;
+		}
+		/* the PCI proxy is the parent of ".../virtio-backend" */
+		snprintf(proxy, sizeof(proxy), "%s", d->qom_path);
+		slash = strrchr(proxy, '/');
+		if (slash && !strcmp(slash, "/virtio-backend"))
+			proxy[slash - proxy] = '\0';
+		/* -device id= is query-pci's qdev_id; anonymous devices are
+		 * matched by their devfn */
+		if (!strncmp(proxy, "/machine/peripheral/", 20))
+			pd.qdev_id = d->id;
+		v = qom_get(exec, ctx, proxy, "addr");
+		if (json_is_integer(v))
+			pd.devfn = (int)json_integer_value(v);
+		json_decref(v);
+		v = qom_get(exec, ctx, proxy, "page-per-vq");
+		if (json_is_true(v))
+			pd.multiplier = VS_QEMU_PAGE_PER_VQ_MULTIPLIER;
+		json_decref(v);
+		v = qom_get(exec, ctx, proxy, "modern-pio-notify");
+		pd.modern_pio = json_is_true(v);
+		json_decref(v);
+		pd.notify_offset = notify_offset(exec, ctx, proxy);
+		pd.modern = guest_modern(exec, ctx, d->qom_path);
+		err = vs_notify_add_query_pci(&set->notify, pci, i, &pd, desc, sizeof(desc));
+		if (!err) {
+			snprintf(d->notify_from, sizeof(d->notify_from), "qmp query-pci %s", desc);
+			mapped++;
+		} else {
+			snprintf(d->notify_from, sizeof(d->notify_from), "%s",
+				 err == -ENOENT ? "not found in qmp query-pci" :
+				 err == -EINVAL ? "notify BAR not programmed by the guest yet" :
+				 "address table full");
+		}
+	}
+	json_decref(pci);
+	return (int)mapped;
+}
+
+static int qmp_exec(void *ctx, const char *cmd, json_t *args, json_t **ret)
+{
+	return vs_qmp_execute(ctx, cmd, args, ret);
+}
+
 int vs_vq_discover(struct vs_qmp *q, const struct vs_vm *vm, struct vs_vqset *set)
 {
 	int err = -ENOENT;
@@ -271,8 +411,12 @@ int vs_vq_discover(struct vs_qmp *q, const struct vs_vm *vm, struct vs_vqset *se
 	set->vcpu_writes_per_s = set->vcpu_wake_ns = set->vcpu_cpu_per_item_ns = NAN;
 	if (q) {
 		err = discover_qmp(q, vm, set);
-		if (!err)
+		if (!err) {
+			/* kick addresses are a refinement: without them kicks
+			 * stay per VM, as without QMP */
+			vs_vq_map_notify(qmp_exec, q, set);
 			return 0;
+		}
 		set->n_devs = 0;
 	}
 	return discover_cmdline(vm, set);
@@ -512,11 +656,23 @@ void vs_vq_attribute(struct vs_vqset *set, const struct vs_vm *vm,
 	double secs = snap && snap->elapsed_ns ? (double)snap->elapsed_ns / 1e9 : set->secs;
 	double all_irq_wakes = 0, all_irq_ns = 0;
 	unsigned int i, j, n_active = 0;
-	bool irq_pairs_done = false;
+	bool irq_pairs_done = false, by_addr = false;
+	static_assert(VS_VQ_MAX_DEVICES * VS_VQ_MAX_QUEUES <= 128, "addr_kicks");
+	uint64_t addr_kicks[VS_VQ_MAX_DEVICES * VS_VQ_MAX_QUEUES];
+	struct vs_notify_counts ac = {
+		.per_dev = VS_VQ_MAX_QUEUES, .counts = addr_kicks,
+		.n_counts = VS_VQ_MAX_DEVICES * VS_VQ_MAX_QUEUES,
+	};
 
 	for (i = 0; i < set->n_devs; i++)
 		for (j = 0; j < set->devs[i].n_vqs; j++)
 			n_active += candidate(&set->devs[i].vqs[j]);
+	/* Per queue from the kick addresses, where the address table exists
+	 * and the probes counted per address (BPF; perf counts no address). */
+	if (vm->kvm && set->notify.n && snap && snap->backend == VS_PROBE_BPF && secs > 0) {
+		memset(addr_kicks, 0, sizeof(addr_kicks));
+		by_addr = !vs_notify_count_probe(&set->notify, snap, vm->pid, &ac);
+	}
 
 	for (i = 0; i < set->n_devs; i++) {
 		struct vs_vdev *d = &set->devs[i];
@@ -534,6 +690,7 @@ void vs_vq_attribute(struct vs_vqset *set, const struct vs_vm *vm,
 			}
 		}
 		for (j = 0; j < d->n_vqs; j++) {
+			const struct vs_notify_entry *e;
 			struct vs_vq *v = &d->vqs[j];
 			char note[96];
 
@@ -543,7 +700,18 @@ void vs_vq_attribute(struct vs_vqset *set, const struct vs_vm *vm,
 				continue;
 			}
 			/* kicks */
-			if (vm->kvm && pv && vs_counters_kicks(&pv->c)) {
+			e = by_addr ? vs_notify_of_queue(&set->notify, i, j) : NULL;
+			if (e) {
+				char where[48];
+
+				vs_notify_entry_str(e, where, sizeof(where));
+				snprintf(note, sizeof(note),
+					 "at %s; %" PRIu64 " of the VM's %" PRIu64 " kick writes mapped",
+					 where, ac.matched, ac.matched + ac.unmatched);
+				figure_set(&v->kicks,
+					   (double)addr_kicks[i * VS_VQ_MAX_QUEUES + j] / secs,
+					   "kvm_pio/kvm_mmio address", note);
+			} else if (vm->kvm && pv && vs_counters_kicks(&pv->c)) {
 				double k = (double)vs_counters_kicks(&pv->c) / secs;
 
 				if (n_active == 1)

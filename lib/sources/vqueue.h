@@ -41,7 +41,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <jansson.h>
+
 #include "sources/discover.h"
+#include "sources/notify.h"
 
 #define VS_VQ_MAX_DEVICES 8
 #define VS_VQ_MAX_QUEUES 16
@@ -91,6 +94,9 @@ struct vs_vdev {
 	bool queues_assumed;	/* count from QEMU's defaults, not QMP */
 	unsigned int n_vqs;
 	struct vs_vq vqs[VS_VQ_MAX_QUEUES];
+	/* where its queues' KVM kick addresses came from (query-pci), or
+	 * why there are none */
+	char notify_from[96];
 };
 
 struct vs_vqset {
@@ -112,6 +118,9 @@ struct vs_vqset {
 	double vcpu_wake_ns;
 	double vcpu_cpu_per_item_ns;
 	char costs_from[160];
+	/* KVM kick address of each queue (dev = index in devs), from QMP
+	 * query-pci and QEMU's notify layout; n == 0 without QMP */
+	struct vs_notify_map notify;
 	/* the window on CLOCK_MONOTONIC: first and last QMP samples */
 	uint64_t t0_ns, tlast_ns;
 	/* internal */
@@ -119,6 +128,18 @@ struct vs_vqset {
 };
 
 const char *vs_vq_consumer_name(enum vs_vq_consumer c); /* "iothread", ... */
+
+/*
+ * The kick addresses of set's devices (set->notify, each device's
+ * notify_from) from QMP: query-pci for the BARs, then per device the
+ * proxy's qom "addr", page-per-vq, modern-pio-notify, its notify memory
+ * region's offset and the negotiated VIRTIO_F_VERSION_1 (notify.h).
+ * vs_vq_discover() calls it with the live QMP; exec runs one command as
+ * vs_qmp_execute() does (so a test can replay recorded replies). The
+ * number of devices mapped, or -errno when query-pci failed.
+ */
+typedef int (*vs_vq_qmp_exec)(void *ctx, const char *cmd, json_t *args, json_t **ret);
+int vs_vq_map_notify(vs_vq_qmp_exec exec, void *ctx, struct vs_vqset *set);
 
 /*
  * Devices and queues of vm (a QEMU process). q may be NULL: the command

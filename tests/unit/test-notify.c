@@ -15,7 +15,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "sources/notify.h"
+#include "sources/vqueue.h"
+
+#define QMP_FIXTURE "tests/fixtures/qmp/tcg-guest-blk-net.json"
 
 static void test_reference_device_trace(void **state)
 {
@@ -88,9 +93,179 @@ static void test_shared_address(void **state)
 	__T("twice", vs_notify_add_modern(&m, 0, 0xfe000000, 0x3000, 0, 2, offs) == -EEXIST);
 }
 
+/*
+ * QMP replayed from QMP_FIXTURE: the replies of the test guest's QEMU 7.2
+ * (tests/guest/guest.sh start DIR --with-net, under TCG on this machine)
+ * to what vs_vq_map_notify() asks, one {"execute", "arguments", "return"}
+ * per command. A command not recorded fails as QMP would (-EREMOTEIO).
+ */
+static int replay(void *ctx, const char *cmd, json_t *args, json_t **ret)
+{
+	json_t *rec = ctx, *e;
+	size_t i;
+
+	json_array_foreach(rec, i, e) {
+		json_t *a = json_object_get(e, "arguments");
+
+		if (strcmp(json_string_value(json_object_get(e, "execute")), cmd))
+			continue;
+		if ((a || args) && !(a && args && json_equal(a, args)))
+			continue;
+		json_decref(args);
+		*ret = json_incref(json_object_get(e, "return"));
+		return 0;
+	}
+	json_decref(args);
+	return -EREMOTEIO;
+}
+
+static json_t *recorded(json_t *rec, const char *cmd)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(rec, i, e)
+		if (!strcmp(json_string_value(json_object_get(e, "execute")), cmd))
+			return json_object_get(e, "return");
+	return NULL;
+}
+
+/* The devices as vqueue.c's QMP discovery finds them in the recording. */
+static void devices_of(json_t *rec, struct vs_vqset *set)
+{
+	json_t *e;
+	size_t i;
+
+	memset(set, 0, sizeof(*set));
+	json_array_foreach(recorded(rec, "x-query-virtio"), i, e) {
+		struct vs_vdev *d = &set->devs[set->n_devs++];
+		const char *path = json_string_value(json_object_get(e, "path"));
+		json_t *st = NULL;
+
+		snprintf(d->qom_path, sizeof(d->qom_path), "%s", path);
+		/* "/machine/peripheral/blk0/virtio-backend" -> blk0 */
+		sscanf(path, "/machine/peripheral/%47[^/]", d->id);
+		__T("status recorded", !replay(rec, "x-query-virtio-status",
+					       json_pack("{s:s}", "path", path), &st));
+		d->n_vqs = (unsigned int)json_integer_value(json_object_get(st, "num-vqs"));
+		json_decref(st);
+	}
+}
+
+static const struct vs_vdev *dev_named(const struct vs_vqset *set, const char *id,
+				       unsigned int *at)
+{
+	for (*at = 0; *at < set->n_devs; (*at)++)
+		if (!strcmp(set->devs[*at].id, id))
+			return &set->devs[*at];
+	return NULL;
+}
+
+static void test_query_pci_fixture(void **state)
+{
+	static struct vs_vqset set;
+	json_error_t jerr;
+	json_t *rec = json_load_file(QMP_FIXTURE, 0, &jerr);
+	const struct vs_vdev *blk, *net;
+	unsigned int b, n, dev, queue;
+
+	(void)state;
+	__T("fixture", rec);
+	devices_of(rec, &set);
+	blk = dev_named(&set, "blk0", &b);
+	net = dev_named(&set, "net0", &n);
+	__T("blk0 (1 queue) and net0 (rx tx ctrl)", blk && net && blk->n_vqs == 1 &&
+	    net->n_vqs == 3);
+	__T("both mapped", vs_vq_map_notify(replay, rec, &set) == 2);
+	/* By hand from the recording: blk0 is 00:02.0 with BAR4 at
+	 * 0xfebf8000, net0 00:03.0 with BAR4 at 0xfebfc000; the notify region
+	 * at 0x3000 (QOM's virtio-pci-notify-* addr), page-per-vq off:
+	 * multiplier 4. The guest negotiated VIRTIO_F_VERSION_1, so the
+	 * legacy ports (BAR0 0xc000 and 0xc080, + 16) are not its kicks. */
+	__T("one address per queue, modern only", set.notify.n == 4);
+	__T("blk0 req", !vs_notify_lookup(&set.notify, VS_NOTIFY_MMIO, 0xfebfb000, -1, &dev,
+					  &queue) && dev == b && queue == 0);
+	__T("net0 rx", !vs_notify_lookup(&set.notify, VS_NOTIFY_MMIO, 0xfebff000, -1, &dev,
+					 &queue) && dev == n && queue == 0);
+	__T("net0 tx, kvm_mmio with its value", !vs_notify_lookup(&set.notify, VS_NOTIFY_MMIO,
+								 0xfebff004, 1, &dev, &queue) &&
+	    dev == n && queue == 1);
+	__T("net0 ctrl", !vs_notify_lookup(&set.notify, VS_NOTIFY_MMIO, 0xfebff008, -1, &dev,
+					   &queue) && dev == n && queue == 2);
+	__T("legacy port not mapped", vs_notify_lookup(&set.notify, VS_NOTIFY_PIO, 0xc090, 1,
+						       &dev, &queue) == -ENOENT);
+	__T("where from", strstr(net->notify_from, "qmp query-pci 00:03.0 BAR4 0xfebfc000+0x3000+4*q"));
+	json_decref(rec);
+}
+
+/* The same reply, other facts: legacy, unknown transport, anonymous
+ * devices, BARs not programmed, page-per-vq. */
+static void test_query_pci_cases(void **state)
+{
+	json_error_t jerr;
+	json_t *rec = json_load_file(QMP_FIXTURE, 0, &jerr), *pci, *fn = NULL, *r;
+	struct vs_notify_pci_dev pd = {
+		.qdev_id = "net0", .devfn = -1, .n_queues = 3, .modern = 0,
+		.notify_offset = VS_QEMU_NOTIFY_OFFSET,
+		.multiplier = VS_QEMU_NOTIFY_MULTIPLIER,
+	};
+	struct vs_notify_map m = { 0 };
+	unsigned int dev, queue;
+	char desc[96];
+	size_t i;
+
+	(void)state;
+	__T("fixture", rec);
+	pci = recorded(rec, "query-pci");
+	__T("legacy", !vs_notify_add_query_pci(&m, pci, 5, &pd, desc, sizeof(desc)) &&
+	    m.n == 3 && strstr(desc, "BAR0 0xc080+16=q"));
+	__T("legacy tx: the port, value 1", !vs_notify_lookup(&m, VS_NOTIFY_PIO, 0xc090, 1, &dev,
+							    &queue) && dev == 5 && queue == 1);
+	__T("a legacy kick without its value is not pinned on a queue",
+	    vs_notify_lookup(&m, VS_NOTIFY_PIO, 0xc090, -1, &dev, &queue) == -ENOENT);
+
+	/* not known yet which one the guest uses: both */
+	memset(&m, 0, sizeof(m));
+	pd.modern = -1;
+	__T("both transports", !vs_notify_add_query_pci(&m, pci, 0, &pd, desc, sizeof(desc)) &&
+	    m.n == 6);
+
+	/* blk0 as if it had no -device id=: found by its devfn (slot 2 << 3),
+	 * among virtio functions only */
+	json_array_foreach(json_object_get(json_array_get(pci, 0), "devices"), i, fn)
+		if (!strcmp(json_string_value(json_object_get(fn, "qdev_id")), "blk0"))
+			break;
+	__T("blk0 in the reply", fn);
+	json_object_set_new(fn, "qdev_id", json_string(""));
+	memset(&m, 0, sizeof(m));
+	pd = (struct vs_notify_pci_dev){ .qdev_id = NULL, .devfn = 16, .n_queues = 1,
+		.modern = 1, .notify_offset = 0x3000, .multiplier = 0x1000 };
+	__T("by devfn, page-per-vq", !vs_notify_add_query_pci(&m, pci, 0, &pd, desc, sizeof(desc)) &&
+	    m.n == 1 && m.e[0].addr == 0xfebfb000 && strstr(desc, "00:02.0"));
+	pd.n_queues = 2;
+	memset(&m, 0, sizeof(m));
+	__T("a second page would be outside the 16 KB BAR: not QEMU's layout",
+	    vs_notify_add_query_pci(&m, pci, 0, &pd, desc, sizeof(desc)) == -EINVAL && !m.n);
+	pd.devfn = 8;		/* the PIIX ISA bridge's slot: not virtio */
+	__T("no such virtio function", vs_notify_add_query_pci(&m, pci, 0, &pd, desc,
+							       sizeof(desc)) == -ENOENT);
+
+	/* BAR 4 as QEMU reports it before the guest programs it */
+	json_array_foreach(json_object_get(fn, "regions"), i, r)
+		if (json_integer_value(json_object_get(r, "bar")) == 4)
+			json_object_set_new(r, "address", json_integer(-1));
+	pd = (struct vs_notify_pci_dev){ .devfn = 16, .n_queues = 1, .modern = 1,
+		.notify_offset = 0x3000, .multiplier = 4 };
+	__T("unprogrammed BAR", vs_notify_add_query_pci(&m, pci, 0, &pd, desc, sizeof(desc)) ==
+	    -EINVAL && !m.n);
+	json_decref(rec);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_query_pci_fixture),
+		cmocka_unit_test(test_query_pci_cases),
 		cmocka_unit_test(test_reference_device_trace),
 		cmocka_unit_test(test_modern_and_legacy),
 		cmocka_unit_test(test_shared_address),

@@ -120,9 +120,89 @@ static void test_attribute(void **state)
 	    !strcmp(set.devs[0].vqs[0].irqs.source, "qmp signalled-used"));
 }
 
+/*
+ * Kicks per queue from the probes' per-address counts: two active queues
+ * of a KVM VM, each kicked at its own notify address, get their own kicks;
+ * without the address table (or with the perf fallback, which counts no
+ * address) the VM's total stays shared, as before.
+ */
+static void test_attribute_by_address(void **state)
+{
+	static struct vs_vqset set;
+	struct vs_probe_snapshot snap;
+	struct vs_probe_pair pairs[2];
+	struct vs_probe_vm pvm;
+	struct vs_probe_kick_addr ka[4] = {
+		{ .tgid = 700, .space = VS_KICK_SPACE_MMIO, .addr = 0xfebfb000, .value = -1,
+		  .count = 300 },
+		{ .tgid = 700, .space = VS_KICK_SPACE_MMIO, .addr = 0xfebff004, .value = -1,
+		  .count = 200 },
+		/* the serial console: a PIO write, not a kick */
+		{ .tgid = 700, .space = VS_KICK_SPACE_PIO, .addr = 0x3f8, .value = 65,
+		  .count = 40 },
+		/* another VM's write at the same address */
+		{ .tgid = 900, .space = VS_KICK_SPACE_MMIO, .addr = 0xfebfb000, .value = -1,
+		  .count = 999 },
+	};
+	struct vs_vq *blk_req, *net_tx;
+	struct vs_vm vm;
+	unsigned int i, j;
+
+	(void)state;
+	__T("fixture root", diag_fixture_root("diagnose-host") == 0);
+	__T("the QEMU", vs_discover_pid(700, &vm) == 0);
+	vm.kvm = true;
+	fill_snapshot(&snap, pairs);
+	snap.backend = VS_PROBE_BPF;
+	memset(&pvm, 0, sizeof(pvm));
+	pvm.pid = 700;
+	pvm.c.ctr[VS_KICK_FAST_MMIO] = 500;
+	pvm.c.ctr[VS_KICK_PIO] = 40;
+	snap.vms = &pvm;
+	snap.n_vms = 1;
+	snap.kick_addrs = ka;
+	snap.n_kick_addrs = 4;
+	__T("devices", vs_vq_discover(NULL, &vm, &set) == 0);
+	set.secs = 1;
+	blk_req = &set.devs[0].vqs[0];
+	net_tx = &set.devs[1].vqs[1];
+	for (i = 0; i < set.n_devs; i++)
+		for (j = 0; j < set.devs[i].n_vqs; j++) {
+			struct vs_vq *v = &set.devs[i].vqs[j];
+
+			v->active = v == blk_req || v == net_tx;
+			v->items.per_s = v->active ? 250 : 0;
+			v->n_samples = 10;
+		}
+
+	vs_vq_attribute(&set, &vm, &snap);
+	__T("no address table: the VM's kicks are shared", isnan(blk_req->kicks.per_s) &&
+	    strstr(blk_req->kicks.note, "540/s for the VM, shared by 2 active queues"));
+
+	__T("blk0", !vs_notify_add_modern(&set.notify, 0, 0xfebf8000, VS_QEMU_NOTIFY_OFFSET,
+					  VS_QEMU_NOTIFY_MULTIPLIER, 2, NULL));
+	__T("net0", !vs_notify_add_modern(&set.notify, 1, 0xfebfc000, VS_QEMU_NOTIFY_OFFSET,
+					  VS_QEMU_NOTIFY_MULTIPLIER, 3, NULL));
+	vs_vq_attribute(&set, &vm, &snap);
+	__T("blk0 req: its own address", blk_req->kicks.per_s == 300 &&
+	    !strcmp(blk_req->kicks.source, "kvm_pio/kvm_mmio address") &&
+	    strstr(blk_req->kicks.note, "mmio 0xfebfb000") &&
+	    strstr(blk_req->kicks.note, "500 of the VM's 540 kick writes"));
+	__T("net0 tx: its own address", net_tx->kicks.per_s == 200 &&
+	    !strcmp(net_tx->kicks.source, "kvm_pio/kvm_mmio address"));
+	__T("an idle queue stays idle", isnan(set.devs[1].vqs[0].kicks.per_s) &&
+	    strstr(set.devs[1].vqs[0].kicks.note, "idle"));
+
+	snap.backend = VS_PROBE_PERF;
+	vs_vq_attribute(&set, &vm, &snap);
+	__T("perf counts no address: shared again", isnan(blk_req->kicks.per_s) &&
+	    strstr(blk_req->kicks.note, "shared"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_attribute_by_address),
 		cmocka_unit_test(test_idx_delta),
 		cmocka_unit_test(test_cmdline_devices),
 		cmocka_unit_test(test_attribute),
