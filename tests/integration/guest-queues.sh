@@ -53,6 +53,7 @@ for f in kicks interrupts; do
 	rate=$(json_get "$d" "$q['queue']['$f']['per_s']")
 	case $src in
 	"vcpu write() syscalls"|"sched_waking vcpu->consumer"|"kvm kick tracepoints"|\
+	"kvm_pio/kvm_mmio address"|\
 	"sched_waking qemu->vcpu"|"kvm irq tracepoints"|"qmp signalled-used") ;;
 	*) die "$f without a known source: '$src'" ;;
 	esac
