@@ -108,27 +108,16 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 
 /* "1.234us": four significant digits, enough to tell nFP's 2001ns from
  * the 2000ns of BW. */
+/* The one time formatter (lib/core/units.c), so that what model prints
+ * parses back as a time; an infinite time is the model's "unbounded" (a D
+ * that grows without limit), not the formatter's "inf". */
 static const char *fmt_time(double ns, char *buf, size_t len)
 {
-	double a = fabs(ns);
-
-	if (isnan(ns))
-		snprintf(buf, len, "-");
-	else if (isinf(ns))
+	if (isinf(ns) && ns > 0) {
 		snprintf(buf, len, "unbounded");
-	else if (a < 1e3)
-		snprintf(buf, len, "%.1fns", ns);
-	else if (a < 1e4)
-		snprintf(buf, len, "%.3fus", ns / 1e3);
-	else if (a < 1e5)
-		snprintf(buf, len, "%.2fus", ns / 1e3);
-	else if (a < 1e6)
-		snprintf(buf, len, "%.1fus", ns / 1e3);
-	else if (a < 1e9)
-		snprintf(buf, len, "%.3fms", ns / 1e6);
-	else
-		snprintf(buf, len, "%.3fs", ns / 1e9);
-	return buf;
+		return buf;
+	}
+	return vs_format_time(ns, buf, len);
 }
 
 static const char *fmt_batch(double b, char *buf, size_t len)

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "cmd.h"
+#include "core/units.h"
 #include "sources/qmpstat.h"
 #include "stat-qmp.h"
 
@@ -24,10 +25,10 @@
 static void print_rows(const struct vs_qmp_vcpu_row *r, int n,
 		       const struct vs_qmp_sample *now, double secs)
 {
-	char pct[16];
+	char pct[16], t[VS_FMT_LEN];
 	int i;
 
-	printf("--- %.2f s\n", secs);
+	printf("--- %s\n", vs_format_time(secs * 1e9, t, sizeof(t)));
 	printf("%4s %8s %9s %8s %8s %9s %5s %8s %6s\n", "VCPU", "TID", "EXITS/s",
 	       "HALTS/s", "POLL-OK", "POLL-FAIL", "OK%", "POLL-us", "WAIT%");
 	for (i = 0; i < n; i++) {

@@ -22,6 +22,7 @@
 #include <bpf/libbpf.h>
 
 #include "cmd.h"
+#include "core/units.h"
 #include "diagnose/diagnose.h"
 #include "knobs/knobs.h"
 #include "output/httpd.h"
@@ -545,15 +546,16 @@ int cmd_watch(int argc, char **argv)
 	s.httpd = httpd;
 	pthread_mutex_unlock(&s.lock);
 	{
-		char host[64];
+		char host[64], win[VS_FMT_LEN];
 		unsigned int port;
 		bool v6;
 
 		vs_httpd_parse_listen(env.listen, host, sizeof(host), &port);
 		v6 = strchr(host, ':') != NULL;
 		fprintf(stderr, "virtsync watch: serving http://%s%s%s:%d/metrics, window "
-			"%.3gs, %u VM%s, tuning %s\n", v6 ? "[" : "", host, v6 ? "]" : "",
-			vs_httpd_port(httpd), env.interval_ns / 1e9, d.found->n_vms,
+			"%s, %u VM%s, tuning %s\n", v6 ? "[" : "", host, v6 ? "]" : "",
+			vs_httpd_port(httpd), vs_format_time(env.interval_ns, win, sizeof(win)),
+			d.found->n_vms,
 			d.found->n_vms == 1 ? "" : "s", env.tune ? "on" : "off");
 	}
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "analyze/classify.h"
+#include "core/units.h"
 
 /* QEMU's default virtqueue size, used when the queue length is not
  * published (virtio-net rx/tx_queue_size, virtio-blk queue-size). */
@@ -159,18 +160,6 @@ static double clamp_pos(double x, double floor_ns)
 	return isfinite(x) && x > floor_ns ? x : floor_ns;
 }
 
-static void fmt_us(char *buf, size_t len, double ns)
-{
-	if (!isfinite(ns))
-		snprintf(buf, len, "?");
-	else if (ns >= 1e6)
-		snprintf(buf, len, "%.1f ms", ns / 1e6);
-	else if (ns >= 1e3)
-		snprintf(buf, len, "%.1f us", ns / 1e3);
-	else
-		snprintf(buf, len, "%.0f ns", ns);
-}
-
 static void write_summary(struct vs_verdict *v, const struct vs_sample *s)
 {
 	const char *c_name = s->cons.present ? s->cons.comm : "consumer";
@@ -190,7 +179,7 @@ static void write_summary(struct vs_verdict *v, const struct vs_sample *s)
 				 v->kicks_per_item, c_name, b);
 		break;
 	case VS_REGIME_SFC:
-		fmt_us(y, sizeof(y), vs_verdict_est(v, "Yc"));
+		vs_format_time(vs_verdict_est(v, "Yc"), y, sizeof(y));
 		snprintf(v->summary, sizeof(v->summary),
 			 "fast consumer: the %s thread empties the ring and sleeps (%s per sleep, %.1f items per wake-up); the producer never waits",
 			 c_name, y, b);
@@ -201,7 +190,7 @@ static void write_summary(struct vs_verdict *v, const struct vs_sample *s)
 			 v->irqs_per_item, p_name, b);
 		break;
 	case VS_REGIME_SFP:
-		fmt_us(y, sizeof(y), vs_verdict_est(v, "Yp"));
+		vs_format_time(vs_verdict_est(v, "Yp"), y, sizeof(y));
 		snprintf(v->summary, sizeof(v->summary),
 			 "fast producer: the %s thread fills the ring and sleeps (%s per sleep, %.0f items per wake-up); the consumer never waits",
 			 p_name, y, b);
@@ -212,13 +201,13 @@ static void write_summary(struct vs_verdict *v, const struct vs_sample *s)
 			 1 / v->p_waits_per_item, 1 / v->c_waits_per_item);
 		break;
 	case VS_REGIME_NSCS:
-		fmt_us(y, sizeof(y), vs_verdict_est(v, "Sc"));
+		vs_format_time(vs_verdict_est(v, "Sc"), y, sizeof(y));
 		snprintf(v->summary, sizeof(v->summary),
 			 "short queue, slow consumer start-up: both sides block; the consumer is faster but takes %s to wake, so the producer fills the %u-slot ring and waits",
 			 y, v->params.len);
 		break;
 	case VS_REGIME_NSPS:
-		fmt_us(y, sizeof(y), vs_verdict_est(v, "Sp"));
+		vs_format_time(vs_verdict_est(v, "Sp"), y, sizeof(y));
 		snprintf(v->summary, sizeof(v->summary),
 			 "short queue, slow producer start-up: both sides block; the producer is faster but takes %s to wake, so the consumer empties the %u-slot ring and waits",
 			 y, v->params.len);

@@ -70,9 +70,12 @@ int vs_parse_time_ns(const char *text, double *ns)
 		scale = 1.0;
 	}
 	v *= scale;
-	if (v > VS_TIME_MAX_NS)
+	/* What vs_format_time() prints of a time in range parses back: its four
+	 * digits may round the largest times up ("277.8h" for 277.76h), which
+	 * reads as the largest time. */
+	if (v > VS_TIME_MAX_NS * (1 + 5e-4))
 		return -ERANGE;
-	*ns = v;
+	*ns = v < VS_TIME_MAX_NS ? v : VS_TIME_MAX_NS;
 	return 0;
 }
 

@@ -6,11 +6,16 @@
 # Text: the make-run screen (Sec. 8.1 preset), all four mechanisms.
 expect_exit 0 "$VS" model --preset fc-example
 for w in busy sleep notify hybrid BW sFC nFC 'best throughput: busy+sleep' \
-	'least CPU: sleep' 'len=512' 'wp=300.0ns' 'kc=384'; do
+	'least CPU: sleep' 'len=512' 'wp=300ns' 'kc=384'; do
 	grep -q -- "$w" "$TMP/out" || die "text lacks '$w'"
 done
 awk 'length > 80 { exit 1 }' "$TMP/out" || die "text wider than 80 columns"
-grep -q '^T, time per item *300.0ns *300.0ns *520.0ns *300.0ns$' "$TMP/out" ||
+# every time printed is one the time parser takes back: fed as --wp, each
+# parses (model's own "unbounded" aside, an infinite D)
+for t in $(grep -oE '(^| |\(|=)[0-9.]+(ns|us|ms|s|m|h)\b' "$TMP/out" | tr -d ' (=' | sort -u); do
+	"$VS" __parse model --wp "$t" >/dev/null 2>&1 || die "model printed '$t', which does not parse as a time"
+done
+grep -q '^T, time per item *300ns *300ns *520ns *300ns$' "$TMP/out" ||
 	die "T row: $(grep '^T,' "$TMP/out")"
 
 # Options after the preset override it; --sleep sets both sleeps.
@@ -60,7 +65,7 @@ expect_exit 0 "$VS" model --wp 2us --wc 1us --len 512 --yp 1.5ms --yc 2ms --json
 expect_exit 0 "$VS" model --preset paper-costs --sweep wp=200ns:2.9us:100ns
 [ "$(grep -c '^[0-9.]*[nu]s ' "$TMP/out")" = 28 ] || die "sweep rows: $(cat "$TMP/out")"
 awk 'length > 80 { exit 1 }' "$TMP/out" || die "sweep wider than 80 columns"
-grep -q '^2.500us *T *BW .* nFC *3.600us' "$TMP/out" || die "Fig. 8 at 2.5us"
+grep -q '^2.5us *T *BW .* nFC *3.6us' "$TMP/out" || die "Fig. 8 at 2.5us"
 expect_exit 0 "$VS" model --preset paper-costs --sweep wp=200ns:2.9us:100ns --csv
 [ "$(wc -l <"$TMP/out")" = 29 ] || die "CSV lines"
 head -1 "$TMP/out" | grep -q '^wp,busy_regime,busy_T_ns,' || die "CSV header"

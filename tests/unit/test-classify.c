@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* lib/classify and lib/recommend on synthetic samples with known regimes. */
 #include "test.h"
+#include "core/units.h"
 
 #include <errno.h>
 #include <math.h>
@@ -143,6 +144,16 @@ static void test_sleep_regimes(void **state)
 	__T("sFC", vs_classify(&s, &hc, &v) == 0 && v.regime == VS_REGIME_SFC &&
 	    v.fast == VS_FAST_CONSUMER && v.mech == VS_MECH_SLEEP);
 	__T_REL("Yc = idle per sleep", vs_verdict_est(&v, "Yc"), 0.7 / 20000 * 1e9, 1e-6);
+	{
+		/* the summary's time is the one formatter's: it parses back */
+		const char *a = strstr(v.summary, "sleeps (");
+		char t[32];
+		double ns;
+
+		__T("summary names the sleep", a && sscanf(a, "sleeps (%31s per", t) == 1);
+		__T(t, vs_parse_time_ns(t, &ns) == 0);
+		__T_REL("summary time", ns, vs_verdict_est(&v, "Yc"), 5e-4);
+	}
 	/* P sleeps: sFP. */
 	sample(&s, 1e6, 0, 0, 256, (struct side){ 0.3, 5000, 0.7 },
 	       (struct side){ 1.0, 0, 0 });

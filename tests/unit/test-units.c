@@ -84,6 +84,38 @@ static void test_time_format(void **state)
 	__T("inf", !strcmp(vs_format_time(INFINITY, buf, sizeof(buf)), "inf"));
 }
 
+/* Every time the formatter prints, across the whole range the parser takes
+ * (odd mantissas at every magnitude and unit boundary), parses back to the
+ * value within the four significant digits it keeps. */
+static void test_time_round_trip(void **state)
+{
+	static const double mant[] = {
+		1, 1.0004, 1.2345, 1.5, 2.001, 3.14159, 5.5555, 9.9994, 9.9996,
+	};
+	char buf[VS_FMT_LEN];
+	double decade, ns, back;
+	unsigned int n = 0;
+	size_t i;
+
+	for (decade = 0.01; decade < VS_TIME_MAX_NS; decade *= 10)
+		for (i = 0; i < sizeof(mant) / sizeof(mant[0]); i++) {
+			ns = decade * mant[i];
+			if (ns > VS_TIME_MAX_NS)
+				continue;
+			vs_format_time(ns, buf, sizeof(buf));
+			__T(buf, vs_parse_time_ns(buf, &back) == 0);
+			__T_REL(buf, back, ns, 5e-4);
+			n++;
+		}
+	/* the unit boundaries, where the rounding picks the larger unit */
+	for (ns = 59.99e9; ns < 60.01e9; ns += 1e6) {
+		vs_format_time(ns, buf, sizeof(buf));
+		__T(buf, vs_parse_time_ns(buf, &back) == 0);
+		__T_REL(buf, back, ns, 5e-4);
+	}
+	__T("cases", n > 100);
+}
+
 static void test_rate_format(void **state)
 {
 	char buf[VS_FMT_LEN];
@@ -138,6 +170,7 @@ int main(void)
 		cmocka_unit_test(test_time_accepts),
 		cmocka_unit_test(test_time_refuses),
 		cmocka_unit_test(test_time_format),
+		cmocka_unit_test(test_time_round_trip),
 		cmocka_unit_test(test_rate_format),
 		cmocka_unit_test(test_u64),
 		cmocka_unit_test(test_path_root),
