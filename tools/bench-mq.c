@@ -309,21 +309,6 @@ static int build(const struct bench_mq_args *a, struct pcdev_mq_config *cfg,
 	return err;
 }
 
-static const char *num(double v)
-{
-	static char buf[8][32];
-	static unsigned int slot;
-	char *b = buf[slot++ % 8];
-
-	if (isnan(v))
-		return "-";
-	if (fabs(v) >= 100 && fabs(v) < 1e10)
-		snprintf(b, 32, "%.0f", v);
-	else
-		snprintf(b, 32, "%.3g", v);
-	return b;
-}
-
 static void print_text(const struct pcdev_mq_config *cfg,
 		       const struct pcdev_mq_results *r, double dmax)
 {
@@ -341,13 +326,13 @@ static void print_text(const struct pcdev_mq_config *cfg,
 	       vs_format_time(r->elapsed_ns, a, sizeof(a)),
 	       vs_stop_requested() ? " (stopped by signal: results so far)" : "");
 	printf("throughput_ops %s of %s offered  cpu pollers %s producers %s\n",
-	       num(r->throughput_ops), num(r->offered_ops), num(r->cpu_pollers),
-	       num(r->cpu_producers));
-	printf("latency_ns     p50 %s  p98 %s  p99 %s  max %s\n",
-	       num(r->latency.p50), num(r->latency.p98), num(r->latency.p99),
-	       num(r->latency.max));
+	       vs_cell_num(r->throughput_ops), vs_cell_num(r->offered_ops), vs_cell_num(r->cpu_pollers),
+	       vs_cell_num(r->cpu_producers));
+	printf("latency        p50 %s  p98 %s  p99 %s  max %s\n",
+	       vs_cell_time(r->latency.p50), vs_cell_time(r->latency.p98),
+	       vs_cell_time(r->latency.p99), vs_cell_time(r->latency.max));
 	if (!isnan(dmax))
-		printf("dmax_ns        %s: p98 %s\n", num(dmax),
+		printf("dmax           %s: p98 %s\n", vs_cell_time(dmax),
 		       r->latency.p98 <= dmax ? "within" : "EXCEEDS");
 	printf("queue poller     rate  items/s     burst    p50_ns    p98_ns starved "
 	       "full\n");
@@ -357,7 +342,7 @@ static void print_text(const struct pcdev_mq_config *cfg,
 		printf("%5u %6u %8s %8s %9s %9s %9s %7llu %4llu\n", i, q->poller,
 		       vs_format_count(cfg->q[i].rate, a, sizeof(a)),
 		       vs_format_count(q->throughput_ops, b, sizeof(b)),
-		       num(q->burst), num(q->latency.p50), num(q->latency.p98),
+		       vs_cell_num(q->burst), vs_cell_num(q->latency.p50), vs_cell_num(q->latency.p98),
 		       (unsigned long long)q->starved, (unsigned long long)q->full);
 	}
 	printf("poller queues  util   cpu  visit_ns   wake_ns  blocks\n");
@@ -365,7 +350,7 @@ static void print_text(const struct pcdev_mq_config *cfg,
 		const struct pcdev_mq_poller_res *p = &r->p[i];
 
 		printf("%6u %6u %5.3f %5.3f %9s %9s %7llu\n", i, p->n_queues,
-		       p->util, p->cpu, num(p->visit_ns), num(p->wake_ns),
+		       p->util, p->cpu, vs_cell_num(p->visit_ns), vs_cell_num(p->wake_ns),
 		       (unsigned long long)p->blocks);
 	}
 	if (cfg->backend == PCDEV_BACKEND_KVM) {

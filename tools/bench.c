@@ -302,25 +302,6 @@ static int build_config(struct pcdev_config *cfg, double *dmax)
 	return err;
 }
 
-/* Compact number: integers from 100 up to 1e10, else 4 significant
- * digits; "-" where undefined (NaN). A static buffer per call slot. */
-static const char *num(double v)
-{
-	static char buf[8][32];
-	static unsigned int slot;
-	char *b = buf[slot++ % 8];
-
-	if (isnan(v))
-		return "-";
-	if (isinf(v))
-		return "inf";
-	if (fabs(v) >= 100 && fabs(v) < 1e10)
-		snprintf(b, 32, "%.0f", v);
-	else
-		snprintf(b, 32, "%.4g", v);
-	return b;
-}
-
 static const char *regime_or_dash(const struct vs_prediction *m)
 {
 	return m->regime < VS_REGIME_COUNT ? vs_regime_name(m->regime) : "-";
@@ -373,9 +354,9 @@ static void print_text(const struct pcdev_config *cfg,
 	       vs_format_time(r->elapsed_ns, a, sizeof(a)),
 	       vs_stop_requested() ? " (stopped by signal: results so far)" : "");
 	printf("throughput_ops %-12s T_ns %-10s E_ns %-10s batch %s\n",
-	       num(r->throughput_ops), num(r->t_ns), num(r->e_ns), num(r->batch));
+	       vs_cell_num(r->throughput_ops), vs_cell_num(r->t_ns), vs_cell_num(r->e_ns), vs_cell_num(r->batch));
 	printf("cpu            producer %-8s consumer %s\n",
-	       num(r->cpu_producer), num(r->cpu_consumer));
+	       vs_cell_num(r->cpu_producer), vs_cell_num(r->cpu_consumer));
 	printf("kicks %llu  interrupts %llu  spurious %llu\n",
 	       (unsigned long long)r->kicks, (unsigned long long)r->interrupts,
 	       (unsigned long long)r->spurious);
@@ -383,20 +364,21 @@ static void print_text(const struct pcdev_config *cfg,
 	       (unsigned long long)(r->sleeps_p + r->sleeps_c),
 	       (unsigned long long)r->sleeps_p, (unsigned long long)r->sleeps_c,
 	       (unsigned long long)r->blocks_p, (unsigned long long)r->blocks_c);
-	printf("latency_ns     p50 %s  p95 %s  p98 %s  p99 %s  max %s\n",
-	       num(l->p50), num(l->p95), num(l->p98), num(l->p99), num(l->max));
+	printf("latency        p50 %s  p95 %s  p98 %s  p99 %s  max %s\n",
+	       vs_cell_time(l->p50), vs_cell_time(l->p95), vs_cell_time(l->p98),
+	       vs_cell_time(l->p99), vs_cell_time(l->max));
 	if (!isnan(dmax))
-		printf("dmax_ns        %s: p98 %s\n", num(dmax),
+		printf("dmax           %s: p98 %s\n", vs_cell_time(dmax),
 		       l->p98 <= dmax ? "within" : "EXCEEDS");
 	printf("measured (ns)  wp %s  wc %s  np %s  nc %s\n",
-	       num(m->wp), num(m->wc), num(m->np), num(m->nc));
+	       vs_cell_num(m->wp), vs_cell_num(m->wc), vs_cell_num(m->np), vs_cell_num(m->nc));
 	printf("               sp %s  sc %s  yp %s  yc %s  yz %s\n",
-	       num(m->sp), num(m->sc), num(m->yp), num(m->yc), num(m->yz));
+	       vs_cell_num(m->sp), vs_cell_num(m->sc), vs_cell_num(m->yp), vs_cell_num(m->yc), vs_cell_num(m->yz));
 	printf("model (%s)%*s regime %s  T_ns %s  E_ns %s  D_ns %s  batch %s\n",
 	       vs_mech_name(model->mech),
 	       (int)(7 - strlen(vs_mech_name(model->mech))), "",
-	       regime_or_dash(model), num(model->t_ns), num(model->e_ns),
-	       num(model->d_ns), num(model->batch));
+	       regime_or_dash(model), vs_cell_num(model->t_ns), vs_cell_num(model->e_ns),
+	       vs_cell_num(model->d_ns), vs_cell_num(model->batch));
 	for (i = 0; i < r->n_kvm_stats; i++)
 		printf("kvm_stats      %-32s %llu\n", r->kvm_stats[i].name,
 		       (unsigned long long)r->kvm_stats[i].value);

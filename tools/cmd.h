@@ -124,6 +124,14 @@ int opt_wait_mode(const char *opt, const char *text, enum vs_wait_word *mode);
  */
 const char *vs_fit(const char *s, size_t width, char *buf, size_t len);
 
+/*
+ * Table cells in static buffers, eight live at once (enough for one
+ * printf): a compact number (integers from 100 to 1e10, else 4
+ * significant digits) and a time with its unit; "-" for NaN.
+ */
+const char *vs_cell_num(double v);
+const char *vs_cell_time(double ns);
+
 /* Print an error line "virtsync <cmd>: ..." to stderr. */
 void vs_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Debug line, only with -v. */

@@ -52,6 +52,35 @@ const char *vs_fit(const char *s, size_t width, char *buf, size_t len)
 	return buf;
 }
 
+static char *next_cell(void)
+{
+	static char cells[8][32];
+	static unsigned int slot;
+
+	return cells[slot++ % 8];
+}
+
+const char *vs_cell_num(double v)
+{
+	char *b;
+
+	if (isnan(v))
+		return "-";
+	if (isinf(v))
+		return "inf";
+	b = next_cell();
+	if (fabs(v) >= 100 && fabs(v) < 1e10)
+		snprintf(b, 32, "%.0f", v);
+	else
+		snprintf(b, 32, "%.4g", v);
+	return b;
+}
+
+const char *vs_cell_time(double ns)
+{
+	return vs_format_time(ns, next_cell(), 32);
+}
+
 void vs_dbg(const char *fmt, ...)
 {
 	va_list ap;

@@ -49,7 +49,7 @@ done
 awk 'length > 80 { print "long line: " $0; bad = 1 } END { exit bad }' "$TMP/text" ||
 	die "text wider than 80 columns"
 for k in throughput_ops T_ns E_ns batch cpu kicks interrupts spurious sleeps \
-	latency_ns measured model; do
+	latency measured model; do
 	grep -q "$k" "$TMP/text" || die "text lacks $k"
 done
 # JSON: the same names.

@@ -33,5 +33,6 @@ done
 # The text names the layout when it is not the split ring.
 expect_exit 0 "$VS" bench --ring slots --mode poll --wp 1us --wc 500ns --duration 200ms
 grep -q "^thread backend on slots, P poll" "$TMP/out" || die "layout not named: $(head -1 "$TMP/out")"
-awk 'length > 79 { bad = 1 } END { exit bad }' "$TMP/out" || die "text over 80 columns"
+awk 'length > 79 { print "long line: " $0; bad = 1 } END { exit bad }' "$TMP/out" ||
+	die "text over 80 columns"
 echo ok

@@ -19,7 +19,8 @@ expect_exit 0 "$VS" diagnose --duration 1s --dmax 300us
 grep -q "^Host: shared polling cores for [2-9] measured queues" "$TMP/out" ||
 	die "no host section: $(cat "$TMP/out")"
 grep -q "^  S=1 " "$TMP/out" && grep -q "^  S=2 " "$TMP/out" || die "shapes: $(cat "$TMP/out")"
-awk 'length > 79 { bad = 1 } END { exit bad }' "$TMP/out" || die "text over 80 columns"
+awk 'length > 79 { print "long line: " $0; bad = 1 } END { exit bad }' "$TMP/out" ||
+	die "text over 80 columns"
 
 expect_exit 0 "$VS" diagnose --duration 1s --dmax 300us --json
 cp "$TMP/out" "$TMP/d.json"
