@@ -362,7 +362,7 @@ static void print_text(const struct pcdev_mq_config *cfg,
 
 			printf("%5u %8llu %8llu %8s %8llu %8llu %10llu\n", i,
 			       (unsigned long long)q->produced,
-			       (unsigned long long)q->kicks, num(q->kick_ns),
+			       (unsigned long long)q->kicks, vs_cell_num(q->kick_ns),
 			       (unsigned long long)q->exits,
 			       (unsigned long long)q->io_exits,
 			       (unsigned long long)q->halt_exits);
