@@ -269,7 +269,8 @@ static json_t *stats_json(const struct vs_latstats *st)
 	return o;
 }
 
-static int print_json(const struct vs_idlelat_result *r, int argc, char **argv)
+static int print_json(const struct vs_idlelat_result *r, bool interrupted, int argc,
+		      char **argv)
 {
 	json_t *doc = json_object(), *states = json_array();
 	unsigned int i, j;
@@ -319,7 +320,27 @@ static int print_json(const struct vs_idlelat_result *r, int argc, char **argv)
 		json_array_append_new(states, s);
 	}
 	json_object_set_new(doc, "states", states);
+	/* the states measured until Ctrl-C */
+	if (interrupted)
+		json_object_set_new(doc, "interrupted", json_true());
 	return vs_json_print(doc);
+}
+
+/* The progress line, told as each state's measurement begins (the run
+ * has enumerated the states into r by then). */
+struct progress {
+	struct vs_progress p;
+	const struct vs_idlelat_result *r;
+};
+
+static void show_progress(unsigned int state, void *arg)
+{
+	struct progress *pr = arg;
+
+	if (env.o.only_state >= 0)
+		vs_progress_update(&pr->p, 0, 1);
+	else
+		vs_progress_update(&pr->p, state, pr->r->nstates);
 }
 
 VS_COMMAND(idlelat, VS_NEEDS_ROOT, "wake-up latency per C-state (timer, IPI)")
@@ -333,6 +354,7 @@ VS_COMMAND(idlelat, VS_NEEDS_ROOT, "wake-up latency per C-state (timer, IPI)")
 		.children = children,
 	};
 	struct vs_idlelat_result *r = NULL;
+	struct progress progress;
 	int lock, err, ret = VS_EXIT_FAIL;
 
 	memset(&env, 0, sizeof(env));
@@ -393,9 +415,22 @@ VS_COMMAND(idlelat, VS_NEEDS_ROOT, "wake-up latency per C-state (timer, IPI)")
 		goto out;
 	}
 	env.o.stop = vs_stop_flag();
+	progress.r = r;
+	vs_progress_begin(&progress.p, "idlelat: states");
+	env.o.on_state = show_progress;
+	env.o.arg = &progress;
 	err = vs_idlelat_run(&env.o, r);
+	vs_progress_done(&progress.p);
 	if (err == -EINTR) {
-		vs_err("interrupted; cpuidle states restored");
+		/* what was measured so far: the states done */
+		ret = 130;
+		if (!vs_global.json)
+			print_text(r);
+		else if (print_json(r, true, argc, argv))
+			ret = VS_EXIT_FAIL;
+		fflush(stdout);
+		vs_err("interrupted after %u of %u states; cpuidle states restored",
+		       r->nresults, env.o.only_state >= 0 ? 1 : r->nstates);
 	} else if (err == -ENODEV) {
 		if (env.o.only_state >= 0 && r->nstates &&
 		    env.o.only_state >= (int)r->nstates)
@@ -410,7 +445,7 @@ VS_COMMAND(idlelat, VS_NEEDS_ROOT, "wake-up latency per C-state (timer, IPI)")
 	} else {
 		ret = VS_EXIT_OK;
 		if (vs_global.json) {
-			if (print_json(r, argc, argv))
+			if (print_json(r, false, argc, argv))
 				ret = VS_EXIT_FAIL;
 		} else {
 			print_text(r);

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # virtsync idlelat: a real run on the live cpuidle states; SIGKILL leaves the
 # states changed and the next run (or --restore) puts them back; SIGINT and
-# SIGTERM restore before exiting. Whatever happens, the machine ends with
+# SIGTERM restore before exiting, printing the states measured so far
+# (exit 130). Whatever happens, the machine ends with
 # every disable flag at 0 and the governor it had.
 . "$(dirname "$0")/../lib.sh"
 need_root
@@ -130,14 +131,49 @@ if grep -qw menu /sys/devices/system/cpu/cpuidle/available_governors &&
 	all_zero || die "next run left flags changed"
 fi
 
-# SIGINT and SIGTERM: restored before exit, status 1, one line.
+# SIGINT and SIGTERM: restored before exit, status 130, one line; no
+# state was done (a million samples), so no row.
 for sig in INT TERM; do
 	start_long
 	kill -s "$sig" "$pid"
 	rc=0; wait "$pid" || rc=$?; pid=
-	[ "$rc" = 1 ] || die "SIG$sig: exit status $rc"
-	grep -q "interrupted; cpuidle states restored" "$TMP/bg.err" || die "SIG$sig: $(cat "$TMP/bg.err")"
+	[ "$rc" = 130 ] || die "SIG$sig: exit status $rc"
+	grep -q "interrupted after 0 of $nstates states; cpuidle states restored" "$TMP/bg.err" ||
+		die "SIG$sig: $(cat "$TMP/bg.err")"
+	[ "$(grep -c '^[0-9][0-9]* ' "$TMP/bg.out")" = 0 ] || die "SIG$sig: rows of states not measured"
 	all_zero || die "SIG$sig left flags changed"
 	[ ! -e "$restore_file" ] || die "SIG$sig left the restore file"
 done
+
+# Ctrl-C while state 1 is measured (state 0 is disabled for it, and only
+# then): state 0's row is printed (issue 13.11), text and JSON, and
+# everything is restored. About 2 s per state.
+if [ "$nstates" -ge 2 ]; then
+	for mode in text json; do
+		j=(); [ $mode = json ] && j=(--json)
+		"$VS" "${j[@]}" idlelat --cpu "$cpu" --samples 10000 --gap 100us \
+			>"$TMP/bg.out" 2>"$TMP/bg.err" &
+		pid=$!
+		for i in $(seq 1 1500); do
+			[ "$(cat "$idle/state0/disable")" = 1 ] && break
+			kill -0 "$pid" 2>/dev/null || die "$mode: idlelat exited early: $(cat "$TMP/bg.err")"
+			sleep 0.02
+		done
+		[ "$(cat "$idle/state0/disable")" = 1 ] || die "$mode: state 1 not measured within 30 s"
+		kill -INT "$pid"
+		rc=0; wait "$pid" || rc=$?; pid=
+		[ "$rc" = 130 ] || { cat "$TMP/bg.out" "$TMP/bg.err"; die "$mode: exit status $rc"; }
+		grep -q "interrupted after 1 of $nstates states; cpuidle states restored" "$TMP/bg.err" ||
+			die "$mode: $(cat "$TMP/bg.err")"
+		if [ $mode = text ]; then
+			[ "$(grep -c '^[0-9][0-9]* ' "$TMP/bg.out")" = 1 ] && grep -q '^0 ' "$TMP/bg.out" ||
+				{ cat "$TMP/bg.out"; die "text: not state 0's row alone"; }
+		else
+			json_get "$TMP/bg.out" "d['interrupted'] is True and [s['index'] for s in d['states']] == [0] and d['states'][0]['timer']['n'] == 10000" |
+				grep -qx True || die "json: partial document wrong: $(head -c 400 "$TMP/bg.out")"
+		fi
+		all_zero || die "$mode: Ctrl-C left flags changed"
+		[ ! -e "$restore_file" ] || die "$mode: Ctrl-C left the restore file"
+	done
+fi
 echo ok
