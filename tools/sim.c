@@ -565,8 +565,9 @@ static void sweep_value_text(double v, char *buf, size_t len)
 		snprintf(buf, len, "%.0f", v);
 }
 
-/* Ctrl-C in a sweep: stop after the point being simulated, print the
- * points done (a point cannot be cut short: the engine runs to its end). */
+/* Ctrl-C in a sweep: the point being simulated ends at once and is
+ * dropped (a cut point is not the point asked for); the points done are
+ * printed. */
 static int run_sweep(int argc, char **argv)
 {
 	const struct vs_sweep *sw = &env.params.sweep;
@@ -595,6 +596,7 @@ static int run_sweep(int argc, char **argv)
 		       "regime", "T", "E", "batch", "notif", "spur", "lat.max");
 	}
 	vs_stop_on_signals();
+	env.cfg.stop = vs_stop_flag();
 	vs_progress_begin(&progress, "sim sweep");
 	for (i = 0; i < sw->npoints && !vs_stop_requested(); i++) {
 		double v = vs_sweep_value(sw, i);
@@ -604,6 +606,8 @@ static int run_sweep(int argc, char **argv)
 		vs_progress_update(&progress, i, sw->npoints);
 		err = vs_sim_run(&c, &r);
 		vs_progress_done(&progress);
+		if (err == -EINTR)
+			break;
 		if (!err && r.items < SIM_MIN_ITEMS) {
 			sweep_value_text(v, b[0], 16);
 			measured_nothing(&r, sw->field->name, b[0]);
@@ -670,6 +674,21 @@ static int run_sweep(int argc, char **argv)
 	return VS_EXIT_OK;
 }
 
+static void show_progress(void *arg, double done)
+{
+	vs_progress_update(arg, (unsigned long)(done * 100), 100);
+}
+
+/* After the figures of a run Ctrl-C cut: say over what they are. */
+static int interrupted_single(const struct vs_sim_result *r)
+{
+	char t[VS_FMT_LEN];
+
+	vs_err("interrupted: the figures are over the %llu items measured until then (%s of simulated time)",
+	       (unsigned long long)r->items, vs_format_time(r->sim_time_ns, t, sizeof(t)));
+	return 130;
+}
+
 VS_COMMAND(sim, 0, "discrete-event simulation, constant or random parameters")
 {
 	static const struct argp_child children[] = {
@@ -686,8 +705,10 @@ VS_COMMAND(sim, 0, "discrete-event simulation, constant or random parameters")
 	};
 	struct vs_sim_config c;
 	struct vs_sim_result r;
+	struct vs_progress progress;
 	json_t *doc, *res;
 	const char *why = NULL;
+	bool stopped;
 	int err;
 
 	memset(&env, 0, sizeof(env));
@@ -709,8 +730,22 @@ VS_COMMAND(sim, 0, "discrete-event simulation, constant or random parameters")
 		vs_err("invalid simulation set-up: %s", why ? why : "?");
 		return VS_EXIT_USAGE;
 	}
+	/* Ctrl-C ends the run where it is: the figures over the items
+	 * measured until then, marked interrupted, exit 130 */
+	vs_stop_on_signals();
+	c.stop = vs_stop_flag();
+	vs_progress_begin(&progress, "sim, percent done");
+	c.progress = show_progress;
+	c.progress_arg = &progress;
 	err = vs_sim_run(&c, &r);
-	if (err) {
+	vs_progress_done(&progress);
+	stopped = err == -EINTR;
+	if (stopped && r.items < SIM_MIN_ITEMS) {
+		vs_err("interrupted after %llu events, in the warm-up: nothing measured",
+		       (unsigned long long)r.events);
+		return 130;
+	}
+	if (err && !stopped) {
 		vs_err("simulation failed: %s", strerror(-err));
 		return VS_EXIT_FAIL;
 	}
@@ -720,7 +755,9 @@ VS_COMMAND(sim, 0, "discrete-event simulation, constant or random parameters")
 	}
 	if (!vs_global.json) {
 		print_text(&c, &r);
-		return fflush(stdout) ? VS_EXIT_FAIL : VS_EXIT_OK;
+		if (fflush(stdout))
+			return VS_EXIT_FAIL;
+		return stopped ? interrupted_single(&r) : VS_EXIT_OK;
 	}
 	doc = json_object();
 	vs_json_add_meta(doc, argc, argv);
@@ -729,5 +766,9 @@ VS_COMMAND(sim, 0, "discrete-event simulation, constant or random parameters")
 	res = result_json(&c, &r);
 	json_object_update(doc, res);
 	json_decref(res);
-	return vs_json_print(doc) ? VS_EXIT_FAIL : VS_EXIT_OK;
+	if (stopped)
+		json_object_set_new(doc, "interrupted", json_true());
+	if (vs_json_print(doc))
+		return VS_EXIT_FAIL;
+	return stopped ? interrupted_single(&r) : VS_EXIT_OK;
 }

@@ -562,6 +562,7 @@ static void c_event(struct sim *s)
 int vs_sim_run(const struct vs_sim_config *cfg, struct vs_sim_result *res)
 {
 	struct sim *s;
+	bool stopped = false;
 	double best;
 	int i, err;
 
@@ -619,6 +620,18 @@ int vs_sim_run(const struct vs_sim_config *cfg, struct vs_sim_result *res)
 		measure_start(s);
 
 	while (!s->done) {
+		/* the caller's stop and progress, every 64 Ki events: about a
+		 * millisecond of this loop apart */
+		if (!(s->events & 0xffff)) {
+			if (cfg->stop && *cfg->stop) {
+				stopped = true;
+				break;
+			}
+			if (cfg->progress)
+				cfg->progress(cfg->progress_arg, s->stop_time > 0 ?
+					      s->now / s->stop_time :
+					      (double)s->c.freed / s->stop_items);
+		}
 		/*
 		 * C frees a slot at the instant P acts: the free happens
 		 * first, so that P's look sees it (the model's rule: a look
@@ -646,6 +659,13 @@ int vs_sim_run(const struct vs_sim_config *cfg, struct vs_sim_result *res)
 		s->events++;
 	}
 
+	if (stopped && !s->measuring) {
+		memset(res, 0, sizeof(*res));
+		res->t_ns = res->e_ns = res->batch = NAN;
+		res->events = s->events;
+		err = -EINTR;
+		goto out;
+	}
 	/* End at the last completion so that T covers whole items only. */
 	s->now = s->last_free;
 	window_close(s);
@@ -689,7 +709,7 @@ int vs_sim_run(const struct vs_sim_config *cfg, struct vs_sim_result *res)
 		}
 	}
 	res->events = s->events;
-	err = 0;
+	err = stopped ? -EINTR : 0;
 out:
 	free(s->hist);
 	free(s->head);

@@ -2,6 +2,7 @@
 #ifndef VS_SIM_H
 #define VS_SIM_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -102,6 +103,14 @@ struct vs_sim_config {
 	double sim_time_ns;	/* ... or this much simulated time (if > 0) */
 	uint64_t warmup_items;	/* items not measured; ~0 = a tenth */
 	uint64_t seed;
+	/* Optional: non-zero (a signal handler's flag) ends the run early,
+	 * vs_sim_run() then returns -EINTR with the result over what was
+	 * measured until then (items 0 when still in the warm-up). */
+	const volatile sig_atomic_t *stop;
+	/* Optional: told every 64 Ki events the share of the run done
+	 * (items, or simulated time), 0 to 1. */
+	void (*progress)(void *arg, double done);
+	void *progress_arg;
 };
 
 struct vs_sim_latency {
@@ -141,7 +150,8 @@ void vs_sim_config_default(struct vs_sim_config *cfg);
  */
 int vs_sim_config_validate(const struct vs_sim_config *cfg, const char **why);
 
-/* Run one simulation. -EINVAL for a bad config, -ENOMEM. */
+/* Run one simulation. -EINVAL for a bad config, -ENOMEM, -EINTR (stopped,
+ * *res filled as above). */
 int vs_sim_run(const struct vs_sim_config *cfg, struct vs_sim_result *res);
 
 const char *vs_sim_var_name(enum vs_sim_var v);	/* "wp", "wc", ... */
