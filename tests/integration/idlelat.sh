@@ -84,6 +84,17 @@ awk 'length($0) > 80 { print "too wide: " $0; bad = 1 } END { exit bad }' "$TMP/
 	die "text wider than 80 columns"
 [ "$(grep -c '^[0-9][0-9]* ' "$TMP/out")" = "$nstates" ] || { cat "$TMP/out"; die "rows"; }
 
+# On a terminal, a progress line counts the states (shown after 2 s: state 1
+# begins about 3 s in); none on stdout.
+if command -v script >/dev/null && [ "$nstates" -ge 2 ]; then
+	script -qec "$VS idlelat --cpu $cpu --samples 15000 --gap 100us >$TMP/tty.out" \
+		"$TMP/tty.log" >/dev/null </dev/null || die "idlelat under script failed"
+	grep -q "idlelat: states: [1-9][0-9]*/$nstates" "$TMP/tty.log" ||
+		{ cat -v "$TMP/tty.log"; die "no progress line on a terminal"; }
+	grep -q 'idlelat: states' "$TMP/tty.out" && die "progress leaked into stdout"
+	all_zero || die "flags not restored after the terminal run"
+fi
+
 # With a governor that honours the flags, each measured state is the one
 # entered and no disabled one is, unless the CPU was too busy to idle.
 if grep -qw menu /sys/devices/system/cpu/cpuidle/available_governors; then

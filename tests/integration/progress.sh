@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 # Work longer than 2 s shows a progress line on stderr when stderr is a
-# terminal, and none in --json mode or when stderr is piped.
+# terminal, and none in --json mode or when stderr is piped: a sim sweep,
+# sleepcost, a single long sim run (idlelat: idlelat.sh).
 . "$(dirname "$0")/../lib.sh"
 command -v script >/dev/null || skip "script(1) (bsdutils) is not installed"
 
@@ -22,4 +23,25 @@ grep -q 'sim sweep' "$TMP/json.log" && die "progress line in --json mode"
 
 "$VS" $args >/dev/null 2>"$TMP/piped.err" || die "sim failed"
 [ ! -s "$TMP/piped.err" ] || die "progress written to a pipe: $(cat "$TMP/piped.err")"
+
+# sleepcost: 14 points of 300 ms, about 4.5 s.
+script -qec "$VS sleepcost --no-cache --duration 300ms >$TMP/tty.out" "$TMP/tty.log" >/dev/null </dev/null ||
+	die "sleepcost under script failed"
+grep -q 'sleepcost: points: [0-9]*/14' "$TMP/tty.log" || { cat "$TMP/tty.log"; die "sleepcost: no progress line"; }
+grep -q 'sleepcost: points' "$TMP/tty.out" && die "sleepcost: progress leaked into stdout"
+
+# One long sim run (over a minute), shown in percent, then Ctrl-C: the
+# progress line is erased before the figures (issue 13.11).
+script -qec "sh -c 'echo \$\$ >$TMP/sim.pid; exec $VS sim --preset paper-costs --wc 2us --len 512 --kc 384 --items 4000000000 --warmup 1000 >$TMP/tty.out'" \
+	"$TMP/tty.log" >/dev/null </dev/null &
+spid=$!
+for i in $(seq 100); do
+	grep -q 'sim, percent done: [0-9]*/100' "$TMP/tty.log" 2>/dev/null && break
+	sleep 0.1
+done
+kill -INT "$(cat "$TMP/sim.pid")"
+wait $spid
+grep -q 'sim, percent done: [0-9]*/100' "$TMP/tty.log" || { cat -v "$TMP/tty.log"; die "sim run: no progress line"; }
+grep -q 'interrupted: the figures are over the' "$TMP/tty.log" || die "sim run: no interruption line"
+grep -q '^simulated ' "$TMP/tty.out" || die "sim run: no figures on stdout"
 echo ok
