@@ -90,6 +90,15 @@ struct {
 	__type(value, struct wake_start);
 } wake_start SEC(".maps");
 
+/* When each target thread last gave up its CPU of its own accord (tid ->
+ * ns): the start of the wait that its next sched_waking ends. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 10240);
+	__type(key, __u32);
+	__type(value, __u64);
+} wait_start SEC(".maps");
+
 struct sleep_start {
 	__u64 ts;
 	__u64 asked;			/* ~0: not known (absolute, other clock) */
@@ -468,6 +477,7 @@ static __always_inline int on_switch_in(__u32 tgid, __u32 tid,
 	struct vs_pair_val *pv;
 	struct vs_thread_val *v;
 	struct wake_start *ws;
+	__u64 *ws_out = NULL;
 	__u32 zero = 0, s;
 	__u64 delta;
 
@@ -486,7 +496,20 @@ static __always_inline int on_switch_in(__u32 tgid, __u32 tid,
 		v->ctr[VS_WAKEUP]++;
 		v->sum[VS_SUM_WAKEUP_NS] += delta;
 		v->hist[VS_HIST_WAKEUP][s]++;
+		/* The wait this wake-up ended, charged here rather than at
+		 * sched_waking so that the wakee's entry grows on its own CPU
+		 * (the per-CPU copies say where a thread runs). */
+		ws_out = bpf_map_lookup_elem(&wait_start, &tid);
+		if (ws_out && *ws_out <= ws->ts) {
+			__u64 w = ws->ts - *ws_out;
+
+			v->ctr[VS_WAIT]++;
+			v->sum[VS_SUM_WAIT_NS] += w;
+			v->hist[VS_HIST_WAIT][slot_of(w)]++;
+		}
 	}
+	if (ws_out)
+		bpf_map_delete_elem(&wait_start, &tid);
 	pv = bpf_map_lookup_elem(&pairs, &pk);
 	if (!pv) {
 		pv = bpf_map_lookup_elem(&zero_pair, &zero);
@@ -506,6 +529,23 @@ static __always_inline int on_switch_in(__u32 tgid, __u32 tid,
 	pv->hist[s]++;
 out:
 	bpf_map_delete_elem(&wake_start, &tid);
+	return 0;
+}
+
+/*
+ * prev leaves its CPU. Not preempted: it blocks (QEMU's iothread in ppoll
+ * after its poll window ran out), and the wait that starts here ends at
+ * the sched_waking of whoever has work for it: the lengths a poll window
+ * would have to cover (docs/hybrid.md, "Picking P").
+ */
+static __always_inline int on_switch_out(bool preempt, __u32 tgid, __u32 tid)
+{
+	__u64 now;
+
+	if (preempt || !tid || !is_target(tgid))
+		return 0;
+	now = bpf_ktime_get_ns();
+	bpf_map_update_elem(&wait_start, &tid, &now, BPF_ANY);
 	return 0;
 }
 
@@ -618,6 +658,7 @@ SEC("tp_btf/sched_switch")
 int BPF_PROG(vs_sswitch_btf, bool preempt, struct task_struct *prev,
 	     struct task_struct *next)
 {
+	on_switch_out(preempt, prev->tgid, prev->pid);
 	return on_switch_in(next->tgid, next->pid, next);
 }
 
@@ -742,6 +783,7 @@ SEC("raw_tp/sched_switch")
 int BPF_PROG(vs_sswitch_raw, bool preempt, struct task_struct *prev,
 	     struct task_struct *next)
 {
+	on_switch_out(preempt, BPF_CORE_READ(prev, tgid), BPF_CORE_READ(prev, pid));
 	return on_switch_in(BPF_CORE_READ(next, tgid), BPF_CORE_READ(next, pid),
 			    next);
 }

@@ -31,6 +31,7 @@ enum vs_ctr {
 	VS_HALT_SHRINK,		/* kvm_halt_poll_ns shrink */
 	VS_WAKEUP,		/* sched_waking (or _wakeup_new) -> switched in */
 	VS_SLEEP,		/* completed nanosleep / clock_nanosleep */
+	VS_WAIT,		/* voluntary switch-out -> sched_waking */
 	VS_NR_CTR,
 };
 
@@ -40,6 +41,7 @@ enum vs_sum {
 	VS_SUM_WAKEUP_NS,
 	VS_SUM_SLEEP_ASKED_NS,	/* relative request (absolute: deadline - entry) */
 	VS_SUM_SLEEP_SLEPT_NS,
+	VS_SUM_WAIT_NS,
 	VS_NR_SUM,
 };
 
@@ -48,6 +50,8 @@ enum vs_hist_id {
 	VS_HIST_HALT_WAITED,	/* kvm_vcpu_wakeup ns, waited */
 	VS_HIST_WAKEUP,		/* wake-up to run latency, ns */
 	VS_HIST_SLEEP_OVER,	/* slept - asked, ns (timer slack + wake-up) */
+	VS_HIST_WAIT,		/* a wait's length: voluntary switch-out to the
+				 * sched_waking that ends it, ns */
 	VS_NR_HIST,
 };
 

@@ -512,6 +512,8 @@ static double hist_median(const struct vs_hist *h)
 	return NAN;
 }
 
+_Static_assert(VS_WAIT_SLOTS == VS_HIST_SLOTS, "wait_slot mirrors struct vs_hist");
+
 static void apply_thread_probe(struct vs_thread_sample *t,
 			       const struct vs_probe_snapshot *snap, double sec)
 {
@@ -529,6 +531,8 @@ static void apply_thread_probe(struct vs_thread_sample *t,
 		/* The median, not the mean: on a shared machine a few wake-ups
 		 * that waited milliseconds for a CPU dominate the mean. */
 		t->wake_lat_ns = hist_median(&c->hist[VS_HIST_WAKEUP]);
+		t->n_waits = vs_hist_total(&c->hist[VS_HIST_WAIT]);
+		memcpy(t->wait_slot, c->hist[VS_HIST_WAIT].slot, sizeof(t->wait_slot));
 		/* Every event, not a look every 50 ms: the better view. */
 		if (snap->threads[i].n_on_cpu) {
 			unsigned int k;

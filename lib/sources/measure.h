@@ -21,6 +21,7 @@
 #include "sources/guest.h"
 
 #define VS_MAX_SOURCES 16
+#define VS_WAIT_SLOTS 36	/* = VS_HIST_SLOTS (sources/probe.h) */
 
 struct vs_source {
 	char name[32];
@@ -51,6 +52,11 @@ struct vs_thread_sample {
 	char ran_on_from[32];
 	/* From the BPF probes (NaN without them): sched_wakeup -> running. */
 	double wakeups_per_s, wake_lat_ns, sleeps_per_s;
+	/* The lengths of its waits (voluntary switch-out -> the sched_waking
+	 * that ends it) over the window, log2 ns slots as struct vs_hist's
+	 * (slot s >= 1 holds [2^(s-1), 2^s) ns); n_waits 0 without probes. */
+	uint64_t n_waits;
+	uint64_t wait_slot[VS_WAIT_SLOTS];
 };
 
 struct vs_sample {
