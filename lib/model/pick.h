@@ -43,14 +43,47 @@ enum vs_pick_side {
  *	E = Wp + Wc + waits min(P, w) + Np [w > P]
  * P = 0 is notify (T as measured), P >= w busy polling (T = Wc + idle).
  */
+#define VS_RR_SLOTS 36
+
 struct vs_rr {
 	double wp, wc;		/* CPU per item of producer and consumer */
 	double idle_ns;		/* consumer's waits per item, wake-ups excluded */
 	double waits;		/* waits per item, >= 1 */
 	double sc, np;
+	/*
+	 * The consumer's waits by length, as the probes count them (log2 ns
+	 * slots: slot 0 is 0 ns, slot s >= 1 holds [2^(s-1), 2^s), lengths
+	 * taken as spread evenly inside a slot). All zero: every wait is
+	 * idle_ns / waits long, as above. Otherwise each wait is covered by
+	 * its own length, and the window follows QEMU's adaptive rule
+	 * (util/aio-posix.c, poll-grow and poll-shrink 0, the defaults): it
+	 * starts at 0, a wait that blocks and ends (wake-up included) within
+	 * the maximum P doubles it (0 -> 4 us -> ... -> P), one that ends
+	 * beyond P drops it to 0, one it covers leaves it. With the share
+	 * `blocked` of waits that still block and the CPU `poll` a wait
+	 * polls (its length where covered, the window where not):
+	 *	T = Wc + idle_ns + waits blocked Sc
+	 *	E = Wp + Wc + waits poll + Np min(1, waits blocked)
+	 * One kick per item at most: QEMU turns notifications off while it
+	 * polls, and at QD1 one wait per item is the kick's.
+	 */
+	double wait_slot[VS_RR_SLOTS];
 };
 
 int vs_rr_predict(const struct vs_rr *rr, double budget_ns, struct vs_prediction *out);
+
+/*
+ * Under a window of at most budget_ns, the share of rr's waits that still
+ * block and the consumer's CPU per wait spent polling, in QEMU's adaptive
+ * window's steady state (wait_slot given), else for waits of equal length.
+ * -EINVAL on bad input.
+ */
+int vs_rr_cover(const struct vs_rr *rr, double budget_ns, double *blocked,
+		double *poll_ns);
+
+/* rr's waits as a distribution: the length below which a share q of them
+ * end (interpolated inside a slot), NaN without wait_slot. */
+double vs_rr_wait_quantile(const struct vs_rr *rr, double q);
 
 struct vs_pick_opts {
 	enum vs_pick_side side;
