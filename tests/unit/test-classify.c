@@ -513,6 +513,22 @@ static void test_recommend_qemu(void **state)
 		vs_recommend(&v, &e, &p);
 		__T("slower backend, longer window", find_action(&p, "iothread.poll_max_ns") &&
 		    p.y_ns > qd1_pick);
+		/* The same loop with the probes' lengths of its waits: the
+		 * backend's 131-262 us, the next kick's 65-131 us. The pick
+		 * covers the backend's, past the equal split's window, and
+		 * names its CPU as the trade-off. */
+		{
+			double eq_pick = p.y_ns;
+
+			s.cons.n_waits = 4700;
+			s.cons.wait_slot[17] = s.cons.wait_slot[18] = 2350;
+			vs_recommend(&v, &e, &p);
+			a = find_action(&p, "iothread.poll_max_ns");
+			__T("picked from the waits' lengths", a && strstr(a->why, "waits by length") &&
+			    p.y_ns > 262144 && p.y_ns > eq_pick && atof(a->value) == round(p.y_ns));
+			__T("the CPU trade-off said", strstr(p.summary, "x CPU/item") &&
+			    strstr(p.summary, "trade-off: keep 32768"));
+		}
 		/* A loop with no wait the window would cover (its period no
 		 * longer than Wc plus the wake-up): QEMU's default is right. */
 		sample(&s, 8600, 9000, 8400, 256, (struct side){ 0.71, 8400, 0 },
