@@ -358,6 +358,16 @@ static const struct vs_advice *find_action(const struct vs_plan *p, const char *
 	return NULL;
 }
 
+static bool has_warning(const struct vs_plan *p, const char *what)
+{
+	unsigned int i;
+
+	for (i = 0; i < p->n_warnings; i++)
+		if (strstr(p->warnings[i], what))
+			return true;
+	return false;
+}
+
 static void test_recommend_fast_consumer(void **state)
 {
 	struct vs_sample s;
@@ -528,6 +538,15 @@ static void test_recommend_qemu(void **state)
 			    p.y_ns > 262144 && p.y_ns > eq_pick && atof(a->value) == round(p.y_ns));
 			__T("the CPU trade-off said", strstr(p.summary, "x CPU/item") &&
 			    strstr(p.summary, "trade-off: keep 32768"));
+			__T("8 CPUs, 0.5 busy: nothing to say about spare CPU",
+			    !has_warning(&p, "are spare"));
+			/* Other threads keep 7.5 of the 8 busy: the polling
+			 * has no core of its own, and the advice says so. */
+			e.other_busy_cpus = 7.5;
+			vs_recommend(&v, &e, &p);
+			__T("no spare core: said", has_warning(&p, "are spare") &&
+			    find_action(&p, "iothread.poll_max_ns"));
+			e.other_busy_cpus = 0.5;
 		}
 		/* A loop with no wait the window would cover (its period no
 		 * longer than Wc plus the wake-up): QEMU's default is right. */
