@@ -17,7 +17,7 @@
 # Usage: bench/guest-poll-sweep.sh [WORKLOAD...]
 #   workloads: qd1 (QD1 4k reads, null-co 0 latency: request/response),
 #              deep (QD16), slow (QD1, null-co latency-ns 200 us)
-#   ROUNDS=2 LINES=3 (reports per point) POINTS="0 8000 ..." (ns)
+#   ROUNDS=3 LINES=3 (reports per point) POINTS="0 8000 ..." (ns)
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 VS=${VIRTSYNC_BIN:-$TOP/.output/virtsync}
@@ -81,6 +81,12 @@ def walk(o):
         for v in o: walk(v)
 walk(d)
 print(vals[0] if vals else "none")
+for q in d.get("queues", []):
+    r = q.get("recommendation") or {}
+    if "iothread" in r.get("summary", ""):
+        open(sys.argv[1] + ".said", "w").write("  virtsync said: %s\n" % r["summary"] +
+            "".join("  warning: %s\n" % w for w in r.get("warnings", []) if "iothread" in w))
+        break
 PY
 )
 	pick_ns=$pick
@@ -96,6 +102,7 @@ PY
 		echo "pick $(measure "$pick_ns")" >>"$tmp/points"
 	done
 	"$G" stop "$dir"
+	[ -f "$tmp/diag.json.said" ] && cat "$tmp/diag.json.said" && rm -f "$tmp/diag.json.said"
 	said=none
 	grep -q "is already right" "$tmp/diag.json" && said=right
 	python3 - "$tmp/points" "$name" "$pick" "$DEFAULT" "$said" <<'PY'
