@@ -106,6 +106,7 @@ const char *vs_ctr_name(enum vs_ctr c)
 		[VS_HALT_SHRINK] = "halt_poll_shrink",
 		[VS_WAKEUP] = "wakeups",
 		[VS_SLEEP] = "sleeps",
+		[VS_WAIT] = "waits",
 	};
 
 	return (unsigned int)c < VS_NR_CTR ? names[c] : "?";

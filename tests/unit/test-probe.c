@@ -46,6 +46,15 @@ static void test_reason_names(void **state)
 	__T("errno slot", !strcmp(vs_uexit_name(VS_UEXIT_ERRNO), "ERRNO"));
 	__T("other slot", !strcmp(vs_uexit_name(VS_UEXIT_OTHER), "OTHER"));
 	__T("ctr name", !strcmp(vs_ctr_name(VS_KICK_FAST_MMIO), "kicks_fast_mmio"));
+	/* stat's JSON keys its counts by these: a counter added to enum
+	 * vs_ctr without a name would be a NULL key */
+	{
+		int i;
+
+		for (i = 0; i < VS_NR_CTR; i++)
+			__T("every counter named", vs_ctr_name(i) != NULL);
+	}
+	__T("the waits", !strcmp(vs_ctr_name(VS_WAIT), "waits"));
 }
 
 static void test_counters(void **state)
