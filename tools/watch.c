@@ -25,6 +25,8 @@
 #include "core/units.h"
 #include "diagnose/diagnose.h"
 #include "knobs/knobs.h"
+#include "output/emit.h"
+#include "output/emit-probe.h"
 #include "output/httpd.h"
 #include "output/prom.h"
 #include "sources/probe.h"
@@ -250,10 +252,11 @@ static const char *name_of(int pid, const char *comm, void *ctx)
 static int render(void *ctx, char **body, size_t *len)
 {
 	struct watch *s = ctx;
-	const struct vs_prom_probe_opts po = { .name_label = "vm", .vm_name = name_of,
+	const struct vs_emit_probe_opts po = { .name_label = "vm", .vm_name = name_of,
 					       .ctx = s };
+	struct vs_emitter *e;
 	const char *text;
-	int err = 0;
+	int err = 0, r;
 
 	pthread_mutex_lock(&s->lock);
 	if (s->probe && (!s->have_fresh || vs_mono_ns() - s->fresh_ns > FRESH_NS)) {
@@ -270,15 +273,25 @@ static int render(void *ctx, char **body, size_t *len)
 	}
 	vs_watch_prune(&s->w);	/* a VM that exited has no series */
 	vs_prom_reset(s->prom);
-	if (s->have_fresh)
-		vs_prom_probe(s->prom, &s->fresh, s->have_window ? &s->window : NULL,
-			      1, &po);
-	vs_prom_watch(s->prom, &s->w, env.interval_ns / 1e9, VS_VERSION);
+	/* The probe families as stat --prometheus has them (one walk,
+	 * lib/output/emit-probe.c): since the probes opened, so counters and
+	 * histogram buckets only grow. */
+	if (s->have_fresh) {
+		e = vs_emit_new_prom(s->prom, "virtsync");
+		if (e)
+			vs_emit_probe(e, &s->fresh, NULL, s->fresh.elapsed_ns > 0 ?
+				      s->fresh.elapsed_ns / 1e9 : 1e-9, &po);
+		r = e ? vs_emit_finish(e) : -ENOMEM;
+		err = err ? err : r;
+	}
+	r = vs_prom_watch(s->prom, &s->w, env.interval_ns / 1e9, VS_VERSION);
+	err = err ? err : r;
 	if (s->httpd) {
 		struct vs_httpd_stats st;
 
 		vs_httpd_get_stats(s->httpd, &st);
-		vs_prom_httpd(s->prom, &st);
+		r = vs_prom_httpd(s->prom, &st);
+		err = err ? err : r;
 	}
 	if (!err)
 		err = vs_prom_error(s->prom);

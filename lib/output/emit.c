@@ -34,7 +34,6 @@ struct emit_sample {
 	char lname[EMIT_LABELS][32];
 	char lvalue[EMIT_LABELS][EMIT_NAME];
 	double value;
-	int written;
 };
 
 /* What a call's unit does to its Prometheus name: the JSON key's tag is
@@ -61,6 +60,7 @@ struct vs_emitter {
 	struct emit_level lv[EMIT_DEPTH];
 	json_t *root;
 	int borrowed;			/* root is the caller's */
+	struct vs_prom *into;		/* PROM: the caller's document */
 	/* PROM: labels in force (strings written so far, scoped by level). */
 	unsigned int nlabels;
 	char lname[EMIT_LABELS][32];
@@ -111,6 +111,18 @@ struct vs_emitter *vs_emit_new_json(struct json_t *into)
 	e->borrowed = 1;
 	e->lv[0].json = into;
 	e->depth = 1;
+	return e;
+}
+
+struct vs_emitter *vs_emit_new_prom(struct vs_prom *into, const char *prom_prefix)
+{
+	struct vs_emitter *e;
+
+	if (!into)
+		return NULL;
+	e = vs_emit_new(VS_EMIT_PROM, NULL, prom_prefix);
+	if (e)
+		e->into = into;
 	return e;
 }
 
@@ -461,6 +473,14 @@ void vs_emit_ratio(struct vs_emitter *e, const char *key, const char *label,
 	emit_num(e, key, label, r, b, &U_RATIO, VS_PROM_GAUGE, r);
 }
 
+void vs_emit_num(struct vs_emitter *e, const char *key, const char *label, double v)
+{
+	char b[32];
+
+	snprintf(b, sizeof(b), "%.6g", v);
+	emit_num(e, key, label, v, isfinite(v) ? b : "-", &U_NONE, VS_PROM_GAUGE, v);
+}
+
 void vs_emit_pct(struct vs_emitter *e, const char *key, const char *label,
 		 double pct)
 {
@@ -657,30 +677,67 @@ void vs_emit_hist(struct vs_emitter *e, const char *key, const char *label,
 	}
 }
 
-/* Families in order of first appearance, each with all its samples. */
-static int prom_write(struct vs_emitter *e)
+/* Sorting the samples by family, each family's in walk order (qsort_r:
+ * watch renders in its server's thread). */
+static int by_family(const void *a, const void *b, void *base)
 {
-	struct vs_prom *p = vs_prom_new();
-	const char *text;
-	size_t i, j, len;
+	const struct emit_sample *sm = base;
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	int c = strcmp(sm[x].name, sm[y].name);
+
+	return c ? c : x < y ? -1 : x > y;
+}
+
+struct emit_family {
+	size_t first, start, n;		/* first sample; its run in the order */
+};
+
+static int by_first(const void *a, const void *b)
+{
+	const struct emit_family *x = a, *y = b;
+
+	return x->first < y->first ? -1 : x->first > y->first;
+}
+
+/*
+ * Families in order of first appearance, each with all its samples: sorted
+ * rather than searched, since a scrape of many VMs holds thousands of
+ * samples (histograms of 36 buckets each).
+ */
+static int prom_families(struct vs_emitter *e, struct vs_prom *p)
+{
+	size_t *order = NULL, i, j, nf = 0;
+	struct emit_family *f = NULL;
 	int err;
 
-	if (!p)
+	if (!e->nsamples)
+		return vs_prom_error(p);
+	order = malloc(e->nsamples * sizeof(*order));
+	f = malloc(e->nsamples * sizeof(*f));
+	if (!order || !f) {
+		free(order);
+		free(f);
 		return -ENOMEM;
-	for (i = 0; i < e->nsamples; i++) {
-		struct emit_sample *s = &e->samples[i];
+	}
+	for (i = 0; i < e->nsamples; i++)
+		order[i] = i;
+	qsort_r(order, e->nsamples, sizeof(*order), by_family, e->samples);
+	for (i = 0; i < e->nsamples; i = j) {
+		for (j = i + 1; j < e->nsamples &&
+		     !strcmp(e->samples[order[j]].name, e->samples[order[i]].name); j++)
+			;
+		f[nf++] = (struct emit_family){ order[i], i, j - i };
+	}
+	qsort(f, nf, sizeof(*f), by_first);
+	for (i = 0; i < nf; i++) {
+		const struct emit_sample *s = &e->samples[f[i].first];
 
-		if (s->written)
-			continue;
 		vs_prom_family(p, s->name, s->type, s->help);
-		for (j = i; j < e->nsamples; j++) {
-			struct emit_sample *t = &e->samples[j];
-
+		for (j = f[i].start; j < f[i].start + f[i].n; j++) {
+			const struct emit_sample *t = &e->samples[order[j]];
 			struct vs_prom_label l[EMIT_LABELS];
 			unsigned int k;
 
-			if (t->written || strcmp(t->name, s->name))
-				continue;
 			for (k = 0; k < t->nlabels; k++) {
 				l[k].name = t->lname[k];
 				l[k].value = t->lvalue[k];
@@ -689,10 +746,27 @@ static int prom_write(struct vs_emitter *e)
 				vs_prom_sample_suffix(p, t->suffix, l, t->nlabels, t->value);
 			else
 				vs_prom_sample(p, l, t->nlabels, t->value);
-			t->written = 1;
 		}
 	}
 	err = vs_prom_error(p);
+	free(order);
+	free(f);
+	return err;
+}
+
+static int prom_write(struct vs_emitter *e)
+{
+	struct vs_prom *p;
+	const char *text;
+	size_t len;
+	int err;
+
+	if (e->into)
+		return prom_families(e, e->into);
+	p = vs_prom_new();
+	if (!p)
+		return -ENOMEM;
+	err = prom_families(e, p);
 	if (!err) {
 		text = vs_prom_text(p, &len);
 		if (fwrite(text, 1, len, e->out) != len)

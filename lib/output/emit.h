@@ -55,6 +55,10 @@ enum vs_emit_mode vs_emit_mode(const struct vs_emitter *e);
  * its envelope and print the document its own way. */
 struct json_t;
 struct vs_emitter *vs_emit_new_json(struct json_t *into);
+/* PROM mode, the families written at finish into the caller's document
+ * (after what it holds: several walks make one scrape). */
+struct vs_prom;
+struct vs_emitter *vs_emit_new_prom(struct vs_prom *into, const char *prom_prefix);
 
 /* An object (key NULL inside an array) and an array; text prints "label:"
  * and indents what follows. Close pairs with the last open. */
@@ -90,6 +94,8 @@ void vs_emit_rate(struct vs_emitter *e, const char *key, const char *label,
 /* A fraction in [0, 1]: text "42.0%", JSON and Prometheus the fraction. */
 void vs_emit_ratio(struct vs_emitter *e, const char *key, const char *label,
 		   double r);
+/* Any other number (a knob's value): a Prometheus gauge. */
+void vs_emit_num(struct vs_emitter *e, const char *key, const char *label, double v);
 /* A percentage (0..100, key ends in _pct): Prometheus takes the ratio. */
 void vs_emit_pct(struct vs_emitter *e, const char *key, const char *label,
 		 double pct);

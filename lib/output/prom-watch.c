@@ -1,52 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* The Prometheus families of `virtsync watch`: each queue's last window,
- * regime, model predictions and knobs, the tuner's counts, the server's. */
+/*
+ * The Prometheus families of `virtsync watch`: each queue's last window,
+ * regime, model predictions and knobs, the tuner's counts, the server's.
+ * One walk through the emitter (output/emit.h) each, so a JSON or text view
+ * of the same structs would carry the same fields; the emitter makes the
+ * names ("queue" + "thread_cpu" + a ratio is virtsync_queue_thread_cpu_ratio)
+ * and the labels (a queue's vm, pid, device and queue strings).
+ */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "output/emit.h"
 #include "output/httpd.h"
 #include "output/prom.h"
 #include "tune/watch.h"
-
-#define MAX_LABELS 8
-
-struct qlabels {
-	char pid[16];
-	struct vs_prom_label l[MAX_LABELS];
-	unsigned int n;
-};
-
-static void qlabels_of(struct qlabels *ql, const struct vs_watch_queue *q)
-{
-	snprintf(ql->pid, sizeof(ql->pid), "%d", (int)q->id.pid);
-	ql->l[0] = (struct vs_prom_label){ "vm", q->id.vm };
-	ql->l[1] = (struct vs_prom_label){ "pid", ql->pid };
-	ql->l[2] = (struct vs_prom_label){ "device", q->id.device };
-	ql->l[3] = (struct vs_prom_label){ "queue", q->id.queue };
-	ql->n = 4;
-}
-
-/* A sample of q's series with up to two more labels (NULL names: none). */
-static void qsample(struct vs_prom *p, const struct vs_watch_queue *q,
-		    const char *n1, const char *v1, const char *n2, const char *v2,
-		    double value)
-{
-	struct qlabels ql;
-
-	qlabels_of(&ql, q);
-	if (n1)
-		ql.l[ql.n++] = (struct vs_prom_label){ n1, v1 };
-	if (n2)
-		ql.l[ql.n++] = (struct vs_prom_label){ n2, v2 };
-	vs_prom_sample(p, ql.l, ql.n, value);
-}
-
-#define EACH_QUEUE(w, q) \
-	for (q = (w)->q; q < (w)->q + VS_WATCH_MAX_QUEUES; q++) \
-		if (q->used && q->have_window)
 
 /* A knob's text value as a number, NaN when it is not one ("Y", "0-1"). */
 static double knob_number(const char *s)
@@ -60,236 +30,237 @@ static double knob_number(const char *s)
 	return *end ? NAN : v;
 }
 
-static void tde(struct vs_prom *p, const struct vs_watch *w, const char *name,
-		const char *help, int which)
+/* T, E or D measured, in force and recommended, one family by source. */
+static void tde(struct vs_emitter *e, const struct vs_watch_queue *q,
+		const char *key, const char *help, int which)
 {
-	const struct vs_watch_queue *q;
+	const struct vs_plan *pl = &q->plan;
+	const struct vs_sample *s = &q->sample;
+	double items = s->have_items ? s->items_per_s : NAN;
 
-	vs_prom_family(p, name, VS_PROM_GAUGE, help);
-	EACH_QUEUE(w, q) {
-		const struct vs_plan *pl = &q->plan;
-		const struct vs_sample *s = &q->sample;
-		double items = s->have_items ? s->items_per_s : NAN;
+	vs_emit_open_map(e, key, help, "source");
+	if (which == 0 && items > 0)
+		vs_emit_ns(e, "measured", "measured", 1e9 / items);
+	if (which == 1 && items > 0)
+		vs_emit_ns(e, "measured", "measured", 1e9 * (s->prod.cpu + s->cons.cpu) / items);
+	if (pl->valid && pl->have_cur)
+		vs_emit_ns(e, "predicted", "predicted", which == 0 ? pl->cur.t_ns :
+			   which == 1 ? pl->cur.e_ns : pl->cur.d_ns);
+	if (pl->valid && pl->have_rec)
+		vs_emit_ns(e, "recommended", "recommended", which == 0 ? pl->rec.t_ns :
+			   which == 1 ? pl->rec.e_ns : pl->rec.d_ns);
+	vs_emit_close(e);
+}
 
-		if (which == 0 && items > 0)
-			qsample(p, q, "source", "measured", NULL, NULL, 1 / items);
-		if (which == 1 && items > 0)
-			qsample(p, q, "source", "measured", NULL, NULL,
-				(s->prod.cpu + s->cons.cpu) / items);
-		if (pl->valid && pl->have_cur)
-			qsample(p, q, "source", "predicted", NULL, NULL,
-				(which == 0 ? pl->cur.t_ns : which == 1 ? pl->cur.e_ns :
-				 pl->cur.d_ns) / 1e9);
-		if (pl->valid && pl->have_rec)
-			qsample(p, q, "source", "recommended", NULL, NULL,
-				(which == 0 ? pl->rec.t_ns : which == 1 ? pl->rec.e_ns :
-				 pl->rec.d_ns) / 1e9);
+static void sides(struct vs_emitter *e, const struct vs_sample *s, int waits)
+{
+	const struct vs_thread_sample *side[2] = { &s->prod, &s->cons };
+	static const char *const name[2] = { "producer", "consumer" };
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		if (!side[i]->present)
+			continue;
+		if (waits)
+			vs_emit_rate(e, name[i], name[i], side[i]->waits_per_s);
+		else
+			vs_emit_ratio(e, name[i], name[i], side[i]->cpu);
 	}
 }
 
-static void queue_families(struct vs_prom *p, const struct vs_watch *w)
+static void queue(struct vs_emitter *e, const struct vs_watch_queue *q)
 {
 	static const char *const tstates[] = { "watching", "confirming", "kept" };
-	const struct vs_watch_queue *q;
+	const struct vs_verdict *v = &q->verdict;
+	const struct vs_sample *s = &q->sample;
 	unsigned int i;
 
-	vs_prom_family(p, "virtsync_queue_windows_total", VS_PROM_COUNTER,
-		       "Measurement windows of the queue.");
-	EACH_QUEUE(w, q)
-		qsample(p, q, NULL, NULL, NULL, NULL, (double)q->windows);
-	vs_prom_family(p, "virtsync_queue_regime_info", VS_PROM_GAUGE,
-		       "The queue's regime in the last window (the paper's nine names), "
-		       "with its mechanism and fast side; absent when unknown.");
-	EACH_QUEUE(w, q) {
-		struct qlabels ql;
-		const struct vs_verdict *v = &q->verdict;
-
-		if (!v->known)
-			continue;
-		qlabels_of(&ql, q);
-		ql.l[ql.n++] = (struct vs_prom_label){ "regime", vs_regime_name(v->regime) };
-		ql.l[ql.n++] = (struct vs_prom_label){ "mechanism", vs_mech_name(v->mech) };
-		ql.l[ql.n++] = (struct vs_prom_label){ "fast", vs_fast_name(v->fast) };
-		vs_prom_sample(p, ql.l, ql.n, 1);
+	vs_emit_open(e, NULL, NULL);
+	vs_emit_str(e, "vm", "VM", q->id.vm);
+	vs_emit_id(e, "pid", "pid", q->id.pid);
+	vs_emit_str(e, "device", "device", q->id.device);
+	vs_emit_str(e, "queue", "queue", q->id.queue);
+	vs_emit_counter(e, "windows_total", "Measurement windows of the queue.", q->windows);
+	vs_emit_open(e, "regime", "regime");
+	vs_emit_ratio(e, "confidence_ratio",
+		      "Confidence of the last window's regime, 0 to 1 (0: unknown).",
+		      v->known ? v->confidence : 0);
+	vs_emit_counter(e, "changes_total",
+			"Times the queue's regime changed from one known regime to another.",
+			q->regime_changes);
+	if (v->known) {
+		/* strings after the numbers: they label only "info" */
+		vs_emit_str(e, "regime", "regime", vs_regime_name(v->regime));
+		vs_emit_str(e, "mechanism", "mechanism", vs_mech_name(v->mech));
+		vs_emit_str(e, "fast", "fast side", vs_fast_name(v->fast));
+		vs_emit_u64(e, "info", "The queue's regime in the last window (the paper's "
+			    "nine names), with its mechanism and fast side; absent when unknown.", 1);
 	}
-	vs_prom_family(p, "virtsync_queue_regime_confidence_ratio", VS_PROM_GAUGE,
-		       "Confidence of the last window's regime, 0 to 1 (0: unknown).");
-	EACH_QUEUE(w, q)
-		qsample(p, q, NULL, NULL, NULL, NULL,
-			q->verdict.known ? q->verdict.confidence : 0);
-	vs_prom_family(p, "virtsync_queue_regime_changes_total", VS_PROM_COUNTER,
-		       "Times the queue's regime changed from one known regime to another.");
-	EACH_QUEUE(w, q)
-		qsample(p, q, NULL, NULL, NULL, NULL, (double)q->regime_changes);
-	vs_prom_family(p, "virtsync_queue_items_per_second", VS_PROM_GAUGE,
-		       "Items consumed per second over the last window (NaN: not published).");
-	EACH_QUEUE(w, q)
-		qsample(p, q, NULL, NULL, NULL, NULL,
-			q->sample.have_items ? q->sample.items_per_s : NAN);
-	vs_prom_family(p, "virtsync_queue_items_total", VS_PROM_COUNTER,
-		       "Items QEMU completed on the virtqueue since watch found it: its own "
-		       "used index (QMP x-query-virtio-queue-status), unwrapped, as of the "
-		       "last window's end.");
-	EACH_QUEUE(w, q)
-		if (q->have_ring)
-			qsample(p, q, NULL, NULL, NULL, NULL, (double)q->items_total);
-	vs_prom_family(p, "virtsync_queue_window_end_timestamp_seconds", VS_PROM_GAUGE,
-		       "When the last window's last QMP sample of the virtqueue was taken "
-		       "(Unix time): the moment virtsync_queue_items_total refers to.");
-	EACH_QUEUE(w, q)
-		if (q->have_ring)
-			qsample(p, q, NULL, NULL, NULL, NULL, q->ring_end_s);
-	vs_prom_family(p, "virtsync_queue_figure_source_info", VS_PROM_GAUGE,
-		       "Where each figure of a QEMU virtqueue came from in the last window "
-		       "(QMP used-idx, KVM tracepoints, vCPU write() calls, wake-ups).");
-	EACH_QUEUE(w, q) {
+	vs_emit_close(e);
+	vs_emit_rate(e, "items_per_s",
+		     "Items consumed per second over the last window (NaN: not published).",
+		     s->have_items ? s->items_per_s : NAN);
+	if (q->have_ring) {
 		const char *const figs[][2] = {
 			{ "items", q->src_items }, { "kicks", q->src_kicks },
 			{ "interrupts", q->src_irqs },
 		};
 
-		if (!q->have_ring)
-			continue;
-		for (i = 0; i < 3; i++)
-			if (figs[i][1][0])
-				qsample(p, q, "figure", figs[i][0], "source", figs[i][1], 1);
+		vs_emit_counter(e, "items_total",
+				"Items QEMU completed on the virtqueue since watch found it: its "
+				"own used index (QMP x-query-virtio-queue-status), unwrapped, as "
+				"of the last window's end.", q->items_total);
+		vs_emit_seconds(e, "window_end_timestamp_s",
+				"When the last window's last QMP sample of the virtqueue was "
+				"taken (Unix time): the moment virtsync_queue_items_total refers "
+				"to.", q->ring_end_s);
+		vs_emit_open_array(e, "figure_source", "figure sources");
+		for (i = 0; i < 3; i++) {
+			if (!figs[i][1][0])
+				continue;
+			vs_emit_open(e, NULL, NULL);
+			vs_emit_str(e, "figure", "figure", figs[i][0]);
+			vs_emit_str(e, "source", "source", figs[i][1]);
+			vs_emit_u64(e, "info", "Where each figure of a QEMU virtqueue came from "
+				    "in the last window (QMP used-idx, KVM tracepoints, vCPU "
+				    "write() calls, wake-ups).", 1);
+			vs_emit_close(e);
+		}
+		vs_emit_close(e);
 	}
-	vs_prom_family(p, "virtsync_queue_kicks_per_second", VS_PROM_GAUGE,
-		       "Producer-to-consumer notifications per second over the last window.");
-	EACH_QUEUE(w, q)
-		qsample(p, q, NULL, NULL, NULL, NULL,
-			q->sample.have_kicks ? q->sample.kicks_per_s : NAN);
-	vs_prom_family(p, "virtsync_queue_interrupts_per_second", VS_PROM_GAUGE,
-		       "Consumer-to-producer notifications per second over the last window.");
-	EACH_QUEUE(w, q)
-		qsample(p, q, NULL, NULL, NULL, NULL,
-			q->sample.have_irqs ? q->sample.irqs_per_s : NAN);
-	vs_prom_family(p, "virtsync_queue_thread_cpu_ratio", VS_PROM_GAUGE,
-		       "CPU time of the producer's and consumer's threads over the last "
-		       "window, in CPUs.");
-	EACH_QUEUE(w, q) {
-		if (q->sample.prod.present)
-			qsample(p, q, "side", "producer", NULL, NULL, q->sample.prod.cpu);
-		if (q->sample.cons.present)
-			qsample(p, q, "side", "consumer", NULL, NULL, q->sample.cons.cpu);
-	}
-	vs_prom_family(p, "virtsync_queue_thread_waits_per_second", VS_PROM_GAUGE,
-		       "Voluntary context switches (waits) per second of each side.");
-	EACH_QUEUE(w, q) {
-		if (q->sample.prod.present)
-			qsample(p, q, "side", "producer", NULL, NULL, q->sample.prod.waits_per_s);
-		if (q->sample.cons.present)
-			qsample(p, q, "side", "consumer", NULL, NULL, q->sample.cons.waits_per_s);
-	}
-	tde(p, w, "virtsync_queue_item_interval_seconds",
-	    "T: time between items, measured (1/throughput), predicted by the model "
-	    "for the settings in force, and for the recommended ones.", 0);
-	tde(p, w, "virtsync_queue_item_cpu_seconds",
-	    "E: CPU time per item of both sides, measured and predicted.", 1);
-	tde(p, w, "virtsync_queue_latency_bound_seconds",
+	vs_emit_rate(e, "kicks_per_s",
+		     "Producer-to-consumer notifications per second over the last window.",
+		     s->have_kicks ? s->kicks_per_s : NAN);
+	vs_emit_rate(e, "interrupts_per_s",
+		     "Consumer-to-producer notifications per second over the last window.",
+		     s->have_irqs ? s->irqs_per_s : NAN);
+	vs_emit_open_map(e, "thread_cpu", "CPU time of the producer's and consumer's "
+			 "threads over the last window, in CPUs.", "side");
+	sides(e, s, 0);
+	vs_emit_close(e);
+	vs_emit_open_map(e, "thread_waits",
+			 "Voluntary context switches (waits) per second of each side.", "side");
+	sides(e, s, 1);
+	vs_emit_close(e);
+	tde(e, q, "item_interval", "T: time between items, measured (1/throughput), "
+	    "predicted by the model for the settings in force, and for the "
+	    "recommended ones.", 0);
+	tde(e, q, "item_cpu", "E: CPU time per item of both sides, measured and predicted.", 1);
+	tde(e, q, "latency_bound",
 	    "D: the model's worst-case latency bound, in force and recommended.", 2);
-	vs_prom_family(p, "virtsync_queue_knob_value", VS_PROM_GAUGE,
-		       "Numeric knobs that matter to the queue, as read in the last window.");
-	EACH_QUEUE(w, q)
-		for (i = 0; i < q->plan.n_actions; i++) {
-			const struct vs_advice *a = &q->plan.actions[i];
-			double v = knob_number(a->current);
+	vs_emit_open_array(e, "knob", "knobs");
+	for (i = 0; i < q->plan.n_actions; i++) {
+		const struct vs_advice *a = &q->plan.actions[i];
+		double cur = knob_number(a->current), rec = knob_number(a->value);
 
-			if (isfinite(v))
-				qsample(p, q, "knob", a->knob, "role", a->role, v);
-		}
-	vs_prom_family(p, "virtsync_queue_knob_recommended_value", VS_PROM_GAUGE,
-		       "The value the last window's plan recommends for each knob.");
-	EACH_QUEUE(w, q)
-		for (i = 0; i < q->plan.n_actions; i++) {
-			const struct vs_advice *a = &q->plan.actions[i];
-			double v = knob_number(a->value);
-
-			if (isfinite(v))
-				qsample(p, q, "knob", a->knob, "role", a->role, v);
-		}
-	vs_prom_family(p, "virtsync_queue_bad_windows", VS_PROM_GAUGE,
-		       "Consecutive windows in which the model predicted a gain that "
-		       "virtsync could apply now.");
-	EACH_QUEUE(w, q)
-		qsample(p, q, NULL, NULL, NULL, NULL, q->bad_run);
-	vs_prom_family(p, "virtsync_queue_tune_state_info", VS_PROM_GAUGE,
-		       "Where the queue is in the --tune loop.");
-	EACH_QUEUE(w, q)
-		qsample(p, q, "state", tstates[q->tstate], NULL, NULL, 1);
+		if (!isfinite(cur) && !isfinite(rec))
+			continue;
+		vs_emit_open(e, NULL, NULL);
+		vs_emit_str(e, "knob", "knob", a->knob);
+		vs_emit_str(e, "role", "role", a->role);
+		if (isfinite(cur))
+			vs_emit_num(e, "value", "Numeric knobs that matter to the queue, as "
+				    "read in the last window.", cur);
+		if (isfinite(rec))
+			vs_emit_num(e, "recommended_value", "The value the last window's "
+				    "plan recommends for each knob.", rec);
+		vs_emit_close(e);
+	}
+	vs_emit_close(e);
+	vs_emit_u64(e, "bad_windows", "Consecutive windows in which the model predicted "
+		    "a gain that virtsync could apply now.", q->bad_run);
+	vs_emit_open(e, "tune_state", "tuning");
+	vs_emit_str(e, "state", "state", tstates[q->tstate]);
+	vs_emit_u64(e, "info", "Where the queue is in the --tune loop.", 1);
+	vs_emit_close(e);
+	vs_emit_close(e);
 }
 
-static void tuner_families(struct vs_prom *p, const struct vs_watch *w)
+int vs_emit_watch(struct vs_emitter *e, const struct vs_watch *w, double window_s,
+		  const char *version)
 {
+	const struct vs_watch_queue *q;
 	unsigned int i;
 
-	vs_prom_family(p, "virtsync_watch_windows_total", VS_PROM_COUNTER,
-		       "Measurement windows since virtsync watch started.");
-	vs_prom_sample(p, NULL, 0, (double)w->windows);
-	vs_prom_family(p, "virtsync_watch_events_total", VS_PROM_COUNTER,
-		       "Events logged, by kind (regime changes, advice, tuning steps).");
-	for (i = 0; i <= VS_WEV_ERROR; i++) {
-		const struct vs_prom_label l = { "event", vs_watch_ev_name(i) };
-
-		vs_prom_sample(p, &l, 1, (double)w->ev_count[i]);
-	}
-	vs_prom_family(p, "virtsync_tune_knob_value", VS_PROM_GAUGE,
-		       "Knobs virtsync watch --tune wrote and keeps, with who owns them now.");
+	vs_emit_open(e, "build", "build");
+	vs_emit_str(e, "version", "version", version);
+	vs_emit_u64(e, "info", "virtsync's version, value 1.", 1);
+	vs_emit_close(e);
+	vs_emit_open(e, "watch", "watch");
+	vs_emit_seconds(e, "window_s", "Length of one measurement window (--interval).",
+			window_s);
+	vs_emit_counter(e, "windows_total", "Measurement windows since virtsync watch "
+			"started.", w->windows);
+	vs_emit_open_map(e, "events_total", "Events logged, by kind (regime changes, "
+			 "advice, tuning steps).", "event");
+	for (i = 0; i <= VS_WEV_ERROR; i++)
+		vs_emit_counter(e, vs_watch_ev_name(i), vs_watch_ev_name(i), w->ev_count[i]);
+	vs_emit_close(e);
+	vs_emit_close(e);
+	vs_emit_open_array(e, "tune_knob", "knobs tuned");
 	for (i = 0; i < VS_WATCH_MAX_KNOBS; i++) {
 		const struct vs_watch_knob *k = &w->knobs[i];
 		double v = knob_number(k->written);
-		const struct vs_prom_label l[] = {
-			{ "knob", k->knob }, { "instance", k->inst },
-			{ "owner", k->foreign ? "other" : "virtsync" },
-		};
 
-		if (k->used && isfinite(v))
-			vs_prom_sample(p, l, 3, v);
+		if (!k->used || !isfinite(v))
+			continue;
+		vs_emit_open(e, NULL, NULL);
+		vs_emit_str(e, "knob", "knob", k->knob);
+		vs_emit_str(e, "instance", "instance", k->inst);
+		vs_emit_str(e, "owner", "owner", k->foreign ? "other" : "virtsync");
+		vs_emit_num(e, "value", "Knobs virtsync watch --tune wrote and keeps, with "
+			    "who owns them now.", v);
+		vs_emit_close(e);
 	}
+	vs_emit_close(e);
+	vs_emit_open_array(e, "queue", "queues");
+	for (q = w->q; q < w->q + VS_WATCH_MAX_QUEUES; q++)
+		if (q->used && q->have_window)
+			queue(e, q);
+	vs_emit_close(e);
+	return vs_emit_error(e);
 }
 
-int vs_prom_watch(struct vs_prom *p, const struct vs_watch *w, double window_s,
-		  const char *version)
-{
-	const struct vs_prom_label l = { "version", version };
-
-	vs_prom_family(p, "virtsync_build_info", VS_PROM_GAUGE,
-		       "virtsync's version, value 1.");
-	vs_prom_sample(p, &l, 1, 1);
-	vs_prom_family(p, "virtsync_watch_window_seconds", VS_PROM_GAUGE,
-		       "Length of one measurement window (--interval).");
-	vs_prom_sample(p, NULL, 0, window_s);
-	tuner_families(p, w);
-	queue_families(p, w);
-	return vs_prom_error(p);
-}
-
-int vs_prom_httpd(struct vs_prom *p, const struct vs_httpd_stats *st)
+int vs_emit_httpd(struct vs_emitter *e, const struct vs_httpd_stats *st)
 {
 	static const char *const codes[] = { "200", "404", "405", "400", "431", "500" };
 	const uint64_t n[] = { st->ok, st->not_found, st->bad_method, st->bad_request,
 			       st->too_large, st->failed };
 	unsigned int i;
 
-	vs_prom_family(p, "virtsync_http_requests_total", VS_PROM_COUNTER,
-		       "Requests answered by the metrics server, by status code.");
-	for (i = 0; i < 6; i++) {
-		const struct vs_prom_label l = { "code", codes[i] };
+	vs_emit_open(e, "http", "metrics server");
+	vs_emit_open_map(e, "requests_total", "Requests answered by the metrics server, "
+			 "by status code.", "code");
+	for (i = 0; i < 6; i++)
+		vs_emit_counter(e, codes[i], codes[i], n[i]);
+	vs_emit_close(e);
+	vs_emit_open_map(e, "connections_closed_total", "Connections the server closed "
+			 "early: at their deadline, or to make room for a new one.", "reason");
+	vs_emit_counter(e, "timeout", "timeout", st->timed_out);
+	vs_emit_counter(e, "evicted", "evicted", st->evicted);
+	vs_emit_close(e);
+	vs_emit_u64(e, "connections", "Connections open on the metrics server.", st->open);
+	vs_emit_close(e);
+	return vs_emit_error(e);
+}
 
-		vs_prom_sample(p, &l, 1, (double)n[i]);
-	}
-	vs_prom_family(p, "virtsync_http_connections_closed_total", VS_PROM_COUNTER,
-		       "Connections the server closed early: at their deadline, or to "
-		       "make room for a new one.");
-	{
-		const struct vs_prom_label t = { "reason", "timeout" };
-		const struct vs_prom_label e = { "reason", "evicted" };
+int vs_prom_watch(struct vs_prom *p, const struct vs_watch *w, double window_s,
+		  const char *version)
+{
+	struct vs_emitter *e = vs_emit_new_prom(p, "virtsync");
 
-		vs_prom_sample(p, &t, 1, (double)st->timed_out);
-		vs_prom_sample(p, &e, 1, (double)st->evicted);
-	}
-	vs_prom_family(p, "virtsync_http_connections", VS_PROM_GAUGE,
-		       "Connections open on the metrics server.");
-	vs_prom_sample(p, NULL, 0, st->open);
-	return vs_prom_error(p);
+	if (!e)
+		return -ENOMEM;
+	vs_emit_watch(e, w, window_s, version);
+	return vs_emit_finish(e);
+}
+
+int vs_prom_httpd(struct vs_prom *p, const struct vs_httpd_stats *st)
+{
+	struct vs_emitter *e = vs_emit_new_prom(p, "virtsync");
+
+	if (!e)
+		return -ENOMEM;
+	vs_emit_httpd(e, st);
+	return vs_emit_finish(e);
 }

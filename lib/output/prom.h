@@ -68,25 +68,6 @@ int vs_prom_error(const struct vs_prom *p);
 const char *vs_prom_text(const struct vs_prom *p, size_t *len);
 
 /*
- * The families of a probe snapshot, per VM (what `virtsync stat
- * --prometheus` and `virtsync watch` serve): counters since the probes
- * were opened (kicks, interrupts, exits, userspace exits, halts, wake-ups),
- * and over the window since `prev` (NULL: since opening) the halt-poll
- * success ratio and wake-up latency quantiles. Each VM's series carry
- * pid="PID" and name_label="NAME", NAME from vm_name() (NULL or a NULL
- * return: the process's comm). -errno (vs_prom_error()).
- */
-struct vs_probe_snapshot;
-struct vs_prom_probe_opts {
-	const char *name_label;		/* "comm" (stat), "vm" (watch) */
-	const char *(*vm_name)(int pid, const char *comm, void *ctx);
-	void *ctx;
-};
-int vs_prom_probe(struct vs_prom *p, const struct vs_probe_snapshot *s,
-		  const struct vs_probe_snapshot *prev, double secs,
-		  const struct vs_prom_probe_opts *o);
-
-/*
  * `virtsync watch`'s families (lib/tune/watch.h): per queue (labels vm,
  * pid, device, queue) its windows, regime as an info series, confidence,
  * rates, threads' CPU and waits, T/E/D measured and predicted, knobs in
@@ -94,6 +75,11 @@ int vs_prom_probe(struct vs_prom *p, const struct vs_probe_snapshot *s,
  */
 struct vs_watch;
 struct vs_httpd_stats;
+struct vs_emitter;
+/* The walks behind them, through the emitter (output/emit.h). */
+int vs_emit_watch(struct vs_emitter *e, const struct vs_watch *w, double window_s,
+		  const char *version);
+int vs_emit_httpd(struct vs_emitter *e, const struct vs_httpd_stats *st);
 int vs_prom_watch(struct vs_prom *p, const struct vs_watch *w, double window_s,
 		  const char *version);
 /* The metrics server's own counts (lib/output/httpd.h). */

@@ -47,7 +47,7 @@ PY
 SAMPLER=$!
 at_exit "kill $SAMPLER 2>/dev/null"
 
-sel="virtsync_kicks_total{job=\"virtsync\",pid=\"$BENCH\",kind=\"pio\"}"
+sel="virtsync_counts_total{job=\"virtsync\",pid=\"$BENCH\",counter=\"kicks_pio\"}"
 n=0
 for i in $(seq 60); do
 	n=$(prom_query "count_over_time(${sel}[60s])" | json_get /dev/stdin \

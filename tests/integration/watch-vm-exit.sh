@@ -25,7 +25,7 @@ print(" ".join(str(m["id"]) for m in json.load(sys.stdin) if m.get("name") == "t
 maps0=$(threads_maps)
 start_watch --interval 500ms
 has() { grep -c "^$2{[^}]*pid=\"$3\"" "$1"; }
-kicks() { sed -n "s/^virtsync_kicks_total{pid=\"$2\",[^}]*kind=\"pio\"} //p" "$1"; }
+kicks() { sed -n "s/^virtsync_counts_total{pid=\"$2\",[^}]*counter=\"kicks_pio\"} //p" "$1"; }
 for i in $(seq 100); do
 	http_get "$WATCH_URL" "$TMP/before" 3>/dev/null
 	[ "$(has "$TMP/before" virtsync_queue_regime_info $B1)" -ge 1 ] &&
@@ -33,7 +33,7 @@ for i in $(seq 100); do
 	sleep 0.2
 done
 for b in $B1 $B2; do
-	for f in virtsync_kicks_total virtsync_probe_threads virtsync_queue_regime_info \
+	for f in virtsync_counts_total virtsync_probe_threads virtsync_queue_regime_info \
 		 virtsync_queue_items_per_second; do
 		[ "$(has "$TMP/before" $f $b)" -ge 1 ] || die "no $f of $b before: $(grep "pid=\"$b\"" "$TMP/before" | head)"
 	done
@@ -49,7 +49,7 @@ sleep 1.2	# two windows: the probes were retargeted and pruned
 http_get "$WATCH_URL" "$TMP/later" 3>/dev/null
 n=$(grep -c "pid=\"$B1\"" "$TMP/later")
 [ "$n" = 0 ] || die "$n series of the stopped device came back: $(grep "pid=\"$B1\"" "$TMP/later" | head -5)"
-for f in virtsync_kicks_total virtsync_probe_threads virtsync_queue_regime_info; do
+for f in virtsync_counts_total virtsync_probe_threads virtsync_queue_regime_info; do
 	[ "$(has "$TMP/later" $f $B2)" -ge 1 ] || die "the running device lost $f"
 done
 k2b=$(kicks "$TMP/later" $B2)

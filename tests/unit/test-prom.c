@@ -6,8 +6,12 @@
 #include <string.h>
 
 #include "test.h"
+#include "output/emit.h"
+#include "output/emit-probe.h"
 #include "output/prom.h"
+#include "output/httpd.h"
 #include "sources/probe.h"
+#include "tune/watch.h"
 
 static void test_text(void **state)
 {
@@ -126,22 +130,23 @@ static const char *name_of(int pid, const char *comm, void *ctx)
 	return pid == 7 ? ctx : NULL;
 }
 
-/* The probe families: the counters as given, the labels as asked for, a
- * window ratio from two snapshots. */
+/* The probe families through the emitter into a document of the caller's
+ * as watch serves them, since the probes opened: the counters as given,
+ * the labels as asked for, the ratio over the whole run (Prometheus takes
+ * its windows with rate()). */
 static void test_probe_families(void **state)
 {
-	struct vs_probe_vm vm[3], old[1];
+	struct vs_probe_vm vm[3];
 	struct vs_probe_thread th[3];
-	struct vs_probe_snapshot s, prev;
-	struct vs_prom_probe_opts o = { .name_label = "vm", .vm_name = name_of,
+	struct vs_probe_snapshot s;
+	struct vs_emit_probe_opts o = { .name_label = "vm", .vm_name = name_of,
 					.ctx = "guest-1" };
 	struct vs_prom *p = vs_prom_new();
+	struct vs_emitter *e;
 	const char *t;
 
 	memset(&s, 0, sizeof(s));
-	memset(&prev, 0, sizeof(prev));
 	memset(vm, 0, sizeof(vm));
-	memset(old, 0, sizeof(old));
 	memset(th, 0, sizeof(th));
 	vm[0].pid = 7;
 	vm[0].alive = vm[1].alive = true;
@@ -158,33 +163,138 @@ static void test_probe_families(void **state)
 	th[2].tgid = 9;
 	s.threads = th;
 	s.n_threads = 3;
-	old[0] = vm[0];
-	old[0].c.ctr[VS_HALT_POLLED] = 29;	/* window: 1 polled, 10 waited */
-	old[0].c.ctr[VS_HALT_WAITED] = 0;
 	s.vms = vm;
 	s.n_vms = 3;
-	prev.vms = old;
-	prev.n_vms = 1;
 	s.n_sources = 1;
 	strcpy(s.sources[0].name, "kvm:kvm_pio");
 	strcpy(s.sources[0].how, "tp_btf");
 	s.sources[0].used = true;
-	__T("render", !vs_prom_probe(p, &s, &prev, 1.0, &o));
+	/* what the document held stays, the walk's families follow */
+	__T("before", !vs_prom_family(p, "virtsync_build_info", VS_PROM_GAUGE, "B."));
+	__T("before sample", !vs_prom_sample(p, NULL, 0, 1));
+	e = vs_emit_new_prom(p, "virtsync");
+	__T("emitter", e != NULL);
+	__T("walk", !vs_emit_probe(e, &s, NULL, 1.0, &o));
+	__T("render", !vs_emit_finish(e));
 	t = vs_prom_text(p, NULL);
+	__T("kept", !strncmp(t, "# HELP virtsync_build_info B.\n", 30));
 	__T("kicks with the vm name",
-	    strstr(t, "virtsync_kicks_total{pid=\"7\",vm=\"guest-1\",kind=\"pio\"} 1000\n"));
+	    strstr(t, "virtsync_counts_total{pid=\"7\",vm=\"guest-1\",counter=\"kicks_pio\"} 1000\n"));
 	__T("comm when no name, escaped",
-	    strstr(t, "virtsync_kicks_total{pid=\"8\",vm=\"vs-\\\"x\",kind=\"pio\"} 0\n"));
-	__T("window ratio",
-	    strstr(t, "virtsync_halt_poll_success_ratio{pid=\"7\",vm=\"guest-1\"} 0.0909090909090909"));
+	    strstr(t, "virtsync_counts_total{pid=\"8\",vm=\"vs-\\\"x\",counter=\"kicks_pio\"} 0\n"));
+	__T("ratio since the start",
+	    strstr(t, "virtsync_halt_poll_success_ratio{pid=\"7\",vm=\"guest-1\"} 0.75\n"));
 	__T("no halts: NaN",
 	    strstr(t, "virtsync_halt_poll_success_ratio{pid=\"8\",vm=\"vs-\\\"x\"} NaN\n"));
 	__T("an exited VM has no series", !strstr(t, "pid=\"9\""));
 	__T("threads held per VM",
 	    strstr(t, "virtsync_probe_threads{pid=\"7\",vm=\"guest-1\"} 2\n"));
 	__T("source",
-	    strstr(t, "virtsync_source_up{source=\"kvm:kvm_pio\",how=\"tp_btf\"} 1\n"));
+	    strstr(t, "virtsync_sources_used{name=\"kvm:kvm_pio\",how=\"tp_btf\"} 1\n"));
 	vs_prom_free(p);
+}
+
+/* watch's families, one queue and one tuned knob: the names virtsync-watch(8)
+ * documents, with the queue's labels, from the emitter's walk. */
+static void test_watch_families(void **state)
+{
+	static const char *const names[] = {
+		"virtsync_build_info{version=\"9.9\"} 1\n",
+		"virtsync_watch_window_seconds 2\n",
+		"virtsync_watch_windows_total 5\n",
+		"virtsync_watch_events_total{event=\"regime\"} 3\n",
+		"virtsync_tune_knob_value{knob=\"guest.halt_poll_ns\",instance=\"\",owner=\"virtsync\"} 200000\n",
+		"virtsync_queue_windows_total{Q} 4\n",
+		"virtsync_queue_regime_confidence_ratio{Q} 0.8\n",
+		"virtsync_queue_regime_changes_total{Q} 1\n",
+		"virtsync_queue_regime_info{Q,regime=\"nFC\",mechanism=\"notify\",fast=\"consumer\"} 1\n",
+		"virtsync_queue_items_per_second{Q} 1000\n",
+		"virtsync_queue_items_total{Q} 777\n",
+		"virtsync_queue_window_end_timestamp_seconds{Q} 1700000000.5\n",
+		"virtsync_queue_figure_source_info{Q,figure=\"items\",source=\"qmp\"} 1\n",
+		"virtsync_queue_kicks_per_second{Q} 200\n",
+		"virtsync_queue_interrupts_per_second{Q} NaN\n",
+		"virtsync_queue_thread_cpu_ratio{Q,side=\"producer\"} 0.5\n",
+		"virtsync_queue_thread_waits_per_second{Q,side=\"consumer\"} 300\n",
+		"virtsync_queue_item_interval_seconds{Q,source=\"measured\"} 0.001\n",
+		"virtsync_queue_item_interval_seconds{Q,source=\"predicted\"} 0.002\n",
+		"virtsync_queue_item_cpu_seconds{Q,source=\"recommended\"} 3e-06\n",
+		"virtsync_queue_latency_bound_seconds{Q,source=\"predicted\"} 4e-06\n",
+		"virtsync_queue_knob_value{Q,knob=\"thread.timerslack_ns\",role=\"consumer\"} 50000\n",
+		"virtsync_queue_knob_recommended_value{Q,knob=\"thread.timerslack_ns\",role=\"consumer\"} 1\n",
+		"virtsync_queue_bad_windows{Q} 2\n",
+		"virtsync_queue_tune_state_info{Q,state=\"confirming\"} 1\n",
+		"virtsync_http_requests_total{code=\"200\"} 6\n",
+		"virtsync_http_connections_closed_total{reason=\"evicted\"} 1\n",
+		"virtsync_http_connections 2\n",
+	};
+	struct vs_watch *w = calloc(1, sizeof(*w));
+	struct vs_watch_queue *q = &w->q[0];
+	struct vs_httpd_stats st = { .ok = 6, .evicted = 1, .open = 2 };
+	struct vs_prom *p = vs_prom_new();
+	const char *t, *ql = "vm=\"web1\",pid=\"42\",device=\"net0\",queue=\"rx0\"";
+	char want[400], *at;
+	size_t i;
+
+	__T("alloc", w && p);
+	w->windows = 5;
+	w->ev_count[VS_WEV_REGIME] = 3;
+	w->knobs[0].used = true;
+	strcpy(w->knobs[0].knob, "guest.halt_poll_ns");
+	strcpy(w->knobs[0].written, "200000");
+	q->used = q->have_window = q->have_ring = true;
+	q->id.pid = 42;
+	strcpy(q->id.vm, "web1");
+	strcpy(q->id.device, "net0");
+	strcpy(q->id.queue, "rx0");
+	q->windows = 4;
+	q->regime_changes = 1;
+	q->verdict.known = true;
+	q->verdict.regime = VS_REGIME_NFC;
+	q->verdict.mech = VS_MECH_NOTIFY;
+	q->verdict.fast = VS_FAST_CONSUMER;
+	q->verdict.confidence = 0.8;
+	q->sample.have_items = q->sample.have_kicks = true;
+	q->sample.items_per_s = 1000;
+	q->sample.kicks_per_s = 200;
+	q->sample.prod.present = q->sample.cons.present = true;
+	q->sample.prod.cpu = 0.5;
+	q->sample.cons.waits_per_s = 300;
+	q->items_total = 777;
+	q->ring_end_s = 1700000000.5;
+	strcpy(q->src_items, "qmp");
+	q->plan.valid = q->plan.have_cur = q->plan.have_rec = true;
+	q->plan.cur.t_ns = 2e6;
+	q->plan.cur.d_ns = 4e3;
+	q->plan.rec.e_ns = 3e3;
+	q->plan.n_actions = 1;
+	strcpy(q->plan.actions[0].knob, "thread.timerslack_ns");
+	strcpy(q->plan.actions[0].role, "consumer");
+	strcpy(q->plan.actions[0].current, "50000");
+	strcpy(q->plan.actions[0].value, "1");
+	q->bad_run = 2;
+	q->tstate = VS_WT_CONFIRMING;
+	__T("watch", !vs_prom_watch(p, w, 2, "9.9"));
+	__T("httpd", !vs_prom_httpd(p, &st));
+	t = vs_prom_text(p, NULL);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(want, sizeof(want), "%s", names[i]);
+		if ((at = strstr(want, "{Q"))) {
+			char rest[300];
+
+			snprintf(rest, sizeof(rest), "%s", at + 2);
+			snprintf(at, sizeof(want) - (size_t)(at - want), "{%s%s", ql, rest);
+		}
+		__T(want, strstr(t, want) != NULL);
+	}
+	/* the regime's strings label its info series only */
+	__T("confidence without the regime labels",
+	    !strstr(t, "virtsync_queue_regime_confidence_ratio{vm=\"web1\",pid=\"42\","
+		    "device=\"net0\",queue=\"rx0\",regime"));
+	__T("HELP kept", strstr(t, "# HELP virtsync_queue_regime_info The queue's regime in "
+				   "the last window") != NULL);
+	vs_prom_free(p);
+	free(w);
 }
 
 int main(void)
@@ -193,6 +303,7 @@ int main(void)
 		cmocka_unit_test(test_text),
 		cmocka_unit_test(test_refuses),
 		cmocka_unit_test(test_probe_families),
+		cmocka_unit_test(test_watch_families),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
