@@ -506,13 +506,14 @@ static int stat_emit(struct vs_emitter *e, const struct vs_probe_snapshot *s,
 		secs = s->elapsed_ns > 0 ? s->elapsed_ns / 1e9 : 1e-9;
 	}
 	vs_emit_str(e, "backend", "backend", s->backend == VS_PROBE_BPF ? "bpf" : "perf");
-	vs_emit_seconds(e, "interval_s", "interval", secs);
-	vs_emit_seconds(e, "elapsed_s", "since the probes opened", s->elapsed_ns / 1e9);
+	vs_emit_seconds(e, "interval_s", "The window the figures cover.", secs);
+	vs_emit_seconds(e, "elapsed_s", "Time since the probes opened.", s->elapsed_ns / 1e9);
 	if (s->backend == VS_PROBE_PERF)
-		vs_emit_ratio(e, "perf_running_ratio", "perf counters running",
+		vs_emit_ratio(e, "perf_running_ratio",
+			      "Worst share of time a perf counter ran (multiplexing).",
 			      s->perf_running_ratio);
 	if (cmd_pid > 0)
-		vs_emit_u64(e, "command_pid", "command pid", (uint64_t)cmd_pid);
+		vs_emit_u64(e, "command_pid", "The pid of the command stat runs.", (uint64_t)cmd_pid);
 	return vs_emit_probe(e, s, prev, secs, &o);
 }
 

@@ -82,15 +82,19 @@ static void counters(struct vs_emitter *e, const struct vs_counters *d, double s
 	vs_emit_close(e);
 	/* kvm_vcpu_wakeup waited = 0 means the poll found work: KVM's
 	 * halt_successful_poll over all halts that ended. */
-	vs_emit_pct(e, "halt_poll_success_pct", "halt poll success",
+	vs_emit_pct(e, "halt_poll_success_pct",
+		    "Share of the vCPU halts that ended while KVM polled.",
 		    hp + hw ? 100.0 * hp / (hp + hw) : NAN);
 	if (d->halt_poll_ns)
-		vs_emit_ns_int(e, "halt_poll_ns", "halt_poll_ns", d->halt_poll_ns);
+		vs_emit_ns_int(e, "halt_poll_ns", "KVM's halt_poll_ns in force for the VM.", d->halt_poll_ns);
 	vs_emit_open(e, "wakeup_latency_ns", "wake-up latency");
-	vs_emit_ns(e, "p50", "p50", vs_hist_quantile(&d->hist[VS_HIST_WAKEUP], 0.5));
-	vs_emit_ns(e, "p99", "p99", vs_hist_quantile(&d->hist[VS_HIST_WAKEUP], 0.99));
-	vs_emit_ns(e, "mean", "mean", mean(d->sum[VS_SUM_WAKEUP_NS], d->ctr[VS_WAKEUP]));
-	hist(e, "hist", "wake-up latency", &d->hist[VS_HIST_WAKEUP],
+	vs_emit_ns(e, "p50", "Median thread wake-up to run latency.",
+		   vs_hist_quantile(&d->hist[VS_HIST_WAKEUP], 0.5));
+	vs_emit_ns(e, "p99", "99th percentile of thread wake-up to run latency.",
+		   vs_hist_quantile(&d->hist[VS_HIST_WAKEUP], 0.99));
+	vs_emit_ns(e, "mean", "Mean thread wake-up to run latency.", mean(d->sum[VS_SUM_WAKEUP_NS], d->ctr[VS_WAKEUP]));
+	hist(e, "hist", "Thread wake-up (sched_waking) to run (sched_switch in) latency.",
+	     &d->hist[VS_HIST_WAKEUP],
 	     (double)d->sum[VS_SUM_WAKEUP_NS]);
 	vs_emit_close(e);
 	vs_emit_open_map(e, "userspace_exits",
@@ -101,9 +105,9 @@ static void counters(struct vs_emitter *e, const struct vs_counters *d, double s
 	vs_emit_close(e);
 	if (hp + hw) {
 		vs_emit_open(e, "halt_ns", "halt");
-		hist(e, "polled", "halts that polling ended", &d->hist[VS_HIST_HALT_POLLED],
+		hist(e, "polled", "Length of the vCPU halts that KVM's polling ended.", &d->hist[VS_HIST_HALT_POLLED],
 		     (double)d->sum[VS_SUM_HALT_POLLED_NS]);
-		hist(e, "waited", "halts that slept", &d->hist[VS_HIST_HALT_WAITED],
+		hist(e, "waited", "Length of the vCPU halts that slept after polling.", &d->hist[VS_HIST_HALT_WAITED],
 		     (double)d->sum[VS_SUM_HALT_WAITED_NS]);
 		vs_emit_close(e);
 	}
@@ -111,12 +115,12 @@ static void counters(struct vs_emitter *e, const struct vs_counters *d, double s
 		uint64_t n = d->ctr[VS_SLEEP];
 
 		vs_emit_open(e, "sleeps", "sleeps");
-		vs_emit_counter(e, "count", "sleeps", n);
-		vs_emit_ns(e, "asked_mean_ns", "asked, mean",
+		vs_emit_counter(e, "count", "Completed nanosleep and clock_nanosleep calls.", n);
+		vs_emit_ns(e, "asked_mean_ns", "Mean sleep asked for.",
 			   mean(d->sum[VS_SUM_SLEEP_ASKED_NS], n));
-		vs_emit_ns(e, "slept_mean_ns", "slept, mean",
+		vs_emit_ns(e, "slept_mean_ns", "Mean time a sleep lasted.",
 			   mean(d->sum[VS_SUM_SLEEP_SLEPT_NS], n));
-		hist(e, "overshoot", "slept beyond the request",
+		hist(e, "overshoot", "Time slept beyond the request (timer slack and wake-up).",
 		     &d->hist[VS_HIST_SLEEP_OVER],
 		     (double)d->sum[VS_SUM_SLEEP_SLEPT_NS] -
 		     (double)d->sum[VS_SUM_SLEEP_ASKED_NS]);
@@ -173,13 +177,14 @@ static void exit_costs(struct vs_emitter *e, const struct vs_probe_snapshot *s,
 	for (i = 0; i < n; i++) {
 		vs_emit_open(e, NULL, NULL);
 		vs_emit_str(e, "reason", "reason", x[i].name);
-		vs_emit_bool(e, "kick", "kick", x[i].kick);
-		vs_emit_counter(e, "count", "exits", x[i].count);
-		vs_emit_rate(e, "per_s", "rate", x[i].per_s);
-		vs_emit_ns(e, "mean_ns", "mean", x[i].mean_ns);
-		vs_emit_ns(e, "p50_ns", "p50", x[i].p50_ns);
-		vs_emit_ns(e, "p99_ns", "p99", x[i].p99_ns);
-		hist(e, "hist", "exit to entry", &x[i].hist, x[i].mean_ns * x[i].count);
+		vs_emit_bool(e, "kick", "1 if the exit reason is a guest kick (PIO, MMIO).", x[i].kick);
+		vs_emit_counter(e, "count", "VM exits timed from kvm_exit to kvm_entry.", x[i].count);
+		vs_emit_rate(e, "per_s", "VM exits per second, by reason.", x[i].per_s);
+		vs_emit_ns(e, "mean_ns", "Mean time from VM exit to the next entry.", x[i].mean_ns);
+		vs_emit_ns(e, "p50_ns", "Median time from VM exit to the next entry.", x[i].p50_ns);
+		vs_emit_ns(e, "p99_ns", "99th percentile of the time from VM exit to entry.",
+			   x[i].p99_ns);
+		hist(e, "hist", "Time from VM exit to the next entry of the vCPU.", &x[i].hist, x[i].mean_ns * x[i].count);
 		vs_emit_close(e);
 	}
 	vs_emit_close(e);
@@ -196,9 +201,11 @@ static void sources(struct vs_emitter *e, const struct vs_probe_snapshot *s)
 		vs_emit_open(e, NULL, NULL);
 		vs_emit_str(e, "name", "source", src->name);
 		vs_emit_str(e, "how", "how", src->how);
-		vs_emit_bool(e, "used", "used", src->used);
+		vs_emit_bool(e, "used", "1 if virtsync could measure from this source, 0 if not.",
+			     src->used);
 		if (!src->used)
-			vs_emit_u64(e, "errno", "errno", (uint64_t)-src->err);
+			vs_emit_u64(e, "errno", "Why an unused source could not be used (errno).",
+				    (uint64_t)-src->err);
 		if (!src->used || src->why[0])
 			vs_emit_str(e, "why", "why", src->why);
 		vs_emit_close(e);
@@ -219,12 +226,13 @@ static void vm(struct vs_emitter *e, const struct vs_probe_snapshot *s,
 	vs_emit_id(e, "pid", "pid", v->pid);
 	vs_emit_str(e, o->name_label ? o->name_label : "comm", "name",
 		    name ? name : v->comm);
-	vs_emit_bool(e, "alive", "alive", v->alive);
+	vs_emit_bool(e, "alive", "1 while the VM's process runs.", v->alive);
 	vs_counters_sub(&d, &v->c, old ? &old->c : &zero);
 	counters(e, &d, secs);
 	for (j = 0; j < s->n_threads; j++)
 		nthreads += s->threads[j].tgid == v->pid;
-	vs_emit_u64(e, "probe_threads", "threads", nthreads);
+	vs_emit_u64(e, "probe_threads", "Threads whose counters the probes hold for the VM.",
+		    nthreads);
 	exit_reasons(e, s, v->pid);
 	exit_costs(e, s, prev, v->pid, secs);
 	if (o->threads) {
@@ -269,8 +277,8 @@ static void wakers(struct vs_emitter *e, const struct vs_probe_snapshot *s,
 		vs_emit_id(e, "wakee_pid", "wakee pid", p->wakee_tgid);
 		vs_emit_id(e, "wakee_tid", "wakee tid", p->wakee_tid);
 		vs_emit_str(e, "wakee_comm", "wakee", p->wakee_comm);
-		vs_emit_counter(e, "count", "wake-ups", n);
-		hist(e, "latency_ns", "wake-up latency", &h,
+		vs_emit_counter(e, "count", "Wake-ups of the wakee by the waker.", n);
+		hist(e, "latency_ns", "Wake-up to run latency of the wakee, by waker.", &h,
 		     (double)(p->sum_ns - (o ? o->sum_ns : 0)));
 		vs_emit_close(e);
 	}
