@@ -88,8 +88,9 @@ for cmd in apply rollback; do
 			[ $cmd = rollback ] && "$VS" --root "$R" apply "$PROFILE" >/dev/null 2>&1
 			set -- "$VS" --root "$R"
 			[ $cmd = apply ] && set -- "$@" apply "$PROFILE" || set -- "$@" rollback
-			( strace -f -qq -o /dev/null -e trace=$sc -e inject=$sc:signal=SIGKILL:when=$k \
-				"$@" >/dev/null 2>&1 ) 2>/dev/null
+			# the shell's "Killed" notice goes with the group's stderr
+			{ strace -f -qq -o /dev/null -e trace=$sc -e inject=$sc:signal=SIGKILL:when=$k \
+				"$@" >/dev/null 2>&1; } 2>/dev/null
 			settle "$cmd, SIGKILL at $sc #$k of $n"
 		done
 		echo "$cmd: SIGKILL at each of its $n $sc calls"
