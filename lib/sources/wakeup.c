@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -57,6 +58,7 @@ static int read_cpu_times(uint64_t mask, struct cpu_times *t)
 struct pingpong {
 	int to_pong, to_ping;
 	unsigned int total;
+	int quit;		/* ping stopped early (__atomic) */
 	int cpu;
 	int err;
 	double cpu_ns;
@@ -111,6 +113,9 @@ static void *pong_main(void *arg)
 				return NULL;
 			}
 		}
+		/* the write that woke us is ping's goodbye */
+		if (__atomic_load_n(&pp->quit, __ATOMIC_ACQUIRE))
+			break;
 		v = 1;
 		if (write(pp->to_ping, &v, sizeof(v)) != sizeof(v))
 			pp->err = -errno;
@@ -133,6 +138,7 @@ void vs_wakeup_opts_default(struct vs_wakeup_opts *o)
 
 	o->rounds = 2000;
 	o->warmup = 100;
+	o->stop = NULL;
 	if (!vs_cpus_online(&online))
 		for (c = 0; c < 64; c++)
 			if (online & (1ULL << c)) {
@@ -148,8 +154,9 @@ void vs_wakeup_opts_default(struct vs_wakeup_opts *o)
 int vs_wakeup_measure(const struct vs_wakeup_opts *o, struct vs_wakeup_result *r)
 {
 	struct pingpong pp = { .to_pong = -1, .to_ping = -1 };
-	unsigned int i, total = o->rounds + o->warmup;
+	unsigned int i, n, done = 0, total = o->rounds + o->warmup;
 	double *rt, t0, cpu0, wall0, sum = 0;
+	bool stopped = false;
 	pthread_t th;
 	int err = 0;
 
@@ -195,11 +202,22 @@ int vs_wakeup_measure(const struct vs_wakeup_opts *o, struct vs_wakeup_result *r
 		wall0 = now_ns(CLOCK_MONOTONIC);
 		cpu0 = now_ns(CLOCK_THREAD_CPUTIME_ID);
 		for (i = 0; i < total && !err; i++) {
+			/* a stop, every 64 round trips: well under 10 ms */
+			if (!(i & 63) && o->stop && *o->stop) {
+				uint64_t v = 1;
+
+				stopped = true;
+				__atomic_store_n(&pp.quit, 1, __ATOMIC_RELEASE);
+				if (write(pp.to_pong, &v, sizeof(v)) != sizeof(v))
+					err = -errno;
+				break;
+			}
 			t0 = now_ns(CLOCK_MONOTONIC);
 			err = xfer(pp.to_ping, pp.to_pong);
 			if (i >= o->warmup)
 				rt[i - o->warmup] = now_ns(CLOCK_MONOTONIC) - t0;
 		}
+		done = i;
 		r->cpu_ns_per_rt = now_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0;
 		r->wall_s = (now_ns(CLOCK_MONOTONIC) - wall0) / 1e9;
 		if (err) {
@@ -217,7 +235,13 @@ int vs_wakeup_measure(const struct vs_wakeup_opts *o, struct vs_wakeup_result *r
 		err = pp.err;
 	if (err)
 		goto out;
-	r->cpu_ns_per_rt = (r->cpu_ns_per_rt + pp.cpu_ns) / total;
+	/* stopped: the figures are over the round trips measured */
+	n = done > o->warmup ? done - o->warmup : 0;
+	if (!n) {
+		err = -EINTR;
+		goto out;
+	}
+	r->cpu_ns_per_rt = (r->cpu_ns_per_rt + pp.cpu_ns) / done;
 	r->idle_frac = r->steal_frac = NAN;
 	if (!times_err && !read_cpu_times(mask, &c1) && c1.total >= c0.total) {
 		r->idle_ticks = c1.idle - c0.idle;
@@ -228,15 +252,17 @@ int vs_wakeup_measure(const struct vs_wakeup_opts *o, struct vs_wakeup_result *r
 			r->steal_frac = (double)r->steal_ticks / r->total_ticks;
 		}
 	}
-	qsort(rt, o->rounds, sizeof(*rt), cmp_double);
-	for (i = 0; i < o->rounds; i++)
+	qsort(rt, n, sizeof(*rt), cmp_double);
+	for (i = 0; i < n; i++)
 		sum += rt[i];
-	r->rounds = o->rounds;
-	r->median_ns = rt[o->rounds / 2];
-	r->p98_ns = rt[(size_t)((o->rounds - 1) * 0.98)];
+	r->rounds = n;
+	r->median_ns = rt[n / 2];
+	r->p98_ns = rt[(size_t)((n - 1) * 0.98)];
 	r->min_ns = rt[0];
-	r->max_ns = rt[o->rounds - 1];
-	r->mean_ns = sum / o->rounds;
+	r->max_ns = rt[n - 1];
+	r->mean_ns = sum / n;
+	if (stopped)
+		err = -EINTR;
 out:
 	if (pp.to_pong >= 0)
 		close(pp.to_pong);

@@ -2,6 +2,7 @@
 #ifndef VS_WAKEUP_H
 #define VS_WAKEUP_H
 
+#include <signal.h>
 #include <stdint.h>
 
 /*
@@ -15,6 +16,9 @@ struct vs_wakeup_opts {
 	unsigned int rounds;	/* measured round trips (after warm-up) */
 	unsigned int warmup;	/* round trips discarded first */
 	int cpu_ping, cpu_pong;	/* pin each thread there; -1: unpinned */
+	/* Optional: non-zero ends the run early: -EINTR, with the result
+	 * over the round trips measured until then (rounds 0: none). */
+	const volatile sig_atomic_t *stop;
 };
 
 struct vs_wakeup_result {
@@ -33,7 +37,7 @@ struct vs_wakeup_result {
 };
 
 /* Defaults: 2000 rounds, 100 warm-up, threads on the first two online CPUs
- * (one CPU: both unpinned). */
+ * (one CPU: both unpinned), no stop flag. */
 void vs_wakeup_opts_default(struct vs_wakeup_opts *o);
 int vs_wakeup_measure(const struct vs_wakeup_opts *o, struct vs_wakeup_result *r);
 

@@ -198,16 +198,26 @@ static int wakeup_measure(void *ctx, const volatile sig_atomic_t *stop,
 	for (i = 0; i < n; i++) {
 		json_t *b;
 
-		/* A batch is a fraction of the measurement (--duration over
-		 * 2 x repeats) and its threads run to its end: a stop is seen
-		 * between batches, and the medians are of the batches done. */
+		/* a stop ends the batch under way (it counts when it measured
+		 * a round trip); the medians are of the batches done */
 		if (stopped(stop)) {
 			cut = true;
 			n = i;
 			break;
 		}
 		b = json_object();
+		c->opts.stop = stop;
 		e = vs_wakeup_measure(&c->opts, &r[i]);
+		c->opts.stop = NULL;
+		if (e == -EINTR) {
+			cut = true;
+			n = r[i].rounds ? i + 1 : i;
+			e = 0;
+			if (!r[i].rounds) {
+				json_decref(b);
+				break;
+			}
+		}
 		if (e) {
 			json_decref(b);
 			json_decref(arr);
@@ -230,7 +240,11 @@ static int wakeup_measure(void *ctx, const volatile sig_atomic_t *stop,
 				    json_real(r[i].idle_frac) : json_null());
 		json_object_set_new(b, "cpu_steal_fraction", isfinite(r[i].steal_frac) ?
 				    json_real(r[i].steal_frac) : json_null());
+		if (cut)
+			json_object_set_new(b, "cut_short", json_true());
 		json_array_append_new(arr, b);
+		if (cut)
+			break;
 	}
 	if (!n) {
 		json_decref(arr);
