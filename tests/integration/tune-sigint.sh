@@ -9,7 +9,8 @@
 #    document marked interrupted;
 #  - SIGINT while the after-measurement's window runs: the change is rolled
 #    back (verify: nothing applied), the table shows before and the partial
-#    after, and tune exits before half the window's remaining time.
+#    after, and tune exits before half the window's remaining time;
+#  - --qmp: SIGINT while the objective command runs kills its run.
 # The margins are halves of whole windows: a loaded machine delays the exit
 # by a fraction of a second, never by seconds.
 . "$(dirname "$0")/../lib.sh"
@@ -96,4 +97,35 @@ grep -Eq '^throughput \(M/s\) +[0-9.]+ +[0-9.]+' "$TMP/b.out" ||
 grep -q 'interrupted after 1 window before and 1 after the change; the change was rolled back' "$TMP/b.err" ||
 	die "no interruption line: $(cat "$TMP/b.err")"
 pgrep -f 'virtsync bench --preset fc-tune' >/dev/null && die "bench still running"
+
+# --- --qmp: the objective command's run under way is killed ---------------
+# A paused QEMU (as in progress-tune.sh) and an objective that would run
+# for 29.5 s: tune ends at once, and no process of the objective is left.
+if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+	start_qemu_qmp -smp 1
+	mkdir -p "$TMP/root/sys/devices/system/cpu" "$TMP/root/run/virtsync"
+	cp /sys/devices/system/cpu/online "$TMP/root/sys/devices/system/cpu/online"
+	live_proc_in "$TMP/root"
+	"$VS" --root "$TMP/root" tune --auto --qmp "$QMP_SOCK" \
+		--objective 'sleep 29.5; echo 5' >"$TMP/c.out" 2>"$TMP/c.err" &
+	pid=$!
+	for n in $(seq 200); do
+		pgrep -f 'sleep 29.5' >/dev/null && break
+		sleep 0.05
+	done
+	pgrep -f 'sleep 29.5' >/dev/null || die "--qmp: the objective never started: $(cat "$TMP/c.err")"
+	t0=$(now)
+	kill -INT "$pid"
+	rc=0; wait "$pid" || rc=$?; pid=
+	took=$(secs "$t0" "$(now)")
+	echo "--qmp: exit $rc ${took}s after SIGINT (the objective had ~29 s left)"
+	[ "$rc" = 130 ] || { cat "$TMP/c.out" "$TMP/c.err"; die "--qmp: interrupted tune exited $rc, not 130"; }
+	lt "$took" 14 || die "--qmp: tune took ${took}s to stop an objective with ~29 s left"
+	grep -q '^no change: interrupted while measuring, before any change' "$TMP/c.out" ||
+		{ cat "$TMP/c.out"; die "--qmp: no interrupted decision line"; }
+	sleep 0.2
+	pgrep -f 'sleep 29.5' >/dev/null && die "--qmp: the objective's process outlived tune"
+else
+	echo "no /dev/kvm: the --qmp case is not run" >&2
+fi
 echo ok
