@@ -657,8 +657,9 @@ static int tune_device(int argc, char **argv)
 		vs_tune_outcome_free(&o);
 		return VS_EXIT_FAIL;
 	}
-	if (!interrupted && env.save && save_run(dev_outcome_json(&o, env.workload, &ctx, argc, argv), &o,
-				 o.kept && !env.workload))
+	if (!interrupted && env.save &&
+	    save_run(dev_outcome_json(&o, env.workload, &ctx, argc, argv), &o,
+		     o.kept && !env.workload))
 		goto out;
 	if (vs_global.json) {
 		if (vs_json_print(dev_outcome_json(&o, env.workload, &ctx, argc, argv)))
