@@ -230,6 +230,7 @@ static bool pick_by_length(const struct vs_reco_env *env, struct vs_pick_opts *o
 	struct vs_rr eq = *rr;
 	struct vs_pick ke;
 	double blocked, poll, p_eq = NAN;
+	char eq_text[32];
 	int i;
 
 	for (i = 0; i < VS_RR_SLOTS && i < VS_WAIT_SLOTS; i++)
@@ -244,10 +245,11 @@ static bool pick_by_length(const struct vs_reco_env *env, struct vs_pick_opts *o
 	if (vs_pick_poll(NULL, o, pick))
 		return false;
 	*by_length = true;
+	snprintf(eq_text, sizeof(eq_text), isnan(p_eq) ? "no pick" : "%.0f us", p_eq / 1e3);
 	snprintf(from, len,
-		 "request/response, %.1f waits/item of p50 %.0f/p90 %.0f us, wake-up %.0f us (%s); equal waits: %.0f us",
+		 "request/response, %.1f waits/item of p50 %.0f/p90 %.0f us, wake-up %.0f us (%s); equal waits: %s",
 		 rr->waits, vs_rr_wait_quantile(rr, 0.5) / 1e3, vs_rr_wait_quantile(rr, 0.9) / 1e3,
-		 rr->sc / 1e3, sc_from, p_eq / 1e3);
+		 rr->sc / 1e3, sc_from, eq_text);
 	return true;
 }
 
