@@ -117,12 +117,6 @@ void vs_complete_print(const char *cmd, const struct argp *root);
 enum vs_wait_word { VS_WAITWORD_NOTIFY, VS_WAITWORD_SLEEP, VS_WAITWORD_POLL, VS_WAITWORD_HYBRID };
 int opt_wait_mode(const char *opt, const char *text, enum vs_wait_word *mode);
 
-/*
- * s in a column of `width` characters: padded with spaces, or cut to
- * width - 1 with an ellipsis (U+2026) so that a cut name reads as one.
- * buf needs width + 3 bytes; returns buf.
- */
-const char *vs_fit(const char *s, size_t width, char *buf, size_t len);
 
 /*
  * Table cells in static buffers, eight live at once (enough for one

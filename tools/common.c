@@ -33,25 +33,6 @@ void vs_err(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-const char *vs_fit(const char *s, size_t width, char *buf, size_t len)
-{
-	size_t n = strlen(s);
-
-	if (len < width + 3)
-		width = len > 3 ? len - 3 : 0;
-	if (n <= width) {
-		memcpy(buf, s, n);
-		memset(buf + n, ' ', width - n);
-		buf[width] = '\0';
-	} else if (width) {
-		memcpy(buf, s, width - 1);
-		memcpy(buf + width - 1, "\xe2\x80\xa6", 4);
-	} else {
-		buf[0] = '\0';
-	}
-	return buf;
-}
-
 static char *next_cell(void)
 {
 	static char cells[8][32];

@@ -14,6 +14,7 @@
 
 #include "cmd.h"
 #include "core/cpuonline.h"
+#include "output/print.h"
 #include "sources/idlelat.h"
 #include "core/units.h"
 
@@ -196,10 +197,10 @@ static void print_text(const struct vs_idlelat_result *r)
 	for (i = 0; i < r->nresults; i++) {
 		const struct vs_idlelat_state_result *res = &r->res[i];
 		const struct vs_idle_state *st = &r->states[res->state];
-		char label[32];
+		char label[80], cell[4 * 15 + 4];
 
-		snprintf(label, sizeof(label), "%u %.13s", st->index, st->name);
-		printf("%-15s %8s", label,
+		snprintf(label, sizeof(label), "%u %s", st->index, st->name);
+		printf("%s %8s", vs_fit(label, 15, cell, sizeof(cell)),
 		       vs_format_time((double)st->latency_us * 1e3, t[0],
 				      sizeof(t[0])));
 		print_stats_cells(&res->timer);
@@ -211,13 +212,14 @@ static void print_text(const struct vs_idlelat_result *r)
 	printf("\nEntries and residency of each state while measuring:\n");
 	for (i = 0; i < r->nresults; i++) {
 		const struct vs_idlelat_state_result *res = &r->res[i];
+		char name[4 * 13 + 4];
 		int col;
 
-		col = printf("  %-13.13s:", r->states[res->state].name);
+		col = printf("  %s:", vs_fit(r->states[res->state].name, 13, name, sizeof(name)));
 		for (j = 0; j < r->nstates; j++) {
 			char cell[80];
-			int len = snprintf(cell, sizeof(cell), " %.13s %llux %s%s",
-				 r->states[j].name,
+			int len = snprintf(cell, sizeof(cell), " %s %llux %s%s",
+				 vs_cut(r->states[j].name, 13, name, sizeof(name)),
 				 (unsigned long long)res->usage_delta[j],
 				 vs_format_time((double)res->time_delta_us[j] * 1e3,
 						t[0], sizeof(t[0])),

@@ -9,6 +9,7 @@
 
 #include "cmd.h"
 #include "knobs/knobs.h"
+#include "output/print.h"
 #include "tune/profile.h"
 #include "tune-print.h"
 
@@ -109,11 +110,10 @@ static int do_list(void)
 			/* first sentence of the description, cut to fit */
 			const char *dot = strstr(p->description, ". ");
 			size_t cut = dot ? (size_t)(dot - p->description) : strlen(p->description);
+			char first[4 * 60 + 4], cell[4 * 60 + 4];
 
-			if (cut > 60)
-				printf("%-18s %.57s...\n", p->name, p->description);
-			else
-				printf("%-18s %.*s\n", p->name, (int)cut, p->description);
+			snprintf(first, sizeof(first), "%.*s", (int)cut, p->description);
+			printf("%-18s %s\n", p->name, vs_cut(first, 60, cell, sizeof(cell)));
 		}
 		vs_profile_free(p);
 		free(names[i]);
@@ -178,7 +178,7 @@ static int do_show(const char *name)
 		printf("%-3zu %-28s %-20s %s%s\n", i + 1, s->knob->name,
 		       sel[0] ? sel : "-", s->value, s->optional ? " (optional)" : "");
 		if (s->why[0])
-			printf("    %.74s\n", s->why);
+			tune_print_wrapped(4, s->why);
 	}
 	vs_profile_free(p);
 	return VS_EXIT_OK;
@@ -202,8 +202,13 @@ static int do_knobs(void)
 			json_object_set_new(o, "help", json_string(k->help));
 			json_array_append_new(arr, o);
 		} else {
-			printf("%-30s %-8.8s %.40s\n", k->name, vs_knob_scope_name(k->scope),
-			       k->help);
+			char line[512], scope[4 * 8 + 4];
+
+			/* the help wrapped under its column: cut, it hid the point */
+			snprintf(line, sizeof(line), "%-30s %s %s", k->name,
+				 vs_fit(vs_knob_scope_name(k->scope), 8, scope, sizeof(scope)),
+				 k->help);
+			vs_print_hanging(stdout, 0, 40, line);
 		}
 	}
 	if (vs_global.json) {

@@ -10,6 +10,7 @@
 
 #include "core/safefile.h"
 #include "cmd.h"
+#include "output/print.h"
 #include "tune-print.h"
 #include "sources/qmp.h"
 #include "tune/apply.h"
@@ -107,7 +108,7 @@ static void on_entry(const struct vs_jentry *e, enum vs_rb_result res, const cha
 		     int err, const char *why, void *ctx)
 {
 	struct rb_ctx *c = ctx;
-	char what[VS_KNOB_INST_MAX + 64];
+	char what[VS_KNOB_INST_MAX + 64], label[4 * 22 + 4];
 
 	if (vs_global.json) {
 		json_t *o = json_object();
@@ -126,17 +127,17 @@ static void on_entry(const struct vs_jentry *e, enum vs_rb_result res, const cha
 		return;
 	}
 	target_text(e, what, sizeof(what));
+	vs_fit(e->label, 22, label, sizeof(label));
 	switch (res) {
 	case VS_RB_RESTORED:
-		printf("%-28s %-22.22s %12s -> %s\n", e->knob, e->label, live[0] ? live : "?",
-		       e->old);
+		printf("%-28s %s %12s -> %s\n", e->knob, label, live[0] ? live : "?", e->old);
 		break;
 	case VS_RB_GONE:
-		printf("%-28s %-22.22s gone (%s), nothing to restore\n", e->knob, e->label,
+		printf("%-28s %s gone (%s), nothing to restore\n", e->knob, label,
 		       rollback_strerror(e, err));
 		break;
 	case VS_RB_HANDED_ON:
-		printf("%-28s %-22.22s kept: %s\n", e->knob, e->label, why);
+		printf("%-28s %s kept: %s\n", e->knob, label, why);
 		break;
 	case VS_RB_REFUSED:
 		vs_err("%s: %s; not written, marked refused", what, why);

@@ -17,6 +17,7 @@
 
 #include "cmd.h"
 #include "core/units.h"
+#include "output/print.h"
 #include "sources/qmpstat.h"
 #include "stat-qmp.h"
 
@@ -43,10 +44,13 @@ static void print_rows(const struct vs_qmp_vcpu_row *r, int n,
 		       (r[i].poll_ok_ns + r[i].poll_fail_ns) / 1e3,
 		       100.0 * r[i].wait_share);
 	}
-	for (i = 0; i < now->n_iothreads; i++)
-		printf("iothread %.40s: tid %d, poll-max-ns %lld\n", now->iothreads[i].id,
-		       now->iothreads[i].thread_id,
-		       (long long)now->iothreads[i].poll_max_ns);
+	for (i = 0; i < now->n_iothreads; i++) {
+		char id[4 * 40 + 4];
+
+		printf("iothread %s: tid %d, poll-max-ns %lld\n",
+		       vs_cut(now->iothreads[i].id, 40, id, sizeof(id)),
+		       now->iothreads[i].thread_id, (long long)now->iothreads[i].poll_max_ns);
+	}
 	fflush(stdout);
 }
 

@@ -26,6 +26,7 @@
 #include "sources/probe.h"
 #include "output/emit.h"
 #include "output/emit-probe.h"
+#include "output/print.h"
 #include "stat-qmp.h"
 #include "core/units.h"
 
@@ -288,12 +289,15 @@ struct pair_row {
 	uint64_t n;
 };
 
-/* busiest pair first */
+/* busiest pair first; qsort is not stable, so equal counts keep the
+ * snapshot's order (the same pairs print in the same order every interval) */
 static int pair_row_cmp(const void *a, const void *b)
 {
 	const struct pair_row *x = a, *y = b;
 
-	return x->n < y->n ? 1 : x->n > y->n ? -1 : 0;
+	if (x->n != y->n)
+		return x->n < y->n ? 1 : -1;
+	return x->p < y->p ? -1 : x->p > y->p;
 }
 
 static const struct vs_probe_pair *find_pair(const struct vs_probe_snapshot *s,
@@ -343,14 +347,14 @@ static void print_sources(FILE *out, const struct vs_probe_snapshot *s)
 			"host-wide\n", n_perf);
 	for (i = 0; i < s->n_sources; i++) {
 		const struct vs_probe_source *src = &s->sources[i];
-		char line[256];
+		char line[256], cut[sizeof(line) + 4];
 
 		if (src->used && !src->why[0])
 			continue;
 		/* A used source with a note is attached but silent. */
 		snprintf(line, sizeof(line), "  %s: %s: %s",
 			 src->used ? "silent" : "not used", src->name, src->why);
-		fprintf(out, "%.79s\n", line);	/* 80 columns */
+		fprintf(out, "%s\n", vs_cut(line, 79, cut, sizeof(cut)));	/* 80 columns */
 	}
 }
 
@@ -362,15 +366,16 @@ static void print_exit_costs(const struct vs_probe_snapshot *s,
 {
 	struct vs_exitcost e[VS_EXITCOST_MAX];
 	unsigned int n = vs_exitcost_between(s, prev, pid, secs, e, VS_EXITCOST_MAX), i;
-	char c[4][16];
+	char c[4][16], name[4 * 20 + 4];
 
 	for (i = 0; i < n && i < 4; i++) {
 		fmt_rate(c[0], 16, e[i].per_s);
 		fmt_lat(c[1], 16, e[i].mean_ns);
 		fmt_lat(c[2], 16, e[i].p50_ns);
 		fmt_lat(c[3], 16, e[i].p99_ns);
-		printf("  exit %-20.20s %7s/s  mean %6s p50 %6s p99 %6s%s\n",
-		       e[i].name, c[0], c[1], c[2], c[3], e[i].kick ? " kick" : "");
+		printf("  exit %s %7s/s  mean %6s p50 %6s p99 %6s%s\n",
+		       vs_fit(e[i].name, 20, name, sizeof(name)), c[0], c[1], c[2], c[3],
+		       e[i].kick ? " kick" : "");
 	}
 }
 
@@ -463,6 +468,7 @@ static void print_text(const struct vs_probe_snapshot *s,
 		for (k = 0; k < nrows; k++) {
 			const struct vs_probe_pair *p = rows[k].p, *o;
 			char a[40], b[40], wn[VS_COMM_LEN + 8], en[VS_COMM_LEN + 8];
+			char wf[4 * 24 + 4], ef[4 * 24 + 4];
 			struct vs_hist h;
 			uint64_t n = rows[k].n;
 
@@ -478,8 +484,9 @@ static void print_text(const struct vs_probe_snapshot *s,
 			fmt_rate(c[0], 16, n / secs);
 			fmt_lat(c[1], 16, vs_hist_quantile(&h, 0.5));
 			fmt_lat(c[2], 16, vs_hist_quantile(&h, 0.99));
-			printf("%-24.24s -> %-24.24s %8s %7s %7s\n", a, b, c[0],
-			       c[1], c[2]);
+			/* 24 columns hold comm (15) "/" tid (7): nothing is cut */
+			printf("%s -> %s %8s %7s %7s\n", vs_fit(a, 24, wf, sizeof(wf)),
+			       vs_fit(b, 24, ef, sizeof(ef)), c[0], c[1], c[2]);
 		}
 		free(rows);
 	}

@@ -6,43 +6,30 @@
 
 #include "core/safefile.h"
 #include "cmd.h"
+#include "output/print.h"
 #include "tune-print.h"
 
-/* Word-wrapped at 78 columns, indented. */
+/* Word-wrapped at 78 columns, indented: print.h's wrapper on stdout. */
 void tune_print_wrapped(int indent, const char *text)
 {
-	const int width = 78 - indent;
-
-	while (*text) {
-		int n = strlen(text), cut = n;
-
-		if (n > width) {
-			for (cut = width; cut > 0 && text[cut] != ' '; cut--)
-				;
-			if (!cut)
-				cut = width;
-		}
-		printf("%*s%.*s\n", indent, "", cut, text);
-		text += cut;
-		while (*text == ' ')
-			text++;
-	}
+	vs_print_hanging(stdout, indent, 0, text);
 }
 
 void tune_print_changes(const struct vs_change *a, size_t n)
 {
+	char label[4 * 22 + 4];
 	size_t i;
 
 	printf("%-28s %-22s %12s    %s\n", "KNOB", "TARGET", "OLD", "NEW");
 	for (i = 0; i < n; i++) {
+		vs_fit(a[i].label, 22, label, sizeof(label));
 		if (a[i].skip) {
-			printf("%-28s %-22.22s %12s    skipped\n", a[i].knob->name,
-			       a[i].label, "-");
+			printf("%-28s %s %12s    skipped\n", a[i].knob->name, label, "-");
 			tune_print_wrapped(4, a[i].why + (strncmp(a[i].why, "skipped: ", 9) ? 0 : 9));
 			continue;
 		}
-		printf("%-28s %-22.22s %12s %s %s\n", a[i].knob->name, a[i].label,
-		       a[i].old, a[i].same ? "==" : "->", a[i].new);
+		printf("%-28s %s %12s %s %s\n", a[i].knob->name, label, a[i].old,
+		       a[i].same ? "==" : "->", a[i].new);
 	}
 }
 

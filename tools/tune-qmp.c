@@ -16,6 +16,7 @@
 
 #include "cmd.h"
 #include "diagnose/diagnose.h"
+#include "output/print.h"
 #include "sources/discover.h"
 #include "tune/planfile.h"
 #include "sources/qmpstat.h"
@@ -204,9 +205,11 @@ static int run_objective(struct tune_qmp_ctx *c, double *value, double *elapsed_
 	errno = 0;
 	*value = strtod(line, &end);
 	if (end == line || errno || !isfinite(*value) || *value < 0) {
+		char cut[4 * 60 + 4];
+
 		snprintf(c->err, sizeof(c->err),
-			 "the objective command's last line does not start with a number: '%.60s'",
-			 line);
+			 "the objective command's last line does not start with a number: '%s'",
+			 vs_cut(line, 60, cut, sizeof(cut)));
 		return -EINVAL;
 	}
 	return 0;

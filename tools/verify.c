@@ -7,6 +7,7 @@
 
 #include "core/safefile.h"
 #include "cmd.h"
+#include "output/print.h"
 #include "tune/apply.h"
 
 static const char doc[] =
@@ -30,6 +31,7 @@ static void on_entry(const struct vs_jentry *e, size_t idx, enum vs_vf_result re
 {
 	struct vf_ctx *c = ctx;
 	bool drift = res == VS_VF_DRIFT;
+	char label[4 * 22 + 4];
 
 	c->gone += res == VS_VF_GONE;
 	if (vs_global.json) {
@@ -49,17 +51,18 @@ static void on_entry(const struct vs_jentry *e, size_t idx, enum vs_vf_result re
 		json_array_append_new(c->arr, o);
 		return;
 	}
+	vs_fit(e->label, 22, label, sizeof(label));
 	if (res == VS_VF_OK)
-		printf("ok    %-28s %-22.22s %s  (entry %zu)\n", e->knob, e->label, e->new, idx);
+		printf("ok    %-28s %s %s  (entry %zu)\n", e->knob, label, e->new, idx);
 	else if (res == VS_VF_GONE)
-		printf("gone  %-28s %-22.22s target gone (%s); 'virtsync rollback' marks it "
-		       "(entry %zu)\n", e->knob, e->label, strerror(-err), idx);
+		printf("gone  %-28s %s target gone (%s); 'virtsync rollback' marks it "
+		       "(entry %zu)\n", e->knob, label, strerror(-err), idx);
 	else if (live)
-		printf("DRIFT %-28s %-22.22s applied %s, live %s  (entry %zu)\n", e->knob,
-		       e->label, e->new, live, idx);
+		printf("DRIFT %-28s %s applied %s, live %s  (entry %zu)\n", e->knob,
+		       label, e->new, live, idx);
 	else
-		printf("DRIFT %-28s %-22.22s applied %s, unreadable: %s  (entry %zu)\n",
-		       e->knob, e->label, e->new, strerror(-err), idx);
+		printf("DRIFT %-28s %s applied %s, unreadable: %s  (entry %zu)\n",
+		       e->knob, label, e->new, strerror(-err), idx);
 }
 
 /* The applies still in place, oldest first: on a shared host, whose they

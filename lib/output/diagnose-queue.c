@@ -297,14 +297,14 @@ static void print_pred_row(FILE *f, const char *label, bool have, enum vs_mech m
 static void print_thread_line(FILE *f, const char *label, const struct vs_thread_sample *t,
 			      enum vs_wait_kind w)
 {
-	char r[24], rd[24];
+	char r[24], rd[24], comm[4 * 12 + 4];
 
 	if (!t->present) {
 		fprintf(f, "  %-8s not measured\n", label);
 		return;
 	}
-	fprintf(f, "  %-8s %-12.12s CPU %3.0f%%  waits %-9s runq %-8s -> %s\n", label,
-	       t->comm, t->cpu * 100, vs_format_rate(t->waits_per_s, r, sizeof(r)),
+	fprintf(f, "  %-8s %s CPU %3.0f%%  waits %-9s runq %-8s -> %s\n", label,
+	       vs_fit(t->comm, 12, comm, sizeof(comm)), t->cpu * 100, vs_format_rate(t->waits_per_s, r, sizeof(r)),
 	       vs_format_time(t->run_delay_ns, rd, sizeof(rd)), vs_wait_name(w));
 }
 

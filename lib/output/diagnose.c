@@ -199,9 +199,13 @@ static void qmp_print(FILE *f, const struct vs_diag_qmp *d)
 		       (unsigned long long)r->polls_fail, pct,
 		       (r->poll_ok_ns + r->poll_fail_ns) / 1e6, r->wait_ns / 1e6, wait, r->secs);
 	}
-	for (i = 0; i < d->n_iothreads; i++)
-		fprintf(f, "  iothread %.40s (tid %d): poll-max-ns %lld\n", d->iothreads[i].id,
-		       d->iothreads[i].thread_id, (long long)d->iothreads[i].poll_max_ns);
+	for (i = 0; i < d->n_iothreads; i++) {
+		char id[4 * 40 + 4];
+
+		fprintf(f, "  iothread %s (tid %d): poll-max-ns %lld\n",
+			vs_cut(d->iothreads[i].id, 40, id, sizeof(id)),
+			d->iothreads[i].thread_id, (long long)d->iothreads[i].poll_max_ns);
+	}
 }
 
 /* ---- as each phase begins ------------------------------------------------ */

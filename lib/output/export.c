@@ -17,6 +17,7 @@
 #include "core/safefile.h"
 #include "output/export.h"
 #include "output/export-impl.h"
+#include "output/print.h"
 #include "tune/apply.h"
 #include "core/units.h"
 
@@ -235,9 +236,13 @@ static int plan_restarts(struct vs_export *x, const char *path, char *err,
 			    strcmp(knob, "vhost.poll_us"))
 				continue;
 			if (vs_parse_u64(val, 0, UINT32_MAX, &v)) {
-				json_decref(doc);
-				return vs_errf(err, errlen, -EINVAL,
-					    "evidence: vhost.poll_us value '%.40s' is not a number", val);
+				char cut[4 * 40 + 4];
+				int e = vs_errf(err, errlen, -EINVAL,
+					    "evidence: vhost.poll_us value '%s' is not a number",
+					    vs_cut(val, 40, cut, sizeof(cut)));
+
+				json_decref(doc);	/* val points into it */
+				return e;
 			}
 			if (x->nrestarts == VS_EXPORT_MAX_RESTARTS)
 				break;

@@ -27,6 +27,22 @@ for c in $commands; do
 done
 echo "checked --version and --help of $n commands"
 
+# Tables cut nothing silently (issue 13.10): `profiles knobs` cut every
+# help at 40 characters; now it wraps, so each help is there in full and
+# every line fits in 79 columns.
+expect_exit 0 "$VS" profiles knobs
+awk 'length > 79 { print; exit 1 }' "$TMP/out" || die "profiles knobs: a line over 79 columns"
+"$VS" --json profiles knobs >"$TMP/knobs.json" || die "profiles knobs --json failed"
+python3 - "$TMP/knobs.json" "$TMP/out" <<'PY' || die "profiles knobs: a help text is cut"
+import json, re, sys
+d = json.load(open(sys.argv[1]))
+knobs = d["knobs"] if isinstance(d, dict) else d
+text = re.sub(r"\s+", " ", open(sys.argv[2]).read())
+for k in knobs:
+    assert re.sub(r"\s+", " ", k["help"]) in text, k["help"]
+print("%d knob helps printed whole" % len(knobs))
+PY
+
 # A --pid that names no process is a usage mistake: 2 in every command.
 sleep 0 & dead=$!
 wait $dead
