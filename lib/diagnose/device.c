@@ -58,6 +58,25 @@ static void remove_own_files(void)
 		vs_unlink_rooted(path);
 }
 
+int vs_refdev_publish_dir(char *buf, size_t len)
+{
+	char parent[512], *slash;
+	int err = vs_path(buf, len, "/run/virtsync");
+
+	if (err)
+		return err;
+	if (!access(buf, W_OK | X_OK))
+		return 0;
+	if (errno != ENOENT)
+		return -errno;
+	/* not there yet: the first publish creates it in its parent */
+	snprintf(parent, sizeof(parent), "%s", buf);
+	slash = strrchr(parent, '/');
+	if (slash && slash != parent)
+		*slash = '\0';
+	return access(parent, W_OK | X_OK) ? -errno : 0;
+}
+
 static int wait_published(struct vs_refdev *d)
 {
 	double t0 = vs_mono_ns();
@@ -81,11 +100,18 @@ int vs_refdev_start(const struct vs_refdev_opts *o, struct vs_refdev **out)
 	struct vs_refdev *d;
 	sigset_t all, old;
 	bool expected = false;
+	char dir[512];
 	int err;
 
 	*out = NULL;
 	if (!o || !o->preset)
 		return -EINVAL;
+	/* The device publishes from a thread that cannot say why it failed:
+	 * a user who may not write there would wait 3 s for a file that never
+	 * comes and hear "timed out". Refuse before starting anything. */
+	err = vs_refdev_publish_dir(dir, sizeof(dir));
+	if (err)
+		return err;
 	if (!atomic_compare_exchange_strong(&device_running, &expected, true))
 		return -EBUSY;
 	vs_refdev_sweep();

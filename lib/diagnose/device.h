@@ -60,10 +60,18 @@ struct vs_refdev;
 /*
  * Start the device and return once it publishes its counters (up to 3 s).
  * -ENOENT unknown preset, -EINVAL bad configuration, -EBUSY a device already
- * runs in this process, -ETIMEDOUT it never published; when the device
- * failed to start, its own -errno.
+ * runs in this process, -EACCES/-EROFS (from vs_refdev_publish_dir(),
+ * before anything starts) it could not publish, -ETIMEDOUT it never
+ * published; when the device failed to start, its own -errno.
  */
 int vs_refdev_start(const struct vs_refdev_opts *o, struct vs_refdev **out);
+
+/*
+ * The directory the device publishes its counters in (/run/virtsync under
+ * --root) into buf: 0 when this process may create files there (or create
+ * it), else access(2)'s -errno (-EACCES for a user other than root).
+ */
+int vs_refdev_publish_dir(char *buf, size_t len);
 
 /* The process that hosts it (getpid()): the pid to diagnose and tune. */
 pid_t vs_refdev_pid(const struct vs_refdev *d);

@@ -207,6 +207,15 @@ static int start_device(struct vs_diag_session *s, struct vs_diagnosis *d)
 	ro.preset = dev->preset;
 	ro.backend = strcmp(dev->backend, "kvm") ? PCDEV_BACKEND_THREAD : PCDEV_BACKEND_KVM;
 	err = vs_refdev_start(&ro, &s->dev);
+	if (err == -EACCES || err == -EPERM || err == -EROFS) {
+		char dir[512];
+
+		vs_refdev_publish_dir(dir, sizeof(dir));
+		return vs_errf(d->why, sizeof(d->why), err,
+			       "cannot start the reference device: it publishes its counters "
+			       "in %s, which uid %d cannot write (%s); run diagnose as root",
+			       dir, (int)getuid(), strerror(-err));
+	}
 	if (err)
 		return vs_errf(d->why, sizeof(d->why), err,
 			       "cannot start the reference device: %s",
