@@ -690,7 +690,7 @@ static int tune_device(int argc, char **argv)
 		if (!o.applied)
 			printf("no change: %s\n", o.why);
 		else if (o.kept && env.workload)
-			printf("kept: %s (undone with the device at exit)\n", o.why);
+			printf("kept: %s; undone with the device at exit\n", o.why);
 		else if (o.kept)
 			printf("kept: %s; undo with 'virtsync rollback'\n", o.why);
 		else

@@ -10,16 +10,27 @@
 #include "tune/planfile.h"
 #include "core/safefile.h"
 #include "core/sysfs.h"
+#include "core/units.h"
 #include "tune/loop.h"
 
+/*
+ * The decision in one sentence. Its figures are after/before, "%.2fx" like
+ * the before/after table's last column (lib/output/ratio.h), each naming
+ * which way is better: "median latency 14.1x lower" once sat under a table
+ * saying "0.07x latency" for the same run.
+ */
 bool vs_objective_improved(enum vs_goal goal, const struct vs_objective *b,
 			   const struct vs_objective *a, double min_gain,
 			   double dmax_ns, double *gain, char *why, size_t len)
 {
+	char t[2][VS_FMT_LEN];
+	double r, rc;
+
 	*gain = 0;
 	if (dmax_ns > 0 && isfinite(a->p98_ns) && a->p98_ns > dmax_ns) {
-		snprintf(why, len, "p98 latency %.0f ns is above dmax %.0f ns",
-			 a->p98_ns, dmax_ns);
+		snprintf(why, len, "p98 latency %s is above dmax %s",
+			 vs_format_time(a->p98_ns, t[0], sizeof(t[0])),
+			 vs_format_time(dmax_ns, t[1], sizeof(t[1])));
 		return false;
 	}
 	if (goal == VS_GOAL_LATENCY) {
@@ -27,38 +38,40 @@ bool vs_objective_improved(enum vs_goal goal, const struct vs_objective *b,
 			snprintf(why, len, "no latency measured");
 			return false;
 		}
-		*gain = b->latency_ns / a->latency_ns - 1;
+		r = a->latency_ns / b->latency_ns;
+		*gain = 1 / r - 1;
 		if (*gain >= min_gain) {
-			snprintf(why, len, "median latency %.1fx lower",
-				 b->latency_ns / a->latency_ns);
+			snprintf(why, len, "median latency %.2fx (lower is better)", r);
 			return true;
 		}
-		if (a->latency_ns >= b->latency_ns)
-			snprintf(why, len, "median latency rose %.0f%%",
-				 (a->latency_ns / b->latency_ns - 1) * 100);
-		else
-			snprintf(why, len, "median latency fell only %.0f%%, less than the %.0f%% required",
-				 (1 - a->latency_ns / b->latency_ns) * 100, min_gain * 100);
+		snprintf(why, len, "median latency %.2fx (lower is better), above the %.2fx "
+			 "a %.0f%% gain needs", r, 1 / (1 + min_gain), min_gain * 100);
 		return false;
 	}
 	if (!(b->throughput > 0) || !(a->throughput > 0)) {
 		snprintf(why, len, "no throughput measured");
 		return false;
 	}
-	*gain = a->throughput / b->throughput - 1;
+	r = a->throughput / b->throughput;
+	*gain = r - 1;
 	if (*gain >= min_gain) {
-		snprintf(why, len, "throughput %.2fx higher", a->throughput / b->throughput);
+		snprintf(why, len, "throughput %.2fx (higher is better)", r);
 		return true;
 	}
-	if (a->throughput >= b->throughput && b->cpu_ns_per_item > 0 &&
-	    a->cpu_ns_per_item <= b->cpu_ns_per_item * (1 - min_gain)) {
-		*gain = b->cpu_ns_per_item / a->cpu_ns_per_item - 1;
-		snprintf(why, len, "same throughput with %.0f%% less CPU per item",
-			 (1 - a->cpu_ns_per_item / b->cpu_ns_per_item) * 100);
+	if (!(b->cpu_ns_per_item > 0) || !(a->cpu_ns_per_item > 0)) {
+		snprintf(why, len, "throughput %.2fx (higher is better), below the %.2fx "
+			 "required", r, 1 + min_gain);
+		return false;
+	}
+	rc = a->cpu_ns_per_item / b->cpu_ns_per_item;
+	if (r >= 1 && rc <= 1 - min_gain) {
+		*gain = 1 / rc - 1;
+		snprintf(why, len, "throughput %.2fx (higher is better), CPU per item %.2fx "
+			 "(lower is better)", r, rc);
 		return true;
 	}
-	snprintf(why, len, "neither throughput nor CPU per item improved by %.0f%%",
-		 min_gain * 100);
+	snprintf(why, len, "throughput %.2fx (higher is better), CPU per item %.2fx (lower "
+		 "is better): neither by the %.0f%% required", r, rc, min_gain * 100);
 	return false;
 }
 

@@ -206,8 +206,11 @@ static void test_decisions(void **state)
 	__T("latency improved", vs_objective_improved(VS_GOAL_LATENCY, &b, &a, 0.1, 0,
 						      &gain, why, sizeof(why)));
 	__T_REL("gain", gain, 140.0 / 27 - 1, 1e-9);
+	/* after/before, as the table's ratio column, and which way is better */
+	__T(why, !strcmp(why, "median latency 0.19x (lower is better)"));
 	__T("worse", !vs_objective_improved(VS_GOAL_LATENCY, &a, &b, 0.1, 0, &gain, why,
 					    sizeof(why)));
+	__T(why, strstr(why, "median latency 5.19x (lower is better), above the 0.91x"));
 	__T("dmax violated", !vs_objective_improved(VS_GOAL_LATENCY, &b, &a, 0.1, 50e3,
 						    &gain, why, sizeof(why)) &&
 	    strstr(why, "dmax"));
@@ -215,12 +218,16 @@ static void test_decisions(void **state)
 	a.throughput = 3.31e6; a.cpu_ns_per_item = 531;
 	__T("throughput", vs_objective_improved(VS_GOAL_THROUGHPUT, &b, &a, 0.5, 0, &gain,
 						why, sizeof(why)));
+	__T(why, !strcmp(why, "throughput 1.83x (higher is better)"));
 	a.throughput = 1.85e6;
 	__T("cpu per item", vs_objective_improved(VS_GOAL_THROUGHPUT, &b, &a, 0.1, 0, &gain,
-						  why, sizeof(why)) && strstr(why, "CPU"));
+						  why, sizeof(why)));
+	__T(why, !strcmp(why, "throughput 1.02x (higher is better), CPU per item 0.59x "
+			 "(lower is better)"));
 	a.cpu_ns_per_item = 890;
 	__T("no gain", !vs_objective_improved(VS_GOAL_THROUGHPUT, &b, &a, 0.1, 0, &gain,
 					      why, sizeof(why)));
+	__T(why, strstr(why, "CPU per item 0.99x (lower is better): neither by the 10%"));
 }
 
 int main(void)
