@@ -237,28 +237,6 @@ static void row_of(struct row *r, const struct vs_counters *d, double secs)
 	r->wake_p99 = vs_hist_quantile(&d->hist[VS_HIST_WAKEUP], 0.99);
 }
 
-static const struct vs_probe_vm *find_vm(const struct vs_probe_snapshot *s,
-					 pid_t pid)
-{
-	unsigned int i;
-
-	for (i = 0; s && i < s->n_vms; i++)
-		if (s->vms[i].pid == pid)
-			return &s->vms[i];
-	return NULL;
-}
-
-static const struct vs_probe_thread *find_thread(const struct vs_probe_snapshot *s,
-						 pid_t tgid, pid_t tid)
-{
-	unsigned int i;
-
-	for (i = 0; s && i < s->n_threads; i++)
-		if (s->threads[i].tid == tid && s->threads[i].tgid == tgid)
-			return &s->threads[i];
-	return NULL;
-}
-
 /*
  * The thread's name now: the probes record comm when they first see a
  * thread, which for `stat -- CMD` is before CMD's threads name themselves
@@ -318,7 +296,7 @@ static const struct vs_probe_pair *find_pair(const struct vs_probe_snapshot *s,
 static void vm_delta(struct vs_counters *d, const struct vs_probe_vm *vm,
 		     const struct vs_probe_snapshot *prev)
 {
-	const struct vs_probe_vm *old = find_vm(prev, vm->pid);
+	const struct vs_probe_vm *old = vs_probe_snapshot_vm(prev, vm->pid);
 	static const struct vs_counters zero;
 
 	vs_counters_sub(d, &vm->c, old ? &old->c : &zero);
@@ -433,7 +411,7 @@ static void print_text(const struct vs_probe_snapshot *s,
 
 			if (t->tgid != vm->pid)
 				continue;
-			o = find_thread(prev, t->tgid, t->tid);
+			o = vs_probe_snapshot_thread(prev, t->tgid, t->tid);
 			vs_counters_sub(&d, &t->c, o ? &o->c : &zero);
 			row_of(&r, &d, secs);
 			fmt_rate(c[0], 16, r.exits);

@@ -11,27 +11,6 @@
 
 static const struct vs_counters zero;
 
-static const struct vs_probe_vm *vm_in(const struct vs_probe_snapshot *s, int pid)
-{
-	unsigned int i;
-
-	for (i = 0; s && i < s->n_vms; i++)
-		if (s->vms[i].pid == pid)
-			return &s->vms[i];
-	return NULL;
-}
-
-static const struct vs_probe_thread *thread_in(const struct vs_probe_snapshot *s,
-					       pid_t tgid, pid_t tid)
-{
-	unsigned int i;
-
-	for (i = 0; s && i < s->n_threads; i++)
-		if (s->threads[i].tid == tid && s->threads[i].tgid == tgid)
-			return &s->threads[i];
-	return NULL;
-}
-
 static const struct vs_probe_pair *pair_in(const struct vs_probe_snapshot *s,
 					   const struct vs_probe_pair *k)
 {
@@ -217,7 +196,7 @@ static void vm(struct vs_emitter *e, const struct vs_probe_snapshot *s,
 	       const struct vs_probe_snapshot *prev, double secs,
 	       const struct vs_probe_vm *v, const struct vs_emit_probe_opts *o)
 {
-	const struct vs_probe_vm *old = vm_in(prev, v->pid);
+	const struct vs_probe_vm *old = vs_probe_snapshot_vm(prev, v->pid);
 	const char *name = o->vm_name ? o->vm_name(v->pid, v->comm, o->ctx) : NULL;
 	struct vs_counters d;
 	unsigned int j, nthreads = 0;
@@ -242,7 +221,7 @@ static void vm(struct vs_emitter *e, const struct vs_probe_snapshot *s,
 
 			if (t->tgid != v->pid)
 				continue;
-			ot = thread_in(prev, t->tgid, t->tid);
+			ot = vs_probe_snapshot_thread(prev, t->tgid, t->tid);
 			vs_counters_sub(&d, &t->c, ot ? &ot->c : &zero);
 			vs_emit_open(e, NULL, NULL);
 			vs_emit_id(e, "tid", "tid", t->tid);

@@ -131,6 +131,27 @@ const char *vs_uexit_name(unsigned int slot)
 	return "OTHER";
 }
 
+const struct vs_probe_vm *vs_probe_snapshot_vm(const struct vs_probe_snapshot *s,
+					       pid_t pid)
+{
+	unsigned int i;
+
+	for (i = 0; s && i < s->n_vms; i++)
+		if (s->vms[i].pid == pid)
+			return &s->vms[i];
+	return NULL;
+}
+
+const struct vs_probe_thread *vs_probe_snapshot_thread(const struct vs_probe_snapshot *s,
+						       pid_t tgid, pid_t tid)
+{
+	unsigned int i;
+
+	for (i = 0; s && i < s->n_threads; i++)
+		if (s->threads[i].tid == tid && s->threads[i].tgid == tgid)
+			return &s->threads[i];
+	return NULL;
+}
 
 void vs_probe_snapshot_sub(struct vs_probe_snapshot *b, const struct vs_probe_snapshot *a)
 {

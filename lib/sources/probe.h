@@ -202,6 +202,13 @@ int vs_probe_prog_stats(struct vs_probe *p, struct vs_probe_prog_stats *out,
 void vs_probe_snapshot_sub(struct vs_probe_snapshot *b,
 			   const struct vs_probe_snapshot *a);
 
+/* The row of process pid, or of thread tid of process tgid, in a
+ * snapshot (s may be NULL); NULL where it has none. */
+const struct vs_probe_vm *vs_probe_snapshot_vm(const struct vs_probe_snapshot *s,
+					       pid_t pid);
+const struct vs_probe_thread *vs_probe_snapshot_thread(const struct vs_probe_snapshot *s,
+						       pid_t tgid, pid_t tid);
+
 /* Helpers on snapshots. */
 void vs_counters_sub(struct vs_counters *out, const struct vs_counters *a,
 		     const struct vs_counters *b);	/* a - b */

@@ -606,16 +606,6 @@ static bool is_vcpu(const struct vs_vm *vm, pid_t tid)
 	return t && t->role == VS_ROLE_VCPU;
 }
 
-static const struct vs_probe_vm *snap_vm(const struct vs_probe_snapshot *snap, pid_t pid)
-{
-	unsigned int i;
-
-	for (i = 0; snap && i < snap->n_vms; i++)
-		if (snap->vms[i].pid == pid)
-			return &snap->vms[i];
-	return NULL;
-}
-
 /* Wake-ups of `cons` by the vCPU threads; of the vCPUs by QEMU's other
  * threads (count and summed latency). */
 static void pair_counts(const struct vs_probe_snapshot *snap, const struct vs_vm *vm,
@@ -652,7 +642,7 @@ static void figure_set(struct vs_vq_figure *f, double per_s, const char *source,
 void vs_vq_attribute(struct vs_vqset *set, const struct vs_vm *vm,
 		     const struct vs_probe_snapshot *snap)
 {
-	const struct vs_probe_vm *pv = snap_vm(snap, vm->pid);
+	const struct vs_probe_vm *pv = vs_probe_snapshot_vm(snap, vm->pid);
 	double secs = snap && snap->elapsed_ns ? (double)snap->elapsed_ns / 1e9 : set->secs;
 	double all_irq_wakes = 0, all_irq_ns = 0;
 	unsigned int i, j, n_active = 0;
