@@ -88,16 +88,6 @@ void pcdev_kvm_queue_stop(struct kvmdev *d)
 	pcdev_kvm_stop(d);
 }
 
-static uint64_t stat_of(const struct pcdev_results *res, const char *name)
-{
-	unsigned int i;
-
-	for (i = 0; i < res->n_kvm_stats; i++)
-		if (!strcmp(res->kvm_stats[i].name, name))
-			return res->kvm_stats[i].value;
-	return 0;
-}
-
 int pcdev_kvm_queue_results(struct kvmdev *d, struct pcdev_kvm_queue_res *r)
 {
 	const struct pcdev_guest_ctl *g = d->ctl;
@@ -120,11 +110,11 @@ int pcdev_kvm_queue_results(struct kvmdev *d, struct pcdev_kvm_queue_res *r)
 	if (!st)
 		return -ENOMEM;
 	pcdev_kvm_stats_collect(&d->st_vcpu, "", 0, st);
-	r->exits = stat_of(st, "exits");
-	r->io_exits = stat_of(st, "io_exits");
-	r->halt_exits = stat_of(st, "halt_exits");
-	r->halt_wakeup = stat_of(st, "halt_wakeup");
-	r->insn_emulation = stat_of(st, "insn_emulation");
+	r->exits = pcdev_kvm_stat_value(st, "exits");
+	r->io_exits = pcdev_kvm_stat_value(st, "io_exits");
+	r->halt_exits = pcdev_kvm_stat_value(st, "halt_exits");
+	r->halt_wakeup = pcdev_kvm_stat_value(st, "halt_wakeup");
+	r->insn_emulation = pcdev_kvm_stat_value(st, "insn_emulation");
 	free(st);
 	return 0;
 }

@@ -136,3 +136,13 @@ void pcdev_kvm_stats_close(struct kvm_stat_src *s)
 	s->descs = NULL;
 	s->start = NULL;
 }
+
+uint64_t pcdev_kvm_stat_value(const struct pcdev_results *res, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < res->n_kvm_stats; i++)
+		if (!strcmp(res->kvm_stats[i].name, name))
+			return res->kvm_stats[i].value;
+	return 0;
+}

@@ -330,16 +330,6 @@ static void kvm_counters(void *priv, struct pcdev_counters *c)
 	c->tsc_per_ns = d->tsc_per_ns;
 }
 
-static uint64_t stat_value(const struct pcdev_results *res, const char *name)
-{
-	unsigned int i;
-
-	for (i = 0; i < res->n_kvm_stats; i++)
-		if (!strcmp(res->kvm_stats[i].name, name))
-			return res->kvm_stats[i].value;
-	return 0;
-}
-
 /* Raw counts and Sec. 4.2.1 estimates; pcdev_run() derives the rest. */
 static int kvm_results(void *priv, struct pcdev_results *res)
 {
@@ -364,7 +354,7 @@ static int kvm_results(void *priv, struct pcdev_results *res)
 	m->wp = g->produced ? busy / gns / g->produced : NAN;
 	if (isfinite(m->wp) && fabs(m->wp - cfg->wp_ns) > fmax(0.1 * cfg->wp_ns, 200))
 		pcdev_note(res, "Wp achieved %.0f ns, asked %.0f ns%s", m->wp,
-			   cfg->wp_ns, stat_value(res, "insn_emulation") > d->c.s.items ?
+			   cfg->wp_ns, pcdev_kvm_stat_value(res, "insn_emulation") > d->c.s.items ?
 			   ": KVM emulates the guest's code" : "");
 	/* Sc: the guest's kick to C running; the guest's Np is its OUT's
 	 * round trip, which C's wake-up overlaps, so nothing is taken out. */

@@ -119,5 +119,7 @@ int pcdev_kvm_stats_mark(struct kvm_stat_src *s);
 void pcdev_kvm_stats_collect(const struct kvm_stat_src *s, const char *prefix,
 			     int pass, struct pcdev_results *res);
 void pcdev_kvm_stats_close(struct kvm_stat_src *s);
+/* A collected statistic by its name in res's table; 0 where it has none. */
+uint64_t pcdev_kvm_stat_value(const struct pcdev_results *res, const char *name);
 
 #endif
