@@ -30,6 +30,17 @@ live_proc_in() {
 	at_exit "umount -l '$1/proc'"
 }
 need_faults() { [ -x "$VSF" ] || die "$VSF missing: make all builds the fault-injection binary"; }
+# One tuning test at a time: they share the journal and the host's knobs.
+hold_tuning_lock() {
+	exec 9>/run/virtsync-tune-tests.lock
+	flock -w 600 9 || skip "another tuning test held /run/virtsync-tune-tests.lock for 10 minutes"
+}
+# A journal holding someone's applied change is theirs: leave the host alone.
+need_clean_journal() {
+	if [ -s /run/virtsync/journal.json ] && ! "$VS" verify 2>/dev/null | grep -q '^nothing applied'; then
+		skip "/run/virtsync/journal.json holds an applied state; not touching the host"
+	fi
+}
 need_kvm() { [ -r /dev/kvm ] && [ -w /dev/kvm ] || skip "needs /dev/kvm"; }
 
 # expect_exit CODE CMD...: run, require the status, keep stdout/stderr in

@@ -7,8 +7,7 @@
 # values and the consumer waits for kicks again; the file goes at exit.
 . "$(dirname "$0")/../lib.sh"
 need_root
-exec 9>/run/virtsync-tune-tests.lock
-flock -w 600 9 || skip "another tuning test held /run/virtsync-tune-tests.lock for 10 minutes"
+hold_tuning_lock
 "$VS" --json bench --preset fc-tune --pin 0,1 --rt --duration 6s >"$TMP/run.json" &
 BP=$!
 trap 'kill -INT $BP 2>/dev/null; wait $BP 2>/dev/null' EXIT

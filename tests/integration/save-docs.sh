@@ -7,11 +7,8 @@
 # guest.halt_poll_ns, then failed with exit 1).
 . "$(dirname "$0")/../lib.sh"
 need_root
-exec 9>/run/virtsync-tune-tests.lock
-flock -w 600 9 || skip "another tuning test held /run/virtsync-tune-tests.lock for 10 minutes"
-if [ -s /run/virtsync/journal.json ] && ! "$VS" verify 2>/dev/null | grep -q '^nothing applied'; then
-	skip "/run/virtsync/journal.json holds an applied state; not touching the host"
-fi
+hold_tuning_lock
+need_clean_journal
 HP=/sys/module/haltpoll/parameters/guest_halt_poll_ns
 HP0=$(cat $HP 2>/dev/null)
 at_exit "[ -z \"$HP0\" ] || echo $HP0 >$HP 2>/dev/null"

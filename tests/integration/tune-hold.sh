@@ -59,11 +59,8 @@ wait_gone "$HP" || die "the holder a --root rollback started outlived its tree"
 # live device
 # Live tests of the tuning engine from every worktree on this machine share
 # /run/virtsync/journal.json and the knobs: run them one at a time.
-exec 9>/run/virtsync-tune-tests.lock
-flock -w 600 9 || skip "another tuning test held /run/virtsync-tune-tests.lock for 10 minutes"
-if [ -s /run/virtsync/journal.json ] && ! "$VS" verify 2>/dev/null | grep -q '^nothing applied'; then
-	skip "/run/virtsync/journal.json holds an applied state; not touching the host"
-fi
+hold_tuning_lock
+need_clean_journal
 expect_exit 0 "$VS" apply "$TMP/qos.json" --set us=2000000000
 HP2=$(holder_pid "")
 [ -d "/proc/$HP2" ] || die "no live holder"

@@ -14,11 +14,8 @@
 # one more run when the machine's load spoils the first (a miss is reported).
 . "$(dirname "$0")/../lib.sh"
 need_root
-exec 9>/run/virtsync-tune-tests.lock
-flock -w 600 9 || skip "another tuning test held /run/virtsync-tune-tests.lock for 10 minutes"
-if [ -s /run/virtsync/journal.json ] && ! "$VS" verify 2>/dev/null | grep -q '^nothing applied'; then
-	skip "/run/virtsync/journal.json holds an applied state; not touching the host"
-fi
+hold_tuning_lock
+need_clean_journal
 HP=/sys/module/haltpoll/parameters/guest_halt_poll_ns
 HP0=$(cat $HP 2>/dev/null)
 

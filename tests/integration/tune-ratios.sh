@@ -8,11 +8,8 @@
 # read "median latency 14.1x lower" under "0.07x latency").
 . "$(dirname "$0")/../lib.sh"
 need_root
-exec 9>/run/virtsync-tune-tests.lock
-flock -w 600 9 || skip "another tuning test held /run/virtsync-tune-tests.lock for 10 minutes"
-if [ -s /run/virtsync/journal.json ] && ! "$VS" verify 2>/dev/null | grep -q '^nothing applied'; then
-	skip "/run/virtsync/journal.json holds an applied state; not touching the host"
-fi
+hold_tuning_lock
+need_clean_journal
 P=/sys/module/haltpoll/parameters/guest_halt_poll_ns
 trap '"$VS" rollback >/dev/null 2>&1; [ -w $P ] && echo 0 > $P; rm -rf "$TMP"' EXIT
 

@@ -9,15 +9,12 @@
 need_root
 # Live tests of the tuning engine from every worktree on this machine share
 # /run/virtsync/journal.json and the knobs: run them one at a time.
-exec 9>/run/virtsync-tune-tests.lock
-flock -w 600 9 || skip "another tuning test held /run/virtsync-tune-tests.lock for 10 minutes"
+hold_tuning_lock
 HP=/sys/module/haltpoll/parameters
 [ -w $HP/guest_halt_poll_ns ] || skip "no cpuidle-haltpoll parameters (not a KVM guest)"
 STATE=/sys/devices/system/cpu/cpu1/cpuidle/state1/disable
 [ -w $STATE ] || skip "no cpu1 idle state 1"
-if [ -s /run/virtsync/journal.json ] && ! "$VS" verify 2>/dev/null | grep -q '^nothing applied'; then
-	skip "/run/virtsync/journal.json holds an applied state; not touching the host"
-fi
+need_clean_journal
 
 # an IRQ whose affinity can be set (writing its own value back must work)
 IRQ=

@@ -15,11 +15,8 @@
 # by a fraction of a second, never by seconds.
 . "$(dirname "$0")/../lib.sh"
 need_root
-exec 9>/run/virtsync-tune-tests.lock
-flock -w 600 9 || skip "another tuning test held /run/virtsync-tune-tests.lock for 10 minutes"
-if [ -s /run/virtsync/journal.json ] && ! "$VS" verify 2>/dev/null | grep -q '^nothing applied'; then
-	skip "/run/virtsync/journal.json holds an applied state; not touching the host"
-fi
+hold_tuning_lock
+need_clean_journal
 J=/run/virtsync/journal.json
 now() { date +%s.%N; }
 # secs_between T0 T1

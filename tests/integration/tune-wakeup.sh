@@ -14,15 +14,12 @@
 need_root
 # Live tests of the tuning engine from every worktree on this machine share
 # /run/virtsync/journal.json and the knobs: run them one at a time.
-exec 9>/run/virtsync-tune-tests.lock
-flock -w 600 9 || skip "another tuning test held /run/virtsync-tune-tests.lock for 10 minutes"
+hold_tuning_lock
 P=/sys/module/haltpoll/parameters/guest_halt_poll_ns
 [ -w $P ] || skip "no cpuidle-haltpoll (not a KVM guest)"
 [ "$(cat /sys/devices/system/cpu/cpuidle/current_driver)" = haltpoll ] || skip "cpuidle driver is not haltpoll"
 [ "$(cat $P)" = 0 ] || skip "guest_halt_poll_ns is $(cat $P), not 0"
-if [ -s /run/virtsync/journal.json ] && ! "$VS" verify 2>/dev/null | grep -q '^nothing applied'; then
-	skip "/run/virtsync/journal.json holds an applied state; not touching the host"
-fi
+need_clean_journal
 trap '"$VS" rollback >/dev/null 2>&1; echo 0 > $P; rm -rf "$TMP"' EXIT
 
 expect_exit 0 "$VS" tune --auto --workload wakeup --repeats 3 --rounds 1500 --save "$TMP/t.json"

@@ -17,11 +17,8 @@
 . "$(dirname "$0")/../lib.sh"
 need_root
 need_kvm
-exec 9>/run/virtsync-tune-tests.lock
-flock -w 600 9 || skip "another tuning test held /run/virtsync-tune-tests.lock for 10 minutes"
-if [ -s /run/virtsync/journal.json ] && ! "$VS" verify 2>/dev/null | grep -q '^nothing applied'; then
-	skip "/run/virtsync/journal.json holds an applied state; not touching the host"
-fi
+hold_tuning_lock
+need_clean_journal
 at_exit '"$VS" rollback >/dev/null 2>&1'
 progs0=$(vs_bpf_progs)
 
