@@ -261,6 +261,7 @@ VS_COMMAND(sleepcost, 0, "effective length and CPU cost of short sleeps (Yz)")
 	struct vs_sleepcost_result r;
 	struct vs_progress progress;
 	unsigned int done;
+	bool interrupted;
 	const char *what;
 	char online[256] = "";
 	struct vs_yz yz;
@@ -314,20 +315,11 @@ VS_COMMAND(sleepcost, 0, "effective length and CPU cost of short sleeps (Yz)")
 	env.o.progress_arg = &progress;
 	err = vs_sleepcost_run(&env.o, &r);
 	vs_progress_done(&progress);
-	if (err == -EINTR) {
-		/* what was measured so far, never cached (a partial Yz) */
-		done = r.pass[0].npoints + r.pass[1].npoints;
+	/* Ctrl-C: what was measured so far is printed, never cached (a
+	 * partial Yz) */
+	interrupted = err == -EINTR;
+	if (interrupted)
 		err = 0;
-		if (vs_global.json)
-			err = print_json(&r, true, argc, argv);
-		else
-			print_text(&r);
-		vs_sleepcost_result_free(&r);
-		fflush(stdout);
-		vs_err("interrupted after %u of %u points; timer slack and affinity restored",
-		       done, 2 * env.o.steps);
-		return err ? VS_EXIT_FAIL : 130;
-	}
 	if (err == -ENODEV) {
 		vs_err("--cpu %d: not allowed for this process (cpuset?)",
 		       env.o.cpu);
@@ -337,7 +329,7 @@ VS_COMMAND(sleepcost, 0, "effective length and CPU cost of short sleeps (Yz)")
 		vs_err("measurement failed: %s", strerror(-err));
 		return VS_EXIT_FAIL;
 	}
-	if (!env.no_cache) {
+	if (!interrupted && !env.no_cache) {
 		vs_sleepcost_yz_from_result(&r, &yz);
 		/* the cache only spares diagnose a measurement: a warning,
 		 * not a failure (as non-root this used to exit 1 silently) */
@@ -347,10 +339,17 @@ VS_COMMAND(sleepcost, 0, "effective length and CPU cost of short sleeps (Yz)")
 			       strerror(-err));
 		err = 0;
 	}
+	done = r.pass[0].npoints + r.pass[1].npoints;
 	if (vs_global.json)
-		err = print_json(&r, false, argc, argv);
+		err = print_json(&r, interrupted, argc, argv);
 	else
 		print_text(&r);
 	vs_sleepcost_result_free(&r);
+	if (interrupted) {
+		fflush(stdout);
+		vs_err("interrupted after %u of %u points; timer slack and affinity restored",
+		       done, 2 * env.o.steps);
+		return err ? VS_EXIT_FAIL : 130;
+	}
 	return err ? VS_EXIT_FAIL : VS_EXIT_OK;
 }
