@@ -42,7 +42,16 @@ at_exit cleanup
 "$VS" --json tune --auto --workload fc-tune --repeats 1 --duration 20s \
 	>"$TMP/a.out" 2>"$TMP/a.err" &
 pid=$!
-sleep 2	# the device starts (< 1 s here), then settles 200 ms, then the window
+# the device publishes its counters once it runs, settles 200 ms, then the
+# window starts: wait for the counters (not a fixed time: a loaded machine
+# starts the device late), then 1 s into the window
+for n in $(seq 600); do
+	[ -e "/run/virtsync/pcdev-$pid.stats" ] && break
+	kill -0 "$pid" 2>/dev/null || break
+	sleep 0.05
+done
+[ -e "/run/virtsync/pcdev-$pid.stats" ] || die "the device never published: $(cat "$TMP/a.err")"
+sleep 1
 t0=$(now)
 kill -INT "$pid"
 rc=0; wait "$pid" || rc=$?; pid=
