@@ -278,21 +278,6 @@ static int pair_row_cmp(const void *a, const void *b)
 	return x->p < y->p ? -1 : x->p > y->p;
 }
 
-static const struct vs_probe_pair *find_pair(const struct vs_probe_snapshot *s,
-					     const struct vs_probe_pair *k)
-{
-	unsigned int i;
-
-	for (i = 0; s && i < s->n_pairs; i++) {
-		const struct vs_probe_pair *p = &s->pairs[i];
-
-		if (p->waker_tid == k->waker_tid && p->wakee_tid == k->wakee_tid &&
-		    p->waker_tgid == k->waker_tgid && p->wakee_tgid == k->wakee_tgid)
-			return p;
-	}
-	return NULL;
-}
-
 static void vm_delta(struct vs_counters *d, const struct vs_probe_vm *vm,
 		     const struct vs_probe_snapshot *prev)
 {
@@ -435,7 +420,7 @@ static void print_text(const struct vs_probe_snapshot *s,
 		unsigned int nrows = 0, k;
 
 		for (i = 0; rows && i < s->n_pairs; i++) {
-			const struct vs_probe_pair *o = find_pair(prev, &s->pairs[i]);
+			const struct vs_probe_pair *o = vs_probe_snapshot_pair(prev, &s->pairs[i]);
 			uint64_t n = s->pairs[i].count - (o ? o->count : 0);
 
 			if (n)
@@ -450,7 +435,7 @@ static void print_text(const struct vs_probe_snapshot *s,
 			struct vs_hist h;
 			uint64_t n = rows[k].n;
 
-			o = find_pair(prev, p);
+			o = vs_probe_snapshot_pair(prev, p);
 			for (j = 0; j < VS_HIST_SLOTS; j++)
 				h.slot[j] = p->lat.slot[j] - (o ? o->lat.slot[j] : 0);
 			snprintf(a, sizeof(a), "%s/%d", p->waker_tid ?

@@ -11,21 +11,6 @@
 
 static const struct vs_counters zero;
 
-static const struct vs_probe_pair *pair_in(const struct vs_probe_snapshot *s,
-					   const struct vs_probe_pair *k)
-{
-	unsigned int i;
-
-	for (i = 0; s && i < s->n_pairs; i++) {
-		const struct vs_probe_pair *p = &s->pairs[i];
-
-		if (p->waker_tid == k->waker_tid && p->wakee_tid == k->wakee_tid &&
-		    p->waker_tgid == k->waker_tgid && p->wakee_tgid == k->wakee_tgid)
-			return p;
-	}
-	return NULL;
-}
-
 static void hist(struct vs_emitter *e, const char *key, const char *label,
 		 const struct vs_hist *h, double sum_ns)
 {
@@ -241,7 +226,7 @@ static void wakers(struct vs_emitter *e, const struct vs_probe_snapshot *s,
 
 	vs_emit_open_array(e, "wakers", "wakers");
 	for (i = 0; i < s->n_pairs; i++) {
-		const struct vs_probe_pair *p = &s->pairs[i], *o = pair_in(prev, p);
+		const struct vs_probe_pair *p = &s->pairs[i], *o = vs_probe_snapshot_pair(prev, p);
 		uint64_t n = p->count - (o ? o->count : 0);
 		struct vs_hist h;
 

@@ -152,6 +152,20 @@ const struct vs_probe_thread *vs_probe_snapshot_thread(const struct vs_probe_sna
 			return &s->threads[i];
 	return NULL;
 }
+const struct vs_probe_pair *vs_probe_snapshot_pair(const struct vs_probe_snapshot *s,
+						   const struct vs_probe_pair *k)
+{
+	unsigned int i;
+
+	for (i = 0; s && i < s->n_pairs; i++) {
+		const struct vs_probe_pair *p = &s->pairs[i];
+
+		if (p->waker_tid == k->waker_tid && p->wakee_tid == k->wakee_tid &&
+		    p->waker_tgid == k->waker_tgid && p->wakee_tgid == k->wakee_tgid)
+			return p;
+	}
+	return NULL;
+}
 
 void vs_probe_snapshot_sub(struct vs_probe_snapshot *b, const struct vs_probe_snapshot *a)
 {

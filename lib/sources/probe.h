@@ -208,6 +208,9 @@ const struct vs_probe_vm *vs_probe_snapshot_vm(const struct vs_probe_snapshot *s
 					       pid_t pid);
 const struct vs_probe_thread *vs_probe_snapshot_thread(const struct vs_probe_snapshot *s,
 						       pid_t tgid, pid_t tid);
+/* The waker -> wakee row of s with the same four ids as k. */
+const struct vs_probe_pair *vs_probe_snapshot_pair(const struct vs_probe_snapshot *s,
+						   const struct vs_probe_pair *k);
 
 /* Helpers on snapshots. */
 void vs_counters_sub(struct vs_counters *out, const struct vs_counters *a,
