@@ -234,44 +234,75 @@ static size_t percpu_stride(size_t sz)
 	return (sz + 7) & ~(size_t)7;
 }
 
+/* One pass over a map: the next key whose value could still be read
+ * (a key deleted between the two calls is skipped). */
+struct map_walk {
+	int fd;
+	void *key, *next;
+	size_t key_size;
+	bool started;
+};
+
+static bool map_walk_next(struct map_walk *w, void *value)
+{
+	while (!bpf_map_get_next_key(w->fd, w->started ? w->key : NULL, w->next)) {
+		memcpy(w->key, w->next, w->key_size);
+		w->started = true;
+		if (!bpf_map_lookup_elem(w->fd, w->key, value))
+			return true;
+	}
+	return false;
+}
+
+/* A zeroed new element at the end of a snapshot array (*arrp), grown by
+ * doubling; NULL when memory runs out (the array stays as it was). */
+static void *snap_append(void *arrp, unsigned int *n, unsigned int *cap,
+			 size_t size)
+{
+	void **arr = arrp;
+	char *elem;
+
+	if (*n == *cap) {
+		unsigned int grown = *cap ? *cap * 2 : 32;
+
+		elem = realloc(*arr, (size_t)grown * size);
+		if (!elem)
+			return NULL;
+		*arr = elem;
+		*cap = grown;
+	}
+	elem = (char *)*arr + (size_t)(*n)++ * size;
+	memset(elem, 0, size);
+	return elem;
+}
+
 static int read_threads(struct vs_probe *p, struct vs_probe_snapshot *s)
 {
-	int fd = bpf_map__fd(p->skel->maps.threads), ncpu = p->ncpus, c;
 	size_t stride = percpu_stride(sizeof(struct vs_thread_val));
 	struct vs_thread_key key, next;
+	struct map_walk w = { bpf_map__fd(p->skel->maps.threads), &key, &next,
+			      sizeof(key) };
 	unsigned int cap = 0;
-	bool have = false;
+	int c, err = 0;
 	char *buf;
 
-	buf = calloc(ncpu, stride);
+	buf = calloc(p->ncpus, stride);
 	if (!buf)
 		return -ENOMEM;
-	while (!bpf_map_get_next_key(fd, have ? &key : NULL, &next)) {
+	while (map_walk_next(&w, buf)) {
 		struct vs_probe_thread *t;
 
-		key = next;
-		have = true;
-		if (bpf_map_lookup_elem(fd, &key, buf))
-			continue;	/* raced with a delete */
-		if (s->n_threads == cap) {
-			struct vs_probe_thread *nt;
-
-			cap = cap ? cap * 2 : 64;
-			nt = realloc(s->threads, cap * sizeof(*nt));
-			if (!nt) {
-				free(buf);
-				return -ENOMEM;
-			}
-			s->threads = nt;
+		t = snap_append(&s->threads, &s->n_threads, &cap, sizeof(*t));
+		if (!t) {
+			err = -ENOMEM;
+			break;
 		}
-		t = &s->threads[s->n_threads++];
-		memset(t, 0, sizeof(*t));
 		t->tgid = key.tgid;
 		t->tid = key.tid;
 		/* The live name (it changes at exec), else the one the
 		 * kernel saw at the first event: the thread may be gone. */
 		vs_task_comm(t->tgid, t->tid, t->comm, sizeof(t->comm));
-		for (c = 0; c < ncpu; c++) {
+		for (c = 0; c < p->ncpus; c++) {
 			struct vs_thread_val *v = (void *)(buf + c * stride);
 			uint64_t events = 0;
 			unsigned int k;
@@ -287,40 +318,29 @@ static int read_threads(struct vs_probe *p, struct vs_probe_snapshot *s)
 		vs_cpu_count_sort(t->on_cpu, t->n_on_cpu);
 	}
 	free(buf);
-	return 0;
+	return err;
 }
 
 static int read_exits(struct vs_probe *p, struct vs_probe_snapshot *s)
 {
-	int fd = bpf_map__fd(p->skel->maps.exits), c;
 	struct vs_exit_key key, next;
-	uint64_t *vals;
+	struct map_walk w = { bpf_map__fd(p->skel->maps.exits), &key, &next,
+			      sizeof(key) };
 	unsigned int cap = 0;
-	bool have = false;
+	uint64_t *vals;
+	int c, err = 0;
 
 	vals = calloc(p->ncpus, sizeof(*vals));
 	if (!vals)
 		return -ENOMEM;
-	while (!bpf_map_get_next_key(fd, have ? &key : NULL, &next)) {
+	while (map_walk_next(&w, vals)) {
 		struct vs_probe_exit *e;
 
-		key = next;
-		have = true;
-		if (bpf_map_lookup_elem(fd, &key, vals))
-			continue;
-		if (s->n_exits == cap) {
-			struct vs_probe_exit *ne;
-
-			cap = cap ? cap * 2 : 32;
-			ne = realloc(s->exits, cap * sizeof(*ne));
-			if (!ne) {
-				free(vals);
-				return -ENOMEM;
-			}
-			s->exits = ne;
+		e = snap_append(&s->exits, &s->n_exits, &cap, sizeof(*e));
+		if (!e) {
+			err = -ENOMEM;
+			break;
 		}
-		e = &s->exits[s->n_exits++];
-		memset(e, 0, sizeof(*e));
 		e->tgid = key.tgid;
 		e->tid = key.tid;
 		e->isa = key.isa;
@@ -329,86 +349,61 @@ static int read_exits(struct vs_probe *p, struct vs_probe_snapshot *s)
 			e->count += vals[c];
 	}
 	free(vals);
-	return 0;
+	return err;
 }
 
 static int read_exitlats(struct vs_probe *p, struct vs_probe_snapshot *s)
 {
-	int fd = bpf_map__fd(p->skel->maps.exitlat), c;
 	size_t stride = percpu_stride(sizeof(struct vs_exitlat_val));
 	struct vs_exitlat_key key, next;
+	struct map_walk w = { bpf_map__fd(p->skel->maps.exitlat), &key, &next,
+			      sizeof(key) };
 	unsigned int cap = 0;
-	bool have = false;
+	int c, err = 0;
 	char *buf;
 
 	buf = calloc(p->ncpus, stride);
 	if (!buf)
 		return -ENOMEM;
-	while (!bpf_map_get_next_key(fd, have ? &key : NULL, &next)) {
+	while (map_walk_next(&w, buf)) {
 		struct vs_probe_exitlat *e;
 
-		key = next;
-		have = true;
-		if (bpf_map_lookup_elem(fd, &key, buf))
-			continue;
-		if (s->n_exitlats == cap) {
-			struct vs_probe_exitlat *ne;
-
-			cap = cap ? cap * 2 : 32;
-			ne = realloc(s->exitlats, cap * sizeof(*ne));
-			if (!ne) {
-				free(buf);
-				return -ENOMEM;
-			}
-			s->exitlats = ne;
+		e = snap_append(&s->exitlats, &s->n_exitlats, &cap, sizeof(*e));
+		if (!e) {
+			err = -ENOMEM;
+			break;
 		}
-		e = &s->exitlats[s->n_exitlats++];
-		memset(e, 0, sizeof(*e));
 		e->tgid = (pid_t)key.tgid;
 		e->isa = key.isa;
 		e->reason = key.reason;
-		for (c = 0; c < p->ncpus; c++) {
-			const struct vs_exitlat_val *v = (void *)(buf + c * stride);
-
-			vs_exitlat_add(e, v);
-		}
+		for (c = 0; c < p->ncpus; c++)
+			vs_exitlat_add(e, (void *)(buf + c * stride));
 	}
 	free(buf);
-	return 0;
+	return err;
 }
 
 static int read_pairs(struct vs_probe *p, struct vs_probe_snapshot *s)
 {
-	int fd = bpf_map__fd(p->skel->maps.pairs), c;
 	size_t stride = percpu_stride(sizeof(struct vs_pair_val));
 	struct vs_pair_key key, next;
+	struct map_walk w = { bpf_map__fd(p->skel->maps.pairs), &key, &next,
+			      sizeof(key) };
 	unsigned int cap = 0;
-	bool have = false;
+	int c, err = 0;
 	char *buf;
 
 	buf = calloc(p->ncpus, stride);
 	if (!buf)
 		return -ENOMEM;
-	while (!bpf_map_get_next_key(fd, have ? &key : NULL, &next)) {
+	while (map_walk_next(&w, buf)) {
 		struct vs_probe_pair *pr;
 
-		key = next;
-		have = true;
-		if (bpf_map_lookup_elem(fd, &key, buf))
-			continue;
-		if (s->n_pairs == cap) {
-			struct vs_probe_pair *np;
-
-			cap = cap ? cap * 2 : 64;
-			np = realloc(s->pairs, cap * sizeof(*np));
-			if (!np) {
-				free(buf);
-				return -ENOMEM;
-			}
-			s->pairs = np;
+		pr = snap_append(&s->pairs, &s->n_pairs, &cap, sizeof(*pr));
+		if (!pr) {
+			err = -ENOMEM;
+			break;
 		}
-		pr = &s->pairs[s->n_pairs++];
-		memset(pr, 0, sizeof(*pr));
 		pr->waker_tgid = key.waker_tgid;
 		pr->waker_tid = key.waker_tid;
 		pr->wakee_tgid = key.wakee_tgid;
@@ -432,38 +427,27 @@ static int read_pairs(struct vs_probe *p, struct vs_probe_snapshot *s)
 			snprintf(pr->waker_comm, sizeof(pr->waker_comm), "irq");
 	}
 	free(buf);
-	return 0;
+	return err;
 }
 
 /* The kick addresses (a plain hash: one value per key). Rows of processes
  * that are no longer targets go at the next prune. */
 static int read_kick_addrs(struct vs_probe *p, struct vs_probe_snapshot *s)
 {
-	int fd = bpf_map__fd(p->skel->maps.kick_addrs);
 	struct vs_kick_key key, next;
+	struct map_walk w = { bpf_map__fd(p->skel->maps.kick_addrs), &key, &next,
+			      sizeof(key) };
 	unsigned int cap = 0;
-	bool have = false;
 	uint64_t count;
 
-	while (!bpf_map_get_next_key(fd, have ? &key : NULL, &next)) {
+	while (map_walk_next(&w, &count)) {
 		struct vs_probe_kick_addr *k;
 
-		key = next;
-		have = true;
-		if (bpf_map_lookup_elem(fd, &key, &count))
-			continue;
 		if (p->opts.n_pids && !is_target(p, key.tgid))
 			continue;
-		if (s->n_kick_addrs == cap) {
-			struct vs_probe_kick_addr *nk;
-
-			cap = cap ? cap * 2 : 32;
-			nk = realloc(s->kick_addrs, cap * sizeof(*nk));
-			if (!nk)
-				return -ENOMEM;
-			s->kick_addrs = nk;
-		}
-		k = &s->kick_addrs[s->n_kick_addrs++];
+		k = snap_append(&s->kick_addrs, &s->n_kick_addrs, &cap, sizeof(*k));
+		if (!k)
+			return -ENOMEM;
 		k->tgid = (pid_t)key.tgid;
 		k->space = key.space;
 		k->addr = key.addr;
