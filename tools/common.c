@@ -225,6 +225,11 @@ static error_t common_parse(int key, char *arg, struct argp_state *state)
 {
 	switch (key) {
 	case ARGP_KEY_INIT:
+		/* getopt's own line names a bad option ("unrecognized option
+		 * '--x'"); argp would add a second ("Try ... --help") on this
+		 * stream. Without it argp returns the error and the command
+		 * exits 2 with that one line. --help writes to out_stream. */
+		state->err_stream = NULL;
 		/* every command has this child: the whole tree is at hand */
 		if (vs_global.complete) {
 			vs_complete_print(vs_global.cmd, state->root_argp);
@@ -247,6 +252,11 @@ static error_t common_parse(int key, char *arg, struct argp_state *state)
 	case 'v':
 		vs_global.verbose++;
 		return 0;
+	case ARGP_KEY_ARG:
+		/* no group took it: argp's "Too many arguments" went to the
+		 * stream silenced above */
+		vs_err("unexpected argument '%s'", arg);
+		return EINVAL;
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}

@@ -21,8 +21,6 @@ static struct env {
 	bool libvirt;
 	bool qemu;
 	unsigned int vcpus;
-	bool reported;		/* an error line is out already */
-	bool helped;
 } env;
 
 static const char doc[] =
@@ -42,7 +40,7 @@ static const char doc[] =
 "    virtsync export --plan plan.json --libvirt --vcpus 4\n"
 "    virtsync export --plan plan.json --qemu";
 
-enum { OPT_PLAN = 1000, OPT_TUNED, OPT_LIBVIRT, OPT_QEMU, OPT_VCPUS, OPT_USAGE };
+enum { OPT_PLAN = 1000, OPT_TUNED, OPT_LIBVIRT, OPT_QEMU, OPT_VCPUS };
 
 static const struct argp_option opts[] = {
 	{ "plan", OPT_PLAN, "FILE", 0, "Export the plan of a run saved by diagnose or tune --save", 0 },
@@ -50,14 +48,10 @@ static const struct argp_option opts[] = {
 	{ "libvirt", OPT_LIBVIRT, NULL, 0, "Print libvirt domain XML", 0 },
 	{ "qemu", OPT_QEMU, NULL, 0, "Print QEMU command-line options", 0 },
 	{ "vcpus", OPT_VCPUS, "N", 0, "vCPUs of the domain for <vcpupin> (default 1)", 0 },
-	/* argp's own --help goes quiet under ARGP_NO_ERRS: ours */
-	{ "help", '?', NULL, 0, "Give this help list", -1 },
-	{ "usage", OPT_USAGE, NULL, 0, "Give a short usage message", -1 },
-	{ "version", 'V', NULL, 0, "Print program version", -1 },
 	{ 0 },
 };
 
-static error_t parse_one(int key, char *arg, struct argp_state *state)
+static error_t parse_arg(int key, char *arg, struct argp_state *state)
 {
 	uint64_t u;
 
@@ -90,21 +84,7 @@ static error_t parse_one(int key, char *arg, struct argp_state *state)
 		}
 		env.profile = arg;
 		break;
-	case 'V':
-		if (!env.helped)
-			printf("%s\n", argp_program_version);
-		env.helped = true;
-		return 0;
-	case '?':
-	case OPT_USAGE:
-		if (!env.helped)
-			argp_help(state->root_argp, stdout, key == '?' ?
-				  ARGP_HELP_STD_HELP : ARGP_HELP_USAGE, state->name);
-		env.helped = true;
-		break;
 	case ARGP_KEY_END:
-		if (env.helped)
-			break;
 		if (!!env.profile == !!env.plan) {
 			vs_err("give a PROFILE or --plan FILE (one of them)");
 			return EINVAL;
@@ -114,28 +94,10 @@ static error_t parse_one(int key, char *arg, struct argp_state *state)
 			return EINVAL;
 		}
 		break;
-	case ARGP_KEY_ERROR:
-		/* ARGP_NO_ERRS keeps argp quiet (it would print a usage hint
-		 * over several lines): one line says what was wrong. */
-		if (!env.reported && !vs_profvars.reported && state->next > 0 && state->next <= state->argc)
-			vs_err("unknown option or missing value: '%s'; try 'virtsync export --help'",
-			       state->argv[state->next - 1]);
-		env.reported = true;
-		return 0;
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
 	return 0;
-}
-
-static error_t parse_arg(int key, char *arg, struct argp_state *state)
-{
-	error_t e = parse_one(key, arg, state);
-
-	/* every EINVAL above comes with its line */
-	if (e == EINVAL)
-		env.reported = true;
-	return e;
 }
 
 static const struct argp_child children[] = {
@@ -155,14 +117,8 @@ VS_COMMAND(export, 0, "write a profile or plan as tuned profile, libvirt XML, QE
 
 	memset(&env, 0, sizeof(env));
 	env.vcpus = 1;
-	e = argp_parse(&argp, argc, argv, ARGP_NO_ERRS | ARGP_NO_HELP, NULL, NULL);
-	if (e || env.reported) {
-		if (!env.reported)
-			vs_err("bad command line: %s", strerror(e));
+	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
 		return VS_EXIT_USAGE;
-	}
-	if (env.helped)
-		return VS_EXIT_OK;
 	ret = vs_profvars_load(env.profile, env.plan, &p, source, sizeof(source));
 	if (ret)
 		return ret;

@@ -21,12 +21,10 @@
 static struct env {
 	struct vs_param_opts params;	/* preset, parameters, sweep */
 	bool csv;
-	bool reported;		/* an error line is already out */
-	bool helped;		/* --help or --usage printed */
 } env;
 
 enum {
-	OPT_CSV = 0x100, OPT_USAGE,
+	OPT_CSV = 0x100,
 };
 
 static const char argp_doc[] =
@@ -58,10 +56,6 @@ static const char argp_doc[] =
 static const struct argp_option opts[] = {
 	{ NULL, 0, NULL, 0, "Output:", 2 },
 	{ "csv", OPT_CSV, NULL, 0, "sweep as CSV (nanoseconds)", 2 },
-	/* ARGP_NO_ERRS also silences argp's own --help: provide ours. */
-	{ "help", '?', NULL, 0, "Give this help list", -1 },
-	{ "usage", OPT_USAGE, NULL, 0, "Give a short usage message", -1 },
-	{ "version", 'V', NULL, 0, "Print program version", -1 },
 	{ 0 },
 };
 
@@ -74,33 +68,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_CSV:
 		env.csv = true;
 		return 0;
-	case 'V':
-		if (!env.helped)
-			printf("%s\n", argp_program_version);
-		env.helped = true;
-		return 0;
-	case '?':
-	case OPT_USAGE:
-		if (!env.helped)
-			argp_help(state->root_argp, stdout, key == '?' ?
-				  ARGP_HELP_STD_HELP : ARGP_HELP_USAGE,
-				  state->name);
-		env.helped = true;
-		return 0;
 	case ARGP_KEY_ARG:
 		vs_err("unexpected argument '%s'", arg);
-		env.reported = true;
 		return EINVAL;
-	case ARGP_KEY_ERROR:
-		/* ARGP_NO_ERRS keeps argp quiet (it would print two lines and
-		 * a usage hint): say in one line what was wrong, unless the
-		 * parameter options already did. */
-		if (!env.reported && !env.params.reported &&
-		    state->next > 0 && state->next <= state->argc)
-			vs_err("unknown option or missing value: '%s'; try 'virtsync model --help'",
-			       state->argv[state->next - 1]);
-		env.reported = true;
-		return 0;
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
@@ -542,15 +512,8 @@ VS_COMMAND(model, 0, "closed-form predictions for given parameters")
 		    (argv[i][8] == '\0' || argv[i][8] == '='))
 			return model_queues(argc, argv);
 	memset(&env, 0, sizeof(env));
-	err = argp_parse(&argp, argc, argv, ARGP_NO_ERRS | ARGP_NO_HELP, NULL,
-			 NULL);
-	if (env.helped && !err)
-		return VS_EXIT_OK;
-	if (err) {
-		if (!env.reported)
-			vs_err("bad command line: %s", strerror(err));
+	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
 		return VS_EXIT_USAGE;
-	}
 	if (env.csv && !env.params.have_sweep) {
 		vs_err("--csv: only with --sweep");
 		return VS_EXIT_USAGE;

@@ -80,7 +80,7 @@ static void build_options(void)
 	build_options_into(param_options_s, VS_KEY_SWEEP_SHORT);
 }
 
-static error_t params_parse_one(int key, char *arg, struct argp_state *state)
+static error_t params_parse(int key, char *arg, struct argp_state *state)
 {
 	struct vs_param_opts *o = state->input;
 	const struct vs_param_field *f;
@@ -147,17 +147,6 @@ set_field:
 		o->nset++;
 		return 0;
 	}
-}
-
-/* Remember that a line went out, so the parent does not add another. */
-static error_t params_parse(int key, char *arg, struct argp_state *state)
-{
-	error_t err = params_parse_one(key, arg, state);
-	struct vs_param_opts *o = state->input;
-
-	if (err && err != ARGP_ERR_UNKNOWN && o)
-		o->reported = true;
-	return err;
 }
 
 const struct argp vs_params_argp = {

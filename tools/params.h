@@ -24,9 +24,7 @@
  *	static const struct argp_child children[] = {
  *		{ &vs_params_argp, 0, "Model parameters:", 0 }, ... };
  *	case ARGP_KEY_INIT: state->child_inputs[0] = &env.params; break;
- * then call vs_param_opts_finish() after argp_parse(). With ARGP_NO_ERRS the
- * parent prints one line for an unknown option on ARGP_KEY_ERROR unless
- * `reported` says this child already printed one.
+ * then call vs_param_opts_finish() after argp_parse().
  */
 #define VS_PARAM_OPTS_MAX 64
 
@@ -41,7 +39,6 @@ struct vs_param_opts {
 	struct vs_sweep sweep;
 	struct vs_params p;	/* the result, after vs_param_opts_finish() */
 	bool kc_follows_len;	/* set by vs_param_opts_finish() */
-	bool reported;		/* an option's error line is already out */
 };
 
 extern const struct argp vs_params_argp;

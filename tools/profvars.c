@@ -32,7 +32,7 @@ static int set_var(const char *opt, const char *name, const char *value)
 	return err;
 }
 
-static error_t parse_one(int key, char *arg)
+static error_t parse_arg(int key, char *arg, struct argp_state *state)
 {
 	char name[64], num[32];
 	const char *eq;
@@ -65,15 +65,6 @@ static error_t parse_one(int key, char *arg)
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
-}
-
-static error_t parse_arg(int key, char *arg, struct argp_state *state)
-{
-	error_t e = parse_one(key, arg);
-
-	if (e == EINVAL)
-		vs_profvars.reported = true;
-	return e;
 }
 
 const struct argp vs_profvars_argp = {

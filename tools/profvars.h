@@ -15,7 +15,6 @@
 struct vs_profvars {
 	struct vs_var vars[VS_PROFILE_MAX_VARS];
 	size_t n;
-	bool reported;		/* a bad value's line is out already */
 };
 
 extern struct vs_profvars vs_profvars;

@@ -28,7 +28,6 @@ enum {
 	OPT_CSV,
 	OPT_WARMUP,
 	OPT_POLL_ADAPT,
-	OPT_USAGE,
 	OPT_ITEMS,
 	OPT_SIM_TIME,
 	OPT_SEED,
@@ -47,8 +46,6 @@ static struct env {
 	bool dist_set[VS_SIM_VAR_COUNT];
 	struct sigma_opt sigma[VS_SIM_VAR_COUNT];
 	bool csv;
-	bool reported;		/* an error line is already out */
-	bool helped;		/* --help or --usage printed */
 } env;
 
 const char argp_program_doc[] =
@@ -103,10 +100,6 @@ static const struct argp_option options[] = {
 	  "Time between re-enabling notifications and the second look at "
 	  "the queue, the window of spurious notifications (default 20ns)", 2 },
 	{ "csv", OPT_CSV, NULL, 0, "With --sweep: CSV instead of a table", 3 },
-	/* argp's own --help goes quiet under ARGP_NO_ERRS: ours. */
-	{ "help", '?', NULL, 0, "Give this help list", -1 },
-	{ "usage", OPT_USAGE, NULL, 0, "Give a short usage message", -1 },
-	{ "version", 'V', NULL, 0, "Print program version", -1 },
 	{ 0 },
 };
 
@@ -230,7 +223,7 @@ static int parse_rate(const char *opt, const char *arg, double *rate)
 	return 0;
 }
 
-static error_t parse_arg_one(int key, char *arg, struct argp_state *state)
+static error_t parse_arg(int key, char *arg, struct argp_state *state)
 {
 	uint64_t u;
 
@@ -283,43 +276,12 @@ static error_t parse_arg_one(int key, char *arg, struct argp_state *state)
 	case OPT_CSV:
 		env.csv = true;
 		return 0;
-	case 'V':
-		if (!env.helped)
-			printf("%s\n", argp_program_version);
-		env.helped = true;
-		return 0;
-	case '?':
-	case OPT_USAGE:
-		if (!env.helped)
-			argp_help(state->root_argp, stdout, key == '?' ?
-				  ARGP_HELP_STD_HELP : ARGP_HELP_USAGE,
-				  state->name);
-		env.helped = true;
-		return 0;
 	case ARGP_KEY_ARG:
 		vs_err("unexpected argument '%s'", arg);
 		return EINVAL;
-	case ARGP_KEY_ERROR:
-		/* ARGP_NO_ERRS keeps argp quiet (it would print two lines):
-		 * name the option unless a parser already said what was wrong. */
-		if (!env.reported && !env.params.reported &&
-		    state->next > 0 && state->next <= state->argc)
-			vs_err("unknown option or missing value: '%s'; try 'virtsync sim --help'",
-			       state->argv[state->next - 1]);
-		return 0;
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
-}
-
-/* Every failing option has printed its one line by now. */
-static error_t parse_arg(int key, char *arg, struct argp_state *state)
-{
-	error_t err = parse_arg_one(key, arg, state);
-
-	if (err && err != ARGP_ERR_UNKNOWN)
-		env.reported = true;
-	return err;
 }
 
 /* Cross-option rules, checked once everything is parsed. */
@@ -713,11 +675,7 @@ VS_COMMAND(sim, 0, "discrete-event simulation, constant or random parameters")
 
 	memset(&env, 0, sizeof(env));
 	vs_sim_config_default(&env.cfg);
-	err = argp_parse(&argp, argc, argv, ARGP_NO_ERRS | ARGP_NO_HELP, NULL,
-			 NULL);
-	if (env.helped)
-		return err ? VS_EXIT_USAGE : VS_EXIT_OK;
-	if (err)
+	if (argp_parse(&argp, argc, argv, 0, NULL, NULL))
 		return VS_EXIT_USAGE;
 	if (vs_param_opts_finish(&env.params) || check_random())
 		return VS_EXIT_USAGE;

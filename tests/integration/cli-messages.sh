@@ -24,8 +24,15 @@ for c in $commands; do
 	! grep -q 'USAGE\|EXAMPLES' "$TMP/out" || die "$c --help still shouts: $(grep 'USAGE\|EXAMPLES' "$TMP/out")"
 	# nothing wrapped by argp mid-word: every line fits in 79 columns
 	awk 'length > 79 { print; exit 1 }' "$TMP/out" || die "$c --help: a line over 79 columns"
+	# A bad option is one line in every command: argp added a second
+	# ("Try ... --help") in all but model, sim and export, which said it
+	# in words of their own.
+	expect_usage_error "^virtsync $c: unrecognized option '--no-such-option'\$" \
+		"$VS" "$c" --no-such-option
+	expect_usage_error "^virtsync $c: option '--verbose' doesn't allow an argument\$" \
+		"$VS" "$c" --verbose=x
 done
-echo "checked --version and --help of $n commands"
+echo "checked --version, --help and a bad option of $n commands"
 
 # Tables cut nothing silently (issue 13.10): `profiles knobs` cut every
 # help at 40 characters; now it wraps, so each help is there in full and

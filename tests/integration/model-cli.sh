@@ -125,7 +125,7 @@ expect_exit 0 "$VS" model --help
 for w in Synopsis Examples --sweep --preset --sleep --poll hybrid 'Common options'; do
 	grep -q -- "$w" "$TMP/out" || die "--help lacks '$w'"
 done
-# help, not predictions (argp's own --help goes quiet under ARGP_NO_ERRS)
+# help, not predictions: --help exits before the command runs
 head -1 "$TMP/out" | grep -q '^Usage: virtsync model' || die "--help: $(head -1 "$TMP/out")"
 ! grep -q -e '^T, time per item' -e 'best throughput' "$TMP/out" || die "--help printed predictions"
 for w in --wp --len -y; do
@@ -162,7 +162,7 @@ expect_usage_error "--wp: 'abc' is not a time" "$VS" model --wp abc
 expect_usage_error "--sleep: '5 parsecs' is not a time" "$VS" model --sleep '5 parsecs'
 expect_usage_error "--yz: '' is not a time" "$VS" model --yz ''
 expect_usage_error "--len: 'many'" "$VS" model --len many
-expect_usage_error "unknown option or missing value: '--bogus'" "$VS" model --bogus
+expect_usage_error "unrecognized option '--bogus'" "$VS" model --bogus
 expect_usage_error "--csv: only with --sweep" "$VS" model --csv
 expect_usage_error "unexpected argument 'extra'" "$VS" model extra
 echo ok

@@ -88,8 +88,8 @@ expect_exit 0 "$VS" sim --c-mode poll --json
 expect_usage_error "is not a rate" "$VS" sim --arrival-rate fast
 expect_usage_error "at kc=300 of the sweep" "$VS" sim --sweep kc=100:300:100
 expect_usage_error "only with --sweep" "$VS" sim --csv
-expect_usage_error "unknown option or missing value: '--bogus'" "$VS" sim --bogus
-expect_usage_error "unknown option or missing value: '--wp'" "$VS" sim --wp
+expect_usage_error "unrecognized option '--bogus'" "$VS" sim --bogus
+expect_usage_error "option '--wp' requires an argument" "$VS" sim --wp
 expect_usage_error "unexpected argument 'extra'" "$VS" sim extra
 
 # --help prints the options and simulates nothing.
