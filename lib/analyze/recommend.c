@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "knobs/knobs.h"
+#include "analyze/loopkind.h"
 #include "analyze/recommend.h"
 #include "model/pick.h"
 
@@ -35,6 +36,10 @@
 /* A pick that costs more CPU per item than this factor says that the
  * window in force is the choice where CPU matters more than items/s. */
 #define POLL_CPU_TRADE 1.5
+/* The objective (issue 17): a window within this fraction of the best
+ * items/s at no more CPU per item is as good as the best; the window in
+ * force is kept when the model puts it there. */
+#define POLL_OBJ_SLACK 0.05
 /* QEMU's iothread poll-max-ns default. */
 #define QEMU_POLL_MAX_DEFAULT_NS 32768
 
@@ -282,6 +287,7 @@ static bool pick_consumer_poll(const struct vs_verdict *v, const struct vs_reco_
 	double t = vs_verdict_est(v, "T"), sc = vs_verdict_est(v, "Sc_sched");
 	double waits = NAN;
 	const char *sc_from = "its sched_wakeup latency";
+	char kind[48];
 
 	if (!by_length)
 		by_length = &ignored;
@@ -293,8 +299,10 @@ static bool pick_consumer_poll(const struct vs_verdict *v, const struct vs_reco_
 	if (env->sample && env->sample->cons.present && env->sample->items_per_s > 0 &&
 	    isfinite(env->sample->cons.waits_per_s))
 		waits = env->sample->cons.waits_per_s / env->sample->items_per_s;
-	*closed = isfinite(env->inflight) && env->inflight < 1.5 && isfinite(t) &&
-		  isfinite(waits) && isfinite(sc);
+	/* A deep queue is a pipeline even where its consumer waits once per
+	 * item (analyze/loopkind.h): only the producer shows the depth. */
+	*closed = vs_loop_is_rr(env->sample, env->inflight, kind, sizeof(kind)) &&
+		  isfinite(t) && isfinite(waits) && isfinite(sc);
 	if (*closed) {
 		memset(rr, 0, sizeof(*rr));
 		rr->waits = fmin(fmax(waits, 1), 8);
@@ -310,8 +318,8 @@ static bool pick_consumer_poll(const struct vs_verdict *v, const struct vs_reco_
 			 rr->waits, rr->idle_ns / rr->waits / 1e3, sc / 1e3, sc_from);
 	} else {
 		q.sc = sc;
-		snprintf(from, len, "pipeline, Wp %.0f us, Wc %.0f us, Sc %.0f us (%s)",
-			 q.wp / 1e3, q.wc / 1e3, sc / 1e3, sc_from);
+		snprintf(from, len, "pipeline (%s), Wp %.0f us, Wc %.0f us, Sc %.0f us (%s)",
+			 kind, q.wp / 1e3, q.wc / 1e3, sc / 1e3, sc_from);
 	}
 	return !vs_pick_poll(&q, &o, pick);
 }
@@ -359,6 +367,19 @@ static void spare_cpu_note(const struct vs_reco_env *env, struct vs_plan *plan,
 		     io->id, extra, fmax(spare, 0), env->other_busy_cpus, env->ncpus);
 }
 
+/* What the window kept within the objective leaves to the best one. */
+static void note_within_objective(struct vs_plan *plan, const struct vs_qmp_iothread *io,
+				  double best_ns, const struct vs_prediction *now,
+				  const struct vs_prediction *best)
+{
+	double cpu = best->e_ns / now->e_ns;
+
+	warn(plan, "iothread %.16s: the model's pick, %.0f us, is predicted %+.1f %% items/s at %.2fx CPU/item: within %.0f %%, so %lld is kept%s",
+	     io->id, best_ns / 1e3, 100 * (now->t_ns / best->t_ns - 1), cpu,
+	     100 * POLL_OBJ_SLACK, (long long)io->poll_max_ns,
+	     cpu < 1 - POLL_OBJ_SLACK ? " (set the pick if CPU matters more)" : "");
+}
+
 /*
  * iothread.poll_max_ns from the hybrid model: the current window's and
  * the pick's T and CPU per item against busy polling and notifications;
@@ -367,7 +388,7 @@ static void spare_cpu_note(const struct vs_reco_env *env, struct vs_plan *plan,
 static void iothread_hybrid(const struct vs_verdict *v, const struct vs_reco_env *env,
 			    struct vs_plan *plan, const struct vs_qmp_iothread *io)
 {
-	bool closed, by_length, dflt = io->poll_max_ns == QEMU_POLL_MAX_DEFAULT_NS;
+	bool closed, by_length, keep, dflt = io->poll_max_ns == QEMU_POLL_MAX_DEFAULT_NS;
 	struct vs_prediction at;
 	struct vs_pick k;
 	struct vs_rr rr;
@@ -388,17 +409,25 @@ static void iothread_hybrid(const struct vs_verdict *v, const struct vs_reco_env
 	if (!k.meets_dmax)
 		warn(plan, "no poll-max-ns keeps the predicted D within Dmax %.0f us: picked for the best T",
 		     env->dmax_ns / 1e3);
-	if (k.current_right) {
+	val = margin_pick(v, &k, &rr, closed, by_length, VS_PICK_CONSUMER, 1000, &at);
+	/* The window in force within the objective of the pick: a change
+	 * would gain less than the goal's slack, less than the model's
+	 * error, so it is kept (and a CPU saving is said, not applied). */
+	keep = k.have_current && at.t_ns > 0 && k.at_current.t_ns > 0 &&
+	       at.t_ns / k.at_current.t_ns >= 1 - POLL_OBJ_SLACK;
+	if (k.current_right || keep) {
 		plan->rec = k.at_current;
 		plan->have_rec = true;
 		plan->y_ns = (double)io->poll_max_ns;
 		snprintf(plan->summary, sizeof(plan->summary),
-			 "iothread %.16s: poll-max-ns %lld%s is already right: the hybrid model (%.80s) predicts the best T, %.1f us, at CPU/item %.1f us",
+			 "iothread %.16s: poll-max-ns %lld%s is already right: the hybrid model (%.80s) predicts %s, %.1f us, at CPU/item %.1f us",
 			 io->id, (long long)io->poll_max_ns, dflt ? " (QEMU's default)" : "",
-			 from, k.at_current.t_ns / 1e3, k.at_current.e_ns / 1e3);
+			 from, k.current_right ? "the best T" : "T within 5 % of the best",
+			 k.at_current.t_ns / 1e3, k.at_current.e_ns / 1e3);
+		if (!k.current_right)
+			note_within_objective(plan, io, val, &k.at_current, &at);
 		return;
 	}
-	val = margin_pick(v, &k, &rr, closed, by_length, VS_PICK_CONSUMER, 1000, &at);
 	plan->rec = at;
 	plan->have_rec = true;
 	plan->rec_params.pc = val;
