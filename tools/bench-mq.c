@@ -116,6 +116,26 @@ static int time_fn(const char *opt, const char *t, size_t len, void *out,
 	return opt_time_in(opt, buf, 0, 1e6, &v[i]);
 }
 
+/* A VM's KVM_CAP_HALT_POLL: KVM takes a 32-bit count of nanoseconds. */
+static int halt_fn(const char *opt, const char *t, size_t len, void *out,
+		   unsigned int i)
+{
+	double *v = out;
+	char buf[64];
+
+	if (!t) {
+		v[i & 0xffff] = v[i >> 16];
+		return 0;
+	}
+	if (len >= sizeof(buf)) {
+		vs_err("%s: '%.*s' is not a time", opt, (int)len, t);
+		return -EINVAL;
+	}
+	memcpy(buf, t, len);
+	buf[len] = '\0';
+	return opt_time_in(opt, buf, 0, UINT32_MAX, &v[i]);
+}
+
 static int uint_fn(const char *opt, const char *t, size_t len, void *out,
 		   unsigned int i)
 {
@@ -250,6 +270,17 @@ static int build(const struct bench_mq_args *a, struct pcdev_mq_config *cfg,
 		for (i = 0; !err && i < n; i++)
 			cfg->q[i].wc_ns = v[i];
 	}
+	if (!err && a->halt_poll && cfg->backend != PCDEV_BACKEND_KVM) {
+		vs_err("--halt-poll: only with --backend kvm (the thread "
+		       "backend has no vCPU)");
+		err = -EINVAL;
+	}
+	if (!err && a->halt_poll) {
+		/* Per queue, as KVM_CAP_HALT_POLL is per VM file. */
+		err = each_value("--halt-poll", a->halt_poll, n, halt_fn, v);
+		for (i = 0; !err && i < n; i++)
+			cfg->q[i].halt_poll_ns = (int64_t)v[i];
+	}
 	if (!err && a->len) {
 		err = opt_uint("--len", a->len, 2, 4096, &cfg->len);
 		if (!err && (cfg->len & (cfg->len - 1))) {
@@ -356,16 +387,19 @@ static void print_text(const struct pcdev_mq_config *cfg,
 	if (cfg->backend == PCDEV_BACKEND_KVM) {
 		/* A guest per queue: what its notifications cost in exits. */
 		printf("queue produced    kicks  kick_ns    exits io_exits "
-		       "halt_exits\n");
+		       "halt_exits hpolls  hp_ok\n");
 		for (i = 0; i < cfg->n_queues; i++) {
 			const struct pcdev_mq_queue_res *q = &r->q[i];
 
-			printf("%5u %8llu %8llu %8s %8llu %8llu %10llu\n", i,
+			printf("%5u %8llu %8llu %8s %8llu %8llu %10llu %6llu "
+			       "%6llu\n", i,
 			       (unsigned long long)q->produced,
 			       (unsigned long long)q->kicks, vs_cell_num(q->kick_ns),
 			       (unsigned long long)q->exits,
 			       (unsigned long long)q->io_exits,
-			       (unsigned long long)q->halt_exits);
+			       (unsigned long long)q->halt_exits,
+			       (unsigned long long)q->halt_attempted_poll,
+			       (unsigned long long)q->halt_successful_poll);
 		}
 	}
 	(void)c;
@@ -440,12 +474,19 @@ static void print_json(const struct pcdev_mq_config *cfg,
 		json_object_set_new(o, "latency_ns", latency_json(&q->latency));
 		if (cfg->backend == PCDEV_BACKEND_KVM)
 			json_object_set_new(o, "kvm", json_pack(
-				"{s:o,s:I,s:I,s:I,s:I,s:I}", "kick_ns", vs_json_num(q->kick_ns),
+				"{s:o,s:I,s:I,s:I,s:I,s:I,s:o,s:I,s:I,s:o}",
+				"kick_ns", vs_json_num(q->kick_ns),
 				"exits", (json_int_t)q->exits,
 				"io_exits", (json_int_t)q->io_exits,
 				"halt_exits", (json_int_t)q->halt_exits,
 				"halt_wakeup", (json_int_t)q->halt_wakeup,
-				"insn_emulation", (json_int_t)q->insn_emulation));
+				"insn_emulation", (json_int_t)q->insn_emulation,
+				/* null: the module's default */
+				"halt_poll_max_ns", qc->halt_poll_ns < 0 ? json_null() :
+					json_integer((json_int_t)qc->halt_poll_ns),
+				"halt_attempted_poll", (json_int_t)q->halt_attempted_poll,
+				"halt_successful_poll", (json_int_t)q->halt_successful_poll,
+				"halt_poll_time_ns", vs_json_num(q->halt_poll_ns)));
 		json_array_append_new(qs, o);
 	}
 	for (i = 0; i < r->n_pollers; i++) {

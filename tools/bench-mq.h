@@ -12,7 +12,7 @@
 struct bench_mq_args {
 	const char *queues, *pollers, *rate, *burst, *wp, *wc, *len, *batch;
 	const char *idle, *starve, *duration, *pin_pollers, *pin_producers;
-	const char *rt, *dmax, *backend, *ring, *seed;
+	const char *rt, *dmax, *backend, *ring, *seed, *halt_poll;
 	const char *single_only;
 };
 

@@ -77,7 +77,8 @@ static const struct argp_option bench_options[] = {
 	{ "items", OPT_ITEMS, "N", 0, "stop after N items", 0 },
 	{ "pin", OPT_PIN, "P,C", 0, "pin producer and consumer to CPUs P and C", 0 },
 	{ "halt-poll", OPT_HALT_POLL, "TIME", 0,
-	  "kvm backend: the VM's halt polling (KVM_CAP_HALT_POLL)", 0 },
+	  "kvm backend: the VM's halt polling (KVM_CAP_HALT_POLL); with "
+	  "--queues a list, one per queue's VM", 0 },
 	{ "preset", OPT_PRESET, "NAME", 0, "fc-example or fp-example (Sec. 8)", 0 },
 	{ "trace", OPT_TRACE, "FILE", 0, "write the Sec. 4.2.1 event trace", 0 },
 	{ "dmax", OPT_DMAX, "TIME", 0, "latency bound to check p98 against", 0 },
@@ -425,7 +426,7 @@ static int bench_queues(int argc, char **argv)
 		{ OPT_SLEEP, "--sleep" }, { OPT_YP, "--yp" }, { OPT_YC, "--yc" },
 		{ OPT_BUSYLOOP, "--busyloop" }, { OPT_SLACK, "--timerslack" },
 		{ OPT_ITEMS, "--items" }, { OPT_PIN, "--pin" },
-		{ OPT_HALT_POLL, "--halt-poll" }, { OPT_PRESET, "--preset" },
+		{ OPT_PRESET, "--preset" },
 		{ OPT_TRACE, "--trace" },
 	};
 	struct bench_mq_args a = {
@@ -437,6 +438,7 @@ static int bench_queues(int argc, char **argv)
 		.pin_producers = opt(OPT_PIN_PRODUCERS), .rt = opt(OPT_RT),
 		.dmax = opt(OPT_DMAX), .backend = opt(OPT_BACKEND),
 		.ring = opt(OPT_RING), .seed = opt(OPT_SEED),
+		.halt_poll = opt(OPT_HALT_POLL),
 	};
 	unsigned int i;
 

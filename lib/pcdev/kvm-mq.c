@@ -49,7 +49,7 @@ int pcdev_kvm_queue_open(const struct pcdev_kvm_queue_cfg *q, struct kvmdev **ou
 	base->stop = q->stop;
 	base->trace_path = NULL;
 	base->publish = false;
-	base->halt_poll_ns = -1;
+	base->halt_poll_ns = q->halt_poll_ns;
 	d->cfg = base;
 	return pcdev_kvm_vm_create(d);
 }
@@ -115,6 +115,10 @@ int pcdev_kvm_queue_results(struct kvmdev *d, struct pcdev_kvm_queue_res *r)
 	r->halt_exits = pcdev_kvm_stat_value(st, "halt_exits");
 	r->halt_wakeup = pcdev_kvm_stat_value(st, "halt_wakeup");
 	r->insn_emulation = pcdev_kvm_stat_value(st, "insn_emulation");
+	r->halt_attempted_poll = pcdev_kvm_stat_value(st, "halt_attempted_poll");
+	r->halt_successful_poll = pcdev_kvm_stat_value(st, "halt_successful_poll");
+	r->halt_poll_success_ns = (double)pcdev_kvm_stat_value(st, "halt_poll_success_ns");
+	r->halt_poll_fail_ns = (double)pcdev_kvm_stat_value(st, "halt_poll_fail_ns");
 	free(st);
 	return 0;
 }

@@ -34,6 +34,9 @@ struct pcdev_kvm_queue_cfg {
 	int pin;		/* vCPU thread's CPU, -1: not pinned */
 	int rt_priority;	/* its SCHED_FIFO priority, 0: none */
 	int kick_fd;		/* eventfd the guest's kicks write */
+	/* KVM_CAP_HALT_POLL of this VM, < 0: the module's halt_poll_ns. A
+	 * capability of the VM file, so each queue may have its own. */
+	int64_t halt_poll_ns;
 	volatile sig_atomic_t *stop;	/* caller's stop flag (boot wait) */
 };
 
@@ -53,6 +56,8 @@ struct pcdev_kvm_queue_res {
 	double kick_ns;		/* mean round trip of a kick OUT (guest) */
 	/* The vCPU's KVM statistics over the run (KVM_GET_STATS_FD). */
 	uint64_t exits, io_exits, halt_exits, halt_wakeup, insn_emulation;
+	uint64_t halt_attempted_poll, halt_successful_poll;
+	double halt_poll_success_ns, halt_poll_fail_ns;	/* time polled */
 };
 
 struct kvmdev;

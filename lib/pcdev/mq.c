@@ -114,7 +114,8 @@ void pcdev_mq_config_default(struct pcdev_mq_config *cfg)
 	cfg->seed = 1;
 	for (i = 0; i < PCDEV_MAX_QUEUES; i++)
 		cfg->q[i] = (struct pcdev_mq_queue_cfg){ .rate = 10e3, .burst = 8,
-							 .wc_ns = 2e3 };
+							 .wc_ns = 2e3,
+							 .halt_poll_ns = -1 };
 }
 
 int pcdev_mq_config_validate(const struct pcdev_mq_config *cfg, const char **why)
@@ -476,7 +477,8 @@ static int queue_init_vm(struct mq_dev *d, struct mq_queue *q)
 		.phase_ns = vs_tsc_to_ns(q->phase_t), .retry_ns = MQ_FULL_RETRY_NS,
 		.pin = cfg->pin_producers,
 		.rt_priority = cfg->rt_priority > 0 ? cfg->rt_priority + 1 : 0,
-		.kick_fd = q->owner->efd, .stop = cfg->stop,
+		.kick_fd = q->owner->efd, .halt_poll_ns = c->halt_poll_ns,
+		.stop = cfg->stop,
 	};
 	err = pcdev_kvm_queue_open(&q->vm_cfg, &q->vm);
 	if (err)
@@ -704,6 +706,10 @@ static void dev_results(struct mq_dev *d, struct pcdev_mq_results *res)
 		r->halt_exits = q->vm_res.halt_exits;
 		r->halt_wakeup = q->vm_res.halt_wakeup;
 		r->insn_emulation = q->vm_res.insn_emulation;
+		r->halt_attempted_poll = q->vm_res.halt_attempted_poll;
+		r->halt_successful_poll = q->vm_res.halt_successful_poll;
+		r->halt_poll_ns = q->vm_res.halt_poll_success_ns +
+				  q->vm_res.halt_poll_fail_ns;
 		pcdev_hist_latency(q->hist, tpn, &r->latency);
 		res->items += q->consumed;
 		offered += q->offered;

@@ -27,6 +27,9 @@ struct pcdev_mq_queue_cfg {
 	double rate;		/* items per second offered (> 0) */
 	unsigned int burst;	/* items per producer wake-up (>= 1) */
 	double wp_ns, wc_ns;	/* work per item: producer, consumer */
+	/* kvm: its VM's KVM_CAP_HALT_POLL (the guest halts between bursts),
+	 * < 0: the kvm module's halt_poll_ns. */
+	int64_t halt_poll_ns;
 };
 
 struct pcdev_mq_config {
@@ -77,6 +80,8 @@ struct pcdev_mq_queue_res {
 	 * and its vCPU's KVM statistics over the run. */
 	double kick_ns;
 	uint64_t exits, io_exits, halt_exits, halt_wakeup, insn_emulation;
+	uint64_t halt_attempted_poll, halt_successful_poll;
+	double halt_poll_ns;	/* time the vCPU polled in halts (both kinds) */
 };
 
 struct pcdev_mq_poller_res {

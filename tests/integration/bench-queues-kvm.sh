@@ -13,6 +13,10 @@ rt=()
 [ "$(id -u)" = 0 ] && rt=(--rt)
 
 expect_usage_error "--backend: unknown backend 'xen'" "$VS" bench --queues 2 --backend xen
+expect_usage_error "--halt-poll: only with --backend kvm" "$VS" bench --queues 2 --halt-poll 1ms
+expect_usage_error "--halt-poll: '1ms,2ms,3ms' has more values than the 2 queues" \
+	"$VS" bench --backend kvm --queues 2 --halt-poll 1ms,2ms,3ms
+expect_usage_error "--halt-poll: '5s' is out of range" "$VS" bench --backend kvm --queues 2 --halt-poll 5s
 
 check() { # file, python assertions on d, what
 	python3 - "$1" "$2" <<'PY' || die "$3: $(head -c 3000 "$1")"
@@ -87,12 +91,31 @@ expect_exit 0 "$VS" bench --backend kvm --queues 2 --pollers 1 --rate 2k \
 	--burst 4 --starve 1us --duration 300ms "${rt[@]}" --json
 check "$TMP/out" "assert all(x['starved'] > 0 for x in q), q" "kvm, starve 1us"
 
+# --halt-poll per VM (KVM_CAP_HALT_POLL is a capability of the VM file):
+# queue 0's VM never polls, queue 1's may poll 5ms, above most of the gaps
+# between its bursts (2 ms mean), so its vCPU grows its window and polls
+# nearly every halt; the module's default is null in JSON.
+expect_exit 0 "$VS" bench --backend kvm --queues 3 --halt-poll 0,5ms,0 "${light[@]}" --json
+check "$TMP/out" "
+a, b, c = (x['kvm'] for x in q)
+assert a['halt_poll_max_ns'] == c['halt_poll_max_ns'] == 0 and b['halt_poll_max_ns'] == 5000000, q
+for k in (a, c):
+    assert k['halt_attempted_poll'] == k['halt_successful_poll'] == 0 and k['halt_poll_time_ns'] == 0, k
+assert b['halt_attempted_poll'] >= 0.5 * b['halt_exits'] > 0, b
+assert b['halt_successful_poll'] <= b['halt_attempted_poll'] and b['halt_poll_time_ns'] > 0, b
+# the polling is the vCPU thread's own CPU time
+assert q[1]['cpu_producer'] * d['elapsed_ns'] >= 0.5 * b['halt_poll_time_ns'], (q[1], d['elapsed_ns'])
+" "kvm, --halt-poll per VM"
+expect_exit 0 "$VS" bench --backend kvm --queues 2 --pollers 1 --rate 2k --burst 4 \
+	--duration 200ms --json
+check "$TMP/out" "assert all(x['kvm']['halt_poll_max_ns'] is None for x in q), q" "kvm, default halt polling"
+
 # Text: the header names the backend, one exit/kick line per queue, 80
 # columns.
 expect_exit 0 "$VS" bench --backend kvm --queues 2 --pollers 1 --rate 2k \
 	--burst 4 --duration 200ms "${rt[@]}"
 grep -q "^kvm backend, 2 queues, 1 shared pollers" "$TMP/out" || die "header: $(head -1 "$TMP/out")"
-grep -q "^queue produced    kicks  kick_ns    exits io_exits halt_exits" "$TMP/out" ||
+grep -q "^queue produced    kicks  kick_ns    exits io_exits halt_exits hpolls  hp_ok" "$TMP/out" ||
 	die "no kvm table: $(cat "$TMP/out")"
 awk 'length > 79 { bad = 1 } END { exit bad }' "$TMP/out" || die "text over 80 columns"
 echo ok
