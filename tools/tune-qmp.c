@@ -139,7 +139,7 @@ static int run_objective(struct tune_qmp_ctx *c, double *value, double *elapsed_
 {
 	char out[OUTPUT_MAX], *line, *end;
 	size_t used = 0;
-	int fds[2], status, e;
+	int fds[2], status, ready, e;
 	bool stopped = false;
 	double t0;
 	ssize_t n;
@@ -176,7 +176,11 @@ static int run_objective(struct tune_qmp_ctx *c, double *value, double *elapsed_
 			kill(child, SIGUSR1);
 			stopped = true;
 		}
-		if (poll(&pfd, 1, 100) == 0)
+		/* A signal taken by this thread ends poll() with EINTR; the
+		 * read() after it would then block until the objective writes
+		 * (a Ctrl-C that waited out a 29 s objective). */
+		ready = poll(&pfd, 1, 100);
+		if (ready == 0 || (ready < 0 && errno == EINTR))
 			continue;
 		n = read(fds[0], out + used, sizeof(out) - 1 - used);
 		if (n < 0 && errno == EINTR)

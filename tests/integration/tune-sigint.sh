@@ -107,6 +107,8 @@ pgrep -f 'virtsync bench --preset fc-tune' >/dev/null && die "bench still runnin
 # --- --qmp: the objective command's run under way is killed ---------------
 # A paused QEMU (as in progress-tune.sh) and an objective that would run
 # for 29.5 s: tune ends at once, and no process of the objective is left.
+# The pattern is anchored: unanchored it matched tune's own command line,
+# so SIGINT came before the objective ran and its path went untested.
 if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
 	start_qemu_qmp -smp 1
 	mkdir -p "$TMP/root/sys/devices/system/cpu" "$TMP/root/run/virtsync"
@@ -116,10 +118,10 @@ if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
 		--objective 'sleep 29.5; echo 5' >"$TMP/c.out" 2>"$TMP/c.err" &
 	pid=$!
 	for n in $(seq 200); do
-		pgrep -f 'sleep 29.5' >/dev/null && break
+		pgrep -f '^sleep 29[.]5' >/dev/null && break
 		sleep 0.05
 	done
-	pgrep -f 'sleep 29.5' >/dev/null || die "--qmp: the objective never started: $(cat "$TMP/c.err")"
+	pgrep -f '^sleep 29[.]5' >/dev/null || die "--qmp: the objective never started: $(cat "$TMP/c.err")"
 	t0=$(now)
 	kill -INT "$pid"
 	rc=0; wait "$pid" || rc=$?; pid=
@@ -130,7 +132,7 @@ if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
 	grep -q '^no change: interrupted while measuring, before any change' "$TMP/c.out" ||
 		{ cat "$TMP/c.out"; die "--qmp: no interrupted decision line"; }
 	sleep 0.2
-	pgrep -f 'sleep 29.5' >/dev/null && die "--qmp: the objective's process outlived tune"
+	pgrep -f '^sleep 29[.]5' >/dev/null && die "--qmp: the objective's process outlived tune"
 else
 	echo "no /dev/kvm: the --qmp case is not run" >&2
 fi
