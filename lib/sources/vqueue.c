@@ -1,25 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Virtio devices and queues of a QEMU process, and a window over them
- * (see vqueue.h). */
-#include <assert.h>
+/* Virtio devices and queues of a QEMU process: discovery through QMP or
+ * the command line, and the queues' kick addresses (see vqueue.h;
+ * vqueue-window.c measures them, vqueue-attr.c attributes the figures). */
 #include <errno.h>
-#include <inttypes.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <jansson.h>
 
 #include "core/sysfs.h"
 #include "sources/measure.h"
-#include "sources/probe.h"
 #include "sources/qmp.h"
 #include "sources/vqueue.h"
-
-#define SAMPLE_NS 100000000ull
+#include "sources/vqueue-impl.h"
 
 const char *vs_vq_consumer_name(enum vs_vq_consumer c)
 {
@@ -29,21 +24,6 @@ const char *vs_vq_consumer_name(enum vs_vq_consumer c)
 	case VS_VQ_CONS_VHOST: return "vhost";
 	default: return "unknown";
 	}
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static void figure_none(struct vs_vq_figure *f, const char *why)
-{
-	f->per_s = NAN;
-	f->source[0] = '\0';
-	snprintf(f->note, sizeof(f->note), "%s", why);
 }
 
 /* virtio-net: rx/tx pairs, then the control queue when the count is odd. */
@@ -61,9 +41,9 @@ static void name_queues(struct vs_vdev *d)
 		else if (!strcmp(d->type, "virtio-net"))
 			r = (d->n_vqs % 2 && i == d->n_vqs - 1) ? "ctrl" : i % 2 ? "tx" : "rx";
 		snprintf(v->role, sizeof(v->role), "%s", r);
-		figure_none(&v->items, "not measured");
-		figure_none(&v->kicks, "not measured");
-		figure_none(&v->irqs, "not measured");
+		vs_vq__figure_none(&v->items, "not measured");
+		vs_vq__figure_none(&v->kicks, "not measured");
+		vs_vq__figure_none(&v->irqs, "not measured");
 		v->inflight = v->avail_per_s = NAN;
 	}
 }
@@ -190,7 +170,7 @@ static int discover_cmdline(const struct vs_vm *vm, struct vs_vqset *set)
 	return set->n_devs ? 0 : -ENOENT;
 }
 
-static json_t *queue_status(struct vs_qmp *q, const char *path, unsigned int i)
+json_t *vs_vq__queue_status(struct vs_qmp *q, const char *path, unsigned int i)
 {
 	json_t *ret = NULL;
 
@@ -251,7 +231,7 @@ static int discover_qmp(struct vs_qmp *q, const struct vs_vm *vm, struct vs_vqse
 		}
 		name_queues(d);
 		for (i = 0; i < d->n_vqs; i++) {
-			json_t *qs = queue_status(q, path, i);
+			json_t *qs = vs_vq__queue_status(q, path, i);
 
 			if (qs) {
 				d->vqs[i].size = (unsigned int)json_integer_value(
@@ -420,451 +400,4 @@ int vs_vq_discover(struct vs_qmp *q, const struct vs_vm *vm, struct vs_vqset *se
 		set->n_devs = 0;
 	}
 	return discover_cmdline(vm, set);
-}
-
-/* write() calls (syscw) and CPU time of the vCPU threads. */
-static void vcpu_counters(const struct vs_vm *vm, uint64_t *syscw, uint64_t *exec_ns,
-			  bool *ok)
-{
-	unsigned int i;
-
-	*syscw = *exec_ns = 0;
-	*ok = false;
-	for (i = 0; i < vm->n_threads; i++) {
-		struct vs_thread_counters c;
-		char path[512], buf[1024], *p;
-
-		if (vm->threads[i].role != VS_ROLE_VCPU)
-			continue;
-		if (!vs_thread_counters_read(vm->pid, vm->threads[i].tid, &c))
-			*exec_ns += c.exec_ns;
-		if (vs_path(path, sizeof(path), "/proc/%d/task/%d/io", (int)vm->pid,
-			    (int)vm->threads[i].tid) || vs_read_str(path, buf, sizeof(buf)))
-			continue;
-		p = strstr(buf, "syscw:");
-		if (!p)
-			continue;
-		*syscw += strtoull(p + 6, NULL, 10);
-		*ok = true;
-	}
-}
-
-static int sample_queues(struct vs_qmp *q, struct vs_vqset *set, bool first)
-{
-	unsigned int i, j, got = 0;
-
-	for (i = 0; i < set->n_devs; i++) {
-		struct vs_vdev *d = &set->devs[i];
-
-		if (!d->qom_path[0])
-			continue;
-		for (j = 0; j < d->n_vqs; j++) {
-			struct vs_vq *v = &d->vqs[j];
-			json_t *qs = queue_status(q, d->qom_path, j);
-			uint16_t used, avail, sig;
-
-			if (!qs)
-				continue;
-			used = (uint16_t)json_integer_value(json_object_get(qs, "used-idx"));
-			avail = (uint16_t)json_integer_value(json_object_get(qs, "last-avail-idx"));
-			sig = (uint16_t)json_integer_value(json_object_get(qs, "signalled-used"));
-			if (!first && v->seen) {
-				v->used += vs_vq_idx_delta(v->last_used, used);
-				v->avail += vs_vq_idx_delta(v->last_avail, avail);
-				v->signalled_advances += sig != v->last_signalled;
-				v->inuse_sum += (double)json_integer_value(json_object_get(qs, "inuse"));
-				v->n_samples++;
-			}
-			v->last_used = used;
-			v->last_avail = avail;
-			v->last_signalled = sig;
-			v->seen = true;
-			json_decref(qs);
-			got++;
-		}
-	}
-	return got ? 0 : -ENODATA;
-}
-
-int vs_vq_window_begin(struct vs_qmp *q, const struct vs_vm *vm, struct vs_vqset *set)
-{
-	unsigned int i, j;
-	uint64_t t;
-	bool ok;
-	int err = 0;
-
-	vcpu_counters(vm, &set->syscw0, &set->vcpu_exec0_ns, &ok);
-	if (!ok)
-		set->syscw0 = UINT64_MAX;
-	set->n_samples = 0;
-	/* One set measures window after window (virtsync watch): each window
-	 * counts from its own first sample. */
-	for (i = 0; i < set->n_devs; i++)
-		for (j = 0; j < set->devs[i].n_vqs; j++) {
-			struct vs_vq *v = &set->devs[i].vqs[j];
-
-			v->used = v->avail = v->signalled_advances = 0;
-			v->inuse_sum = 0;
-			v->n_samples = 0;
-		}
-	t = mono_ns();
-	if (q)
-		err = sample_queues(q, set, true);
-	/* a sample is stamped half-way through its QMP round trips */
-	set->t0_ns = set->tlast_ns = t + (mono_ns() - t) / 2;
-	return err;
-}
-
-int vs_vq_window_sample(struct vs_qmp *q, struct vs_vqset *set)
-{
-	uint64_t t = mono_ns();
-	int err;
-
-	if (!q)
-		return 0;
-	err = sample_queues(q, set, false);
-	if (!err)
-		set->n_samples++;
-	set->tlast_ns = t + (mono_ns() - t) / 2;
-	return err;
-}
-
-int vs_vq_window_end(struct vs_qmp *q, const struct vs_vm *vm, struct vs_vqset *set)
-{
-	uint64_t syscw, exec_ns, items = 0;
-	unsigned int i, j;
-	bool ok;
-	int err = vs_vq_window_sample(q, set);
-
-	vcpu_counters(vm, &syscw, &exec_ns, &ok);
-	/* rates over what the samples span; without QMP, the whole window */
-	set->secs = (double)((q ? set->tlast_ns : mono_ns()) - set->t0_ns) / 1e9;
-	if (ok && set->syscw0 != UINT64_MAX && set->secs > 0)
-		set->vcpu_writes_per_s = (double)(syscw - set->syscw0) / set->secs;
-	for (i = 0; i < set->n_devs; i++) {
-		for (j = 0; j < set->devs[i].n_vqs; j++) {
-			struct vs_vq *v = &set->devs[i].vqs[j];
-
-			if (!q || !v->n_samples) {
-				figure_none(&v->items, q ? "QMP gave no queue status" :
-					    "no QMP socket: QEMU's ring indices are not readable");
-				continue;
-			}
-			v->items.per_s = (double)v->used / set->secs;
-			snprintf(v->items.source, sizeof(v->items.source), "qmp used-idx");
-			snprintf(v->items.note, sizeof(v->items.note),
-				 "%u samples of x-query-virtio-queue-status", v->n_samples);
-			v->avail_per_s = (double)v->avail / set->secs;
-			v->inflight = v->inuse_sum / v->n_samples;
-			v->active = v->used > 0;
-			items += v->used;
-		}
-	}
-	if (items && exec_ns >= set->vcpu_exec0_ns)
-		set->vcpu_cpu_per_item_ns = (double)(exec_ns - set->vcpu_exec0_ns) / (double)items;
-	return q ? err : 0;
-}
-
-int vs_vq_measure(struct vs_qmp *q, const struct vs_vm *vm, double duration_ns,
-		  volatile sig_atomic_t *stop, struct vs_vqset *set)
-{
-	uint64_t end;
-	int err = vs_vq_window_begin(q, vm, set);
-
-	if (err)
-		return err;
-	end = set->t0_ns + (uint64_t)duration_ns;
-	for (;;) {
-		uint64_t now = mono_ns(), left = end > now ? end - now : 0;
-		struct timespec ts;
-
-		if (!left || (stop && *stop))
-			break;
-		if (left > SAMPLE_NS)
-			left = SAMPLE_NS;
-		ts.tv_sec = (time_t)(left / 1000000000ull);
-		ts.tv_nsec = (long)(left % 1000000000ull);
-		nanosleep(&ts, NULL);
-		if (end > mono_ns() + SAMPLE_NS / 10)
-			vs_vq_window_sample(q, set);
-	}
-	return vs_vq_window_end(q, vm, set);
-}
-
-/* ---- attribution -------------------------------------------------------- */
-
-/* A queue that may have moved items: active, or not measurable (no QMP). */
-static bool candidate(const struct vs_vq *v)
-{
-	return v->active || !isfinite(v->items.per_s);
-}
-
-static bool is_vcpu(const struct vs_vm *vm, pid_t tid)
-{
-	const struct vs_thread *t = vs_vm_thread_by_tid(vm, tid);
-
-	return t && t->role == VS_ROLE_VCPU;
-}
-
-/* Wake-ups of `cons` by the vCPU threads; of the vCPUs by QEMU's other
- * threads (count and summed latency). */
-static void pair_counts(const struct vs_probe_snapshot *snap, const struct vs_vm *vm,
-			pid_t cons, double *kick_wakes, double *irq_wakes,
-			double *irq_wake_ns)
-{
-	unsigned int i;
-
-	*kick_wakes = *irq_wakes = *irq_wake_ns = 0;
-	for (i = 0; i < snap->n_pairs; i++) {
-		const struct vs_probe_pair *p = &snap->pairs[i];
-
-		if (p->wakee_tgid != vm->pid)
-			continue;
-		if (cons && p->wakee_tid == cons && p->waker_tgid == vm->pid &&
-		    is_vcpu(vm, p->waker_tid))
-			*kick_wakes += (double)p->count;
-		if (is_vcpu(vm, p->wakee_tid) && p->waker_tgid == vm->pid &&
-		    !is_vcpu(vm, p->waker_tid)) {
-			*irq_wakes += (double)p->count;
-			*irq_wake_ns += (double)p->sum_ns;
-		}
-	}
-}
-
-static void figure_set(struct vs_vq_figure *f, double per_s, const char *source,
-		       const char *note)
-{
-	f->per_s = per_s;
-	snprintf(f->source, sizeof(f->source), "%s", source);
-	snprintf(f->note, sizeof(f->note), "%s", note);
-}
-
-void vs_vq_attribute(struct vs_vqset *set, const struct vs_vm *vm,
-		     const struct vs_probe_snapshot *snap)
-{
-	const struct vs_probe_vm *pv = vs_probe_snapshot_vm(snap, vm->pid);
-	double secs = snap && snap->elapsed_ns ? (double)snap->elapsed_ns / 1e9 : set->secs;
-	double all_irq_wakes = 0, all_irq_ns = 0;
-	unsigned int i, j, n_active = 0;
-	bool irq_pairs_done = false, by_addr = false;
-	static_assert(VS_VQ_MAX_DEVICES * VS_VQ_MAX_QUEUES <= 128, "addr_kicks");
-	uint64_t addr_kicks[VS_VQ_MAX_DEVICES * VS_VQ_MAX_QUEUES];
-	struct vs_notify_counts ac = {
-		.per_dev = VS_VQ_MAX_QUEUES, .counts = addr_kicks,
-		.n_counts = VS_VQ_MAX_DEVICES * VS_VQ_MAX_QUEUES,
-	};
-
-	for (i = 0; i < set->n_devs; i++)
-		for (j = 0; j < set->devs[i].n_vqs; j++)
-			n_active += candidate(&set->devs[i].vqs[j]);
-	/* Per queue from the kick addresses, where the address table exists
-	 * and the probes counted per address (BPF; perf counts no address). */
-	if (vm->kvm && set->notify.n && snap && snap->backend == VS_PROBE_BPF && secs > 0) {
-		memset(addr_kicks, 0, sizeof(addr_kicks));
-		by_addr = !vs_notify_count_probe(&set->notify, snap, vm->pid, &ac);
-	}
-
-	for (i = 0; i < set->n_devs; i++) {
-		struct vs_vdev *d = &set->devs[i];
-		unsigned int on_thread = 0;
-		double kick_wakes = NAN, irq_wakes = NAN, irq_ns = 0;
-
-		for (j = 0; j < d->n_vqs; j++)
-			on_thread += candidate(&d->vqs[j]);
-		if (snap && secs > 0) {
-			pair_counts(snap, vm, d->cons_tid, &kick_wakes, &irq_wakes, &irq_ns);
-			if (!irq_pairs_done) {
-				all_irq_wakes = irq_wakes;
-				all_irq_ns = irq_ns;
-				irq_pairs_done = true;
-			}
-		}
-		for (j = 0; j < d->n_vqs; j++) {
-			const struct vs_notify_entry *e;
-			struct vs_vq *v = &d->vqs[j];
-			char note[96];
-
-			if (!candidate(v)) {
-				figure_none(&v->kicks, "the queue was idle");
-				figure_none(&v->irqs, "the queue was idle");
-				continue;
-			}
-			/* kicks */
-			e = by_addr ? vs_notify_of_queue(&set->notify, i, j) : NULL;
-			if (e) {
-				char where[48];
-
-				vs_notify_entry_str(e, where, sizeof(where));
-				snprintf(note, sizeof(note),
-					 "at %s; %" PRIu64 " of the VM's %" PRIu64 " kick writes mapped",
-					 where, ac.matched, ac.matched + ac.unmatched);
-				figure_set(&v->kicks,
-					   (double)addr_kicks[i * VS_VQ_MAX_QUEUES + j] / secs,
-					   "kvm_pio/kvm_mmio address", note);
-			} else if (vm->kvm && pv && vs_counters_kicks(&pv->c)) {
-				double k = (double)vs_counters_kicks(&pv->c) / secs;
-
-				if (n_active == 1)
-					figure_set(&v->kicks, k, "kvm kick tracepoints",
-						   "the VM's only active queue");
-				else {
-					snprintf(note, sizeof(note),
-						 "%.0f/s for the VM, shared by %u active queues",
-						 k, n_active);
-					figure_none(&v->kicks, note);
-				}
-			} else if (!vm->kvm && n_active == 1 && isfinite(set->vcpu_writes_per_s)) {
-				if (isfinite(kick_wakes) && d->cons_tid)
-					snprintf(note, sizeof(note),
-						 "ceiling: every vCPU write(); %.0f/s woke %.20s",
-						 kick_wakes / secs, d->cons_comm);
-				else
-					snprintf(note, sizeof(note), "ceiling: every vCPU write()");
-				figure_set(&v->kicks, set->vcpu_writes_per_s,
-					   "vcpu write() syscalls", note);
-			} else if (isfinite(kick_wakes) && d->cons_tid && on_thread == 1) {
-				figure_set(&v->kicks, kick_wakes / secs, "sched_waking vcpu->consumer",
-					   "floor: a polling consumer is not woken");
-			} else if (isfinite(kick_wakes) && d->cons_tid) {
-				snprintf(note, sizeof(note),
-					 "%.0f/s woke %.20s, shared by its %u active queues",
-					 kick_wakes / secs, d->cons_comm, on_thread);
-				figure_none(&v->kicks, note);
-			} else {
-				figure_none(&v->kicks, snap ? "no consumer thread known" :
-					    "without the BPF probes no kick source here");
-			}
-			/* interrupts */
-			if (vm->kvm && pv && vs_counters_irqs(&pv->c)) {
-				double r = (double)vs_counters_irqs(&pv->c) / secs;
-
-				if (n_active == 1)
-					figure_set(&v->irqs, r, "kvm irq tracepoints",
-						   "the VM's only active queue");
-				else {
-					snprintf(note, sizeof(note),
-						 "%.0f/s for the VM, shared by %u active queues",
-						 r, n_active);
-					figure_none(&v->irqs, note);
-				}
-			} else if (isfinite(irq_wakes) && irq_wakes > 0 && n_active == 1) {
-				figure_set(&v->irqs, irq_wakes / secs, "sched_waking qemu->vcpu",
-					   "floor: a running vCPU is not woken");
-			} else if (v->n_samples) {
-				if (isfinite(irq_wakes) && irq_wakes > 0)
-					snprintf(note, sizeof(note),
-						 "floor, one per 100 ms sample at most; QEMU woke the vCPUs %.0f/s for %u active queues",
-						 irq_wakes / secs, n_active);
-				else
-					snprintf(note, sizeof(note), "floor: at most one per 100 ms sample");
-				figure_set(&v->irqs, (double)v->signalled_advances / set->secs,
-					   "qmp signalled-used", note);
-			} else {
-				figure_none(&v->irqs, "no interrupt source here");
-			}
-		}
-	}
-	if (all_irq_wakes > 0) {
-		set->vcpu_wake_ns = all_irq_ns / all_irq_wakes;
-		snprintf(set->costs_from, sizeof(set->costs_from),
-			 "vCPU wake-up: sched_waking->switch-in of the vCPU threads woken by QEMU's threads (%.0f wake-ups)",
-			 all_irq_wakes);
-	} else {
-		snprintf(set->costs_from, sizeof(set->costs_from),
-			 "vCPU wake-up: %s", snap ? "no vCPU was woken by QEMU in the window" :
-			 "needs the BPF probes");
-	}
-}
-
-static void figure_source(struct vs_sample *s, const char *what, const struct vs_vq_figure *f)
-{
-	if (isfinite(f->per_s))
-		vs_sample_source(s, what, true, "%.0f/s from %s%s%s", f->per_s, f->source,
-				 f->note[0] ? "; " : "", f->note);
-	else
-		vs_sample_source(s, what, false, "%s", f->note);
-}
-
-void vs_vq_fill_sample(const struct vs_vqset *set, const struct vs_vdev *d,
-		       const struct vs_vq *v, const struct vs_sample *dev_sample,
-		       struct vs_sample *s)
-{
-	*s = *dev_sample;
-	s->have_items = isfinite(v->items.per_s);
-	s->items_per_s = v->items.per_s;
-	s->have_kicks = isfinite(v->kicks.per_s);
-	s->kicks_per_s = v->kicks.per_s;
-	s->have_irqs = isfinite(v->irqs.per_s);
-	s->irqs_per_s = v->irqs.per_s;
-	s->kicks_from_probes = s->have_kicks && strstr(v->kicks.source, "sched_waking");
-	s->irqs_from_probes = s->have_irqs && strstr(v->irqs.source, "sched_waking");
-	s->len = v->size;
-	snprintf(s->items_from, sizeof(s->items_from), "%.39s",
-		 s->have_items ? v->items.source : "");
-	snprintf(s->len_from, sizeof(s->len_from), "%s",
-		 v->size ? "vring-num from QMP" : "");
-	snprintf(s->backend, sizeof(s->backend), "%.15s", d->type);
-	s->guest_sp_ns = set->vcpu_wake_ns;
-	s->have_guest_sp = isfinite(set->vcpu_wake_ns);
-	if (s->have_guest_sp)
-		snprintf(s->guest_sp_from, sizeof(s->guest_sp_from),
-			 "mean wake-up of the vCPU threads woken by QEMU's threads (BPF): the guest's own, in-guest part not seen");
-	figure_source(s, "virtqueue items", &v->items);
-	if (isfinite(v->inflight))
-		vs_sample_source(s, "virtqueue in-flight", true,
-				 "mean inuse %.2f of %u over %u QMP samples", v->inflight,
-				 v->size, v->n_samples);
-	figure_source(s, "kicks", &v->kicks);
-	figure_source(s, "interrupts", &v->irqs);
-	vs_sample_source(s, "guest-side costs", isfinite(set->vcpu_wake_ns),
-			 "%.100s", set->costs_from);
-}
-
-struct dev_job {
-	const struct vs_vm *vm;
-	const struct vs_thread *prod, *cons;
-	double duration_ns;
-	volatile sig_atomic_t *stop;
-	struct vs_sample *out;
-	int err;
-};
-
-static void *dev_job_run(void *arg)
-{
-	struct dev_job *j = arg;
-
-	j->err = vs_measure_pair(j->vm, j->prod, j->cons, j->duration_ns, j->stop, j->out);
-	return NULL;
-}
-
-int vs_vq_measure_all(struct vs_qmp *q, const struct vs_vm *vm, double duration_ns,
-		      volatile sig_atomic_t *stop, struct vs_vqset *set,
-		      struct vs_sample *dev_samples)
-{
-	struct dev_job jobs[VS_VQ_MAX_DEVICES];
-	pthread_t th[VS_VQ_MAX_DEVICES];
-	bool started[VS_VQ_MAX_DEVICES] = { false };
-	const struct vs_thread *vcpu = vs_vm_thread(vm, VS_ROLE_VCPU);
-	unsigned int i;
-	int err;
-
-	for (i = 0; i < set->n_devs; i++) {
-		jobs[i] = (struct dev_job){
-			.vm = vm, .prod = vcpu, .duration_ns = duration_ns, .stop = stop,
-			.out = &dev_samples[i],
-			.cons = set->devs[i].cons_tid ?
-				vs_vm_thread_by_tid(vm, set->devs[i].cons_tid) : NULL,
-		};
-		started[i] = !pthread_create(&th[i], NULL, dev_job_run, &jobs[i]);
-		if (!started[i])
-			dev_job_run(&jobs[i]);
-	}
-	err = vs_vq_measure(q, vm, duration_ns, stop, set);
-	for (i = 0; i < set->n_devs; i++)
-		if (started[i])
-			pthread_join(th[i], NULL);
-	for (i = 0; !err && i < set->n_devs; i++)
-		if (jobs[i].err)
-			err = jobs[i].err;
-	return err;
 }
