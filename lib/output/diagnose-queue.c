@@ -294,6 +294,30 @@ static void print_pred_row(FILE *f, const char *label, bool have, enum vs_mech m
 	       vs_format_time(p->e_ns, e, sizeof(e)), vs_format_time(p->d_ns, dd, sizeof(dd)));
 }
 
+/* The queue's kick addresses under KVM (queue.notify in the JSON), on
+ * one labelled line that wraps under its text. */
+static void print_notify_line(FILE *f, const struct vs_diag_queue *q)
+{
+	const struct vs_vqset *vs = &q->vq->set;
+	unsigned int dev = (unsigned int)(q->dev - vs->devs), i, n = 0;
+	char line[400], buf[48];
+	size_t at;
+
+	at = (size_t)snprintf(line, sizeof(line), "notify   ");
+	for (i = 0; i < vs->notify.n && at < sizeof(line); i++) {
+		const struct vs_notify_entry *e = &vs->notify.e[i];
+
+		if (e->dev != dev || e->queue != q->ring->index)
+			continue;
+		vs_notify_entry_str(e, buf, sizeof(buf));
+		at += (size_t)snprintf(line + at, sizeof(line) - at, "%s%s", n++ ? ", " : "", buf);
+	}
+	if (at < sizeof(line))
+		snprintf(line + at, sizeof(line) - at, "%s%s%s", n ? " (" : "none: ",
+			 q->dev->notify_from[0] ? q->dev->notify_from : "not mapped", n ? ")" : "");
+	vs_print_hanging(f, 2, 9, line);
+}
+
 static void print_thread_line(FILE *f, const char *label, const struct vs_thread_sample *t,
 			      enum vs_wait_kind w)
 {
@@ -338,6 +362,8 @@ void vs_diag_queue_print(FILE *f, const struct vs_diag_queue *q)
 	fprintf(f, "  items %s  kicks %s  interrupts %s\n",
 	       vs_format_rate(s->items_per_s, a, sizeof(a)), vs_format_rate(s->kicks_per_s, b, sizeof(b)),
 	       vs_format_rate(s->irqs_per_s, c, sizeof(c)));
+	if (q->dev)
+		print_notify_line(f, q);
 	print_thread_line(f, "producer", &s->prod, v->p_wait);
 	print_thread_line(f, "consumer", &s->cons, v->c_wait);
 

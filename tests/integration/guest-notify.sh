@@ -55,4 +55,30 @@ assert set(got) == set(want), (sorted(got), sorted(want))
 bad = [k for k in want if got[k] != [want[k]]]
 assert not bad, [(k, got[k], want[k]) for k in bad]
 PY
+# the text gives each queue's address too, on its notify line, within 80
+# columns
+expect_exit 0 "$VS" diagnose --pid "$GUEST_PID" --duration 1s --no-calibrate
+python3 - "$TMP/out" "$TMP/want" <<'PY' || die "text notify lines differ"
+import re, sys
+text = open(sys.argv[1]).read()
+got, key, lines = {}, None, text.splitlines()
+for i, l in enumerate(lines):
+    m = re.match(r"Queue: .*?, \S+ (\S+) queue (\d+) ", l)
+    if m:
+        key = (m.group(1), int(m.group(2)))
+    elif key and l.startswith("  notify   "):
+        v, block = l[11:], [l]
+        for c in lines[i + 1:]:  # wrapped under its text
+            if not c.startswith(" " * 11):
+                break
+            v += " " + c.strip()
+            block.append(c)
+        got[key] = v
+        assert all(len(c) <= 80 for c in block), block
+for l in open(sys.argv[2]):
+    dev, q, addr = l.split(maxsplit=2)
+    line = got.get((dev, int(q)))
+    assert line and line.startswith(addr.strip() + " (qmp query-pci "), ((dev, q), line, addr)
+print(len(got), "notify lines")
+PY
 echo ok
