@@ -10,12 +10,24 @@ that must check or set QEMU independently of the code under test.
 import json
 import socket
 import sys
+import time
 
 
 def session(path):
-    s = socket.socket(socket.AF_UNIX)
-    s.settimeout(10)
-    s.connect(path)
+    # QEMU's monitor serves one client at a time: while another session
+    # (virtsync's, or our previous one not yet closed) holds it, a connect
+    # to the full backlog fails with EAGAIN. Retry for up to 10 s.
+    for tries in range(200):
+        s = socket.socket(socket.AF_UNIX)
+        s.settimeout(10)
+        try:
+            s.connect(path)
+            break
+        except BlockingIOError:
+            s.close()
+            if tries == 199:
+                raise
+            time.sleep(0.05)
     f = s.makefile("rw")
 
     def cmd(c, a=None):
