@@ -83,8 +83,9 @@ int vs_json_save(const char *path, const json_t *doc)
 	if (!text)
 		return -ENOMEM;
 	/* a --save target sits in a directory no lock covers (/tmp): its
-	 * own leftovers are cleaned when it is written again */
-	err = vs_file_replace_text(path, text, 0644, VS_REPLACE_SWEEP);
+	 * own leftovers are cleaned when it is written again (as every
+	 * vs_file_replace() does) */
+	err = vs_file_replace_text(path, text, 0644, 0);
 	free(text);
 	return err;
 }

@@ -514,8 +514,10 @@ int vs_safe_replace(const char *path, const void *buf, size_t len,
 		err = -errno;
 		goto out_dir;
 	}
-	if (flags & VS_SAFE_SWEEP)
-		sweep_temps(dfd, base);	/* best effort: the write goes on */
+	/* Any writer may have been SIGKILLed between its temporary's link
+	 * and rename (a --save target in /tmp has no lock and no other
+	 * cleaner): best effort, the write goes on. */
+	sweep_temps(dfd, base);
 	fd = make_temp(dfd, base, mode, named, sizeof(named));
 	if (fd < 0) {
 		err = fd;

@@ -29,9 +29,6 @@
 #define VS_SAFE_TRUSTED	0x20
 /* fsync the file before the rename and the directory after it */
 #define VS_SAFE_DURABLE	0x01
-/* vs_safe_replace(): first remove what dead runs left of this file's own
- * temporaries beside it (vs_safe_sweep_temps() with its base name) */
-#define VS_SAFE_SWEEP	0x40
 
 /* The -errno of these helpers, as a reason to print after the path. */
 const char *vs_safe_strerror(int err);

@@ -44,12 +44,11 @@ int vs_fsync_dir(const char *dir);
  * and the directory after it: once this returns, a crash leaves the old or
  * the new version, never a mix or nothing. VS_REPLACE_PRIVATE: virtsync's
  * own state (VS_SAFE_PRIVATE). -errno; the temporary is removed on failure.
+ * Temporaries of path that dead runs left beside it are removed first.
  */
 #define VS_REPLACE_DURABLE	0x1
 #define VS_REPLACE_SHARED	0x2
 #define VS_REPLACE_PRIVATE	0x10
-/* remove first the temporaries of path that dead runs left (VS_SAFE_SWEEP) */
-#define VS_REPLACE_SWEEP	0x40
 int vs_file_replace(const char *path, const void *buf, size_t len, mode_t mode,
 		    unsigned int flags);
 /* The same for a text (a JSON document, a record) that has no final

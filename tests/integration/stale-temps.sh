@@ -4,7 +4,9 @@
 # ".journal.json.PID.RANDOM.tmp" in /run/virtsync for good. verify, apply
 # and rollback, under the lock, remove the temporaries whose writer is dead
 # and nothing else: not a live writer's, not another user's, not a link,
-# not a file of another name. diagnose --save cleans its own target's.
+# not a file of another name. Every output writer (diagnose and tune
+# --save, report and validate -o, stat --prometheus-file) cleans its own
+# target's.
 . "$(dirname "$0")/../lib.sh"
 need_root
 command -v setpriv >/dev/null || skip "setpriv (util-linux) not installed"
@@ -75,15 +77,42 @@ rm -rf "$RUN"
 expect_exit 0 vs verify
 [ ! -e "$RUN" ] || die "verify created $RUN"
 
-# diagnose --save: the temporaries of its target a dead run left beside it
+# Every writer of an output file (grep tools/ for --save, -o/--output,
+# --prometheus-file) replaces it through the one safe write, which first
+# removes the temporaries of that target a dead run left beside it, and
+# only those: diagnose --save, tune --save, report -o, validate -o and
+# stat --prometheus-file. (bench --trace streams into its file and hold
+# --pidfile writes in place: neither has a temporary to leave; export
+# --tuned swaps a whole directory.)
 PUB=$TMP/pub
 mkdir -m 1777 "$PUB"
-echo leftover >"$PUB/.d.json.$DEAD.$HEX.tmp"
-echo live >"$PUB/.d.json.$LIVE.$HEX.tmp"
-echo other >"$PUB/.e.json.$DEAD.$HEX.tmp"
-expect_exit 0 "$VS" diagnose --workload fc-example --duration 1s --save "$PUB/d.json"
-[ -s "$PUB/d.json" ] || die "diagnose --save wrote no plan"
-[ ! -e "$PUB/.d.json.$DEAD.$HEX.tmp" ] || die "diagnose --save left the dead run's temporary"
-[ -e "$PUB/.d.json.$LIVE.$HEX.tmp" ] || die "diagnose --save removed a live writer's temporary"
-[ -e "$PUB/.e.json.$DEAD.$HEX.tmp" ] || die "diagnose --save removed another file's temporary"
+# sweeps NAME CMD...: NAME is the target's base name in $PUB
+sweeps() {
+	local name=$1
+	shift
+	echo leftover >"$PUB/.$name.$DEAD.$HEX.tmp"
+	echo live >"$PUB/.$name.$LIVE.$HEX.tmp"
+	echo other >"$PUB/.x$name.$DEAD.$HEX.tmp"
+	ln -sfn "$TMP/victim" "$PUB/.$name.$DEAD.fedcba9876543210.tmp"
+	expect_exit 0 "$@"
+	[ -s "$PUB/$name" ] || die "$1 $2: wrote no $name"
+	[ ! -e "$PUB/.$name.$DEAD.$HEX.tmp" ] || die "$1 $2: left the dead run's temporary of $name"
+	[ -e "$PUB/.$name.$LIVE.$HEX.tmp" ] || die "$1 $2: removed a live writer's temporary"
+	[ -e "$PUB/.x$name.$DEAD.$HEX.tmp" ] || die "$1 $2: removed another file's temporary"
+	[ -L "$PUB/.$name.$DEAD.fedcba9876543210.tmp" ] || die "$1 $2: removed a link"
+	[ "$(cat "$TMP/victim")" = secret ] || die "$1 $2: wrote through a link"
+	# the live writer's and the link, nothing of its own
+	[ "$(find "$PUB" -name ".$name.*" | wc -l)" = 2 ] || die "$1 $2: left a temporary: $(ls -A "$PUB")"
+}
+sweeps d.json "$VS" diagnose --workload fc-example --duration 1s --save "$PUB/d.json"
+# tune on the fixture tree: its knob is the tree's, the host keeps its own
+fresh
+sweeps t.json vs tune --auto --workload wakeup --duration 1s --save "$PUB/t.json"
+sweeps r.html "$VS" report --from "$PUB/d.json" -o "$PUB/r.html"
+sweeps v.csv "$VS" validate --sweep wc=1us:2us:1us --mode notify --repeats 1 \
+	--duration 20ms --max-err 1000 -o "$PUB/v.csv"
+if [ -w /dev/kvm ]; then
+	sweeps s.prom "$VS" stat --prometheus-file "$PUB/s.prom" -- \
+		"$(dirname "$VS")/bench/kvm-kick" --kicks 200 --halts 2
+fi
 exit 0

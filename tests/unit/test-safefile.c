@@ -210,13 +210,18 @@ static void test_sweep_temps(void **state)
 	__T("a link is kept", there(link));
 	__T("a missing directory has none", vs_safe_sweep_temps("/nonexistent-vs-dir", NULL) == 0);
 
-	/* vs_safe_replace(VS_SAFE_SWEEP) cleans its own file's leftovers */
+	/* every vs_safe_replace() cleans its own file's leftovers, and only
+	 * those: no flag asks for it */
 	plant(dead, false);
+	plant(other, false);
 	at(p, sizeof(p), "j.json");
-	__T("replace with SWEEP", !vs_safe_replace(p, "{}", 2, "\n", 0600, VS_SAFE_SWEEP));
+	__T("replace", !vs_safe_replace(p, "{}", 2, "\n", 0600, 0));
 	__T("and the leftover is gone", !there(dead));
+	__T("another base's leftover is kept", there(other));
 	fd = open(p, O_RDONLY);
 	__T("the file is there", fd >= 0 && !close(fd));
+	unlink(p);
+	at(p, sizeof(p), other);
 	unlink(p);
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		at(p, sizeof(p), names[i]);
