@@ -137,6 +137,24 @@ static int check_opts(const struct vs_diag_opts *o, struct vs_diagnosis *d)
 	return 0;
 }
 
+/*
+ * The --qmp peer stopped answering as QMP (a deadline, an event flood, a
+ * closed connection). The operator named the QEMU by its QMP socket and
+ * asked for what QMP gives (the thread map, query-stats): a verdict
+ * without them, exit 0, is one that a script cannot tell from a complete
+ * one. So the diagnosis fails, on the target, saying what the peer did and
+ * how to diagnose the process without QMP. (A peer that answers but has no
+ * KVM statistics, QEMU before 7.1 or TCG, is a working peer: the qmp
+ * source is then marked missing, with why, and the verdict stands.)
+ */
+static int qmp_unusable(struct vs_diag_session *s, struct vs_diagnosis *d, int err,
+			const char *doing)
+{
+	d->about_target = true;
+	return vs_errf(d->why, sizeof(d->why), err, "%s, while %s (diagnose --pid %d goes "
+		       "without QMP)", vs_qmp_strerror(err), doing, (int)s->qmp_pid);
+}
+
 static int discover(struct vs_diag_session *s, pid_t pid, struct vs_diagnosis *d)
 {
 	int err;
@@ -160,8 +178,11 @@ static int discover(struct vs_diag_session *s, pid_t pid, struct vs_diagnosis *d
 	if (err)
 		return vs_errf(d->why, sizeof(d->why), err, "cannot inspect /proc/%d: %s",
 			       (int)pid, strerror(-err));
-	if (s->qmp && d->found->n_vms)
-		vs_diag_qmp_roles(s->qmp, &d->found->vms[0]);
+	if (s->qmp && d->found->n_vms) {
+		err = vs_diag_qmp_roles(s->qmp, &d->found->vms[0]);
+		if (err < 0)
+			return qmp_unusable(s, d, err, "naming its threads");
+	}
 	return 0;
 }
 
@@ -524,6 +545,7 @@ int vs_diag_window(struct vs_diag_session *s, struct vs_diagnosis *d)
 	bool have_before = false;
 	double t0, since_dev;
 	unsigned int i;
+	int qerr = 0;
 
 	if (!s || !d)
 		return -EINVAL;
@@ -571,6 +593,11 @@ int vs_diag_window(struct vs_diag_session *s, struct vs_diagnosis *d)
 	d->n_queues = vs_diag_vq_split(d->queues, d->n_queues, VS_DIAG_MAX_QUEUES);
 	vs_guest_counters_read(&gb);
 	vs_guest_rates(&ga, &gb, (vs_mono_ns() - t0) / 1e9, &d->guest_rates);
+	/* the peer stopped answering during the window (or its virtqueues'
+	 * queries): its figures are not there, and the run fails as at open */
+	qerr = s->qmp ? vs_qmp_broken(vs_diag_qmp_session(s->qmp)) : 0;
+	if (qerr)
+		return d->err = qmp_unusable(s, d, qerr, "reading its statistics");
 
 	conclude(s, d);
 	for (i = 0; s->o.placement && i < d->n_queues; i++)

@@ -109,7 +109,7 @@ int vs_diag_qmp_roles(struct vs_diag_qmp_conn *c, struct vs_vm *vm)
 		vm->vcpu_threads_unknown = false;
 	free(v);
 	free(io);
-	return c->named;
+	return vs_qmp_broken(c->q) ?: c->named;
 }
 
 void vs_diag_qmp_begin(struct vs_diag_qmp_conn *c)

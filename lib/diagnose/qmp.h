@@ -25,11 +25,14 @@ void vs_diag_qmp_disconnect(struct vs_diag_qmp_conn *c);
 struct vs_qmp *vs_diag_qmp_session(struct vs_diag_qmp_conn *c);
 
 /* Set the roles of vm's threads from QEMU's own lists; returns how many
- * threads QMP named. */
+ * threads QMP named, or the -errno that made the peer unusable
+ * (vs_qmp_broken(): a deadline, an event flood, a closed connection). */
 int vs_diag_qmp_roles(struct vs_diag_qmp_conn *c, struct vs_vm *vm);
 
 /* Around the window; end fills *q (rows and iothreads, replacing what it
- * held) and returns the window's error, also in q->err. */
+ * held) and returns the window's error, also in q->err. A peer that
+ * answers without KVM statistics (-ENOTSUP) is not the same as one that
+ * stopped answering: vs_qmp_broken(vs_diag_qmp_session(c)) tells. */
 void vs_diag_qmp_begin(struct vs_diag_qmp_conn *c);
 int vs_diag_qmp_end(struct vs_diag_qmp_conn *c, struct vs_diag_qmp *q);
 void vs_diag_qmp_free(struct vs_diag_qmp *q);

@@ -23,6 +23,10 @@ struct vs_qmp {
 	char *buf;		/* bytes received but not yet parsed */
 	size_t len, cap;
 	char error[256];
+	/* The error that left the session out of step (0 while it is in
+	 * step): after a deadline or an event flood the reply still owed may
+	 * arrive at any moment, and would be taken for the next command's. */
+	int broken;
 };
 
 static int qmp_fill(struct vs_qmp *q)
@@ -189,10 +193,29 @@ static int execute_in_exchange(struct vs_qmp *q, const char *cmd, json_t *args,
 	return err;
 }
 
+/* Only a whole reply, an error reply included, leaves the session in
+ * step: anything else (a deadline, a flood, a closed or non-QMP peer, a
+ * reply too big) ends it for every later command. */
+static int keep_in_step(struct vs_qmp *q, int err)
+{
+	if (err && err != -EREMOTEIO && !q->broken)
+		q->broken = err;
+	return err;
+}
+
 int vs_qmp_execute(struct vs_qmp *q, const char *cmd, json_t *args, json_t **ret)
 {
+	if (q->broken) {
+		json_decref(args);
+		return q->broken;
+	}
 	start_exchange(q);
-	return execute_in_exchange(q, cmd, args, ret);
+	return keep_in_step(q, execute_in_exchange(q, cmd, args, ret));
+}
+
+int vs_qmp_broken(const struct vs_qmp *q)
+{
+	return q ? q->broken : 0;
 }
 
 const char *vs_qmp_strerror(int err)
@@ -208,6 +231,8 @@ const char *vs_qmp_strerror(int err)
 		return "QMP reply larger than 4 MiB";
 	case -ECONNRESET:
 		return "QMP peer closed the connection";
+	case -EREMOTEIO:
+		return "QEMU answered with a QMP error";
 	}
 	return strerror(-err);
 }

@@ -34,6 +34,11 @@ void vs_qmp_close(struct vs_qmp *q);
  */
 int vs_qmp_execute(struct vs_qmp *q, const char *cmd, json_t *args, json_t **ret);
 const char *vs_qmp_last_error(const struct vs_qmp *q);
+/* 0 while the session is usable, else the -errno of the exchange that made
+ * it unusable (a deadline, an event flood, a closed or non-QMP peer: all
+ * but a QMP error reply); every later vs_qmp_execute() returns it at once
+ * instead of reading what the peer still owed the failed command. */
+int vs_qmp_broken(const struct vs_qmp *q);
 /* strerror() with the QMP meaning of the errors above. */
 const char *vs_qmp_strerror(int err);
 

@@ -4,8 +4,9 @@
 # one byte a second, one that sends events forever instead of a reply, one
 # that floods events before its greeting, one that never speaks. Each QMP
 # exchange has a total deadline (5 s in stat and diagnose, 3 s in the knob),
-# so stat --qmp, diagnose --qmp, apply and rollback must come back with an
-# error naming the socket; the bound asserted here (60 s) is only there so
+# and a session that missed one is over (a late reply is never taken for the
+# next command's), so stat --qmp, diagnose --qmp, tune --qmp, apply and
+# rollback must come back with an error naming the socket; the bound asserted here (60 s) is only there so
 # that a hang fails the test instead of blocking the suite. rollback must
 # restore the other entries, keep the unreachable one (not restored, its
 # target named) and release /run/virtsync/lock.
@@ -50,19 +51,35 @@ done
 bounded 1 "$VS" stat --qmp "$TMP/events.sock" --interval 100ms --count 1
 grep -q "more than 256 QMP events" "$TMP/err" || { cat "$TMP/err"; die "stat --qmp events: $(cat "$TMP/err")"; }
 
+# one line on stderr, naming the socket and what the peer did
+one_line() { # LABEL PATTERN
+	[ "$(grep -c . "$TMP/err")" = 1 ] || { cat "$TMP/err"; die "$1: not one line on stderr"; }
+	grep -q -- "$2" "$TMP/err" || { cat "$TMP/err"; die "$1: error does not say what"; }
+}
+
 # diagnose --qmp: a peer that cannot even be opened is the target's error;
-# one that floods events after the open (the peer holds a real KVM VM fd, as
-# QEMU does) leaves the QMP source out, saying why
+# so is one that floods events after the open (the peer holds a real KVM VM
+# fd, as QEMU does): the operator asked for QEMU's thread map and
+# statistics, and a verdict without them must not pass for one with them
+# (exit 1, no verdict on stdout, the way to go without QMP named)
 for m in drip stall; do
 	bounded 1 "$VS" diagnose --qmp "$TMP/$m.sock" --duration 300ms --no-calibrate
-	grep -q "$m.sock.*deadline" "$TMP/err" ||
-		{ cat "$TMP/err"; die "diagnose --qmp $m: error does not say what"; }
+	one_line "diagnose --qmp $m" "$m.sock.*deadline"
 done
 if [ -w /dev/kvm ]; then
-	bounded 0 "$VS" diagnose --qmp "$TMP/events.sock" --duration 300ms --no-calibrate
-	tr -s ' \n' ' ' <"$TMP/out" | grep -q "qmp: .*more than 256 QMP events and no reply" ||
-		{ cat "$TMP/out"; die "diagnose --qmp events: the QMP source does not say why"; }
+	for j in "" --json; do
+		bounded 1 "$VS" diagnose --qmp "$TMP/events.sock" --duration 300ms --no-calibrate $j
+		one_line "diagnose --qmp events $j" \
+			"--qmp $TMP/events.sock: more than 256 QMP events and no reply.*--pid $(cat "$TMP/events.pid")"
+		[ ! -s "$TMP/out" ] || { cat "$TMP/out"; die "diagnose --qmp events $j: a verdict printed"; }
+	done
 fi
+
+# tune --qmp: the same peers, before anything is applied
+for m in events flood; do
+	bounded 1 "$VS" tune --auto --qmp "$TMP/$m.sock" --objective "echo 1" --repeats 1
+	one_line "tune --qmp $m" "$m.sock.*\(QMP events\|not a QMP\)"
+done
 
 # apply and rollback on a --root tree (the host's journal is not touched)
 rm -rf "$TMP/root"

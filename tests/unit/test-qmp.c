@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -140,6 +142,82 @@ static void test_not_qmp(void **state)
 				      err == -ENOENT);
 }
 
+/* Read one line (a command) from fd: 0, or -1 at its end. */
+static int peer_line(int fd)
+{
+	char c;
+
+	for (;;) {
+		if (read(fd, &c, 1) != 1)
+			return -1;
+		if (c == '\n')
+			return 0;
+	}
+}
+
+static void peer_say(int fd, const char *line)
+{
+	if (write(fd, line, strlen(line)) < 0)
+		_exit(1);
+}
+
+/*
+ * A peer that answers its first command late (after the client's deadline)
+ * and its second at once: a client that went on after the deadline would
+ * read the late reply as the second command's.
+ */
+static void test_out_of_step(void **state)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct vs_qmp *q;
+	json_t *ret = NULL;
+	int srv, err = 0;
+	pid_t pid;
+
+	(void)state;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/tmp/vs-qmp-late-%d.sock", getpid());
+	unlink(sa.sun_path);
+	srv = socket(AF_UNIX, SOCK_STREAM, 0);
+	__T("listen", srv >= 0 && !bind(srv, (struct sockaddr *)&sa, sizeof(sa)) &&
+		      !listen(srv, 4));
+	pid = fork();
+	if (!pid) {
+		int c = accept(srv, NULL, NULL);
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (c < 0)
+			_exit(1);
+		peer_say(c, "{\"QMP\": {\"version\": {\"qemu\": {\"major\": 9, "
+			 "\"minor\": 0, \"micro\": 0}}, \"capabilities\": []}}\r\n");
+		if (peer_line(c))		/* qmp_capabilities */
+			_exit(1);
+		peer_say(c, "{\"return\": {}}\r\n");
+		if (peer_line(c))		/* the first command: late */
+			_exit(1);
+		usleep(400000);
+		peer_say(c, "{\"return\": \"late\"}\r\n");
+		while (!peer_line(c))
+			peer_say(c, "{\"return\": \"second\"}\r\n");
+		_exit(0);
+	}
+	__T("fork", pid > 0);
+	q = vs_qmp_open(sa.sun_path, 200, &err);
+	__T("open", q != NULL);
+	__T("in step after the open", vs_qmp_broken(q) == 0);
+	__T("first: past the deadline", vs_qmp_execute(q, "first", NULL, &ret) == -ETIMEDOUT);
+	__T("out of step now", vs_qmp_broken(q) == -ETIMEDOUT);
+	usleep(600000);		/* the late reply is in the socket now */
+	err = vs_qmp_execute(q, "second", NULL, &ret);
+	__T("second: the late reply is not taken for its own", err == -ETIMEDOUT);
+	if (!err)
+		json_decref(ret);
+	vs_qmp_close(q);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	close(srv);
+	unlink(sa.sun_path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -147,6 +225,7 @@ int main(void)
 		cmocka_unit_test(test_stats),
 		cmocka_unit_test(test_poll_max_ns),
 		cmocka_unit_test(test_not_qmp),
+		cmocka_unit_test(test_out_of_step),
 	};
 
 	return cmocka_run_group_tests(tests, start_qemu, stop_qemu);
