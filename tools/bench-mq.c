@@ -376,6 +376,13 @@ static void print_text(const struct pcdev_mq_config *cfg,
 		       vs_cell_num(q->burst), vs_cell_num(q->latency.p50), vs_cell_num(q->latency.p98),
 		       (unsigned long long)q->starved, (unsigned long long)q->full);
 	}
+	/* Lost arrivals are the producer's figure, not the poller's: say so
+	 * with the producer's longest delay, which tells which it was. */
+	for (i = 0; i < cfg->n_queues; i++)
+		if (r->q[i].dropped)
+			printf("queue %u: %llu arrivals dropped, producer up to %s late\n", i,
+			       (unsigned long long)r->q[i].dropped,
+			       vs_cell_time(r->q[i].stall_max_ns));
 	printf("poller queues  util   cpu  visit_ns   wake_ns  blocks\n");
 	for (i = 0; i < r->n_pollers; i++) {
 		const struct pcdev_mq_poller_res *p = &r->p[i];
@@ -466,6 +473,10 @@ static void print_json(const struct pcdev_mq_config *cfg,
 		json_object_set_new(o, "burst", vs_json_num(q->burst));
 		json_object_set_new(o, "publishes", json_integer((json_int_t)q->publishes));
 		json_object_set_new(o, "full", json_integer((json_int_t)q->full));
+		if (cfg->backend != PCDEV_BACKEND_KVM) {
+			json_object_set_new(o, "dropped", json_integer((json_int_t)q->dropped));
+			json_object_set_new(o, "stall_max_ns", vs_json_num(q->stall_max_ns));
+		}
 		json_object_set_new(o, "kicks", json_integer((json_int_t)q->kicks));
 		json_object_set_new(o, "visits", json_integer((json_int_t)q->visits));
 		json_object_set_new(o, "starved", json_integer((json_int_t)q->starved));

@@ -78,6 +78,7 @@ struct mq_queue {
 	/* The producer's. */
 	alignas(64) struct vs_vring_prod pr;
 	uint64_t offered, produced, full, publishes, kicks, cpu_ns;
+	uint64_t dropped, stall_max;
 	int err;
 	/* kvm backend: the VM whose guest is the producer. */
 	struct kvmdev *vm;
@@ -186,6 +187,17 @@ void pcdev_mq_assign(const struct pcdev_mq_config *cfg, unsigned int *out)
 	}
 }
 
+/*
+ * Real-time before the start gate, not once through it: a side that is
+ * still an ordinary thread when the gate opens may be queued on the CPU a
+ * real-time poller starts spinning on, and with both CPUs busy (CPU hogs
+ * beside the run) only the periodic load balancer moves it, 30-230 ms
+ * later (measured with two nice-19 hogs: producers started that late and
+ * lost the arrivals of their first ring's worth). A woken real-time
+ * thread is placed on a CPU it can run on at once. The gate's lock holder
+ * cannot be starved for it: no side spins before it has passed the lock.
+ * On failure the run ends and the side still checks in at the gate.
+ */
 static bool go_rt(struct mq_dev *d, int prio, int *err)
 {
 	struct sched_param sp = { .sched_priority = prio };
@@ -269,21 +281,30 @@ static void *producer_main(void *arg)
 	struct pcdev_run *run = d->run;
 	const uint64_t retry_t = vs_ns_to_tsc(MQ_FULL_RETRY_NS);
 	const uint64_t slice_t = vs_ns_to_tsc(10e6);
-	uint64_t next, now, backlog = 0, c0;
+	uint64_t next, now, backlog = 0, c0, want, t;
 	char name[16];
 	unsigned int n;
+	bool rt;
 
 	snprintf(name, sizeof(name), "vs-mqprod%u", q->idx);
 	pcdev_thread_setup(name, -1);
+	rt = go_rt(d, d->cfg->rt_priority + 1, &q->err);
 	pcdev_gate_wait(&d->gate);
-	if (!go_rt(d, d->cfg->rt_priority + 1, &q->err))
+	if (!rt)
 		return NULL;
 	c0 = pcdev_thread_cpu_ns();
 	next = run->tsc_start + q->phase_t;
+	want = run->tsc_start;	/* a late start is a stall too */
 	while (!pcdev_run_over(run, now = vs_rdtsc())) {
+		/* How late this thread ran after the wake-up it asked for. */
+		if (want && now > want && now - want > q->stall_max)
+			q->stall_max = now - want;
+		want = 0;
 		if (!backlog && now < next) {
 			/* In slices, so that the end of the run is seen. */
-			sleep_ticks(next - now < slice_t ? next - now : slice_t);
+			t = next - now < slice_t ? next - now : slice_t;
+			want = now + t;
+			sleep_ticks(t);
 			continue;
 		}
 		while (next <= now) {
@@ -293,8 +314,10 @@ static void *producer_main(void *arg)
 		}
 		/* An arrival the ring cannot take within one ring's worth
 		 * is lost, not queued without end in the producer. */
-		if (backlog > q->vr.num)
+		if (backlog > q->vr.num) {
+			q->dropped += backlog - q->vr.num;
 			backlog = q->vr.num;
+		}
 		n = produce(q, backlog > UINT32_MAX ? UINT32_MAX : (unsigned int)backlog);
 		if (n) {
 			backlog -= n;
@@ -305,7 +328,9 @@ static void *producer_main(void *arg)
 		}
 		if (backlog) {
 			now = vs_rdtsc();
-			sleep_ticks(next > now && next - now < retry_t ? next - now : retry_t);
+			t = next > now && next - now < retry_t ? next - now : retry_t;
+			want = now + t;
+			sleep_ticks(t);
 		}
 	}
 	q->cpu_ns = pcdev_thread_cpu_ns() - c0;
@@ -410,12 +435,14 @@ static void *poller_main(void *arg)
 	uint64_t now, last_work, round, c0;
 	unsigned int i, worked, pending;
 	char name[16];
+	bool rt;
 
 	snprintf(name, sizeof(name), d->cfg->n_pollers ? "vs-poller%u" : "vs-mqcons%u",
 		 p->idx);
 	pcdev_thread_setup(name, -1);
+	rt = go_rt(d, d->cfg->rt_priority, &p->err);
 	pcdev_gate_wait(&d->gate);
-	if (!go_rt(d, d->cfg->rt_priority, &p->err))
+	if (!rt)
 		return NULL;
 	c0 = pcdev_thread_cpu_ns();
 	last_work = now = vs_rdtsc();
@@ -691,6 +718,8 @@ static void dev_results(struct mq_dev *d, struct pcdev_mq_results *res)
 		r->produced = q->produced;
 		r->offered = q->offered;
 		r->full = q->full;
+		r->dropped = q->dropped;
+		r->stall_max_ns = d->kvm ? NAN : (double)q->stall_max / tpn;
 		r->publishes = q->publishes;
 		r->kicks = q->kicks;
 		r->starved = q->starved;

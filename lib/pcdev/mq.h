@@ -69,6 +69,13 @@ struct pcdev_mq_queue_res {
 	uint64_t produced;	/* published by the producer */
 	uint64_t offered;	/* scheduled by the producer's rate */
 	uint64_t full;		/* producer wake-ups that found the ring full */
+	/* Thread backend: arrivals lost because more than a ring's worth
+	 * was due at once (a full ring, or a producer that ran late), and the
+	 * longest the producer ran after it was due (the run's start or the
+	 * end of a sleep; NaN on the kvm backend). offered = produced +
+	 * dropped + at most a ring's worth due at the end. */
+	uint64_t dropped;
+	double stall_max_ns;
 	uint64_t publishes;	/* producer wake-ups that published */
 	uint64_t kicks, starved, visits;
 	double throughput_ops, offered_ops;

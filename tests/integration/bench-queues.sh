@@ -77,6 +77,13 @@ perq = json.load(open(sys.argv[1].replace("poll.json", "perq.json")))
 assert d["cpu"]["pollers"] > 1.5 * perq["cpu"]["pollers"], (d["cpu"], perq["cpu"])
 for x in q:
     assert x["items"] >= 0.9 * x["offered"], x
+    # each arrival was published, dropped, or is due at the end (a ring
+    # at most); the poller lost nothing it was given
+    assert 0 <= x["offered"] - x["produced"] - x["dropped"] <= 256, x
+    assert 0 <= x["produced"] - x["items"] <= 256, x
+    # with the ring never full a loss is the producer'"'"'s, and only after a
+    # measured stall of half a ring'"'"'s worth of arrivals or more
+    assert x["full"] or not x["dropped"] or x["stall_max_ns"] >= 0.5e9 * 256 / x["rate"], x
 ' "one poller never idle"
 
 # Overload: 2 x 40k items/s at 20us each is 1.6 CPUs of work. One poller
