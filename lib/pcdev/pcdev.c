@@ -240,14 +240,20 @@ static const struct pcdev_backend_ops *const backends[] = {
 	[PCDEV_BACKEND_KVM] = &pcdev_kvm_ops,
 };
 
+/* Observers are optional: a failed write must not end the run, but it is
+ * counted and its first error kept, so that the caller can say so. */
 static void publish(const struct pcdev_config *cfg,
-		    const struct pcdev_backend_ops *ops, void *priv)
+		    const struct pcdev_backend_ops *ops, void *priv,
+		    struct pcdev_results *res)
 {
 	struct pcdev_counters c = { 0 };
+	int err;
 
 	ops->counters(priv, &c);
-	/* Observers are optional: a failed write must not end the run. */
-	pcdev_stats_publish(cfg, &c);
+	err = pcdev_stats_publish(cfg, &c);
+	res->publishes++;
+	if (err && !res->publish_failures++)
+		res->publish_err = err;
 }
 
 /*
@@ -257,7 +263,7 @@ static void publish(const struct pcdev_config *cfg,
  */
 static void run_main_loop(const struct pcdev_config *cfg,
 			  const struct pcdev_backend_ops *ops, void *priv,
-			  struct pcdev_run *run)
+			  struct pcdev_run *run, struct pcdev_results *res)
 {
 	const uint64_t period = vs_ns_to_tsc(100e6), step = vs_ns_to_tsc(10e6);
 	uint64_t now = vs_rdtsc(), next_publish = now, until;
@@ -265,7 +271,7 @@ static void run_main_loop(const struct pcdev_config *cfg,
 
 	for (;;) {
 		if (cfg->publish && now >= next_publish) {
-			publish(cfg, ops, priv);
+			publish(cfg, ops, priv, res);
 			next_publish = now + period;
 		}
 		if (run->done || now >= run->deadline || (cfg->stop && *cfg->stop))
@@ -350,7 +356,7 @@ int pcdev_run(const struct pcdev_config *cfg, struct pcdev_results *res)
 	err = ops->start(priv);
 	if (!err) {
 		main_prio_raise(cfg, &prio);
-		run_main_loop(cfg, ops, priv, run);
+		run_main_loop(cfg, ops, priv, run, res);
 	}
 	ops->stop(priv);
 	main_prio_restore(&prio);

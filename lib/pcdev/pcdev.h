@@ -99,6 +99,10 @@ struct pcdev_results {
 	struct pcdev_measured measured;
 	/* Backend notes, e.g. "achieved Wp 2.1us, asked 200ns (emulated guest)". */
 	char note[256];
+	/* cfg->publish: counter files written (every 100 ms), how many of
+	 * them failed and the first failure (-errno); the run goes on. */
+	unsigned int publishes, publish_failures;
+	int publish_err;
 	/* kvm backend: KVM binary statistics (KVM_GET_STATS_FD), name/value. */
 	unsigned int n_kvm_stats;
 	struct {
