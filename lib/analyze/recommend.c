@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/units.h"
 #include "knobs/knobs.h"
 #include "analyze/loopkind.h"
 #include "analyze/recommend.h"
@@ -250,11 +251,11 @@ static bool pick_by_length(const struct vs_reco_env *env, struct vs_pick_opts *o
 	if (vs_pick_poll(NULL, o, pick))
 		return false;
 	*by_length = true;
-	snprintf(eq_text, sizeof(eq_text), isnan(p_eq) ? "no pick" : "%.0f us", p_eq / 1e3);
+	snprintf(eq_text, sizeof(eq_text), "%s", isnan(p_eq) ? "no pick" : VS_TIME(p_eq));
 	snprintf(from, len,
-		 "request/response, %.1f waits/item of p50 %.0f/p90 %.0f us, wake-up %.0f us (%s); equal waits: %s",
-		 rr->waits, vs_rr_wait_quantile(rr, 0.5) / 1e3, vs_rr_wait_quantile(rr, 0.9) / 1e3,
-		 rr->sc / 1e3, sc_from, eq_text);
+		 "request/response, %.1f waits/item of p50 %s/p90 %s, wake-up %s (%s); equal waits: %s",
+		 rr->waits, VS_TIME(vs_rr_wait_quantile(rr, 0.5)), VS_TIME(vs_rr_wait_quantile(rr, 0.9)),
+		 VS_TIME(rr->sc), sc_from, eq_text);
 	return true;
 }
 
@@ -314,12 +315,12 @@ static bool pick_consumer_poll(const struct vs_verdict *v, const struct vs_reco_
 		o.rr = rr;
 		if (lengths && env->sample->cons.n_waits >= POLL_MIN_WAITS)
 			return pick_by_length(env, &o, rr, t, pick, by_length, sc_from, from, len);
-		snprintf(from, len, "request/response, %.1f waits/item of %.0f us, wake-up %.0f us (%s)",
-			 rr->waits, rr->idle_ns / rr->waits / 1e3, sc / 1e3, sc_from);
+		snprintf(from, len, "request/response, %.1f waits/item of %s, wake-up %s (%s)",
+			 rr->waits, VS_TIME(rr->idle_ns / rr->waits), VS_TIME(sc), sc_from);
 	} else {
 		q.sc = sc;
-		snprintf(from, len, "pipeline (%s), Wp %.0f us, Wc %.0f us, Sc %.0f us (%s)",
-			 kind, q.wp / 1e3, q.wc / 1e3, sc / 1e3, sc_from);
+		snprintf(from, len, "pipeline (%s), Wp %s, Wc %s, Sc %s (%s)",
+			 kind, VS_TIME(q.wp), VS_TIME(q.wc), VS_TIME(sc), sc_from);
 	}
 	return !vs_pick_poll(&q, &o, pick);
 }
@@ -374,8 +375,8 @@ static void note_within_objective(struct vs_plan *plan, const struct vs_qmp_ioth
 {
 	double cpu = best->e_ns / now->e_ns;
 
-	warn(plan, "iothread %.16s: the model's pick, %.0f us, is predicted %+.1f %% items/s at %.2fx CPU/item: within %.0f %%, so %lld is kept%s",
-	     io->id, best_ns / 1e3, 100 * (now->t_ns / best->t_ns - 1), cpu,
+	warn(plan, "iothread %.16s: the model's pick, %s, is predicted %+.1f %% items/s at %.2fx CPU/item: within %.0f %%, so %lld is kept%s",
+	     io->id, VS_TIME(best_ns), 100 * (now->t_ns / best->t_ns - 1), cpu,
 	     100 * POLL_OBJ_SLACK, (long long)io->poll_max_ns,
 	     cpu < 1 - POLL_OBJ_SLACK ? " (set the pick if CPU matters more)" : "");
 }
@@ -407,8 +408,8 @@ static void iothread_hybrid(const struct vs_verdict *v, const struct vs_reco_env
 	plan->cur_params.pc = (double)io->poll_max_ns;
 	plan->rec_params = plan->cur_params;
 	if (!k.meets_dmax)
-		warn(plan, "no poll-max-ns keeps the predicted D within Dmax %.0f us: picked for the best T",
-		     env->dmax_ns / 1e3);
+		warn(plan, "no poll-max-ns keeps the predicted D within Dmax %s: picked for the best T",
+		     VS_TIME(env->dmax_ns));
 	val = margin_pick(v, &k, &rr, closed, by_length, VS_PICK_CONSUMER, 1000, &at);
 	/* The window in force within the objective of the pick: a change
 	 * would gain less than the goal's slack, less than the model's
@@ -420,10 +421,10 @@ static void iothread_hybrid(const struct vs_verdict *v, const struct vs_reco_env
 		plan->have_rec = true;
 		plan->y_ns = (double)io->poll_max_ns;
 		snprintf(plan->summary, sizeof(plan->summary),
-			 "iothread %.16s: poll-max-ns %lld%s is already right: the hybrid model (%.80s) predicts %s, %.1f us, at CPU/item %.1f us",
+			 "iothread %.16s: poll-max-ns %lld%s is already right: the hybrid model (%.80s) predicts %s, %s, at CPU/item %s",
 			 io->id, (long long)io->poll_max_ns, dflt ? " (QEMU's default)" : "",
 			 from, k.current_right ? "the best T" : "T within 5 % of the best",
-			 k.at_current.t_ns / 1e3, k.at_current.e_ns / 1e3);
+			 VS_TIME(k.at_current.t_ns), VS_TIME(k.at_current.e_ns));
 		if (!k.current_right)
 			note_within_objective(plan, io, val, &k.at_current, &at);
 		return;
@@ -443,15 +444,15 @@ static void iothread_hybrid(const struct vs_verdict *v, const struct vs_reco_env
 	else
 		trade[0] = 0;
 	snprintf(why, sizeof(why),
-		 "hybrid model%s: T %.1f -> %.1f us (%+.0f %% items/s), CPU/item %.1f -> %.1f us (%.2fx; busy %.1f): smallest window for the best T%s",
-		 by_length ? ", waits by length" : "", k.at_current.t_ns / 1e3, at.t_ns / 1e3,
-		 100 * gain, k.at_current.e_ns / 1e3, at.e_ns / 1e3, cpu,
-		 k.strategy[VS_MECH_BUSY].e_ns / 1e3, by_length ? "" : ", +25 %");
+		 "hybrid model%s: T %s -> %s (%+.0f %% items/s), CPU/item %s -> %s (%.2fx; busy %s): smallest window for the best T%s",
+		 by_length ? ", waits by length" : "", VS_TIME(k.at_current.t_ns), VS_TIME(at.t_ns),
+		 100 * gain, VS_TIME(k.at_current.e_ns), VS_TIME(at.e_ns), cpu,
+		 VS_TIME(k.strategy[VS_MECH_BUSY].e_ns), by_length ? "" : ", +25 %");
 	iothread_poll(env, plan, io, val, why);
 	spare_cpu_note(env, plan, io, &k.at_current, &at);
 	snprintf(plan->summary, sizeof(plan->summary),
-		 "iothread %.16s: poll-max-ns %.0f us instead of %.1f us%s: %+.0f %% items/s at %.2fx CPU/item%s (%.110s)",
-		 io->id, val / 1e3, io->poll_max_ns / 1e3, dflt ? " (QEMU's default)" : "",
+		 "iothread %.16s: poll-max-ns %s instead of %s%s: %+.0f %% items/s at %.2fx CPU/item%s (%.110s)",
+		 io->id, VS_TIME(val), VS_TIME((double)io->poll_max_ns), dflt ? " (QEMU's default)" : "",
 		 100 * gain, cpu, trade, from);
 }
 
@@ -481,16 +482,16 @@ static void vhost_hybrid(const struct vs_verdict *v, const struct vs_reco_env *e
 	plan->rec_params.pc = us * 1e3;
 	plan->y_ns = us * 1e3;
 	a = action(plan, "vhost.poll_us", pid, "vhost", VS_APPLY_RESTART,
-		   "hybrid model: T %.1f -> %.1f us, CPU/item %.1f -> %.1f us (busy %.1f): vhost polls %.0f us before it waits for a kick (set at VM start)",
-		   k.at_zero.t_ns / 1e3, at.t_ns / 1e3, k.at_zero.e_ns / 1e3, at.e_ns / 1e3,
-		   k.strategy[VS_MECH_BUSY].e_ns / 1e3, us);
+		   "hybrid model: T %s -> %s, CPU/item %s -> %s (busy %s): vhost polls %s before it waits for a kick (set at VM start)",
+		   VS_TIME(k.at_zero.t_ns), VS_TIME(at.t_ns), VS_TIME(k.at_zero.e_ns), VS_TIME(at.e_ns),
+		   VS_TIME(k.strategy[VS_MECH_BUSY].e_ns), VS_TIME(round(us) * 1e3));
 	snprintf(a->value, sizeof(a->value), "%.0f", us);
 	snprintf(a->current, sizeof(a->current), "0");
 	snprintf(a->qemu, sizeof(a->qemu), "-netdev tap,id=...,vhost=on,poll-us=%.0f", us);
 	snprintf(a->libvirt, sizeof(a->libvirt),
 		 "<interface ...><driver name='vhost' poll_us='%.0f'/></interface>", us);
 	snprintf(plan->summary, sizeof(plan->summary),
-		 "fast consumer: vhost polls %.0f us (hybrid model, %.100s)", us, from);
+		 "fast consumer: vhost polls %s (hybrid model, %.100s)", VS_TIME(round(us) * 1e3), from);
 }
 
 static void fast_consumer(const struct vs_verdict *v, const struct vs_reco_env *env,
@@ -518,13 +519,13 @@ static void fast_consumer(const struct vs_verdict *v, const struct vs_reco_env *
 		plan->rec_mech = VS_MECH_SLEEP;
 		plan->rec_params.yc = plan->rec_params.yp = y;
 		snprintf(plan->summary, sizeof(plan->summary),
-			 "fast consumer: let the consumer sleep %.1f us instead of waiting for kicks (Dmax/2 - W%s)",
-			 y / 1e3, y < ymax ? ", capped to stay in sFC" : "");
+			 "fast consumer: let the consumer sleep %s instead of waiting for kicks (Dmax/2 - W%s)",
+			 VS_TIME(y), y < ymax ? ", capped to stay in sFC" : "");
 		if (is_pcdev(env)) {
 			a = action(plan, "pcdev.consumer_sleep_ns", pid, "consumer",
 				   VS_APPLY_NOW,
-				   "consumer sleeps Y = min(Dmax/2 - W, (L-1)Wp - Wc - 500ns), not below Yz %.1f us: no kick per item",
-				   yz / 1e3);
+				   "consumer sleeps Y = min(Dmax/2 - W, (L-1)Wp - Wc - 500ns), not below Yz %s: no kick per item",
+				   VS_TIME(yz));
 			snprintf(a->value, sizeof(a->value), "%.0f", y);
 		} else if (is_qemu(env) && io) {
 			iothread_poll(env, plan, io, y,
@@ -544,26 +545,26 @@ static void fast_consumer(const struct vs_verdict *v, const struct vs_reco_env *
 		}
 		if (!is_qemu(env)) {
 			a = action(plan, "thread.timerslack_ns", pid, "consumer", VS_APPLY_NOW,
-				   "the default 50 us timer slack would stretch every %.1f us sleep",
-				   y / 1e3);
+				   "the default 50us timer slack would stretch every %s sleep",
+				   VS_TIME(y));
 			snprintf(a->value, sizeof(a->value), "1");
 		}
 		return;
 	}
 	/* Sec. 7.2: Dmax below what sleeping can give: busy waiting. */
 	if (ymax <= 0)
-		snprintf(why, sizeof(why), "Dmax/2 is below W %.1f us: no sleep fits",
-			 W / 1e3);
+		snprintf(why, sizeof(why), "Dmax/2 is below W %s: no sleep fits",
+			 VS_TIME(W));
 	else
-		snprintf(why, sizeof(why), "Y %.1f us < Yz %.1f us", y / 1e3, yz / 1e3);
+		snprintf(why, sizeof(why), "Y %s < Yz %s", VS_TIME(y), VS_TIME(yz));
 	snprintf(plan->summary, sizeof(plan->summary),
-		 "fast consumer, Dmax %.0f us below what sleeping gives (%s): busy polling",
-		 env->dmax_ns / 1e3, why);
+		 "fast consumer, Dmax %s below what sleeping gives (%s): busy polling",
+		 VS_TIME(env->dmax_ns), why);
 	if (!polling_allowed(env, plan)) {
 		plan->rec_mech = plan->cur_mech;
 		snprintf(plan->summary, sizeof(plan->summary),
-			 "fast consumer: Dmax %.0f us needs busy polling (%s), but the CPUs are shared: keep notifications",
-			 env->dmax_ns / 1e3, why);
+			 "fast consumer: Dmax %s needs busy polling (%s), but the CPUs are shared: keep notifications",
+			 VS_TIME(env->dmax_ns), why);
 		return;
 	}
 	plan->rec_mech = VS_MECH_BUSY;
@@ -611,8 +612,8 @@ static void fast_producer(const struct vs_verdict *v, const struct vs_reco_env *
 		plan->rec_params.len = l;
 		plan->rec_params.kc = l / 2 ? l / 2 : 1;
 		snprintf(plan->summary, sizeof(plan->summary),
-			 "fast producer: queueing delay L*Wc %.0f us exceeds Dmax %.0f us: shorten the queue to %u",
-			 qdelay / 1e3, env->dmax_ns / 1e3, l);
+			 "fast producer: queueing delay L*Wc %s exceeds Dmax %s: shorten the queue to %u",
+			 VS_TIME(qdelay), VS_TIME(env->dmax_ns), l);
 		a = action(plan, "queue.len", pid, "", VS_APPLY_RESTART,
 			   "the queueing delay L*Wc, not the synchronization, bounds the latency (Sec. 7.3)");
 		snprintf(a->value, sizeof(a->value), "%u", l);
@@ -631,8 +632,8 @@ static void fast_producer(const struct vs_verdict *v, const struct vs_reco_env *
 	if (v->mech == VS_MECH_NOTIFY && isfinite(b) && b >= p->len / 4.0) {
 		plan->rec_params.kc = p->kc;
 		snprintf(plan->summary, sizeof(plan->summary),
-			 "fast producer: nothing to change: each interrupt is amortized over %.0f items and L*Wc %.1f us is within Dmax",
-			 b, qdelay / 1e3);
+			 "fast producer: nothing to change: each interrupt is amortized over %.0f items and L*Wc %s is within Dmax",
+			 b, VS_TIME(qdelay));
 		return;
 	}
 	snprintf(plan->summary, sizeof(plan->summary),
@@ -757,12 +758,12 @@ int vs_recommend(const struct vs_verdict *v, const struct vs_reco_env *env,
 			plan->rec_params.yc = plan->rec_params.yp = y;
 			plan->y_ns = y;
 			snprintf(plan->summary, sizeof(plan->summary),
-				 "busy waiting burns two CPUs; sleeping %.1f us would keep D within Dmax at a fraction of the CPU",
-				 y / 1e3);
+				 "busy waiting burns two CPUs; sleeping %s would keep D within Dmax at a fraction of the CPU",
+				 VS_TIME(y));
 		} else {
 			snprintf(plan->summary, sizeof(plan->summary),
-				 "busy waiting: Dmax %.0f us is below what sleeping gives: keep it",
-				 env->dmax_ns / 1e3);
+				 "busy waiting: Dmax %s is below what sleeping gives: keep it",
+				 VS_TIME(env->dmax_ns));
 		}
 		break;
 	}
@@ -778,8 +779,8 @@ int vs_recommend(const struct vs_verdict *v, const struct vs_reco_env *env,
 		warn(plan, "a vCPU's kick is a VM exit, dearer than the host eventfd write Np was calibrated on: the predicted gain is a floor");
 	}
 	if (plan->have_rec && isfinite(plan->rec.d_ns) && plan->rec.d_ns > env->dmax_ns)
-		warn(plan, "the recommended settings still predict D %.0f us > Dmax %.0f us",
-		     plan->rec.d_ns / 1e3, env->dmax_ns / 1e3);
+		warn(plan, "the recommended settings still predict D %s > Dmax %s",
+		     VS_TIME(plan->rec.d_ns), VS_TIME(env->dmax_ns));
 	/* The iothread's poll window is in force whatever the regime. */
 	if (is_qemu(env) && consumer_iothread(env))
 		iothread_hybrid(v, env, plan, consumer_iothread(env));
@@ -804,8 +805,8 @@ int vs_recommend_guest(const struct vs_reco_env *env, struct vs_plan *plan)
 			   "idle vCPUs halt at once: every wake-up pays a VM exit and a host wake-up");
 		if (hc && isfinite(hc->wake_ns) && isfinite(hc->wake_polled_ns))
 			snprintf(a->why, sizeof(a->why),
-				 "wake-up %.0f us now, %.0f us with the waiting CPU polling: halt polling sized to the waits",
-				 hc->wake_ns / 1e3, hc->wake_polled_ns / 1e3);
+				 "wake-up %s now, %s with the waiting CPU polling: halt polling sized to the waits",
+				 VS_TIME(hc->wake_ns), VS_TIME(hc->wake_polled_ns));
 		snprintf(a->value, sizeof(a->value), "%.0f", hp);
 		snprintf(a->current, sizeof(a->current), "0");
 		if (!g->guest_halt_poll_writable)
@@ -824,8 +825,8 @@ int vs_recommend_guest(const struct vs_reco_env *env, struct vs_plan *plan)
 			    g->cstates[i].disabled)
 				continue;
 			a = action(plan, "cpuidle.state_disable", 0, "", VS_APPLY_NOW,
-				   "C-state %s exits in %u us, more than Dmax/4",
-				   g->cstates[i].name, g->cstates[i].latency_us);
+				   "C-state %s exits in %s, more than Dmax/4",
+				   g->cstates[i].name, VS_TIME(g->cstates[i].latency_us * 1000.0));
 			snprintf(a->value, sizeof(a->value), "1");
 			snprintf(a->cpus, sizeof(a->cpus), "state %s", g->cstates[i].name);
 		}

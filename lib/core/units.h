@@ -32,6 +32,10 @@ int vs_parse_double(const char *text, double min, double max, double *out);
  */
 #define VS_FMT_LEN 24
 const char *vs_format_time(double ns, char *buf, size_t len);
+/* vs_format_time() into a buffer of its own (a compound literal, alive to
+ * the end of the enclosing block), so that one printf can show several
+ * times: printf("T %s -> %s", VS_TIME(t0), VS_TIME(t1)). */
+#define VS_TIME(ns) vs_format_time((ns), (char[VS_FMT_LEN]){ 0 }, VS_FMT_LEN)
 /* Events per second: "950/s", "12.35k/s", "1.234M/s", "2.5G/s". */
 const char *vs_format_rate(double per_s, char *buf, size_t len);
 /* The same number without "/s", for columns whose header names the unit. */

@@ -41,10 +41,11 @@ if not acts and "is already right" not in r["summary"]:
     sys.exit("neither a window nor 'already right': %s" % r["summary"])
 if acts and "waits by length" not in acts[0]["why"]:
     sys.exit("QD1, yet not picked from the waits' lengths: %s" % acts[0]["why"])
-m = re.search(r"of p50 ([0-9]+)/p90", r["summary"])
+m = re.search(r"of p50 ([0-9.]+)(ns|us|ms|s)/p90", r["summary"])
 if not m:
     sys.exit("the advice does not name the waits' median: %s" % r["summary"])
-print("%.0f %s" % (r["y_ns"], m.group(1)))
+us = float(m.group(1)) * {"ns": 1e-3, "us": 1, "ms": 1e3, "s": 1e6}[m.group(2)]
+print("%.0f %.0f" % (r["y_ns"], us))
 PY
 }
 advice 0
