@@ -1,47 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
+/* The emitter's walk (emit.h): levels, text lines and JSON members; the
+ * Prometheus samples are emit-prom.c's. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/json.h"
 #include "core/units.h"
-#include "output/emit.h"
-#include "output/prom.h"
-
-#define EMIT_DEPTH 8
-#define EMIT_LABELS 10		/* in force, plus a map's and a bucket's */
-#define EMIT_NAME 128
-
-struct emit_level {
-	json_t *json;			/* JSON mode: the object or array */
-	const char *key;		/* NULL: array element or root */
-	int is_array;
-	int unnamed;			/* a series: key not in Prometheus names */
-	const char *map_label;		/* a map: its members' label name */
-	const char *label;		/* text label, a map family's HELP */
-	unsigned int nlabels;		/* labels in force at entry ... */
-	char lvalue[EMIT_LABELS][EMIT_NAME];	/* ... and their values */
-};
-
-/* A Prometheus sample waiting for vs_emit_finish(). */
-struct emit_sample {
-	char name[EMIT_NAME];		/* the family */
-	const char *suffix;		/* "", or a histogram's _bucket/_sum/_count */
-	char help[EMIT_NAME];
-	enum vs_prom_type type;
-	unsigned int nlabels;
-	char lname[EMIT_LABELS][32];
-	char lvalue[EMIT_LABELS][EMIT_NAME];
-	double value;
-};
-
-/* What a call's unit does to its Prometheus name: the JSON key's tag is
- * dropped and the base-unit suffix put on (unless already there). */
-struct emit_unit {
-	const char *tag;		/* the JSON key's unit, dropped */
-	const char *suffix;		/* the Prometheus one, added */
-};
+#include "output/emit-impl.h"
 
 static const struct emit_unit U_NONE = { NULL, "" };
 static const struct emit_unit U_NS = { "_ns", "_seconds" };
@@ -50,30 +16,6 @@ static const struct emit_unit U_TOTAL = { NULL, "_total" };
 static const struct emit_unit U_RATE = { "_per_s", "_per_second" };
 static const struct emit_unit U_RATIO = { "_ratio", "_ratio" };
 static const struct emit_unit U_PCT = { "_pct", "_ratio" };
-
-struct vs_emitter {
-	enum vs_emit_mode mode;
-	FILE *out;
-	const char *prefix;
-	int err;
-	unsigned int depth;
-	struct emit_level lv[EMIT_DEPTH];
-	json_t *root;
-	int borrowed;			/* root is the caller's */
-	struct vs_prom *into;		/* PROM: the caller's document */
-	/* PROM: labels in force (strings written so far, scoped by level). */
-	unsigned int nlabels;
-	char lname[EMIT_LABELS][32];
-	char lvalue[EMIT_LABELS][EMIT_NAME];
-	struct emit_sample *samples;
-	size_t nsamples, cap;
-};
-
-static void fail(struct vs_emitter *e, int err)
-{
-	if (!e->err)
-		e->err = err;
-}
 
 struct vs_emitter *vs_emit_new(enum vs_emit_mode mode, FILE *out,
 			       const char *prom_prefix)
@@ -150,143 +92,12 @@ static void json_put(struct vs_emitter *e, const char *key, json_t *v)
 	struct emit_level *l = &e->lv[e->depth - 1];
 
 	if (!v) {
-		fail(e, -ENOMEM);
+		emit_fail(e, -ENOMEM);
 		return;
 	}
 	if (l->is_array ? json_array_append_new(l->json, v)
 			: json_object_set_new(l->json, key, v))
-		fail(e, -ENOMEM);
-}
-
-static int ends_with(const char *s, size_t n, const char *tail)
-{
-	size_t t = strlen(tail);
-
-	return n >= t && !memcmp(s + n - t, tail, t);
-}
-
-static int put(char *buf, size_t len, size_t *n, const char *s, size_t sl)
-{
-	if (*n + 1 + sl >= len)
-		return -ENAMETOOLONG;
-	buf[(*n)++] = '_';
-	memcpy(buf + *n, s, sl);
-	*n += sl;
-	buf[*n] = '\0';
-	return 0;
-}
-
-/*
- * Prometheus name: prefix, the keys of the named levels (an object key's
- * "_ns" dropped: its members say their unit), then key with its unit tag
- * turned into the base-unit suffix. Inside a map the key is a label, so the
- * map's key takes its place.
- */
-static int prom_name(struct vs_emitter *e, char *buf, size_t len,
-		     const char *key, const struct emit_unit *u)
-{
-	const struct emit_level *top = &e->lv[e->depth - 1];
-	unsigned int i, last = e->depth - (top->map_label ? 1 : 0);
-	size_t n, kl;
-	int r;
-
-	r = snprintf(buf, len, "%s", e->prefix);
-	if (r < 0 || (size_t)r >= len)
-		return -ENAMETOOLONG;
-	n = (size_t)r;
-	for (i = 1; i < last; i++) {
-		const char *k = e->lv[i].key;
-
-		if (!k || e->lv[i].unnamed)
-			continue;
-		kl = strlen(k);
-		if (ends_with(k, kl, "_ns"))
-			kl -= 3;
-		r = put(buf, len, &n, k, kl);
-		if (r)
-			return r;
-	}
-	if (top->map_label) {
-		key = top->key;
-		kl = strlen(key);
-		if (ends_with(key, kl, "_ns"))
-			kl -= 3;
-	} else {
-		kl = strlen(key);
-	}
-	if (u->tag && ends_with(key, kl, u->tag))
-		kl -= strlen(u->tag);
-	r = put(buf, len, &n, key, kl);
-	if (r)
-		return r;
-	if (!ends_with(buf, n, u->suffix)) {
-		if (n + strlen(u->suffix) >= len)
-			return -ENAMETOOLONG;
-		strcpy(buf + n, u->suffix);
-	}
-	return 0;
-}
-
-/* One more label on sample s (a map's member, a bucket's le). */
-static int label_add(struct emit_sample *s, const char *name, const char *value)
-{
-	if (s->nlabels == EMIT_LABELS)
-		return -E2BIG;
-	if (strlen(name) >= sizeof(s->lname[0]) || strlen(value) >= sizeof(s->lvalue[0]))
-		return -ENAMETOOLONG;
-	snprintf(s->lname[s->nlabels], sizeof(s->lname[0]), "%s", name);
-	snprintf(s->lvalue[s->nlabels], sizeof(s->lvalue[0]), "%s", value);
-	s->nlabels++;
-	return 0;
-}
-
-static struct emit_sample *prom_add(struct vs_emitter *e, const char *key,
-				    const char *label, const struct emit_unit *u,
-				    enum vs_prom_type type, double v)
-{
-	const struct emit_level *top = &e->lv[e->depth - 1];
-	struct emit_sample *s;
-	int r;
-
-	if (e->err)
-		return NULL;
-	if (e->nsamples == e->cap) {
-		size_t cap = e->cap ? e->cap * 2 : 32;
-		void *p = realloc(e->samples, cap * sizeof(*s));
-
-		if (!p) {
-			fail(e, -ENOMEM);
-			return NULL;
-		}
-		e->samples = p;
-		e->cap = cap;
-	}
-	s = &e->samples[e->nsamples];
-	memset(s, 0, sizeof(*s));
-	r = prom_name(e, s->name, sizeof(s->name), key, u);
-	if (r) {
-		fail(e, r);
-		return NULL;
-	}
-	s->suffix = "";
-	/* a map is one family: its own label says what the members are */
-	snprintf(s->help, sizeof(s->help), "%s",
-		 top->map_label ? top->label : label ? label : key);
-	s->type = type;
-	s->nlabels = e->nlabels;
-	/* Copied: the labels in force change as the walk moves on. */
-	memcpy(s->lname, e->lname, sizeof(s->lname));
-	memcpy(s->lvalue, e->lvalue, sizeof(s->lvalue));
-	if (top->map_label) {
-		r = label_add(s, top->map_label, key);
-		if (r) {
-			fail(e, r);
-			return NULL;
-		}
-	}
-	s->value = v;
-	e->nsamples++;
-	return s;
+		emit_fail(e, -ENOMEM);
 }
 
 static void push(struct vs_emitter *e, const char *key, const char *label,
@@ -298,7 +109,7 @@ static void push(struct vs_emitter *e, const char *key, const char *label,
 	if (e->err)
 		return;
 	if (e->depth == EMIT_DEPTH) {
-		fail(e, -E2BIG);
+		emit_fail(e, -E2BIG);
 		return;
 	}
 	if (e->mode == VS_EMIT_TEXT) {
@@ -342,7 +153,7 @@ void vs_emit_open_map(struct vs_emitter *e, const char *key, const char *label,
 		      const char *label_name)
 {
 	if (!label_name || !key) {
-		fail(e, -EINVAL);
+		emit_fail(e, -EINVAL);
 		return;
 	}
 	push(e, key, label, 0, 0, label_name);
@@ -353,7 +164,7 @@ void vs_emit_close(struct vs_emitter *e)
 	if (e->err)
 		return;
 	if (e->depth <= 1) {
-		fail(e, -EINVAL);
+		emit_fail(e, -EINVAL);
 		return;
 	}
 	e->depth--;
@@ -384,7 +195,7 @@ void vs_emit_ns(struct vs_emitter *e, const char *key, const char *label, double
 		json_put(e, key, vs_json_num(ns));
 		break;
 	case VS_EMIT_PROM:
-		prom_add(e, key, label, &U_NS, VS_PROM_GAUGE, ns / 1e9);
+		emit_prom_add(e, key, label, &U_NS, VS_PROM_GAUGE, ns / 1e9);
 		break;
 	}
 }
@@ -403,7 +214,7 @@ static void emit_num(struct vs_emitter *e, const char *key, const char *label,
 		json_put(e, key, vs_json_num(json));
 		break;
 	case VS_EMIT_PROM:
-		prom_add(e, key, label, u, type, prom);
+		emit_prom_add(e, key, label, u, type, prom);
 		break;
 	}
 }
@@ -502,31 +313,6 @@ void vs_emit_bool(struct vs_emitter *e, const char *key, const char *label, int 
 	emit_num(e, key, label, !!v, v ? "yes" : "no", &U_NONE, VS_PROM_GAUGE, !!v);
 }
 
-/* PROM: key=value in force for the rest of the current object. */
-static void label_set(struct vs_emitter *e, const char *key, const char *value)
-{
-	unsigned int i;
-
-	if (strlen(key) >= sizeof(e->lname[0]) ||
-	    strlen(value) >= sizeof(e->lvalue[0])) {
-		fail(e, -ENAMETOOLONG);
-		return;
-	}
-	for (i = 0; i < e->nlabels; i++)
-		if (!strcmp(e->lname[i], key))
-			break;
-	/* Two labels of one name are invalid: the inner one wins (a thread's
-	 * comm over its VM's) until its object closes. */
-	if (i == e->nlabels && e->nlabels == EMIT_LABELS - 2) {
-		fail(e, -E2BIG);	/* room kept for a map's and le */
-		return;
-	}
-	snprintf(e->lname[i], sizeof(e->lname[i]), "%s", key);
-	snprintf(e->lvalue[i], sizeof(e->lvalue[i]), "%s", value);
-	if (i == e->nlabels)
-		e->nlabels++;
-}
-
 void vs_emit_str(struct vs_emitter *e, const char *key, const char *label,
 		 const char *s)
 {
@@ -540,7 +326,7 @@ void vs_emit_str(struct vs_emitter *e, const char *key, const char *label,
 		json_put(e, key, s ? json_string(s) : json_null());
 		break;
 	case VS_EMIT_PROM:
-		label_set(e, key, s ? s : "");
+		emit_label_set(e, key, s ? s : "");
 		break;
 	}
 }
@@ -561,7 +347,7 @@ void vs_emit_id(struct vs_emitter *e, const char *key, const char *label,
 		json_put(e, key, json_integer((json_int_t)id));
 		break;
 	case VS_EMIT_PROM:
-		label_set(e, key, b);
+		emit_label_set(e, key, b);
 		break;
 	}
 }
@@ -586,7 +372,7 @@ static void hist_json(struct vs_emitter *e, const char *key, const uint64_t *slo
 	if (!o || !b) {
 		json_decref(o);
 		json_decref(b);
-		fail(e, -ENOMEM);
+		emit_fail(e, -ENOMEM);
 		return;
 	}
 	json_object_set_new(o, "unit", json_string("nsecs"));
@@ -599,7 +385,7 @@ static void hist_json(struct vs_emitter *e, const char *key, const uint64_t *slo
 			      "high", (json_int_t)slot_high(i),
 			      "count", (json_int_t)slot[i]);
 		if (!x || json_array_append_new(b, x))
-			fail(e, -ENOMEM);
+			emit_fail(e, -ENOMEM);
 	}
 	json_object_set_new(o, "buckets", b);
 	json_put(e, key, o);
@@ -621,22 +407,22 @@ static void hist_prom(struct vs_emitter *e, const char *key, const char *label,
 			snprintf(le, sizeof(le), "+Inf");
 		else
 			snprintf(le, sizeof(le), "%.15g", slot_high(i) / 1e9);
-		s = prom_add(e, key, label, &U_NS, VS_PROM_HISTOGRAM, (double)cum);
+		s = emit_prom_add(e, key, label, &U_NS, VS_PROM_HISTOGRAM, (double)cum);
 		if (!s)
 			return;
 		s->suffix = "_bucket";
-		if ((err = label_add(s, "le", le))) {
-			fail(e, err);
+		if ((err = emit_label_add(s, "le", le))) {
+			emit_fail(e, err);
 			return;
 		}
 	}
 	if (isfinite(sum_ns)) {
-		s = prom_add(e, key, label, &U_NS, VS_PROM_HISTOGRAM, sum_ns / 1e9);
+		s = emit_prom_add(e, key, label, &U_NS, VS_PROM_HISTOGRAM, sum_ns / 1e9);
 		if (!s)
 			return;
 		s->suffix = "_sum";
 	}
-	s = prom_add(e, key, label, &U_NS, VS_PROM_HISTOGRAM, (double)cum);
+	s = emit_prom_add(e, key, label, &U_NS, VS_PROM_HISTOGRAM, (double)cum);
 	if (s)
 		s->suffix = "_count";
 }
@@ -650,7 +436,7 @@ void vs_emit_hist(struct vs_emitter *e, const char *key, const char *label,
 	if (e->err)
 		return;
 	if (!n || n > 63) {
-		fail(e, -EINVAL);
+		emit_fail(e, -EINVAL);
 		return;
 	}
 	switch (e->mode) {
@@ -677,105 +463,6 @@ void vs_emit_hist(struct vs_emitter *e, const char *key, const char *label,
 	}
 }
 
-/* Sorting the samples by family, each family's in walk order (qsort_r:
- * watch renders in its server's thread). */
-static int by_family(const void *a, const void *b, void *base)
-{
-	const struct emit_sample *sm = base;
-	size_t x = *(const size_t *)a, y = *(const size_t *)b;
-	int c = strcmp(sm[x].name, sm[y].name);
-
-	return c ? c : x < y ? -1 : x > y;
-}
-
-struct emit_family {
-	size_t first, start, n;		/* first sample; its run in the order */
-};
-
-static int by_first(const void *a, const void *b)
-{
-	const struct emit_family *x = a, *y = b;
-
-	return x->first < y->first ? -1 : x->first > y->first;
-}
-
-/*
- * Families in order of first appearance, each with all its samples: sorted
- * rather than searched, since a scrape of many VMs holds thousands of
- * samples (histograms of 36 buckets each).
- */
-static int prom_families(struct vs_emitter *e, struct vs_prom *p)
-{
-	size_t *order = NULL, i, j, nf = 0;
-	struct emit_family *f = NULL;
-	int err;
-
-	if (!e->nsamples)
-		return vs_prom_error(p);
-	order = malloc(e->nsamples * sizeof(*order));
-	f = malloc(e->nsamples * sizeof(*f));
-	if (!order || !f) {
-		free(order);
-		free(f);
-		return -ENOMEM;
-	}
-	for (i = 0; i < e->nsamples; i++)
-		order[i] = i;
-	qsort_r(order, e->nsamples, sizeof(*order), by_family, e->samples);
-	for (i = 0; i < e->nsamples; i = j) {
-		for (j = i + 1; j < e->nsamples &&
-		     !strcmp(e->samples[order[j]].name, e->samples[order[i]].name); j++)
-			;
-		f[nf++] = (struct emit_family){ order[i], i, j - i };
-	}
-	qsort(f, nf, sizeof(*f), by_first);
-	for (i = 0; i < nf; i++) {
-		const struct emit_sample *s = &e->samples[f[i].first];
-
-		vs_prom_family(p, s->name, s->type, s->help);
-		for (j = f[i].start; j < f[i].start + f[i].n; j++) {
-			const struct emit_sample *t = &e->samples[order[j]];
-			struct vs_prom_label l[EMIT_LABELS];
-			unsigned int k;
-
-			for (k = 0; k < t->nlabels; k++) {
-				l[k].name = t->lname[k];
-				l[k].value = t->lvalue[k];
-			}
-			if (*t->suffix)
-				vs_prom_sample_suffix(p, t->suffix, l, t->nlabels, t->value);
-			else
-				vs_prom_sample(p, l, t->nlabels, t->value);
-		}
-	}
-	err = vs_prom_error(p);
-	free(order);
-	free(f);
-	return err;
-}
-
-static int prom_write(struct vs_emitter *e)
-{
-	struct vs_prom *p;
-	const char *text;
-	size_t len;
-	int err;
-
-	if (e->into)
-		return prom_families(e, e->into);
-	p = vs_prom_new();
-	if (!p)
-		return -ENOMEM;
-	err = prom_families(e, p);
-	if (!err) {
-		text = vs_prom_text(p, &len);
-		if (fwrite(text, 1, len, e->out) != len)
-			err = -EIO;
-	}
-	vs_prom_free(p);
-	return err;
-}
-
 int vs_emit_finish(struct vs_emitter *e)
 {
 	int err;
@@ -791,7 +478,7 @@ int vs_emit_finish(struct vs_emitter *e)
 			err = -EIO;
 	}
 	if (!err && e->mode == VS_EMIT_PROM)
-		err = prom_write(e);
+		err = emit_prom_write(e);
 	if (!e->borrowed)
 		json_decref(e->root);
 	free(e->samples);
