@@ -145,10 +145,10 @@ static json_t *qmp_json(const struct vs_diag_qmp *d)
 		json_object_set_new(v, "halt_poll_success_ns", json_integer(r->poll_ok_ns));
 		json_object_set_new(v, "halt_poll_fail_ns", json_integer(r->poll_fail_ns));
 		json_object_set_new(v, "halt_wait_ns", json_integer(r->wait_ns));
-		json_object_set_new(v, "halt_wait_p50_ns_at_most",
+		json_object_set_new(v, "halt_wait_p50_at_most_ns",
 				    vs_json_num(r->wait_hist_fits ?
 						vs_qmp_hist_quantile(r->wait_hist, 0.5) : NAN));
-		json_object_set_new(v, "halt_wait_hist_fits_total", json_boolean(r->wait_hist_fits));
+		json_object_set_new(v, "halt_wait_hist_fits", json_boolean(r->wait_hist_fits));
 		json_object_set_new(v, "halt_wait_hist", vs_qmp_hist_json(r->wait_hist));
 		json_object_set_new(v, "halt_poll_success_hist", vs_qmp_hist_json(r->poll_ok_hist));
 		json_object_set_new(v, "halt_poll_fail_hist", vs_qmp_hist_json(r->poll_fail_hist));

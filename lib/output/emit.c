@@ -13,6 +13,7 @@ static const struct emit_unit U_NONE = { NULL, "" };
 static const struct emit_unit U_NS = { "_ns", "_seconds" };
 static const struct emit_unit U_S = { "_s", "_seconds" };
 static const struct emit_unit U_TOTAL = { NULL, "_total" };
+static const struct emit_unit U_NS_TOTAL = { "_ns", "_seconds_total" };
 static const struct emit_unit U_RATE = { "_per_s", "_per_second" };
 static const struct emit_unit U_RATIO = { "_ratio", "_ratio" };
 static const struct emit_unit U_PCT = { "_pct", "_ratio" };
@@ -258,6 +259,19 @@ void vs_emit_counter(struct vs_emitter *e, const char *key, const char *label,
 	emit_uint(e, key, label, v, &U_TOTAL, VS_PROM_COUNTER);
 }
 
+void vs_emit_ns_counter(struct vs_emitter *e, const char *key, const char *label,
+			uint64_t ns)
+{
+	char b[VS_FMT_LEN];
+
+	if (e->mode == VS_EMIT_JSON && !e->err) {
+		json_put(e, key, json_integer((json_int_t)ns));
+		return;
+	}
+	emit_num(e, key, label, (double)ns, vs_format_time((double)ns, b, sizeof(b)),
+		 &U_NS_TOTAL, VS_PROM_COUNTER, ns / 1e9);
+}
+
 void vs_emit_u64(struct vs_emitter *e, const char *key, const char *label, uint64_t v)
 {
 	emit_uint(e, key, label, v, &U_NONE, VS_PROM_GAUGE);
@@ -381,8 +395,10 @@ static void hist_json(struct vs_emitter *e, const char *key, const uint64_t *slo
 
 		if (!slot[i])
 			continue;
-		x = json_pack("{sIsIsI}", "low", (json_int_t)slot_low(i),
-			      "high", (json_int_t)slot_high(i),
+		/* the last slot is open above: no high end */
+		x = json_pack("{sIsosI}", "low", (json_int_t)slot_low(i),
+			      "high", i + 1 == n ? json_null() :
+			      json_integer((json_int_t)slot_high(i)),
 			      "count", (json_int_t)slot[i]);
 		if (!x || json_array_append_new(b, x))
 			emit_fail(e, -ENOMEM);

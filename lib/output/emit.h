@@ -86,6 +86,10 @@ void vs_emit_seconds(struct vs_emitter *e, const char *key, const char *label,
 /* A count that only grows (Prometheus counter, _total added if missing). */
 void vs_emit_counter(struct vs_emitter *e, const char *key, const char *label,
 		     uint64_t v);
+/* Nanoseconds that only grow (time spent polling): a JSON integer, a
+ * Prometheus counter in seconds ("poll_ns" -> "poll_seconds_total"). */
+void vs_emit_ns_counter(struct vs_emitter *e, const char *key, const char *label,
+			uint64_t ns);
 /* A plain integer (gauge). */
 void vs_emit_u64(struct vs_emitter *e, const char *key, const char *label, uint64_t v);
 /* Events per second ("12.35k/s"). */
@@ -110,7 +114,7 @@ void vs_emit_id(struct vs_emitter *e, const char *key, const char *label,
  * A log2 histogram of nanoseconds: slot i counts values in [2^(i-1), 2^i)
  * (slot 0: [0, 1)), the last slot everything above. JSON keeps stat's shape
  * {"unit": "nsecs", "buckets": [{"low", "high", "count"}]} with the
- * non-empty slots; Prometheus a histogram family in seconds (_bucket{le}
+ * non-empty slots (high null for the last, open one); Prometheus a histogram family in seconds (_bucket{le}
  * cumulative up to +Inf, _sum where sum_ns is finite, _count); text one line
  * per non-empty slot.
  */

@@ -83,6 +83,37 @@ static int cmp_row(const void *a, const void *b)
 	return (x->cpu_index > y->cpu_index) - (x->cpu_index < y->cpu_index);
 }
 
+/* Row counts from a to b (a zeroed: the totals), the rates over secs. */
+static void fill_row(struct vs_qmp_vcpu_row *row, const struct vs_qmp_vcpu_stats *a,
+		     const struct vs_qmp_vcpu_stats *b, double secs)
+{
+	uint64_t attempted;
+	int k;
+
+	row->secs = secs;
+	row->exits = delta(b->exits, a->exits);
+	row->halt_exits = delta(b->halt_exits, a->halt_exits);
+	row->io_exits = delta(b->io_exits, a->io_exits);
+	row->polls_ok = delta(b->halt_successful_poll, a->halt_successful_poll);
+	attempted = delta(b->halt_attempted_poll, a->halt_attempted_poll);
+	row->polls_fail = attempted > row->polls_ok ? attempted - row->polls_ok : 0;
+	row->poll_ok_pct = attempted ? 100.0 * row->polls_ok / attempted : NAN;
+	row->poll_ok_ns = delta(b->halt_poll_success_ns, a->halt_poll_success_ns);
+	row->poll_fail_ns = delta(b->halt_poll_fail_ns, a->halt_poll_fail_ns);
+	row->wait_ns = delta(b->halt_wait_ns, a->halt_wait_ns);
+	row->exits_per_s = row->exits / secs;
+	row->halt_exits_per_s = row->halt_exits / secs;
+	row->wait_share = row->wait_ns / (secs * 1e9);
+	for (k = 0; k < VS_QMP_HIST_BUCKETS; k++) {
+		row->wait_hist[k] = delta(b->halt_wait_hist[k], a->halt_wait_hist[k]);
+		row->poll_ok_hist[k] = delta(b->halt_poll_success_hist[k],
+					     a->halt_poll_success_hist[k]);
+		row->poll_fail_hist[k] = delta(b->halt_poll_fail_hist[k],
+					       a->halt_poll_fail_hist[k]);
+	}
+	row->wait_hist_fits = vs_qmp_hist_fits(row->wait_hist, row->wait_ns);
+}
+
 int vs_qmp_sample_rows(const struct vs_qmp_sample *prev,
 		       const struct vs_qmp_sample *now,
 		       struct vs_qmp_vcpu_row **rows)
@@ -100,43 +131,38 @@ int vs_qmp_sample_rows(const struct vs_qmp_sample *prev,
 	for (i = 0; i < now->n_vcpus; i++) {
 		const struct vs_qmp_vcpu *v = &now->vcpus[i], *pv;
 		const struct vs_qmp_vcpu_stats *a, *b;
-		struct vs_qmp_vcpu_row *row = &r[n];
-		uint64_t attempted;
-		int k;
 
 		pv = vcpu_by_index(prev, v->cpu_index);
 		b = stats_of(now, v->qom_path);
 		a = pv ? stats_of(prev, pv->qom_path) : NULL;
 		if (!a || !b)
 			continue;
-		row->cpu_index = v->cpu_index;
-		row->thread_id = v->thread_id;
-		row->secs = secs;
-		row->exits = delta(b->exits, a->exits);
-		row->halt_exits = delta(b->halt_exits, a->halt_exits);
-		row->io_exits = delta(b->io_exits, a->io_exits);
-		row->polls_ok = delta(b->halt_successful_poll, a->halt_successful_poll);
-		attempted = delta(b->halt_attempted_poll, a->halt_attempted_poll);
-		row->polls_fail = attempted > row->polls_ok ? attempted - row->polls_ok : 0;
-		row->poll_ok_pct = attempted ? 100.0 * row->polls_ok / attempted : NAN;
-		row->poll_ok_ns = delta(b->halt_poll_success_ns, a->halt_poll_success_ns);
-		row->poll_fail_ns = delta(b->halt_poll_fail_ns, a->halt_poll_fail_ns);
-		row->wait_ns = delta(b->halt_wait_ns, a->halt_wait_ns);
-		row->exits_per_s = row->exits / secs;
-		row->halt_exits_per_s = row->halt_exits / secs;
-		row->wait_share = row->wait_ns / (secs * 1e9);
-		for (k = 0; k < VS_QMP_HIST_BUCKETS; k++) {
-			row->wait_hist[k] = delta(b->halt_wait_hist[k], a->halt_wait_hist[k]);
-			row->poll_ok_hist[k] = delta(b->halt_poll_success_hist[k],
-						     a->halt_poll_success_hist[k]);
-			row->poll_fail_hist[k] = delta(b->halt_poll_fail_hist[k],
-						       a->halt_poll_fail_hist[k]);
-		}
-		row->wait_hist_fits = vs_qmp_hist_fits(row->wait_hist, row->wait_ns);
-		n++;
+		r[n].cpu_index = v->cpu_index;
+		r[n].thread_id = v->thread_id;
+		fill_row(&r[n++], a, b, secs);
 	}
 	qsort(r, n, sizeof(*r), cmp_row);
 	*rows = r;
+	return n;
+}
+
+int vs_qmp_sample_totals(const struct vs_qmp_sample *prev,
+			 const struct vs_qmp_sample *now,
+			 struct vs_qmp_vcpu_row **rows)
+{
+	static const struct vs_qmp_vcpu_stats zero;
+	int n = vs_qmp_sample_rows(prev, now, rows), i;
+
+	for (i = 0; i < n; i++) {
+		struct vs_qmp_vcpu_row *row = &(*rows)[i], win = *row;
+		const struct vs_qmp_vcpu *v = vcpu_by_index(now, row->cpu_index);
+
+		/* the row exists: its vCPU and stats are in now */
+		fill_row(row, &zero, stats_of(now, v->qom_path), win.secs);
+		row->exits_per_s = win.exits_per_s;
+		row->halt_exits_per_s = win.halt_exits_per_s;
+		row->wait_share = win.wait_share;
+	}
 	return n;
 }
 

@@ -74,5 +74,15 @@ void vs_qmp_sample_free(struct vs_qmp_sample *s);
 int vs_qmp_sample_rows(const struct vs_qmp_sample *prev,
 		       const struct vs_qmp_sample *now,
 		       struct vs_qmp_vcpu_row **rows);
+/*
+ * The same rows with the counts, the histograms and what they give (the
+ * success percentage, whether the wait histogram fits) as totals since each
+ * vCPU was created, which is what a Prometheus counter is; the rates and
+ * the wait share stay the interval's (a vCPU's age is not known, so a rate
+ * since its creation cannot be made).
+ */
+int vs_qmp_sample_totals(const struct vs_qmp_sample *prev,
+			 const struct vs_qmp_sample *now,
+			 struct vs_qmp_vcpu_row **rows);
 
 #endif

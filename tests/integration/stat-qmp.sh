@@ -88,7 +88,7 @@ for line in open(path).read().splitlines():
     assert labels["pid"] == f'"{pid}"', line
     if m.group(1) == "virtsync_qmp_exits_total":
         exits += int(float(m.group(3)))
-        seen.add(labels["tid"].strip('"'))
+        seen.add(labels["thread_id"].strip('"'))
 assert seen == set(tids), (seen, tids)
 assert lo <= exits <= hi, (lo, exits, hi)
 PY
@@ -100,7 +100,7 @@ PY
 # of QEMU's halt_wait_hist before and after
 json_get "$TMP/last.json" 'all(v[k]["unit"] == "nsecs" and all(b["count"] > 0 and (b["high"] is None or b["high"] == max(1, 2 * b["low"])) for b in v[k]["buckets"]) for v in d["vcpus"] for k in ("halt_wait_hist", "halt_poll_success_hist", "halt_poll_fail_hist"))' |
 	grep -qx True || die "histograms in JSON: $(cat "$TMP/last.json")"
-json_get "$TMP/last.json" 'all((v["halt_wait_p50_ns_at_most"] is None) == (not v["halt_wait_hist_fits_total"] or not v["halt_wait_hist"]["buckets"]) for v in d["vcpus"])' |
+json_get "$TMP/last.json" 'all((v["halt_wait_p50_at_most_ns"] is None) == (not v["halt_wait_hist_fits"] or not v["halt_wait_hist"]["buckets"]) for v in d["vcpus"])' |
 	grep -qx True || die "a median from a histogram that does not fit: $(cat "$TMP/last.json")"
 waits() {	# total count of QEMU's halt_wait_hist, all vCPUs
 	python3 - "$sock" <<'PY'
@@ -119,13 +119,13 @@ PY
 w0=$(waits)
 expect_exit 0 "$VS" stat --qmp "$sock" -i 100ms -c 1 --prometheus
 w1=$(waits)
-python3 - "$TMP/out" "$w0" "$w1" <<'PY' || die "prometheus histograms: $(grep duration "$TMP/out" | head -40)"
+python3 - "$TMP/out" "$w0" "$w1" <<'PY' || die "prometheus histograms: $(grep hist_seconds "$TMP/out" | head -40)"
 import re, sys
 from collections import defaultdict
 path, lo, hi = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 buckets, counts, waits = defaultdict(list), {}, 0
 for line in open(path).read().splitlines():
-    m = re.match(r'^(virtsync_qmp_halt_(?:wait|poll)_duration_seconds)_(bucket|count|sum)\{(.*)\} (\S+)$', line)
+    m = re.match(r'^(virtsync_qmp_halt_(?:wait|poll_success|poll_fail)_hist_seconds)_(bucket|count|sum)\{(.*)\} (\S+)$', line)
     if not m:
         continue
     name, kind, labels, val = m.groups()
@@ -135,7 +135,7 @@ for line in open(path).read().splitlines():
         buckets[key].append((float("inf") if le == "+Inf" else float(le), int(val)))
     elif kind == "count":
         counts[key] = int(val)
-        if name.endswith("wait_duration_seconds"):
+        if name.endswith("wait_hist_seconds"):
             waits += int(val)
     else:
         float(val)
@@ -146,6 +146,56 @@ for key, b in buckets.items():
     assert les == sorted(les) and les[-1] == float("inf") and len(b) == 32, key
     assert vals == sorted(vals) and vals[-1] == counts[key], (key, vals, counts[key])
 assert lo <= waits <= hi, (lo, waits, hi)
+PY
+
+# one walk: every leaf of the JSON document is a Prometheus family named
+# by its path (the vCPU series' key left out, the unit tag turned into the
+# base unit) or, for strings and ids, a label; the exposition lints clean
+cp "$TMP/out" "$TMP/prom.txt"
+if command -v promtool >/dev/null; then
+	promtool check metrics <"$TMP/prom.txt" >"$TMP/lint" 2>&1 ||
+		die "promtool check metrics: $(cat "$TMP/lint")"
+fi
+python3 - "$TMP/last.json" "$TMP/prom.txt" <<'PY' || die "a JSON field without its Prometheus metric"
+import json, re, sys
+doc, text = json.load(open(sys.argv[1])), open(sys.argv[2]).read()
+families = set(re.findall(r"^# TYPE (\S+) ", text, re.M))
+labels = set(re.findall(r'[{,]([a-zA-Z_]+)="', text))
+META = {"tool", "command", "version", "host", "kernel", "cmdline", "time"}
+SERIES = {"vcpus"}
+# the unit tag of a key and the suffixes its family may have
+UNITS = (("_per_s", ("_per_second",)), ("_pct", ("_ratio",)),
+         ("_ns", ("_seconds", "_seconds_total")), ("_s", ("_seconds",)))
+def name(path, v):
+    base = "_".join(path)
+    for tag, suffixes in UNITS:
+        if base.endswith(tag):
+            return base[: -len(tag)], suffixes
+    if isinstance(v, dict):
+        return base, ("_seconds",)      # a histogram of ns
+    return base, ("", "_total", "_ratio")
+def leaves(v, path):
+    if isinstance(v, dict) and not ("unit" in v and "buckets" in v):
+        for k, x in v.items():
+            if not path and k in META:
+                continue
+            yield from leaves(x, path + ([] if k in SERIES else [k]))
+    elif isinstance(v, list):
+        for x in v:
+            yield from leaves(x, path)
+    else:
+        yield path, v
+missing = set()
+for path, v in leaves(doc, []):
+    if (isinstance(v, str) or isinstance(v, int) and not isinstance(v, bool) or v is None) \
+            and path[-1] in labels:
+        continue
+    base, suffixes = name(path, v)
+    want = ["virtsync_qmp_" + base + x for x in suffixes]
+    if not families & set(want):
+        missing.add(want[0])
+assert not missing, sorted(missing)
+assert len(families) >= 18, families
 PY
 
 # bad input

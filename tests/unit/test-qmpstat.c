@@ -61,6 +61,18 @@ static void test_rows(void **state)
 	__T("one that cannot hold it does not", !r[1].wait_hist_fits);
 	free(r);
 
+	/* totals (Prometheus counters): the counts since the vCPU was
+	 * created, the rates still the interval's */
+	n = vs_qmp_sample_totals(&a, &b, &r);
+	__T("totals: two rows", n == 2 && r[0].cpu_index == 0);
+	__T("exit total", r[0].exits == 4100 && r[1].exits == 7);
+	__T("poll totals", r[0].polls_ok == 20 && r[0].polls_fail == 10);
+	__T_REL("success pct of the totals", r[0].poll_ok_pct, 200.0 / 3, 1e-12);
+	__T("wait histogram total", r[0].wait_hist[27] == 7);
+	__T_REL("rate over the interval", r[0].exits_per_s, 2000, 1e-12);
+	__T_REL("wait share over the interval", r[0].wait_share, 0.25, 1e-12);
+	free(r);
+
 	/* a vCPU only in the later sample has no row; time must move */
 	b.n_vcpus = 2;
 	a.n_vcpus = 1;
