@@ -566,8 +566,8 @@ static void decide(struct vs_watch *w, struct vs_watch_queue *q)
 		if (w->n_applies < VS_WATCH_MAX_APPLIES)
 			w->applies[w->n_applies++] = q->apply;
 		emit(w, VS_WEV_KEPT, q, NULL, gain,
-		     "%s pid %d queue %s: kept journal apply %d: %s (%.0f -> %.0f items/s "
-		     "over %u windows each)", q->id.vm, (int)q->id.pid, q->id.queue,
+		     "%s pid %d queue %s: kept journal apply %d: %s; %.0f -> %.0f items/s "
+		     "over %u windows each", q->id.vm, (int)q->id.pid, q->id.queue,
 		     q->apply, why, before.throughput, after.throughput,
 		     w->o.confirm_windows);
 		return;
@@ -576,12 +576,12 @@ static void decide(struct vs_watch *w, struct vs_watch_queue *q)
 		return;
 	if (apply_has_foreign(w, j, q->jfirst, q->jn)) {
 		emit(w, VS_WEV_HELD, q, NULL, gain,
-		     "%s pid %d queue %s: the change did not help (%s), but someone else "
+		     "%s pid %d queue %s: the change did not help: %s; someone else "
 		     "changed one of its knobs since: journal apply %d left as it is",
 		     q->id.vm, (int)q->id.pid, q->id.queue, why, q->apply);
 	} else if (!apply_is_last(j, q->apply, q->jfirst, q->jn)) {
 		emit(w, VS_WEV_HELD, q, NULL, gain,
-		     "%s pid %d queue %s: the change did not help (%s), but journal apply "
+		     "%s pid %d queue %s: the change did not help: %s; journal apply "
 		     "%d is no longer the last one: left for 'virtsync rollback'",
 		     q->id.vm, (int)q->id.pid, q->id.queue, why, q->apply);
 	} else if (vs_apply_rollback(j, q->jfirst, NULL, NULL, &restored, &failed)) {
@@ -592,8 +592,8 @@ static void decide(struct vs_watch *w, struct vs_watch_queue *q)
 	} else {
 		forget_apply(w, j, q->jfirst, q->jn);
 		emit(w, VS_WEV_ROLLED_BACK, q, NULL, gain,
-		     "%s pid %d queue %s: rolled back journal apply %d (%zu knob(s)): %s "
-		     "(%.0f -> %.0f items/s)", q->id.vm, (int)q->id.pid, q->id.queue,
+		     "%s pid %d queue %s: rolled back journal apply %d (%zu knob(s)): %s; "
+		     "%.0f -> %.0f items/s", q->id.vm, (int)q->id.pid, q->id.queue,
 		     q->apply, restored, why, before.throughput, after.throughput);
 	}
 	vs_journal_free(j);

@@ -152,6 +152,10 @@ static void test_fix_kept(void **state)
 	__T("confirming", !counts[VS_WEV_KEPT]);
 	window(w, 510000, true);
 	__T("kept", counts[VS_WEV_KEPT] == 1 && sleep_ns() == 120000);
+	/* one phrase, as tune's decision line: no "(...) (...)" */
+	__T("kept: why; figures", strstr(last_text[VS_WEV_KEPT], "(higher is better); ") &&
+	    strstr(last_text[VS_WEV_KEPT], " items/s over ") &&
+	    !strstr(last_text[VS_WEV_KEPT], ") ("));
 	__T("one regime line only", counts[VS_WEV_REGIME] == 1);
 	/* someone else changes it: left alone, said once */
 	{
@@ -194,7 +198,8 @@ static void test_no_gain_rolled_back(void **state)
 	window(w, 245000, true);
 	__T("rolled back", counts[VS_WEV_ROLLED_BACK] == 1 && sleep_ns() == 0);
 	__T("why", strstr(last_text[VS_WEV_ROLLED_BACK], "(higher is better)") &&
-	    strstr(last_text[VS_WEV_ROLLED_BACK], "neither by the"));
+	    strstr(last_text[VS_WEV_ROLLED_BACK], "neither by the") &&
+	    !strstr(last_text[VS_WEV_ROLLED_BACK], ") ("));
 	__T("journal clean", !vs_journal_load(&j) && !vs_journal_active(j));
 	vs_journal_free(j);
 	/* still bad: the rate limit holds the knob */
