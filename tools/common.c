@@ -290,10 +290,10 @@ void vs_progress_update(struct vs_progress *p, unsigned long done,
 	if (vs_global.json || el < 2.0 || !isatty(STDERR_FILENO))
 		return;
 	if (total)
-		fprintf(stderr, "\r\033[K%s: %lu/%lu (%.0f%%), %.0f s", p->label, done,
-			total, 100.0 * done / total, el);
+		fprintf(stderr, "\r\033[K%s: %lu/%lu (%.0f%%), %s", p->label, done,
+			total, 100.0 * done / total, VS_TIME(floor(el) * 1e9));
 	else
-		fprintf(stderr, "\r\033[K%s: %lu, %.0f s", p->label, done, el);
+		fprintf(stderr, "\r\033[K%s: %lu, %s", p->label, done, VS_TIME(floor(el) * 1e9));
 	p->shown = 1;
 }
 

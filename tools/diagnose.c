@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/units.h"
 #include "cmd.h"
 #include "core/clock.h"
 #include "diagnose/diagnose.h"
@@ -280,7 +281,7 @@ int cmd_diagnose(int argc, char **argv)
 	if (!text)
 		vs_json_print(json_incref(doc));
 	else
-		printf("\nDone in %.1f s.\n", (vs_mono_ns() - t_start) / 1e9);
+		printf("\nDone in %s.\n", VS_TIME((double)(vs_mono_ns() - t_start)));
 out:
 	json_decref(doc);
 	vs_diagnosis_free(&d);

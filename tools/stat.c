@@ -362,7 +362,7 @@ static void print_text(const struct vs_probe_snapshot *s,
 	waiting_said = false;
 	localtime_r(&now, &tm);
 	strftime(ts, sizeof(ts), "%H:%M:%S", &tm);
-	printf("%s  interval %.2fs%s\n", ts, secs,
+	printf("%s  interval %s%s\n", ts, VS_TIME(secs * 1e9),
 	       s->perf_running_ratio < 1.0 ? "  (perf counters multiplexed)" : "");
 	printf("%-7s %-10s %7s %7s %7s %7s %7s %5s %6s %6s\n", "PID", "COMM",
 	       "EXIT/s", "KICK/s", "IRQ/s", "HLTP/s", "HLTW/s", "POLL%",

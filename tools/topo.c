@@ -363,9 +363,9 @@ static void print_c2c(const struct vs_c2c *c, const struct vs_topo *t)
 
 			if (!p->unstable)
 				continue;
-			printf("  %d-%d: %.0f ns (%.0f%% of samples) or %.0f ns (%.0f%%), "
-			       "%u switch%s\n", p->a, p->b, p->low_ns,
-			       100 * (1 - p->high_share), p->high_ns, 100 * p->high_share,
+			printf("  %d-%d: %s (%.0f%% of samples) or %s (%.0f%%), "
+			       "%u switch%s\n", p->a, p->b, VS_TIME(p->low_ns),
+			       100 * (1 - p->high_share), VS_TIME(p->high_ns), 100 * p->high_share,
 			       p->switches, p->switches == 1 ? "" : "es");
 		}
 	}
@@ -377,8 +377,8 @@ static void print_c2c(const struct vs_c2c *c, const struct vs_topo *t)
 		const struct vs_c2c_cluster *cl = &c->clusters[i];
 
 		vs_cpuset_format(&cl->cpus, list, sizeof(list));
-		printf("  CPUs %s: %.0f ns median, %.0f max: %s\n", list,
-		       cl->median_ns, cl->max_ns, cl->name);
+		printf("  CPUs %s: %s median, %s max: %s\n", list,
+		       VS_TIME(cl->median_ns), VS_TIME(cl->max_ns), cl->name);
 	}
 }
 

@@ -665,10 +665,10 @@ static int tune_device(int argc, char **argv)
 		if (vs_json_print(dev_outcome_json(&o, env.workload, &ctx, argc, argv)))
 			goto out;
 	} else {
-		printf("reference device pid %d%s%s%s%s: %u x %.1f s windows, medians\n",
+		printf("reference device pid %d%s%s%s%s: %u x %s windows, medians\n",
 		       (int)ctx.pid, env.workload ? ", preset " : "",
 		       env.workload ? env.workload : "", env.backend ? ", backend " : "",
-		       env.backend ? env.backend : "", ctx.repeats, ctx.window_ns / 1e9);
+		       env.backend ? env.backend : "", ctx.repeats, VS_TIME(ctx.window_ns));
 		if (ctx.regime[0])
 			printf("diagnose: regime %s\n", ctx.regime);
 		if (ctx.dropped)

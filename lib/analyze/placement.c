@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/units.h"
 #include "analyze/placement.h"
 
 static void note(struct vs_placement *pl, const char *fmt, ...)
@@ -215,8 +216,8 @@ static void predict_move(const struct vs_place_in *in, struct vs_place_advice *x
 	if (isfinite(h0) && isfinite(h1)) {
 		d = h1 - h0;
 		snprintf(x->model, sizeof(x->model),
-			 "Wp, Wc %+.0f ns each: half the measured hand-off change (%s: %.0f -> %.0f ns, CPUs %d,%d -> %d,%d)",
-			 d / 2, what, h0, h1, p0, c0, p1, c1);
+			 "Wp, Wc %s%s each: half the measured hand-off change (%s: %s -> %s, CPUs %d,%d -> %d,%d)",
+			 d >= 0 ? "+" : "", VS_TIME(d / 2), what, VS_TIME(h0), VS_TIME(h1), p0, c0, p1, c1);
 	} else {
 		double r0 = rt_of(in, p0, c0, NULL), r1 = rt_of(in, p1, c1, NULL);
 
@@ -227,8 +228,8 @@ static void predict_move(const struct vs_place_in *in, struct vs_place_advice *x
 		}
 		d = r1 - r0;
 		snprintf(x->model, sizeof(x->model),
-			 "Wp, Wc %+.0f ns each: half the round-trip change (%.0f -> %.0f ns, %s)",
-			 d / 2, r0, r1, in->c2c_from ? in->c2c_from : "virtsync topo");
+			 "Wp, Wc %s%s each: half the round-trip change (%s -> %s, %s)",
+			 d >= 0 ? "+" : "", VS_TIME(d / 2), VS_TIME(r0), VS_TIME(r1), in->c2c_from ? in->c2c_from : "virtsync topo");
 	}
 	q = v->params;
 	q.wp = fmax(q.wp + d / 2, 1);
@@ -285,7 +286,7 @@ static struct vs_place_advice *move_side(const struct vs_place_in *in,
 	char rtt[48] = "";
 
 	if (isfinite(rt))
-		snprintf(rtt, sizeof(rtt), ", round trip %.0f ns%s", rt, unst ? " (slow mode)" : "");
+		snprintf(rtt, sizeof(rtt), ", round trip %s%s", VS_TIME(rt), unst ? " (slow mode)" : "");
 	x = advise(pl, "thread.affinity", "%s: %s to CPU %d%s", why, sd->comm, to, rtt);
 	if (!x)
 		return NULL;
@@ -549,8 +550,8 @@ int vs_placement_audit(const struct vs_place_in *in, struct vs_placement *pl)
 		note(pl, "the threads moved during the window (producer %s; consumer %s): pinning them holds the placement",
 		     pl->prod.cpus, pl->cons.cpus);
 	if (pl->rt_unstable)
-		note(pl, "round trip between CPUs %d and %d has two modes, %.0f or %.0f ns: the host moves these CPUs",
-		     pl->prod.cpu, pl->cons.cpu, pl->rt_low_ns, pl->rt_high_ns);
+		note(pl, "round trip between CPUs %d and %d has two modes, %s or %s: the host moves these CPUs",
+		     pl->prod.cpu, pl->cons.cpu, VS_TIME(pl->rt_low_ns), VS_TIME(pl->rt_high_ns));
 	if (!audit_memory(in, pl)) {
 		if (pl->prod.cpu == pl->cons.cpu)
 			audit_shared_cpu(in, pl);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/units.h"
 #include "core/clock.h"
 #include "core/errmsg.h"
 #include "core/safefile.h"
@@ -85,8 +86,8 @@ void vs_diag_short_window(struct vs_verdict *v, double measured_ns, double windo
 	used = strlen(v->summary);
 	v->confidence *= measured_ns > 0 ? measured_ns / window_ns : 0;
 	snprintf(v->summary + used, sizeof(v->summary) - used,
-		 " (the process stopped after %.2f s of the %.1f s window)",
-		 measured_ns / 1e9, window_ns / 1e9);
+		 " (the process stopped after %s of the %s window)",
+		 VS_TIME(measured_ns), VS_TIME(window_ns));
 }
 
 double vs_diag_guest_wait_ns(const struct vs_verdict *v, const struct vs_sample *s)

@@ -351,7 +351,7 @@ void vs_diag_queue_print(FILE *f, const struct vs_diag_queue *q)
 		fprintf(f, "%s backend, ", s->backend);
 	if (s->len)
 		fprintf(f, "L %u, ", s->len);
-	fprintf(f, "%.2f s)\n", s->duration_ns / 1e9);
+	fprintf(f, "%s)\n", VS_TIME(s->duration_ns));
 	if (q->err == -ENODATA) {
 		vs_print_hanging(f, 2, 0, "not measured: no I/O thread identified and no public item counters (name QEMU's threads with -name ...,debug-threads=on; kicks and interrupts per VM: virtsync stat)");
 		return;

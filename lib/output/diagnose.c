@@ -194,10 +194,11 @@ static void qmp_print(FILE *f, const struct vs_diag_qmp *d)
 		else
 			snprintf(pct, sizeof(pct), "%.0f%%", r->poll_ok_pct);
 		fprintf(f, "  vCPU %d (tid %d): %.0f exits/s, halt polls %llu ok %llu failed (%s),\n"
-		       "    polling %.1f ms, waiting %.1f ms%s in %.2f s\n", r->cpu_index,
+		       "    polling %s, waiting %s%s in %s\n", r->cpu_index,
 		       r->thread_id, r->exits_per_s, (unsigned long long)r->polls_ok,
 		       (unsigned long long)r->polls_fail, pct,
-		       (r->poll_ok_ns + r->poll_fail_ns) / 1e6, r->wait_ns / 1e6, wait, r->secs);
+		       VS_TIME((double)(r->poll_ok_ns + r->poll_fail_ns)), VS_TIME((double)r->wait_ns),
+		       wait, VS_TIME(r->secs * 1e9));
 	}
 	for (i = 0; i < d->n_iothreads; i++) {
 		char id[4 * 40 + 4];
@@ -271,7 +272,7 @@ void vs_diag_print_phase(FILE *f, enum vs_diag_phase phase, const struct vs_diag
 		fprintf(f, "Found %u process%s:\n", d->found->n_vms,
 			d->found->n_vms == 1 ? "" : "es");
 		print_discovery(f, d->found);
-		fprintf(f, "Measuring for %.1f s ...\n", d->duration_ns / 1e9);
+		fprintf(f, "Measuring for %s ...\n", VS_TIME(d->duration_ns));
 		break;
 	}
 	fflush(f);

@@ -48,11 +48,11 @@ void vs_placement_print(FILE *f, const struct vs_placement *pl, int indent)
 	side_line(f, indent, !strcmp(pl->prod.role, "vcpu") ? "vCPU" : "producer", &pl->prod);
 	side_line(f, indent, "consumer", &pl->cons);
 	if (isfinite(pl->rt_ns) && pl->rt_unstable)
-		snprintf(line, sizeof(line), "%s; cache-line round trip %.0f or %.0f ns (two modes)",
-			 pl->relation, pl->rt_low_ns, pl->rt_high_ns);
+		snprintf(line, sizeof(line), "%s; cache-line round trip %s or %s (two modes)",
+			 pl->relation, VS_TIME(pl->rt_low_ns), VS_TIME(pl->rt_high_ns));
 	else if (isfinite(pl->rt_ns))
-		snprintf(line, sizeof(line), "%s; cache-line round trip %.0f ns", pl->relation,
-			 pl->rt_ns);
+		snprintf(line, sizeof(line), "%s; cache-line round trip %s", pl->relation,
+			 VS_TIME(pl->rt_ns));
 	else
 		snprintf(line, sizeof(line), "%s; round trip not measured", pl->relation);
 	folded(f, indent + 2, "", line);

@@ -27,9 +27,9 @@ void rpt_sleepcost(struct out *o, const json_t *doc)
 
 		if (!pts)
 			continue;
-		snprintf(name, sizeof(name), "effective p50, slack %.0f ns", num(side, "slack_ns"));
+		snprintf(name, sizeof(name), "effective p50, slack %s", VS_TIME(num(side, "slack_ns")));
 		rpt_add_column_series(c, name, VS_SERIES_LINE, pts, "nominal_ns", "effective", "p50_ns");
-		snprintf(name, sizeof(name), "cost, slack %.0f ns", num(side, "slack_ns"));
+		snprintf(name, sizeof(name), "cost, slack %s", VS_TIME(num(side, "slack_ns")));
 		rpt_add_column_series(c, name, VS_SERIES_POINTS, pts, "nominal_ns", NULL, "cost_ns");
 	}
 	rpt_heading(o, 3, "Sleep cost");

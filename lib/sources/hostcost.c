@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/units.h"
 #include "sources/hostcost.h"
 #include "sources/measure.h"
 #include "sources/sleepcost.h"
@@ -222,8 +223,8 @@ int vs_hostcosts_measure(const struct vs_hostcost_opts *o, struct vs_hostcosts *
 	} else {
 		hc->wake_ns = median / 2;
 		snprintf(hc->wake_from, sizeof(hc->wake_from),
-			 "eventfd ping-pong, median of %u round trips / 2, less %.0f us runqueue wait",
-			 done, runq / 1e3);
+			 "eventfd ping-pong, median of %u round trips / 2, less %s runqueue wait",
+			 done, VS_TIME(runq));
 	}
 	if (o->polled && !err) {
 		struct spinners s;

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/units.h"
 #include "sources/devstats.h"
 #include "sources/measure.h"
 #include "sources/exitlat.h"
@@ -435,8 +436,8 @@ int vs_measure_pair(const struct vs_vm *vm, const struct vs_thread *prod,
 			s->irqs_per_s = (double)(st_b.interrupts - st_a.interrupts) / sec;
 		}
 		vs_sample_source(s, "device-counters", true,
-				 "%s: items, kicks, interrupts over %.2f s",
-				 vm->stats_path, sec);
+				 "%s: items, kicks, interrupts over %s",
+				 vm->stats_path, VS_TIME(sec * 1e9));
 	} else if (have_tap && !tap_packets(vm, &tap_b) && thr_b > thr_a) {
 		s->have_items = true;
 		s->items_per_s = (double)(tap_b - tap_a) / ((thr_b - thr_a) / 1e9);
@@ -598,7 +599,7 @@ void vs_sample_apply_probe(struct vs_sample *s, const struct vs_vm *vm,
 	apply_thread_probe(&s->prod, snap, sec);
 	apply_thread_probe(&s->cons, snap, sec);
 	vs_sample_source(s, "bpf-probes", true,
-			 "kvm:* and sched:* tracepoints over %.2f s: %s%swake-up latency per thread",
-			 sec, s->kicks_from_probes ? "kicks, " : "",
+			 "kvm:* and sched:* tracepoints over %s: %s%swake-up latency per thread",
+			 VS_TIME(sec * 1e9), s->kicks_from_probes ? "kicks, " : "",
 			 s->irqs_from_probes ? "interrupts, halts, " : "");
 }

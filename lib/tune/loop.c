@@ -362,8 +362,8 @@ static int wakeup_propose(void *ctx, const volatile sig_atomic_t *stop,
 		win = vs_wakeup_poll_window(before->latency_ns, grow_start, c->dmax_ns);
 		if (cur >= win) {
 			snprintf(why, len,
-				 "guest.halt_poll_ns is %llu, already covering the %.0f us round trip",
-				 (unsigned long long)cur, before->latency_ns / 1e3);
+				 "guest.halt_poll_ns is %llu, already covering the %s round trip",
+				 (unsigned long long)cur, VS_TIME(before->latency_ns));
 			*planp = plan;
 			return 0;
 		}
@@ -371,8 +371,8 @@ static int wakeup_propose(void *ctx, const volatile sig_atomic_t *stop,
 		st.knob = vs_knob_find("guest.halt_poll_ns");
 		snprintf(st.value, sizeof(st.value), "%llu", (unsigned long long)win);
 		snprintf(st.why, sizeof(st.why),
-			 "idle vCPUs poll %llu us (4x the %.0f us round trip) before HLT",
-			 (unsigned long long)win / 1000, before->latency_ns / 1e3);
+			 "idle vCPUs poll %s (4x the %s round trip) before HLT",
+			 VS_TIME((double)win), VS_TIME(before->latency_ns));
 		e = vs_profile_add_step(plan, &st);
 		if (e) {
 			vs_profile_free(plan);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/units.h"
 #include "tune/apply.h"
 #include "tune/journal.h"
 #include "tune/loop.h"
@@ -448,9 +449,10 @@ static void try_apply(struct vs_watch *w, struct vs_watch_queue *q)
 		if (now - k->changed_s < w->o.knob_interval_s) {
 			emit(w, VS_WEV_HELD, q, &acts[i], NAN,
 			     "%s pid %d queue %s: not changing %s (%s) again: last changed "
-			     "%.0f s ago, the limit is one change per %.0f s",
+			     "%s ago, the limit is one change per %s",
 			     q->id.vm, (int)q->id.pid, q->id.queue, acts[i].knob->name,
-			     acts[i].label, now - k->changed_s, w->o.knob_interval_s);
+			     acts[i].label, VS_TIME(round(now - k->changed_s) * 1e9),
+			     VS_TIME(w->o.knob_interval_s * 1e9));
 			goto out;
 		}
 	}

@@ -72,7 +72,7 @@ grep -q '^legend: ' "$TMP/out" || die "no legend"
 grep -q '^clusters:' "$TMP/out" || die "no clusters section"
 awk 'length > 79 { print; bad = 1 } END { exit bad }' "$TMP/out" || die "text over 80 columns"
 if grep -q '^unstable pairs' "$TMP/out"; then
-	grep -Eq '^  [0-9]+-[0-9]+: [0-9]+ ns \([0-9]+% of samples\) or [0-9]+ ns' "$TMP/out" ||
+	grep -Eq '^  [0-9]+-[0-9]+: [0-9.]+[num]?s \([0-9]+% of samples\) or [0-9.]+[num]?s' "$TMP/out" ||
 		die "unstable pair without its two modes"
 fi
 # A subset of CPUs is measured but not cached as the host's matrix.

@@ -187,7 +187,7 @@ static void test_remote_vcpu(void **state)
 	    x && !strcmp(x->a.value, "6") && !strcmp(x->a.current, "0") && x->a.tid == 701 &&
 	    x->a.pid == 700 && strstr(x->a.why, "another node than its memory"));
 	__T("predicted with the measured hand-off", x->have_pred &&
-	    strstr(x->model, "-165 ns each") && strstr(x->model, "400 -> 70 ns") &&
+	    strstr(x->model, "-165ns each") && strstr(x->model, "400ns -> 70ns") &&
 	    strstr(x->model, "remote memory itself not modelled"));
 	__T("a faster T", x->pred.t_ns < x->cur.t_ns);
 	__T("libvirt: vcpupin", strstr(x->a.libvirt, "<vcpupin vcpu='0' cpuset='6'/>"));
@@ -256,7 +256,7 @@ static void test_cache_rule(void **state)
 	    !strcmp(pl.relation, "share L3"));
 	x = advice(&pl, "thread.affinity");
 	__T("to the SMT sibling, 60 ns a message", x && !strcmp(x->a.value, "4") &&
-	    strstr(x->model, "120 -> 60 ns"));
+	    strstr(x->model, "120ns -> 60ns"));
 	h[1].ns = 130;	/* measured dearer: no advice */
 	__T("audit", vs_placement_audit(&in, &pl) == 0 && !advice(&pl, "thread.affinity"));
 	free(t);
