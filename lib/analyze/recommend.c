@@ -10,16 +10,12 @@
 #include "knobs/knobs.h"
 #include "analyze/loopkind.h"
 #include "analyze/recommend.h"
+#include "analyze/recommend-impl.h"
 #include "model/pick.h"
 
 /* Sec. 7.2: stay this far inside the sFC region, away from the border
  * where the OS's sleep-length jitter would tip the system into sLS. */
 #define SFC_MARGIN_NS 500.0
-/* Halt polling longer than this burns more CPU than a wake-up costs on
- * any host we know; the guest haltpoll driver's own default is 200 us. */
-#define HALT_POLL_MAX_NS 400000.0
-#define HALT_POLL_MIN_NS 50000.0
-#define HALT_POLL_DEFAULT_NS 200000.0
 /* Poll budgets are picked up to the range a sweep of the knob covers
  * (bench/guest-poll-sweep.sh); beyond it a poller holds a CPU. */
 #define POLL_PICK_MAX_NS 512000.0
@@ -53,10 +49,7 @@ const char *vs_applies_name(enum vs_applies a)
 	}
 }
 
-static void warn(struct vs_plan *plan, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void warn(struct vs_plan *plan, const char *fmt, ...)
+void vs_reco_warn(struct vs_plan *plan, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -68,14 +61,9 @@ static void warn(struct vs_plan *plan, const char *fmt, ...)
 	va_end(ap);
 }
 
-static struct vs_advice *action(struct vs_plan *plan, const char *knob,
-				pid_t pid, const char *role, enum vs_applies applies,
-				const char *fmt, ...)
-	__attribute__((format(printf, 6, 7)));
-
-static struct vs_advice *action(struct vs_plan *plan, const char *knob,
-				pid_t pid, const char *role, enum vs_applies applies,
-				const char *fmt, ...)
+struct vs_advice *vs_reco_action(struct vs_plan *plan, const char *knob,
+				 pid_t pid, const char *role, enum vs_applies applies,
+				 const char *fmt, ...)
 {
 	static struct vs_advice sink;
 	struct vs_advice *a;
@@ -103,16 +91,6 @@ static void predict(const struct vs_params *p, enum vs_mech m,
 	*ok = !vs_params_validate(p, NULL) && !vs_model_predict(p, m, out);
 }
 
-static bool is_pcdev(const struct vs_reco_env *env)
-{
-	return env->vm && env->vm->kind == VS_VM_PCDEV;
-}
-
-static bool is_qemu(const struct vs_reco_env *env)
-{
-	return env->vm && env->vm->kind == VS_VM_QEMU;
-}
-
 /* Busy polling needs two otherwise idle cores (Sec. 7.2 last paragraph);
  * on a machine where other threads keep CPUs busy it steals their time. */
 static bool polling_allowed(const struct vs_reco_env *env, struct vs_plan *plan)
@@ -120,70 +98,16 @@ static bool polling_allowed(const struct vs_reco_env *env, struct vs_plan *plan)
 	double spare;
 
 	if (!env->ncpus || !isfinite(env->other_busy_cpus)) {
-		warn(plan, "no busy-polling advice: the load of the other CPUs is unknown");
+		vs_reco_warn(plan, "no busy-polling advice: the load of the other CPUs is unknown");
 		return false;
 	}
 	spare = env->ncpus - env->other_busy_cpus;
 	if (spare < 2.0 + 0.25) {
-		warn(plan, "no busy-polling advice: other threads keep %.1f of %u CPUs busy, polling needs 2 idle cores",
+		vs_reco_warn(plan, "no busy-polling advice: other threads keep %.1f of %u CPUs busy, polling needs 2 idle cores",
 		     env->other_busy_cpus, env->ncpus);
 		return false;
 	}
 	return true;
-}
-
-static double round_up(double v, double step)
-{
-	return ceil(v / step) * step;
-}
-
-/* Halt polling sized to the waits it must cover: long enough to catch the
- * typical wake-up, never beyond the cap. */
-static double halt_poll_for_wait(double wait_ns)
-{
-	double v;
-
-	if (!isfinite(wait_ns) || wait_ns <= 0)
-		return HALT_POLL_DEFAULT_NS;
-	v = round_up(wait_ns * 1.25, 10000);
-	if (v < HALT_POLL_MIN_NS)
-		v = HALT_POLL_MIN_NS;
-	if (v > HALT_POLL_MAX_NS)
-		v = HALT_POLL_MAX_NS;
-	return v;
-}
-
-static void vcpu_halt_poll(const struct vs_verdict *v, const struct vs_reco_env *env,
-			   struct vs_plan *plan, double wait_ns, const char *why)
-{
-	double hp = halt_poll_for_wait(wait_ns);
-	struct vs_advice *a;
-
-	if (is_pcdev(env) && env->vm->kvm) {
-		a = action(plan, "vm.halt_poll_ns", env->vm->pid, "", VS_APPLY_NOW,
-			   "%s", why);
-		snprintf(a->value, sizeof(a->value), "%.0f", hp);
-	} else if (env->vm && env->vm->kvm) {
-		/* KVM_CAP_HALT_POLL is only reachable through the VM fd the VMM
-		 * holds; QEMU offers no option for it, so the host-wide module
-		 * parameter is the knob, applied to VMs created afterwards. */
-		a = action(plan, "kvm.halt_poll_ns", 0, "",
-			   env->kvm_halt_poll_writable ? VS_APPLY_RESTART : VS_APPLY_READONLY,
-			   "%s (per-VM halt polling cannot change on a running QEMU VM)", why);
-		snprintf(a->value, sizeof(a->value), "%.0f", hp);
-		if (env->kvm_halt_poll_ns >= 0)
-			snprintf(a->current, sizeof(a->current), "%lld",
-				 (long long)env->kvm_halt_poll_ns);
-		snprintf(a->qemu, sizeof(a->qemu),
-			 "no QEMU option: echo %.0f > /sys/module/kvm/parameters/halt_poll_ns, then restart the VM",
-			 hp);
-		snprintf(a->libvirt, sizeof(a->libvirt),
-			 "no domain XML element: set the module parameter on the host, then restart the domain");
-		if (!env->kvm_halt_poll_writable)
-			warn(plan, "kvm.halt_poll_ns is read-only on this host: halt polling cannot be changed here");
-	}
-	(void)v;
-	warn(plan, "a guest using cpuidle-haltpoll turns host halt polling off for its vCPUs (MSR_KVM_POLL_CONTROL): tune guest_halt_poll_ns inside it instead");
 }
 
 /* The QEMU iothread the queue's consumer is, or NULL. */
@@ -209,7 +133,7 @@ static void iothread_poll(const struct vs_reco_env *env, struct vs_plan *plan,
 {
 	struct vs_advice *a;
 
-	a = action(plan, "iothread.poll_max_ns", env->vm ? env->vm->pid : 0, "iothread",
+	a = vs_reco_action(plan, "iothread.poll_max_ns", env->vm ? env->vm->pid : 0, "iothread",
 		   VS_APPLY_NOW, "%s", why);
 	snprintf(a->value, sizeof(a->value), "%.0f", ns);
 	snprintf(a->current, sizeof(a->current), "%lld", (long long)io->poll_max_ns);
@@ -364,7 +288,7 @@ static void spare_cpu_note(const struct vs_reco_env *env, struct vs_plan *plan,
 		(s->prod.present ? s->prod.cpu : 0) - (s->cons.present ? s->cons.cpu : 0);
 	extra = then->e_ns / then->t_ns - now->e_ns / now->t_ns;
 	if (extra > 0 && extra > spare)
-		warn(plan, "iothread %.16s: its polling needs %.1f more CPUs and %.1f are spare (others keep %.1f of %u busy): it would take CPU from the vCPU it waits for, so expect the gain only where a core is free",
+		vs_reco_warn(plan, "iothread %.16s: its polling needs %.1f more CPUs and %.1f are spare (others keep %.1f of %u busy): it would take CPU from the vCPU it waits for, so expect the gain only where a core is free",
 		     io->id, extra, fmax(spare, 0), env->other_busy_cpus, env->ncpus);
 }
 
@@ -375,7 +299,7 @@ static void note_within_objective(struct vs_plan *plan, const struct vs_qmp_ioth
 {
 	double cpu = best->e_ns / now->e_ns;
 
-	warn(plan, "iothread %.16s: the model's pick, %s, is predicted %+.1f %% items/s at %.2fx CPU/item: within %.0f %%, so %lld is kept%s",
+	vs_reco_warn(plan, "iothread %.16s: the model's pick, %s, is predicted %+.1f %% items/s at %.2fx CPU/item: within %.0f %%, so %lld is kept%s",
 	     io->id, VS_TIME(best_ns), 100 * (now->t_ns / best->t_ns - 1), cpu,
 	     100 * POLL_OBJ_SLACK, (long long)io->poll_max_ns,
 	     cpu < 1 - POLL_OBJ_SLACK ? " (set the pick if CPU matters more)" : "");
@@ -398,7 +322,7 @@ static void iothread_hybrid(const struct vs_verdict *v, const struct vs_reco_env
 
 	if (!pick_consumer_poll(v, env, (double)io->poll_max_ns, &k, &rr, &closed,
 				&by_length, from, sizeof(from))) {
-		warn(plan, "iothread %.24s: the window does not give the hybrid model what it needs: poll-max-ns %lld left as it is",
+		vs_reco_warn(plan, "iothread %.24s: the window does not give the hybrid model what it needs: poll-max-ns %lld left as it is",
 		     io->id, (long long)io->poll_max_ns);
 		return;
 	}
@@ -408,7 +332,7 @@ static void iothread_hybrid(const struct vs_verdict *v, const struct vs_reco_env
 	plan->cur_params.pc = (double)io->poll_max_ns;
 	plan->rec_params = plan->cur_params;
 	if (!k.meets_dmax)
-		warn(plan, "no poll-max-ns keeps the predicted D within Dmax %s: picked for the best T",
+		vs_reco_warn(plan, "no poll-max-ns keeps the predicted D within Dmax %s: picked for the best T",
 		     VS_TIME(env->dmax_ns));
 	val = margin_pick(v, &k, &rr, closed, by_length, VS_PICK_CONSUMER, 1000, &at);
 	/* The window in force within the objective of the pick: a change
@@ -481,7 +405,7 @@ static void vhost_hybrid(const struct vs_verdict *v, const struct vs_reco_env *e
 	plan->rec_mech = VS_MECH_HYBRID;
 	plan->rec_params.pc = us * 1e3;
 	plan->y_ns = us * 1e3;
-	a = action(plan, "vhost.poll_us", pid, "vhost", VS_APPLY_RESTART,
+	a = vs_reco_action(plan, "vhost.poll_us", pid, "vhost", VS_APPLY_RESTART,
 		   "hybrid model: T %s -> %s, CPU/item %s -> %s (busy %s): vhost polls %s before it waits for a kick (set at VM start)",
 		   VS_TIME(k.at_zero.t_ns), VS_TIME(at.t_ns), VS_TIME(k.at_zero.e_ns), VS_TIME(at.e_ns),
 		   VS_TIME(k.strategy[VS_MECH_BUSY].e_ns), VS_TIME(round(us) * 1e3));
@@ -522,7 +446,7 @@ static void fast_consumer(const struct vs_verdict *v, const struct vs_reco_env *
 			 "fast consumer: let the consumer sleep %s instead of waiting for kicks (Dmax/2 - W%s)",
 			 VS_TIME(y), y < ymax ? ", capped to stay in sFC" : "");
 		if (is_pcdev(env)) {
-			a = action(plan, "pcdev.consumer_sleep_ns", pid, "consumer",
+			a = vs_reco_action(plan, "pcdev.consumer_sleep_ns", pid, "consumer",
 				   VS_APPLY_NOW,
 				   "consumer sleeps Y = min(Dmax/2 - W, (L-1)Wp - Wc - 500ns), not below Yz %s: no kick per item",
 				   VS_TIME(yz));
@@ -534,7 +458,7 @@ static void fast_consumer(const struct vs_verdict *v, const struct vs_reco_env *
 			/* vhost cannot sleep on a timer; its poll-us busy-loop is
 			 * the closest: poll the ring for Y before re-enabling
 			 * notifications. */
-			a = action(plan, "vhost.poll_us", pid, "vhost", VS_APPLY_RESTART,
+			a = vs_reco_action(plan, "vhost.poll_us", pid, "vhost", VS_APPLY_RESTART,
 				   "vhost polls the ring for Y before waiting for a kick: kicks become rare (set at VM start)");
 			snprintf(a->value, sizeof(a->value), "%.0f", ceil(y / 1e3));
 			snprintf(a->qemu, sizeof(a->qemu),
@@ -544,7 +468,7 @@ static void fast_consumer(const struct vs_verdict *v, const struct vs_reco_env *
 				 ceil(y / 1e3));
 		}
 		if (!is_qemu(env)) {
-			a = action(plan, "thread.timerslack_ns", pid, "consumer", VS_APPLY_NOW,
+			a = vs_reco_action(plan, "thread.timerslack_ns", pid, "consumer", VS_APPLY_NOW,
 				   "the default 50us timer slack would stretch every %s sleep",
 				   VS_TIME(y));
 			snprintf(a->value, sizeof(a->value), "1");
@@ -569,14 +493,14 @@ static void fast_consumer(const struct vs_verdict *v, const struct vs_reco_env *
 	}
 	plan->rec_mech = VS_MECH_BUSY;
 	if (is_pcdev(env)) {
-		a = action(plan, "pcdev.consumer_busyloop_ns", pid, "consumer", VS_APPLY_NOW,
+		a = vs_reco_action(plan, "pcdev.consumer_busyloop_ns", pid, "consumer", VS_APPLY_NOW,
 			   "consumer busy-polls instead of waiting: Y would be below Yz");
 		snprintf(a->value, sizeof(a->value), "1000000000");
 	} else if (is_qemu(env) && io) {
 		iothread_poll(env, plan, io, env->dmax_ns,
 			      "the consumer iothread busy-polls the ring for up to Dmax");
 	} else if (is_qemu(env)) {
-		a = action(plan, "vhost.poll_us", pid, "vhost", VS_APPLY_RESTART,
+		a = vs_reco_action(plan, "vhost.poll_us", pid, "vhost", VS_APPLY_RESTART,
 			   "vhost busy-polls the ring (set at VM start)");
 		snprintf(a->value, sizeof(a->value), "%.0f", ceil(env->dmax_ns / 1e3));
 		snprintf(a->qemu, sizeof(a->qemu), "-netdev tap,id=...,vhost=on,poll-us=%.0f",
@@ -585,10 +509,10 @@ static void fast_consumer(const struct vs_verdict *v, const struct vs_reco_env *
 			 "<interface ...><driver name='vhost' poll_us='%.0f'/></interface>",
 			 ceil(env->dmax_ns / 1e3));
 	}
-	a = action(plan, "thread.affinity", pid, "consumer", VS_APPLY_NOW,
+	a = vs_reco_action(plan, "thread.affinity", pid, "consumer", VS_APPLY_NOW,
 		   "a polling thread needs a core of its own");
 	snprintf(a->value, sizeof(a->value), "%u", env->ncpus > 1 ? env->ncpus - 1 : 0);
-	a = action(plan, "cpuidle.state_disable", 0, "", VS_APPLY_NOW,
+	a = vs_reco_action(plan, "cpuidle.state_disable", 0, "", VS_APPLY_NOW,
 		   "shallow C-states only on the polling cores: deep exits cost more than Dmax allows");
 	snprintf(a->value, sizeof(a->value), "1");
 	snprintf(a->cpus, sizeof(a->cpus), "%u", env->ncpus > 1 ? env->ncpus - 1 : 0);
@@ -614,7 +538,7 @@ static void fast_producer(const struct vs_verdict *v, const struct vs_reco_env *
 		snprintf(plan->summary, sizeof(plan->summary),
 			 "fast producer: queueing delay L*Wc %s exceeds Dmax %s: shorten the queue to %u",
 			 VS_TIME(qdelay), VS_TIME(env->dmax_ns), l);
-		a = action(plan, "queue.len", pid, "", VS_APPLY_RESTART,
+		a = vs_reco_action(plan, "queue.len", pid, "", VS_APPLY_RESTART,
 			   "the queueing delay L*Wc, not the synchronization, bounds the latency (Sec. 7.3)");
 		snprintf(a->value, sizeof(a->value), "%u", l);
 		snprintf(a->current, sizeof(a->current), "%u", p->len);
@@ -640,7 +564,7 @@ static void fast_producer(const struct vs_verdict *v, const struct vs_reco_env *
 		 "fast producer: use notifications with a large kc (L/2 = %u) so that interrupts are amortized",
 		 plan->rec_params.kc);
 	if (v->mech == VS_MECH_SLEEP && is_pcdev(env)) {
-		a = action(plan, "producer.mode", pid, "producer", VS_APPLY_RESTART,
+		a = vs_reco_action(plan, "producer.mode", pid, "producer", VS_APPLY_RESTART,
 			   "sleeping gains nothing for a fast producer (Sec. 7.3) and costs Yz per sleep when idle");
 		snprintf(a->value, sizeof(a->value), "notify");
 		snprintf(a->qemu, sizeof(a->qemu), "virtsync bench ... --mode notify --kc %u",
@@ -669,7 +593,7 @@ static void short_queue(const struct vs_verdict *v, const struct vs_reco_env *en
 		 "short queue: the start-up latency exceeds what %u slots absorb: longer queue (%u), smaller kc, P and C on cores sharing a cache",
 		 p->len, l);
 	if (l > p->len) {
-		a = action(plan, "queue.len", pid, "", VS_APPLY_RESTART,
+		a = vs_reco_action(plan, "queue.len", pid, "", VS_APPLY_RESTART,
 			   "a longer queue absorbs the start-up time S (Table 3)");
 		snprintf(a->value, sizeof(a->value), "%u", l);
 		snprintf(a->current, sizeof(a->current), "%u", p->len);
@@ -694,16 +618,16 @@ static void short_queue(const struct vs_verdict *v, const struct vs_reco_env *en
 		else
 			snprintf(where, sizeof(where), "on NUMA node %d (no shared cache found)",
 				 node);
-		a = action(plan, "thread.affinity", pid, "producer", VS_APPLY_NOW,
+		a = vs_reco_action(plan, "thread.affinity", pid, "producer", VS_APPLY_NOW,
 			   "producer and consumer next to each other: CPUs %d and %d %s (shorter start-up)",
 			   ca, cb, where);
 		snprintf(a->value, sizeof(a->value), "%d", ca);
-		a = action(plan, "thread.affinity", pid, "consumer", VS_APPLY_NOW,
+		a = vs_reco_action(plan, "thread.affinity", pid, "consumer", VS_APPLY_NOW,
 			   "next to the producer: CPUs %d and %d %s", ca, cb, where);
 		snprintf(a->value, sizeof(a->value), "%d", cb);
 	}
 	if (env->vm && env->vm->kvm)
-		vcpu_halt_poll(v, env, plan, vs_verdict_est(v, "Yp"),
+		vs_reco_vcpu_halt_poll(v, env, plan, vs_verdict_est(v, "Yp"),
 			       "the vCPU's start-up after an interrupt: halt polling sized to its waits");
 }
 
@@ -776,60 +700,13 @@ int vs_recommend(const struct vs_verdict *v, const struct vs_reco_env *env,
 	if (env->vm && env->vm->kvm && !v->np_from_exits &&
 	    plan->cur_mech == VS_MECH_NOTIFY && plan->rec_mech != VS_MECH_NOTIFY) {
 		plan->gain_is_floor = true;
-		warn(plan, "a vCPU's kick is a VM exit, dearer than the host eventfd write Np was calibrated on: the predicted gain is a floor");
+		vs_reco_warn(plan, "a vCPU's kick is a VM exit, dearer than the host eventfd write Np was calibrated on: the predicted gain is a floor");
 	}
 	if (plan->have_rec && isfinite(plan->rec.d_ns) && plan->rec.d_ns > env->dmax_ns)
-		warn(plan, "the recommended settings still predict D %s > Dmax %s",
+		vs_reco_warn(plan, "the recommended settings still predict D %s > Dmax %s",
 		     VS_TIME(plan->rec.d_ns), VS_TIME(env->dmax_ns));
 	/* The iothread's poll window is in force whatever the regime. */
 	if (is_qemu(env) && consumer_iothread(env))
 		iothread_hybrid(v, env, plan, consumer_iothread(env));
-	return 0;
-}
-
-int vs_recommend_guest(const struct vs_reco_env *env, struct vs_plan *plan)
-{
-	const struct vs_guest_info *g = env->guest;
-	const struct vs_hostcosts *hc = env->hc;
-	struct vs_advice *a;
-	unsigned int i;
-	bool deep = false;
-
-	if (!g || !g->is_guest)
-		return 0;
-	if (g->haltpoll_loaded && g->guest_halt_poll_ns == 0) {
-		double hp = halt_poll_for_wait(env->guest_wait_ns);
-
-		a = action(plan, "guest.halt_poll_ns", 0, "",
-			   g->guest_halt_poll_writable ? VS_APPLY_NOW : VS_APPLY_READONLY,
-			   "idle vCPUs halt at once: every wake-up pays a VM exit and a host wake-up");
-		if (hc && isfinite(hc->wake_ns) && isfinite(hc->wake_polled_ns))
-			snprintf(a->why, sizeof(a->why),
-				 "wake-up %s now, %s with the waiting CPU polling: halt polling sized to the waits",
-				 VS_TIME(hc->wake_ns), VS_TIME(hc->wake_polled_ns));
-		snprintf(a->value, sizeof(a->value), "%.0f", hp);
-		snprintf(a->current, sizeof(a->current), "0");
-		if (!g->guest_halt_poll_writable)
-			warn(plan, "guest.halt_poll_ns is read-only here");
-	}
-	if (!strcmp(g->cpuidle_driver, "haltpoll"))
-		warn(plan, "cpuidle-haltpoll is active: it turns the host's halt polling off for this guest, so guest_halt_poll_ns is the only polling%s",
-		     g->guest_halt_poll_ns == 0 ? " (and it is 0: nobody polls)" : "");
-	for (i = 0; i < g->n_cstates; i++)
-		if (g->cstates[i].latency_us * 1000.0 > env->dmax_ns / 4 &&
-		    !g->cstates[i].disabled)
-			deep = true;
-	if (deep) {
-		for (i = 0; i < g->n_cstates; i++) {
-			if (g->cstates[i].latency_us * 1000.0 <= env->dmax_ns / 4 ||
-			    g->cstates[i].disabled)
-				continue;
-			a = action(plan, "cpuidle.state_disable", 0, "", VS_APPLY_NOW,
-				   "C-state %s exits in %s, more than Dmax/4",
-				   g->cstates[i].name, VS_TIME(g->cstates[i].latency_us * 1000.0));
-			snprintf(a->value, sizeof(a->value), "1");
-			snprintf(a->cpus, sizeof(a->cpus), "state %s", g->cstates[i].name);
-		}
-	}
 	return 0;
 }
