@@ -322,8 +322,9 @@ static void print_relations(const struct vs_c2c *c, const struct vs_topo *t)
 
 		len = snprintf(line, sizeof(line), "  %-24s", names[k]);
 		if (cnt[k])
-			len += snprintf(line + len, sizeof(line) - len, " %6.0f ns median, %u pair%s",
-					vs_median(vals[k], cnt[k]), cnt[k], cnt[k] == 1 ? "" : "s");
+			len += snprintf(line + len, sizeof(line) - len, " %8s median, %u pair%s",
+					VS_TIME(vs_median(vals[k], cnt[k])), cnt[k],
+					cnt[k] == 1 ? "" : "s");
 		if (unst[k])
 			snprintf(line + len, sizeof(line) - len, "%s%u unstable",
 				 cnt[k] ? ", " : " ", unst[k]);

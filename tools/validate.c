@@ -294,11 +294,12 @@ static void print_summary(const struct pcdev_vsweep *sw, double max_err)
 	       sw->median_err * 100 <= max_err ? "ok" : "FAILED");
 	if (isnan(sw->worst_err))
 		return;
-	printf("worst %.1f %% at %s %s, regime %s: measured wp %.0f wc %.0f\n",
+	printf("worst %.1f %% at %s %s, regime %s: measured wp %s wc %s\n",
 	       sw->worst_err * 100, sw->x_name, fmt_x(sw, w->x, x, sizeof(x)),
-	       pt_regime(w), m->wp, m->wc);
-	printf("  np %.0f nc %.0f sp %.0f sc %.0f yp %.0f yc %.0f (ns)\n\n",
-	       m->np, m->nc, m->sp, m->sc, m->yp, m->yc);
+	       pt_regime(w), VS_TIME(m->wp), VS_TIME(m->wc));
+	printf("  np %s nc %s sp %s sc %s yp %s yc %s\n\n",
+	       VS_TIME(m->np), VS_TIME(m->nc), VS_TIME(m->sp), VS_TIME(m->sc),
+	       VS_TIME(m->yp), VS_TIME(m->yc));
 }
 
 static json_t *point_json(const struct pcdev_vpoint *pt)
