@@ -179,6 +179,15 @@ void vs_stop_on_hangup(void);
  * time): `virtsync report` tells inputs apart by "command" and hosts by
  * "host", so every saved JSON document should carry them. */
 void vs_json_add_meta(json_t *doc, int argc, char **argv);
+/*
+ * One interval's JSON document from one walk through the emitter
+ * (lib/output/emit.h): the vs_json_add_meta() envelope, then what walk()
+ * writes, printed by vs_json_print(). A failure is said on stderr; the
+ * first -errno is returned.
+ */
+struct vs_emitter;
+int vs_json_print_walk(int (*walk)(struct vs_emitter *e, const void *ctx),
+		       const void *ctx, int argc, char **argv);
 
 /* vs_mono_ns(), vs_median(): lib/core; vs_kvm_usable(): lib/diagnose/device.h */
 #include "core/clock.h"

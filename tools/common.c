@@ -16,6 +16,7 @@
 #include "cmd.h"
 #include "core/sysfs.h"
 #include "core/units.h"
+#include "output/emit.h"
 
 struct vs_global vs_global;
 
@@ -181,6 +182,32 @@ int vs_json_print(json_t *doc)
 		return -EIO;
 	fputc('\n', stdout);
 	return fflush(stdout) ? -EIO : 0;
+}
+
+int vs_json_print_walk(int (*walk)(struct vs_emitter *e, const void *ctx),
+		       const void *ctx, int argc, char **argv)
+{
+	json_t *doc = json_object();
+	struct vs_emitter *e = doc ? vs_emit_new_json(doc) : NULL;
+	int err;
+
+	if (!e) {
+		json_decref(doc);
+		vs_err("cannot build the JSON document: %s", strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	vs_json_add_meta(doc, argc, argv);
+	walk(e, ctx);
+	err = vs_emit_finish(e);	/* the walk's first error */
+	if (err) {
+		json_decref(doc);
+		vs_err("cannot build the JSON document: %s", strerror(-err));
+		return err;
+	}
+	err = vs_json_print(doc);
+	if (err)
+		vs_err("cannot write the JSON document: %s", strerror(-err));
+	return err;
 }
 
 void vs_json_add_meta(json_t *doc, int argc, char **argv)

@@ -73,30 +73,20 @@ static int qmp_emit(struct vs_emitter *e, const struct vs_qmp_vcpu_row *r, int n
 	return vs_emit_qmp(e, r, n, now);
 }
 
-static int print_json(const struct vs_qmp_vcpu_row *r, int n,
-		      const struct vs_qmp_sample *now, double secs,
-		      const char *sock, int pid, int argc, char **argv)
-{
-	json_t *doc = json_object();
-	struct vs_emitter *e = doc ? vs_emit_new_json(doc) : NULL;
-	int err;
+struct qmp_walk {
+	const struct vs_qmp_vcpu_row *rows;
+	int n;
+	const struct vs_qmp_sample *now;
+	double secs;
+	const char *sock;
+	int pid;
+};
 
-	if (!e) {
-		json_decref(doc);
-		return -ENOMEM;
-	}
-	vs_json_add_meta(doc, argc, argv);
-	qmp_emit(e, r, n, now, secs, sock, pid);
-	err = vs_emit_finish(e);
-	if (err) {
-		json_decref(doc);
-		vs_err("cannot build the JSON document: %s", strerror(-err));
-		return err;
-	}
-	err = vs_json_print(doc);
-	if (err)
-		vs_err("cannot write the JSON document: %s", strerror(-err));
-	return err;
+static int qmp_walk(struct vs_emitter *e, const void *ctx)
+{
+	const struct qmp_walk *w = ctx;
+
+	return qmp_emit(e, w->rows, w->n, w->now, w->secs, w->sock, w->pid);
 }
 
 /* Prometheus text: rows of totals since each vCPU was created (counters
@@ -185,7 +175,8 @@ int stat_qmp_run(const char *sock, double interval_ns, unsigned int count,
 		if (prometheus)
 			err = print_prom(rows, nr, &s[cur], secs, sock, pid);
 		else if (vs_global.json)
-			err = print_json(rows, nr, &s[cur], secs, sock, pid, argc, argv);
+			err = vs_json_print_walk(qmp_walk, &(struct qmp_walk){
+				rows, nr, &s[cur], secs, sock, pid }, argc, argv);
 		else
 			print_rows(rows, nr, &s[cur], secs);
 		free(rows);

@@ -487,27 +487,16 @@ static int stat_emit(struct vs_emitter *e, const struct vs_probe_snapshot *s,
 	return vs_emit_probe(e, s, prev, secs, &o);
 }
 
-static int print_json(const struct vs_probe_snapshot *s,
-		      const struct vs_probe_snapshot *prev, double secs,
-		      int argc, char **argv)
-{
-	json_t *doc = json_object();
-	struct vs_emitter *e = doc ? vs_emit_new_json(doc) : NULL;
-	int err;
+struct stat_walk {
+	const struct vs_probe_snapshot *s, *prev;
+	double secs;
+};
 
-	if (!e) {
-		json_decref(doc);
-		return -ENOMEM;
-	}
-	vs_json_add_meta(doc, argc, argv);
-	stat_emit(e, s, prev, secs);
-	err = vs_emit_finish(e);
-	if (err) {
-		json_decref(doc);
-		vs_err("cannot build the JSON document: %s", strerror(-err));
-		return err;
-	}
-	return vs_json_print(doc);
+static int stat_walk(struct vs_emitter *e, const void *ctx)
+{
+	const struct stat_walk *w = ctx;
+
+	return stat_emit(e, w->s, w->prev, w->secs);
 }
 
 /* ---- Prometheus text exposition ------------------------------------------ */
@@ -690,7 +679,8 @@ static int emit(const struct vs_probe_snapshot *s,
 		if (err)
 			vs_err("cannot write the Prometheus text: %s", strerror(-err));
 	} else if (vs_global.json) {
-		err = print_json(s, prev, secs, argc, argv);
+		err = vs_json_print_walk(stat_walk, &(struct stat_walk){ s, prev, secs },
+					 argc, argv);
 	} else if (!env.prom_file) {
 		print_text(s, prev, secs);
 	}
