@@ -8,7 +8,6 @@
 
 #include "core/units.h"
 #include "knobs/knobs.h"
-#include "analyze/loopkind.h"
 #include "analyze/recommend.h"
 #include "analyze/recommend-impl.h"
 #include "model/pick.h"
@@ -33,10 +32,6 @@
 /* A pick that costs more CPU per item than this factor says that the
  * window in force is the choice where CPU matters more than items/s. */
 #define POLL_CPU_TRADE 1.5
-/* The objective (issue 17): a window within this fraction of the best
- * items/s at no more CPU per item is as good as the best; the window in
- * force is kept when the model puts it there. */
-#define POLL_OBJ_SLACK 0.05
 /* QEMU's iothread poll-max-ns default. */
 #define QEMU_POLL_MAX_DEFAULT_NS 32768
 
@@ -212,7 +207,6 @@ static bool pick_consumer_poll(const struct vs_verdict *v, const struct vs_reco_
 	double t = vs_verdict_est(v, "T"), sc = vs_verdict_est(v, "Sc_sched");
 	double waits = NAN;
 	const char *sc_from = "its sched_wakeup latency";
-	char kind[48];
 
 	if (!by_length)
 		by_length = &ignored;
@@ -224,10 +218,8 @@ static bool pick_consumer_poll(const struct vs_verdict *v, const struct vs_reco_
 	if (env->sample && env->sample->cons.present && env->sample->items_per_s > 0 &&
 	    isfinite(env->sample->cons.waits_per_s))
 		waits = env->sample->cons.waits_per_s / env->sample->items_per_s;
-	/* A deep queue is a pipeline even where its consumer waits once per
-	 * item (analyze/loopkind.h): only the producer shows the depth. */
-	*closed = vs_loop_is_rr(env->sample, env->inflight, kind, sizeof(kind)) &&
-		  isfinite(t) && isfinite(waits) && isfinite(sc);
+	*closed = isfinite(env->inflight) && env->inflight < 1.5 && isfinite(t) &&
+		  isfinite(waits) && isfinite(sc);
 	if (*closed) {
 		memset(rr, 0, sizeof(*rr));
 		rr->waits = fmin(fmax(waits, 1), 8);
@@ -243,8 +235,8 @@ static bool pick_consumer_poll(const struct vs_verdict *v, const struct vs_reco_
 			 rr->waits, VS_TIME(rr->idle_ns / rr->waits), VS_TIME(sc), sc_from);
 	} else {
 		q.sc = sc;
-		snprintf(from, len, "pipeline (%s), Wp %s, Wc %s, Sc %s (%s)",
-			 kind, VS_TIME(q.wp), VS_TIME(q.wc), VS_TIME(sc), sc_from);
+		snprintf(from, len, "pipeline, Wp %s, Wc %s, Sc %s (%s)",
+			 VS_TIME(q.wp), VS_TIME(q.wc), VS_TIME(sc), sc_from);
 	}
 	return !vs_pick_poll(&q, &o, pick);
 }
@@ -292,19 +284,6 @@ static void spare_cpu_note(const struct vs_reco_env *env, struct vs_plan *plan,
 		     io->id, extra, fmax(spare, 0), env->other_busy_cpus, env->ncpus);
 }
 
-/* What the window kept within the objective leaves to the best one. */
-static void note_within_objective(struct vs_plan *plan, const struct vs_qmp_iothread *io,
-				  double best_ns, const struct vs_prediction *now,
-				  const struct vs_prediction *best)
-{
-	double cpu = best->e_ns / now->e_ns;
-
-	vs_reco_warn(plan, "iothread %.16s: the model's pick, %s, is predicted %+.1f %% items/s at %.2fx CPU/item: within %.0f %%, so %lld is kept%s",
-	     io->id, VS_TIME(best_ns), 100 * (now->t_ns / best->t_ns - 1), cpu,
-	     100 * POLL_OBJ_SLACK, (long long)io->poll_max_ns,
-	     cpu < 1 - POLL_OBJ_SLACK ? " (set the pick if CPU matters more)" : "");
-}
-
 /*
  * iothread.poll_max_ns from the hybrid model: the current window's and
  * the pick's T and CPU per item against busy polling and notifications;
@@ -313,7 +292,7 @@ static void note_within_objective(struct vs_plan *plan, const struct vs_qmp_ioth
 static void iothread_hybrid(const struct vs_verdict *v, const struct vs_reco_env *env,
 			    struct vs_plan *plan, const struct vs_qmp_iothread *io)
 {
-	bool closed, by_length, keep, dflt = io->poll_max_ns == QEMU_POLL_MAX_DEFAULT_NS;
+	bool closed, by_length, dflt = io->poll_max_ns == QEMU_POLL_MAX_DEFAULT_NS;
 	struct vs_prediction at;
 	struct vs_pick k;
 	struct vs_rr rr;
@@ -334,25 +313,17 @@ static void iothread_hybrid(const struct vs_verdict *v, const struct vs_reco_env
 	if (!k.meets_dmax)
 		vs_reco_warn(plan, "no poll-max-ns keeps the predicted D within Dmax %s: picked for the best T",
 		     VS_TIME(env->dmax_ns));
-	val = margin_pick(v, &k, &rr, closed, by_length, VS_PICK_CONSUMER, 1000, &at);
-	/* The window in force within the objective of the pick: a change
-	 * would gain less than the goal's slack, less than the model's
-	 * error, so it is kept (and a CPU saving is said, not applied). */
-	keep = k.have_current && at.t_ns > 0 && k.at_current.t_ns > 0 &&
-	       at.t_ns / k.at_current.t_ns >= 1 - POLL_OBJ_SLACK;
-	if (k.current_right || keep) {
+	if (k.current_right) {
 		plan->rec = k.at_current;
 		plan->have_rec = true;
 		plan->y_ns = (double)io->poll_max_ns;
 		snprintf(plan->summary, sizeof(plan->summary),
-			 "iothread %.16s: poll-max-ns %lld%s is already right: the hybrid model (%.80s) predicts %s, %s, at CPU/item %s",
+			 "iothread %.16s: poll-max-ns %lld%s is already right: the hybrid model (%.80s) predicts the best T, %s, at CPU/item %s",
 			 io->id, (long long)io->poll_max_ns, dflt ? " (QEMU's default)" : "",
-			 from, k.current_right ? "the best T" : "T within 5 % of the best",
-			 VS_TIME(k.at_current.t_ns), VS_TIME(k.at_current.e_ns));
-		if (!k.current_right)
-			note_within_objective(plan, io, val, &k.at_current, &at);
+			 from, VS_TIME(k.at_current.t_ns), VS_TIME(k.at_current.e_ns));
 		return;
 	}
+	val = margin_pick(v, &k, &rr, closed, by_length, VS_PICK_CONSUMER, 1000, &at);
 	plan->rec = at;
 	plan->have_rec = true;
 	plan->rec_params.pc = val;

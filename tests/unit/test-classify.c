@@ -556,26 +556,6 @@ static void test_recommend_qemu(void **state)
 		vs_recommend(&v, &e, &p);
 		__T("the default is right", !find_action(&p, "iothread.poll_max_ns") &&
 		    strstr(p.summary, "is already right") && strstr(p.summary, "QEMU's default"));
-		/* A deep guest queue (QD16 on the test guest): the iothread
-		 * serves each request before the next arrives, so it waits
-		 * once per item and QMP's inuse reads 0, but the vCPU, busy,
-		 * moves 3.8 items per wait. Not the request/response loop:
-		 * the pipeline's model, which keeps the default here. */
-		sample(&s, 10000, 10400, 10000 / 3.8, 256, (struct side){ 0.95, 10000 / 3.8, 0 },
-		       (struct side){ 0.12, 10000, 0 });
-		s.cons.n_waits = 30000;
-		memset(s.cons.wait_slot, 0, sizeof(s.cons.wait_slot));
-		s.cons.wait_slot[17] = 30000;
-		vs_classify(&s, &hc, &v);
-		e.inflight = 0;
-		vs_recommend(&v, &e, &p);
-		__T("deep queue at 1.0 waits/item: the pipeline", strstr(p.summary, "pipeline (3.8 items per producer wait)") &&
-		    !strstr(p.summary, "request/response"));
-		__T("... and QEMU's default kept", !find_action(&p, "iothread.poll_max_ns") &&
-		    strstr(p.summary, "is already right") && strstr(p.summary, "QEMU's default"));
-		memset(s.cons.wait_slot, 0, sizeof(s.cons.wait_slot));
-		s.cons.n_waits = 0;
-		e.inflight = 0.2;
 		e.consumer_tid = 5000;
 		sample(&s, 8600, 9000, 8400, 256, (struct side){ 0.71, 8400, 0 },
 		       (struct side){ 0.14, 8600, 0 });
