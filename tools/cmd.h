@@ -192,6 +192,9 @@ int vs_json_print_walk(int (*walk)(struct vs_emitter *e, const void *ctx),
 /* vs_mono_ns(), vs_median(): lib/core; vs_kvm_usable(): lib/diagnose/device.h */
 #include "core/clock.h"
 #include "core/latstats.h"
+/* A latency summary as JSON: n, mean_ns, p50_ns, p90_ns, p99_ns, min_ns,
+ * max_ns (null where there were no samples). */
+json_t *vs_latstats_json(const struct vs_latstats *st);
 /* Replace the file at path, whole or not at all (lib's vs_file_replace(),
  * VS_REPLACE_* flags), with what fill() writes to the stream it is given;
  * fill returns 0 or -errno. */

@@ -63,6 +63,20 @@ const char *vs_cell_time(double ns)
 	return vs_format_time(ns, next_cell(), 32);
 }
 
+json_t *vs_latstats_json(const struct vs_latstats *st)
+{
+	json_t *o = json_object();
+
+	json_object_set_new(o, "n", json_integer((json_int_t)st->n));
+	json_object_set_new(o, "mean_ns", vs_json_num(st->mean));
+	json_object_set_new(o, "p50_ns", vs_json_num(st->p50));
+	json_object_set_new(o, "p90_ns", vs_json_num(st->p90));
+	json_object_set_new(o, "p99_ns", vs_json_num(st->p99));
+	json_object_set_new(o, "min_ns", vs_json_num(st->min));
+	json_object_set_new(o, "max_ns", vs_json_num(st->max));
+	return o;
+}
+
 void vs_dbg(const char *fmt, ...)
 {
 	va_list ap;

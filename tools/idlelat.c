@@ -257,20 +257,6 @@ static void print_text(const struct vs_idlelat_result *r)
 	}
 }
 
-static json_t *stats_json(const struct vs_latstats *st)
-{
-	json_t *o = json_object();
-
-	json_object_set_new(o, "n", json_integer((json_int_t)st->n));
-	json_object_set_new(o, "p50_ns", vs_json_num(st->p50));
-	json_object_set_new(o, "p90_ns", vs_json_num(st->p90));
-	json_object_set_new(o, "p99_ns", vs_json_num(st->p99));
-	json_object_set_new(o, "mean_ns", vs_json_num(st->mean));
-	json_object_set_new(o, "min_ns", vs_json_num(st->min));
-	json_object_set_new(o, "max_ns", vs_json_num(st->max));
-	return o;
-}
-
 static int print_json(const struct vs_idlelat_result *r, bool interrupted, int argc,
 		      char **argv)
 {
@@ -296,8 +282,8 @@ static int print_json(const struct vs_idlelat_result *r, bool interrupted, int a
 		json_object_set_new(s, "desc", json_string(st->desc));
 		json_object_set_new(s, "declared_latency_ns",
 				    json_integer((json_int_t)st->latency_us * 1000));
-		json_object_set_new(s, "timer", stats_json(&res->timer));
-		json_object_set_new(s, "ipi", stats_json(&res->ipi));
+		json_object_set_new(s, "timer", vs_latstats_json(&res->timer));
+		json_object_set_new(s, "ipi", vs_latstats_json(&res->ipi));
 		json_object_set_new(s, "entered", json_boolean(res->entered));
 		json_object_set_new(s, "disabled_states_entered",
 				    json_boolean(res->others_entered));

@@ -183,19 +183,6 @@ static void print_text(const struct vs_sleepcost_result *r)
 		       r->inflation);
 }
 
-static json_t *stats_json(const struct vs_latstats *st)
-{
-	json_t *o = json_object();
-
-	json_object_set_new(o, "n", json_integer((json_int_t)st->n));
-	json_object_set_new(o, "mean_ns", vs_json_num(st->mean));
-	json_object_set_new(o, "p50_ns", vs_json_num(st->p50));
-	json_object_set_new(o, "p99_ns", vs_json_num(st->p99));
-	json_object_set_new(o, "min_ns", vs_json_num(st->min));
-	json_object_set_new(o, "max_ns", vs_json_num(st->max));
-	return o;
-}
-
 static json_t *pass_json(const struct vs_sleepcost_pass *p)
 {
 	json_t *o = json_object(), *pts = json_array();
@@ -207,7 +194,7 @@ static json_t *pass_json(const struct vs_sleepcost_pass *p)
 		json_t *j = json_object();
 
 		json_object_set_new(j, "nominal_ns", vs_json_num(pt->nominal_ns));
-		json_object_set_new(j, "effective", stats_json(&pt->eff));
+		json_object_set_new(j, "effective", vs_latstats_json(&pt->eff));
 		json_object_set_new(j, "cost_ns", vs_json_num(pt->cost_ns));
 		json_object_set_new(j, "c0_fraction", vs_json_num(pt->busy_frac));
 		json_object_set_new(j, "thread_cpu_ns", vs_json_num(pt->thread_cpu_ns));
