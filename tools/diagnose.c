@@ -126,9 +126,6 @@ static error_t diagnose_parse(int key, char *arg, struct argp_state *state)
 	case OPT_NO_PLACEMENT:
 		env.no_placement = true;
 		return 0;
-	case ARGP_KEY_ARG:
-		vs_err("unexpected argument '%s'", arg);
-		return EINVAL;
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}

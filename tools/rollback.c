@@ -66,9 +66,6 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 			return EINVAL;
 		env.drop = v;
 		break;
-	case ARGP_KEY_ARG:
-		vs_err("unexpected argument '%s'", arg);
-		return EINVAL;
 	case ARGP_KEY_END:
 		if (env.last + (env.apply >= 0) + (env.drop >= 0) > 1) {
 			vs_err("give one of --last, --apply ID and --drop ENTRY");

@@ -276,9 +276,6 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case OPT_CSV:
 		env.csv = true;
 		return 0;
-	case ARGP_KEY_ARG:
-		vs_err("unexpected argument '%s'", arg);
-		return EINVAL;
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}

@@ -92,9 +92,6 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case OPT_NO_CACHE:
 		env.no_cache = true;
 		return 0;
-	case ARGP_KEY_ARG:
-		vs_err("unexpected argument '%s'", arg);
-		return EINVAL;
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}

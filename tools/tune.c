@@ -182,9 +182,6 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 	case OPT_SAVE:
 		env.save = arg;
 		return 0;
-	case ARGP_KEY_ARG:
-		vs_err("unexpected argument '%s'", arg);
-		return EINVAL;
 	case ARGP_KEY_END:
 		if (!env.auto_) {
 			vs_err("only --auto is implemented: give --auto");

@@ -198,9 +198,6 @@ static error_t watch_parse(int key, char *arg, struct argp_state *state)
 	case OPT_ROLLBACK_ON_EXIT:
 		env.rollback_on_exit = true;
 		return 0;
-	case ARGP_KEY_ARG:
-		vs_err("unexpected argument '%s'", arg);
-		return EINVAL;
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}

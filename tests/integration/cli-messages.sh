@@ -34,6 +34,12 @@ for c in $commands; do
 done
 echo "checked --version, --help and a bad option of $n commands"
 
+# Commands that take no operand name the one given, in one line: the
+# common child says it for all of them (nine said it in a copy of their own).
+for c in bench diagnose idlelat model rollback sim sleepcost topo tune verify watch; do
+	expect_usage_error "^virtsync $c: unexpected argument 'extra-arg'\$" "$VS" "$c" extra-arg
+done
+
 # Tables cut nothing silently (issue 13.10): `profiles knobs` cut every
 # help at 40 characters; now it wraps, so each help is there in full and
 # every line fits in 79 columns.
