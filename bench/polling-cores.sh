@@ -14,7 +14,9 @@
 # emulated guest is the producer), with configurations and advice mixes at
 # the low rates such guests reach here (a few thousand items/s per queue;
 # a heavy mix gets its load from Wc, not from the rate).
-# PARTS=validate or PARTS=advice runs only that half.
+# PARTS=validate or PARTS=advice runs only that half. ALLRUNS=1 also
+# prints every run of a configuration against the model fed that run's own
+# inputs (which side moves from run to run: the device or the model).
 # Producers are pinned to CPU 0 and run SCHED_FIFO above the pollers;
 # one poller sits on CPU 1, two on CPUs 1 and 0 (the second shares CPU 0
 # with the producers). Each configuration runs REPEAT times (default 3)
@@ -27,10 +29,13 @@ REPEAT=${REPEAT:-3}
 DUR=${DUR:-1s}
 BACKEND=${BACKEND:-thread}
 PARTS=${PARTS:-validate,advice}
-exec python3 - "$VS" "$OUT" "$REPEAT" "$DUR" "$BACKEND" "$PARTS" <<'PY'
+ALLRUNS=${ALLRUNS:-0}
+exec python3 - "$VS" "$OUT" "$REPEAT" "$DUR" "$BACKEND" "$PARTS" "$ALLRUNS" <<'PY'
 import json, subprocess, sys, statistics
 vs, out, repeat, dur, backend = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
 parts = sys.argv[6].split(",")
+allruns = sys.argv[7] == "1"
+last_runs = []
 
 def bench(q, s, rate, burst, wc, extra=()):
     args = [vs, "bench", "--queues", str(q), "--pollers", str(s), "--rate", rate,
@@ -40,6 +45,7 @@ def bench(q, s, rate, burst, wc, extra=()):
         args += ["--pin-pollers", "1,0"]
     runs = [json.loads(subprocess.run(args, check=True, capture_output=True, text=True).stdout)
             for _ in range(repeat)]
+    last_runs[:] = runs
     # A host stall only slows a run down and delays its items: keep the
     # runs within 3 % of the best throughput, and of those the one whose
     # worst queue's p98 is lowest.
@@ -118,7 +124,23 @@ for (n, s, rate, burst, wc) in configs:
         name, td, m["t_ops"], sim["t_ops"], 100 * te, 100 * ts,
         statistics.median(p98d) / 1e3, statistics.median(p98m) / 1e3,
         statistics.median(p98s) / 1e3, 100 * pe, 100 * ps))
-    rows.append(dict(config=name, t_dev=td, t_model=m["t_ops"], t_sim=sim["t_ops"],
+    every = []
+    for k, r in enumerate(last_runs if allruns else []):
+        mr = model(r, s, rate, wc)["shapes"][0]
+        dq = [x["latency_ns"]["p98"] for x in r["queues"]]
+        mq = [x["p98_ns"] for x in mr["queues"]]
+        wk = [x["wake_ns"] for x in r["pollers"] if x["wake_ns"] is not None]
+        w98 = [x["wake_p98_ns"] for x in r["pollers"] if x.get("wake_p98_ns") is not None]
+        e = statistics.median((a - b) / b for a, b in zip(mq, dq))
+        every.append(dict(t=r["throughput_ops"], p98_dev=dq, p98_model=mq, err=e,
+                          wake=wk, wake_p98=w98,
+                          burst=[x["burst"] for x in r["queues"]]))
+        print("  run %d: p98 dev %7.1fu model %7.1fu (%+5.1f%%) wake %s p98 %s burst %.2f" % (
+            k, statistics.median(dq) / 1e3, statistics.median(mq) / 1e3, 100 * e,
+            "/".join("%.1fu" % (x / 1e3) for x in wk) or "-",
+            "/".join("%.1fu" % (x / 1e3) for x in w98) or "-",
+            statistics.mean(x["burst"] or 1 for x in r["queues"])))
+    rows.append(dict(config=name, runs=every, t_dev=td, t_model=m["t_ops"], t_sim=sim["t_ops"],
                      t_err=te, t_sim_err=ts, p98_dev=p98d, p98_model=p98m, p98_sim=p98s,
                      p98_err=pe, p98_sim_err=ps, offered=d["offered_ops"],
                      cpu_dev=d["cpu"]["pollers"], cpu_model=m["cpu"] - m["cpu_kicks"]))
