@@ -97,10 +97,10 @@ int bench_mq_parse_rates(const char *opt, const char *text, double *out,
 	return each_value(opt, text, n, rate_fn, out);
 }
 
-static int time_fn(const char *opt, const char *t, size_t len, void *out,
-		   unsigned int i)
+/* One time of a per-queue list, at most max_ns; !t repeats the last given. */
+static int time_in(const char *opt, const char *t, size_t len, double *v,
+		   unsigned int i, double max_ns)
 {
-	double *v = out;
 	char buf[64];
 
 	if (!t) {
@@ -113,27 +113,20 @@ static int time_fn(const char *opt, const char *t, size_t len, void *out,
 	}
 	memcpy(buf, t, len);
 	buf[len] = '\0';
-	return opt_time_in(opt, buf, 0, 1e6, &v[i]);
+	return opt_time_in(opt, buf, 0, max_ns, &v[i]);
+}
+
+static int time_fn(const char *opt, const char *t, size_t len, void *out,
+		   unsigned int i)
+{
+	return time_in(opt, t, len, out, i, 1e6);
 }
 
 /* A VM's KVM_CAP_HALT_POLL: KVM takes a 32-bit count of nanoseconds. */
 static int halt_fn(const char *opt, const char *t, size_t len, void *out,
 		   unsigned int i)
 {
-	double *v = out;
-	char buf[64];
-
-	if (!t) {
-		v[i & 0xffff] = v[i >> 16];
-		return 0;
-	}
-	if (len >= sizeof(buf)) {
-		vs_err("%s: '%.*s' is not a time", opt, (int)len, t);
-		return -EINVAL;
-	}
-	memcpy(buf, t, len);
-	buf[len] = '\0';
-	return opt_time_in(opt, buf, 0, UINT32_MAX, &v[i]);
+	return time_in(opt, t, len, out, i, UINT32_MAX);
 }
 
 static int uint_fn(const char *opt, const char *t, size_t len, void *out,

@@ -318,7 +318,7 @@ static void iothread_hybrid(const struct vs_verdict *v, const struct vs_reco_env
 		plan->have_rec = true;
 		plan->y_ns = (double)io->poll_max_ns;
 		snprintf(plan->summary, sizeof(plan->summary),
-			 "iothread %.16s: poll-max-ns %lld%s is already right: the hybrid model (%.80s) predicts the best T, %s, at CPU/item %s",
+			 "iothread %.16s: poll-max-ns %lld%s is already right: the hybrid model (%s) predicts the best T, %s, at CPU/item %s",
 			 io->id, (long long)io->poll_max_ns, dflt ? " (QEMU's default)" : "",
 			 from, VS_TIME(k.at_current.t_ns), VS_TIME(k.at_current.e_ns));
 		return;
@@ -368,7 +368,7 @@ static void vhost_hybrid(const struct vs_verdict *v, const struct vs_reco_env *e
 		return;
 	if (k.p_ns == 0) {
 		snprintf(plan->summary, sizeof(plan->summary),
-			 "fast consumer: no vhost poll-us pays: the hybrid model (%.100s) predicts no shorter T from polling",
+			 "fast consumer: no vhost poll-us pays: the hybrid model (%s) predicts no shorter T from polling",
 			 from);
 		return;
 	}
@@ -386,7 +386,7 @@ static void vhost_hybrid(const struct vs_verdict *v, const struct vs_reco_env *e
 	snprintf(a->libvirt, sizeof(a->libvirt),
 		 "<interface ...><driver name='vhost' poll_us='%.0f'/></interface>", us);
 	snprintf(plan->summary, sizeof(plan->summary),
-		 "fast consumer: vhost polls %s (hybrid model, %.100s)", VS_TIME(round(us) * 1e3), from);
+		 "fast consumer: vhost polls %s (hybrid model, %s)", VS_TIME(round(us) * 1e3), from);
 }
 
 static void fast_consumer(const struct vs_verdict *v, const struct vs_reco_env *env,

@@ -96,7 +96,7 @@ struct vs_plan {
 	struct vs_advice actions[VS_MAX_ACTIONS];
 	unsigned int n_warnings;
 	char warnings[VS_MAX_WARNINGS][200];
-	char summary[240];
+	char summary[320];
 };
 
 /* Advice for one queue. -EINVAL on a NULL argument. */
