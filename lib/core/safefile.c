@@ -387,9 +387,46 @@ static pid_t temp_pid(const char *name, const char *base)
 	return (pid_t)pid;
 }
 
+/* Empty and remove the directory name in dfd when it holds only regular
+ * files, as vs_safe_temp_dir()'s users write; anything else there and it
+ * is left whole (-ENOTEMPTY). */
+static int remove_temp_dir(int dfd, const char *name)
+{
+	struct dirent *de;
+	struct stat st;
+	int fd, err = 0, pass;
+	DIR *d;
+
+	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return -errno;
+	}
+	/* pass 0 looks, pass 1 removes */
+	for (pass = 0; pass < 2 && !err; pass++) {
+		rewinddir(d);
+		while ((de = readdir(d)) && !err) {
+			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+				continue;
+			if (!pass && (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
+				      !S_ISREG(st.st_mode)))
+				err = -ENOTEMPTY;
+			else if (pass && unlinkat(fd, de->d_name, 0))
+				err = -errno;
+		}
+	}
+	closedir(d);
+	if (!err && unlinkat(dfd, name, AT_REMOVEDIR))
+		err = -errno;
+	return err;
+}
+
 /* Remove the temporaries in the open directory dfd that dead runs left
- * (vs_safe_sweep_temps()). */
-static int sweep_temps(int dfd, const char *base)
+ * (vs_safe_sweep_temps()); with dirs, also vs_safe_temp_dir()'s. */
+static int sweep_temps(int dfd, const char *base, bool dirs)
 {
 	struct dirent *de;
 	struct stat st;
@@ -406,16 +443,22 @@ static int sweep_temps(int dfd, const char *base)
 	}
 	while ((de = readdir(d))) {
 		pid_t pid = temp_pid(de->d_name, base);
+		bool is_dir;
 
 		/* ours: another thread of this process may be writing it */
 		if (!pid || pid == getpid())
 			continue;
-		/* only a file of our own user: a link, a directory or another
-		 * user's file in a shared directory is not ours to remove */
-		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) ||
-		    !S_ISREG(st.st_mode) || st.st_uid != geteuid())
+		/* only a file (or with dirs, a directory) of our own user: a
+		 * link or another user's entry in a shared directory is not
+		 * ours to remove */
+		if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) || st.st_uid != geteuid())
 			continue;
-		if (vs_host_proc_gone_since(pid, &st.st_mtim) && !unlinkat(dfd, de->d_name, 0))
+		is_dir = S_ISDIR(st.st_mode);
+		if (!S_ISREG(st.st_mode) && !(dirs && is_dir))
+			continue;
+		if (!vs_host_proc_gone_since(pid, &st.st_mtim))
+			continue;
+		if (is_dir ? !remove_temp_dir(dfd, de->d_name) : !unlinkat(dfd, de->d_name, 0))
 			removed++;
 	}
 	closedir(d);
@@ -429,7 +472,7 @@ int vs_safe_sweep_temps(const char *dir, const char *base)
 	dfd = vs_open_rooted(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW, 0);
 	if (dfd < 0)
 		return dfd == -ENOENT ? 0 : dfd;
-	n = sweep_temps(dfd, base);
+	n = sweep_temps(dfd, base, false);
 	close(dfd);
 	return n;
 }
@@ -517,7 +560,7 @@ int vs_safe_replace(const char *path, const void *buf, size_t len,
 	/* Any writer may have been SIGKILLed between its temporary's link
 	 * and rename (a --save target in /tmp has no lock and no other
 	 * cleaner): best effort, the write goes on. */
-	sweep_temps(dfd, base);
+	sweep_temps(dfd, base, false);
 	fd = make_temp(dfd, base, mode, named, sizeof(named));
 	if (fd < 0) {
 		err = fd;
@@ -543,5 +586,34 @@ int vs_safe_replace(const char *path, const void *buf, size_t len,
 		err = -errno;
 out_dir:
 	close(dfd);
+	return err;
+}
+
+int vs_safe_temp_dir(const char *path, mode_t mode, char *named, size_t nlen)
+{
+	char dir[PATH_MAX], name[256];
+	const char *base;
+	int dfd, err, tries;
+
+	err = split(path, dir, sizeof(dir), &base);
+	if (err)
+		return err;
+	dfd = vs_open_rooted(dir, O_RDONLY | O_DIRECTORY, 0);
+	if (dfd < 0)
+		return dfd;
+	/* best effort, as in vs_safe_replace(): the new one is made anyway */
+	sweep_temps(dfd, base, true);
+	err = -EEXIST;
+	for (tries = 0; tries < 16 && err == -EEXIST; tries++) {
+		random_name(name, sizeof(name), base);
+		if (snprintf(named, nlen, "%s/%s", dir, name) >= (int)nlen) {
+			err = -ENAMETOOLONG;
+			break;
+		}
+		err = mkdirat(dfd, name, mode) ? -errno : 0;
+	}
+	close(dfd);
+	if (err)
+		named[0] = '\0';
 	return err;
 }

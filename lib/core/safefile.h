@@ -91,4 +91,14 @@ int vs_safe_replace(const char *path, const void *buf, size_t len,
  */
 int vs_safe_sweep_temps(const char *dir, const char *base);
 
+/*
+ * Make an empty directory beside path, named ".BASE.PID.RANDOM.tmp" as the
+ * temporaries above, to be filled and then renamed onto path (export
+ * --tuned swaps a whole directory so). First removes the ones dead runs
+ * left for the same BASE: directories of the effective user holding only
+ * regular files; vs_safe_sweep_temps()'s rules otherwise. The new
+ * directory's path goes into named. 0 or -errno.
+ */
+int vs_safe_temp_dir(const char *path, mode_t mode, char *named, size_t nlen);
+
 #endif

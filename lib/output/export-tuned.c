@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/errmsg.h"
+#include "core/safefile.h"
 #include "output/export-impl.h"
 #include "core/units.h"
 
@@ -279,9 +280,9 @@ int vs_export_tuned(const struct vs_export *x, const char *dir, char *err,
 	struct stat st;
 	int e, dfd = -1, prev;
 
-	if (!dir[0] || snprintf(tmp, sizeof(tmp), "%s.vsXXXXXX", dir) >= (int)sizeof(tmp))
+	if (!dir[0] || strlen(dir) >= sizeof(tmp) - 64)
 		return vs_errf(err, errlen, -EINVAL, "bad directory name '%s'", dir);
-	while (strlen(dir) > 1 && tmp[strlen(dir) - 1] == '/')
+	if (strlen(dir) > 1 && dir[strlen(dir) - 1] == '/')
 		return vs_errf(err, errlen, -EINVAL, "give the directory without a trailing '/'");
 	prev = earlier_export(dir);
 	if (prev < 0)
@@ -296,9 +297,12 @@ int vs_export_tuned(const struct vs_export *x, const char *dir, char *err,
 		vs_errf(err, errlen, e, "cannot build the texts: %s", strerror(-e));
 		goto out;
 	}
-	if (!mkdtemp(tmp)) {
-		e = vs_errf(err, errlen, -errno, "cannot create a directory next to %s: %s", dir,
-			 strerror(errno));
+	/* a run killed before its rename leaves this directory behind:
+	 * the next export of the same DIR removes it */
+	e = vs_safe_temp_dir(dir, 0700, tmp, sizeof(tmp));
+	if (e) {
+		vs_errf(err, errlen, e, "cannot create a directory next to %s: %s", dir,
+			strerror(-e));
 		goto out;
 	}
 	dfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

@@ -175,7 +175,7 @@ PY
 # --- re-export replaces an earlier export, refuses foreign dirs ---------
 expect_exit 0 "$VS" export energy --tuned "$TMP/lp"
 [ "$(ini "$TMP/lp" 'c["cpu"]["governor"]')" = powersave ] || die "re-export did not replace"
-ls "$TMP" | grep -q '\.vs' && die "temporary directory left behind"
+ls -A "$TMP" | grep -q '\.tmp$' && die "temporary directory left behind"
 mkdir "$TMP/foreign"; touch "$TMP/foreign/mine"
 expect_exit 1 "$VS" export energy --tuned "$TMP/foreign"
 [ "$(ls "$TMP/foreign")" = mine ] || die "foreign directory touched"
@@ -192,5 +192,5 @@ expect_usage_error "has characters" "$VS" export --plan "$TMP/evil.json" --tuned
 sed "s|/run/vm1.qmp|/run/vm1'; reboot; '.qmp|" "$TMP/plan.json" >"$TMP/evil2.json"
 expect_usage_error "not an absolute path" "$VS" export --plan "$TMP/evil2.json" --tuned "$TMP/x6"
 for d in x1 x2 x3 x4 x5 x6; do [ ! -e "$TMP/$d" ] || die "$d written on bad input"; done
-ls "$TMP" | grep -q '\.vs' && die "temporary directory left behind on bad input"
+ls -A "$TMP" | grep -q '\.tmp$' && die "temporary directory left behind on bad input"
 echo ok

@@ -82,8 +82,8 @@ expect_exit 0 vs verify
 # removes the temporaries of that target a dead run left beside it, and
 # only those: diagnose --save, tune --save, report -o, validate -o and
 # stat --prometheus-file. (bench --trace streams into its file and hold
-# --pidfile writes in place: neither has a temporary to leave; export
-# --tuned swaps a whole directory.)
+# --pidfile writes in place: neither has a temporary to leave.) export
+# --tuned swaps a whole directory: a dead run's directory goes, as below.
 PUB=$TMP/pub
 mkdir -m 1777 "$PUB"
 # sweeps NAME CMD...: NAME is the target's base name in $PUB
@@ -115,4 +115,24 @@ if [ -w /dev/kvm ]; then
 	sweeps s.prom "$VS" stat --prometheus-file "$PUB/s.prom" -- \
 		"$(dirname "$VS")/bench/kvm-kick" --kicks 200 --halts 2
 fi
+
+# export --tuned DIR fills ".DIR.PID.RANDOM.tmp" and renames it onto DIR;
+# the next export of DIR removes a dead run's, and only that.
+stale_dir() { mkdir "$PUB/$1" && echo "$2" >"$PUB/$1/tuned.conf"; }
+stale_dir ".e.$DEAD.$HEX.tmp" leftover
+stale_dir ".e.$LIVE.$HEX.tmp" live
+stale_dir ".xe.$DEAD.$HEX.tmp" other
+stale_dir ".e.$DEAD.fedcba9876543210.tmp" nobody
+chown -R nobody "$PUB/.e.$DEAD.fedcba9876543210.tmp"
+stale_dir ".e.$DEAD.0123456789abcdee.tmp" nested
+mkdir "$PUB/.e.$DEAD.0123456789abcdee.tmp/sub"
+expect_exit 0 "$VS" export energy --tuned "$PUB/e"
+[ -s "$PUB/e/tuned.conf" ] || die "export --tuned: wrote no $PUB/e/tuned.conf"
+[ ! -e "$PUB/.e.$DEAD.$HEX.tmp" ] || die "export --tuned: left the dead run's directory"
+for d in ".e.$LIVE.$HEX.tmp" ".xe.$DEAD.$HEX.tmp" ".e.$DEAD.fedcba9876543210.tmp" \
+	".e.$DEAD.0123456789abcdee.tmp/sub"; do
+	[ -e "$PUB/$d" ] || die "export --tuned: removed $d, which is not a dead run's own"
+done
+[ "$(find "$PUB" -maxdepth 1 -name ".e.*" | wc -l)" = 3 ] ||
+	die "export --tuned: left a directory of its own: $(ls -A "$PUB")"
 exit 0

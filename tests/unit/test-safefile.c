@@ -229,6 +229,48 @@ static void test_sweep_temps(void **state)
 	}
 }
 
+/* vs_safe_temp_dir(): a dead run's directory for the same target, holding
+ * only files, goes; one holding a directory stays whole; the new one is
+ * ours, empty, named for the target. The file sweep leaves directories. */
+static void test_temp_dir(void **state)
+{
+	static const char hex[] = "0123456789abcdef";
+	char dead[96], nested[96], p[256], q[256], named[256], want[96];
+	pid_t gone = dead_pid();
+	struct stat st;
+
+	(void)state;
+	snprintf(dead, sizeof(dead), ".e.%d.%s.tmp", (int)gone, hex);
+	snprintf(nested, sizeof(nested), ".e.%d.0123456789abcdee.tmp", (int)gone);
+	at(p, sizeof(p), dead);
+	__T("mkdir dead", !mkdir(p, 0700));
+	at(p, sizeof(p), nested);
+	__T("mkdir nested", !mkdir(p, 0700));
+	snprintf(q, sizeof(q), "%s/%s/sub", dir, nested);
+	__T("mkdir nested/sub", !mkdir(q, 0700));
+	snprintf(q, sizeof(q), "%s/%s/tuned.conf", dir, nested);
+	__T("file in nested", !close(open(q, O_WRONLY | O_CREAT, 0600)));
+	snprintf(q, sizeof(q), "%s/%s/tuned.conf", dir, dead);
+	__T("file in dead", !close(open(q, O_WRONLY | O_CREAT, 0600)));
+
+	__T("the file sweep leaves directories", vs_safe_sweep_temps(dir, "e") == 0 && there(dead));
+	at(p, sizeof(p), "e");
+	__T("temp dir", !vs_safe_temp_dir(p, 0700, named, sizeof(named)));
+	__T("the dead run's directory is gone", !there(dead));
+	snprintf(q, sizeof(q), "%s/%s/tuned.conf", dir, nested);
+	__T("one holding a directory is kept whole", !lstat(q, &st));
+	snprintf(want, sizeof(want), "%s/.e.%d.", dir, (int)getpid());
+	__T("named for the target and this pid", !strncmp(named, want, strlen(want)));
+	__T("an empty directory of ours", !lstat(named, &st) && S_ISDIR(st.st_mode) &&
+	    st.st_uid == geteuid() && (st.st_mode & 0777) == 0700 && !rmdir(named));
+	__T("too long a name", vs_safe_temp_dir(p, 0700, named, 8) == -ENAMETOOLONG && !named[0]);
+	unlink(q);
+	snprintf(q, sizeof(q), "%s/%s/sub", dir, nested);
+	rmdir(q);
+	at(p, sizeof(p), nested);
+	rmdir(p);
+}
+
 /* Every confined helper, with a directory of the tree ("run") a link to a
  * directory outside it that holds a file of the same name: the outside
  * file is never read, listed, stat()ed, removed, and nothing is made
@@ -335,6 +377,7 @@ int main(void)
 		cmocka_unit_test(test_open_refuses),
 		cmocka_unit_test(test_rooted),
 		cmocka_unit_test(test_sweep_temps),
+		cmocka_unit_test(test_temp_dir),
 		cmocka_unit_test(test_rooted_helpers),
 	};
 	int rc;
