@@ -13,6 +13,9 @@ Every connection gets its own thread. MODE:
   stall    a correct greeting, then never answer qmp_capabilities
   garbage  a line that is not JSON
   good     a well-behaved peer with iothread io0 (poll-max-ns kept in memory)
+
+Each connection accepted appends a line to SOCKET.conns, so that a test can
+count how often a command asked.
 """
 import json
 import os
@@ -105,6 +108,8 @@ def main():
             f.write("%d\n" % os.getpid())
     while True:
         conn, _ = srv.accept()
+        with open(path + ".conns", "a") as f:
+            f.write("1\n")
         threading.Thread(target=serve, args=(conn, mode), daemon=True).start()
 
 

@@ -62,7 +62,8 @@ struct vs_knob_ops {
 	 * `val` is acceptable; fill `canon` with the canonical form. On
 	 * refusal return -errno and put one human sentence in `why`
 	 * (-EINVAL bad text, -ERANGE out of range, -ENOENT no such target,
-	 * -EROFS read-only on this host, -EOPNOTSUPP not possible here).
+	 * -EROFS read-only on this host, -EOPNOTSUPP not possible here, or
+	 * the error of a target that did not answer: vs_knob_unreachable()).
 	 */
 	int (*validate)(const char *inst, const char *val, char *canon,
 			size_t len, char *why, size_t whylen);
@@ -78,6 +79,11 @@ extern const struct vs_knob_ops *const vs_knobs[];
 
 const struct vs_knob_ops *vs_knob_find(const char *name);
 const char *vs_knob_scope_name(enum vs_knob_scope scope);
+
+/* Did err come from a target that is there but did not answer in time or
+ * as it should (a stuck or hostile QMP peer)? Asking it again waits as
+ * long for the same outcome, so callers ask once. */
+bool vs_knob_unreachable(const struct vs_knob_ops *k, int err);
 
 /* --- helpers shared by lib/knobs/ files and the target resolver ---------- */
 

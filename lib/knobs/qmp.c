@@ -67,8 +67,9 @@ static int iothread_validate(const char *inst, const char *val, char *canon,
 		WHY("QEMU at %s has no iothread '%s'", sock, id);
 	else if (err)
 		WHY("cannot reach QEMU's QMP socket %s: %s", sock, vs_qmp_strerror(err));
-	/* an unreachable QEMU is an absent target, not a bad value */
-	return err && err != -ENOENT ? -ENOENT : err;
+	/* a QEMU gone is an absent target; one that does not answer says
+	 * so (vs_knob_unreachable()): neither is a bad value */
+	return err == -ECONNREFUSED ? -ENOENT : err;
 }
 
 static int iothread_read(const char *inst, char *val, size_t len)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* The table of knobs. */
+#include <errno.h>
 #include <string.h>
 
 #include "knobs/knobs.h"
@@ -31,6 +32,14 @@ const struct vs_knob_ops *vs_knob_find(const char *name)
 		if (!strcmp(vs_knobs[i]->name, name))
 			return vs_knobs[i];
 	return NULL;
+}
+
+bool vs_knob_unreachable(const struct vs_knob_ops *k, int err)
+{
+	/* the transport errors of lib/sources/qmp.c */
+	return k && k->scope == VS_SCOPE_IOTHREAD &&
+	       (err == -ETIMEDOUT || err == -EOVERFLOW || err == -EPROTO ||
+		err == -EMSGSIZE || err == -ECONNRESET);
 }
 
 const char *vs_knob_scope_name(enum vs_knob_scope scope)

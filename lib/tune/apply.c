@@ -396,11 +396,12 @@ static int resolve_targets(const struct vs_knob_ops *k, char sel[][VS_KNOB_VAL_M
 }
 
 /* Errors that make an optional step skippable: the knob or its target is
- * absent or fixed on this host. A bad value is never skipped. */
-static bool skippable(int e)
+ * absent, fixed on this host or not answering. A bad value is never
+ * skipped. */
+static bool skippable(const struct vs_knob_ops *k, int e)
 {
 	return e == -ENOENT || e == -EROFS || e == -EOPNOTSUPP || e == -EACCES ||
-	       e == -ESRCH;
+	       e == -ESRCH || vs_knob_unreachable(k, e);
 }
 
 static int builtin_vars(struct vs_var *vars, size_t *n)
@@ -494,7 +495,7 @@ int vs_apply_resolve(const struct vs_profile *p, const struct vs_var *vars,
 		if (e)
 			goto step_fail;
 		e = resolve_targets(st->knob, sel, &l, msg, sizeof(msg));
-		if (e && st->optional && skippable(e)) {
+		if (e && st->optional && skippable(st->knob, e)) {
 			/* one change stands for the whole skipped step */
 			e = inst_add(&l, "", "-");
 			if (e)
@@ -528,7 +529,7 @@ int vs_apply_resolve(const struct vs_profile *p, const struct vs_var *vars,
 					snprintf(why, sizeof(why), "cannot read the current value: %s",
 						 strerror(-e));
 			}
-			if (e && st->optional && skippable(e)) {
+			if (e && st->optional && skippable(st->knob, e)) {
 				ac->skip = true;
 				snprintf(ac->why, sizeof(ac->why), "skipped: %.230s", why);
 				n++;

@@ -27,10 +27,11 @@ static bool target_gone(const struct vs_knob_ops *k, int err)
  * target that climbs out of its tree, an old value the knob's own validate
  * refuses (a journal saying 7 for a cpuidle disable flag). Only -EINVAL
  * and -ERANGE from validate are refusals; its other errors are about the
- * target (absent, unreachable), which the read and write then report.
+ * target (absent, not answering), left in *target_err: an absent target
+ * the read then reports.
  */
 static bool refused(const struct vs_knob_ops *k, const struct vs_jentry *e, char *why,
-		    size_t whylen)
+		    size_t whylen, int *target_err)
 {
 	char canon[VS_KNOB_VAL_MAX], kwhy[VS_KNOB_WHY_MAX] = "";
 	int err;
@@ -44,8 +45,10 @@ static bool refused(const struct vs_knob_ops *k, const struct vs_jentry *e, char
 		return true;
 	}
 	err = k->validate(e->target, e->old, canon, sizeof(canon), kwhy, sizeof(kwhy));
-	if (err != -EINVAL && err != -ERANGE)
+	if (err != -EINVAL && err != -ERANGE) {
+		*target_err = err;
 		return false;
+	}
 	snprintf(why, whylen, "old value '%s' refused: %s", e->old,
 		 kwhy[0] ? kwhy : strerror(-err));
 	return true;
@@ -86,12 +89,12 @@ int vs_apply_rollback_sel(struct vs_journal *j, size_t from, int apply,
 		char note[64];
 		struct vs_jentry e;
 		long later;
-		int err;
+		int err = 0;
 
 		if (vs_journal_get(j, i, &e) || !active(&e) || (apply >= 0 && e.apply != apply))
 			continue;
 		k = vs_knob_find(e.knob);
-		if (refused(k, &e, why, sizeof(why))) {
+		if (refused(k, &e, why, sizeof(why), &err)) {
 			snprintf(note, sizeof(note), "refused by rollback: %.40s", why);
 			err = vs_journal_set(j, i, VS_J_REFUSED, note);
 			(*failed)++;
@@ -121,6 +124,12 @@ int vs_apply_rollback_sel(struct vs_journal *j, size_t from, int apply,
 			}
 			continue;
 		}
+		/* A target that did not answer the validation would keep
+		 * this rollback, and its lock, waiting as long again for the
+		 * read and for the write: the entry fails now, the others go
+		 * on. */
+		if (vs_knob_unreachable(k, err))
+			goto not_restored;
 		err = k->read(e.target, live, sizeof(live));
 		/* the old value already in place (a crash before the write):
 		 * nothing to write, still mark it restored. A value that cannot
@@ -128,7 +137,8 @@ int vs_apply_rollback_sel(struct vs_journal *j, size_t from, int apply,
 		 * --root tree) is no reason not to write the old one. */
 		if (err && !target_gone(k, err))
 			live[0] = '\0';
-		if ((err && !target_gone(k, err)) || (!err && strcmp(live, e.old)))
+		if ((err && !target_gone(k, err) && !vs_knob_unreachable(k, err)) ||
+		    (!err && strcmp(live, e.old)))
 			err = k->write(e.target, e.old);
 		if (err && target_gone(k, err)) {
 			snprintf(note, sizeof(note), "gone: %.50s", strerror(-err));
@@ -148,6 +158,7 @@ int vs_apply_rollback_sel(struct vs_journal *j, size_t from, int apply,
 			report(cb, ctx, &e, VS_RB_RESTORED, live, 0, NULL);
 			continue;
 		}
+not_restored:
 		/* stays active for the next rollback; the note says why it is
 		 * still there */
 		snprintf(note, sizeof(note), "not restored: %.48s", strerror(-err));

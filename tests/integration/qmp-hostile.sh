@@ -111,6 +111,7 @@ rm -f "$TMP/good.sock" "$TMP/good.pid"
 python3 "$PEER" "$TMP/good.sock" drip "$TMP/good.pid" &
 at_exit "kill $! 2>/dev/null"
 for _ in $(seq 100); do [ -s "$TMP/good.pid" ] && break; sleep 0.1; done
+rm -f "$TMP/good.sock.conns"
 bounded 1 "${VSR[@]}" rollback
 grep -q "$TMP/good.sock#io0" "$TMP/err" || { cat "$TMP/out" "$TMP/err"; die "rollback: QMP target not named"; }
 [ "$(cat "$TMP/root/sys/module/haltpoll/parameters/guest_halt_poll_ns")" = 0 ] ||
@@ -124,6 +125,10 @@ assert q["status"] == "done", q                       # still to restore
 assert "not restored" in q["note"], q
 assert st[("guest.halt_poll_ns", "")]["status"] == "restored"
 PY
+# a peer that missed its deadline is asked once, not again for the read
+# and the write: each would hold the lock as long again
+[ "$(wc -l <"$TMP/good.sock.conns")" = 1 ] ||
+	die "rollback asked the stuck peer $(wc -l <"$TMP/good.sock.conns") times, not once"
 # the lock was released: another locking command runs at once
 bounded 1 "${VSR[@]}" rollback
 grep -q "$TMP/good.sock#io0" "$TMP/err" || die "second rollback: target not named"
