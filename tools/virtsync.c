@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "core/procfs.h"
 
 struct vs_cmd_entry {
 	const char *name;
@@ -67,32 +68,22 @@ static const struct vs_cmd_entry *find_command(const char *name)
 	return NULL;
 }
 
-/* `virtsync help CMD` shows the man page: the installed one, else the one
- * next to the build tree (../man relative to .output/virtsync), else the
- * command's own --help. */
+/* `virtsync help CMD` shows the man page: the build tree's when run from
+ * there (../man relative to .output/virtsync, which is the one that matches
+ * this binary), else the installed one, else the command's own --help. */
 static int show_help(const char *name)
 {
 	const struct vs_cmd_entry *cmd = find_command(name);
-	char page[64], exe[PATH_MAX], local[PATH_MAX + 128];
-	ssize_t n;
+	char page[64], rel[96], local[PATH_MAX];
 
 	if (!cmd) {
 		fprintf(stderr, "virtsync: unknown command '%s'; try 'virtsync --help'\n", name);
 		return VS_EXIT_USAGE;
 	}
 	snprintf(page, sizeof(page), "virtsync-%s", name);
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		char *slash;
-
-		exe[n] = '\0';
-		slash = strrchr(exe, '/');
-		if (slash)
-			*slash = '\0';
-		snprintf(local, sizeof(local), "%s/../man/%s.8", exe, page);
-		if (!access(local, R_OK))
-			execlp("man", "man", "-l", local, (char *)NULL);
-	}
+	snprintf(rel, sizeof(rel), "../man/%s.8", page);
+	if (!vs_beside_exe(rel, local, sizeof(local)))
+		execlp("man", "man", "-l", local, (char *)NULL);
 	execlp("man", "man", "8", page, (char *)NULL);
 	{
 		char *argv[] = { (char *)name, (char *)"--help", NULL };

@@ -203,3 +203,26 @@ bool vs_host_proc_gone_since(pid_t pid, const struct timespec *mtime)
 {
 	return gone_since("/proc", pid, mtime);
 }
+
+int vs_beside_exe(const char *rel, char *path, size_t len)
+{
+	char exe[PATH_MAX], joined[PATH_MAX + 256], *slash;
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (n <= 0)
+		return n < 0 ? -errno : -ENOENT;
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (!slash)
+		return -ENOENT;
+	*slash = '\0';
+	if (snprintf(joined, sizeof(joined), "%s/%s", exe, rel) >= (int)sizeof(joined))
+		return -ENAMETOOLONG;
+	if (access(joined, R_OK))
+		return -errno;
+	if (!realpath(joined, exe))
+		return -errno;
+	if (snprintf(path, len, "%s", exe) >= (int)len)
+		return -ENAMETOOLONG;
+	return 0;
+}

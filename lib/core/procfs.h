@@ -44,4 +44,10 @@ int vs_proc_comm(pid_t pid, pid_t tid, char *buf, size_t len);
 bool vs_proc_gone_since(pid_t pid, const struct timespec *mtime);
 bool vs_host_proc_gone_since(pid_t pid, const struct timespec *mtime);
 
+/* rel, relative to the directory of the running binary, resolved: what a
+ * binary run from the build tree finds beside itself (.output/virtsync ->
+ * ../profiles, ../man). 0 when that path is there and readable, else
+ * -errno. */
+int vs_beside_exe(const char *rel, char *path, size_t len);
+
 #endif

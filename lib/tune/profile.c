@@ -20,6 +20,7 @@
 
 #include <jansson.h>
 
+#include "core/procfs.h"
 #include "core/safefile.h"
 #include "core/errmsg.h"
 #include "tune/planfile.h"
@@ -598,8 +599,6 @@ void vs_profile_free(struct vs_profile *p)
 int vs_profile_dir(char *path, size_t len)
 {
 	const char *env = getenv("VIRTSYNC_PROFILE_DIR");
-	char exe[PATH_MAX], *slash;
-	ssize_t n;
 
 	if (env && *env) {
 		snprintf(path, len, "%s", env);
@@ -608,23 +607,9 @@ int vs_profile_dir(char *path, size_t len)
 	snprintf(path, len, "%s/profiles", VS_DATADIR);
 	if (!access(path, R_OK))
 		return 0;
-	/* running from the build tree: .output/virtsync -> ../profiles */
-	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		slash = strrchr(exe, '/');
-		if (slash) {
-			*slash = '\0';
-			char real[PATH_MAX];
-
-			snprintf(path, len, "%s/../profiles", exe);
-			if (!access(path, R_OK)) {
-				if (realpath(path, real))
-					snprintf(path, len, "%s", real);
-				return 0;
-			}
-		}
-	}
+	/* running from the build tree */
+	if (!vs_beside_exe("../profiles", path, len))
+		return 0;
 	snprintf(path, len, "%s/profiles", VS_DATADIR);
 	return -ENOENT;
 }
