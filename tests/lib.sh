@@ -222,9 +222,39 @@ print(json.dumps(d["data"]))
 PY
 }
 
-# vs_bpf_progs: how many of virtsync's BPF programs (vs_*) are loaded.
-vs_bpf_progs() {
-	bpftool prog list 2>/dev/null | grep -c ' name vs_' || true
+# vs_bpf_held PID: the BPF objects PID holds, "prog:ID" and "link:ID"
+# from its fds' fdinfo, one a line; ask while PID runs.
+vs_bpf_held() {
+	grep -h '^prog_id:\|^link_id:' /proc/"$1"/fdinfo/* 2>/dev/null |
+		awk '{ sub(/_id:/, "", $1); print $1 ":" $2 }' | sort -u
+}
+
+# vs_bpf_left OBJ...: those of the objects (as vs_bpf_held prints them)
+# still loaded 5 s after their process ended, on one line; they are freed
+# after an RCU grace period, and outlive it only when something else holds
+# them: a leak. Only the ids a process held count: another virtsync
+# running beside the test has programs of its own.
+vs_bpf_left() {
+	local obj left i
+	for i in $(seq 50); do
+		left=
+		for obj in "$@"; do
+			bpftool "${obj%%:*}" show id "${obj#*:}" >/dev/null 2>&1 && left="$left $obj"
+		done
+		[ -z "$left" ] && return 0
+		sleep 0.1
+	done
+	echo "$left"
+}
+
+# bpf_gone HELD WHAT: die when HELD (vs_bpf_held's output) has no program,
+# when the check would prove nothing, or when one of them outlived its
+# process.
+bpf_gone() {
+	local left
+	echo "$1" | grep -q '^prog:' || die "$2: held no BPF program, nothing to check"
+	left=$(vs_bpf_left $1)
+	[ -z "$left" ] || die "$2: BPF objects left:$left"
 }
 
 # start_watch ARGS...: virtsync watch on a free loopback port in the

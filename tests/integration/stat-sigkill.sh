@@ -32,21 +32,10 @@ for id in $links; do
 	bpftool link show id "$id" >/dev/null 2>&1 || { kill -9 $pid; die "link $id not visible while running"; }
 done
 
+held=$(vs_bpf_held $pid)
 kill -9 $pid
 wait $pid 2>/dev/null
-# Programs are freed after an RCU grace period: give it a moment.
-left=
-for _ in $(seq 50); do
-	left=
-	for id in $progs; do
-		bpftool prog show id "$id" >/dev/null 2>&1 && left="$left prog:$id"
-	done
-	for id in $links; do
-		bpftool link show id "$id" >/dev/null 2>&1 && left="$left link:$id"
-	done
-	[ -z "$left" ] && break
-	sleep 0.1
-done
+left=$(vs_bpf_left $held)
 [ -z "$left" ] || die "still attached after SIGKILL:$left"
 echo "held $n_progs programs and $n_links links; all gone after SIGKILL"
 echo ok

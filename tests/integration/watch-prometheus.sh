@@ -15,7 +15,6 @@ need_root
 need_kvm
 command -v promtool >/dev/null || skip "promtool not installed ('make check-deps' installs prometheus)"
 
-progs0=$(vs_bpf_progs)
 "$VS" bench --preset fc-tune --backend kvm --duration 60s >/dev/null 2>"$TMP/bench.err" &
 BENCH=$!
 at_exit "kill $BENCH 2>/dev/null; wait $BENCH 2>/dev/null"
@@ -122,9 +121,10 @@ ct = r.getheader("Content-Type")
 assert ct == "text/plain; version=0.0.4; charset=utf-8", ct
 PY
 
+held=$(vs_bpf_held "$WATCH_PID")
 kill -TERM "$WATCH_PID"
 wait "$WATCH_PID"
 rc=$?
 [ "$rc" = 0 ] || die "watch exited $rc on SIGTERM: $(cat "$TMP/watch.err")"
-[ "$(vs_bpf_progs)" = "$progs0" ] || die "BPF programs left: $(bpftool prog list | grep ' name vs_')"
+bpf_gone "$held" "watch"
 echo ok

@@ -20,7 +20,6 @@ need_kvm
 hold_tuning_lock
 need_clean_journal
 at_exit '"$VS" rollback >/dev/null 2>&1'
-progs0=$(vs_bpf_progs)
 
 # start_device: the device in the background, BENCH its pid
 start_device() {
@@ -70,11 +69,12 @@ os.rename(path + ".other", path)
 PY
 wait_event changed-elsewhere 10
 grep '^changed-elsewhere:' "$TMP/watch.err"
+held=$(vs_bpf_held "$WATCH_PID")
 kill -TERM "$WATCH_PID"
 wait "$WATCH_PID" || die "watch exited $? on SIGTERM: $(tail -3 "$TMP/watch.err")"
 [ "$(ctl_get consumer_sleep_ns)" = 77000 ] || die "watch overwrote the knob someone else set"
 grep -q 'left in place: someone else' "$TMP/watch.err" || die "exit did not say why it left the knob"
-[ "$(vs_bpf_progs)" = "$progs0" ] || die "BPF programs left after SIGTERM"
+bpf_gone "$held" "after SIGTERM"
 "$VS" rollback >/dev/null 2>&1 || die "rollback failed"
 stop_device
 
@@ -106,10 +106,11 @@ for i in range(2000):
 PY
 SCRAPES=$!
 sleep 0.5
+held=$(vs_bpf_held "$WATCH_PID")
 kill -KILL "$WATCH_PID"
 wait "$WATCH_PID"
 wait "$SCRAPES"
-[ "$(vs_bpf_progs)" = "$progs0" ] || die "BPF programs left after SIGKILL"
+bpf_gone "$held" "after SIGKILL"
 "$VS" rollback >"$TMP/rb" 2>&1 || die "rollback after SIGKILL: $(cat "$TMP/rb")"
 [ "$(ctl_get consumer_sleep_ns)" = "$sleep0" ] || die "rollback restored $(ctl_get consumer_sleep_ns), not $sleep0"
 stop_device
@@ -122,12 +123,17 @@ VIRTSYNC_TEST_KILL_AFTER_WRITES=1 "$VSF" watch --listen 127.0.0.1:0 --pid "$BENC
 	>"$TMP/killed.out" 2>"$TMP/killed.err" &
 KILLED=$!
 at_exit "kill -9 $KILLED 2>/dev/null"
-for i in $(seq 300); do kill -0 "$KILLED" 2>/dev/null || break; sleep 0.1; done
+held=
+for i in $(seq 300); do
+	kill -0 "$KILLED" 2>/dev/null || break
+	held=$(printf '%s\n' $held $(vs_bpf_held "$KILLED") | sort -u)
+	sleep 0.1
+done
 wait "$KILLED"
 rc=$?
 [ "$rc" = 137 ] || die "watch was not killed by the hook (status $rc): $(tail -3 "$TMP/killed.err")"
 [ "$(ctl_get consumer_sleep_ns)" != "$sleep0" ] || die "the hook fired before the write"
-[ "$(vs_bpf_progs)" = "$progs0" ] || die "BPF programs left after SIGKILL"
+bpf_gone "$held" "after the hook's SIGKILL"
 "$VS" rollback >"$TMP/rb" 2>&1 || die "rollback after SIGKILL: $(cat "$TMP/rb")"
 [ "$(ctl_get consumer_sleep_ns)" = "$sleep0" ] || die "rollback restored $(ctl_get consumer_sleep_ns), not $sleep0"
 "$VS" verify 2>&1 | grep -q '^nothing applied' || die "journal not clean after rollback"
