@@ -8,8 +8,11 @@
 # interrupts through an irqfd routed as an MSI (kvm_msi_set_irq). The
 # device also raises one stop interrupt it does not count as a notification:
 # stat's count is compared with the device's plus that one. A loaded
-# machine gave 92 interrupts in 2 s (stat 93): a floor of 20 events keeps
-# the comparison meaningful without asking the device for a rate.
+# machine gave 92 interrupts in 2 s (stat 93), and another 557 kicks (stat
+# 559) where a floor of 1000 kicks failed the run: how many events there
+# are is the machine's speed, not stat's accuracy. A floor of 20 events
+# of each only says the device ran; within 2 %, or 2 events where there
+# are few, the counts are the same.
 . "$(dirname "$0")/../lib.sh"
 need_root
 need_kvm
@@ -32,13 +35,13 @@ secs = st["interval_s"]
 kicks = row["rates"]["kicks"] * secs
 irqs = row["rates"]["interrupts"] * secs
 ok = True
-for name, seen, truth, floor in (("kicks", kicks, dev["kicks"], 1000),
+for name, seen, truth, floor in (("kicks", kicks, dev["kicks"], 20),
                                  ("interrupts", irqs, dev["interrupts"] + 1, 20)):
     err = abs(seen - truth) / truth if truth else float("inf")
     print(f"{name:10} stat {seen:10.0f} ({seen / secs:8.0f}/s)  device {truth:8}  "
           f"error {100 * err:.2f} %")
     # too few events make the comparison meaningless: a setup failure
-    if truth < floor or err > 0.02:
+    if truth < floor or abs(seen - truth) > max(0.02 * truth, 2):
         ok = False
 sys.exit(0 if ok else 1)
 PY
