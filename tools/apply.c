@@ -56,18 +56,8 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		env.dry_run = true;
 		break;
 	case ARGP_KEY_ARG:
-		if (env.profile) {
-			vs_err("more than one profile: '%s' and '%s'", env.profile, arg);
-			return EINVAL;
-		}
-		env.profile = arg;
-		break;
 	case ARGP_KEY_END:
-		if (!!env.profile == !!env.plan) {
-			vs_err("give a PROFILE or --plan FILE (one of them)");
-			return EINVAL;
-		}
-		break;
+		return vs_profvars_operand(key, arg, &env.profile, env.plan);
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}

@@ -524,16 +524,8 @@ int bench_mq(const struct bench_mq_args *a, int argc, char **argv)
 
 	if (build(a, &cfg, &dmax))
 		return VS_EXIT_USAGE;
-	if (cfg.backend == PCDEV_BACKEND_KVM) {
-		int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-
-		if (fd < 0) {
-			vs_err("--backend kvm: cannot open /dev/kvm: %s (is KVM "
-			       "enabled and are you root?)", strerror(errno));
-			return VS_EXIT_FAIL;
-		}
-		close(fd);
-	}
+	if (cfg.backend == PCDEV_BACKEND_KVM && bench_kvm_usable())
+		return VS_EXIT_FAIL;
 	res = calloc(1, sizeof(*res));
 	if (!res) {
 		vs_err("out of memory");
@@ -543,8 +535,7 @@ int bench_mq(const struct bench_mq_args *a, int argc, char **argv)
 	cfg.stop = vs_stop_flag();
 	err = pcdev_mq_run(&cfg, res);
 	if (err == -EPERM && cfg.rt_priority)
-		vs_err("--rt: cannot make the threads SCHED_FIFO: %s (needs root "
-		       "or CAP_SYS_NICE)", strerror(-err));
+		bench_rt_error(err);
 	else if (err)
 		vs_err("multi-queue device failed: %s%s%s", strerror(-err),
 		       res->note[0] ? ": " : "", res->note);
@@ -558,4 +549,23 @@ int bench_mq(const struct bench_mq_args *a, int argc, char **argv)
 		print_text(&cfg, res, dmax);
 	free(res);
 	return err ? VS_EXIT_FAIL : VS_EXIT_OK;
+}
+
+int bench_kvm_usable(void)
+{
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0) {
+		vs_err("--backend kvm: cannot open /dev/kvm: %s (is KVM "
+		       "enabled and are you root?)", strerror(errno));
+		return VS_EXIT_FAIL;
+	}
+	close(fd);
+	return 0;
+}
+
+void bench_rt_error(int err)
+{
+	vs_err("--rt: cannot make the threads SCHED_FIFO: %s (needs root "
+	       "or CAP_SYS_NICE)", strerror(-err));
 }

@@ -18,6 +18,12 @@ struct bench_mq_args {
 
 int bench_mq(const struct bench_mq_args *a, int argc, char **argv);
 
+/* What both shapes of bench say before and after a run: whether /dev/kvm
+ * opens for --backend kvm (0, or VS_EXIT_FAIL after one line), and why
+ * --rt failed (err -EPERM). */
+int bench_kvm_usable(void);
+void bench_rt_error(int err);
+
 /* "20k,5k" onto per-queue values, the last repeated; 0 or -EINVAL after
  * one line naming the option. */
 int bench_mq_parse_rates(const char *opt, const char *text, double *out,

@@ -465,7 +465,7 @@ VS_COMMAND(bench, 0, "run the reference producer/consumer device")
 	struct pcdev_config cfg;
 	struct pcdev_results *res;
 	double dmax;
-	int err, fd;
+	int err;
 
 	memset(&env, 0, sizeof(env));
 	err = argp_parse(&argp, argc, argv, 0, NULL, NULL);
@@ -480,15 +480,8 @@ VS_COMMAND(bench, 0, "run the reference producer/consumer device")
 	if (build_config(&cfg, &dmax))
 		return VS_EXIT_USAGE;
 	cfg.dmax_ns = isnan(dmax) ? 0 : dmax;	/* published for tune --pid */
-	if (cfg.backend == PCDEV_BACKEND_KVM) {
-		fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-		if (fd < 0) {
-			vs_err("--backend kvm: cannot open /dev/kvm: %s (is KVM "
-			       "enabled and are you root?)", strerror(errno));
-			return VS_EXIT_FAIL;
-		}
-		close(fd);
-	}
+	if (cfg.backend == PCDEV_BACKEND_KVM && bench_kvm_usable())
+		return VS_EXIT_FAIL;
 	res = calloc(1, sizeof(*res));
 	if (!res) {
 		vs_err("out of memory");
@@ -498,8 +491,7 @@ VS_COMMAND(bench, 0, "run the reference producer/consumer device")
 	cfg.stop = vs_stop_flag();
 	err = pcdev_run(&cfg, res);
 	if (err == -EPERM && cfg.rt_priority) {
-		vs_err("--rt: cannot make the threads SCHED_FIFO: %s (needs root "
-		       "or CAP_SYS_NICE)", strerror(-err));
+		bench_rt_error(err);
 	} else if (err == -ENOTSUP) {
 		vs_err("--backend %s: not available in this build (the KVM "
 		       "backend, lib/pcdev/kvm.c, is not built in)",

@@ -78,17 +78,10 @@ static error_t parse_arg(int key, char *arg, struct argp_state *state)
 		env.vcpus = u;
 		break;
 	case ARGP_KEY_ARG:
-		if (env.profile) {
-			vs_err("more than one profile: '%s' and '%s'", env.profile, arg);
-			return EINVAL;
-		}
-		env.profile = arg;
-		break;
+		return vs_profvars_operand(key, arg, &env.profile, env.plan);
 	case ARGP_KEY_END:
-		if (!!env.profile == !!env.plan) {
-			vs_err("give a PROFILE or --plan FILE (one of them)");
+		if (vs_profvars_operand(key, arg, &env.profile, env.plan))
 			return EINVAL;
-		}
 		if (!env.tuned && !env.libvirt && !env.qemu) {
 			vs_err("give --tuned DIR, --libvirt or --qemu");
 			return EINVAL;

@@ -72,6 +72,21 @@ const struct argp vs_profvars_argp = {
 	.parser = parse_arg,
 };
 
+int vs_profvars_operand(int key, char *arg, const char **profile, const char *plan)
+{
+	if (key == ARGP_KEY_ARG) {
+		if (*profile) {
+			vs_err("more than one profile: '%s' and '%s'", *profile, arg);
+			return EINVAL;
+		}
+		*profile = arg;
+	} else if (key == ARGP_KEY_END && !!*profile == !!plan) {
+		vs_err("give a PROFILE or --plan FILE (one of them)");
+		return EINVAL;
+	}
+	return 0;
+}
+
 int vs_profvars_load(const char *profile, const char *plan, struct vs_profile **p,
 		     char *source, size_t slen)
 {

@@ -21,6 +21,13 @@ extern struct vs_profvars vs_profvars;
 extern const struct argp vs_profvars_argp;
 
 /*
+ * The PROFILE operand of apply and export, from their argp parsers at
+ * ARGP_KEY_ARG (at most one PROFILE, into *profile) and ARGP_KEY_END
+ * (exactly one of PROFILE and --plan FILE). 0, or EINVAL after one line.
+ */
+int vs_profvars_operand(int key, char *arg, const char **profile, const char *plan);
+
+/*
  * Load what apply and export were given: the plan file when `plan` is set,
  * else the profile named or pathed by `profile` (vs_profile_locate()). On
  * success *source names it ("plan FILE", "profile NAME"); else one line

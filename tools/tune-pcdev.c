@@ -210,8 +210,6 @@ static int diagnose_once(struct tune_pcdev_ctx *c, const volatile sig_atomic_t *
 {
 	struct vs_diag_opts o = VS_DIAG_OPTS_INIT;
 	struct vs_diagnosis d;
-	unsigned int skipped;
-	double confidence;
 	int e;
 
 	o.target = VS_DIAG_PID;
@@ -223,17 +221,10 @@ static int diagnose_once(struct tune_pcdev_ctx *c, const volatile sig_atomic_t *
 		o.dmax_ns = c->dmax_ns;
 	/* the host's costs do not change between two diagnoses */
 	o.costs = c->have_costs ? &c->costs : NULL;
-	e = vs_diagnose(&o, &d);
-	if (!e) {
-		if (d.calibrated && !c->have_costs) {
-			c->costs = d.hc;
-			c->have_costs = true;
-		}
-		e = vs_profile_from_diagnosis(&d, plan, &confidence, &skipped);
-		if (e)
-			snprintf(why, len, "diagnose's plan: %s", strerror(-e));
-	} else {
-		snprintf(why, len, "diagnose --pid %d failed: %s", (int)c->pid, d.why);
+	e = vs_profile_diagnose(&o, &d, plan, why, len);
+	if (!e && d.calibrated && !c->have_costs) {
+		c->costs = d.hc;
+		c->have_costs = true;
 	}
 	vs_diagnosis_free(&d);
 	return e;

@@ -385,8 +385,6 @@ static int diagnose_plan(struct tune_qmp_ctx *c, const volatile sig_atomic_t *st
 {
 	struct vs_diag_opts o = VS_DIAG_OPTS_INIT;
 	struct vs_diagnosis d;
-	unsigned int skipped;
-	double confidence;
 	int e;
 
 	o.target = VS_DIAG_QMP;
@@ -396,14 +394,7 @@ static int diagnose_plan(struct tune_qmp_ctx *c, const volatile sig_atomic_t *st
 	o.stop = (volatile sig_atomic_t *)stop;
 	if (c->dmax_ns > 0)
 		o.dmax_ns = c->dmax_ns;
-	e = vs_diagnose(&o, &d);
-	if (!e) {
-		e = vs_profile_from_diagnosis(&d, plan, &confidence, &skipped);
-		if (e)
-			snprintf(why, len, "diagnose's plan: %s", strerror(-e));
-	} else {
-		snprintf(why, len, "diagnose --qmp %s failed: %s", c->socket, d.why);
-	}
+	e = vs_profile_diagnose(&o, &d, plan, why, len);
 	vs_diagnosis_free(&d);
 	return e;
 }

@@ -223,3 +223,23 @@ int vs_profile_from_diagnosis(const struct vs_diagnosis *d, struct vs_profile **
 	*out = plan;
 	return 0;
 }
+
+int vs_profile_diagnose(const struct vs_diag_opts *o, struct vs_diagnosis *d,
+			struct vs_profile **plan, char *why, size_t len)
+{
+	unsigned int skipped;
+	double confidence;
+	int e = vs_diagnose(o, d);
+
+	if (e) {
+		if (o->target == VS_DIAG_QMP)
+			snprintf(why, len, "diagnose --qmp %s failed: %s", o->qmp, d->why);
+		else
+			snprintf(why, len, "diagnose --pid %d failed: %s", (int)o->pid, d->why);
+		return e;
+	}
+	e = vs_profile_from_diagnosis(d, plan, &confidence, &skipped);
+	if (e)
+		snprintf(why, len, "diagnose's plan: %s", strerror(-e));
+	return e;
+}

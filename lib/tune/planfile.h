@@ -66,4 +66,16 @@ struct vs_diagnosis;
 int vs_profile_from_diagnosis(const struct vs_diagnosis *d, struct vs_profile **out,
 			   double *confidence, unsigned int *skipped);
 
+/*
+ * Diagnose as o asks, in this process, and make the plan of it (without
+ * steps when nothing could be classified): what tune proposes each round.
+ * The diagnosis stays in *d, which the caller frees with
+ * vs_diagnosis_free() whatever this returns. On failure -errno, and why
+ * says what failed, naming the target as a command line would
+ * ("diagnose --pid N failed: ...", "diagnose --qmp SOCKET failed: ...").
+ */
+struct vs_diag_opts;
+int vs_profile_diagnose(const struct vs_diag_opts *o, struct vs_diagnosis *d,
+			struct vs_profile **plan, char *why, size_t len);
+
 #endif
