@@ -126,6 +126,40 @@ void pcdev_gate_wait(struct pcdev_gate *g);
 void pcdev_gate_wait_ready(struct pcdev_gate *g, int parties);
 void pcdev_gate_open(struct pcdev_gate *g, int parties);
 
+/* The producer and consumer threads of a backend whose sides both run in
+ * this process (thread.c, slots.c). pcdev_pair_start() starts P, then C
+ * (each calls pcdev_gate_wait() once set up), waits for both, starts the
+ * run's clock and its deadline when duration_ns > 0, and opens the gate;
+ * when a thread cannot be created the other goes through the gate
+ * straight to its exit, and the pthread_create error is returned.
+ * pcdev_pair_stop() ends the run and joins what was started, once. */
+struct pcdev_pair {
+	pthread_t pt, ct;
+	bool p_started, c_started;
+};
+
+int pcdev_pair_start(struct pcdev_pair *pp, struct pcdev_run *run, struct pcdev_gate *gate,
+		     double duration_ns, void *(*producer)(void *),
+		     void *(*consumer)(void *), void *arg);
+void pcdev_pair_stop(struct pcdev_pair *pp, struct pcdev_run *run);
+
+/* The live counters of a run's two sides, read while they run (relaxed
+ * loads: each is written by its own side's thread); hist is C's latency
+ * histogram. */
+void pcdev_pair_counters(const struct pcdev_side *p, const struct pcdev_side *c,
+			 const struct pcdev_hist *hist, struct pcdev_counters *out);
+
+/* What one side measured, into res: the consumer's (is_consumer) items,
+ * CPU, interrupts sent, spurious kicks, sleeps, blocks, wake-ups, Wc, Nc,
+ * Sc as sampled, Yc and its own Yz; or the producer's counterparts, Yz
+ * aside. */
+void pcdev_side_results(const struct pcdev_side *s, bool is_consumer,
+			struct pcdev_results *res);
+/* Then, with both sides in res: Sp and Sc as the model has them
+ * (pcdev_startup_ns()), Yz over both sides' sleeps. */
+void pcdev_pair_costs(const struct pcdev_side *p, const struct pcdev_side *c,
+		      struct pcdev_results *res);
+
 uint64_t pcdev_thread_cpu_ns(void);
 struct timespec pcdev_ns_to_ts(double ns);
 /* clock_nanosleep, timed on the TSC (Y) and on the thread CPU clock (Yz). */

@@ -377,24 +377,9 @@ out:
 void pcdev_consumer_results(const struct pcdev_consumer *c,
 			    struct pcdev_results *res)
 {
-	const struct pcdev_side *s = &c->s;
-	struct pcdev_measured *m = &res->measured;
-	double tpn = vs_tsc_per_ns();
-
-	res->items = s->items;
+	pcdev_side_results(&c->s, true, res);
 	res->latency_sample = c->sample;
-	res->cpu_consumer_ns = (double)s->cpu_ns;
-	res->interrupts = s->notifies;
-	res->spurious_kicks = s->spurious;
-	res->sleeps_c = s->sleeps;
-	res->blocks_c = s->blocks;
-	res->c_wakeups = s->wakeups;
-	m->wc = pcdev_avg_ns(&s->w, tpn);
-	m->nc = pcdev_avg_ns(&s->n, tpn);
-	m->sc = pcdev_avg_ns(&s->s, tpn);
-	m->yc = pcdev_avg_ns(&s->y, tpn);
-	m->yz = pcdev_avg_ns(&s->yz, 1.0);
-	pcdev_hist_latency(c->hist, tpn, &res->latency);
+	pcdev_hist_latency(c->hist, vs_tsc_per_ns(), &res->latency);
 	if (c->seq_errors)
 		pcdev_note(res, "%llu items out of order",
 			   (unsigned long long)c->seq_errors);

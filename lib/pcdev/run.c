@@ -46,6 +46,71 @@ void pcdev_run_finish(struct pcdev_run *r, uint64_t now_tsc)
 	sem_post(&r->finished);
 }
 
+void pcdev_pair_counters(const struct pcdev_side *p, const struct pcdev_side *c,
+			 const struct pcdev_hist *hist, struct pcdev_counters *out)
+{
+	/* consumed first: read later, produced is never the smaller */
+	uint64_t consumed = __atomic_load_n(&c->items, __ATOMIC_RELAXED);
+
+	out->items_produced = __atomic_load_n(&p->items, __ATOMIC_RELAXED);
+	out->items_consumed = consumed;
+	out->kicks = __atomic_load_n(&p->notifies, __ATOMIC_RELAXED);
+	out->interrupts = __atomic_load_n(&c->notifies, __ATOMIC_RELAXED);
+	out->producer_tid = p->tid;
+	out->consumer_tid = c->tid;
+	out->hist = hist;
+	out->tsc_per_ns = vs_tsc_per_ns();
+}
+
+void pcdev_side_results(const struct pcdev_side *s, bool is_consumer,
+			struct pcdev_results *res)
+{
+	struct pcdev_measured *m = &res->measured;
+	double tpn = vs_tsc_per_ns();
+
+	if (is_consumer) {
+		res->items = s->items;
+		res->cpu_consumer_ns = (double)s->cpu_ns;
+		res->interrupts = s->notifies;
+		res->spurious_kicks = s->spurious;
+		res->sleeps_c = s->sleeps;
+		res->blocks_c = s->blocks;
+		res->c_wakeups = s->wakeups;
+		m->wc = pcdev_avg_ns(&s->w, tpn);
+		m->nc = pcdev_avg_ns(&s->n, tpn);
+		m->sc = pcdev_avg_ns(&s->s, tpn);
+		m->yc = pcdev_avg_ns(&s->y, tpn);
+		m->yz = pcdev_avg_ns(&s->yz, 1.0);
+	} else {
+		res->cpu_producer_ns = (double)s->cpu_ns;
+		res->kicks = s->notifies;
+		res->spurious_interrupts = s->spurious;
+		res->sleeps_p = s->sleeps;
+		res->blocks_p = s->blocks;
+		res->p_wakeups = s->wakeups;
+		m->wp = pcdev_avg_ns(&s->w, tpn);
+		m->np = pcdev_avg_ns(&s->n, tpn);
+		m->sp = pcdev_avg_ns(&s->s, tpn);
+		m->yp = pcdev_avg_ns(&s->y, tpn);
+	}
+}
+
+void pcdev_pair_costs(const struct pcdev_side *p, const struct pcdev_side *c,
+		      struct pcdev_results *res)
+{
+	struct pcdev_measured *m = &res->measured;
+	struct pcdev_avg yz = { .sum = p->yz.sum + c->yz.sum, .n = p->yz.n + c->yz.n };
+
+	/*
+	 * lib/model starts Sc (Sp) at the end of the notifier's Np (Nc); the
+	 * samples run from the notifier's TSC before its eventfd write to the
+	 * waiter running again, so take the notification cost back out.
+	 */
+	m->sp = pcdev_startup_ns(m->sp, m->nc);
+	m->sc = pcdev_startup_ns(m->sc, m->np);
+	m->yz = pcdev_avg_ns(&yz, 1.0);
+}
+
 uint64_t pcdev_thread_cpu_ns(void)
 {
 	struct timespec ts;
@@ -170,4 +235,43 @@ void pcdev_gate_open(struct pcdev_gate *g, int parties)
 	g->go = true;
 	pthread_cond_broadcast(&g->cond);
 	pthread_mutex_unlock(&g->lock);
+}
+
+int pcdev_pair_start(struct pcdev_pair *pp, struct pcdev_run *run, struct pcdev_gate *gate,
+		     double duration_ns, void *(*producer)(void *),
+		     void *(*consumer)(void *), void *arg)
+{
+	int err;
+
+	/* SIGINT/SIGTERM may land on any thread: the handler only sets
+	 * *stop, which every thread watches. */
+	err = -pthread_create(&pp->pt, NULL, producer, arg);
+	if (err)
+		return err;
+	pp->p_started = true;
+	err = -pthread_create(&pp->ct, NULL, consumer, arg);
+	if (err) {
+		/* let P through the gate straight to its exit */
+		run->done = 1;
+		pcdev_gate_open(gate, 1);
+		return err;
+	}
+	pp->c_started = true;
+	/* the clock starts when both sides are set up (named, pinned) */
+	pcdev_gate_wait_ready(gate, 2);
+	run->tsc_start = vs_rdtsc();
+	if (duration_ns > 0)
+		run->deadline = run->side_deadline = run->tsc_start + vs_ns_to_tsc(duration_ns);
+	pcdev_gate_open(gate, 2);
+	return 0;
+}
+
+void pcdev_pair_stop(struct pcdev_pair *pp, struct pcdev_run *run)
+{
+	pcdev_run_finish(run, vs_rdtsc());
+	if (pp->p_started)
+		pthread_join(pp->pt, NULL);
+	if (pp->c_started)
+		pthread_join(pp->ct, NULL);
+	pp->p_started = pp->c_started = false;
 }

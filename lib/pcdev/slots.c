@@ -35,8 +35,7 @@ struct sdev {
 	void *mem;
 	size_t mem_len;
 	int kick_fd, intr_fd;
-	pthread_t pt, ct;
-	bool p_started, c_started;
+	struct pcdev_pair threads;
 	struct pcdev_gate gate;
 	uint64_t wp_t, wc_t, busy_t;
 	struct timespec yp_ts, yc_ts;
@@ -341,110 +340,45 @@ static int slots_open(const struct pcdev_config *cfg, struct pcdev_run *run, voi
 static int slots_start(void *priv)
 {
 	struct sdev *d = priv;
-	struct pcdev_run *run = d->run;
 	int err;
 
-	err = -pthread_create(&d->pt, NULL, producer, d);
-	if (!err) {
-		d->p_started = true;
-		err = -pthread_create(&d->ct, NULL, consumer, d);
-	}
-	if (err) {
-		/* Let P through the gate straight to its exit. */
-		run->done = 1;
-		if (d->p_started)
-			pcdev_gate_open(&d->gate, 1);
+	err = pcdev_pair_start(&d->threads, d->run, &d->gate, d->cfg->duration_ns, producer,
+			       consumer, d);
+	if (err)
 		return err;
-	}
-	d->c_started = true;
-	pcdev_gate_wait_ready(&d->gate, 2);	/* both set up */
-	run->tsc_start = vs_rdtsc();
-	if (d->cfg->duration_ns > 0)
-		run->deadline = run->side_deadline =
-			run->tsc_start + vs_ns_to_tsc(d->cfg->duration_ns);
-	pcdev_gate_open(&d->gate, 2);
 	err = d->p.err ? d->p.err : d->c.err;
 	if (err)
-		pcdev_run_finish(run, run->tsc_start);
+		pcdev_run_finish(d->run, d->run->tsc_start);
 	return err;
 }
 
 static void slots_counters(void *priv, struct pcdev_counters *c)
 {
 	struct sdev *d = priv;
-	uint64_t consumed = __atomic_load_n(&d->c.items, __ATOMIC_RELAXED);
 
-	c->items_produced = __atomic_load_n(&d->p.items, __ATOMIC_RELAXED);
-	c->items_consumed = consumed;
-	c->kicks = __atomic_load_n(&d->p.notifies, __ATOMIC_RELAXED);
-	c->interrupts = __atomic_load_n(&d->c.notifies, __ATOMIC_RELAXED);
-	c->producer_tid = d->p.tid;
-	c->consumer_tid = d->c.tid;
-	c->hist = d->hist;
-	c->tsc_per_ns = vs_tsc_per_ns();
+	pcdev_pair_counters(&d->p, &d->c, d->hist, c);
 }
 
 static void slots_stop(void *priv)
 {
 	struct sdev *d = priv;
 
-	pcdev_run_finish(d->run, vs_rdtsc());
-	if (d->p_started)
-		pthread_join(d->pt, NULL);
-	if (d->c_started)
-		pthread_join(d->ct, NULL);
-	d->p_started = d->c_started = false;
-}
-
-/* The wake-up delay less the notifier's own cost (model: S after N). */
-static double startup_ns(double wake_ns, double notify_ns)
-{
-	double v;
-
-	if (isnan(wake_ns))
-		return NAN;
-	v = wake_ns - (isnan(notify_ns) ? 0 : notify_ns);
-	return v > 0 ? v : 0;
+	pcdev_pair_stop(&d->threads, d->run);
 }
 
 static int slots_results(void *priv, struct pcdev_results *res)
 {
 	struct sdev *d = priv;
-	struct pcdev_measured *m = &res->measured;
-	double tpn = vs_tsc_per_ns();
-	struct pcdev_avg yz = {
-		.sum = d->p.yz.sum + d->c.yz.sum,
-		.n = d->p.yz.n + d->c.yz.n,
-	};
 	int err = d->p.err ? d->p.err : d->c.err;
 
 	if (err)
 		return err;
-	res->items = d->c.items;
+	pcdev_side_results(&d->c, true, res);
+	pcdev_side_results(&d->p, false, res);
+	pcdev_pair_costs(&d->p, &d->c, res);
 	res->latency_sample = 1;
 	res->elapsed_ns = vs_tsc_to_ns(d->run->tsc_end - d->run->tsc_start);
-	res->cpu_producer_ns = (double)d->p.cpu_ns;
-	res->cpu_consumer_ns = (double)d->c.cpu_ns;
-	res->kicks = d->p.notifies;
-	res->interrupts = d->c.notifies;
-	res->spurious_kicks = d->c.spurious;
-	res->spurious_interrupts = d->p.spurious;
-	res->sleeps_p = d->p.sleeps;
-	res->sleeps_c = d->c.sleeps;
-	res->blocks_p = d->p.blocks;
-	res->blocks_c = d->c.blocks;
-	res->p_wakeups = d->p.wakeups;
-	res->c_wakeups = d->c.wakeups;
-	m->wp = pcdev_avg_ns(&d->p.w, tpn);
-	m->wc = pcdev_avg_ns(&d->c.w, tpn);
-	m->np = pcdev_avg_ns(&d->p.n, tpn);
-	m->nc = pcdev_avg_ns(&d->c.n, tpn);
-	m->sp = startup_ns(pcdev_avg_ns(&d->p.s, tpn), m->nc);
-	m->sc = startup_ns(pcdev_avg_ns(&d->c.s, tpn), m->np);
-	m->yp = pcdev_avg_ns(&d->p.y, tpn);
-	m->yc = pcdev_avg_ns(&d->c.y, tpn);
-	m->yz = pcdev_avg_ns(&yz, 1.0);
-	pcdev_hist_latency(d->hist, tpn, &res->latency);
+	pcdev_hist_latency(d->hist, vs_tsc_per_ns(), &res->latency);
 	pcdev_note(res, "ring: Fip-see slots (64-byte lines, a flag each, no shared index)");
 	if (d->seq_errors)
 		pcdev_note(res, "%llu items out of order", (unsigned long long)d->seq_errors);

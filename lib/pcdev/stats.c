@@ -12,6 +12,16 @@ double pcdev_avg_ns(const struct pcdev_avg *a, double ticks_per_ns)
 	return (double)a->sum / (double)a->n / ticks_per_ns;
 }
 
+double pcdev_startup_ns(double wake_ns, double notify_ns)
+{
+	double v;
+
+	if (isnan(wake_ns))
+		return NAN;
+	v = wake_ns - (isnan(notify_ns) ? 0 : notify_ns);
+	return v > 0 ? v : 0;
+}
+
 void pcdev_hist_bucket_range(unsigned int idx, uint64_t *low, uint64_t *width)
 {
 	unsigned int shift, sub;

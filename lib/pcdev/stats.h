@@ -25,6 +25,11 @@ static inline void pcdev_avg_add(struct pcdev_avg *a, uint64_t v)
 /* Average in ns given ticks-per-ns, or NaN when nothing was observed. */
 double pcdev_avg_ns(const struct pcdev_avg *a, double ticks_per_ns);
 
+/* A start-up time as the model has it: the wake-up delay measured from the
+ * notifier's TSC before its write, less the notification's own cost
+ * (lib/model starts S after N); NaN stays NaN, never below 0. */
+double pcdev_startup_ns(double wake_ns, double notify_ns);
+
 /*
  * Values below 2^SUB_BITS go to their own bucket; above, each power of two
  * is split into 2^SUB_BITS buckets, so a bucket is at most 1/32 (3 %) of its

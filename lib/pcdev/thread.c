@@ -36,8 +36,7 @@ struct dev {
 	int kick_fd, intr_fd;
 	/* Start gate: both sides set up (named, pinned), then go together. */
 	struct pcdev_gate gate;
-	pthread_t pt, ct;
-	bool p_started, c_started;
+	struct pcdev_pair threads;
 	uint64_t wp_t, busy_t, cap;
 	struct timespec yp_ts;
 	/* Does C (P) wait for notifications? kick_on changes when the control
@@ -54,11 +53,6 @@ struct dev {
 static void store_relaxed(uint64_t *p, uint64_t v)
 {
 	__atomic_store_n(p, v, __ATOMIC_RELAXED);
-}
-
-static uint64_t load_relaxed(const uint64_t *p)
-{
-	return __atomic_load_n(p, __ATOMIC_RELAXED);
 }
 
 /*
@@ -466,88 +460,36 @@ static int thread_open(const struct pcdev_config *cfg, struct pcdev_run *run,
 static int thread_start(void *priv)
 {
 	struct dev *d = priv;
-	const struct pcdev_config *cfg = d->cfg;
-	struct pcdev_run *run = d->run;
 	int err;
 
-	/*
-	 * SIGINT/SIGTERM may land on any thread: the handler only sets *stop,
-	 * which every thread watches.
-	 */
-	err = -pthread_create(&d->pt, NULL, producer, d);
+	err = pcdev_pair_start(&d->threads, d->run, &d->gate, d->cfg->duration_ns, producer,
+			       consumer_main, d);
 	if (err)
 		return err;
-	d->p_started = true;
-	err = -pthread_create(&d->ct, NULL, consumer_main, d);
-	if (err) {
-		/* Let P through the gate straight to its exit. */
-		run->done = 1;
-		pcdev_gate_open(&d->gate, 1);
-		return err;
-	}
-	d->c_started = true;
-	/* The clock starts when both sides are set up (named, pinned). */
-	pcdev_gate_wait_ready(&d->gate, 2);
-	run->tsc_start = vs_rdtsc();
-	if (cfg->duration_ns > 0)
-		run->deadline = run->side_deadline =
-			run->tsc_start + vs_ns_to_tsc(cfg->duration_ns);
-	pcdev_gate_open(&d->gate, 2);
 	err = d->p.err ? d->p.err : d->c.s.err;
 	if (err)
-		pcdev_run_finish(run, run->tsc_start);
+		pcdev_run_finish(d->run, d->run->tsc_start);
 	return err;
 }
 
 static void thread_counters(void *priv, struct pcdev_counters *c)
 {
 	struct dev *d = priv;
-	/* Consumed first: read later, produced is never the smaller. */
-	uint64_t consumed = load_relaxed(&d->c.s.items);
 
-	c->items_produced = load_relaxed(&d->p.items);
-	c->items_consumed = consumed;
-	c->kicks = load_relaxed(&d->p.notifies);
-	c->interrupts = load_relaxed(&d->c.s.notifies);
-	c->producer_tid = d->p.tid;
-	c->consumer_tid = d->c.s.tid;
-	c->hist = d->c.hist;
-	c->tsc_per_ns = vs_tsc_per_ns();
+	pcdev_pair_counters(&d->p, &d->c.s, d->c.hist, c);
 }
 
 static void thread_stop(void *priv)
 {
 	struct dev *d = priv;
 
-	pcdev_run_finish(d->run, vs_rdtsc());
-	if (d->p_started)
-		pthread_join(d->pt, NULL);
-	if (d->c_started)
-		pthread_join(d->ct, NULL);
-	d->p_started = d->c_started = false;
-}
-
-/* Wake-up delay minus the notifier's own cost; NaN stays NaN. */
-static double startup_ns(double wake_ns, double notify_ns)
-{
-	double v;
-
-	if (isnan(wake_ns))
-		return NAN;
-	v = wake_ns - (isnan(notify_ns) ? 0 : notify_ns);
-	return v > 0 ? v : 0;
+	pcdev_pair_stop(&d->threads, d->run);
 }
 
 static int thread_results(void *priv, struct pcdev_results *res)
 {
 	struct dev *d = priv;
 	const struct pcdev_config *cfg = d->cfg;
-	struct pcdev_measured *m = &res->measured;
-	double tpn = vs_tsc_per_ns();
-	struct pcdev_avg yz = {
-		.sum = d->p.yz.sum + d->c.s.yz.sum,
-		.n = d->p.yz.n + d->c.s.yz.n,
-	};
 	int err = d->p.err ? d->p.err : d->c.s.err;
 
 	/* A side may have failed to go real-time after the gate. */
@@ -559,24 +501,9 @@ static int thread_results(void *priv, struct pcdev_results *res)
 	if (cfg->timerslack_ns >= 0 && cfg->timerslack_ns < 1)
 		pcdev_note(res, "timer slack 1ns used for 0 (0 restores the default)");
 	pcdev_consumer_results(&d->c, res);
+	pcdev_side_results(&d->p, false, res);
+	pcdev_pair_costs(&d->p, &d->c.s, res);
 	res->elapsed_ns = vs_tsc_to_ns(d->run->tsc_end - d->run->tsc_start);
-	res->cpu_producer_ns = (double)d->p.cpu_ns;
-	res->kicks = d->p.notifies;
-	res->spurious_interrupts = d->p.spurious;
-	res->sleeps_p = d->p.sleeps;
-	res->blocks_p = d->p.blocks;
-	res->p_wakeups = d->p.wakeups;
-	m->wp = pcdev_avg_ns(&d->p.w, tpn);
-	m->np = pcdev_avg_ns(&d->p.n, tpn);
-	/*
-	 * lib/model starts Sc (Sp) at the end of the notifier's Np (Nc); the
-	 * samples run from the notifier's TSC before its eventfd write to the
-	 * waiter running again, so take the notification cost back out.
-	 */
-	m->sp = startup_ns(pcdev_avg_ns(&d->p.s, tpn), m->nc);
-	m->sc = startup_ns(m->sc, m->np);
-	m->yp = pcdev_avg_ns(&d->p.y, tpn);
-	m->yz = pcdev_avg_ns(&yz, 1.0);
 	return 0;
 }
 
