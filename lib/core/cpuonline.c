@@ -23,6 +23,20 @@ static int parse_num(const char **p, long *out)
 	return 0;
 }
 
+/* "N" or "N-M" (M >= N) of a CPU list. */
+static int parse_range(const char **p, long *lo, long *hi)
+{
+	if (parse_num(p, lo))
+		return -EINVAL;
+	*hi = *lo;
+	if (**p == '-') {
+		(*p)++;
+		if (parse_num(p, hi) || *hi < *lo)
+			return -EINVAL;
+	}
+	return 0;
+}
+
 int vs_cpulist_contains(const char *list, int cpu)
 {
 	const char *p = list;
@@ -33,14 +47,8 @@ int vs_cpulist_contains(const char *list, int cpu)
 	while (*p) {
 		long lo, hi;
 
-		if (parse_num(&p, &lo))
+		if (parse_range(&p, &lo, &hi))
 			return -EINVAL;
-		hi = lo;
-		if (*p == '-') {
-			p++;
-			if (parse_num(&p, &hi) || hi < lo)
-				return -EINVAL;
-		}
 		if (cpu >= lo && cpu <= hi)
 			found = 1;
 		if (*p == ',')
@@ -173,14 +181,8 @@ int vs_cpuset_parse(const char *text, struct vs_cpuset *set)
 	while (*p) {
 		long lo, hi;
 
-		if (parse_num(&p, &lo))
+		if (parse_range(&p, &lo, &hi))
 			return -EINVAL;
-		hi = lo;
-		if (*p == '-') {
-			p++;
-			if (parse_num(&p, &hi) || hi < lo)
-				return -EINVAL;
-		}
 		if (hi >= VS_CPUSET_MAX)
 			return -ERANGE;
 		for (; lo <= hi; lo++)
