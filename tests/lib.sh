@@ -21,6 +21,15 @@ trap _run_at_exit EXIT
 skip() { echo "SKIP: $*"; exit 77; }
 die() { echo "FAIL: $*"; exit 1; }
 need_root() { [ "$(id -u)" = 0 ] || skip "needs root"; }
+# stop_reader PID: stop a background reader whose output file the test is
+# about to read, and wait until it has gone: a file read while its writer
+# still runs can end in half a line (a write that crosses a page boundary
+# is visible a page at a time).
+stop_reader() {
+	kill "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 0
+}
 # live_proc_in ROOT: the host's /proc inside a --root tree, bind-mounted
 # (a symlink to /proc would leave the tree, and virtsync resolves every
 # path inside it); unmounted when the test ends, before $TMP goes.

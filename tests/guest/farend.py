@@ -42,7 +42,8 @@ def main():
             return 0
         if now - last >= 1.0:
             t += 1
-            print("FAREND t=%d frames=%d bytes=%d" % (t, frames, nbytes), flush=True)
+            # one write(2) per line, so a reader never sees half of one
+            os.write(1, b"FAREND t=%d frames=%d bytes=%d\n" % (t, frames, nbytes))
             frames = nbytes = 0
             last = now
         try:

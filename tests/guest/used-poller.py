@@ -7,6 +7,7 @@ virtsync's per-queue item counts against, over the same window.
 
   used-poller.py SOCKET QOM_PATH QUEUE [--lifetime S]
 """
+import os
 import sys
 import time
 
@@ -26,7 +27,9 @@ def main():
         t = (t0 + time.monotonic_ns()) // 2
         total = 0 if last is None else total + ((used - last) & 0xffff)
         last = used
-        print(t, total, flush=True)
+        # one write(2) per line: print() writes its pieces one by one, and a
+        # kill between them leaves half a line for the test to read
+        os.write(1, f"{t} {total}\n".encode())
         time.sleep(0.05)
     return 0
 

@@ -17,7 +17,7 @@ for _ in $(seq 100); do [ -s "$TMP/used" ] && break; sleep 0.05; done
 [ -s "$TMP/used" ] || die "our own QMP reader gave nothing"
 expect_exit 0 "$VS" diagnose --pid "$GUEST_PID" --duration 3s --no-calibrate --json
 sleep 0.2
-kill "$poller"
+stop_reader "$poller"
 d=$TMP/out
 cp "$d" "$TMP/d.json"
 q='d["queues"][0]'

@@ -11,7 +11,7 @@
 # their sources. A scrape passes `promtool check metrics`.
 . "$(dirname "$0")/../lib.sh"
 need_root
-command -v promtool >/dev/null || skip "promtool not installed ('make deps' installs prometheus)"
+command -v promtool >/dev/null || skip "promtool not installed ('make check-deps' installs prometheus)"
 start_guest --workload blk --qd 1 --latency 20us
 python3 "$TOP/tests/guest/used-poller.py" "$GUEST_DIR/qmp-test.sock" \
 	/machine/peripheral/blk0/virtio-backend 0 --lifetime 90 >"$TMP/used" &
@@ -35,7 +35,7 @@ done
 now=$(python3 -c 'import time; print(f"{time.time():.3f}")')
 prom_query "virtsync_queue_items_total${sel}[30s]" "$now" >"$TMP/items.json"
 prom_query "virtsync_queue_window_end_timestamp_seconds${sel}[30s]" "$now" >"$TMP/ends.json"
-kill "$poller"
+stop_reader "$poller"
 python3 - "$TMP/items.json" "$TMP/ends.json" "$TMP/used" "$(cat "$TMP/offset")" <<'PY' || die "item rate"
 import json, sys
 items = {float(t): float(v) for t, v in json.load(open(sys.argv[1]))["result"][0]["values"]}
