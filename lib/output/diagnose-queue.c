@@ -332,6 +332,45 @@ static void print_thread_line(FILE *f, const char *label, const struct vs_thread
 	       vs_format_time(t->run_delay_ns, rd, sizeof(rd)), vs_wait_name(w));
 }
 
+/*
+ * "Queue: WHO (ROLE, on CONSUMER) (HOW MEASURED)" on one line when it fits
+ * the width of the rest of the report. A real guest's device, queue and
+ * consumer make it longer, and then the consumer and the measurement go on
+ * a line of their own under it.
+ */
+static void print_queue_header(FILE *f, const struct vs_diag_queue *q)
+{
+	const struct vs_sample *s = &q->sample;
+	char who[160], on[80] = "", how[120];
+	int n = 0;
+
+	if (q->dev) {
+		snprintf(who, sizeof(who), "Queue: pid %d %s, %s %s queue %u", (int)q->vm->pid,
+			 q->vm->comm, q->dev->type, q->dev->id, q->ring->index);
+		snprintf(on, sizeof(on), "on %s %s", vs_vq_consumer_name(q->dev->cons_kind),
+			 q->dev->cons_comm[0] ? q->dev->cons_comm : "?");
+	} else {
+		snprintf(who, sizeof(who), "Queue: pid %d %s", (int)q->vm->pid, q->vm->comm);
+	}
+	if (s->backend[0])
+		n += snprintf(how + n, sizeof(how) - n, "%s backend, ", s->backend);
+	if (s->len && n < (int)sizeof(how))
+		n += snprintf(how + n, sizeof(how) - n, "L %u, ", s->len);
+	if (n < (int)sizeof(how))
+		snprintf(how + n, sizeof(how) - n, "%s", VS_TIME(s->duration_ns));
+
+	fputc('\n', f);
+	if (!q->dev) {
+		fprintf(f, "%s (%s)\n", who, how);
+	} else if (strlen(who) + strlen(q->ring->role) + strlen(on) + strlen(how) + 8 <=
+		   VS_PRINT_WIDTH) {
+		fprintf(f, "%s (%s, %s) (%s)\n", who, q->ring->role, on, how);
+	} else {
+		fprintf(f, "%s (%s)\n", who, q->ring->role);
+		fprintf(f, "  %s; %s\n", on, how);
+	}
+}
+
 void vs_diag_queue_print(FILE *f, const struct vs_diag_queue *q)
 {
 	const struct vs_sample *s = &q->sample;
@@ -340,18 +379,7 @@ void vs_diag_queue_print(FILE *f, const struct vs_diag_queue *q)
 	char a[24], b[24], c[24], line[400];
 	unsigned int i;
 
-	if (q->dev)
-		fprintf(f, "\nQueue: pid %d %s, %s %s queue %u (%s, on %s %s) (", (int)q->vm->pid,
-			q->vm->comm, q->dev->type, q->dev->id, q->ring->index, q->ring->role,
-			vs_vq_consumer_name(q->dev->cons_kind),
-			q->dev->cons_comm[0] ? q->dev->cons_comm : "?");
-	else
-		fprintf(f, "\nQueue: pid %d %s (", (int)q->vm->pid, q->vm->comm);
-	if (s->backend[0])
-		fprintf(f, "%s backend, ", s->backend);
-	if (s->len)
-		fprintf(f, "L %u, ", s->len);
-	fprintf(f, "%s)\n", VS_TIME(s->duration_ns));
+	print_queue_header(f, q);
 	if (q->err == -ENODATA) {
 		vs_print_hanging(f, 2, 0, "not measured: no I/O thread identified and no public item counters (name QEMU's threads with -name ...,debug-threads=on; kicks and interrupts per VM: virtsync stat)");
 		return;

@@ -7,12 +7,10 @@
 
 #include "output/print.h"
 
-#define WIDTH 78
-
 void vs_print_hanging(FILE *f, int indent, int hang, const char *text)
 {
 	const char *p = text;
-	int avail = WIDTH - indent;
+	int avail = VS_PRINT_WIDTH - indent;
 
 	while (*p) {
 		int n = (int)strlen(p), cut;

@@ -5,7 +5,10 @@
 #include <stddef.h>
 #include <stdio.h>
 
-/* Word-wrapped at 78 columns: the first line at indent, the rest at
+/* The width of a line of text output, under a terminal's 80 columns. */
+#define VS_PRINT_WIDTH 78
+
+/* Word-wrapped at VS_PRINT_WIDTH: the first line at indent, the rest at
  * indent + hang (under the text of a labelled line). */
 void vs_print_hanging(FILE *f, int indent, int hang, const char *text);
 

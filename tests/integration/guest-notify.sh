@@ -66,6 +66,13 @@ for i, l in enumerate(lines):
     m = re.match(r"Queue: .*?, \S+ (\S+) queue (\d+) ", l)
     if m:
         key = (m.group(1), int(m.group(2)))
+        # the header, and the measurement wrapped under it, fit too
+        head = [l]
+        for c in lines[i + 1:]:
+            if c.startswith(("  items ", "  not measured")) or not c.startswith("  "):
+                break
+            head.append(c)
+        assert all(len(c) <= 80 for c in head), head
     elif key and l.startswith("  notify   "):
         v, block = l[11:], [l]
         for c in lines[i + 1:]:  # wrapped under its text
