@@ -116,40 +116,154 @@ static double cycle_ns(const struct vs_mq_params *p, const unsigned int *qs,
 	return c > 0 ? c : p->visit_ns * n;
 }
 
-/* P(latency > x) of an item of queue q (see mq.h). */
-static double tail(double x, double wc, unsigned int b, double rho, double m,
-		   double pb, double w, double wmin, double poll_ns)
+#define AHEAD_MAX 256
+
+/*
+ * What an item of one queue can find when its burst arrives (PASTA): the
+ * poller busy, blocked, waking up or polling idle, with the figures the
+ * tail below needs. The wake-up U is wake_min + Exp(mu).
+ */
+struct arrival {
+	double wc;		/* work per item */
+	unsigned int b;		/* items per burst */
+	double rho, m;		/* busy; work ahead then, mean */
+	double pb;		/* blocked: waits U ... */
+	double a_ahead;		/* ... and the bursts, per ns, that arrive
+				 * meanwhile at queues visited before it */
+	double s_ahead;		/* ... of this mean work each */
+	double pw;		/* waking: waits the rest of U ... */
+	double trig_ahead;	/* ... after the kicking burst, when that is
+				 * ahead in the visit order (this share) */
+	double s_trig;		/* ... of this mean work */
+	double pidle;		/* polling idle: found within a round */
+	double round_ns;
+	double wmin, mu;
+	unsigned int n_ahead;	/* P(N >= n) of those bursts, n < n_ahead */
+	double beyond[AHEAD_MAX + 1];
+};
+
+/* P(U > r) */
+static double wake_tail(double r, double wmin, double mu)
+{
+	if (r < wmin)
+		return 1;
+	return mu > 0 ? exp(-(r - wmin) / mu) : 0;
+}
+
+/*
+ * P(N = n, U > L), N ~ Poisson(A U), for n = 0..last at one L >= wmin.
+ * With beta = 1/mu + A and h = e^(-(L - wmin)/mu - A L) / mu, integrating
+ * by parts gives I_0 = h / beta and
+ *   I_n = (A / beta) I_(n-1) + (h / beta) (A L)^n / n!.
+ */
+static double wake_joint(unsigned int last, double l, double wmin, double mu, double a)
+{
+	double beta = 1 / mu + a, h = exp(-(l - wmin) / mu - a * l) / mu;
+	double pw = h / beta, in = pw;	/* (h / beta) (A L)^n / n!, and I_n */
+	unsigned int n;
+
+	for (n = 1; n <= last; n++) {
+		pw *= a * l / n;
+		in = a / beta * in + pw;
+	}
+	return in;
+}
+
+/*
+ * P(N >= n) for n = 0..AHEAD_MAX, N ~ Poisson(A U) the bursts that
+ * reach the queues visited first during a wake-up U; P(N = n) is I_n at
+ * L = wmin (U never ends sooner). Returns how many n carry mass.
+ */
+static unsigned int ahead_mass(double wmin, double mu, double a, double *beyond)
+{
+	double pn[AHEAD_MAX], mass = 0, beta, pw;
+	unsigned int n, last;
+
+	if (!(mu > 0)) {	/* a fixed wake-up: N is Poisson(A wmin) */
+		pn[0] = exp(-a * wmin);
+		for (n = 1; n < AHEAD_MAX; n++)
+			pn[n] = pn[n - 1] * a * wmin / n;
+	} else {
+		beta = 1 / mu + a;
+		pw = pn[0] = exp(-a * wmin) / mu / beta;
+		for (n = 1; n < AHEAD_MAX; n++) {
+			pw *= a * wmin / n;
+			pn[n] = a / beta * pn[n - 1] + pw;
+		}
+	}
+	for (last = 0; last < AHEAD_MAX && mass < 1 - 1e-9; last++)
+		mass += pn[last];
+	beyond[last] = 0;
+	for (n = last; n-- > 0;)
+		beyond[n] = beyond[n + 1] + pn[n];
+	return last;
+}
+
+/*
+ * P(U + N S > r): a wake-up, and N bursts of work S each served before
+ * this queue's. Given N = n, U must exceed L_n = max(wmin, r - n S): for
+ * the n where that is wmin the whole P(N = n) counts (ahead_mass).
+ */
+static double wake_ahead_tail(double r, const struct arrival *q)
+{
+	double sum;
+	unsigned int n, n0;
+
+	if (!(q->a_ahead > 0) || !(q->s_ahead > 0))
+		return wake_tail(r, q->wmin, q->mu);
+	n0 = r > q->wmin ? (unsigned int)fmin(ceil((r - q->wmin) / q->s_ahead), q->n_ahead) : 0;
+	sum = q->beyond[n0];
+	for (n = 0; n < n0; n++)
+		sum += q->mu > 0 ? wake_joint(n, r - n * q->s_ahead, q->wmin, q->mu, q->a_ahead) : 0;
+	return sum < 1 ? sum : 1;
+}
+
+/* P(R > r), R the rest of a wake-up already under way (U's equilibrium
+ * residual: P(R > r) = integral of P(U > t) from r, over E[U]). */
+static double wake_rest_tail(double r, double wmin, double mu)
+{
+	double w = wmin + mu;
+
+	if (!(w > 0))
+		return 0;
+	if (r < wmin)
+		return (wmin - fmax(r, 0) + mu) / w;
+	return mu > 0 ? mu * exp(-(r - wmin) / mu) / w : 0;
+}
+
+/* P(latency > x) of an item of the queue (see mq.h). */
+static double tail(double x, const struct arrival *q)
 {
 	double sum = 0, r, own;
 	unsigned int j;
 
-	for (j = 1; j <= b; j++) {
-		own = j * wc;
+	for (j = 1; j <= q->b; j++) {
+		own = j * q->wc;
 		r = x - own;
-		/* busy: the work ahead, exponential of mean m */
-		sum += rho * (r <= 0 ? 1 : m > 0 ? exp(-r / m) : 0);
-		/* blocked: a wake-up, exponential of mean w */
-		sum += pb * (r <= wmin ? 1 : w > wmin ? exp(-(r - wmin) / (w - wmin)) : 0);
-		/* idle and polling: found within a round */
-		sum += (1 - rho - pb) * (x < own + poll_ns ? 1 : 0);
+		sum += q->rho * (r <= 0 ? 1 : q->m > 0 ? exp(-r / q->m) : 0);
+		sum += q->pb * wake_ahead_tail(r, q);
+		sum += q->pw * (q->trig_ahead * wake_rest_tail(r - q->s_trig, q->wmin, q->mu) +
+				(1 - q->trig_ahead) * wake_rest_tail(r, q->wmin, q->mu));
+		sum += q->pidle * (x < own + q->round_ns ? 1 : 0);
 	}
-	return sum / b;
+	return sum / q->b;
 }
 
-static double quantile(double q, double wc, unsigned int b, double rho, double m,
-		       double pb, double w, double wmin, double poll_ns)
+static double quantile(double p, const struct arrival *q)
 {
 	double lo = 0, hi = 1e3, mid;
 	unsigned int it;
 
-	while (tail(hi, wc, b, rho, m, pb, w, wmin, poll_ns) > 1 - q && hi < 1e13)
+	while (tail(hi, q) > 1 - p && hi < 1e13)
 		hi *= 2;
 	for (it = 0; it < 100; it++) {
 		mid = (lo + hi) / 2;
-		if (tail(mid, wc, b, rho, m, pb, w, wmin, poll_ns) > 1 - q)
+		if (tail(mid, q) > 1 - p)
 			lo = mid;
 		else
 			hi = mid;
+		if (hi - lo < 1e-4 * hi)
+			break;
 	}
 	return hi;
 }
@@ -160,7 +274,8 @@ static void predict_poller(const struct vs_mq_params *p, const unsigned int *qs,
 {
 	const double k = visit_cap(p);
 	double c = cycle_ns(p, qs, n), rho = 0, util = 0, a = 0, es = 0, es2 = 0;
-	double m, pb, ev, poll_ns, wmin;
+	double m, pb, pw, pidle, ev, e, norm, wmin, mu, rest;
+	double a_before = 0, w_before = 0;	/* queues visited earlier */
 	unsigned int i;
 
 	memset(pp, 0, sizeof(*pp));
@@ -183,44 +298,73 @@ static void predict_poller(const struct vs_mq_params *p, const unsigned int *qs,
 	}
 	pp->rho = rho;
 	pp->util = util;
+	wmin = p->wake_min_ns < p->wake_ns ? p->wake_min_ns : p->wake_ns;
+	mu = p->wake_ns - wmin;
+	/*
+	 * Time shares of a cycle: a busy period, an idle period (Poisson
+	 * bursts: exponential, mean 1/A), and when that outlasts the idle
+	 * budget I, blocked until the kick and then the wake-up U. Per cycle
+	 * the poller polls (1 - e^-AI)/A, is blocked e^-AI/A and wakes
+	 * e^-AI E[U], which share the 1 - rho the work leaves.
+	 */
 	if (pp->saturated) {
-		pb = 0;
+		pb = pw = 0;
 		pp->blocks_per_s = 0;
 	} else {
-		pb = (1 - rho) * exp(-a * p->idle_ns / 1e9);
+		e = exp(-a * p->idle_ns / 1e9);
+		norm = 1 + a / 1e9 * e * p->wake_ns;
+		pb = (1 - rho) * e / norm;
+		pw = (1 - rho) * a / 1e9 * e * p->wake_ns / norm;
 		pp->blocks_per_s = a * pb;
 	}
-	pp->blocked = pb;
-	pp->cpu = 1 - pb + pp->blocks_per_s * p->wake_cpu_ns / 1e9;
+	pidle = fmax(0, 1 - rho - pb - pw);
+	pp->blocked = pb + pw;
+	pp->cpu = 1 - pb - pw + pp->blocks_per_s * p->wake_cpu_ns / 1e9;
 	if (pp->cpu > 1)
 		pp->cpu = 1;
 	/* Pollaczek-Khinchine: mean work found, in ns; given busy: / rho. */
 	ev = rho < 1 ? (es2 / 1e9) / (2 * (1 - rho)) : INFINITY;
 	m = rho > 0 ? ev / rho : 0;
-	poll_ns = n * p->visit_ns;
-	wmin = p->wake_min_ns < p->wake_ns ? p->wake_min_ns : p->wake_ns;
+	/* E[R] = E[U^2] / 2 E[U] */
+	rest = p->wake_ns > 0 ? (wmin * wmin + 2 * wmin * mu + 2 * mu * mu) / (2 * p->wake_ns) : 0;
 	for (i = 0; i < n; i++) {
 		const struct vs_mq_queue *q = &p->q[qs[i]];
 		struct vs_mq_queue_pred *qp = &out->q[qs[i]];
 		unsigned int b = (unsigned int)lround(q->burst);
+		double ab = q->rate / q->burst, a_upto = a_before + ab;
+		struct arrival ar = {
+			.wc = q->wc_ns, .b = b ? b : 1, .rho = rho, .m = m,
+			.pb = pb, .a_ahead = a_before / 1e9,
+			.s_ahead = a_before > 0 ? w_before / a_before : 0,
+			.pw = pw, .trig_ahead = a > 0 ? a_upto / a : 0,
+			.s_trig = (w_before + q->rate * q->wc_ns) / a_upto,
+			.pidle = pidle, .round_ns = n * p->visit_ns,
+			.wmin = wmin, .mu = mu,
+		};
 
-		if (!b)
-			b = 1;
-		qp->kicks_per_s = pp->blocks_per_s * (q->rate / q->burst) / (a > 0 ? a : 1);
+		ar.n_ahead = ahead_mass(wmin, mu, ar.a_ahead, ar.beyond);
+
+		/* After a wake-up the poller starts its round at its first
+		 * queue again (as the device's does), so what reached the
+		 * queues before this one while it woke is served first. */
+		a_before = a_upto;
+		w_before += q->rate * q->wc_ns;
+		qp->kicks_per_s = pp->blocks_per_s * ab / (a > 0 ? a : 1);
 		if (qp->saturated || pp->saturated) {
 			/* A full ring drains at the queue's share. */
+			struct arrival full_ar = { .wc = q->wc_ns, .b = ar.b, .rho = 1, .m = c };
 			double full = qp->saturated ? p->len / qp->t_ops * 1e9 :
-				quantile(0.5, q->wc_ns, b, 1, c, 0, 0, 0, 0);
+				quantile(0.5, &full_ar);
 
 			qp->mean_ns = qp->p50_ns = full;
-			qp->p98_ns = qp->saturated ? full :
-				quantile(0.98, q->wc_ns, b, 1, c, 0, 0, 0, 0);
+			qp->p98_ns = qp->saturated ? full : quantile(0.98, &full_ar);
 			continue;
 		}
-		qp->mean_ns = (b + 1) / 2.0 * q->wc_ns + rho * m + pb * p->wake_ns +
-			(1 - rho - pb) * poll_ns / 2;
-		qp->p50_ns = quantile(0.50, q->wc_ns, b, rho, m, pb, p->wake_ns, wmin, poll_ns);
-		qp->p98_ns = quantile(0.98, q->wc_ns, b, rho, m, pb, p->wake_ns, wmin, poll_ns);
+		qp->mean_ns = (ar.b + 1) / 2.0 * q->wc_ns + rho * m +
+			pb * p->wake_ns * (1 + ar.a_ahead * ar.s_ahead) +
+			pw * (rest + ar.trig_ahead * ar.s_trig) + pidle * ar.round_ns / 2;
+		qp->p50_ns = quantile(0.50, &ar);
+		qp->p98_ns = quantile(0.98, &ar);
 	}
 }
 

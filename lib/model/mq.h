@@ -16,14 +16,17 @@
  *  - throughput: the cycle C of a poller solves C = sum_i (s + n_i Wc_i),
  *    n_i = min(rate_i C, K) items per visit (K = min(batch, L)); a queue
  *    with rate_i C >= K is saturated and gets K / C, the others rate_i.
- *  - CPU: a poller not saturated is blocked a fraction (1 - rho) e^(-A I)
- *    of the time (A bursts per second over its queues, Poisson, idle
- *    periods exponential), and pays wake_cpu_ns per block.
+ *  - CPU: a poller not saturated cycles through busy, polling idle (an
+ *    exponential idle period, A bursts per second over its queues), and
+ *    when that outlasts idle_ns, blocked and then waking (wake_ns): the
+ *    last two off CPU, each block costing wake_cpu_ns.
  *  - latency of an item: its place in its burst (j Wc, j uniform 1..B)
- *    plus, with probability rho, the work ahead of it, exponential with the
- *    mean of the Pollaczek-Khinchine workload given busy (A E[S^2] / (2 rho
- *    (1 - rho)), S a burst's work); with the blocked probability, a wake-up
- *    (exponential of mean wake_ns); a saturated queue holds L items: L/T.
+ *    plus what its burst finds: busy (rho), the work ahead, exponential
+ *    with the mean of the Pollaczek-Khinchine workload given busy
+ *    (A E[S^2] / (2 rho (1 - rho)), S a burst's work); blocked, a wake-up
+ *    and the bursts that reached the queues visited before it meanwhile
+ *    (after a wake-up a round starts at the poller's first queue); waking,
+ *    the rest of the wake-up; a saturated queue holds L items: L/T.
  * The simulator (vs_mq_sim) runs the same system event by event.
  */
 
@@ -65,7 +68,7 @@ struct vs_mq_poller_pred {
 	unsigned int n_queues;
 	double rho;		/* offered work per second (may exceed 1) */
 	double util;		/* work served per second */
-	double blocked;		/* fraction of time blocked */
+	double blocked;		/* fraction of time off CPU: blocked, waking */
 	double cpu;		/* CPUs: awake time + wake-up costs */
 	double blocks_per_s;
 	double cycle_ns;	/* mean time between visits of a queue */

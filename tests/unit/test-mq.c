@@ -86,17 +86,19 @@ static void test_cpu_limits(void **state)
 {
 	struct vs_mq_params p = base(1, 10e3, 2e3);
 	struct vs_mq_pred pr;
-	double rho = 10e3 * 2e3 / 1e9, a = 10e3 / 8;
+	double rho = 10e3 * 2e3 / 1e9, a = 10e3 / 8, blocks;
 
 	(void)state;
-	/* one consumer that blocks at once: blocked 1 - rho, a block per
-	 * burst that finds it idle, each costing wake_cpu */
+	/* one consumer that blocks at once: off CPU 1 - rho of the time
+	 * (blocked, or waking up), a block per cycle of an idle period
+	 * (mean 1/a) and a wake-up, each costing wake_cpu */
 	p.idle_ns = 0;
 	pr = predict(&p);
+	blocks = a * (1 - rho) / (1 + a * p.wake_ns / 1e9);
 	assert_float_equal(pr.p[0].blocked, 1 - rho, 1e-12);
-	assert_float_equal(pr.p[0].blocks_per_s, a * (1 - rho), 1e-9);
-	assert_float_equal(pr.p[0].cpu, rho + a * (1 - rho) * p.wake_cpu_ns / 1e9, 1e-12);
-	assert_float_equal(pr.cpu_kicks, a * (1 - rho) * p.kick_cpu_ns / 1e9, 1e-12);
+	assert_float_equal(pr.p[0].blocks_per_s, blocks, 1e-9);
+	assert_float_equal(pr.p[0].cpu, rho + blocks * p.wake_cpu_ns / 1e9, 1e-12);
+	assert_float_equal(pr.cpu_kicks, blocks * p.kick_cpu_ns / 1e9, 1e-12);
 	/* one that never blocks polls a whole CPU and is never kicked */
 	p.idle_ns = 3600e9;
 	pr = predict(&p);
@@ -221,18 +223,25 @@ static void test_sim_agrees(void **state)
 	for (i = 0; i < 4; i++)
 		assert_float_equal(r.pred.q[i].t_ops, pr.q[i].t_ops, 0.02 * pr.q[i].t_ops);
 	assert_float_equal(r.pred.p[0].util, pr.p[0].util, 0.02 * pr.p[0].util);
-	assert_float_equal(r.pred.p[0].cpu, pr.p[0].cpu, 0.05);
+	/* the wake-up is off CPU: blocked covers it, and the CPU is the rest */
+	assert_float_equal(r.pred.p[0].blocked, pr.p[0].blocked, 0.01);
+	assert_float_equal(r.pred.p[0].cpu, pr.p[0].cpu, 0.01);
 	assert_float_equal(r.pred.p[0].blocks_per_s, pr.p[0].blocks_per_s,
-			    0.1 * pr.p[0].blocks_per_s);
-	assert_float_equal(r.pred.q[0].mean_ns, pr.q[0].mean_ns, 0.1 * pr.q[0].mean_ns);
-	assert_float_equal(r.pred.p98_ns, pr.p98_ns, 0.25 * pr.p98_ns);
+			    0.03 * pr.p[0].blocks_per_s);
+	for (i = 0; i < 4; i++) {
+		assert_float_equal(r.pred.q[i].mean_ns, pr.q[i].mean_ns, 0.05 * pr.q[i].mean_ns);
+		assert_float_equal(r.pred.q[i].p98_ns, pr.q[i].p98_ns, 0.1 * pr.q[i].p98_ns);
+	}
+	assert_float_equal(r.pred.p98_ns, pr.p98_ns, 0.1 * pr.p98_ns);
 	/* one consumer per queue, blocking at once */
 	p.n_pollers = 0;
 	p.idle_ns = 0;
 	pr = predict(&p);
 	r = simulate(&p, 20e9);
-	assert_float_equal(r.pred.cpu, pr.cpu, 0.05 * pr.cpu);
-	assert_float_equal(r.pred.p98_ns, pr.p98_ns, 0.25 * pr.p98_ns);
+	assert_float_equal(r.pred.cpu, pr.cpu, 0.02 * pr.cpu);
+	assert_float_equal(r.pred.p[0].blocks_per_s, pr.p[0].blocks_per_s,
+			    0.03 * pr.p[0].blocks_per_s);
+	assert_float_equal(r.pred.p98_ns, pr.p98_ns, 0.1 * pr.p98_ns);
 	/* saturated: the round robin's share */
 	p = base(2, 1e6, 1e3);
 	p.n_pollers = 1;
@@ -241,6 +250,45 @@ static void test_sim_agrees(void **state)
 	assert_float_equal(r.pred.t_ops, pr.t_ops, 0.02 * pr.t_ops);
 	assert_true(r.lost > 0);
 	assert_float_equal(r.pred.q[0].p98_ns, pr.q[0].p98_ns, 0.1 * pr.q[0].p98_ns);
+}
+
+/*
+ * After a wake-up the poller starts its round at its first queue, so the
+ * bursts that reached the earlier queues while it woke are served before a
+ * later queue's: equal queues, and the later ones wait longer. Both the
+ * closed forms and the simulator say so, and agree on each queue within
+ * 12 % (the closed forms leave out the bursts that reach the earlier
+ * queues while the poller serves that backlog: the sixth of six queues
+ * is 9 % short; without the visit order the last queues were 19-27 %).
+ */
+static void test_wake_order(void **state)
+{
+	static const struct { unsigned int n; double rate, burst, wc_ns; } cfg[] = {
+		{ 4, 20e3, 8, 2e3 }, { 3, 30e3, 16, 2e3 }, { 6, 10e3, 4, 5e3 },
+	};
+	struct vs_mq_sim_result r;
+	struct vs_mq_pred pr;
+	unsigned int c, i, last;
+
+	(void)state;
+	for (c = 0; c < sizeof(cfg) / sizeof(cfg[0]); c++) {
+		struct vs_mq_params p = base(cfg[c].n, cfg[c].rate, cfg[c].wc_ns);
+
+		for (i = 0; i < p.n_queues; i++)
+			p.q[i].burst = cfg[c].burst;
+		p.n_pollers = 1;
+		p.wake_ns = 40e3;
+		p.wake_min_ns = 10e3;
+		last = p.n_queues - 1;
+		pr = predict(&p);
+		r = simulate(&p, 20e9);
+		assert_true(pr.q[last].p98_ns > 1.1 * pr.q[0].p98_ns);
+		assert_true(r.pred.q[last].p98_ns > 1.1 * r.pred.q[0].p98_ns);
+		for (i = 0; i < p.n_queues; i++)
+			assert_float_equal(r.pred.q[i].p98_ns, pr.q[i].p98_ns,
+					    0.12 * pr.q[i].p98_ns);
+		assert_float_equal(r.pred.p[0].cpu, pr.p[0].cpu, 0.01);
+	}
 }
 
 int main(void)
@@ -253,6 +301,7 @@ int main(void)
 		cmocka_unit_test(test_needed_and_headroom),
 		cmocka_unit_test(test_bad_params),
 		cmocka_unit_test(test_sim_agrees),
+		cmocka_unit_test(test_wake_order),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
