@@ -18,14 +18,6 @@
 /* Poll budgets are picked up to the range a sweep of the knob covers
  * (bench/guest-poll-sweep.sh); beyond it a poller holds a CPU. */
 #define POLL_PICK_MAX_NS 512000.0
-/* T within 1 % of the best any budget gives is the objective reached;
- * a budget in force within 5 % of the pick's CPU per item is right. */
-#define POLL_T_SLACK 0.01
-#define POLL_E_SLACK 0.05
-/* The waits the equal-split pick covers are means of a window; the pick
- * is the foot of a step, so it is set this much above it to catch the
- * longer ones. A pick from the waits' own lengths needs none. */
-#define POLL_MARGIN 1.25
 /* Fewer waits than this in the window are too few for a distribution:
  * the pick falls back to their mean. */
 #define POLL_MIN_WAITS 100

@@ -65,6 +65,10 @@ struct vs_reco_env {
 	int64_t kvm_halt_poll_ns;	/* host module parameter, -1 unknown */
 	bool kvm_halt_poll_writable;
 	double guest_wait_ns;		/* typical wait of threads in this guest, NaN */
+	/* The verdict of the queue whose threads wait in this guest (NULL:
+	 * none): guest halt polling is picked from its parameters with the
+	 * hybrid model, on the side that waits. */
+	const struct vs_verdict *guest_verdict;
 	/* The queue's consumer thread (0: not seen) and, with diagnose
 	 * --qmp, QEMU's iothreads: a consumer that is one of them gets its
 	 * poll-max-ns set live instead of a restart-time vhost change. */

@@ -531,8 +531,10 @@ static void conclude(struct vs_diag_session *s, struct vs_diagnosis *d)
 		/* The waits of the threads that run inside this guest size its
 		 * halt polling. */
 		y = d->guest.is_guest ? vs_diag_guest_wait_ns(&q->verdict, &q->sample) : NAN;
-		if (isfinite(y))
+		if (isfinite(y)) {
 			renv.guest_wait_ns = y;
+			renv.guest_verdict = &q->verdict;
+		}
 	}
 	free(io);
 	renv.vm = NULL;

@@ -11,6 +11,7 @@
 #include "analyze/classify.h"
 #include "analyze/recommend.h"
 #include "tune/planfile.h"
+#include "model/pick.h"
 
 struct side {
 	double cpu, waits, sleep_frac;
@@ -581,8 +582,29 @@ static void test_recommend_qemu(void **state)
 	a = find_action(&p, "queue.len");
 	__T("longer queue", a && atoi(a->value) > 4 && strstr(a->qemu, "tx_queue_size=") &&
 	    strstr(a->libvirt, "tx_queue_size="));
+	/* KVM's default 200 us already covers the vCPU's waits: the hybrid
+	 * model predicts no better T for less CPU, so no change */
+	__T("halt polling in force already right", !find_action(&p, "kvm.halt_poll_ns") &&
+	    has_warning(&p, "kvm.halt_poll_ns 200000 is already right"));
+	/* none in force: the smallest halt poll for the best T, predicted */
+	e.kvm_halt_poll_ns = 0;
+	vs_recommend(&v, &e, &p);
 	a = find_action(&p, "kvm.halt_poll_ns");
 	__T("read-only module parameter named as such", a && a->applies == VS_APPLY_READONLY);
+	__T("halt polling from the hybrid model", a && strstr(a->why, "hybrid model, vCPU side") &&
+	    atoll(a->value) > 0 && atoll(a->value) <= 400000 && atoll(a->value) % 10000 == 0);
+	if (a) {
+		struct vs_prediction at0, at_pick, at_max;
+
+		/* the pick reaches the best T any halt poll gives, no polling
+		 * does not */
+		assert_int_equal(vs_pick_predict_at(&v.params, VS_PICK_PRODUCER, 0, &at0), 0);
+		assert_int_equal(vs_pick_predict_at(&v.params, VS_PICK_PRODUCER,
+						    atof(a->value), &at_pick), 0);
+		assert_int_equal(vs_pick_predict_at(&v.params, VS_PICK_PRODUCER, 400e3, &at_max), 0);
+		__T("the pick reaches the best T", at_pick.t_ns <= 1.01 * at_max.t_ns &&
+		    at0.t_ns > 1.1 * at_pick.t_ns);
+	}
 	{
 		const struct vs_advice *pa = NULL, *ca = NULL;
 		unsigned int i;
@@ -633,6 +655,8 @@ static void test_recommend_guest(void **state)
 	struct vs_reco_env e;
 	struct vs_plan p;
 	struct vs_vm vm;
+	struct vs_sample s;
+	struct vs_verdict v;
 	const struct vs_advice *a;
 
 	(void)state;
@@ -666,6 +690,31 @@ static void test_recommend_guest(void **state)
 	vs_recommend_guest(&e, &p);
 	a = find_action(&p, "guest.halt_poll_ns");
 	__T("sized to the waits", a && atoll(a->value) == 130000);
+	/* With the queue whose threads wait in this guest (nFC: the consumer
+	 * blocks after most items and pays a 30 us wake-up each time): picked
+	 * with the hybrid model on the consumer's side, not sized to the
+	 * waits. */
+	sample(&s, 8600, 9000, 8400, 256, (struct side){ 0.71, 8400, 0 },
+	       (struct side){ 0.14, 8600, 0 });
+	vs_classify(&s, &hc, &v);
+	e.guest_verdict = &v;
+	memset(&p, 0, sizeof(p));
+	vs_recommend_guest(&e, &p);
+	__T("nFC: T is the producer's, polling gains nothing: 0 is right",
+	    v.regime == VS_REGIME_NFC && !find_action(&p, "guest.halt_poll_ns") &&
+	    has_warning(&p, "guest_halt_poll_ns 0 is right"));
+	/* nSS: the consumer's 30 us wake-up is on T's path; a 10 us poll
+	 * covers its waits */
+	sample(&s, 70000, 17000, 18000, 4, (struct side){ 0.15, 18000, 0 },
+	       (struct side){ 0.15, 17000, 0 });
+	vs_classify(&s, &hc, &v);
+	memset(&p, 0, sizeof(p));
+	vs_recommend_guest(&e, &p);
+	a = find_action(&p, "guest.halt_poll_ns");
+	__T("nSS: picked on the consumer's side, predicted", v.regime == VS_REGIME_NSS && a &&
+	    atoll(a->value) == 10000 && strstr(a->why, "30us now") &&
+	    strstr(a->why, "hybrid model, consumer side") && strstr(a->why, "items/s"));
+	e.guest_verdict = NULL;
 	/* Not a guest: nothing. */
 	g.is_guest = false;
 	memset(&p, 0, sizeof(p));
