@@ -10,7 +10,9 @@ need_root
 hold_tuning_lock
 "$VS" --json bench --preset fc-tune --pin 0,1 --rt --duration 6s >"$TMP/run.json" &
 BP=$!
-trap 'kill -INT $BP 2>/dev/null; wait $BP 2>/dev/null' EXIT
+# at_exit, not a trap of its own: that would replace lib.sh's, and $TMP
+# stayed behind after every run
+at_exit '[ -z "$BP" ] || { kill -INT $BP 2>/dev/null; wait $BP 2>/dev/null; }'
 CTL=/run/virtsync/pcdev-$BP.ctl
 ST=/run/virtsync/pcdev-$BP.stats
 for i in $(seq 100); do [ -s "$CTL" ] && [ -s "$ST" ] && break; sleep 0.05; done
@@ -39,7 +41,7 @@ sleep 0.2
 K2=$(rate)
 [ "$K2" -gt $((K1 * 5 + 100)) ] || die "after rollback the consumer does not wait for kicks: $K2 per 0.5 s"
 wait $BP || die "bench failed"
-trap - EXIT
+BP=
 [ ! -e "$CTL" ] || die "$CTL left behind"
 [ ! -e "$ST" ] || die "$ST left behind"
 json_get "$TMP/run.json" 'd["sleeps_consumer"] > 0' | grep -qx True || die "no consumer sleeps in the final JSON"
