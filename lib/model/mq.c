@@ -151,20 +151,26 @@ static double wake_tail(double r, double wmin, double mu)
 }
 
 /*
- * P(N = n, U > L), N ~ Poisson(A U), for n = 0..last at one L >= wmin.
- * With beta = 1/mu + A and h = e^(-(L - wmin)/mu - A L) / mu, integrating
- * by parts gives I_0 = h / beta and
+ * P(N = last, U > L), N ~ Poisson(A U), at one L >= wmin (mu > 0), and
+ * with each non-NULL every P(N = n, U > L) for n = 0..last in it. With
+ * beta = 1/mu + A and h = e^(-(L - wmin)/mu - A L) / mu, integrating by
+ * parts gives I_0 = h / beta and
  *   I_n = (A / beta) I_(n-1) + (h / beta) (A L)^n / n!.
  */
-static double wake_joint(unsigned int last, double l, double wmin, double mu, double a)
+static double wake_joint(unsigned int last, double l, double wmin, double mu, double a,
+			 double *each)
 {
 	double beta = 1 / mu + a, h = exp(-(l - wmin) / mu - a * l) / mu;
 	double pw = h / beta, in = pw;	/* (h / beta) (A L)^n / n!, and I_n */
 	unsigned int n;
 
+	if (each)
+		each[0] = in;
 	for (n = 1; n <= last; n++) {
 		pw *= a * l / n;
 		in = a / beta * in + pw;
+		if (each)
+			each[n] = in;
 	}
 	return in;
 }
@@ -176,7 +182,7 @@ static double wake_joint(unsigned int last, double l, double wmin, double mu, do
  */
 static unsigned int ahead_mass(double wmin, double mu, double a, double *beyond)
 {
-	double pn[AHEAD_MAX], mass = 0, beta, pw;
+	double pn[AHEAD_MAX], mass = 0;
 	unsigned int n, last;
 
 	if (!(mu > 0)) {	/* a fixed wake-up: N is Poisson(A wmin) */
@@ -184,12 +190,7 @@ static unsigned int ahead_mass(double wmin, double mu, double a, double *beyond)
 		for (n = 1; n < AHEAD_MAX; n++)
 			pn[n] = pn[n - 1] * a * wmin / n;
 	} else {
-		beta = 1 / mu + a;
-		pw = pn[0] = exp(-a * wmin) / mu / beta;
-		for (n = 1; n < AHEAD_MAX; n++) {
-			pw *= a * wmin / n;
-			pn[n] = a / beta * pn[n - 1] + pw;
-		}
+		wake_joint(AHEAD_MAX - 1, wmin, wmin, mu, a, pn);
 	}
 	for (last = 0; last < AHEAD_MAX && mass < 1 - 1e-9; last++)
 		mass += pn[last];
@@ -213,8 +214,9 @@ static double wake_ahead_tail(double r, const struct arrival *q)
 		return wake_tail(r, q->wmin, q->mu);
 	n0 = r > q->wmin ? (unsigned int)fmin(ceil((r - q->wmin) / q->s_ahead), q->n_ahead) : 0;
 	sum = q->beyond[n0];
-	for (n = 0; n < n0; n++)
-		sum += q->mu > 0 ? wake_joint(n, r - n * q->s_ahead, q->wmin, q->mu, q->a_ahead) : 0;
+	/* a fixed wake-up never exceeds L_n > wmin */
+	for (n = 0; q->mu > 0 && n < n0; n++)
+		sum += wake_joint(n, r - n * q->s_ahead, q->wmin, q->mu, q->a_ahead, NULL);
 	return sum < 1 ? sum : 1;
 }
 
@@ -342,8 +344,6 @@ static void predict_poller(const struct vs_mq_params *p, const unsigned int *qs,
 			.wmin = wmin, .mu = mu,
 		};
 
-		ar.n_ahead = ahead_mass(wmin, mu, ar.a_ahead, ar.beyond);
-
 		/* After a wake-up the poller starts its round at its first
 		 * queue again (as the device's does), so what reached the
 		 * queues before this one while it woke is served first. */
@@ -360,6 +360,8 @@ static void predict_poller(const struct vs_mq_params *p, const unsigned int *qs,
 			qp->p98_ns = qp->saturated ? full : quantile(0.98, &full_ar);
 			continue;
 		}
+		if (ar.a_ahead > 0)
+			ar.n_ahead = ahead_mass(wmin, mu, ar.a_ahead, ar.beyond);
 		qp->mean_ns = (ar.b + 1) / 2.0 * q->wc_ns + rho * m +
 			pb * p->wake_ns * (1 + ar.a_ahead * ar.s_ahead) +
 			pw * (rest + ar.trig_ahead * ar.s_trig) + pidle * ar.round_ns / 2;
