@@ -341,7 +341,7 @@ static void print_thread_line(FILE *f, const char *label, const struct vs_thread
 static void print_queue_header(FILE *f, const struct vs_diag_queue *q)
 {
 	const struct vs_sample *s = &q->sample;
-	char who[160], on[80] = "", how[120];
+	char who[160], on[80] = "", how[120], line[400];
 	int n = 0;
 
 	if (q->dev) {
@@ -359,16 +359,14 @@ static void print_queue_header(FILE *f, const struct vs_diag_queue *q)
 	if (n < (int)sizeof(how))
 		snprintf(how + n, sizeof(how) - n, "%s", VS_TIME(s->duration_ns));
 
-	fputc('\n', f);
-	if (!q->dev) {
-		fprintf(f, "%s (%s)\n", who, how);
-	} else if (strlen(who) + strlen(q->ring->role) + strlen(on) + strlen(how) + 8 <=
-		   VS_PRINT_WIDTH) {
-		fprintf(f, "%s (%s, %s) (%s)\n", who, q->ring->role, on, how);
-	} else {
-		fprintf(f, "%s (%s)\n", who, q->ring->role);
-		fprintf(f, "  %s; %s\n", on, how);
-	}
+	if (q->dev)
+		snprintf(line, sizeof(line), "%s (%s, %s) (%s)", who, q->ring->role, on, how);
+	else
+		snprintf(line, sizeof(line), "%s (%s)", who, how);
+	if (!q->dev || strlen(line) <= VS_PRINT_WIDTH)
+		fprintf(f, "\n%s\n", line);
+	else
+		fprintf(f, "\n%s (%s)\n  %s; %s\n", who, q->ring->role, on, how);
 }
 
 void vs_diag_queue_print(FILE *f, const struct vs_diag_queue *q)
