@@ -22,9 +22,9 @@ skip() { echo "SKIP: $*"; exit 77; }
 die() { echo "FAIL: $*"; exit 1; }
 need_root() { [ "$(id -u)" = 0 ] || skip "needs root"; }
 # stop_reader PID: stop a background reader whose output file the test is
-# about to read, and wait until it has gone: a file read while its writer
-# still runs can end in half a line (a write that crosses a page boundary
-# is visible a page at a time).
+# about to read, and wait until it has gone, so that the file holds
+# everything it wrote (the readers write each line in one write(2): a kill
+# cannot cut one in half).
 stop_reader() {
 	kill "$1" 2>/dev/null
 	wait "$1" 2>/dev/null
