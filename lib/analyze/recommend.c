@@ -24,6 +24,14 @@
 /* A pick that costs more CPU per item than this factor says that the
  * window in force is the choice where CPU matters more than items/s. */
 #define POLL_CPU_TRADE 1.5
+/*
+ * A request/response loop has one request at a time: the consumer finds
+ * the ring empty after every item and waits at least once per item (twice
+ * with a slow backend). A consumer that waits for fewer items than this
+ * found a next request already there (QD16 on the test guest: 0.55 waits
+ * per item with QMP's in-flight at 0.07): the queue is a pipeline.
+ */
+#define RR_MIN_WAITS_PER_ITEM 0.9
 /* QEMU's iothread poll-max-ns default. */
 #define QEMU_POLL_MAX_DEFAULT_NS 32768
 
@@ -172,8 +180,8 @@ static bool pick_by_length(const struct vs_reco_env *env, struct vs_pick_opts *o
 
 /*
  * The consumer's poll budget from the hybrid model (docs/hybrid.md,
- * "Picking P"). About one request in flight makes the queue a
- * request/response loop (model/pick.h, vs_rr) whose consumer pays its
+ * "Picking P"). About one request in flight and a consumer that waits
+ * for every item make the queue a request/response loop (model/pick.h, vs_rr) whose consumer pays its
  * wake-up on every item: the waits per item come from the consumer's
  * waits per item, the wake-up from its measured sched_wakeup latency, and,
  * where the probes saw enough of them, each wait's own length, so that the
@@ -211,7 +219,7 @@ static bool pick_consumer_poll(const struct vs_verdict *v, const struct vs_reco_
 	    isfinite(env->sample->cons.waits_per_s))
 		waits = env->sample->cons.waits_per_s / env->sample->items_per_s;
 	*closed = isfinite(env->inflight) && env->inflight < 1.5 && isfinite(t) &&
-		  isfinite(waits) && isfinite(sc);
+		  isfinite(waits) && waits >= RR_MIN_WAITS_PER_ITEM && isfinite(sc);
 	if (*closed) {
 		memset(rr, 0, sizeof(*rr));
 		rr->waits = fmin(fmax(waits, 1), 8);
@@ -338,7 +346,7 @@ static void iothread_hybrid(const struct vs_verdict *v, const struct vs_reco_env
 	iothread_poll(env, plan, io, val, why);
 	spare_cpu_note(env, plan, io, &k.at_current, &at);
 	snprintf(plan->summary, sizeof(plan->summary),
-		 "iothread %.16s: poll-max-ns %s instead of %s%s: %+.0f %% items/s at %.2fx CPU/item%s (%.110s)",
+		 "iothread %.16s: poll-max-ns %s instead of %s%s: %+.0f %% items/s at %.2fx CPU/item%s (%s)",
 		 io->id, VS_TIME(val), VS_TIME((double)io->poll_max_ns), dflt ? " (QEMU's default)" : "",
 		 100 * gain, cpu, trade, from);
 }

@@ -549,6 +549,28 @@ static void test_recommend_qemu(void **state)
 			    find_action(&p, "iothread.poll_max_ns"));
 			e.other_busy_cpus = 0.5;
 		}
+		/* QD16 as measured on the test guest at QEMU's default: 24k
+		 * items/s, vCPU 88 % with 4.0k waits/s, the iothread 37 % with
+		 * 12.5k waits/s, QMP's in-flight 0.07. The consumer found the
+		 * next request waiting for half the items: a pipeline, not a
+		 * request/response loop, whatever QMP's in-flight says. */
+		sample(&s, 24000, 22900, 4100, 256, (struct side){ 0.88, 4000, 0 },
+		       (struct side){ 0.37, 12500, 0 });
+		s.cons.n_waits = 37500;
+		s.cons.wait_slot[14] = s.cons.wait_slot[15] = s.cons.wait_slot[16] = 12500;
+		vs_classify(&s, &hc, &v);
+		e.inflight = 0.07;
+		vs_recommend(&v, &e, &p);
+		__T("fewer waits than items: a pipeline", strstr(p.summary, "(pipeline, ") &&
+		    !strstr(p.summary, "request/response"));
+		/* The same queue with a wait per item is a loop again. */
+		s.cons.waits_per_s = 24000;
+		vs_classify(&s, &hc, &v);
+		vs_recommend(&v, &e, &p);
+		__T("a wait per item: request/response", strstr(p.summary, "request/response"));
+		memset(s.cons.wait_slot, 0, sizeof(s.cons.wait_slot));
+		s.cons.n_waits = 0;
+		e.inflight = 0.2;
 		/* A loop with no wait the window would cover (its period no
 		 * longer than Wc plus the wake-up): QEMU's default is right. */
 		sample(&s, 8600, 9000, 8400, 256, (struct side){ 0.71, 8400, 0 },
