@@ -7,6 +7,7 @@
  * (halt polling, the guest's own advice); nothing else includes it.
  */
 
+#include <string.h>
 #include <sys/types.h>
 
 #include "analyze/recommend.h"
@@ -42,6 +43,12 @@ static inline bool is_pcdev(const struct vs_reco_env *env)
 static inline bool is_qemu(const struct vs_reco_env *env)
 {
 	return env->vm && env->vm->kind == VS_VM_QEMU;
+}
+
+/* A virtio-blk queue: its length is the device's queue-size. */
+static inline bool is_blk(const struct vs_reco_env *env)
+{
+	return env->device_type && !strcmp(env->device_type, "virtio-blk");
 }
 
 #endif

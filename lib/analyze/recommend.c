@@ -493,17 +493,22 @@ static void fast_producer(const struct vs_verdict *v, const struct vs_reco_env *
 			  struct vs_plan *plan)
 {
 	const struct vs_params *p = &v->params;
-	double qdelay = p->len * p->wc, b = vs_verdict_est(v, "b");
+	/* A fast producer fills the ring (Sec. 7.3), unless the ring's
+	 * measured occupancy says otherwise: a guest whose own queue depth
+	 * is below L keeps fewer requests waiting, and only those wait. */
+	double occupied = isfinite(env->inflight) ? fmin(env->inflight, p->len) : p->len;
+	double qdelay = occupied * p->wc, b = vs_verdict_est(v, "b");
 	pid_t pid = env->vm ? env->vm->pid : 0;
 	struct vs_advice *a;
+	unsigned int l = 1;
 
 	plan->rec_mech = VS_MECH_NOTIFY;
 	plan->rec_params.kc = p->len / 2 > p->kc ? p->len / 2 : p->kc;
-	if (qdelay > env->dmax_ns) {
-		unsigned int l = 1;
-
-		while (l * 2 * p->wc <= env->dmax_ns && l * 2 < p->len)
-			l *= 2;
+	while (l * 2 * p->wc <= env->dmax_ns && l * 2 < p->len)
+		l *= 2;
+	/* a shorter ring cuts the delay only where it holds fewer requests
+	 * than wait in it now */
+	if (qdelay > env->dmax_ns && l < occupied) {
 		plan->rec_params.len = l;
 		plan->rec_params.kc = l / 2 ? l / 2 : 1;
 		snprintf(plan->summary, sizeof(plan->summary),
@@ -513,7 +518,13 @@ static void fast_producer(const struct vs_verdict *v, const struct vs_reco_env *
 			   "the queueing delay L*Wc, not the synchronization, bounds the latency (Sec. 7.3)");
 		snprintf(a->value, sizeof(a->value), "%u", l);
 		snprintf(a->current, sizeof(a->current), "%u", p->len);
-		if (is_qemu(env)) {
+		if (is_qemu(env) && is_blk(env)) {
+			/* virtio-blk: a power of two, above 2 */
+			l = l < 4 ? 4 : l;
+			snprintf(a->value, sizeof(a->value), "%u", l);
+			snprintf(a->qemu, sizeof(a->qemu), "-device virtio-blk-pci,...,queue-size=%u", l);
+			snprintf(a->libvirt, sizeof(a->libvirt), "<driver name='qemu' queue_size='%u'/>", l);
+		} else if (is_qemu(env)) {
 			/* QEMU's virtio-net accepts 256..1024 only. */
 			snprintf(a->qemu, sizeof(a->qemu),
 				 "-device virtio-net-pci,...,tx_queue_size=256,rx_queue_size=256 (QEMU minimum 256)");
@@ -568,7 +579,10 @@ static void short_queue(const struct vs_verdict *v, const struct vs_reco_env *en
 			   "a longer queue absorbs the start-up time S (Table 3)");
 		snprintf(a->value, sizeof(a->value), "%u", l);
 		snprintf(a->current, sizeof(a->current), "%u", p->len);
-		if (is_qemu(env)) {
+		if (is_qemu(env) && is_blk(env)) {
+			snprintf(a->qemu, sizeof(a->qemu), "-device virtio-blk-pci,...,queue-size=%u", l);
+			snprintf(a->libvirt, sizeof(a->libvirt), "<driver name='qemu' queue_size='%u'/>", l);
+		} else if (is_qemu(env)) {
 			snprintf(a->qemu, sizeof(a->qemu),
 				 "-device virtio-net-pci,...,tx_queue_size=%u,rx_queue_size=%u",
 				 l, l);

@@ -83,6 +83,9 @@ struct vs_reco_env {
 	 * (NaN unknown): a QEMU consumer's poll budget is picked from them. */
 	const struct vs_sample *sample;
 	double inflight;
+	/* The queue's virtio device type ("virtio-blk", "virtio-net"; NULL
+	 * unknown): a queue length is a property of the device. */
+	const char *device_type;
 };
 
 struct vs_plan {

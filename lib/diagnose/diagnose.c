@@ -527,6 +527,7 @@ static void conclude(struct vs_diag_session *s, struct vs_diagnosis *d)
 		renv.other_busy_cpus = q->sample.other_busy_cpus;
 		renv.sample = &q->sample;
 		renv.inflight = q->ring ? q->ring->inflight : NAN;
+		renv.device_type = q->dev ? q->dev->type : NULL;
 		vs_recommend(&q->verdict, &renv, &q->plan);
 		/* The waits of the threads that run inside this guest size its
 		 * halt polling. */

@@ -664,6 +664,30 @@ static void test_recommend_fast_producer(void **state)
 	vs_recommend(&v, &e, &p);
 	__T("shorter queue", p.rec_params.len < 256 &&
 	    p.rec_params.len * v.params.wc <= e.dmax_ns && find_action(&p, "queue.len"));
+	/* A QEMU virtio-blk queue, ring full: its own queue-size, a power
+	 * of two above 2, not virtio-net's tx/rx_queue_size. */
+	{
+		const struct vs_advice *a;
+
+		vm.kind = VS_VM_QEMU;
+		e.device_type = "virtio-blk";
+		e.inflight = 250;
+		vs_recommend(&v, &e, &p);
+		a = find_action(&p, "queue.len");
+		__T("virtio-blk queue-size", a && strstr(a->qemu, "virtio-blk-pci,...,queue-size=") &&
+		    strstr(a->libvirt, "queue_size=") && !strstr(a->qemu, "tx_queue_size") &&
+		    atoi(a->value) >= 4 && !(atoi(a->value) & (atoi(a->value) - 1)));
+		/* The same rates with almost nothing in the ring (the test
+		 * guest at QD16: QMP's in-flight 0.07): no request waits in
+		 * it, so no shorter ring to advise. */
+		e.inflight = 0.07;
+		vs_recommend(&v, &e, &p);
+		__T("no shorter ring where none waits", !find_action(&p, "queue.len") &&
+		    !strstr(p.summary, "shorten"));
+		vm.kind = VS_VM_PCDEV;
+		e.device_type = NULL;
+		e.inflight = NAN;
+	}
 	/* Large Dmax: nothing to change, notifications amortized. */
 	e.dmax_ns = 10e6;
 	vs_recommend(&v, &e, &p);
