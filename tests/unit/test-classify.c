@@ -563,6 +563,18 @@ static void test_recommend_qemu(void **state)
 		vs_recommend(&v, &e, &p);
 		__T("fewer waits than items: a pipeline", strstr(p.summary, "(pipeline, ") &&
 		    !strstr(p.summary, "request/response"));
+		/* Its pick gains no T; it would save CPU against the model's
+		 * view of 32 us (the consumer polling every gap), not against
+		 * the 52 us per item measured there: the default stays. */
+		__T("a CPU saving that is not measured: already right",
+		    !find_action(&p, "iothread.poll_max_ns") &&
+		    strstr(p.summary, "is already right") && strstr(p.summary, "measured now"));
+		/* Measured at more CPU than the pick predicts, it moves. */
+		s.cons.cpu = 1.0;
+		vs_recommend(&v, &e, &p);
+		__T("a measured saving: the pick", find_action(&p, "iothread.poll_max_ns") &&
+		    !strstr(p.summary, "already right"));
+		s.cons.cpu = 0.37;
 		/* The same queue with a wait per item is a loop again. */
 		s.cons.waits_per_s = 24000;
 		vs_classify(&s, &hc, &v);
