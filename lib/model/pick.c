@@ -282,7 +282,18 @@ int vs_pick_poll(const struct vs_params *p, const struct vs_pick_opts *o,
 		hi = ceil(hi);
 		predict_for(p, o, hi, &out->at_pick);
 	}
-	out->p_ns = hi;
+	out->p_ns = out->foot_ns = hi;
+	if (o->widen) {
+		double e_cap = out->at_pick.e_ns * (1 + fmax(o->e_slack, 0));
+
+		for (i = GRID_POINTS - 1; i > first && grid_at(o->p_max_ns, i) > hi; i--)
+			if (grid[i].t_ns <= target && within_dmax(&grid[i], dmax) &&
+			    grid[i].e_ns <= e_cap) {
+				out->p_ns = grid_at(o->p_max_ns, i);
+				out->at_pick = grid[i];
+				break;
+			}
+	}
 	out->at_zero = grid[0];
 	out->at_max = grid[GRID_POINTS - 1];
 	if (isfinite(o->current_ns) && o->current_ns >= 0 &&

@@ -95,10 +95,20 @@ struct vs_pick_opts {
 	double t_slack;		/* accept T within this fraction of the best */
 	double e_slack;		/* current is "right" within this CPU fraction */
 	double current_ns;	/* the budget in force, NaN when unknown */
+	/*
+	 * Take the widest budget that still reaches the objective at no more
+	 * than e_slack more CPU per item than the smallest one. For QEMU's
+	 * adaptive window: it polls no longer than the waits that block and
+	 * end within the maximum call for, so a wider maximum costs only what
+	 * the waits beyond the narrower one poll, and it covers waits the
+	 * window in force kept from being measured as they would be polled.
+	 */
+	bool widen;
 };
 
 struct vs_pick {
 	double p_ns;			/* the pick */
+	double foot_ns;			/* the smallest budget reaching it */
 	struct vs_prediction at_pick;	/* hybrid at the pick */
 	struct vs_prediction at_zero;	/* hybrid at 0 (= notify) */
 	struct vs_prediction at_max;	/* hybrid at p_max */

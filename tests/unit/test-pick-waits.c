@@ -4,7 +4,8 @@
  * consumer's waits (struct vs_rr's wait_slot, log2 ns slots) under QEMU's
  * adaptive window, on synthetic histograms: what a window covers, the
  * window that covers the waits that matter where their mean would not,
- * the waits beyond any window, and the default that is already right.
+ * the waits beyond any window, the default that is already right, and
+ * the widest window for the same objective.
  */
 #include <errno.h>
 #include <math.h>
@@ -212,6 +213,48 @@ static void test_tail_beyond(void **state)
 	__T("blocked: the long waits and the regrowth", b > 0.1 && b < 0.1 * 6 + 0.01);
 }
 
+/*
+ * The widest window for the objective (o.widen, the iothread pick): the
+ * QD1 waits of the test guest at the default (99 % 33-131 us) with a thin
+ * tail at 262-524 us (0.3 %). The smallest window for the best T stops
+ * past 131 us; a wider maximum costs only what the tail polls, so the
+ * pick widens to the range at the same T. Where the waits between the
+ * two would poll much longer than they block (a 10 % tail at 262-524 us
+ * with a 2 us wake-up: covering it gains no T), it does not.
+ */
+static void test_widen(void **state)
+{
+	struct vs_rr rr = loop();
+	struct vs_pick_opts o = opts(&rr, 32768);
+	struct vs_prediction foot;
+	struct vs_pick k, narrow;
+
+	(void)state;
+	rr.wait_slot[SLOT_32US] = 3400;
+	rr.wait_slot[SLOT_64US] = 6600;
+	rr.wait_slot[SLOT_128US + 1] = 30;
+	measured(&rr);
+	__T("smallest", !vs_pick_poll(NULL, &o, &narrow));
+	o.widen = true;
+	__T("widest", !vs_pick_poll(NULL, &o, &k));
+	__T("the same foot", k.foot_ns == narrow.p_ns && narrow.foot_ns == narrow.p_ns);
+	__T("covers the tail", k.p_ns > 524288 * 0.95 && k.p_ns > k.foot_ns);
+	__T("foot", !vs_rr_predict(&rr, k.foot_ns, &foot));
+	__T("at no more T", k.at_pick.t_ns <= foot.t_ns);
+	__T("within 5 % of the foot's CPU", k.at_pick.e_ns <= foot.e_ns * 1.05);
+	__T("the default is still not right", k.have_current && !k.current_right);
+
+	memset(rr.wait_slot, 0, sizeof(rr.wait_slot));
+	rr.sc = 2000;
+	rr.wait_slot[SLOT_64US] = 9000;
+	rr.wait_slot[SLOT_128US + 1] = 1000;
+	measured(&rr);
+	__T("widest", !vs_pick_poll(NULL, &o, &k));
+	__T("not over waits that poll more than they gain", k.p_ns < 262144);
+	__T("foot", !vs_rr_predict(&rr, 524288, &foot));
+	__T("the range costs more than 5 %", foot.e_ns > k.at_pick.e_ns * 1.05);
+}
+
 /* Random histograms: shares and costs stay in their ranges, and T at the
  * largest window is never above T with polling off. */
 static void test_random(void **state)
@@ -252,6 +295,7 @@ int main(void)
 		cmocka_unit_test(test_two_modes),
 		cmocka_unit_test(test_default_right),
 		cmocka_unit_test(test_tail_beyond),
+		cmocka_unit_test(test_widen),
 		cmocka_unit_test(test_random),
 	};
 
