@@ -16,8 +16,9 @@
  * where the OS's sleep-length jitter would tip the system into sLS. */
 #define SFC_MARGIN_NS 500.0
 /* Poll budgets are picked up to the range a sweep of the knob covers
- * (bench/guest-poll-sweep.sh); beyond it a poller holds a CPU. */
-#define POLL_PICK_MAX_NS 512000.0
+ * (bench/guest-poll-sweep.sh: 2^19 ns at the top, QEMU's own power-of-two
+ * scale); beyond it a poller holds a CPU. */
+#define POLL_PICK_MAX_NS 524288.0
 /* Fewer waits than this in the window are too few for a distribution:
  * the pick falls back to their mean. */
 #define POLL_MIN_WAITS 100
@@ -255,6 +256,10 @@ static double margin_pick(const struct vs_verdict *v, const struct vs_pick *k,
 {
 	double margin = by_length ? 1 : POLL_MARGIN;
 	double val = k->p_ns > 0 ? ceil(k->p_ns * margin / step_ns) * step_ns : 0;
+
+	/* a pick at the top of the range is that budget, not the next step */
+	if (by_length && val > POLL_PICK_MAX_NS && k->p_ns <= POLL_PICK_MAX_NS)
+		val = POLL_PICK_MAX_NS;
 
 	*at = k->at_pick;
 	if (val > 0 && (closed ? vs_rr_predict(rr, val, at) :
