@@ -322,6 +322,15 @@ static bool saving_not_measured(const struct vs_reco_env *env, const struct vs_p
 	       isfinite(*measured) && *measured <= k->at_pick.e_ns * (1 + POLL_E_SLACK);
 }
 
+/* The window in force stays: the plan predicts it and has no step. */
+static void keep_window(struct vs_plan *plan, const struct vs_pick *k,
+			const struct vs_qmp_iothread *io)
+{
+	plan->rec = k->at_current;
+	plan->have_rec = true;
+	plan->y_ns = (double)io->poll_max_ns;
+}
+
 /*
  * iothread.poll_max_ns from the hybrid model: the current window's and
  * the pick's T and CPU per item against busy polling and notifications;
@@ -352,9 +361,7 @@ static void iothread_hybrid(const struct vs_verdict *v, const struct vs_reco_env
 		vs_reco_warn(plan, "no poll-max-ns keeps the predicted D within Dmax %s: picked for the best T",
 		     VS_TIME(env->dmax_ns));
 	if (k.current_right) {
-		plan->rec = k.at_current;
-		plan->have_rec = true;
-		plan->y_ns = (double)io->poll_max_ns;
+		keep_window(plan, &k, io);
 		snprintf(plan->summary, sizeof(plan->summary),
 			 "iothread %.16s: poll-max-ns %lld%s is already right: the hybrid model (%s) predicts the best T, %s, at CPU/item %s",
 			 io->id, (long long)io->poll_max_ns, dflt ? " (QEMU's default)" : "",
@@ -362,9 +369,7 @@ static void iothread_hybrid(const struct vs_verdict *v, const struct vs_reco_env
 		return;
 	}
 	if (saving_not_measured(env, &k, &measured)) {
-		plan->rec = k.at_current;
-		plan->have_rec = true;
-		plan->y_ns = (double)io->poll_max_ns;
+		keep_window(plan, &k, io);
 		snprintf(plan->summary, sizeof(plan->summary),
 			 "iothread %.16s: poll-max-ns %lld%s is already right: the hybrid model (%s) predicts the same T, %s, at %s, for CPU/item %s against %s measured now",
 			 io->id, (long long)io->poll_max_ns, dflt ? " (QEMU's default)" : "",
