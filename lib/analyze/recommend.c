@@ -188,8 +188,8 @@ static bool pick_by_length(const struct vs_reco_env *env, struct vs_pick_opts *o
 /*
  * The consumer's poll budget from the hybrid model (docs/hybrid.md,
  * "Picking P"). About one request in flight and a consumer that waits
- * for every item make the queue a request/response loop (model/pick.h, vs_rr) whose consumer pays its
- * wake-up on every item: the waits per item come from the consumer's
+ * for every item make the queue a request/response loop (model/pick.h,
+ * vs_rr) whose consumer pays its wake-up on every item: the waits per item come from the consumer's
  * waits per item, the wake-up from its measured sched_wakeup latency, and,
  * where the probes saw enough of them, each wait's own length, so that the
  * pick is the window that covers the waits that matter rather than their
@@ -258,8 +258,8 @@ static double margin_pick(const struct vs_verdict *v, const struct vs_pick *k,
 	double val = k->p_ns > 0 ? ceil(k->p_ns * margin / step_ns) * step_ns : 0;
 
 	/* a pick at the top of the range is that budget, not the next step */
-	if (by_length && val > POLL_PICK_MAX_NS && k->p_ns <= POLL_PICK_MAX_NS)
-		val = POLL_PICK_MAX_NS;
+	if (by_length)
+		val = fmin(val, POLL_PICK_MAX_NS);
 
 	*at = k->at_pick;
 	if (val > 0 && (closed ? vs_rr_predict(rr, val, at) :
@@ -559,7 +559,8 @@ static void fast_producer(const struct vs_verdict *v, const struct vs_reco_env *
 	double qdelay = occupied * p->wc, b = vs_verdict_est(v, "b");
 	pid_t pid = env->vm ? env->vm->pid : 0;
 	struct vs_advice *a;
-	unsigned int l = 1;
+	/* QEMU's virtio-blk takes a power of two above 2 */
+	unsigned int l = is_qemu(env) && is_blk(env) ? 4 : 1;
 
 	plan->rec_mech = VS_MECH_NOTIFY;
 	plan->rec_params.kc = p->len / 2 > p->kc ? p->len / 2 : p->kc;
@@ -578,9 +579,6 @@ static void fast_producer(const struct vs_verdict *v, const struct vs_reco_env *
 		snprintf(a->value, sizeof(a->value), "%u", l);
 		snprintf(a->current, sizeof(a->current), "%u", p->len);
 		if (is_qemu(env) && is_blk(env)) {
-			/* virtio-blk: a power of two, above 2 */
-			l = l < 4 ? 4 : l;
-			snprintf(a->value, sizeof(a->value), "%u", l);
 			snprintf(a->qemu, sizeof(a->qemu), "-device virtio-blk-pci,...,queue-size=%u", l);
 			snprintf(a->libvirt, sizeof(a->libvirt), "<driver name='qemu' queue_size='%u'/>", l);
 		} else if (is_qemu(env)) {

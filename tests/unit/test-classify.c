@@ -701,14 +701,25 @@ static void test_recommend_fast_producer(void **state)
 		vm.kind = VS_VM_QEMU;
 		e.device_type = "virtio-blk";
 		e.inflight = 250;
+		/* Dmax 5 us: the ring Dmax alone allows is 1 slot, below
+		 * virtio-blk's minimum */
+		e.dmax_ns = 5000;
 		vs_recommend(&v, &e, &p);
 		a = find_action(&p, "queue.len");
 		__T("virtio-blk queue-size", a && strstr(a->qemu, "virtio-blk-pci,...,queue-size=") &&
 		    strstr(a->libvirt, "queue_size=") && !strstr(a->qemu, "tx_queue_size") &&
 		    atoi(a->value) >= 4 && !(atoi(a->value) & (atoi(a->value) - 1)));
+		{
+			char said[80];
+
+			snprintf(said, sizeof(said), "shorten the queue to %s", a ? a->value : "?");
+			__T("the summary and the plan give the action's length",
+			    a && strstr(p.summary, said) && p.rec_params.len == (unsigned int)atoi(a->value));
+		}
 		/* The same rates with almost nothing in the ring (the test
 		 * guest at QD16: QMP's in-flight 0.07): no request waits in
 		 * it, so no shorter ring to advise. */
+		e.dmax_ns = 50000;
 		e.inflight = 0.07;
 		vs_recommend(&v, &e, &p);
 		__T("no shorter ring where none waits", !find_action(&p, "queue.len") &&
