@@ -63,6 +63,76 @@ measure() {
 		END { printf "%.0f %.1f %.0f\n", rate / NR, (c / hz) * 1e6 / ops, 100 * (c / hz) / dt }'
 }
 
+# the sweep's best, and the tables: one script for both
+cat >"$tmp/report.py" <<'PY'
+import sys, collections, statistics
+# report.py best POINTS: the sweep's best point by median IOPS ("none" if
+# no point was measured); report.py POINTS NAME PICK DEFAULT SAID CONFIRM
+# PICK_NS: the tables
+def load(path, strict=True):
+    pts = collections.defaultdict(list)
+    for line in open(path):
+        f = line.split()
+        if len(f) != 4:
+            if strict:
+                sys.exit("a measurement failed: %r" % line)
+            continue
+        k, iops, cpu, pct = f
+        pts[k].append((float(iops), float(cpu), float(pct)))
+    return pts
+def sweep_best(pts):
+    med = {k: statistics.median(x[0] for x in v) for k, v in pts.items() if k != "pick"}
+    return max(med, key=lambda k: med[k]) if med else None
+if sys.argv[1] == "best":
+    print(sweep_best(load(sys.argv[2], strict=False)) or "none")
+    sys.exit(0)
+pts = load(sys.argv[1])
+conf = load(sys.argv[6])
+name, pick, default, said, pick_ns = sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[7]
+med = {k: tuple(statistics.median(x[i] for x in v) for i in range(3)) for k, v in pts.items()}
+spread = {k: (min(x[0] for x in v), max(x[0] for x in v)) for k, v in pts.items()}
+sweep = {k: v for k, v in med.items() if k != "pick"}
+best = sweep_best(pts)
+print("workload %s (medians of %d rounds; IOPS = the guest's own reports, spread min-max; CPU = QEMU's, per item)"
+      % (name, len(pts[best])))
+print("  %-26s %9s %15s %12s %7s" % ("poll-max-ns", "IOPS", "spread", "CPU us/item", "CPU %"))
+def row(label, k):
+    print("  %-26s %9.0f %7.0f-%-7.0f %12.1f %7.0f" % (label, med[k][0], spread[k][0], spread[k][1], med[k][1], med[k][2]))
+for k in sorted(sweep, key=int):
+    tag = " (default)" if k == default else ""
+    tag += " (best)" if k == best else ""
+    row(k + tag, k)
+if pick == "none":
+    label = "virtsync: keep (%s)" % ("says default right" if said == "right" else "no advice")
+elif pick == "error":
+    label = "virtsync: diagnose failed"
+else:
+    label = "virtsync: " + pick
+row(label, "pick")
+p, b = med["pick"], sweep[best]
+ok = p[0] >= 0.95 * b[0] and p[1] <= b[1]
+print("  pick/best IOPS %.2f, CPU/item %.2f: %s" % (p[0] / b[0], p[1] / b[1],
+      "meets the goal" if ok else "short of the goal (>= 0.95 IOPS at <= the best's CPU/item)"))
+cr, ccpu = float("nan"), float("nan")
+if conf.get("best") and conf.get("pick"):
+    cm = {k: tuple(statistics.median(x[i] for x in v) for i in range(2)) for k, v in conf.items()}
+    print("  back to back, %d rounds (medians; IOPS spread):" % len(conf["best"]))
+    for k, label in (("best", "sweep best " + best), ("pick", "virtsync's pick"), ("default", "default " + default)):
+        if k in conf:
+            v = conf[k]
+            print("  %-26s %9.0f %7.0f-%-7.0f %12.1f" % (label, cm[k][0], min(x[0] for x in v),
+                  max(x[0] for x in v), cm[k][1]))
+    cr, ccpu = cm["pick"][0] / cm["best"][0], cm["pick"][1] / cm["best"][1]
+    ok = cr >= 0.95 and ccpu <= 1
+    same = int(best) == int(pick_ns)
+    print("  back to back: pick/best IOPS %.2f, CPU/item %.2f: %s" % (cr, ccpu,
+          "the pick is the best point (the ratio is the noise of one setting measured twice)"
+          if same else "meets the goal" if ok else "short of the goal"))
+print("  SUMMARY %s default=%.0f pick=%s pick_iops=%.0f best=%s best_iops=%.0f ratio=%.2f cpu_ratio=%.2f said=%s confirm_ratio=%.2f confirm_cpu_ratio=%.2f"
+      % (name, sweep[default][0] if default in sweep else float('nan'), pick, p[0], best, b[0],
+         p[0] / b[0], p[1] / b[1], said, cr, ccpu))
+PY
+
 run_workload() {
 	local name=$1 opts pick p r order best_ns k ns
 	case $name in
@@ -113,16 +183,7 @@ PY
 		echo "pick $(measure "$pick_ns")" >>"$tmp/points"
 	done
 	# the sweep's best by median IOPS, then best, pick and default back to back
-	best_ns=$(python3 - "$tmp/points" <<'PY'
-import sys, collections, statistics
-pts = collections.defaultdict(list)
-for line in open(sys.argv[1]):
-    f = line.split()
-    if len(f) == 4 and f[0] != "pick":
-        pts[f[0]].append(float(f[1]))
-print(max(pts, key=lambda k: statistics.median(pts[k])) if pts else "none")
-PY
-)
+	best_ns=$(python3 "$tmp/report.py" best "$tmp/points")
 	: >"$tmp/confirm"
 	if [ "$best_ns" != none ]; then
 		for r in $(seq "$CONFIRM"); do
@@ -145,63 +206,7 @@ PY
 	[ -f "$tmp/diag.json.said" ] && cat "$tmp/diag.json.said" && rm -f "$tmp/diag.json.said"
 	said=none
 	grep -q "is already right" "$tmp/diag.json" && said=right
-	python3 - "$tmp/points" "$name" "$pick" "$DEFAULT" "$said" "$tmp/confirm" "$pick_ns" <<'PY'
-import sys, collections, statistics
-def load(path):
-    pts = collections.defaultdict(list)
-    for line in open(path):
-        f = line.split()
-        if len(f) != 4:
-            sys.exit("a measurement failed: %r" % line)
-        k, iops, cpu, pct = f
-        pts[k].append((float(iops), float(cpu), float(pct)))
-    return pts
-pts = load(sys.argv[1])
-conf = load(sys.argv[6])
-name, pick, default, said, pick_ns = sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[7]
-med = {k: tuple(statistics.median(x[i] for x in v) for i in range(3)) for k, v in pts.items()}
-spread = {k: (min(x[0] for x in v), max(x[0] for x in v)) for k, v in pts.items()}
-sweep = {k: v for k, v in med.items() if k != "pick"}
-best = max(sweep, key=lambda k: sweep[k][0])
-print("workload %s (medians of %d rounds; IOPS = the guest's own reports, spread min-max; CPU = QEMU's, per item)"
-      % (name, len(pts[best])))
-print("  %-26s %9s %15s %12s %7s" % ("poll-max-ns", "IOPS", "spread", "CPU us/item", "CPU %"))
-def row(label, k):
-    print("  %-26s %9.0f %7.0f-%-7.0f %12.1f %7.0f" % (label, med[k][0], spread[k][0], spread[k][1], med[k][1], med[k][2]))
-for k in sorted(sweep, key=int):
-    tag = " (default)" if k == default else ""
-    tag += " (best)" if k == best else ""
-    row(k + tag, k)
-if pick == "none":
-    label = "virtsync: keep (%s)" % ("says default right" if said == "right" else "no advice")
-elif pick == "error":
-    label = "virtsync: diagnose failed"
-else:
-    label = "virtsync: " + pick
-row(label, "pick")
-p, b = med["pick"], sweep[best]
-ok = p[0] >= 0.95 * b[0] and p[1] <= b[1]
-print("  pick/best IOPS %.2f, CPU/item %.2f: %s" % (p[0] / b[0], p[1] / b[1],
-      "meets the goal" if ok else "short of the goal (>= 0.95 IOPS at <= the best's CPU/item)"))
-cr, ccpu = float("nan"), float("nan")
-if conf.get("best") and conf.get("pick"):
-    cm = {k: tuple(statistics.median(x[i] for x in v) for i in range(2)) for k, v in conf.items()}
-    print("  back to back, %d rounds (medians; IOPS spread):" % len(conf["best"]))
-    for k, label in (("best", "sweep best " + best), ("pick", "virtsync's pick"), ("default", "default " + default)):
-        if k in conf:
-            v = conf[k]
-            print("  %-26s %9.0f %7.0f-%-7.0f %12.1f" % (label, cm[k][0], min(x[0] for x in v),
-                  max(x[0] for x in v), cm[k][1]))
-    cr, ccpu = cm["pick"][0] / cm["best"][0], cm["pick"][1] / cm["best"][1]
-    ok = cr >= 0.95 and ccpu <= 1
-    same = int(best) == int(pick_ns)
-    print("  back to back: pick/best IOPS %.2f, CPU/item %.2f: %s" % (cr, ccpu,
-          "the pick is the best point (the ratio is the noise of one setting measured twice)"
-          if same else "meets the goal" if ok else "short of the goal"))
-print("  SUMMARY %s default=%.0f pick=%s pick_iops=%.0f best=%s best_iops=%.0f ratio=%.2f cpu_ratio=%.2f said=%s confirm_ratio=%.2f confirm_cpu_ratio=%.2f"
-      % (name, sweep[default][0] if default in sweep else float('nan'), pick, p[0], best, b[0],
-         p[0] / b[0], p[1] / b[1], said, cr, ccpu))
-PY
+	python3 "$tmp/report.py" "$tmp/points" "$name" "$pick" "$DEFAULT" "$said" "$tmp/confirm" "$pick_ns"
 }
 
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) CPUs; rounds $ROUNDS, $LINES reports per point"
